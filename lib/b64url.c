@@ -1,0 +1,2 @@
+/* b64url: to be written */
+#include "config.h"

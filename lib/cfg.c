@@ -1,0 +1,2 @@
+/* cfg: to be written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* claims: to be written */
+#include "config.h"

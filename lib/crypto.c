@@ -1,0 +1,2 @@
+/* crypto: to be written */
+#include "config.h"

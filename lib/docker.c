@@ -1,0 +1,2 @@
+/* docker: to be written */
+#include "config.h"

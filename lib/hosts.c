@@ -1,0 +1,2 @@
+/* hosts: to be written */
+#include "config.h"

@@ -1,0 +1,119 @@
+/*
+ * Host patterns (the allowed_hosts claim) and egress targets.
+ *
+ * A pattern is "name", "*.name" (any subdomain of name, not name itself,
+ * on a label boundary) or an IP literal ("192.0.2.1", "[2001:db8::1]"),
+ * each with an optional ":port" (decimal 1-65535, no sign, no leading
+ * zero).  Names are ASCII LDH labels (1-63 chars, no leading or trailing
+ * hyphen), at most 253 chars, at least two labels, lowercased with one
+ * trailing dot removed; "*", "*.com" (a wildcard over a single label) and
+ * anything with whitespace, '@', '/', '%', '\\', '#', '?' or non-ASCII is
+ * invalid.  A list is patterns separated by ',' with no empty element and
+ * no whitespace.  IP literals match only targets that are the same
+ * address literally; a name never matches an IP target or the reverse.
+ *
+ * A target comes from REQUEST_URI only: "host:port" for CONNECT (brackets
+ * around IPv6), otherwise an absolute "http://" or "https://" URI whose
+ * port defaults from the scheme.  Userinfo, '%', '\\', '#', whitespace and
+ * control characters make the target invalid.  IPv4 is accepted only in
+ * dotted-quad decimal without leading zeros: "127.1", "0x7f.1",
+ * "2130706433" and the like are refused rather than reinterpreted.
+ */
+#ifndef SG_HOSTS_H
+#define SG_HOSTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SG_HOST_MAX		253	/* name length without the dot */
+#define SG_HOSTS_MAX		256	/* patterns in one list */
+#define SG_HOSTS_STR_MAX	16384	/* bytes of one allowed_hosts string */
+#define SG_PORTS_MAX		32
+
+enum sg_host_kind {
+	SG_HOST_NAME,
+	SG_HOST_IPV4,
+	SG_HOST_IPV6
+};
+
+struct sg_hostpat {
+	enum sg_host_kind kind;
+	int		 wildcard;		/* "*.name" */
+	uint16_t	 port;			/* 0: any of the egress ports */
+	char		 name[SG_HOST_MAX + 1];	/* normalised, without "*." */
+	uint8_t		 addr[16];		/* IP literals */
+};
+
+struct sg_hostlist {
+	size_t		 n;
+	struct sg_hostpat *v;
+};
+
+struct sg_ports {
+	size_t		 n;
+	uint16_t	 v[SG_PORTS_MAX];
+};
+
+struct sg_target {
+	enum sg_host_kind kind;
+	uint16_t	 port;
+	char		 host[SG_HOST_MAX + 1];	/* normalised; IPv6 without [] */
+	uint8_t		 addr[16];		/* IP targets */
+};
+
+/* One pattern, len bytes of s.  SG_EINVAL "bad_host_pattern". */
+enum sg_rc	 sg_hostpat_parse(const char *s, size_t len,
+		    struct sg_hostpat *, struct sg_err *);
+/* The canonical text of a pattern ("*.x.com:8443", "[::1]:80") into buf. */
+int		 sg_hostpat_format(const struct sg_hostpat *, char *buf,
+		    size_t size);
+/* A comma-separated list; the list is malloc'd, clear it when done. */
+enum sg_rc	 sg_hosts_parse(const char *s, size_t len,
+		    struct sg_hostlist *, struct sg_err *);
+void		 sg_hostlist_init(struct sg_hostlist *);
+void		 sg_hostlist_clear(struct sg_hostlist *);
+/* Append one parsed pattern (duplicates kept); SG_ETOOBIG past the cap. */
+enum sg_rc	 sg_hostlist_add(struct sg_hostlist *, const struct sg_hostpat *,
+		    struct sg_err *);
+/* The canonical comma-separated text into a malloc'd string. */
+char		*sg_hostlist_join(const struct sg_hostlist *);
+
+/* "80,443": decimal 1-65535, no duplicates needed, at most SG_PORTS_MAX. */
+enum sg_rc	 sg_ports_parse(const char *s, struct sg_ports *,
+		    struct sg_err *);
+int		 sg_ports_has(const struct sg_ports *, uint16_t);
+
+/*
+ * The target of a proxy request.  method is REQUEST_METHOD, uri is
+ * REQUEST_URI.  SG_EINVAL "bad_target" for anything not understood.
+ */
+enum sg_rc	 sg_target_parse(const char *method, const char *uri,
+		    struct sg_target *, struct sg_err *);
+/*
+ * Whether t is allowed by list: a pattern with a port needs that port, a
+ * pattern without one needs a port in dflt.  Returns 1 or 0.
+ */
+int		 sg_hosts_match(const struct sg_hostlist *,
+		    const struct sg_target *, const struct sg_ports *dflt);
+
+/*
+ * Whether an address is loopback, unspecified, private (RFC 1918, ULA),
+ * link-local, CGNAT (100.64/10), multicast, broadcast, reserved,
+ * documentation, benchmarking, or a cloud metadata address; IPv4 embedded
+ * in IPv6 (mapped, compatible, NAT64 64:ff9b::/96, 6to4 2002::/16,
+ * Teredo) is classified by the embedded address.  family is AF_INET (4
+ * bytes) or AF_INET6 (16 bytes).
+ */
+int		 sg_addr_is_private(int family, const uint8_t *addr);
+/*
+ * For the private-target rule: SG_OK if t is public.  An IP target is
+ * classified directly; a name is resolved (getaddrinfo) and refused
+ * (SG_EPERM "private_target") if any address is private, or
+ * (SG_EPERM "unresolvable_target") if it does not resolve.
+ */
+enum sg_rc	 sg_target_check_public(const struct sg_target *,
+		    struct sg_err *);
+
+#endif

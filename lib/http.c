@@ -1,0 +1,2 @@
+/* http: to be written */
+#include "config.h"

@@ -1,0 +1,49 @@
+/*
+ * Strict JSON on top of cJSON (RFC 8259 plus the rules of RFC 7515 5.2,
+ * RFC 7519 4 and RFC 8725 3.7): the text must be valid UTF-8, carry no
+ * BOM, no raw NUL and no "\u0000" escape, no number with a leading zero,
+ * nothing after the value, no duplicate member names in any object, and
+ * nest no deeper than SG_JSON_MAX_DEPTH.  cJSON alone accepts all of these
+ * (notes/security.md 3.5), so sg_json_parse checks the text before and the
+ * tree after parsing.  Member lookups are case-sensitive.
+ */
+#ifndef SG_JSON_H
+#define SG_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+#define SG_JSON_MAX_DEPTH	32
+
+/*
+ * Parse exactly len bytes.  Returns the tree (the caller frees it with
+ * cJSON_Delete) or NULL with err set (SG_EINVAL "bad_json", or SG_ENOMEM).
+ */
+cJSON		*sg_json_parse(const char *buf, size_t len, struct sg_err *);
+/* Like sg_json_parse but the value must be an object. */
+cJSON		*sg_json_parse_object(const char *buf, size_t len,
+		    struct sg_err *);
+
+/* The member, case-sensitive; NULL when absent. */
+const cJSON	*sg_json_get(const cJSON *obj, const char *name);
+/* The string value of a member, or NULL if absent or not a string. */
+const char	*sg_json_str(const cJSON *obj, const char *name);
+/*
+ * An integer-valued member: a finite JSON number with no fractional part,
+ * min <= v <= max.  Never reads cJSON's saturating valueint.
+ * SG_ENOENT when absent (err untouched), SG_EINVAL otherwise.
+ */
+enum sg_rc	 sg_json_int(const cJSON *obj, const char *name, int64_t min,
+		    int64_t max, int64_t *out, struct sg_err *);
+/* Compact text of a tree; malloc'd, the caller frees it.  NULL on ENOMEM. */
+char		*sg_json_print(const cJSON *);
+/* Add a string member; returns 0 on success, -1 on ENOMEM. */
+int		 sg_json_add_str(cJSON *obj, const char *name, const char *);
+/* Add an integer member (exact up to 2^53); 0 or -1. */
+int		 sg_json_add_int(cJSON *obj, const char *name, int64_t);
+
+#endif

@@ -1,0 +1,2 @@
+/* jwt: to be written */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* keys: to be written */
+#include "config.h"

@@ -1,0 +1,21 @@
+# lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
+# only session.c hiredis, only docker.c libcurl, only http.c libfcgi.
+noinst_LIBRARIES += lib/libsandgate.a
+lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
+	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
+lib_libsandgate_a_SOURCES = \
+	lib/compat.h lib/compat/strlcpy.c \
+	lib/err.h lib/err.c \
+	lib/crypto.h lib/crypto.c \
+	lib/b64url.h lib/b64url.c \
+	lib/json.h lib/json.c \
+	lib/keys.h lib/keys-internal.h lib/keys.c \
+	lib/jwt.h lib/jwt.c \
+	lib/hosts.h lib/hosts.c \
+	lib/claims.h lib/claims.c \
+	lib/token.h lib/token.c \
+	lib/cfg.h lib/cfg.c \
+	lib/log.h lib/log.c \
+	lib/http.h lib/http.c \
+	lib/session.h lib/session.c \
+	lib/docker.h lib/docker.c

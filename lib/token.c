@@ -1,0 +1,2 @@
+/* token: to be written */
+#include "config.h"

@@ -43,7 +43,12 @@ enum sg_rc	 sg_json_int(const cJSON *obj, const char *name, int64_t min,
 char		*sg_json_print(const cJSON *);
 /* Add a string member; returns 0 on success, -1 on ENOMEM. */
 int		 sg_json_add_str(cJSON *obj, const char *name, const char *);
-/* Add an integer member (exact up to 2^53); 0 or -1. */
+/*
+ * Add an integer member; 0, or -1 on ENOMEM or when |v| > SG_JSON_INT_MAX
+ * (cJSON prints 15 significant digits, so larger values would not be
+ * printed exactly).
+ */
+#define SG_JSON_INT_MAX	INT64_C(999999999999999)
 int		 sg_json_add_int(cJSON *obj, const char *name, int64_t);
 
 #endif

@@ -1,0 +1,109 @@
+/*
+ * sandbox-create: POST /v1/sandboxes (DESIGN.md, Management API and
+ * Sandboxes).  The handler is pure with respect to FastCGI: it takes a
+ * struct sg_req and fills a struct sg_resp, so Check tests drive it
+ * without sockets; Docker and Redis are reached through the clients in
+ * struct create_app.
+ */
+#ifndef SG_CREATE_H
+#define SG_CREATE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cfg.h"
+#include "docker.h"
+#include "err.h"
+#include "hosts.h"
+#include "http.h"
+#include "keys.h"
+#include "session.h"
+
+/*
+ * The sandbox runs as nobody:nogroup.  The test image and the deploy
+ * image need no user of their own: a numeric uid:gid works without an
+ * /etc/passwd entry.  The outputs directory is group-writable for this
+ * gid (root:65534 0770), uploads and skills group-readable (0750).
+ */
+#define CREATE_SANDBOX_UID	65534
+#define CREATE_SANDBOX_GID	65534
+#define CREATE_SANDBOX_USER	"65534:65534"
+
+/* Fields a create body may carry; anything else is a 400. */
+#define CREATE_MAX_IMAGES	32
+
+/* How long a positive runtime check is trusted (the /info call is slow). */
+#define CREATE_RUNTIME_CACHE_US	(60 * 1000000LL)
+
+struct create_app {
+	const struct sg_cfg	*cfg;
+	struct sg_key		*key;		/* signing key */
+	struct sg_redis		*redis;
+	struct sg_docker	*docker;
+	char			 proxy_hostport[300];	/* "host:port" */
+	time_t			 now;		/* fixed clock for tests; 0: real */
+	int64_t			 runtime_ok_until;	/* sg_now_us() */
+};
+
+/* What a validated body asks for. */
+struct create_spec {
+	char			 user_id[SG_ID_MAX + 1];
+	char			 org[SG_UUID_LEN + 1];
+	struct sg_hostlist	 hosts;
+	int64_t			 ttl;		/* seconds */
+	char			 image[256];
+	int			 hipaa;
+	int			 pci;
+};
+
+/*
+ * Check the configuration a create service needs (proxy URL, tmpfs size,
+ * image names) and fill app->proxy_hostport.  SG_EINVAL "bad_config"
+ * naming the variable.
+ */
+enum sg_rc	 create_app_config(struct create_app *, struct sg_err *);
+
+/* The FastCGI handler (an sg_handler). */
+void		 create_handle(void *app, struct sg_req *, struct sg_resp *);
+
+void		 create_spec_init(struct create_spec *);
+void		 create_spec_clear(struct create_spec *);
+/*
+ * Validate a body against the configuration.  SG_EINVAL with a reason
+ * code ("bad_field", "unknown_field", "missing_field", "bad_host_pattern",
+ * "image_not_allowed") and a message naming the field.
+ */
+enum sg_rc	 create_spec_parse(const struct sg_cfg *, const cJSON *body,
+		    struct create_spec *, struct sg_err *);
+
+/*
+ * The POST /containers/create body for a sandbox: every setting of
+ * DESIGN.md.  token is the container token (it goes into the proxy
+ * URLs); expires_at the label.  NULL on ENOMEM.  The result holds the
+ * token: free it with create_config_free().
+ */
+cJSON		*create_config(const struct create_app *,
+		    const struct create_spec *, const char *container_id,
+		    const char *token, int64_t expires_at);
+/* Wipe every string of Config.Env / Env in a tree, then delete it. */
+void		 create_config_free(cJSON *);
+/*
+ * Refuse (SG_EUPSTREAM "hardening_not_applied", naming the setting) an
+ * inspected container whose settings are not the ones asked for.  On
+ * SG_OK ip (size >= 64) holds the container's address on the sandbox
+ * network, or "" with network none.
+ */
+enum sg_rc	 create_check_inspect(const struct create_app *,
+		    const struct create_spec *, const char *container_id,
+		    const cJSON *inspect, char *ip, size_t size,
+		    struct sg_err *);
+/*
+ * Make <root>/users/<user>/{uploads,outputs} and <root>/skills if missing,
+ * refusing symlinks and world-writable directories on the way.
+ */
+enum sg_rc	 create_dirs(const char *root, const char *user,
+		    struct sg_err *);
+
+#endif

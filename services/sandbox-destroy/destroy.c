@@ -1,0 +1,224 @@
+/*
+ * sandbox-destroy: container first, session second.  If the session went
+ * first and the container removal then failed, a running sandbox would
+ * lose its record and only the reaper would find it; the other order
+ * keeps the record until the container is really gone, and a repeat of
+ * the request finishes the job (idempotent).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "claims.h"
+#include "compat.h"
+#include "destroy.h"
+#include "json.h"
+#include "log.h"
+
+#define ROUTE_PREFIX	"/v1/sandboxes/"
+#define LABEL_ID	"sandgate.container_id"
+#define LABEL_USER	"sandgate.user_id"
+
+static void
+keep_err(struct sg_err *err, const struct sg_err *e)
+{
+	if (err != NULL && err->rc == SG_OK)
+		*err = *e;
+}
+
+enum sg_rc
+destroy_sandbox(struct destroy_app *app, const char *id,
+    struct destroy_result *res, struct sg_err *err)
+{
+	struct sg_session	 sess;
+	struct sg_err		 e;
+	cJSON			*ins = NULL;
+	const cJSON		*labels;
+	const char		*v;
+	char			 did[SG_DOCKER_ID_MAX + 1] = "";
+	char			 user[SG_ID_MAX + 1] = "";
+	enum sg_rc		 rc;
+
+	memset(res, 0, sizeof(*res));
+	sg_session_init(&sess);
+	if (!sg_id_valid(id))
+		return sg_err_set(err, SG_EINVAL, "bad_container_id",
+		    "the container id must match ^[A-Za-z0-9_-]{1,128}$");
+
+	/*
+	 * Docker resolves a name or an id prefix; only a container that
+	 * carries our label for exactly this id is ours to remove.
+	 */
+	sg_err_clear(&e);
+	rc = sg_docker_container_inspect(app->docker, id, &ins, &e);
+	if (rc == SG_OK) {
+		labels = sg_json_get(sg_json_get(ins, "Config"), "Labels");
+		v = sg_json_str(labels, LABEL_ID);
+		if (v != NULL && strcmp(v, id) == 0) {
+			v = sg_json_str(ins, "Id");
+			if (v == NULL || !sg_docker_name_valid(v) ||
+			    strlcpy(did, v, sizeof(did)) >= sizeof(did)) {
+				rc = sg_err_set(err, SG_EUPSTREAM,
+				    "docker_error",
+				    "docker inspect has no usable Id");
+				goto out;
+			}
+			res->had_container = 1;
+			v = sg_json_str(labels, LABEL_USER);
+			if (v != NULL && sg_id_valid(v))
+				(void)strlcpy(user, v, sizeof(user));
+		}
+	} else if (rc != SG_ENOENT) {
+		keep_err(err, &e);
+		goto out;
+	}
+
+	if (res->had_container) {
+		sg_err_clear(&e);
+		rc = sg_docker_container_stop(app->docker, did,
+		    SG_DOCKER_STOP_GRACE, &e);
+		if (rc != SG_OK && rc != SG_ENOENT) {
+			keep_err(err, &e);
+			goto out;
+		}
+		sg_err_clear(&e);
+		rc = sg_docker_container_remove(app->docker, did, 1, 1, &e);
+		if (rc == SG_ECONFLICT) {
+			/* "removal already in progress": come back later. */
+			rc = sg_err_set(err, SG_EUNAVAIL, "docker_busy",
+			    "the container is being removed; retry");
+			goto out;
+		}
+		if (rc != SG_OK && rc != SG_ENOENT) {
+			keep_err(err, &e);
+			goto out;
+		}
+	}
+
+	sg_err_clear(&e);
+	rc = sg_session_get(app->redis, id, &sess, &e);
+	if (rc == SG_OK) {
+		res->had_session = 1;
+		if (sg_id_valid(sess.user_id))
+			(void)strlcpy(user, sess.user_id, sizeof(user));
+	} else if (rc != SG_ENOENT) {
+		keep_err(err, &e);
+		goto out;
+	}
+	if (res->had_session || res->had_container) {
+		sg_err_clear(&e);
+		rc = sg_session_del(app->redis, id,
+		    user[0] != '\0' ? user : NULL, &e);
+		if (rc != SG_OK && rc != SG_ENOENT) {
+			keep_err(err, &e);
+			goto out;
+		}
+	}
+	rc = SG_OK;
+out:
+	sg_session_clear(&sess);
+	cJSON_Delete(ins);
+	return rc;
+}
+
+static int
+check_caller(struct sg_req *req, struct sg_resp *resp)
+{
+	const char	*kind, *scope;
+	unsigned	 bits = 0;
+
+	kind = sg_req_param(req, "SG_KIND");
+	scope = sg_req_param(req, "SG_SCOPE");
+	if (kind == NULL || kind[0] == '\0') {
+		sg_resp_error(resp, 401, "invalid_token",
+		    "an operator token is required");
+		(void)sg_resp_header(resp, "WWW-Authenticate",
+		    "Bearer error=\"invalid_token\"");
+		return -1;
+	}
+	if (strcmp(kind, "operator") != 0) {
+		sg_resp_error(resp, 403, "forbidden",
+		    "only operator tokens may use this route");
+		return -1;
+	}
+	if (scope == NULL || sg_scope_parse(scope, &bits) != 0 ||
+	    (bits & SG_SCOPE_SANDBOXES_DESTROY) == 0) {
+		sg_resp_error(resp, 403, "insufficient_scope",
+		    "the operator token lacks the sandboxes:destroy scope");
+		return -1;
+	}
+	return 0;
+}
+
+void
+destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
+{
+	struct destroy_app	*app = arg;
+	struct destroy_result	 res;
+	struct sg_err		 err;
+	const char		*id, *sub;
+	char			 lat[32];
+	int64_t			 t0 = sg_now_us();
+
+	sg_err_clear(&err);
+	sub = sg_req_param(req, "SG_SUB");
+	if (req->path == NULL || strncmp(req->path, ROUTE_PREFIX,
+	    strlen(ROUTE_PREFIX)) != 0) {
+		sg_resp_error(resp, 404, "not_found", "no such route");
+		return;
+	}
+	if (strcmp(req->method, "DELETE") != 0) {
+		sg_resp_method(resp, "DELETE");
+		return;
+	}
+	if (check_caller(req, resp) == -1)
+		return;
+	id = req->path + strlen(ROUTE_PREFIX);
+	if (!sg_id_valid(id)) {
+		sg_resp_error(resp, 400, "bad_container_id",
+		    "the container id must match ^[A-Za-z0-9_-]{1,128}$");
+		return;
+	}
+
+	if (destroy_sandbox(app, id, &res, &err) != SG_OK) {
+		switch (err.rc) {
+		case SG_EUNAVAIL:
+		case SG_ETIMEOUT:
+			sg_resp_error(resp, 503, err.code,
+			    "a dependency is unavailable; the sandbox is kept, "
+			    "try again later");
+			break;
+		case SG_ENOMEM:
+		case SG_EINTERNAL:
+			sg_resp_error(resp, 500, err.code != NULL ? err.code :
+			    "internal_error", "the sandbox could not be "
+			    "destroyed");
+			break;
+		default:
+			sg_resp_error(resp, 502, err.code != NULL ? err.code :
+			    "bad_gateway", "the sandbox could not be "
+			    "destroyed");
+			break;
+		}
+		(void)snprintf(lat, sizeof(lat), "%" PRId64,
+		    sg_now_us() - t0);
+		sg_log(SG_LOG_WARN, "sandbox_destroy_failed", "container_id",
+		    id, "sub", sub != NULL ? sub : "", "reason",
+		    err.code != NULL ? err.code : "", "detail", err.msg,
+		    "latency_us", lat, NULL);
+		return;
+	}
+	if (!res.had_container && !res.had_session) {
+		sg_resp_error(resp, 404, "not_found", "no such sandbox");
+		return;
+	}
+	sg_resp_json(resp, 204, NULL);
+	(void)snprintf(lat, sizeof(lat), "%" PRId64, sg_now_us() - t0);
+	sg_log(SG_LOG_INFO, "sandbox_destroyed", "container_id", id,
+	    "sub", sub != NULL ? sub : "",
+	    "container", res.had_container ? "removed" : "absent",
+	    "session", res.had_session ? "deleted" : "absent",
+	    "latency_us", lat, NULL);
+}

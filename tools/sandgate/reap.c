@@ -1,0 +1,261 @@
+/*
+ * sandgate reap [--dry-run] [--loop SECONDS]
+ *
+ * Destroys every sandgate container (label sandgate.container_id) whose
+ * sandgate.expires_at has passed or whose session is gone (an orphan left
+ * by a crash between create and the session write), then prunes user
+ * index entries whose session expired.  With --loop it repeats every
+ * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
+ * more than one period (DESIGN.md, Sandboxes).  One line per action on
+ * stdout; problems on stderr; exit 1 if the last pass had a failure.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "cmd.h"
+#include "compat.h"
+#include "docker.h"
+#include "json.h"
+#include "session.h"
+
+#define LABEL_ID	"sandgate.container_id"
+#define LABEL_USER	"sandgate.user_id"
+#define LABEL_EXP	"sandgate.expires_at"
+#define LOOP_MAX_S	86400
+
+static volatile sig_atomic_t	reap_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	reap_stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
+}
+
+/* A decimal in [lo, hi], nothing else; -1 if not. */
+static int
+parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+	char		*end = NULL;
+	long long	 v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
+    const char *cid, const char *user, struct sg_err *err)
+{
+	enum sg_rc	 rc;
+	struct sg_err	 e;
+
+	sg_err_clear(&e);
+	rc = sg_docker_container_stop(d, did, SG_DOCKER_STOP_GRACE, &e);
+	if (rc != SG_OK && rc != SG_ENOENT) {
+		*err = e;
+		return -1;
+	}
+	sg_err_clear(&e);
+	rc = sg_docker_container_remove(d, did, 1, 1, &e);
+	if (rc != SG_OK && rc != SG_ENOENT) {
+		*err = e;
+		return -1;
+	}
+	/* The container is gone: now its token must die too. */
+	sg_err_clear(&e);
+	rc = sg_session_del(r, cid, user, &e);
+	if (rc != SG_OK && rc != SG_ENOENT) {
+		*err = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* One pass; returns the number of failures. */
+static int
+reap_once(struct sg_docker *d, struct sg_redis *r, int dry)
+{
+	struct sg_session	 sess;
+	struct sg_err		 err;
+	cJSON			*list = NULL;
+	const cJSON		*c, *labels;
+	const char		*did, *cid, *user, *exps, *why;
+	long long		 exp;
+	size_t			 pruned = 0, kept = 0;
+	time_t			 now = time(NULL);
+	int			 fails = 0;
+	enum sg_rc		 rc;
+
+	sg_err_clear(&err);
+	if (sg_docker_container_list(d, LABEL_ID, &list, &err) != SG_OK) {
+		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
+		    err.msg);
+		return 1;
+	}
+	cJSON_ArrayForEach(c, list) {
+		if (reap_stop)
+			break;
+		did = sg_json_str(c, "Id");
+		labels = sg_json_get(c, "Labels");
+		cid = sg_json_str(labels, LABEL_ID);
+		user = sg_json_str(labels, LABEL_USER);
+		exps = sg_json_str(labels, LABEL_EXP);
+		if (did == NULL || !sg_docker_name_valid(did) ||
+		    cid == NULL || !sg_id_valid(cid)) {
+			fprintf(stderr, "sandgate reap: skipped a container "
+			    "with unusable labels\n");
+			fails++;
+			continue;
+		}
+		if (user != NULL && !sg_id_valid(user))
+			user = NULL;
+		why = NULL;
+		if (exps == NULL || parse_num(exps, 0, INT64_C(1) << 40,
+		    &exp) == -1)
+			why = "bad_expiry";	/* cannot be trusted: reap */
+		else if (exp <= (long long)now)
+			why = "expired";
+		else {
+			sg_session_init(&sess);
+			sg_err_clear(&err);
+			rc = sg_session_get(r, cid, &sess, &err);
+			sg_session_clear(&sess);
+			if (rc == SG_ENOENT)
+				why = "orphan";
+			else if (rc != SG_OK) {
+				/* Cannot tell: never remove on a guess. */
+				fprintf(stderr, "sandgate reap: %s: session "
+				    "unknown: %s\n", cid, err.msg);
+				fails++;
+				continue;
+			}
+		}
+		if (why == NULL) {
+			kept++;
+			continue;
+		}
+		if (dry) {
+			printf("would reap %s %s\n", cid, why);
+			continue;
+		}
+		sg_err_clear(&err);
+		if (teardown(d, r, did, cid, user, &err) == -1) {
+			printf("failed %s %s: %s\n", cid, why, err.msg);
+			fails++;
+		} else
+			printf("reaped %s %s\n", cid, why);
+		fflush(stdout);
+	}
+	cJSON_Delete(list);
+
+	if (!dry && !reap_stop) {
+		sg_err_clear(&err);
+		if (sg_session_prune(r, &pruned, &err) != SG_OK) {
+			fprintf(stderr, "sandgate reap: cannot prune index: "
+			    "%s\n", err.msg);
+			fails++;
+		} else if (pruned > 0)
+			printf("pruned %zu index entries\n", pruned);
+	}
+	printf("kept %zu\n", kept);
+	fflush(stdout);
+	return fails;
+}
+
+int
+cmd_reap(int argc, char *argv[])
+{
+	static struct sg_cfg	 cfg;
+	struct sg_docker	*d = NULL;
+	struct sg_redis		*r = NULL;
+	struct sigaction	 sa;
+	struct sg_err		 err;
+	long long		 loop = 0;
+	int			 i, dry = 0, fails = 0, ret = 2;
+	unsigned		 slept;
+
+	(void)setlocale(LC_NUMERIC, "C");
+	/* argv[0] is "reap". */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 ||
+		    strcmp(argv[i], "-n") == 0)
+			dry = 1;
+		else if (strcmp(argv[i], "--loop") == 0 && i + 1 < argc) {
+			if (parse_num(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
+				fprintf(stderr, "sandgate reap: --loop wants "
+				    "1 to %d seconds\n", LOOP_MAX_S);
+				return 2;
+			}
+		} else if (strncmp(argv[i], "--loop=", 7) == 0) {
+			if (parse_num(argv[i] + 7, 1, LOOP_MAX_S,
+			    &loop) == -1) {
+				fprintf(stderr, "sandgate reap: --loop wants "
+				    "1 to %d seconds\n", LOOP_MAX_S);
+				return 2;
+			}
+		} else {
+			usage();
+			return 2;
+		}
+	}
+
+	sg_err_clear(&err);
+	if (sg_cfg_load(&cfg, &err) != SG_OK) {
+		fprintf(stderr, "sandgate reap: %s\n", err.msg);
+		return 78;	/* EX_CONFIG */
+	}
+	if (sg_redis_new(cfg.redis, cfg.redis_timeout_ms, &r, &err) != SG_OK ||
+	    sg_docker_new(cfg.docker_socket, cfg.docker_timeout_s, &d,
+	    &err) != SG_OK) {
+		fprintf(stderr, "sandgate reap: %s\n", err.msg);
+		ret = 78;
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+
+	for (;;) {
+		fails = reap_once(d, r, dry);
+		if (loop == 0 || reap_stop)
+			break;
+		/* Sleep in short steps so SIGTERM ends the wait at once. */
+		for (slept = 0; slept < (unsigned)loop && !reap_stop; slept++)
+			(void)sleep(1);
+		if (reap_stop)
+			break;
+	}
+	ret = fails > 0 ? 1 : 0;
+out:
+	sg_docker_free(d);
+	sg_redis_free(r);
+	return ret;
+}

@@ -1,23 +1,46 @@
 /*
  * Host patterns (the allowed_hosts claim) and egress targets.
  *
- * A pattern is "name", "*.name" (any subdomain of name, not name itself,
- * on a label boundary) or an IP literal ("192.0.2.1", "[2001:db8::1]"),
- * each with an optional ":port" (decimal 1-65535, no sign, no leading
- * zero).  Names are ASCII LDH labels (1-63 chars, no leading or trailing
- * hyphen), at most 253 chars, at least two labels, lowercased with one
- * trailing dot removed; "*", "*.com" (a wildcard over a single label) and
- * anything with whitespace, '@', '/', '%', '\\', '#', '?' or non-ASCII is
- * invalid.  A list is patterns separated by ',' with no empty element and
- * no whitespace.  IP literals match only targets that are the same
- * address literally; a name never matches an IP target or the reverse.
+ * A pattern is "name", "*.name" (any subdomain of name, at any depth, on
+ * a label boundary, never name itself) or an IP literal ("192.0.2.1",
+ * "[2001:db8::1]"), each with an optional ":port" (decimal 1-65535, no
+ * sign, no leading zero).  Names are ASCII LDH labels (1-63 chars of
+ * a-z 0-9 '-', no leading or trailing hyphen; "xn--" A-labels are LDH and
+ * match only themselves), at most 253 chars, lowercased with one trailing
+ * dot removed ("github.com." is "github.com", "github.com.." is
+ * invalid).  A single-label name ("localhost", "target") is a valid exact
+ * pattern (tests, internal networks); "*" and a wildcard over a single
+ * label ("*.com") are invalid.  Anything with whitespace, '@', '/', '%',
+ * '\\', '#', '?', '_', a control or a non-ASCII byte is invalid.
  *
- * A target comes from REQUEST_URI only: "host:port" for CONNECT (brackets
- * around IPv6), otherwise an absolute "http://" or "https://" URI whose
- * port defaults from the scheme.  Userinfo, '%', '\\', '#', whitespace and
- * control characters make the target invalid.  IPv4 is accepted only in
- * dotted-quad decimal without leading zeros: "127.1", "0x7f.1",
- * "2130706433" and the like are refused rather than reinterpreted.
+ * Numbers: IPv4 is dotted-quad decimal without leading zeros only.  A
+ * host made of digits and dots that is no such quad ("127.1", "0",
+ * "2130706433", "0177.0.0.1", "127.000.000.001") is invalid, and so is a
+ * name whose last label is all digits or "0x" + hex ("0x7f000001",
+ * "0x7f.1", "a.123") or that inet_aton would read as an address: such
+ * hosts are refused, never reinterpreted.  IPv6 needs brackets (a bare
+ * "::1:443" is ambiguous with a port) and takes no zone id ("%25eth0");
+ * an IPv4 literal takes no trailing dot.
+ *
+ * A list is patterns separated by ',' with no empty element and no
+ * whitespace, at most SG_HOSTS_MAX patterns and SG_HOSTS_STR_MAX bytes
+ * (SG_ETOOBIG "too_many_hosts" past either); "" is the empty list, which
+ * matches nothing.  The same pattern may appear twice.
+ *
+ * A target comes from REQUEST_URI only: "host:port" for CONNECT (method
+ * compared case-sensitively, RFC 9110 9.1; port required; brackets
+ * around IPv6), otherwise an absolute "http://" or "https://" URI (scheme
+ * case-insensitive) whose port defaults from the scheme (80, 443); the
+ * authority ends at '/' or '?', path and query are ignored.  Userinfo,
+ * '%', '\\', '#' in the authority, an empty host or port, whitespace and
+ * control characters anywhere make the target invalid; origin-form
+ * ("/x") and "*" are not egress targets.  Hosts follow the rules above.
+ *
+ * Matching: a name pattern matches only a name target, an IP pattern only
+ * an IP target of the same family and the same bytes, so
+ * "[::ffff:127.0.0.1]" and "127.0.0.1" never match each other, and no
+ * name is ever turned into an address or back.  A pattern with a port
+ * needs exactly that port; one without needs a port in dflt (NULL: none).
  */
 #ifndef SG_HOSTS_H
 #define SG_HOSTS_H

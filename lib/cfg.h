@@ -2,6 +2,15 @@
  * Configuration from SANDGATE_* environment variables (DESIGN.md,
  * Configuration), read once at start.  A bad value is an error naming
  * the variable; services stop with EX_CONFIG on it.
+ *
+ * An unset or empty variable takes the default shown below.  Integers
+ * are plain decimal digits in a fixed range; booleans are "0" or "1";
+ * strings that do not fit are refused, never truncated, and never hold
+ * control characters.  SANDGATE_MEMORY is bytes or a number with a
+ * k/m/g suffix (binary units, 6m..1024g); SANDGATE_CPUS is a decimal
+ * such as "2" or "0.5" (0.01..1024, at most 9 decimals), kept as nano
+ * CPUs.  SANDGATE_TOKEN_TTL may not exceed SANDGATE_TOKEN_MAX_TTL; when
+ * it is unset, a lower SANDGATE_TOKEN_MAX_TTL lowers it too.
  */
 #ifndef SG_CFG_H
 #define SG_CFG_H
@@ -15,35 +24,35 @@
 #define SG_CFG_STR	512
 
 struct sg_cfg {
-	char		 issuer[SG_CFG_STR];		/* SANDGATE_ISSUER, "sandgate" */
-	char		 signing_key[PATH_MAX];		/* SANDGATE_SIGNING_KEY */
-	char		 verify_keys[4096];		/* SANDGATE_VERIFY_KEYS */
-	int64_t		 leeway;			/* SANDGATE_LEEWAY, 30 */
+	char		 issuer[SG_CFG_STR];		/* SANDGATE_ISSUER, "sandgate" (<= 256) */
+	char		 signing_key[PATH_MAX];		/* SANDGATE_SIGNING_KEY, "" */
+	char		 verify_keys[4096];		/* SANDGATE_VERIFY_KEYS, "" */
+	int64_t		 leeway;			/* SANDGATE_LEEWAY, 30 (0..3600) */
 	int64_t		 token_ttl;			/* SANDGATE_TOKEN_TTL, 14400 */
-	int64_t		 token_max_ttl;			/* SANDGATE_TOKEN_MAX_TTL, 86400 */
+	int64_t		 token_max_ttl;			/* SANDGATE_TOKEN_MAX_TTL, 86400 (..366 d) */
 	char		 redis[SG_CFG_STR];		/* SANDGATE_REDIS, redis://127.0.0.1:6379/0 */
-	int		 redis_timeout_ms;		/* SANDGATE_REDIS_TIMEOUT_MS, 500 */
-	int		 redis_fail_open;		/* SANDGATE_REDIS_FAILURE=open */
-	char		 docker_socket[PATH_MAX];	/* /var/run/docker.sock */
+	int		 redis_timeout_ms;		/* SANDGATE_REDIS_TIMEOUT_MS, 500 (1..60000) */
+	int		 redis_fail_open;		/* SANDGATE_REDIS_FAILURE closed|open, closed */
+	char		 docker_socket[PATH_MAX];	/* SANDGATE_DOCKER_SOCKET, /var/run/docker.sock */
 	char		 runtime[64];			/* SANDGATE_RUNTIME, runsc */
 	char		 image[SG_CFG_STR];		/* SANDGATE_IMAGE, sandgate-sandbox:latest */
 	char		 images[2048];			/* SANDGATE_IMAGES, extra allowed images */
 	char		 network[128];			/* SANDGATE_NETWORK, sandgate-egress */
-	char		 proxy_url[SG_CFG_STR];		/* SANDGATE_PROXY_URL */
+	char		 proxy_url[SG_CFG_STR];		/* SANDGATE_PROXY_URL, http://sandgate-proxy:8443 */
 	char		 data_root[PATH_MAX];		/* SANDGATE_DATA_ROOT, /var/lib/sandgate */
 	struct sg_ports	 egress_ports;			/* SANDGATE_EGRESS_PORTS, 80,443 */
 	int		 deny_private;			/* SANDGATE_EGRESS_DENY_PRIVATE, 1 */
 	int		 accept_no_aud;			/* SANDGATE_ACCEPT_NO_AUD, 0 */
-	int64_t		 session_cache_ms;		/* SANDGATE_SESSION_CACHE_MS, 1000 */
-	int		 report_mode;			/* SANDGATE_EGRESS_MODE=report */
-	int		 max_per_user;			/* SANDGATE_MAX_SANDBOXES_PER_USER, 10 */
-	int		 log_level;			/* SANDGATE_LOG_LEVEL, info */
-	char		 socket[SG_CFG_STR];		/* SANDGATE_SOCKET */
+	int64_t		 session_cache_ms;		/* SANDGATE_SESSION_CACHE_MS, 1000 (0..60000) */
+	int		 report_mode;			/* SANDGATE_EGRESS_MODE enforce|report, enforce */
+	int		 max_per_user;			/* SANDGATE_MAX_SANDBOXES_PER_USER, 10 (1..100000) */
+	int		 log_level;			/* SANDGATE_LOG_LEVEL debug|info|warn|error, info */
+	char		 socket[SG_CFG_STR];		/* SANDGATE_SOCKET, "" */
 	int64_t		 memory_bytes;			/* SANDGATE_MEMORY, 4g */
 	int64_t		 nano_cpus;			/* SANDGATE_CPUS, 2 */
-	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 */
+	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 (1..4194304) */
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
-	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 */
+	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 };
 
 enum sg_log_level {

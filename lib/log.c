@@ -1,2 +1,266 @@
-/* log: to be written */
+/*
+ * Structured logs: one JSON object per line on stderr (DESIGN.md, Logs).
+ *
+ * Every line is built as a cJSON object and printed unformatted, so a
+ * value with a quote, a newline or any other control byte is escaped and
+ * cannot split a line or forge a field.  Values are also cut at
+ * LOG_MAX_VALUE bytes and invalid UTF-8 is replaced by '?', so that a
+ * hostile target or header cannot make lines huge or undecodable.
+ *
+ * This module cannot know what is secret: callers must never pass a
+ * token, key, password or request body as a value (STYLE.md, secrets).
+ * Only identifiers (container id, jti, sub), reason codes and targets
+ * belong here.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "compat.h"
+#include "log.h"
+
+#define LOG_MAX_VALUE	512	/* bytes of one value after sanitising */
+#define LOG_MAX_PAIRS	32	/* extra pairs in one sg_log call */
+
+static char	 log_service[64] = "sandgate";
+static int	 log_level = SG_LOG_INFO;
+
+void
+sg_log_init(const char *service, int level)
+{
+	if (service != NULL && *service != '\0')
+		(void)strlcpy(log_service, service, sizeof(log_service));
+	if (level < SG_LOG_DEBUG)
+		level = SG_LOG_DEBUG;
+	if (level > SG_LOG_ERROR)
+		level = SG_LOG_ERROR;
+	log_level = level;
+}
+
+int64_t
+sg_now_us(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *
+level_name(int level)
+{
+	switch (level) {
+	case SG_LOG_DEBUG:
+		return "debug";
+	case SG_LOG_INFO:
+		return "info";
+	case SG_LOG_WARN:
+		return "warn";
+	default:
+		return "error";
+	}
+}
+
+/* RFC 3339 UTC with milliseconds: 2026-01-01T00:00:00.000Z. */
+static void
+log_ts(char *buf, size_t size)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 day[32];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		(void)strlcpy(buf, "1970-01-01T00:00:00.000Z", size);
+		return;
+	}
+	(void)snprintf(buf, size, "%s.%03ldZ", day, ts.tv_nsec / 1000000);
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t		 len, i;
+	uint32_t	 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF (RFC 3629 3). */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
+ * A copy of v safe to log: at most LOG_MAX_VALUE bytes (cut on a
+ * character boundary, "..." appended), invalid UTF-8 bytes as '?'.
+ * Control characters are left to cJSON, which escapes them.
+ */
+static void
+log_clean(const char *v, char *out, size_t size)
+{
+	const unsigned char	*s = (const unsigned char *)v;
+	size_t			 n, i = 0, o = 0, k;
+
+	n = strlen(v);
+	while (i < n) {
+		k = utf8_seq(s + i, n - i);
+		if (o + (k == 0 ? 1 : k) + 4 > size || o >= LOG_MAX_VALUE) {
+			(void)memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (k == 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		(void)memcpy(out + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+}
+
+static void
+add_str(cJSON *o, const char *key, const char *v)
+{
+	char	 buf[LOG_MAX_VALUE + 8];
+
+	if (v == NULL) {
+		(void)cJSON_AddNullToObject(o, key);
+		return;
+	}
+	log_clean(v, buf, sizeof(buf));
+	(void)cJSON_AddStringToObject(o, key, buf);
+}
+
+/* A line with ts, service, level, event; NULL on ENOMEM. */
+static cJSON *
+log_begin(int level, const char *event)
+{
+	cJSON	*o = NULL;
+	char	 ts[48];
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	log_ts(ts, sizeof(ts));
+	(void)cJSON_AddStringToObject(o, "ts", ts);
+	add_str(o, "service", log_service);
+	(void)cJSON_AddStringToObject(o, "level", level_name(level));
+	add_str(o, "event", event != NULL ? event : "event");
+	return o;
+}
+
+/* Print o as one line with a single write(2) where possible; frees o. */
+static void
+log_emit(cJSON *o)
+{
+	char	*s = NULL;
+	size_t	 len, off = 0;
+	ssize_t	 w;
+
+	if (o == NULL)
+		return;
+	if ((s = cJSON_PrintUnformatted(o)) == NULL)
+		goto out;
+	len = strlen(s);
+	/* The terminating NUL becomes the newline. */
+	s[len++] = '\n';
+	while (off < len) {
+		w = write(STDERR_FILENO, s + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)w;
+	}
+out:
+	free(s);
+	cJSON_Delete(o);
+}
+
+void
+sg_log(int level, const char *event, ...)
+{
+	va_list		 ap;
+	cJSON		*o = NULL;
+	const char	*k, *v;
+	int		 i;
+
+	if (level < log_level)
+		return;
+	if ((o = log_begin(level, event)) == NULL)
+		return;
+	va_start(ap, event);
+	for (i = 0; i < LOG_MAX_PAIRS; i++) {
+		if ((k = va_arg(ap, const char *)) == NULL)
+			break;
+		v = va_arg(ap, const char *);
+		/* The fixed fields cannot be overridden by a pair. */
+		if (strcmp(k, "ts") == 0 || strcmp(k, "service") == 0 ||
+		    strcmp(k, "level") == 0 || strcmp(k, "event") == 0)
+			continue;
+		add_str(o, k, v);
+	}
+	va_end(ap);
+	log_emit(o);
+}
+
+void
+sg_log_decision(const struct sg_decision *d)
+{
+	cJSON	*o = NULL;
+	int	 level;
+
+	if (d == NULL)
+		return;
+	level = d->decision != NULL && strcmp(d->decision, "error") == 0 ?
+	    SG_LOG_ERROR : SG_LOG_INFO;
+	if (level < log_level)
+		return;
+	if ((o = log_begin(level, "decision")) == NULL)
+		return;
+	add_str(o, "mode", d->mode);
+	add_str(o, "decision", d->decision);
+	add_str(o, "reason", d->reason);
+	(void)cJSON_AddNumberToObject(o, "status", d->status);
+	add_str(o, "container_id", d->container_id);
+	add_str(o, "jti", d->jti);
+	add_str(o, "sub", d->sub);
+	add_str(o, "target", d->target);
+	(void)cJSON_AddNumberToObject(o, "latency_us", (double)d->latency_us);
+	log_emit(o);
+}

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "claims.h"
 #include "compat.h"
+#include "token.h"
 
 #define KIB		INT64_C(1024)
 #define MIB		(KIB * 1024)
@@ -31,7 +32,7 @@
 /* Docker takes 0.01 CPUs and up. */
 #define CPUS_MIN	(NANO / 100)
 #define CPUS_MAX	(1024 * NANO)
-#define MAX_TTL_MAX	INT64_C(31622400)	/* 366 days */
+#define MAX_TTL_MAX	SG_TOKEN_TTL_LIMIT	/* 366 days */
 
 static enum sg_rc
 bad(struct sg_err *err, const char *var, const char *why)

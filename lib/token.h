@@ -13,7 +13,13 @@
 #include "hosts.h"
 #include "keys.h"
 
-/* What a container token says (DESIGN.md, Tokens). */
+/* The longest lifetime any sandgate token may have (366 days). */
+#define SG_TOKEN_TTL_LIMIT	INT64_C(31622400)
+
+/*
+ * What a container token says (DESIGN.md, Tokens).  Zero the struct
+ * first: fields added later default to 0.
+ */
 struct sg_mint_container {
 	const char	*issuer;
 	const char	*sub;			/* user id */
@@ -25,6 +31,11 @@ struct sg_mint_container {
 	int		 pci;
 	int64_t		 ttl;			/* seconds */
 	time_t		 now;
+	/*
+	 * The verifiers' limit on exp - iat (SANDGATE_TOKEN_MAX_TTL): a
+	 * ttl above it is refused.  0 means SG_TOKEN_TTL_LIMIT only.
+	 */
+	int64_t		 max_ttl;
 };
 
 struct sg_minted {
@@ -37,14 +48,26 @@ struct sg_minted {
 
 void		 sg_minted_clear(struct sg_minted *);
 /*
- * Sign a container token.  Every value is checked with the verifier's
- * own validators first: a token the verifier would refuse is never
- * signed (SG_EINVAL with the reason).
+ * Sign a container token: iss, sub, aud "sandgate-egress", iat, nbf
+ * (= iat), exp, a fresh jti, container_id, organization_uuid,
+ * allowed_hosts (the canonical comma list; "" for none),
+ * enforce_container_binding, use_egress_gateway ("true"),
+ * enforce_centralized_egress ("true"), is_hipaa_regulated and
+ * is_pci_compliant, every flag the string "true" or "false".  Every value
+ * is checked with the verifier's own validators first (the claims pass
+ * sg_claims_validate before signing): a token the verifier would refuse
+ * is never signed.  Errors are SG_EINVAL with a reason such as
+ * "bad_issuer", "bad_sub", "bad_container_id", "bad_organization_uuid",
+ * "bad_allowed_hosts", "bad_ttl"; on any error *out holds nothing.
  */
 enum sg_rc	 sg_token_mint_container(const struct sg_key *,
 		    const struct sg_mint_container *, struct sg_minted *,
 		    struct sg_err *);
-/* Sign an operator token for sub with the given scope string. */
+/*
+ * Sign an operator token (iss, sub, aud "sandgate-api", iat, nbf, exp,
+ * jti, scope) for sub with the given scope string; ttl 1 to
+ * SG_TOKEN_TTL_LIMIT ("bad_ttl"), scope known words ("bad_scope").
+ */
 enum sg_rc	 sg_token_mint_operator(const struct sg_key *,
 		    const char *issuer, const char *sub, const char *scope,
 		    int64_t ttl, time_t now, struct sg_minted *,

@@ -50,5 +50,14 @@ enum sg_rc	 sg_jwt_sign(const struct sg_key *, const cJSON *claims,
 enum sg_rc	 sg_jwt_verify(const struct sg_keyset *, const char *tok,
 		    size_t len, cJSON **claims, const char **kid_out,
 		    struct sg_err *);
+/*
+ * The same checks without parsing the payload: on SG_OK *payload (if not
+ * NULL) is the decoded payload, malloc'd and NUL-terminated after
+ * *payloadlen bytes, for the caller to free.  For JWS test vectors whose
+ * payload is not JSON; services use sg_jwt_verify.
+ */
+enum sg_rc	 sg_jwt_verify_raw(const struct sg_keyset *, const char *tok,
+		    size_t len, uint8_t **payload, size_t *payloadlen,
+		    const char **kid_out, struct sg_err *);
 
 #endif

@@ -11,3 +11,13 @@ check_PROGRAMS += tests/unit/check_http
 tests_unit_check_http_SOURCES = tests/unit/check_http.c
 tests_unit_check_http_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_http_LDADD = $(SG_CHECK_LIBS)
+
+# crypto engineer: b64url, keys, jwt, wycheproof
+check_PROGRAMS += tests/unit/check_b64url
+tests_unit_check_b64url_SOURCES = tests/unit/check_b64url.c
+tests_unit_check_b64url_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_b64url_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_keys
+tests_unit_check_keys_SOURCES = tests/unit/check_keys.c
+tests_unit_check_keys_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_keys_LDADD = $(SG_CHECK_LIBS)

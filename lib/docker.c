@@ -301,7 +301,11 @@ call(struct sg_docker *d, const char *method, const char *path,
 	if (status_out != NULL)
 		*status_out = status;
 
-	if (b.len > 0) {
+	/*
+	 * Parse what will be used: the answer when the caller wants it, the
+	 * error message otherwise (/_ping answers plain "OK").
+	 */
+	if (b.len > 0 && (out != NULL || status < 200 || status >= 300)) {
 		ans = sg_json_parse(b.p, b.len, &perr);
 		if (ans == NULL && status >= 200 && status < 300) {
 			rc = sg_err_set(err, SG_EUPSTREAM, "docker_error",

@@ -21,3 +21,15 @@ check_PROGRAMS += tests/unit/check_keys
 tests_unit_check_keys_SOURCES = tests/unit/check_keys.c
 tests_unit_check_keys_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_keys_LDADD = $(SG_CHECK_LIBS)
+
+# docker engineer: docker client, sandbox-create/-destroy handlers
+check_PROGRAMS += tests/unit/check_docker
+tests_unit_check_docker_SOURCES = tests/unit/check_docker.c
+tests_unit_check_docker_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_docker_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_sandbox
+tests_unit_check_sandbox_SOURCES = tests/unit/check_sandbox.c \
+	services/sandbox-create/create.c services/sandbox-create/create.h \
+	services/sandbox-destroy/destroy.c services/sandbox-destroy/destroy.h
+tests_unit_check_sandbox_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_sandbox_LDADD = $(SG_CHECK_LIBS)

@@ -33,3 +33,21 @@ tests_unit_check_sandbox_SOURCES = tests/unit/check_sandbox.c \
 	services/sandbox-destroy/destroy.c services/sandbox-destroy/destroy.h
 tests_unit_check_sandbox_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_sandbox_LDADD = $(SG_CHECK_LIBS)
+
+# claims engineer: json, claims, cfg, security
+check_PROGRAMS += tests/unit/check_json
+tests_unit_check_json_SOURCES = tests/unit/check_json.c
+tests_unit_check_json_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_json_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_claims
+tests_unit_check_claims_SOURCES = tests/unit/check_claims.c
+tests_unit_check_claims_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_claims_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_cfg
+tests_unit_check_cfg_SOURCES = tests/unit/check_cfg.c
+tests_unit_check_cfg_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_cfg_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_security
+tests_unit_check_security_SOURCES = tests/unit/check_security.c
+tests_unit_check_security_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_security_LDADD = $(SG_CHECK_LIBS)

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "compat.h"
 #include "err.h"
@@ -58,6 +57,18 @@ is_ldh(int c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+/* ASCII case-insensitive prefix test, whatever the locale. */
+static int
+prefix_ci(const char *s, size_t len, const char *prefix)
+{
+	size_t		 i;
+
+	for (i = 0; prefix[i] != '\0'; i++)
+		if (i >= len || to_lower((unsigned char)s[i]) != prefix[i])
+			return 0;
+	return 1;
 }
 
 /*
@@ -471,6 +482,8 @@ sg_hostlist_join(const struct sg_hostlist *l)
 	size_t		 i, off = 0, total = 1;
 	int		 n;
 
+	if (l == NULL)
+		return NULL;
 	for (i = 0; i < l->n; i++) {
 		if ((n = sg_hostpat_format(&l->v[i], one, sizeof(one))) < 0)
 			return NULL;
@@ -565,10 +578,10 @@ sg_target_parse(const char *method, const char *uri, struct sg_target *t,
 		return SG_OK;
 	}
 	/* RFC 9112 3.2.2: absolute-form; the scheme is case-insensitive */
-	if (len > 7 && strncasecmp(uri, "http://", 7) == 0) {
+	if (prefix_ci(uri, len, "http://")) {
 		a = uri + 7;
 		t->port = 80;
-	} else if (len > 8 && strncasecmp(uri, "https://", 8) == 0) {
+	} else if (prefix_ci(uri, len, "https://")) {
 		a = uri + 8;
 		t->port = 443;
 	} else

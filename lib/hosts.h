@@ -127,7 +127,11 @@ int		 sg_hosts_match(const struct sg_hostlist *,
  * documentation, benchmarking, or a cloud metadata address; IPv4 embedded
  * in IPv6 (mapped, compatible, NAT64 64:ff9b::/96, 6to4 2002::/16,
  * Teredo) is classified by the embedded address.  family is AF_INET (4
- * bytes) or AF_INET6 (16 bytes).
+ * bytes) or AF_INET6 (16 bytes); any other family counts as private.
+ * Also private: 192.88.99/24 (6to4 relay), 168.63.129.16 (Azure
+ * WireServer), all of 64:ff9b:1::/48 (local-use NAT64), and every IPv6
+ * address outside 2000::/3 (not global unicast) that is not IPv4 in
+ * disguise; inside it 2001:db8::/32, 3fff::/20, 2001:2::/48, 2001:10::/28.
  */
 int		 sg_addr_is_private(int family, const uint8_t *addr);
 /*

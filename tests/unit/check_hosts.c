@@ -322,7 +322,7 @@ START_TEST(test_list_limits)
 	/* exactly SG_HOSTS_STR_MAX bytes pass; one more does not */
 	memset(label, 'b', 63);
 	label[63] = '\0';
-	ck_assert_ptr_nonnull(s = malloc(SG_HOSTS_STR_MAX + 2));
+	ck_assert_ptr_nonnull(s = malloc(SG_HOSTS_STR_MAX + 8));
 	for (len = 0, i = 0; len + 70 < SG_HOSTS_STR_MAX; i++)
 		len += (size_t)snprintf(s + len, SG_HOSTS_STR_MAX + 2 - len,
 		    "%s%s.com", i ? "," : "", label);
@@ -817,6 +817,10 @@ START_TEST(test_ip_literals)
 	ck_assert(!decide("[::ffff:127.0.0.1]", "CONNECT", "127.0.0.1:443"));
 	ck_assert(decide("[::ffff:127.0.0.1]", "CONNECT",
 	    "[::ffff:7f00:1]:443"));
+	/* an all-zero address pattern never matches a name target */
+	ck_assert(!decide("0.0.0.0,[::]", "CONNECT", "localhost:443"));
+	ck_assert(!decide("0.0.0.0,[::]", "GET", "http://a.com/"));
+	ck_assert(decide("0.0.0.0,[::]", "CONNECT", "[::]:443"));
 	/* H8: an address is never turned into a name */
 	ck_assert(!decide("github.com", "CONNECT", "140.82.112.3:443"));
 	ck_assert(decide("140.82.112.3", "CONNECT", "140.82.112.3:443"));
@@ -1242,6 +1246,128 @@ START_TEST(test_differential)
 }
 END_TEST
 
+/*
+ * Patterns with wildcards and ports against targets over a small
+ * alphabet (so that matches are frequent), checked against the same
+ * reference normaliser and a naive matcher.
+ */
+static void
+gen_host(char *h, size_t sz)
+{
+	static const char *labels[] = {
+		"a", "b", "ab", "A", "B", "x-y", "1", "2", "0x1", "-",
+	};
+	size_t		 len = 0;
+	int		 k, n;
+
+	if (rng() % 6 == 0) {
+		(void)snprintf(h, sz, "%u.%u.%u.%u", rng() % 3, rng() % 3,
+		    rng() % 3, rng() % 300);
+		return;
+	}
+	n = 1 + (int)(rng() % 4);
+	h[0] = '\0';
+	for (k = 0; k < n; k++)
+		len += (size_t)snprintf(h + len, sz - len, "%s%s",
+		    k ? "." : "", labels[rng() % NELEM(labels)]);
+	if (rng() % 5 == 0)
+		(void)snprintf(h + len, sz - len, ".");
+}
+
+static int
+ref_port(const char *p)
+{
+	size_t		 i, len = strlen(p);
+	long		 v = 0;
+
+	if (len == 0 || len > 5 || p[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v >= 1 && v <= 65535 ? (int)v : -1;
+}
+
+START_TEST(test_differential_match)
+{
+	static const char *ports[] = { "", "", "", ":80", ":443", ":8443",
+	    ":0", ":08", ":", ":65536" };
+	static const int tports[] = { 80, 443, 8443, 22 };
+	struct sg_hostlist	 l;
+	struct sg_target	 t;
+	char			 ph[64], th[160], pat[80], uri[200];
+	char			 pn[64], tn[160];
+	const char		*pp;
+	int			 iter, wild, pk, tk, pport, tport, ok, exp;
+	int			 nmatch = 0, nwild = 0;
+	size_t			 pl, tl;
+
+	rng_state = 0xc0ffee11u;
+	for (iter = 0; iter < 2000; iter++) {
+		wild = rng() % 3 == 0;
+		gen_host(ph, sizeof(ph));
+		pp = ports[rng() % NELEM(ports)];
+		(void)snprintf(pat, sizeof(pat), "%s%s%s", wild ? "*." : "",
+		    ph, pp);
+		/* target: often a subdomain or the same host */
+		switch (rng() % 3) {
+		case 0:
+			(void)snprintf(th, sizeof(th), "%s", ph);
+			break;
+		case 1:
+			gen_host(th, sizeof(th) / 2);
+			pl = strlen(th);
+			(void)snprintf(th + pl, sizeof(th) - pl, ".%s", ph);
+			break;
+		default:
+			gen_host(th, sizeof(th));
+			break;
+		}
+		tport = tports[rng() % NELEM(tports)];
+		(void)snprintf(uri, sizeof(uri), "%s:%d", th, tport);
+
+		/* the reference */
+		pk = ref_norm(ph, pn, sizeof(pn));
+		pport = pp[0] == '\0' ? 0 : ref_port(pp + 1);
+		if (pport < 0 || (wild && (pk != 0 || !strchr(pn, '.'))))
+			pk = -1;
+		tk = ref_norm(th, tn, sizeof(tn));
+		exp = 0;
+		if (pk >= 0 && tk == pk) {
+			pl = strlen(pn);
+			tl = strlen(tn);
+			if (!wild)
+				exp = strcmp(pn, tn) == 0;
+			else
+				exp = tl > pl + 1 && tn[tl - pl - 1] == '.' &&
+				    strcmp(tn + tl - pl, pn) == 0;
+			if (pport != 0)
+				exp = exp && pport == tport;
+			else
+				exp = exp && (tport == 80 || tport == 443);
+		}
+
+		ok = sg_hosts_parse(pat, strlen(pat), &l, NULL) == SG_OK;
+		ck_assert_msg(ok == (pk >= 0), "pattern \"%s\": impl %d ref %d",
+		    pat, ok, pk);
+		if (!ok)
+			continue;
+		ck_assert_msg((sg_target_parse("CONNECT", uri, &t, NULL) ==
+		    SG_OK) == (tk >= 0), "target \"%s\"", uri);
+		if (tk >= 0)
+			ck_assert_msg(sg_hosts_match(&l, &t, &dflt) == exp,
+			    "\"%s\" vs \"%s\": ref %d", pat, uri, exp);
+		nmatch += exp;
+		nwild += wild && exp;
+		sg_hostlist_clear(&l);
+	}
+	ck_assert_int_gt(nmatch, 30);
+	ck_assert_int_gt(nwild, 5);
+}
+END_TEST
+
 static Suite *
 hosts_suite(void)
 {
@@ -1282,6 +1408,7 @@ hosts_suite(void)
 	tcase_add_test(tc, test_wildcard);
 	tcase_add_test(tc, test_ip_literals);
 	tcase_add_test(tc, test_differential);
+	tcase_add_test(tc, test_differential_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("private");

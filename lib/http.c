@@ -14,9 +14,9 @@
  * header refused, goes out as a 500.
  *
  * The loop: one request at a time per process (scale with processes:
- * spawn-fcgi -F, systemd, lighttpd max-procs).  SIGTERM and SIGINT stop
- * it after the request in flight; SIGHUP only raises a flag for
- * sg_serve_hup().  The three signals are blocked while a request is
+ * spawn-fcgi -F, systemd, lighttpd max-procs).  SIGTERM, SIGINT and
+ * SIGUSR1 stop it after the request in flight; SIGHUP only raises a flag
+ * for sg_serve_hup().  These signals are blocked while a request is
  * handled and only delivered inside ppoll(2) on the listening socket,
  * so a signal never interrupts a read or write half-way, and there is
  * no window in which a stop request is missed before a blocking accept.
@@ -558,6 +558,17 @@ resp_set_header(struct sg_resp *resp, const char *name, const char *value)
 	(void)sg_resp_header(resp, name, "%s", value);
 }
 
+/* Wipe every string of a tree: response bodies may carry a token. */
+static void
+wipe_tree(cJSON *j)
+{
+	for (; j != NULL; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring != NULL)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		wipe_tree(j->child);
+	}
+}
+
 void
 sg_resp_json(struct sg_resp *resp, int status, cJSON *body)
 {
@@ -570,6 +581,7 @@ sg_resp_json(struct sg_resp *resp, int status, cJSON *body)
 		resp->bodylen = 0;
 	}
 	if (resp->failed) {
+		wipe_tree(body);
 		cJSON_Delete(body);
 		return;
 	}
@@ -579,6 +591,7 @@ sg_resp_json(struct sg_resp *resp, int status, cJSON *body)
 		return;
 	}
 	s = cJSON_PrintUnformatted(body);
+	wipe_tree(body);
 	cJSON_Delete(body);
 	if (s == NULL) {
 		resp_fail(resp);
@@ -671,7 +684,7 @@ sg_req_auth(const struct sg_req *req, struct sg_resp *resp, const char *kind,
 	k = sg_req_param(req, "SG_KIND");
 	if (k == NULL || *k == '\0') {
 		/* Did not pass the authorizer (or it is not configured). */
-		sg_resp_error(resp, 401, "unauthorized",
+		sg_resp_error(resp, 401, "invalid_token",
 		    "The request carries no verified identity.");
 		(void)sg_resp_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"sandgate\"");
@@ -1094,11 +1107,13 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	(void)sigaddset(&sigs, SIGTERM);
 	(void)sigaddset(&sigs, SIGINT);
 	(void)sigaddset(&sigs, SIGHUP);
+	(void)sigaddset(&sigs, SIGUSR1);
 	(void)sigprocmask(SIG_BLOCK, &sigs, &orig);
 	waitmask = orig;
 	(void)sigdelset(&waitmask, SIGTERM);
 	(void)sigdelset(&waitmask, SIGINT);
 	(void)sigdelset(&waitmask, SIGHUP);
+	(void)sigdelset(&waitmask, SIGUSR1);
 
 	/* No SA_RESTART: the signal must end the wait in ppoll(2). */
 	(void)memset(&sa, 0, sizeof(sa));
@@ -1106,6 +1121,12 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	sa.sa_handler = on_stop;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	/*
+	 * USR1 is the graceful stop of multiwatch and of libfcgi itself
+	 * (whose own handler, installed by FCGX_Init when USR1 is still
+	 * SIG_DFL, would make reads in flight return EOF instead).
+	 */
+	(void)sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_hup;
 	(void)sigaction(SIGHUP, &sa, NULL);
 	/* A web server that hangs up must cost an EPIPE, not the process. */

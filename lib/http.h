@@ -124,8 +124,8 @@ char		*sg_resp_serialize(const struct sg_resp *, size_t *len);
 typedef void	(*sg_handler)(void *app, struct sg_req *, struct sg_resp *);
 
 /*
- * Run the FastCGI accept loop until SIGTERM/SIGINT (the request in flight
- * is finished first).  listen: NULL or "" to use an inherited socket on
+ * Run the FastCGI accept loop until SIGTERM/SIGINT/SIGUSR1 (the request
+ * in flight is finished first).  listen: NULL or "" to use an inherited socket on
  * fd 0 (spawn-fcgi, lighttpd bin-path, systemd StandardInput=socket),
  * else "unix:/path", "/path" or "host:port" ("127.0.0.1:9000",
  * "[::1]:9000").  A unix socket gets mode 0660, or the octal

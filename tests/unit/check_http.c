@@ -1362,7 +1362,8 @@ START_TEST(serve_socket_mode)
 	sg_err_clear(&err);
 	ck_assert_int_eq(sg_serve(sockpath, 10, echo_handler, NULL, &err), -1);
 	ck_assert_str_eq(err.code, "socket_in_use");
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	/* USR1, the graceful stop of multiwatch and libfcgi, stops it too. */
+	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
 	ck_assert_int_eq(wait_exit(pid), 0);
 
 	ck_assert_int_eq(setenv("SANDGATE_SOCKET_MODE", "0999", 1), 0);

@@ -11,6 +11,13 @@ check_PROGRAMS += tests/unit/check_http
 tests_unit_check_http_SOURCES = tests/unit/check_http.c
 tests_unit_check_http_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_http_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_issuer
+tests_unit_check_issuer_SOURCES = tests/unit/check_issuer.c \
+	services/token-issuer/issuer.c
+tests_unit_check_issuer_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/services/token-issuer
+tests_unit_check_issuer_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_issuer_LDADD = $(SG_CHECK_LIBS)
 
 # crypto engineer: b64url, keys, jwt, wycheproof
 check_PROGRAMS += tests/unit/check_b64url

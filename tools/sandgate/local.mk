@@ -1,1 +1,7 @@
-# tools/sandgate
+# tools/sandgate: the operator CLI (reap.c is the docker engineer's).
+bin_PROGRAMS += tools/sandgate/sandgate
+tools_sandgate_sandgate_SOURCES = tools/sandgate/main.c tools/sandgate/cmd.h \
+	tools/sandgate/keygen.c tools/sandgate/jwk.c tools/sandgate/token.c \
+	tools/sandgate/verify.c tools/sandgate/reap.c
+tools_sandgate_sandgate_LDADD = $(SG_LIBS)
+

@@ -1,0 +1,21 @@
+/*
+ * The sandgate operator CLI: one function per command, each called with
+ * argv[0] set to the command's name ("keygen", "verify", ...).  Commands
+ * return the process exit status: 0 success, 1 failure (a token refused,
+ * a file not written), 2 a usage error or bad configuration.
+ */
+#ifndef SG_CMD_H
+#define SG_CMD_H
+
+#define SG_EXIT_OK	0
+#define SG_EXIT_FAIL	1
+#define SG_EXIT_USAGE	2
+
+int	cmd_keygen(int argc, char *argv[]);
+int	cmd_jwk(int argc, char *argv[]);
+int	cmd_token(int argc, char *argv[]);
+int	cmd_verify(int argc, char *argv[]);
+/* tools/sandgate/reap.c (the docker engineer's). */
+int	cmd_reap(int argc, char *argv[]);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * sandgate token --sub NAME --scope "SCOPES" [--ttl SECONDS]
+ *
+ * Mint an operator token (aud "sandgate-api") with the key in
+ * SANDGATE_SIGNING_KEY and the issuer SANDGATE_ISSUER.  The lifetime
+ * defaults to SANDGATE_TOKEN_TTL and may not exceed
+ * SANDGATE_TOKEN_MAX_TTL, so every token minted here passes the
+ * services' verifiers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "cmd.h"
+#include "keys.h"
+#include "token.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sandgate token --sub NAME --scope \"SCOPES\" "
+	    "[--ttl SECONDS]\n\n"
+	    "Print an operator token for NAME signed with "
+	    "SANDGATE_SIGNING_KEY.\nSCOPES is a space-separated list of: "
+	    "tokens:issue sandboxes:create\nsandboxes:destroy sessions:read "
+	    "metrics:read.  The lifetime defaults to\nSANDGATE_TOKEN_TTL and "
+	    "is at most SANDGATE_TOKEN_MAX_TTL seconds.\n");
+}
+
+/* Decimal digits only, 1..max. */
+static int
+parse_ttl(const char *s, int64_t max, int64_t *out)
+{
+	char		*end = NULL;
+	long long	 v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cmd_token(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "sub",	required_argument,	NULL, 's' },
+		{ "scope",	required_argument,	NULL, 'S' },
+		{ "ttl",	required_argument,	NULL, 't' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	static struct sg_cfg	 cfg;
+	struct sg_key		*k = NULL;
+	struct sg_minted	 m;
+	struct sg_err		 err;
+	const char		*sub = NULL, *scope = NULL, *ttls = NULL;
+	int64_t			 ttl;
+	unsigned		 bits;
+	int			 c, ret = SG_EXIT_FAIL;
+
+	memset(&m, 0, sizeof(m));
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		switch (c) {
+		case 's':
+			sub = optarg;
+			break;
+		case 'S':
+			scope = optarg;
+			break;
+		case 't':
+			ttls = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return SG_EXIT_OK;
+		default:
+			usage(stderr);
+			return SG_EXIT_USAGE;
+		}
+	if (optind != argc || sub == NULL || scope == NULL) {
+		usage(stderr);
+		return SG_EXIT_USAGE;
+	}
+	sg_err_clear(&err);
+	if (sg_cfg_load(&cfg, &err) != SG_OK) {
+		fprintf(stderr, "sandgate token: %s\n", err.msg);
+		return SG_EXIT_USAGE;
+	}
+	ttl = cfg.token_ttl;
+	if (ttls != NULL && parse_ttl(ttls, cfg.token_max_ttl, &ttl) == -1) {
+		fprintf(stderr, "sandgate token: --ttl must be 1 to %lld "
+		    "seconds (SANDGATE_TOKEN_MAX_TTL)\n",
+		    (long long)cfg.token_max_ttl);
+		return SG_EXIT_USAGE;
+	}
+	if (strlen(scope) > 255 || sg_scope_parse(scope, &bits) == -1) {
+		fprintf(stderr, "sandgate token: --scope must be known scopes "
+		    "separated by single spaces\n");
+		return SG_EXIT_USAGE;
+	}
+	if (cfg.signing_key[0] == '\0') {
+		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY is not "
+		    "set\n");
+		return SG_EXIT_USAGE;
+	}
+	if (sg_key_load_pem(cfg.signing_key, &k, &err) != SG_OK) {
+		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY: %s\n",
+		    err.msg);
+		goto out;
+	}
+	if (!sg_key_is_private(k)) {
+		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY is not "
+		    "a private key\n");
+		goto out;
+	}
+	if (sg_token_mint_operator(k, cfg.issuer, sub, scope, ttl,
+	    time(NULL), &m, &err) != SG_OK) {
+		fprintf(stderr, "sandgate token: %s\n", err.msg);
+		ret = err.rc == SG_EINVAL ? SG_EXIT_USAGE : SG_EXIT_FAIL;
+		goto out;
+	}
+	printf("%s\n", m.token);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "sandgate token: cannot write the token\n");
+		goto out;
+	}
+	ret = SG_EXIT_OK;
+out:
+	sg_minted_clear(&m);
+	sg_key_free(k);
+	return ret;
+}

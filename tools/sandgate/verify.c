@@ -1,0 +1,229 @@
+/*
+ * sandgate verify [--audience AUD] [--container-id ID] [--target HOST:PORT]
+ *
+ * Verify one token read from stdin (one trailing newline is ignored)
+ * with the keys of SANDGATE_VERIFY_KEYS (or the public half of
+ * SANDGATE_SIGNING_KEY when that is unset) and the services' rules:
+ * SANDGATE_ISSUER, SANDGATE_LEEWAY, SANDGATE_TOKEN_MAX_TTL,
+ * SANDGATE_ACCEPT_NO_AUD.  Optionally check the audience, the container
+ * binding, and whether the token lets its container reach a CONNECT
+ * target (allowed_hosts, SANDGATE_EGRESS_PORTS, and the private-address
+ * rule when SANDGATE_EGRESS_DENY_PRIVATE=1), as token-verify would.
+ *
+ * Prints the verified claims as one line of JSON and exits 0; otherwise
+ * the reason on stderr and exit 1; usage or configuration errors exit 2.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "cmd.h"
+#include "crypto.h"
+#include "hosts.h"
+#include "json.h"
+#include "jwt.h"
+#include "keys.h"
+
+enum want_kind {
+	WANT_ANY,
+	WANT_CONTAINER,
+	WANT_OPERATOR
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sandgate verify [--audience AUD] "
+	    "[--container-id ID] [--target HOST:PORT] < TOKEN\n\n"
+	    "Verify the token on stdin with SANDGATE_VERIFY_KEYS (or the "
+	    "public half of\nSANDGATE_SIGNING_KEY) and the SANDGATE_* "
+	    "settings; print its claims as JSON.\n"
+	    "  --audience AUD      egress, api, sandgate-egress or "
+	    "sandgate-api\n"
+	    "  --container-id ID   the container_id claim must equal ID\n"
+	    "  --target HOST:PORT  the token must allow this CONNECT target\n"
+	    "Exit status: 0 valid, 1 refused (reason on stderr), 2 usage or "
+	    "configuration.\n");
+}
+
+static int
+refuse(const char *code, const char *msg)
+{
+	fprintf(stderr, "sandgate verify: %s: %s\n", code, msg);
+	return SG_EXIT_FAIL;
+}
+
+/*
+ * The token from stdin into buf (size > SG_JWT_MAX_LEN + 2): at most
+ * SG_JWT_MAX_LEN bytes after one trailing "\n" or "\r\n" is removed.
+ * Returns the length, or -1 (reason printed).
+ */
+static long
+read_token(char *buf, size_t size)
+{
+	size_t	 n;
+
+	n = fread(buf, 1, size, stdin);
+	if (ferror(stdin))
+		return refuse("io_error", "cannot read stdin"), -1;
+	if (n == size)
+		return refuse("malformed_token", "token too long"), -1;
+	if (n > 0 && buf[n - 1] == '\n') {
+		n--;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+	}
+	if (n == 0)
+		return refuse("malformed_token", "no token on stdin"), -1;
+	if (n > SG_JWT_MAX_LEN)
+		return refuse("malformed_token", "token too long"), -1;
+	buf[n] = '\0';
+	return (long)n;
+}
+
+int
+cmd_verify(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "audience",		required_argument,	NULL, 'a' },
+		{ "container-id",	required_argument,	NULL, 'c' },
+		{ "target",		required_argument,	NULL, 't' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	static struct sg_cfg	 cfg;
+	static char		 tok[SG_JWT_MAX_LEN + 3];
+	struct sg_keyset	*ks = NULL;
+	struct sg_verify_opts	 vo;
+	struct sg_claims	 cl;
+	struct sg_target	 t;
+	struct sg_err		 err;
+	enum want_kind		 want = WANT_ANY;
+	const char		*cid = NULL, *target = NULL, *keys;
+	cJSON			*payload = NULL;
+	char			*text = NULL;
+	long			 len = -1;
+	int			 c, ret = SG_EXIT_FAIL;
+
+	sg_claims_init(&cl);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "egress") == 0 ||
+			    strcmp(optarg, SG_AUD_EGRESS) == 0)
+				want = WANT_CONTAINER;
+			else if (strcmp(optarg, "api") == 0 ||
+			    strcmp(optarg, SG_AUD_API) == 0)
+				want = WANT_OPERATOR;
+			else {
+				fprintf(stderr, "sandgate verify: --audience "
+				    "is egress or api\n");
+				return SG_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			cid = optarg;
+			if (!sg_id_valid(cid)) {
+				fprintf(stderr, "sandgate verify: "
+				    "--container-id is not a valid id\n");
+				return SG_EXIT_USAGE;
+			}
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return SG_EXIT_OK;
+		default:
+			usage(stderr);
+			return SG_EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return SG_EXIT_USAGE;
+	}
+	sg_err_clear(&err);
+	if (sg_cfg_load(&cfg, &err) != SG_OK) {
+		fprintf(stderr, "sandgate verify: %s\n", err.msg);
+		return SG_EXIT_USAGE;
+	}
+	keys = cfg.verify_keys[0] != '\0' ? cfg.verify_keys : cfg.signing_key;
+	if (keys[0] == '\0') {
+		fprintf(stderr, "sandgate verify: SANDGATE_VERIFY_KEYS is not "
+		    "set\n");
+		return SG_EXIT_USAGE;
+	}
+	if (sg_keyset_load(keys, &ks, &err) != SG_OK) {
+		fprintf(stderr, "sandgate verify: SANDGATE_VERIFY_KEYS: %s\n",
+		    err.msg);
+		ret = SG_EXIT_USAGE;
+		goto out;
+	}
+	if ((len = read_token(tok, sizeof(tok))) == -1)
+		goto out;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.issuer = cfg.issuer;
+	vo.accept_no_aud = cfg.accept_no_aud;
+	vo.leeway = cfg.leeway;
+	vo.max_ttl = cfg.token_max_ttl;
+	vo.now = time(NULL);
+	if (sg_jwt_verify(ks, tok, (size_t)len, &payload, NULL, &err) !=
+	    SG_OK || sg_claims_validate(payload, &vo, &cl, &err) != SG_OK) {
+		refuse(err.code != NULL ? err.code : "invalid_token", err.msg);
+		goto out;
+	}
+	if ((want == WANT_CONTAINER && cl.kind != SG_KIND_CONTAINER) ||
+	    (want == WANT_OPERATOR && cl.kind != SG_KIND_OPERATOR)) {
+		refuse("bad_audience", "token is not for this audience");
+		goto out;
+	}
+	if (cid != NULL && (cl.kind != SG_KIND_CONTAINER ||
+	    !sg_streq(cl.container_id, cid))) {
+		refuse("container_mismatch",
+		    "container_id is not the one given");
+		goto out;
+	}
+	if (target != NULL) {
+		if (cl.kind != SG_KIND_CONTAINER) {
+			refuse("target_not_allowed",
+			    "an operator token reaches no target");
+			goto out;
+		}
+		if (sg_target_parse("CONNECT", target, &t, &err) != SG_OK) {
+			refuse("bad_target", err.msg);
+			goto out;
+		}
+		if (!sg_hosts_match(&cl.hosts, &t, &cfg.egress_ports)) {
+			refuse("target_not_allowed",
+			    "allowed_hosts does not allow the target");
+			goto out;
+		}
+		if (cfg.deny_private &&
+		    sg_target_check_public(&t, &err) != SG_OK) {
+			refuse(err.code != NULL ? err.code : "private_target",
+			    err.msg);
+			goto out;
+		}
+	}
+	if ((text = sg_json_print(payload)) == NULL) {
+		fprintf(stderr, "sandgate verify: out of memory\n");
+		goto out;
+	}
+	printf("%s\n", text);
+	ret = fflush(stdout) == 0 ? SG_EXIT_OK : SG_EXIT_FAIL;
+out:
+	sg_cleanse(tok, sizeof(tok));
+	free(text);
+	cJSON_Delete(payload);
+	sg_claims_clear(&cl);
+	sg_keyset_free(ks);
+	return ret;
+}

@@ -6,7 +6,9 @@
  * by a crash between create and the session write), then prunes user
  * index entries whose session expired.  With --loop it repeats every
  * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
- * more than one period (DESIGN.md, Sandboxes).  One line per action on
+ * more than one period (DESIGN.md, Sandboxes).  Only containers with a
+ * bind mount under SANDGATE_DATA_ROOT are considered: that is how
+ * deployments sharing a Docker host are told apart.  One line per action on
  * stdout; problems on stderr; exit 1 if the last pass had a failure.
  */
 #include "config.h"
@@ -96,9 +98,33 @@ teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
 	return 0;
 }
 
+/*
+ * Whether a listed container belongs to this deployment: one of its bind
+ * mounts lies under SANDGATE_DATA_ROOT.  Several sandgate deployments
+ * (or test runs) may share one Docker host, each with its own Redis: a
+ * container of another one would look like an orphan here.
+ */
+static int
+ours(const cJSON *c, const char *root)
+{
+	const cJSON	*m;
+	const char	*src;
+	size_t		 n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	cJSON_ArrayForEach(m, sg_json_get(c, "Mounts")) {
+		if ((src = sg_json_str(m, "Source")) == NULL)
+			continue;
+		if (strncmp(src, root, n) == 0 && src[n] == '/')
+			return 1;
+	}
+	return 0;
+}
+
 /* One pass; returns the number of failures. */
 static int
-reap_once(struct sg_docker *d, struct sg_redis *r, int dry)
+reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 {
 	struct sg_session	 sess;
 	struct sg_err		 err;
@@ -106,7 +132,7 @@ reap_once(struct sg_docker *d, struct sg_redis *r, int dry)
 	const cJSON		*c, *labels;
 	const char		*did, *cid, *user, *exps, *why;
 	long long		 exp;
-	size_t			 pruned = 0, kept = 0;
+	size_t			 pruned = 0, kept = 0, foreign = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0;
 	enum sg_rc		 rc;
@@ -120,6 +146,10 @@ reap_once(struct sg_docker *d, struct sg_redis *r, int dry)
 	cJSON_ArrayForEach(c, list) {
 		if (reap_stop)
 			break;
+		if (!ours(c, root)) {
+			foreign++;
+			continue;
+		}
 		did = sg_json_str(c, "Id");
 		labels = sg_json_get(c, "Labels");
 		cid = sg_json_str(labels, LABEL_ID);
@@ -183,6 +213,8 @@ reap_once(struct sg_docker *d, struct sg_redis *r, int dry)
 			printf("pruned %zu index entries\n", pruned);
 	}
 	printf("kept %zu\n", kept);
+	if (foreign > 0)
+		printf("ignored %zu of other data roots\n", foreign);
 	fflush(stdout);
 	return fails;
 }
@@ -244,7 +276,7 @@ cmd_reap(int argc, char *argv[])
 	(void)sigaction(SIGINT, &sa, NULL);
 
 	for (;;) {
-		fails = reap_once(d, r, dry);
+		fails = reap_once(d, r, cfg.data_root, dry);
 		if (loop == 0 || reap_stop)
 			break;
 		/* Sleep in short steps so SIGTERM ends the wait at once. */

@@ -28,6 +28,14 @@ check_PROGRAMS += tests/unit/check_keys
 tests_unit_check_keys_SOURCES = tests/unit/check_keys.c
 tests_unit_check_keys_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_keys_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_jwt
+tests_unit_check_jwt_SOURCES = tests/unit/check_jwt.c
+tests_unit_check_jwt_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_jwt_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_wycheproof
+tests_unit_check_wycheproof_SOURCES = tests/unit/check_wycheproof.c
+tests_unit_check_wycheproof_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_wycheproof_LDADD = $(SG_CHECK_LIBS)
 
 # docker engineer: docker client, sandbox-create/-destroy handlers
 check_PROGRAMS += tests/unit/check_docker

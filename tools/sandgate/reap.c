@@ -9,7 +9,8 @@
  * more than one period (DESIGN.md, Sandboxes).  Only containers with a
  * bind mount under SANDGATE_DATA_ROOT are considered: that is how
  * deployments sharing a Docker host are told apart.  One line per action on
- * stdout; problems on stderr; exit 1 if the last pass had a failure.
+ * stdout; problems on stderr; exit 1 if the last pass had a failure, 2
+ * on a usage error or a bad configuration (cmd.h).
  */
 #include "config.h"
 
@@ -228,12 +229,17 @@ cmd_reap(int argc, char *argv[])
 	struct sigaction	 sa;
 	struct sg_err		 err;
 	long long		 loop = 0;
-	int			 i, dry = 0, fails = 0, ret = 2;
+	int			 i, dry = 0, fails = 0, ret = SG_EXIT_USAGE;
 	unsigned		 slept;
 
 	(void)setlocale(LC_NUMERIC, "C");
 	/* argv[0] is "reap". */
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage();
+			return SG_EXIT_OK;
+		}
 		if (strcmp(argv[i], "--dry-run") == 0 ||
 		    strcmp(argv[i], "-n") == 0)
 			dry = 1;
@@ -241,31 +247,31 @@ cmd_reap(int argc, char *argv[])
 			if (parse_num(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);
-				return 2;
+				return SG_EXIT_USAGE;
 			}
 		} else if (strncmp(argv[i], "--loop=", 7) == 0) {
 			if (parse_num(argv[i] + 7, 1, LOOP_MAX_S,
 			    &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);
-				return 2;
+				return SG_EXIT_USAGE;
 			}
 		} else {
 			usage();
-			return 2;
+			return SG_EXIT_USAGE;
 		}
 	}
 
 	sg_err_clear(&err);
 	if (sg_cfg_load(&cfg, &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: %s\n", err.msg);
-		return 78;	/* EX_CONFIG */
+		return SG_EXIT_USAGE;	/* bad configuration */
 	}
 	if (sg_redis_new(cfg.redis, cfg.redis_timeout_ms, &r, &err) != SG_OK ||
 	    sg_docker_new(cfg.docker_socket, cfg.docker_timeout_s, &d,
 	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: %s\n", err.msg);
-		ret = 78;
+		ret = SG_EXIT_USAGE;
 		goto out;
 	}
 
@@ -285,7 +291,7 @@ cmd_reap(int argc, char *argv[])
 		if (reap_stop)
 			break;
 	}
-	ret = fails > 0 ? 1 : 0;
+	ret = fails > 0 ? SG_EXIT_FAIL : SG_EXIT_OK;
 out:
 	sg_docker_free(d);
 	sg_redis_free(r);

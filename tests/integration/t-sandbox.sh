@@ -1,0 +1,577 @@
+#!/bin/sh
+# sandbox-create, sandbox-destroy and `sandgate reap` against the real
+# Docker engine and a real Redis (issue 5): every setting in docker
+# inspect, the session, the token; destroy and its idempotence; the
+# failure paths (Docker socket missing, unknown image, runtime not
+# registered, Redis down at the session write, a daemon that times out)
+# each leaving zero containers and zero keys; the reaper; the per-user
+# limit; hostile bodies; wrong scopes.  The services run under sg_spawn
+# and are called with cgi-fcgi, the authorizer's facts passed as the
+# FastCGI parameters SG_KIND, SG_SCOPE and SG_SUB.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-docker.sh"
+
+sg_setup
+sg_ensure_dockerd
+sg_build_test_image
+sg_test_network
+sg_start_redis
+
+RUN=$(basename "$T" | tr -dc 'A-Za-z0-9')
+ORG=123e4567-e89b-12d3-a456-426614174000
+CREATE=$SG_SVC/sandbox-create/sandbox-create
+DESTROY=$SG_SVC/sandbox-destroy/sandbox-destroy
+mkdir -p "$T/data"
+sg_on_exit "sg_remove_sandboxes_of '$T/data'"
+: > "$T/extra-containers"
+sg_on_exit 'for c in $(cat "$T/extra-containers"); do "$SG_DOCKER" rm -f "$c"; done'
+
+export SANDGATE_REDIS="unix:$REDIS_SOCK"
+export SANDGATE_SIGNING_KEY="$SG_DATA/test-key-1.pem"
+export SANDGATE_VERIFY_KEYS="$SG_DATA/test-key-1.pub.pem"
+export SANDGATE_ISSUER=sandgate-test
+export SANDGATE_RUNTIME=runc
+export SANDGATE_IMAGE="$SG_TEST_IMAGE"
+export SANDGATE_NETWORK="$SG_TEST_NET"
+export SANDGATE_PROXY_URL=http://192.0.2.1:8443
+export SANDGATE_DATA_ROOT="$T/data"
+export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCK"
+export SANDGATE_LOG_LEVEL=info
+
+# spawn NAME PORT BINARY [VAR=VALUE]...: a service with extra settings.
+spawn()
+{
+	_n=$1 _p=$2 _b=$3
+	shift 3
+	env "$@" SANDGATE_SOCKET="127.0.0.1:$_p" "$_b" 2>>"$T/$_n.log" &
+	_pid=$!
+	sg_track_pid $_pid
+	eval "PID_$(echo "$_n" | tr -c 'A-Za-z0-9\n' _)=$_pid"
+	sg_wait_port "$_p"
+}
+
+C_PORT=$(sg_free_port)
+D_PORT=$(sg_free_port)
+spawn create "$C_PORT" "$CREATE"
+spawn destroy "$D_PORT" "$DESTROY"
+
+SG_SUB=ops
+create()
+{
+	# create [PORT] BODY: sets R (raw), S (status), B (body)
+	if [ $# -eq 2 ]; then _cp=$1; shift; else _cp=$C_PORT; fi
+	R=$(SG_KIND=${KIND-operator} SG_SCOPE=${SCOPE-sandboxes:create} \
+	    sg_fcgi "$_cp" POST /v1/sandboxes "$1")
+	S=$(sg_status "$R")
+	B=$(sg_body "$R")
+}
+
+destroy()
+{
+	R=$(SG_KIND=${KIND-operator} SG_SCOPE=${SCOPE-sandboxes:destroy} \
+	    sg_fcgi "$D_PORT" DELETE "/v1/sandboxes/$1")
+	S=$(sg_status "$R")
+	B=$(sg_body "$R")
+}
+
+body()
+{
+	# body USER HOSTS_JSON [EXTRA]
+	printf '{"user_id":"%s","organization_uuid":"%s","allowed_hosts":%s%s}' \
+	    "$1" "$ORG" "$2" "${3:+,$3}"
+}
+
+keys()
+{
+	sg_redis --scan --pattern 'sandgate:*' | sort | tr '\n' ' ' |
+	    sed 's/ $//'
+}
+
+mine()
+{
+	sg_sandboxes_of "$T/data" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+nothing_left()
+{
+	sg_check "$1: no container left" "" "$(mine)"
+	sg_check "$1: no Redis key left" "" "$(keys)"
+}
+
+insp()
+{
+	"$SG_DOCKER" inspect -f "$2" "$1"
+}
+
+# ------------------------------------------------------------ create
+echo "# create a sandbox with allowed hosts"
+create "$(body alice '["github.com","*.PyPI.org"]' '"duration_hours":2')"
+sg_check "create answers 201" 201 "$S"
+ID=$(printf '%s' "$B" | jq -r .container_id)
+TOKEN=$(printf '%s' "$B" | jq -r .token)
+EXP=$(printf '%s' "$B" | jq -r .expires_at)
+NOW=$(date +%s)
+sg_check_match "container id format" '^sandbox_[A-Za-z0-9_-]{22}$' "$ID"
+sg_check "status running" running "$(printf '%s' "$B" | jq -r .status)"
+sg_check "allowed_hosts normalised" '["github.com","*.pypi.org"]' \
+    "$(printf '%s' "$B" | jq -c .allowed_hosts)"
+sg_check "expires in 2 hours" 1 \
+    "$([ $((EXP - NOW)) -le 7200 ] && [ $((EXP - NOW)) -gt 7100 ] && echo 1)"
+sg_check "the response names no host path" "" \
+    "$(printf '%s' "$B" | grep -o "$T" || true)"
+
+echo "# docker inspect shows every setting"
+sg_check "name" "/$ID" "$(insp "$ID" '{{.Name}}')"
+sg_check "running" true "$(insp "$ID" '{{.State.Running}}')"
+sg_check "image" "$SG_TEST_IMAGE" "$(insp "$ID" '{{.Config.Image}}')"
+sg_check "runtime" runc "$(insp "$ID" '{{.HostConfig.Runtime}}')"
+sg_check "user" 65534:65534 "$(insp "$ID" '{{.Config.User}}')"
+sg_check "CapDrop" "[ALL]" "$(insp "$ID" '{{.HostConfig.CapDrop}}')"
+sg_check "CapAdd" "[CHOWN SETUID SETGID NET_BIND_SERVICE]" \
+    "$(insp "$ID" '{{.HostConfig.CapAdd}}')"
+sg_check "SecurityOpt" "[no-new-privileges:true]" \
+    "$(insp "$ID" '{{.HostConfig.SecurityOpt}}')"
+sg_check "ReadonlyRootfs" true "$(insp "$ID" '{{.HostConfig.ReadonlyRootfs}}')"
+sg_check "Privileged" false "$(insp "$ID" '{{.HostConfig.Privileged}}')"
+sg_check "tmpfs /tmp" "size=1G,mode=1777" \
+    "$(insp "$ID" '{{index .HostConfig.Tmpfs "/tmp"}}')"
+sg_check "Memory 4g" 4294967296 "$(insp "$ID" '{{.HostConfig.Memory}}')"
+sg_check "MemorySwap = Memory (no swap)" 4294967296 \
+    "$(insp "$ID" '{{.HostConfig.MemorySwap}}')"
+sg_check "2 CPUs" 2000000000 "$(insp "$ID" '{{.HostConfig.NanoCpus}}')"
+sg_check "pids 100" 100 "$(insp "$ID" '{{.HostConfig.PidsLimit}}')"
+sg_check "network: the egress network" "$SG_TEST_NET" \
+    "$(insp "$ID" '{{.HostConfig.NetworkMode}}')"
+sg_check "restart policy no" no "$(insp "$ID" '{{.HostConfig.RestartPolicy.Name}}')"
+sg_check "label container_id" "$ID" \
+    "$(insp "$ID" '{{index .Config.Labels "sandgate.container_id"}}')"
+sg_check "label user_id" alice \
+    "$(insp "$ID" '{{index .Config.Labels "sandgate.user_id"}}')"
+sg_check "label expires_at" "$EXP" \
+    "$(insp "$ID" '{{index .Config.Labels "sandgate.expires_at"}}')"
+sg_check "bind uploads read-only" "$T/data/users/alice/uploads:/mnt/uploads:ro" \
+    "$(insp "$ID" '{{index .HostConfig.Binds 0}}')"
+sg_check "bind outputs read-write" "$T/data/users/alice/outputs:/mnt/outputs:rw" \
+    "$(insp "$ID" '{{index .HostConfig.Binds 1}}')"
+sg_check "bind skills read-only" "$T/data/skills:/mnt/skills:ro" \
+    "$(insp "$ID" '{{index .HostConfig.Binds 2}}')"
+ENV=$(insp "$ID" '{{range .Config.Env}}{{println .}}{{end}}')
+PROXY="http://container_$ID:jwt_$TOKEN@192.0.2.1:8443"
+for v in HTTP_PROXY HTTPS_PROXY http_proxy https_proxy; do
+	sg_check "env $v" "$v=$PROXY" "$(printf '%s\n' "$ENV" | grep "^$v=")"
+done
+sg_check "env CONTAINER_ID" "CONTAINER_ID=$ID" \
+    "$(printf '%s\n' "$ENV" | grep '^CONTAINER_ID=')"
+sg_check "env NO_PROXY" "NO_PROXY=localhost,127.0.0.1" \
+    "$(printf '%s\n' "$ENV" | grep '^NO_PROXY=')"
+IP=$(insp "$ID" "{{(index .NetworkSettings.Networks \"$SG_TEST_NET\").IPAddress}}")
+sg_check_match "an address on the network" '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "$IP"
+
+echo "# inside: nobody, read-only root, writable outputs, read-only uploads"
+sg_check "uid inside" "65534" "$("$SG_DOCKER" exec "$ID" id -u)"
+sg_check "outputs writable" 0 \
+    "$("$SG_DOCKER" exec "$ID" sh -c 'touch /mnt/outputs/f; echo $?')"
+sg_check "uploads read-only" 1 \
+    "$("$SG_DOCKER" exec "$ID" sh -c 'touch /mnt/uploads/f 2>/dev/null; echo $?')"
+sg_check "root read-only" 1 \
+    "$("$SG_DOCKER" exec "$ID" sh -c 'touch /f 2>/dev/null; echo $?')"
+sg_check "outputs dir root:65534 0770" "0:65534 770" \
+    "$(stat -c '%u:%g %a' "$T/data/users/alice/outputs")"
+sg_check "uploads dir root:65534 0750" "0:65534 750" \
+    "$(stat -c '%u:%g %a' "$T/data/users/alice/uploads")"
+
+echo "# the session in Redis matches, without the token"
+SESS=$(sg_redis get "sandgate:session:$ID")
+sg_check "session container_id" "$ID" "$(printf '%s' "$SESS" | jq -r .container_id)"
+sg_check "session user_id" alice "$(printf '%s' "$SESS" | jq -r .user_id)"
+sg_check "session org" "$ORG" "$(printf '%s' "$SESS" | jq -r .organization_uuid)"
+sg_check "session token_sha256" \
+    "$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)" \
+    "$(printf '%s' "$SESS" | jq -r .token_sha256)"
+sg_check "session holds no token" "" "$(printf '%s' "$SESS" | grep -o "$TOKEN" || true)"
+sg_check "session allowed_hosts" '["github.com","*.pypi.org"]' \
+    "$(printf '%s' "$SESS" | jq -c .allowed_hosts)"
+sg_check "session container_ip" "$IP" "$(printf '%s' "$SESS" | jq -r .container_ip)"
+sg_check "session docker_id" "$(insp "$ID" '{{.Id}}')" \
+    "$(printf '%s' "$SESS" | jq -r .docker_id)"
+sg_check "session image" "$SG_TEST_IMAGE" "$(printf '%s' "$SESS" | jq -r .image)"
+sg_check "session expires_at" "$EXP" "$(printf '%s' "$SESS" | jq -r .expires_at)"
+ttl=$(sg_redis ttl "sandgate:session:$ID")
+sg_check "session TTL in (0, exp - now]" 1 \
+    "$([ "$ttl" -gt 0 ] && [ "$ttl" -le $((EXP - NOW + 1)) ] && echo 1)"
+sg_check "user index" "$ID" "$(sg_redis smembers sandgate:user:alice)"
+
+echo "# the token verifies and names this container"
+printf '%s' "$TOKEN" > "$T/token"
+rc=0
+CLAIMS=$("$SG_CLI" verify --audience egress --container-id "$ID" \
+    < "$T/token" 2>"$T/verify.err") || rc=$?
+sg_check "sandgate verify accepts it" 0 "$rc"
+sg_check "claim container_id" "$ID" "$(printf '%s' "$CLAIMS" | jq -r .container_id)"
+sg_check "claim sub" alice "$(printf '%s' "$CLAIMS" | jq -r .sub)"
+sg_check "claim allowed_hosts" "github.com,*.pypi.org" \
+    "$(printf '%s' "$CLAIMS" | jq -r .allowed_hosts)"
+sg_check "claim binding" true "$(printf '%s' "$CLAIMS" | jq -r .enforce_container_binding)"
+sg_check "claim jti = session jti" "$(printf '%s' "$SESS" | jq -r .jti)" \
+    "$(printf '%s' "$CLAIMS" | jq -r .jti)"
+sg_check "claim exp = expires_at" "$EXP" "$(printf '%s' "$CLAIMS" | jq -r .exp)"
+rc=0
+"$SG_CLI" verify --audience egress --container-id sandbox_other \
+    < "$T/token" >/dev/null 2>&1 || rc=$?
+sg_check "the token names no other container" 1 "$rc"
+sg_check "no token in the service log" "" "$(grep -o "$TOKEN" "$T/create.log" || true)"
+
+echo "# a sandbox without hosts has no network"
+create "$(body alice '[]')"
+sg_check "create (no hosts) answers 201" 201 "$S"
+ID2=$(printf '%s' "$B" | jq -r .container_id)
+sg_check "network none" none "$(insp "$ID2" '{{.HostConfig.NetworkMode}}')"
+sg_check "no address recorded" "" \
+    "$(sg_redis get "sandgate:session:$ID2" | jq -r .container_ip)"
+
+# ----------------------------------------------------------- destroy
+echo "# destroy"
+destroy "$ID"
+sg_check "destroy answers 204" 204 "$S"
+sg_check "the container is gone" "" "$("$SG_DOCKER" ps -aq --filter "name=^$ID\$")"
+sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID")"
+sg_check "the index entry is gone" 0 "$(sg_redis sismember sandgate:user:alice "$ID")"
+destroy "$ID"
+sg_check "destroy again answers 404" 404 "$S"
+sg_check "404 has the error shape" not_found "$(printf '%s' "$B" | jq -r .error)"
+
+echo "# destroy when the container is already gone but the session is not"
+"$SG_DOCKER" rm -f "$ID2" >/dev/null
+destroy "$ID2"
+sg_check "destroy answers 204" 204 "$S"
+sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID2")"
+
+echo "# destroy never touches a container sandgate did not make"
+VICTIM=sgtest-victim-$RUN
+echo "$VICTIM" >> "$T/extra-containers"
+"$SG_DOCKER" run -d --name "$VICTIM" --network none "$SG_TEST_IMAGE" >/dev/null
+destroy "$VICTIM"
+sg_check "an unlabelled container of that name: 404" 404 "$S"
+sg_check "and it still runs" true "$(insp "$VICTIM" '{{.State.Running}}')"
+SHORT=$(insp "$VICTIM" '{{.Id}}' | cut -c1-12)
+destroy "$SHORT"
+sg_check "an id prefix of it: 404" 404 "$S"
+sg_check "and it still runs" true "$(insp "$VICTIM" '{{.State.Running}}')"
+
+echo "# wrong callers"
+KIND=; destroy sandbox_AAAAAAAAAAAAAAAAAAAAAA
+sg_check "destroy without a token: 401" 401 "$S"
+KIND=container; destroy sandbox_AAAAAAAAAAAAAAAAAAAAAA
+sg_check "destroy with a container token: 403" 403 "$S"
+unset KIND; SCOPE=sandboxes:create; destroy sandbox_AAAAAAAAAAAAAAAAAAAAAA
+sg_check "destroy with the wrong scope: 403" 403 "$S"
+SCOPE="tokens:issue sessions:read"; create "$(body alice '[]')"
+sg_check "create with the wrong scope: 403" 403 "$S"
+unset SCOPE; KIND=container; create "$(body alice '[]')"
+sg_check "create with a container token: 403" 403 "$S"
+KIND=; create "$(body alice '[]')"
+sg_check "create without a token: 401" 401 "$S"
+unset KIND
+destroy 'a.b'
+sg_check "destroy of a bad id: 400" 400 "$S"
+
+echo "# hostile bodies"
+create "$(body ../../etc '[]')"
+sg_check "path traversal in user_id: 400" 400 "$S"
+create "$(body 'a/b' '[]')"
+sg_check "slash in user_id: 400" 400 "$S"
+create "$(body alice '["github.com"]' '"image":"busybox:latest"')"
+sg_check "image not allowed: 400" 400 "$S"
+create "$(body alice '[]' '"privileged":true')"
+sg_check "unknown field: 400" 400 "$S"
+create "$(body alice '[]' '"duration_hours":1000')"
+sg_check "duration over the maximum: 400" 400 "$S"
+python3 -c '
+import json, sys
+print(json.dumps({"user_id": "alice", "organization_uuid": sys.argv[1],
+    "allowed_hosts": ["h%d.example.com" % i for i in range(10000)]}))' \
+    "$ORG" > "$T/many.json"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create \
+    sg_fcgi_file "$C_PORT" POST /v1/sandboxes "$T/many.json")
+S=$(sg_status "$R")
+sg_check_match "10,000 hosts: 400 or 413" '^(400|413)$' "$S"
+python3 -c '
+import json, sys
+print(json.dumps({"user_id": "alice", "organization_uuid": sys.argv[1],
+    "allowed_hosts": ["h%d.example.com" % i for i in range(257)]}))' \
+    "$ORG" > "$T/257.json"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create \
+    sg_fcgi_file "$C_PORT" POST /v1/sandboxes "$T/257.json")
+sg_check "257 hosts: 400" 400 "$(sg_status "$R")"
+head -c 1048576 /dev/zero | tr '\0' ' ' > "$T/huge.json"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create \
+    sg_fcgi_file "$C_PORT" POST /v1/sandboxes "$T/huge.json")
+sg_check "1 MiB body: 413" 413 "$(sg_status "$R")"
+SG_CTYPE=text/plain
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create \
+    sg_fcgi "$C_PORT" POST /v1/sandboxes "$(body alice '[]')")
+unset SG_CTYPE
+sg_check "text/plain: 415" 415 "$(sg_status "$R")"
+nothing_left "after the hostile bodies"
+sg_check "no directory for a refused user" "alice" "$(ls "$T/data/users")"
+
+# ------------------------------------------------------- user limit
+echo "# per-user limit"
+L_PORT=$(sg_free_port)
+spawn create-limit "$L_PORT" "$CREATE" SANDGATE_MAX_SANDBOXES_PER_USER=2
+create "$L_PORT" "$(body bob '[]')"
+sg_check "bob 1: 201" 201 "$S"
+create "$L_PORT" "$(body bob '[]')"
+sg_check "bob 2: 201" 201 "$S"
+create "$L_PORT" "$(body bob '[]')"
+sg_check "bob 3: 429" 429 "$S"
+sg_check "429 code" too_many_sandboxes "$(printf '%s' "$B" | jq -r .error)"
+create "$L_PORT" "$(body carol '[]')"
+sg_check "carol 1: 201" 201 "$S"
+sg_check "bob has two" 2 "$(sg_redis scard sandgate:user:bob)"
+for id in $(mine); do
+	destroy "$id"
+	sg_check "destroy $id" 204 "$S"
+done
+create "$L_PORT" "$(body bob '[]')"
+sg_check "bob again after destroying: 201" 201 "$S"
+destroy "$(printf '%s' "$B" | jq -r .container_id)"
+nothing_left "after the limit test"
+
+# ---------------------------------------------------- failure paths
+echo "# Docker socket missing"
+F_PORT=$(sg_free_port)
+spawn create-nosock "$F_PORT" "$CREATE" SANDGATE_DOCKER_SOCKET="$T/no-docker.sock"
+create "$F_PORT" "$(body dave '["github.com"]')"
+sg_check "503" 503 "$S"
+sg_check "docker_unavailable" docker_unavailable "$(printf '%s' "$B" | jq -r .error)"
+sg_check "Retry-After" 1 "$(printf '%s\n' "$R" | grep -c '^Retry-After:')"
+nothing_left "socket missing"
+
+echo "# unknown image (never pulled)"
+F_PORT=$(sg_free_port)
+spawn create-noimage "$F_PORT" "$CREATE" \
+    SANDGATE_IMAGE="sandgate-test:absent-$RUN"
+create "$F_PORT" "$(body dave '["github.com"]')"
+sg_check "503" 503 "$S"
+sg_check "image_unavailable" image_unavailable "$(printf '%s' "$B" | jq -r .error)"
+sg_check "nothing pulled" "" \
+    "$("$SG_DOCKER" images -q "sandgate-test:absent-$RUN")"
+nothing_left "unknown image"
+
+echo "# runtime not registered (gVisor is not in Debian 12)"
+F_PORT=$(sg_free_port)
+spawn create-runsc "$F_PORT" "$CREATE" SANDGATE_RUNTIME=runsc
+create "$F_PORT" "$(body dave '["github.com"]')"
+sg_check "503" 503 "$S"
+sg_check "runtime_unavailable" runtime_unavailable "$(printf '%s' "$B" | jq -r .error)"
+sg_check_match "the message names SANDGATE_RUNTIME" 'SANDGATE_RUNTIME' \
+    "$(printf '%s' "$B" | jq -r .message)"
+nothing_left "runtime not registered"
+
+# kill_on_create SIGNAL PID USER: once Docker reports a container create
+# for USER, send SIGNAL to PID.  Uses --since so a late subscription
+# still sees the event.
+kill_on_create()
+{
+	rm -f "$T/ev" "$T/killed"
+	mkfifo "$T/ev"
+	"$SG_DOCKER" events --since "$(date +%s)" --filter type=container \
+	    --filter event=create --filter "label=sandgate.user_id=$3" \
+	    --format '{{.Actor.Attributes.name}}' > "$T/ev" &
+	EV_PID=$!
+	sg_track_pid $EV_PID
+	( read -r n < "$T/ev"; kill "-$1" "$2"; echo "$n" > "$T/killed" ) &
+	KILLER=$!
+	sg_track_pid $KILLER
+}
+
+# kill_done: stop watching; KILLED is the container id seen, or "".
+kill_done()
+{
+	_n=50
+	while [ ! -s "$T/killed" ] && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	kill "$EV_PID" 2>/dev/null || true
+	wait "$KILLER" 2>/dev/null || true
+	wait "$EV_PID" 2>/dev/null || true
+	KILLED=$(cat "$T/killed" 2>/dev/null || true)
+}
+
+echo "# Redis down at the session write"
+kill_on_create KILL "$REDIS_PID" erin
+create "$(body erin '["github.com"]')"
+kill_done
+sg_check_match "Redis was killed after the container was made" '^sandbox_' "$KILLED"
+sg_check "503" 503 "$S"
+sg_check_match "a Redis error" '^redis_' "$(printf '%s' "$B" | jq -r .error)"
+sg_check "the container was removed" "" "$(mine)"
+wait "$REDIS_PID" 2>/dev/null || true
+rm -f "$REDIS_SOCK"
+sg_start_redis
+nothing_left "Redis down"
+
+echo "# a daemon that times out (a proxy that never answers /start)"
+cat > "$T/hang.py" <<'PY'
+import socket, sys, threading, time
+listen, upstream = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(listen)
+srv.listen(16)
+def handle(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = c.recv(65536)
+        if not d:
+            return
+        data += d
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    n = 0
+    for l in lines[1:]:
+        k, _, v = l.partition(b":")
+        if k.strip().lower() == b"content-length":
+            n = int(v)
+    while len(rest) < n:
+        d = c.recv(65536)
+        if not d:
+            break
+        rest += d
+    if b"/start" in lines[0]:
+        time.sleep(600)
+        return
+    hdrs = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(upstream)
+    u.sendall(b"\r\n".join([lines[0]] + hdrs + [b"Connection: close"]) +
+        b"\r\n\r\n" + rest)
+    while True:
+        d = u.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    u.close()
+    c.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+PY
+python3 "$T/hang.py" "$T/hang.sock" "$SG_DOCKER_SOCK" 2>"$T/hang.log" &
+sg_track_pid $!
+sg_wait_file "$T/hang.sock"
+F_PORT=$(sg_free_port)
+spawn create-hang "$F_PORT" "$CREATE" SANDGATE_DOCKER_SOCKET="$T/hang.sock" \
+    SANDGATE_DOCKER_TIMEOUT=2
+t0=$(date +%s)
+create "$F_PORT" "$(body frank '["github.com"]')"
+t1=$(date +%s)
+sg_check "503" 503 "$S"
+sg_check "docker_timeout" docker_timeout "$(printf '%s' "$B" | jq -r .error)"
+sg_check "answered within the timeout budget" 1 \
+    "$([ $((t1 - t0)) -le 15 ] && echo 1)"
+sg_check_match "the container had been created" '"step":"start"' \
+    "$(grep sandbox_create_failed "$T/create-hang.log")"
+nothing_left "daemon timeout"
+
+# ------------------------------------------------------------ reaper
+echo "# the reaper: an expired sandbox and an orphan in one pass"
+create "$(body gina '[]')"
+LIVE=$(printf '%s' "$B" | jq -r .container_id)
+sg_check "a live sandbox: 201" 201 "$S"
+
+# Expired: its label says so while its session still exists.
+EXPIRED=sandbox_expired$RUN
+mkdir -p "$T/data/users/gina/uploads" "$T/data/users/gina/outputs"
+"$SG_DOCKER" run -d --name "$EXPIRED" --network none \
+    --label "sandgate.container_id=$EXPIRED" --label sandgate.user_id=gina \
+    --label "sandgate.expires_at=$(($(date +%s) - 10))" \
+    -v "$T/data/users/gina/uploads:/mnt/uploads:ro" \
+    "$SG_TEST_IMAGE" >/dev/null
+sg_redis set "sandgate:session:$EXPIRED" \
+    "{\"container_id\":\"$EXPIRED\",\"user_id\":\"gina\"}" EX 600 >/dev/null
+sg_redis sadd sandgate:user:gina "$EXPIRED" >/dev/null
+
+# Orphan: sandbox-create killed between the container and the session.
+kill_on_create KILL "$PID_create" henry
+create "$(body henry '[]')"
+kill_done
+sg_check_match "sandbox-create was killed part-way" '^sandbox_' "$KILLED"
+ORPHAN=$KILLED
+if [ "$(sg_redis exists "sandgate:session:$ORPHAN")" = 1 ]; then
+	# Lost the race: the session was written first; make it an orphan.
+	echo "# (the kill came late: removing the session by hand)"
+	sg_redis del "sandgate:session:$ORPHAN" >/dev/null
+fi
+sg_check "the orphan's container exists" 1 \
+    "$("$SG_DOCKER" ps -aq --filter "name=^$ORPHAN\$" | wc -l | tr -d ' ')"
+C_PORT=$(sg_free_port)
+spawn create2 "$C_PORT" "$CREATE"
+
+# A container of another data root (another deployment or test run).
+FOREIGN=sandbox_foreign$RUN
+echo "$FOREIGN" >> "$T/extra-containers"
+mkdir -p "$T/other/users/x/uploads"
+"$SG_DOCKER" run -d --name "$FOREIGN" --network none \
+    --label "sandgate.container_id=$FOREIGN" --label sandgate.user_id=x \
+    --label sandgate.expires_at=1 \
+    -v "$T/other/users/x/uploads:/mnt/uploads:ro" "$SG_TEST_IMAGE" >/dev/null
+
+rc=0
+out=$("$SG_CLI" reap --dry-run 2>"$T/reap.err") || rc=$?
+sg_check "reap --dry-run exits 0" 0 "$rc"
+sg_check_match "dry run: would reap the expired one" "would reap $EXPIRED expired" "$out"
+sg_check_match "dry run: would reap the orphan" "would reap $ORPHAN orphan" "$out"
+sg_check "dry run removed nothing" 3 \
+    "$(sg_sandboxes_of "$T/data" | wc -l | tr -d ' ')"
+
+rc=0
+out=$("$SG_CLI" reap 2>"$T/reap.err") || rc=$?
+sg_check "reap exits 0" 0 "$rc"
+echo "$out" | sed 's/^/#   /'
+sg_check_match "reaped the expired one" "reaped $EXPIRED expired" "$out"
+sg_check_match "reaped the orphan" "reaped $ORPHAN orphan" "$out"
+sg_check "only the live sandbox is left" "$LIVE" "$(mine)"
+sg_check "the expired one's session is gone" 0 \
+    "$(sg_redis exists "sandgate:session:$EXPIRED")"
+sg_check "gina's index holds only the live one" "$LIVE" \
+    "$(sg_redis smembers sandgate:user:gina)"
+sg_check "another data root is left alone" true \
+    "$(insp "$FOREIGN" '{{.State.Running}}')"
+out=$("$SG_CLI" reap 2>"$T/reap.err") || true
+sg_check "a second pass reaps nothing" "" "$(printf '%s\n' "$out" | grep reaped || true)"
+
+echo "# reap prunes index entries whose session is gone"
+sg_redis sadd sandgate:user:ivan sandbox_gone1 sandbox_gone2 >/dev/null
+out=$("$SG_CLI" reap 2>"$T/reap.err") || true
+sg_check_match "pruned" "pruned 2 index entries" "$out"
+sg_check "ivan's index is gone" 0 "$(sg_redis exists sandgate:user:ivan)"
+
+echo "# reap --loop stops on SIGTERM"
+"$SG_CLI" reap --loop 30 > "$T/loop.out" 2>&1 &
+LOOP=$!
+sg_track_pid $LOOP
+sleep 1
+kill -TERM "$LOOP"
+t0=$(date +%s)
+rc=0
+wait "$LOOP" || rc=$?
+t1=$(date +%s)
+sg_check "loop exits 0 on SIGTERM" 0 "$rc"
+sg_check "loop exits at once" 1 "$([ $((t1 - t0)) -le 3 ] && echo 1)"
+rc=0
+"$SG_CLI" reap --loop 0 >/dev/null 2>&1 || rc=$?
+sg_check "--loop 0 is a usage error" 2 "$rc"
+
+# The destroy service's Redis connection predates the Redis restart: a
+# 503 there must leave things so that the retry finishes the job.
+destroy "$LIVE"
+if [ "$S" = 503 ]; then
+	echo "# (503 on a stale Redis connection: retrying, as a client would)"
+	destroy "$LIVE"
+fi
+sg_check "destroy the live one" 204 "$S"
+nothing_left "at the end"
+
+sg_done

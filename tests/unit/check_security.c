@@ -627,6 +627,55 @@ START_TEST(project_claims)
 }
 END_TEST
 
+/*
+ * Claims objects built by hand and signed with sg_jwt_sign, the signer
+ * the services use: a bad claim is refused however it was signed.
+ */
+START_TEST(jwt_sign_payloads)
+{
+	static const char *const cases[][2] = {
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-egress\","
+	      "\"iat\":1767225600,\"exp\":1767225660,\"jti\":\"j\","
+	      "\"container_id\":\"" CID "\",\"organization_uuid\":\"" ORG "\","
+	      "\"allowed_hosts\":\"github.com\"}", "ok" },
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-egress\","
+	      "\"iat\":1767225600,\"exp\":1767225660,\"jti\":\"j\","
+	      "\"container_id\":\"" CID "\",\"organization_uuid\":\"" ORG "\","
+	      "\"allowed_hosts\":\"github.com\","
+	      "\"enforce_container_binding\":false}", "bad_claim" },
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-egress\","
+	      "\"iat\":1767225600,\"exp\":1767225660.5,\"jti\":\"j\","
+	      "\"container_id\":\"" CID "\",\"organization_uuid\":\"" ORG "\","
+	      "\"allowed_hosts\":\"github.com\"}", "bad_claim" },
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-egress\","
+	      "\"iat\":1767225600,\"exp\":1767225660,\"jti\":\"j\","
+	      "\"container_id\":\"" CID "\",\"organization_uuid\":\"" ORG "\","
+	      "\"allowed_hosts\":\"*\"}", "bad_claim" },
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-api\","
+	      "\"iat\":1767225600,\"exp\":1767225660,\"jti\":\"j\","
+	      "\"container_id\":\"" CID "\",\"organization_uuid\":\"" ORG "\","
+	      "\"allowed_hosts\":\"github.com\"}", "missing_claim" },
+	    { "{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"sandgate-api\","
+	      "\"iat\":1767225600,\"exp\":1767312001,\"jti\":\"j\","
+	      "\"scope\":\"tokens:issue\"}", "lifetime_too_long" },
+	};
+	size_t	 i;
+	cJSON	*j;
+	char	*t;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		j = cJSON_Parse(cases[i][0]);
+		ck_assert_ptr_nonnull(j);
+		t = NULL;
+		ck_assert_int_eq(sg_jwt_sign(key1, j, &t, NULL), SG_OK);
+		ck_assert_msg(strcmp(vcode(t), cases[i][1]) == 0,
+		    "%s: got %s, want %s", cases[i][0], vcode(t), cases[i][1]);
+		free(t);
+		cJSON_Delete(j);
+	}
+}
+END_TEST
+
 /* Tokens of the original Python service: no aud. */
 START_TEST(no_aud)
 {
@@ -870,6 +919,22 @@ START_TEST(mint_refuses)
 	    "bad_allowed_hosts");
 	sg_hostlist_clear(&bad);
 
+	/* Not canonical: the verifier would read another host list. */
+	memset(&pat, 0, sizeof(pat));
+	pat.kind = SG_HOST_NAME;
+	strlcpy(pat.name, "GitHub.com", sizeof(pat.name));
+	ck_assert_int_eq(sg_hostlist_add(&bad, &pat, NULL), SG_OK);
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	sg_hostlist_clear(&bad);
+	memset(&pat, 0, sizeof(pat));
+	pat.kind = SG_HOST_NAME;
+	strlcpy(pat.name, "github.com.", sizeof(pat.name));
+	ck_assert_int_eq(sg_hostlist_add(&bad, &pat, NULL), SG_OK);
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	sg_hostlist_clear(&bad);
+
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "admin", 60,
 	    (time_t)NOW, &m, &err), "bad_scope");
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "", 60,
@@ -924,6 +989,7 @@ security_suite(void)
 	tcase_add_test(tc, json_traps);
 	tcase_add_test(tc, time_claims);
 	tcase_add_test(tc, project_claims);
+	tcase_add_test(tc, jwt_sign_payloads);
 	tcase_add_test(tc, no_aud);
 	tcase_add_test(tc, must_accept);
 	tcase_add_test(tc, rfc7515_a3);

@@ -5,6 +5,5 @@ tools_sandgate_sandgate_SOURCES = tools/sandgate/main.c tools/sandgate/cmd.h \
 	tools/sandgate/verify.c tools/sandgate/reap.c
 tools_sandgate_sandgate_LDADD = $(SG_LIBS)
 
-
 # Integration tests of the CLI (run by tests/integration/run-all.sh).
 dist_check_SCRIPTS += tests/integration/t-cli.sh tests/integration/t-interop.sh

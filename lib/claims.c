@@ -303,6 +303,25 @@ get_kind(const cJSON *p, const struct sg_verify_opts *o,
 	return SG_OK;
 }
 
+/*
+ * exp first, right after iss: an expired token is reported as expired
+ * whatever else it lacks (notes/security.md 3.8.1, RFC 7515 A.3).
+ */
+static enum sg_rc
+get_exp(const cJSON *p, const struct sg_verify_opts *o, struct sg_claims *c,
+    struct sg_err *err)
+{
+	enum sg_rc	 rc;
+
+	if ((rc = get_time(p, "exp", 1, &c->exp, err)) != SG_OK)
+		return rc;
+	/* RFC 7519 4.1.4: the current time must be before exp. */
+	if (!((int64_t)o->now < c->exp + o->leeway))
+		return sg_err_set(err, SG_EAUTH, "token_expired",
+		    "token expired");
+	return SG_OK;
+}
+
 static enum sg_rc
 get_times(const cJSON *p, const struct sg_verify_opts *o,
     struct sg_claims *c, struct sg_err *err)
@@ -310,8 +329,6 @@ get_times(const cJSON *p, const struct sg_verify_opts *o,
 	enum sg_rc	 rc;
 	int64_t		 now = (int64_t)o->now, lw = o->leeway;
 
-	if ((rc = get_time(p, "exp", 1, &c->exp, err)) != SG_OK)
-		return rc;
 	if ((rc = get_time(p, "iat", 1, &c->iat, err)) != SG_OK)
 		return rc;
 	rc = get_time(p, "nbf", 0, &c->nbf, err);
@@ -319,10 +336,6 @@ get_times(const cJSON *p, const struct sg_verify_opts *o,
 		c->nbf = 0;
 	else if (rc != SG_OK)
 		return rc;
-	/* RFC 7519 4.1.4: the current time must be before exp. */
-	if (!(now < c->exp + lw))
-		return sg_err_set(err, SG_EAUTH, "token_expired",
-		    "token expired");
 	/* RFC 7519 4.1.5. */
 	if (c->nbf != 0 && c->nbf > now + lw)
 		return sg_err_set(err, SG_EAUTH, "token_not_yet_valid",
@@ -419,7 +432,8 @@ sg_claims_validate(const cJSON *p, const struct sg_verify_opts *o,
 		    "token issuer is not the configured one");
 		goto out;
 	}
-	if ((rc = get_kind(p, o, &c, err)) != SG_OK ||
+	if ((rc = get_exp(p, o, &c, err)) != SG_OK ||
+	    (rc = get_kind(p, o, &c, err)) != SG_OK ||
 	    (rc = get_times(p, o, &c, err)) != SG_OK)
 		goto out;
 	if ((rc = get_str(p, "jti", 1, c.jti, sizeof(c.jti), SG_ID_MAX,

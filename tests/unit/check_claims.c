@@ -245,6 +245,27 @@ START_TEST(t2_expiry)
 }
 END_TEST
 
+/*
+ * 3.8.1: an expired token is reported as expired even when it lacks the
+ * project's claims (RFC 7515 A.3 has only iss, exp and one more).
+ */
+START_TEST(expired_first)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	set_str(o, "iss", ISS);
+	set_num(o, "exp", 1300819380.0);
+	set_raw(o, "http://example.com/is_root", "true");
+	EXPECT(o, "token_expired");
+	o = base_operator();
+	set_str(o, "aud", "x");
+	set_num(o, "exp", (double)(NOW - 31));
+	set_num(o, "iat", (double)(NOW - 100));
+	EXPECT(o, "token_expired");
+}
+END_TEST
+
 /* T3: exp of the wrong type. */
 START_TEST(t3_exp_type)
 {
@@ -984,6 +1005,7 @@ claims_suite(void)
 	tcase_add_test(tc, baseline);
 	tcase_add_test(tc, t1_exp_missing);
 	tcase_add_test(tc, t2_expiry);
+	tcase_add_test(tc, expired_first);
 	tcase_add_test(tc, t3_exp_type);
 	tcase_add_test(tc, t4_exp_range);
 	tcase_add_test(tc, t5_fractions);

@@ -225,21 +225,23 @@ sg_req_content_length(const char *s, size_t max, size_t *len,
     struct sg_err *err)
 {
 	uint64_t	 v = 0;
-	size_t		 i;
+	size_t		 i, n;
 
 	*len = 0;
 	if (s == NULL || *s == '\0')
 		return SG_OK;
 	/* RFC 3875 4.1.2 and RFC 9110 8.6: 1*DIGIT, nothing else. */
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return sg_err_set(err, i >= 19 ? SG_ETOOBIG : SG_EINVAL,
-			    i >= 19 ? "payload_too_large" :
-			    "bad_content_length",
-			    i >= 19 ? "The request body is too large." :
+	n = strlen(s);
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return sg_err_set(err, SG_EINVAL, "bad_content_length",
 			    "CONTENT_LENGTH is not a decimal number.");
+	/* 19 digits always fit in 64 bits; more is too large anyway. */
+	if (n > 19)
+		return sg_err_set(err, SG_ETOOBIG, "payload_too_large",
+		    "The request body is larger than %zu bytes.", max);
+	for (i = 0; i < n; i++)
 		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
 	if (v > max)
 		return sg_err_set(err, SG_ETOOBIG, "payload_too_large",
 		    "The request body is larger than %zu bytes.", max);
@@ -1092,12 +1094,12 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 {
 	FCGX_Request		 fr;
 	struct sigaction	 sa;
-	struct pollfd		 pfd;
+	struct pollfd		 pfd[2];
 	struct stat		 st;
 	sigset_t		 sigs, orig, waitmask;
 	const char		*upath = NULL;
 	ino_t			 uino = 0;
-	int			 fd = -1, opened = 0, rc = -1, n, acc;
+	int			 fd = -1, opened = 0, rc = -1, n, acc, np;
 	int			 isl = 0, flags, inited = 0;
 	socklen_t		 slen = sizeof(isl);
 
@@ -1183,14 +1185,20 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	    listen != NULL && *listen != '\0' ? listen : "fd:0", NULL);
 	while (!serve_stop) {
 		/*
-		 * Wait for the next request: on the open connection when the
-		 * web server asked to keep it (FCGI_KEEP_CONN), else on the
-		 * listening socket.  Signals are delivered only here.
+		 * Wait for the next request: on the listening socket, and on
+		 * the open connection when the web server asked to keep it
+		 * (FCGI_KEEP_CONN).  Signals are delivered only here.
 		 */
-		pfd.fd = fr.ipcFd >= 0 ? fr.ipcFd : fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = ppoll(&pfd, 1, NULL, &waitmask);
+		np = 0;
+		if (fr.ipcFd >= 0) {
+			pfd[np].fd = fr.ipcFd;
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+		pfd[np].fd = fd;
+		pfd[np].events = POLLIN;
+		pfd[np++].revents = 0;
+		n = ppoll(pfd, np, NULL, &waitmask);
 		if (serve_stop)
 			break;
 		if (n < 0) {
@@ -1199,6 +1207,20 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 			sg_err_set(err, SG_EINTERNAL, "poll_failed",
 			    "ppoll: %s", strerror(errno));
 			goto out;
+		}
+		/*
+		 * A new connection waits while the kept one is idle: close
+		 * the idle one (as any server may), or one idle web server
+		 * connection per process would starve every other client.
+		 */
+		if (np == 2 && pfd[0].revents == 0 && pfd[1].revents != 0) {
+			/*
+			 * Nothing is unread or unsent on it, so a plain close
+			 * (libfcgi's "detached" close) needs none of the
+			 * shutdown-and-drain wait of its usual one.
+			 */
+			fr.detached = 1;
+			FCGX_Free(&fr, 1);
 		}
 		if ((acc = FCGX_Accept_r(&fr)) < 0) {
 			/* EAGAIN: another process won; else back off a bit. */

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -313,7 +314,7 @@ START_TEST(content_length)
 {
 	static const char *const bad[] = {
 		"-1", "+5", "1e3", " 5", "5 ", "0x10", "5.0", "1,2", "\t5",
-		"five", "-0",
+		"five", "-0", "99999999999999999999x",
 	};
 	struct sg_err	 err;
 	size_t		 len, i;
@@ -1107,20 +1108,21 @@ read_full(int fd, unsigned char *p, size_t n)
 }
 
 /*
- * One request: params kv, then body (stdin_close: send the empty STDIN
- * record).  Returns the STDOUT text (malloc'd) once END_REQUEST arrives.
+ * One request on fd: params kv, then body (stdin_close: send the empty
+ * STDIN record; keep: set FCGI_KEEP_CONN).  Returns the STDOUT text
+ * (malloc'd) once END_REQUEST arrives.
  */
 static char *
-fcgi_call(const char *path, const char *const *kv, const char *body,
-    size_t bodylen, int stdin_close)
+fcgi_exchange(int fd, const char *const *kv, const char *body,
+    size_t bodylen, int stdin_close, int keep)
 {
 	static struct wbuf	 w;
 	unsigned char		 h[8], c[65536 + 256];
 	unsigned char		 begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
 	char			*out;
 	size_t			 outn = 0, cl, off;
-	int			 fd;
 
+	begin[2] = keep ? 1 : 0;
 	w.n = 0;
 	rec(&w, FCGI_BEGIN, begin, sizeof(begin));
 	params(&w, kv);
@@ -1130,7 +1132,6 @@ fcgi_call(const char *path, const char *const *kv, const char *body,
 	}
 	if (stdin_close)
 		rec(&w, FCGI_STDIN, NULL, 0);
-	fd = fcgi_connect(path);
 	ck_assert_int_eq(write(fd, w.p, w.n), (ssize_t)w.n);
 	out = calloc(1, 1 << 20);
 	ck_assert_ptr_nonnull(out);
@@ -1145,6 +1146,19 @@ fcgi_call(const char *path, const char *const *kv, const char *body,
 		} else if (h[1] == FCGI_END)
 			break;
 	}
+	return out;
+}
+
+/* One request on a connection of its own. */
+static char *
+fcgi_call(const char *path, const char *const *kv, const char *body,
+    size_t bodylen, int stdin_close)
+{
+	char	*out;
+	int	 fd;
+
+	fd = fcgi_connect(path);
+	out = fcgi_exchange(fd, kv, body, bodylen, stdin_close, 0);
 	(void)close(fd);
 	return out;
 }
@@ -1182,6 +1196,8 @@ start_server(const char *listen)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* Never outlive a test that failed half-way. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)
 			(void)dup2(devnull, STDERR_FILENO);
@@ -1308,6 +1324,36 @@ START_TEST(serve_requests)
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(wait_exit(pid), 0);
 	ck_assert_int_eq(stat(sockpath, &st), -1);
+}
+END_TEST
+
+/*
+ * FCGI_KEEP_CONN: a kept connection serves several requests, and while
+ * it is idle another client is still served (regression: the loop used
+ * to wait on the kept connection alone).
+ */
+START_TEST(serve_keep_conn)
+{
+	static const char *const get[] = { "REQUEST_METHOD=GET",
+	    "REQUEST_URI=/x", NULL };
+	char	*out;
+	pid_t	 pid;
+	int	 fd;
+
+	pid = start_server(sockpath);
+	fd = fcgi_connect(sockpath);
+	out = fcgi_exchange(fd, get, NULL, 0, 1, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	out = fcgi_exchange(fd, get, NULL, 0, 1, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	out = fcgi_call(sockpath, get, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	(void)close(fd);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
 }
 END_TEST
 
@@ -1494,6 +1540,7 @@ http_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, serve_requests);
 	tcase_add_test(tc, serve_term_in_flight);
+	tcase_add_test(tc, serve_keep_conn);
 	tcase_add_test(tc, serve_socket_mode);
 	tcase_add_test(tc, serve_bad_listen);
 	tcase_add_test(tc, serve_fd0_not_socket);

@@ -1,0 +1,257 @@
+/*
+ * session-query's handler (DESIGN.md, Management API):
+ *
+ *   GET /v1/sessions/{id}        operator with sessions:read, or the
+ *                                container whose verified id is {id}
+ *                                -> 200 the session object, 404
+ *   GET /v1/sessions?user_id=U   operator with sessions:read
+ *                                -> 200 {"sessions":[...]}
+ *   GET /healthz                 open -> 200, or 503 when Redis is down
+ *        (also /healthz/session-query, as the lighttpd gateway routes it)
+ *
+ * The identity comes only from the authorizer's SG_* params (http.h);
+ * the scope is checked here again (defence in depth).  Ids are checked
+ * against ^[A-Za-z0-9_-]{1,128}$ before they reach Redis.  The session
+ * object is the contract's (sg_session_to_json): it holds the token's
+ * SHA-256, never the token.  When Redis cannot answer the reply is 503
+ * with Retry-After: never a 200 with empty data.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "query.h"
+#include "session.h"
+
+#define SESSIONS	"/v1/sessions"
+#define ID_RULE		"^[A-Za-z0-9_-]{1,128}$"
+
+enum sg_rc
+query_init(struct query *q, const struct sg_cfg *cfg, struct sg_err *err)
+{
+	struct sg_err	 e;
+
+	(void)memset(q, 0, sizeof(*q));
+	q->cfg = cfg;
+	sg_err_clear(&e);
+	if (sg_redis_new(cfg->redis, cfg->redis_timeout_ms, &q->redis, &e) !=
+	    SG_OK)
+		return sg_err_set(err, e.rc == SG_ENOMEM ? SG_ENOMEM :
+		    SG_EINVAL, "bad_config", "SANDGATE_REDIS: %s", e.msg);
+	return SG_OK;
+}
+
+void
+query_clear(struct query *q)
+{
+	if (q == NULL)
+		return;
+	sg_redis_free(q->redis);
+	(void)memset(q, 0, sizeof(*q));
+}
+
+static int
+is_get(const struct sg_req *req)
+{
+	return strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0;
+}
+
+/* A failed Redis call: 503 when it is down (fail closed), else 502/500. */
+static void
+store_error(struct sg_resp *resp, const struct sg_err *err)
+{
+	switch (err->rc) {
+	case SG_EUNAVAIL:
+	case SG_ETIMEOUT:
+		sg_resp_error(resp, 503, "redis_unavailable",
+		    "The session store is unavailable; retry later.");
+		break;
+	case SG_EUPSTREAM:
+		sg_resp_error(resp, 502, err->code != NULL ? err->code :
+		    "bad_gateway", "The session store answered with an error.");
+		break;
+	case SG_ENOMEM:
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		break;
+	default:
+		sg_resp_error(resp, 500, "internal_error",
+		    "The sessions could not be read.");
+		break;
+	}
+	sg_log(SG_LOG_WARN, "store_error", "reason",
+	    err->code != NULL ? err->code : sg_rc_str(err->rc),
+	    "detail", err->msg, NULL);
+}
+
+/* The contract's object never holds the token; make sure of it. */
+static void
+strip_token(cJSON *o)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "token");
+}
+
+static void
+healthz(struct query *q, struct sg_req *req, struct sg_resp *resp)
+{
+	struct sg_err	 err;
+	cJSON		*o = NULL;
+	int		 up;
+
+	if (!is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return;
+	}
+	sg_err_clear(&err);
+	up = sg_redis_ping(q->redis, &err) == SG_OK;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "status", up ? "ok" : "unavailable") != 0 ||
+	    sg_json_add_str(o, "service", "session-query") != 0 ||
+	    sg_json_add_str(o, "redis", up ? "ok" : "down") != 0 ||
+	    (!up && (sg_json_add_str(o, "error", "redis_unavailable") != 0 ||
+	    sg_json_add_str(o, "message", "Redis does not answer.") != 0))) {
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	/* A 503 goes out with Retry-After (sg_resp_serialize). */
+	sg_resp_json(resp, up ? 200 : 503, o);
+}
+
+static void
+get_one(struct query *q, struct sg_req *req, struct sg_resp *resp,
+    const char *id)
+{
+	struct sg_session	 s;
+	struct sg_err		 err;
+	const char		*kind, *cid;
+	cJSON			*o = NULL;
+
+	if (sg_req_auth(req, resp, NULL, NULL) != 0)
+		return;
+	if (!is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return;
+	}
+	if (!sg_id_valid(id)) {
+		sg_resp_error(resp, 400, "invalid_id",
+		    "The session id must match " ID_RULE ".");
+		return;
+	}
+	kind = sg_req_param(req, "SG_KIND");
+	if (strcmp(kind, "operator") == 0) {
+		if (!sg_scope_has(sg_req_param(req, "SG_SCOPE"),
+		    "sessions:read")) {
+			sg_resp_error(resp, 403, "insufficient_scope",
+			    "This resource needs the scope sessions:read.");
+			return;
+		}
+	} else if (strcmp(kind, "container") == 0) {
+		/* A container token reads its own session, nothing else. */
+		cid = sg_req_param(req, "SG_CONTAINER_ID");
+		if (cid == NULL || *cid == '\0' || strcmp(cid, id) != 0) {
+			sg_resp_error(resp, 403, "forbidden",
+			    "A container may read only its own session.");
+			return;
+		}
+	} else {
+		sg_resp_error(resp, 403, "forbidden",
+		    "This identity may not read sessions.");
+		return;
+	}
+
+	sg_session_init(&s);
+	sg_err_clear(&err);
+	switch (sg_session_get(q->redis, id, &s, &err)) {
+	case SG_OK:
+		break;
+	case SG_ENOENT:
+		sg_resp_error(resp, 404, "not_found",
+		    "There is no session with this id.");
+		goto out;
+	default:
+		store_error(resp, &err);
+		goto out;
+	}
+	if ((o = sg_session_to_json(&s)) == NULL) {
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
+	strip_token(o);
+	sg_resp_json(resp, 200, o);
+out:
+	sg_session_clear(&s);
+}
+
+static void
+list(struct query *q, struct sg_req *req, struct sg_resp *resp)
+{
+	struct sg_err	 err;
+	char		 user[SG_ID_MAX + 1];
+	cJSON		*arr = NULL, *o = NULL, *it;
+
+	if (sg_req_auth(req, resp, "operator", "sessions:read") != 0)
+		return;
+	if (!is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return;
+	}
+	switch (sg_req_query(req, "user_id", user, sizeof(user))) {
+	case 1:
+		break;
+	case 0:
+		sg_resp_error(resp, 400, "missing_parameter",
+		    "The query parameter user_id is required.");
+		return;
+	default:
+		sg_resp_error(resp, 400, "invalid_parameter",
+		    "The query string is malformed, repeats user_id, or "
+		    "user_id is too long.");
+		return;
+	}
+	if (!sg_id_valid(user)) {
+		sg_resp_error(resp, 400, "invalid_parameter",
+		    "user_id must match " ID_RULE ".");
+		return;
+	}
+	sg_err_clear(&err);
+	if (sg_session_list(q->redis, user, &arr, &err) != SG_OK) {
+		store_error(resp, &err);
+		return;
+	}
+	cJSON_ArrayForEach(it, arr)
+		strip_token(it);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddItemToObjectCS(o, "sessions", arr)) {
+		cJSON_Delete(arr);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	sg_resp_json(resp, 200, o);
+}
+
+void
+query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
+{
+	struct query	*q = app;
+	const char	*p = req->path;
+
+	if (p == NULL)
+		sg_resp_error(resp, 404, "not_found", "No such resource.");
+	else if (strcmp(p, SESSIONS) == 0)
+		list(q, req, resp);
+	else if (strncmp(p, SESSIONS "/", sizeof(SESSIONS)) == 0)
+		get_one(q, req, resp, p + sizeof(SESSIONS));
+	else if (strcmp(p, "/healthz") == 0 ||
+	    strcmp(p, "/healthz/session-query") == 0)
+		healthz(q, req, resp);
+	else
+		sg_resp_error(resp, 404, "not_found", "No such resource.");
+}

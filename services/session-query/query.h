@@ -1,0 +1,26 @@
+/*
+ * session-query: GET /v1/sessions/{id}, GET /v1/sessions?user_id=U and
+ * GET /healthz over the Redis session store.  query_handle is a pure
+ * function of (app, req, resp) apart from the Redis calls: the unit
+ * tests drive it with hand-built requests and a real redis-server.
+ */
+#ifndef QUERY_H
+#define QUERY_H
+
+#include "cfg.h"
+#include "err.h"
+#include "http.h"
+#include "session.h"
+
+struct query {
+	const struct sg_cfg	*cfg;
+	struct sg_redis		*redis;	/* SANDGATE_REDIS, lazily connected */
+};
+
+/* SG_EINVAL "bad_config" naming SANDGATE_REDIS on a bad URL. */
+enum sg_rc	 query_init(struct query *, const struct sg_cfg *,
+		    struct sg_err *);
+void		 query_clear(struct query *);
+void		 query_handle(void *app, struct sg_req *, struct sg_resp *);
+
+#endif

@@ -1,0 +1,644 @@
+/*
+ * session-query's handler (services/session-query/query.c) with
+ * hand-built requests against a real redis-server started here on a
+ * unix socket in a temporary directory: who may read what, hostile ids,
+ * the list, and Redis down (dead socket, killed and restarted mid-run):
+ * 503 with Retry-After, never a crash, never a 200 with empty data.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "compat.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "query.h"
+#include "session.h"
+
+#define ORG	"3fa85f64-5717-4562-b3fc-2c963f66afa6"
+#define SHA	"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define DOCKER	"4f66ad9a0b2e4a47c2c1b3e0a1f1f0e3d2c1b0a99887766554433221100ffeed"
+#define CID_A	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
+#define CID_B	"sandbox_BBBBBBBBBBBBBBBBBBBBBB"
+#define CID_C	"sandbox_CCCCCCCCCCCCCCCCCCCCCC"
+#define OPS	"sessions:read"
+
+static char		 tmpdir[64];
+static char		 sock[128];
+static pid_t		 redis_pid = -1;
+static struct sg_cfg	 cfg;
+static struct query	 q;
+
+static pid_t
+redis_start(void)
+{
+	char	 logf[160];
+	pid_t	 pid, parent = getpid();
+	int	 fd;
+
+	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		/* Die with the (forked) test that started us. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, 0);
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+		}
+		execlp("redis-server", "redis-server", "--port", "0",
+		    "--unixsocket", sock, "--unixsocketperm", "700",
+		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
+		    "--logfile", logf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until Redis answers through the library itself. */
+static int
+redis_ready(void)
+{
+	struct sg_err	 err;
+	int		 i;
+
+	for (i = 0; i < 250; i++) {
+		sg_err_clear(&err);
+		if (sg_redis_ping(q.redis, &err) == SG_OK)
+			return 1;
+		(void)usleep(20000);
+	}
+	return 0;
+}
+
+static void
+redis_stop(void)
+{
+	int	 i;
+
+	if (redis_pid <= 0)
+		return;
+	(void)kill(redis_pid, SIGKILL);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid)
+			break;
+		(void)usleep(10000);
+	}
+	redis_pid = -1;
+	(void)unlink(sock);
+}
+
+static void
+put(const char *cid, const char *user, int64_t created)
+{
+	struct sg_session	 s;
+	struct sg_err		 err;
+	time_t			 now = time(NULL);
+
+	sg_session_init(&s);
+	(void)strlcpy(s.container_id, cid, sizeof(s.container_id));
+	(void)strlcpy(s.user_id, user, sizeof(s.user_id));
+	(void)strlcpy(s.org, ORG, sizeof(s.org));
+	(void)strlcpy(s.jti, "jti-1", sizeof(s.jti));
+	(void)strlcpy(s.token_sha256, SHA, sizeof(s.token_sha256));
+	s.allowed_hosts = strdup("github.com,*.example.com:8443");
+	(void)strlcpy(s.container_ip, "172.30.0.5", sizeof(s.container_ip));
+	(void)strlcpy(s.docker_id, DOCKER, sizeof(s.docker_id));
+	(void)strlcpy(s.image, "sandgate-sandbox:latest", sizeof(s.image));
+	s.created_at = created;
+	s.expires_at = (int64_t)now + 3600;
+	sg_err_clear(&err);
+	ck_assert_msg(sg_session_put(q.redis, &s, now, &err) == SG_OK, "%s",
+	    err.msg);
+	sg_session_clear(&s);
+}
+
+static void
+setup(void)
+{
+	struct sg_err	 err;
+	time_t		 now = time(NULL);
+
+	sg_log_init("check-query", SG_LOG_ERROR);
+	(void)strlcpy(tmpdir, "/tmp/check_query.XXXXXX", sizeof(tmpdir));
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	(void)snprintf(sock, sizeof(sock), "%s/r.sock", tmpdir);
+	sg_cfg_defaults(&cfg);
+	(void)snprintf(cfg.redis, sizeof(cfg.redis), "unix:%s", sock);
+	cfg.redis_timeout_ms = 300;
+	sg_err_clear(&err);
+	ck_assert_msg(query_init(&q, &cfg, &err) == SG_OK, "%s", err.msg);
+	redis_pid = redis_start();
+	ck_assert_int_gt(redis_pid, 0);
+	ck_assert_msg(redis_ready(), "redis-server did not start");
+	put(CID_A, "user-1", (int64_t)now - 10);
+	put(CID_B, "user-1", (int64_t)now - 5);
+	put(CID_C, "user-2", (int64_t)now);
+}
+
+static void
+teardown(void)
+{
+	char	 p[192];
+
+	query_clear(&q);
+	redis_stop();
+	(void)snprintf(p, sizeof(p), "%s/redis.log", tmpdir);
+	(void)unlink(p);
+	(void)rmdir(tmpdir);
+}
+
+/* One request; kind/scope/cid NULL leave the param out. */
+static void
+call(const char *method, const char *uri, const char *kind,
+    const char *scope, const char *cid, struct sg_resp *resp)
+{
+	char		*env[16], kv[8][512];
+	const char	*qs;
+	struct sg_req	 req;
+	size_t		 n = 0;
+
+	(void)snprintf(kv[0], sizeof(kv[0]), "REQUEST_METHOD=%s", method);
+	(void)snprintf(kv[1], sizeof(kv[1]), "REQUEST_URI=%s", uri);
+	qs = strchr(uri, '?');
+	(void)snprintf(kv[2], sizeof(kv[2]), "QUERY_STRING=%s",
+	    qs != NULL ? qs + 1 : "");
+	env[n++] = kv[0];
+	env[n++] = kv[1];
+	env[n++] = kv[2];
+	if (kind != NULL) {
+		(void)snprintf(kv[3], sizeof(kv[3]), "SG_KIND=%s", kind);
+		env[n++] = kv[3];
+	}
+	if (scope != NULL) {
+		(void)snprintf(kv[4], sizeof(kv[4]), "SG_SCOPE=%s", scope);
+		env[n++] = kv[4];
+	}
+	if (cid != NULL) {
+		(void)snprintf(kv[5], sizeof(kv[5]), "SG_CONTAINER_ID=%s", cid);
+		env[n++] = kv[5];
+	}
+	env[n] = NULL;
+	sg_resp_init(resp);
+	ck_assert_int_eq(sg_req_init(&req, env, NULL, 0, NULL), SG_OK);
+	query_handle(&q, &req, resp);
+	sg_req_clear(&req);
+}
+
+static cJSON *
+body_of(const struct sg_resp *resp)
+{
+	cJSON	*j;
+
+	ck_assert_ptr_nonnull(resp->body);
+	j = sg_json_parse_object(resp->body, resp->bodylen, NULL);
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+static void
+expect(const char *method, const char *uri, const char *kind,
+    const char *scope, const char *cid, int status, const char *code)
+{
+	struct sg_resp	 resp;
+	cJSON		*j;
+
+	call(method, uri, kind, scope, cid, &resp);
+	ck_assert_msg(resp.status == status, "%s %s: status %d, want %d: %.*s",
+	    method, uri, resp.status, status, (int)resp.bodylen,
+	    resp.body != NULL ? resp.body : "");
+	if (code != NULL) {
+		j = body_of(&resp);
+		ck_assert_str_eq(sg_json_str(j, "error"), code);
+		ck_assert_ptr_nonnull(sg_json_str(j, "message"));
+		cJSON_Delete(j);
+	}
+	sg_resp_clear(&resp);
+}
+
+/* The serialised reply. */
+static char *
+ser(const struct sg_resp *resp)
+{
+	char	*s;
+	size_t	 len;
+
+	s = sg_resp_serialize(resp, &len);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+START_TEST(operator_reads)
+{
+	struct sg_resp	 resp;
+	cJSON		*j;
+	const cJSON	*h;
+	int64_t		 v;
+
+	call("GET", "/v1/sessions/" CID_A, "operator", "tokens:issue " OPS,
+	    NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_str_eq(sg_json_str(j, "container_id"), CID_A);
+	ck_assert_str_eq(sg_json_str(j, "user_id"), "user-1");
+	ck_assert_str_eq(sg_json_str(j, "organization_uuid"), ORG);
+	ck_assert_str_eq(sg_json_str(j, "jti"), "jti-1");
+	ck_assert_str_eq(sg_json_str(j, "token_sha256"), SHA);
+	ck_assert_str_eq(sg_json_str(j, "container_ip"), "172.30.0.5");
+	ck_assert_str_eq(sg_json_str(j, "docker_id"), DOCKER);
+	ck_assert_str_eq(sg_json_str(j, "image"), "sandgate-sandbox:latest");
+	h = sg_json_get(j, "allowed_hosts");
+	ck_assert(cJSON_IsArray(h));
+	ck_assert_int_eq(cJSON_GetArraySize(h), 2);
+	ck_assert_int_eq(sg_json_int(j, "expires_at", 1, INT64_C(1) << 40, &v,
+	    NULL), SG_OK);
+	ck_assert_int_eq(sg_json_int(j, "created_at", 1, INT64_C(1) << 40, &v,
+	    NULL), SG_OK);
+	/* Never the token. */
+	ck_assert_ptr_null(sg_json_get(j, "token"));
+	cJSON_Delete(j);
+	{
+		char	*s = ser(&resp);
+
+		ck_assert(strncmp(s, "Status: 200 OK\r\n", 16) == 0);
+		ck_assert_ptr_nonnull(strstr(s, "Cache-Control: no-store\r\n"));
+		free(s);
+	}
+	sg_resp_clear(&resp);
+	expect("GET", "/v1/sessions/sandbox_nope", "operator", OPS, NULL, 404,
+	    "not_found");
+	expect("HEAD", "/v1/sessions/" CID_B, "operator", OPS, NULL, 200,
+	    NULL);
+}
+END_TEST
+
+START_TEST(who_reads)
+{
+	/* Did not pass the authorizer. */
+	expect("GET", "/v1/sessions/" CID_A, NULL, OPS, CID_A, 401,
+	    "invalid_token");
+	expect("GET", "/v1/sessions/" CID_A, "", OPS, CID_A, 401,
+	    "invalid_token");
+	expect("GET", "/v1/sessions?user_id=user-1", NULL, OPS, NULL, 401,
+	    "invalid_token");
+	/* Operator without the scope; a look-alike scope. */
+	expect("GET", "/v1/sessions/" CID_A, "operator", "tokens:issue",
+	    NULL, 403, "insufficient_scope");
+	expect("GET", "/v1/sessions/" CID_A, "operator", NULL, NULL, 403,
+	    "insufficient_scope");
+	expect("GET", "/v1/sessions/" CID_A, "operator", "sessions:reader",
+	    NULL, 403, "insufficient_scope");
+	/* A container reads its own session only. */
+	expect("GET", "/v1/sessions/" CID_A, "container", NULL, CID_A, 200,
+	    NULL);
+	expect("GET", "/v1/sessions/" CID_B, "container", NULL, CID_A, 403,
+	    "forbidden");
+	expect("GET", "/v1/sessions/" CID_A, "container", NULL, NULL, 403,
+	    "forbidden");
+	expect("GET", "/v1/sessions/" CID_A, "container", NULL, "", 403,
+	    "forbidden");
+	/* Prefix, case and the container's scope claim prove nothing. */
+	expect("GET", "/v1/sessions/" CID_A, "container", NULL,
+	    "sandbox_AAAAAAAAAAAAAAAAAAAAA", 403, "forbidden");
+	expect("GET", "/v1/sessions/sandbox_AAAAAAAAAAAAAAAAAAAAA",
+	    "container", NULL, CID_A, 403, "forbidden");
+	expect("GET", "/v1/sessions/" CID_A, "container", NULL,
+	    "sandbox_aaaaaaaaaaaaaaaaaaaaaa", 403, "forbidden");
+	expect("GET", "/v1/sessions/" CID_B, "container", OPS, CID_A, 403,
+	    "forbidden");
+	/* A container never lists. */
+	expect("GET", "/v1/sessions?user_id=user-1", "container", OPS, CID_A,
+	    403, "forbidden");
+	/* An unknown kind is nobody. */
+	expect("GET", "/v1/sessions/" CID_A, "admin", OPS, CID_A, 403,
+	    "forbidden");
+	expect("GET", "/v1/sessions/" CID_A, "Operator", OPS, NULL, 403,
+	    "forbidden");
+}
+END_TEST
+
+/* Hostile ids: refused before Redis, by the path check or the id rule. */
+START_TEST(hostile_ids)
+{
+	static const char *const refused_path[] = {
+		"/v1/sessions/" CID_A "%0d%0aFLUSHALL", "/v1/sessions/%2e%2e",
+		"/v1/sessions/../sessions/" CID_A, "/v1/sessions/./" CID_A,
+		"/v1/sessions//" CID_A, "/v1/sessions/a\r\nb", "/v1/sessions/a b",
+		"/v1/sessions/a\x01", "/v1/sessions/a\\b",
+	};
+	struct sg_req	 req;
+	char		*env[3], e0[] = "REQUEST_METHOD=GET", e1[256];
+	char		 big[300];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(refused_path) / sizeof(refused_path[0]); i++) {
+		(void)snprintf(e1, sizeof(e1), "REQUEST_URI=%s",
+		    refused_path[i]);
+		env[0] = e0;
+		env[1] = e1;
+		env[2] = NULL;
+		ck_assert_msg(sg_req_init(&req, env, NULL, 0, NULL) ==
+		    SG_EINVAL, "path accepted: %s", refused_path[i]);
+		sg_req_clear(&req);
+	}
+	expect("GET", "/v1/sessions/", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/a.b", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/a/b", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/*", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/a:b", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/" CID_A "?x=1", "operator", OPS, NULL,
+	    200, NULL);
+	(void)memset(big, 'a', sizeof(big));
+	(void)memcpy(big, "/v1/sessions/", 13);
+	big[13 + 129] = '\0';
+	expect("GET", big, "operator", OPS, NULL, 400, "invalid_id");
+	big[13 + 128] = '\0';
+	expect("GET", big, "operator", OPS, NULL, 404, "not_found");
+}
+END_TEST
+
+START_TEST(list_sessions)
+{
+	struct sg_resp	 resp;
+	cJSON		*j, *it;
+	const cJSON	*a;
+	int		 n = 0;
+
+	call("GET", "/v1/sessions?user_id=user-1", "operator", OPS, NULL,
+	    &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_int_eq(cJSON_GetArraySize(j), 1);
+	a = sg_json_get(j, "sessions");
+	ck_assert(cJSON_IsArray(a));
+	ck_assert_int_eq(cJSON_GetArraySize(a), 2);
+	cJSON_ArrayForEach(it, a) {
+		ck_assert_str_eq(sg_json_str(it, "user_id"), "user-1");
+		ck_assert_ptr_null(sg_json_get(it, "token"));
+		n++;
+	}
+	/* Sorted by created_at. */
+	ck_assert_str_eq(sg_json_str(cJSON_GetArrayItem(a, 0), "container_id"),
+	    CID_A);
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+
+	call("GET", "/v1/sessions?user_id=nobody", "operator", OPS, NULL,
+	    &resp);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_str_eq(resp.body, "{\"sessions\":[]}");
+	sg_resp_clear(&resp);
+
+	expect("GET", "/v1/sessions?user%5Fid=user-2&x=y", "operator", OPS,
+	    NULL, 200, NULL);
+	expect("GET", "/v1/sessions", "operator", OPS, NULL, 400,
+	    "missing_parameter");
+	expect("GET", "/v1/sessions?userid=user-1", "operator", OPS, NULL, 400,
+	    "missing_parameter");
+	expect("GET", "/v1/sessions?user_id=user-1&user_id=user-2", "operator",
+	    OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=user-1&user%5Fid=user-2",
+	    "operator", OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=", "operator", OPS, NULL, 400,
+	    "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=a+b", "operator", OPS, NULL, 400,
+	    "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=user-1%00", "operator", OPS, NULL,
+	    400, "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=user-1%0d%0aFLUSHALL", "operator",
+	    OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=*", "operator", OPS, NULL, 400,
+	    "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=%zz", "operator", OPS, NULL, 400,
+	    "invalid_parameter");
+	expect("GET", "/v1/sessions?user_id=user-1", "operator",
+	    "tokens:issue", NULL, 403, "insufficient_scope");
+	/* Nothing above changed what is stored. */
+	call("GET", "/v1/sessions?user_id=user-1", "operator", OPS, NULL,
+	    &resp);
+	j = body_of(&resp);
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(j, "sessions")), 2);
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+	ck_assert_int_eq(n, 2);
+}
+END_TEST
+
+START_TEST(methods_routes)
+{
+	struct sg_resp	 resp;
+
+	call("POST", "/v1/sessions/" CID_A, "operator", OPS, NULL, &resp);
+	ck_assert_int_eq(resp.status, 405);
+	ck_assert_int_eq(resp.nhdr >= 1, 1);
+	{
+		char	*s = ser(&resp);
+
+		ck_assert_ptr_nonnull(strstr(s, "\r\nAllow: GET, HEAD\r\n"));
+		free(s);
+	}
+	sg_resp_clear(&resp);
+	expect("DELETE", "/v1/sessions/" CID_A, "operator", OPS, NULL, 405,
+	    "method_not_allowed");
+	expect("PUT", "/v1/sessions?user_id=u", "operator", OPS, NULL, 405,
+	    "method_not_allowed");
+	expect("POST", "/healthz", NULL, NULL, NULL, 405, "method_not_allowed");
+	expect("GET", "/v1/session/" CID_A, "operator", OPS, NULL, 404,
+	    "not_found");
+	expect("GET", "/v1/sessionsx", "operator", OPS, NULL, 404, "not_found");
+	expect("GET", "/", "operator", OPS, NULL, 404, "not_found");
+	expect("GET", "http://127.0.0.1/v1/sessions/" CID_A, "operator", OPS,
+	    NULL, 404, "not_found");
+}
+END_TEST
+
+START_TEST(healthz_up)
+{
+	struct sg_resp	 resp;
+	cJSON		*j;
+
+	call("GET", "/healthz", NULL, NULL, NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_str_eq(sg_json_str(j, "status"), "ok");
+	ck_assert_str_eq(sg_json_str(j, "redis"), "ok");
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+	expect("GET", "/healthz/session-query", NULL, NULL, NULL, 200, NULL);
+}
+END_TEST
+
+/* A 503 with Retry-After and the error shape, whatever was asked. */
+static void
+expect_503(const char *uri, const char *kind, const char *scope,
+    const char *cid)
+{
+	struct sg_resp	 resp;
+	char		*s;
+	cJSON		*j;
+
+	call("GET", uri, kind, scope, cid, &resp);
+	ck_assert_msg(resp.status == 503, "%s: %d", uri, resp.status);
+	s = ser(&resp);
+	ck_assert(strncmp(s, "Status: 503 ", 12) == 0);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nRetry-After: "));
+	free(s);
+	j = body_of(&resp);
+	ck_assert_str_eq(sg_json_str(j, "error"), "redis_unavailable");
+	ck_assert_ptr_null(sg_json_get(j, "sessions"));
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+}
+
+/* Redis at a socket nobody listens on. */
+START_TEST(redis_dead_socket)
+{
+	struct query	 dead;
+	struct sg_cfg	 c;
+	struct sg_err	 err;
+	struct query	 saved;
+
+	c = cfg;
+	(void)snprintf(c.redis, sizeof(c.redis), "unix:%s/dead.sock", tmpdir);
+	sg_err_clear(&err);
+	ck_assert_int_eq(query_init(&dead, &c, &err), SG_OK);
+	saved = q;
+	q = dead;
+	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
+	expect_503("/v1/sessions/" CID_A, "container", NULL, CID_A);
+	expect_503("/v1/sessions?user_id=user-1", "operator", OPS, NULL);
+	{
+		struct sg_resp	 resp;
+		cJSON		*j;
+
+		call("GET", "/healthz", NULL, NULL, NULL, &resp);
+		ck_assert_int_eq(resp.status, 503);
+		j = body_of(&resp);
+		ck_assert_str_eq(sg_json_str(j, "redis"), "down");
+		ck_assert_str_eq(sg_json_str(j, "error"), "redis_unavailable");
+		cJSON_Delete(j);
+		sg_resp_clear(&resp);
+	}
+	/* Access checks still come first: no identity is still 401. */
+	expect("GET", "/v1/sessions/" CID_A, NULL, NULL, NULL, 401,
+	    "invalid_token");
+	q = saved;
+	query_clear(&dead);
+}
+END_TEST
+
+/* Redis killed mid-run, then back: 503 meanwhile, then recovery. */
+START_TEST(redis_restart)
+{
+	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 200, NULL);
+	redis_stop();
+	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
+	expect_503("/v1/sessions?user_id=user-1", "operator", OPS, NULL);
+	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
+	redis_pid = redis_start();
+	ck_assert_int_gt(redis_pid, 0);
+	ck_assert(redis_ready());
+	/* An empty Redis (no persistence here): 404, not a stale 200. */
+	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 404,
+	    "not_found");
+	put(CID_A, "user-1", (int64_t)time(NULL));
+	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 200, NULL);
+}
+END_TEST
+
+/* Redis stopped (SIGSTOP) beyond the command timeout: 503, not a hang. */
+START_TEST(redis_stalled)
+{
+	struct timespec	 a, b;
+	int64_t		 ms;
+
+	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 200, NULL);
+	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
+	(void)clock_gettime(CLOCK_MONOTONIC, &a);
+	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+	ck_assert_int_lt(ms, 3000);
+	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
+	ck_assert(redis_ready());
+	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 200, NULL);
+}
+END_TEST
+
+START_TEST(init_bad_url)
+{
+	struct sg_cfg	 c;
+	struct query	 x;
+	struct sg_err	 err;
+
+	sg_cfg_defaults(&c);
+	(void)strlcpy(c.redis, "http://nope", sizeof(c.redis));
+	sg_err_clear(&err);
+	ck_assert_int_eq(query_init(&x, &c, &err), SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS"));
+}
+END_TEST
+
+static Suite *
+query_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("query");
+	tc = tcase_create("query");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, operator_reads);
+	tcase_add_test(tc, who_reads);
+	tcase_add_test(tc, hostile_ids);
+	tcase_add_test(tc, list_sessions);
+	tcase_add_test(tc, methods_routes);
+	tcase_add_test(tc, healthz_up);
+	tcase_add_test(tc, redis_dead_socket);
+	tcase_add_test(tc, redis_restart);
+	tcase_add_test(tc, redis_stalled);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("config");
+	tcase_add_test(tc, init_bad_url);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(query_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,9 +1,16 @@
 /*
- * Logs: one JSON object per line on stderr with ts, service, level,
- * event, and for decisions decision, reason, container_id, jti, sub,
- * target, latency_us (DESIGN.md, Logs).  Never a token, key, password or
- * body: callers pass only the fields below, and every value is escaped
- * by cJSON so no line can be split.
+ * Logs: one JSON object per line on stderr with ts (RFC 3339 UTC with
+ * milliseconds), service, level, event, and for decisions mode,
+ * decision, reason, status, container_id, jti, sub, target, latency_us
+ * (DESIGN.md, Logs).  Every value is escaped by cJSON, so no value can
+ * split a line or forge a field; values are cut at 512 bytes and
+ * invalid UTF-8 becomes '?'.  A NULL value is logged as null.  Lines
+ * below the level given to sg_log_init are dropped (default: info).
+ *
+ * This module cannot tell a secret from an id: keeping secrets out is
+ * the CALLER's job.  Never pass a token (or a part of one), a key, a
+ * password, an Authorization header or a request body as a value; log
+ * the jti, the kid, the container id and reason codes instead.
  */
 #ifndef SG_LOG_H
 #define SG_LOG_H
@@ -25,7 +32,11 @@ struct sg_decision {
 };
 
 void		 sg_log_init(const char *service, int level);
-/* Leveled event with optional extra "key", "value" string pairs, NULL-ended. */
+/*
+ * Leveled event with optional extra "key", "value" string pairs,
+ * NULL-ended (at most 32 pairs; ts, service, level and event cannot be
+ * overridden by a pair).
+ */
 void		 sg_log(int level, const char *event, ...);
 void		 sg_log_decision(const struct sg_decision *);
 /* Microseconds on the monotonic clock. */

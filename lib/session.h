@@ -9,6 +9,75 @@
  * reconnects (a hiredis context is dead after an error).  Values go to
  * Redis only as arguments (redisCommandArgv), never inside a format.
  * The raw token is never stored: only its SHA-256.
+ *
+ * Behaviour (decisions made here; the format is a contract with other
+ * tools, so both directions are strict and the same):
+ *
+ * - URL.  "redis://[[user]:password@]host[:port][/db]": host is a
+ *   dotted-quad IPv4, "[IPv6]" or a DNS name such as "localhost"
+ *   (resolved at connect time, outside timeout_ms); port defaults to
+ *   6379, db to 0.  Userinfo ends at the last '@' and is percent-decoded
+ *   (RFC 3986 2.1), so a password may hold any printable byte.
+ *   "unix:/abs/path[?db=N]".  SANDGATE_REDIS_PASSWORD (preferred: keeps
+ *   the password out of a URL that may be logged) is used when non-empty;
+ *   a password in both places is SG_EINVAL.  A user needs a password
+ *   (AUTH user pass, Redis 6 ACLs).  rediss:// (TLS) is refused: hiredis
+ *   0.14 has no TLS.  Errors never echo the URL.
+ * - Connection.  Opened on first use with timeout_ms for connect and for
+ *   every command (SO_RCVTIMEO/SO_SNDTIMEO), then AUTH and SELECT.  After
+ *   ANY failure - I/O, EOF, protocol error, timeout, or any error reply -
+ *   the context is freed and the next call reconnects; the sg_redis
+ *   object stays valid.  A context opened before fork() is not reused by
+ *   the child.  SIGPIPE raised by our own writes is blocked and consumed
+ *   (the process's dispositions are not changed).  Not thread-safe: one
+ *   sg_redis per thread.
+ * - Errors.  Connect/IO/EOF: SG_EUNAVAIL "redis_connect", "redis_io",
+ *   "redis_eof"; timeouts: SG_ETIMEOUT "redis_timeout".  Error replies:
+ *   READONLY, LOADING, BUSY, MASTERDOWN, OOM, MISCONF -> SG_EUNAVAIL
+ *   "redis_readonly", "redis_loading", "redis_busy", "redis_masterdown",
+ *   "redis_oom", "redis_misconf"; NOAUTH, WRONGPASS and any error to AUTH
+ *   -> SG_EUNAVAIL "redis_auth"; NOPERM -> "redis_noperm"; an error to
+ *   SELECT -> "redis_select"; TRYAGAIN/CLUSTERDOWN -> SG_EUNAVAIL
+ *   "redis_cluster", MOVED/ASK -> SG_EUPSTREAM "redis_cluster" (cluster
+ *   is not supported); anything else (WRONGTYPE, ERR) -> SG_EUPSTREAM
+ *   "redis_error".  A reply of the wrong type: SG_EUPSTREAM
+ *   "redis_reply"; a protocol error: SG_EUPSTREAM "redis_protocol".
+ *   Messages carry only the first word of an error reply.
+ * - Ids (container, user) are checked with sg_id_valid before they reach
+ *   a key: SG_EINVAL "bad_id", with no Redis call.
+ * - Stored object: exactly the members of sg_session_to_json (container_id,
+ *   user_id, organization_uuid, jti, token_sha256, allowed_hosts,
+ *   container_ip, docker_id, image, created_at, expires_at).  Reading
+ *   (sg_session_from_json) needs every member exactly once with its type:
+ *   ids by sg_id_valid, organization_uuid by sg_uuid_valid,
+ *   token_sha256 64 lowercase hex, allowed_hosts an array (at most
+ *   SG_HOSTS_MAX) of strings each accepted by sg_hostpat_parse and free
+ *   of ',', container_ip "" or an IPv4/IPv6 literal, docker_id "" or at
+ *   most 64 lowercase hex, image [A-Za-z0-9._/:@-]{0,255}, created_at
+ *   and expires_at integral numbers in (0, 2^40) with created_at <=
+ *   expires_at.  Unknown members are ignored (they never reach the
+ *   output, which is rebuilt from the struct).  Anything else, a text
+ *   that sg_json_parse_object refuses, over SG_SESSION_MAX_JSON, or a
+ *   container_id that differs from the key: SG_EUPSTREAM "bad_session".
+ *   sg_session_put applies the same rules (SG_EINVAL "bad_session").
+ * - get: SG_ENOENT "session_not_found" when absent.  The TTL is Redis's
+ *   business; callers compare expires_at with their own clock.
+ * - del: SG_ENOENT when there was no session (the index entry is removed
+ *   anyway when user is given).  With user NULL the session is read to
+ *   find the user; if it is corrupt, the key alone is deleted (SG_OK) and
+ *   the index entry is left to pruning.
+ * - list/count: at most SG_SESSION_MAX_PER_USER ids per user (more is
+ *   SG_ETOOBIG "too_many_sessions"), read with one bounded SRANDMEMBER.
+ *   Ids whose session is gone (expired or evicted), that are no valid
+ *   id, or whose session names another user are dropped and SREM'd from
+ *   the set (best effort: a failed SREM does not fail the read).  A
+ *   corrupt session fails the call (SG_EUPSTREAM "bad_session"): fail
+ *   closed, count feeds the per-user quota.  list is sorted by
+ *   created_at, then container_id.
+ * - prune: SCAN MATCH sandgate:user:* COUNT 100, at most
+ *   SG_SESSION_PRUNE_MAX_SCAN rounds (a partial pass is SG_OK), each set
+ *   cleaned as by count; Redis deletes a set whose last member goes.  Sets
+ *   that cannot be cleaned are skipped; SG_EUNAVAIL/SG_ETIMEOUT stop it.
  */
 #ifndef SG_SESSION_H
 #define SG_SESSION_H
@@ -23,6 +92,13 @@
 #include "err.h"
 
 #define SG_SESSION_MAX_JSON	(64 * 1024)
+#define SG_SESSION_KEY_PREFIX	"sandgate:session:"
+#define SG_SESSION_USER_PREFIX	"sandgate:user:"
+#define SG_SESSION_MAX_PER_USER	1000	/* ids read from one user's set */
+#define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds of one prune */
+#define SG_REDIS_URL_MAX	1024
+#define SG_REDIS_MAX_TIMEOUT_MS	60000
+#define SG_REDIS_MAX_DB		1000000
 
 struct sg_session {
 	char		 container_id[SG_ID_MAX + 1];
@@ -30,7 +106,7 @@ struct sg_session {
 	char		 org[SG_UUID_LEN + 1];
 	char		 jti[SG_ID_MAX + 1];
 	char		 token_sha256[65];
-	char		*allowed_hosts;		/* comma list, malloc'd, may be "" */
+	char		*allowed_hosts;		/* comma list, malloc'd; NULL or "": none */
 	char		 container_ip[64];	/* "" when none (network none) */
 	char		 docker_id[80];
 	char		 image[256];
@@ -79,7 +155,10 @@ enum sg_rc	 sg_session_list(struct sg_redis *, const char *user,
 /* How many live sessions the user has (expired ids pruned). */
 enum sg_rc	 sg_session_count(struct sg_redis *, const char *user,
 		    size_t *, struct sg_err *);
-/* Every user index key's members, for the reaper: ids whose session is gone are removed; *pruned counts them. */
+/*
+ * Every user index key's members, for the reaper: ids whose session is
+ * gone are removed; *pruned counts them.
+ */
 enum sg_rc	 sg_session_prune(struct sg_redis *, size_t *pruned,
 		    struct sg_err *);
 

@@ -73,3 +73,9 @@ check_PROGRAMS += tests/unit/check_security
 tests_unit_check_security_SOURCES = tests/unit/check_security.c
 tests_unit_check_security_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_security_LDADD = $(SG_CHECK_LIBS)
+
+# session engineer: the Redis session store (starts its own redis-server)
+check_PROGRAMS += tests/unit/check_session
+tests_unit_check_session_SOURCES = tests/unit/check_session.c
+tests_unit_check_session_CFLAGS = $(SG_CHECK_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_check_session_LDADD = $(SG_CHECK_LIBS)

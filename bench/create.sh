@@ -1,0 +1,220 @@
+#!/bin/sh
+# Sandbox creation latency: POST /v1/sandboxes end to end through the
+# sandbox-create FastCGI service (validation, per-user count in Redis,
+# token, container create + start + inspect, session write) against
+# `docker run -d` from the Docker CLI with the same image and settings,
+# in one run on the same engine, interleaved so that both see the same
+# conditions.  Every sandbox and container is removed after its sample
+# (not timed).  Prints a table and writes bench/results/create.json.
+#
+#   bench/create.sh [N]        N samples per side, default 30 (min 20)
+#
+# Needs what tests/integration/t-sandbox.sh needs (root, docker.io,
+# redis-server, libfcgi-bin); SG_BUILD points at the build tree.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+N=${1:-30}
+[ "$N" -ge 20 ] 2>/dev/null || { echo "N must be >= 20" >&2; exit 64; }
+[ "$N" -le 500 ] || { echo "N must be <= 500" >&2; exit 64; }
+
+# lib.sh finds the tree from $0; point it at ours.
+. "$top/tests/integration/lib.sh"
+SG_TOP=$top
+SG_BUILD=${SG_BUILD:-$SG_TOP}
+SG_SVC=$SG_BUILD/services
+SG_DATA=$SG_TOP/tests/data
+. "$top/tests/integration/lib-docker.sh"
+
+sg_setup
+sg_ensure_dockerd
+sg_build_test_image
+sg_test_network
+sg_start_redis
+mkdir -p "$T/data/users/cli/uploads" "$T/data/users/cli/outputs" \
+    "$T/data/skills"
+sg_on_exit "sg_remove_sandboxes_of '$T/data'"
+
+export SANDGATE_REDIS="unix:$REDIS_SOCK"
+export SANDGATE_SIGNING_KEY="$SG_DATA/test-key-1.pem"
+export SANDGATE_ISSUER=sandgate-bench
+export SANDGATE_RUNTIME=runc
+export SANDGATE_IMAGE="$SG_TEST_IMAGE"
+export SANDGATE_NETWORK="$SG_TEST_NET"
+export SANDGATE_PROXY_URL=http://192.0.2.1:8443
+export SANDGATE_DATA_ROOT="$T/data"
+export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCK"
+export SANDGATE_MAX_SANDBOXES_PER_USER=1000
+export SANDGATE_LOG_LEVEL=info
+C_PORT=$(sg_free_port)
+D_PORT=$(sg_free_port)
+sg_spawn create "$C_PORT" "$SG_SVC/sandbox-create/sandbox-create"
+sg_spawn destroy "$D_PORT" "$SG_SVC/sandbox-destroy/sandbox-destroy"
+SG_SUB=bench
+export SG_SUB
+
+BODY='{"user_id":"bench","organization_uuid":"123e4567-e89b-12d3-a456-426614174000","allowed_hosts":["github.com"]}'
+now_us()
+{
+	# GNU date: nanoseconds; microseconds are plenty here.
+	echo $(( $(date +%s%N) / 1000 ))
+}
+
+one_sandgate()
+{
+	t0=$(now_us)
+	r=$(SG_KIND=operator SG_SCOPE=sandboxes:create \
+	    sg_fcgi "$C_PORT" POST /v1/sandboxes "$BODY")
+	t1=$(now_us)
+	[ "$(sg_status "$r")" = 201 ] || { echo "create failed: $r" >&2; exit 1; }
+	echo $((t1 - t0)) >> "$T/sandgate.us"
+	id=$(sg_body "$r" | jq -r .container_id)
+	r=$(SG_KIND=operator SG_SCOPE=sandboxes:destroy \
+	    sg_fcgi "$D_PORT" DELETE "/v1/sandboxes/$id")
+	[ "$(sg_status "$r")" = 204 ] || { echo "destroy failed: $r" >&2; exit 1; }
+}
+
+# The same settings sandbox-create sends, including a 1 KiB token-sized
+# proxy URL in four variables, so the request bodies are comparable.
+TOKLIKE=$(head -c 600 /dev/zero | tr '\0' 'x')
+PROXY="http://container_x:jwt_$TOKLIKE@192.0.2.1:8443"
+one_cli()
+{
+	_cli=$1 _out=$2 _i=$3
+	name=sgbench-cli-$(basename "$T" | tr -dc 'A-Za-z0-9')-$_i
+	t0=$(now_us)
+	"$_cli" run -d --name "$name" --runtime runc --user 65534:65534 \
+	    --cap-drop ALL --cap-add CHOWN --cap-add SETUID --cap-add SETGID \
+	    --cap-add NET_BIND_SERVICE --security-opt no-new-privileges:true \
+	    --read-only --tmpfs /tmp:size=1G,mode=1777 --memory 4g \
+	    --memory-swap 4g --cpus 2 --pids-limit 100 --ipc private \
+	    --stop-timeout 5 --restart no \
+	    -v "$T/data/users/cli/uploads:/mnt/uploads:ro" \
+	    -v "$T/data/users/cli/outputs:/mnt/outputs:rw" \
+	    -v "$T/data/skills:/mnt/skills:ro" \
+	    --network "$SG_TEST_NET" \
+	    --label "sandgate.container_id=$name" --label sandgate.user_id=cli \
+	    --label sandgate.expires_at=4102444800 \
+	    -e "CONTAINER_ID=$name" -e "HTTP_PROXY=$PROXY" \
+	    -e "HTTPS_PROXY=$PROXY" -e "http_proxy=$PROXY" \
+	    -e "https_proxy=$PROXY" -e NO_PROXY=localhost,127.0.0.1 \
+	    "$SG_TEST_IMAGE" >/dev/null
+	t1=$(now_us)
+	echo $((t1 - t0)) >> "$_out"
+	"$_cli" rm -f "$name" >/dev/null
+}
+
+CLI=$(command -v docker)
+CLI_VER=$("$CLI" version -f '{{.Client.Version}}' 2>/dev/null || echo "?")
+DEB_CLI=""
+if [ -x /usr/bin/docker ] && [ "$(readlink -f /usr/bin/docker)" != "$(readlink -f "$CLI")" ]; then
+	DEB_CLI=/usr/bin/docker
+	DEB_VER=$("$DEB_CLI" version -f '{{.Client.Version}}' 2>/dev/null || echo "?")
+fi
+ENGINE=$("$CLI" version -f '{{.Server.Version}}' 2>/dev/null || echo "?")
+
+# Warm-up (caches, first connection, the runtime check): not counted.
+: > "$T/sandgate.us"
+: > "$T/cli.us"
+: > "$T/debcli.us"
+one_sandgate
+one_cli "$CLI" "$T/cli.us" w
+[ -z "$DEB_CLI" ] || one_cli "$DEB_CLI" "$T/debcli.us" w2
+: > "$T/sandgate.us"
+: > "$T/cli.us"
+: > "$T/debcli.us"
+
+i=0
+while [ $i -lt "$N" ]; do
+	one_sandgate
+	one_cli "$CLI" "$T/cli.us" "$i"
+	[ -z "$DEB_CLI" ] || one_cli "$DEB_CLI" "$T/debcli.us" "d$i"
+	i=$((i + 1))
+done
+
+mkdir -p "$here/results"
+python3 - "$T" "$N" "$CLI_VER" "${DEB_VER:-}" "$ENGINE" \
+    > "$here/results/create.json" <<'PY'
+import json, platform, sys, time
+t, n, cli_ver, deb_ver, engine = sys.argv[1:6]
+def load(name):
+    try:
+        return [int(x) for x in open(f"{t}/{name}.us") if x.strip()]
+    except FileNotFoundError:
+        return []
+def pct(v, p):
+    v = sorted(v)
+    # nearest-rank percentile
+    k = max(1, -(-len(v) * p // 100))
+    return v[k - 1]
+def stats(v):
+    return {"n": len(v), "p50_ms": round(pct(v, 50) / 1000, 1),
+            "p95_ms": round(pct(v, 95) / 1000, 1),
+            "min_ms": round(min(v) / 1000, 1),
+            "max_ms": round(max(v) / 1000, 1),
+            "mean_ms": round(sum(v) / len(v) / 1000, 1)}
+out = {"benchmark": "create",
+       "what": "POST /v1/sandboxes through sandbox-create vs docker run -d, "
+               "same image and settings, interleaved",
+       "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+       "host": platform.node(), "engine": engine,
+       "runtime": "runc", "samples_per_side": int(n),
+       "sandgate": stats(load("sandgate")),
+       "docker_cli": dict(stats(load("cli")), client=cli_ver)}
+# Per-step medians from sandbox-create's own log (the last N creates).
+steps = {}
+try:
+    ev = [json.loads(l) for l in open(f"{t}/create.log")
+          if '"sandbox_created"' in l][-int(n):]
+    for k in ("latency_us", "prepare_us", "docker_create_us",
+              "docker_start_us", "inspect_session_us"):
+        v = [int(e[k]) for e in ev if k in e]
+        if v:
+            steps[k.replace("_us", "_p50_ms")] = round(pct(v, 50) / 1000, 1)
+except FileNotFoundError:
+    pass
+if steps:
+    out["sandgate_service_steps"] = steps
+deb = load("debcli")
+if deb:
+    out["docker_cli_debian"] = dict(stats(deb), client=deb_ver)
+# Paired by iteration (the samples are interleaved): the median of
+# sandgate - CLI is less sensitive to load from elsewhere on the host.
+sg, cl = load("sandgate"), load("cli")
+d = sorted(a - b for a, b in zip(sg, cl))
+out["paired_diff_p50_ms"] = round(d[len(d) // 2] / 1000, 1)
+out["sandgate_not_slower_than_cli"] = (
+    out["sandgate"]["p50_ms"] <= out["docker_cli"]["p50_ms"] and
+    out["sandgate"]["p95_ms"] <= out["docker_cli"]["p95_ms"])
+print(json.dumps(out, indent=2))
+PY
+
+python3 - "$here/results/create.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rows = [("sandgate POST /v1/sandboxes", r["sandgate"])]
+rows.append(("docker run -d (CLI %s)" % r["docker_cli"]["client"], r["docker_cli"]))
+if "docker_cli_debian" in r:
+    rows.append(("docker run -d (CLI %s)" % r["docker_cli_debian"]["client"],
+                 r["docker_cli_debian"]))
+print("create latency, engine %s, runc, %d samples each" %
+      (r["engine"], r["samples_per_side"]))
+print("%-36s %8s %8s %8s %8s" % ("", "p50 ms", "p95 ms", "min ms", "max ms"))
+for name, s in rows:
+    print("%-36s %8.1f %8.1f %8.1f %8.1f" %
+          (name, s["p50_ms"], s["p95_ms"], s["min_ms"], s["max_ms"]))
+st = r.get("sandgate_service_steps")
+if st:
+    print("inside sandbox-create (p50 ms): total %.1f; checks, limit and "
+          "token %.1f, docker create %.1f, docker start %.1f, inspect and "
+          "session %.1f" %
+          (st.get("latency_p50_ms", 0), st.get("prepare_p50_ms", 0),
+           st.get("docker_create_p50_ms", 0),
+           st.get("docker_start_p50_ms", 0),
+           st.get("inspect_session_p50_ms", 0)))
+print("median of paired differences (sandgate - CLI): %+.1f ms" %
+      r["paired_diff_p50_ms"])
+print("sandgate no slower than the CLI (p50 and p95):",
+      "yes" if r["sandgate_not_slower_than_cli"] else "NO")
+PY

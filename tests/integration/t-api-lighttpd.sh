@@ -359,6 +359,35 @@ rc=0
 wait "$FD0" || rc=$?
 sg_check "fd 0: SIGTERM exits 0" 0 "$rc"
 
+# Key rotation: SIGHUP reloads the signing key; a bad file keeps the old.
+cp "$SG_DATA/test-key-1.pem" "$T/sign.pem"
+SANDGATE_SIGNING_KEY=$T/sign.pem spawn-fcgi -n -s "$T/issuer.sock" -M 0600 \
+    -- "$ISSUER" 2>>"$T/issuer-hup.log" &
+HUPPID=$!
+sg_track_pid $HUPPID
+sg_wait_file "$T/issuer.sock"
+kidof() { fcgi REQUEST_METHOD=GET REQUEST_URI=/healthz </dev/null |
+    sed -n 's/.*"kid":"\([^"]*\)".*/\1/p'; }
+KID1=$(kidof)
+KID2=$("$SG_CLI" jwk "$SG_DATA/test-key-2.pem" 2>/dev/null | jq -r .kid)
+cp "$SG_DATA/test-key-2.pem" "$T/sign.pem"
+kill -HUP "$HUPPID"
+sleep 0.2
+sg_check "SIGHUP: new signing key" "$KID2" "$(kidof)"
+OUT=$(fcgi REQUEST_METHOD=GET REQUEST_URI=/.well-known/jwks.json </dev/null |
+    sed -n '/^{/p')
+sg_check "SIGHUP: JWKS has old and new" 2 \
+    "$(printf '%s' "$OUT" | jq '.keys | length')"
+printf 'not a key\n' >"$T/sign.pem"
+kill -HUP "$HUPPID"
+sleep 0.2
+sg_check "SIGHUP: bad key file keeps the old key" "$KID2" "$(kidof)"
+sg_check_match "SIGHUP: reload failure logged" "keys_reload_failed" \
+    "$(cat "$T/issuer-hup.log")"
+[ "$KID1" != "$KID2" ] && sg_check "rotation changed kid" yes yes
+kill -TERM "$HUPPID"
+wait "$HUPPID" 2>/dev/null || true
+
 # SANDGATE_SOCKET on a unix path: mode 0660, removed on SIGTERM.
 SANDGATE_SOCKET=unix:$T/query.sock "$QUERY" 2>>"$T/query-unix.log" &
 QU=$!

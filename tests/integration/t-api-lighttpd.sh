@@ -346,6 +346,18 @@ OUT=$(fcgi REQUEST_METHOD=POST REQUEST_URI=/v1/tokens CONTENT_LENGTH=70000 \
     </dev/null)
 sg_check "fd 0: 413 without reading" "Status: 413 Content Too Large" \
     "$(printf '%s\n' "$OUT" | head -n 1)"
+# notes/security.md X9: a 10 MB body is refused at once, and costs nothing.
+T0=$(date +%s)
+OUT=$(head -c 10485760 /dev/zero | fcgi REQUEST_METHOD=POST \
+    REQUEST_URI=/v1/tokens CONTENT_LENGTH=10485760 \
+    CONTENT_TYPE=application/json SG_KIND=operator SG_SCOPE=tokens:issue)
+sg_check "fd 0: 10 MB body 413" "Status: 413 Content Too Large" \
+    "$(printf '%s\n' "$OUT" | head -n 1)"
+sg_check_match "fd 0: 10 MB body refused fast" "^[0-4]$" \
+    "$(( $(date +%s) - T0 ))"
+OUT=$(fcgi REQUEST_METHOD=GET REQUEST_URI=/healthz </dev/null)
+sg_check "fd 0: alive after 10 MB" "Status: 200 OK" \
+    "$(printf '%s\n' "$OUT" | head -n 1)"
 OUT=$(fcgi REQUEST_METHOD=POST REQUEST_URI=/v1/tokens CONTENT_LENGTH=+5 \
     CONTENT_TYPE=application/json SG_KIND=operator SG_SCOPE=tokens:issue \
     </dev/null)

@@ -52,8 +52,25 @@ spawn()
 
 C_PORT=$(sg_free_port)
 D_PORT=$(sg_free_port)
+V_PORT=$(sg_free_port)
 spawn create "$C_PORT" "$CREATE"
 spawn destroy "$D_PORT" "$DESTROY"
+# token-verify in egress mode, no session cache (a destroyed sandbox's
+# token must die at once), names not resolved (no DNS in tests).
+spawn verify "$V_PORT" "$SG_SVC/token-verify/token-verify" \
+    SANDGATE_SESSION_CACHE_MS=0 SANDGATE_EGRESS_DENY_PRIVATE=0
+
+# egress ID TOKEN REMOTE_ADDR TARGET: token-verify's answer to a CONNECT
+# through the egress proxy (RESPONDER role, as nginx auth_request).
+egress()
+{
+	_cred=$(printf 'container_%s:jwt_%s' "$1" "$2" | base64 -w0)
+	env -i PATH="$PATH" REQUEST_METHOD=CONNECT REQUEST_URI="$4" \
+	    SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
+	    REMOTE_ADDR="$3" HTTP_PROXY_AUTHORIZATION="Basic $_cred" \
+	    cgi-fcgi -bind -connect "127.0.0.1:$V_PORT" < /dev/null |
+	    tr -d '\r' | sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1
+}
 
 SG_SUB=ops
 create()
@@ -221,6 +238,13 @@ rc=0
 sg_check "the token names no other container" 1 "$rc"
 sg_check "no token in the service log" "" "$(grep -o "$TOKEN" "$T/create.log" || true)"
 
+sg_check "token-verify lets it reach an allowed host" 200 \
+    "$(egress "$ID" "$TOKEN" "$IP" github.com:443)"
+sg_check "token-verify refuses a host not allowed" 403 \
+    "$(egress "$ID" "$TOKEN" "$IP" example.com:443)"
+sg_check "token-verify refuses it from another address" 407 \
+    "$(egress "$ID" "$TOKEN" 192.0.2.77 github.com:443)"
+
 echo "# a sandbox without hosts has no network"
 create "$(body alice '[]')"
 sg_check "create (no hosts) answers 201" 201 "$S"
@@ -236,6 +260,8 @@ sg_check "destroy answers 204" 204 "$S"
 sg_check "the container is gone" "" "$("$SG_DOCKER" ps -aq --filter "name=^$ID\$")"
 sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID")"
 sg_check "the index entry is gone" 0 "$(sg_redis sismember sandgate:user:alice "$ID")"
+sg_check "token-verify refuses the token at once" 407 \
+    "$(egress "$ID" "$TOKEN" "$IP" github.com:443)"
 destroy "$ID"
 sg_check "destroy again answers 404" 404 "$S"
 sg_check "404 has the error shape" not_found "$(printf '%s' "$B" | jq -r .error)"

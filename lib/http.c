@@ -149,8 +149,9 @@ req_path(struct sg_req *req, struct sg_err *err)
 	size_t		 n;
 	int		 w;
 
-	/* Proxy requests: CONNECT host:port, or absolute-form (RFC 9112 3.2). */
-	if (strcmp(req->method, "CONNECT") == 0 || (u[0] != '\0' && u[0] != '/'))
+	/* Proxy requests: CONNECT or absolute-form (RFC 9112 3.2.2, 3.2.3). */
+	if (strcmp(req->method, "CONNECT") == 0 ||
+	    (u[0] != '\0' && u[0] != '/'))
 		return SG_OK;
 	if (u[0] == '/') {
 		n = strcspn(u, "?");
@@ -165,7 +166,8 @@ req_path(struct sg_req *req, struct sg_err *err)
 		if (*sn == '\0' && *pi == '\0')
 			return sg_err_set(err, SG_EINVAL, "bad_path",
 			    "The request has no path.");
-		w = snprintf(req->pathbuf, sizeof(req->pathbuf), "%s%s", sn, pi);
+		w = snprintf(req->pathbuf, sizeof(req->pathbuf), "%s%s", sn,
+		    pi);
 		if (w < 0 || (size_t)w >= sizeof(req->pathbuf))
 			return sg_err_set(err, SG_EINVAL, "bad_path",
 			    "The request path is too long.");
@@ -368,8 +370,8 @@ form_decode(const char *s, size_t n, char *out, size_t size)
 	return 0;
 }
 
-int
-sg_req_query(const struct sg_req *req, const char *name, char *buf,
+static int
+query_find(const struct sg_req *req, const char *name, char *buf,
     size_t size)
 {
 	const char	*p, *end, *eq;
@@ -406,13 +408,23 @@ sg_req_query(const struct sg_req *req, const char *name, char *buf,
 		if (found)
 			return -1;
 		found = 1;
-		if (buf == NULL || strlcpy(buf, val, size) >= size) {
-			if (buf != NULL && size > 0)
-				buf[0] = '\0';
+		if (buf == NULL || strlcpy(buf, val, size) >= size)
 			return -1;
-		}
 	}
 	return found;
+}
+
+int
+sg_req_query(const struct sg_req *req, const char *name, char *buf,
+    size_t size)
+{
+	int	 rc;
+
+	/* Nothing of a refused query is left in buf. */
+	if ((rc = query_find(req, name, buf, size)) < 0 && buf != NULL &&
+	    size > 0)
+		buf[0] = '\0';
+	return rc;
 }
 
 /* Responses. */
@@ -799,7 +811,8 @@ sg_resp_serialize(const struct sg_resp *resp, size_t *len)
 	body = resp->body != NULL && resp->bodylen > 0 &&
 	    resp->status >= 200 && resp->status != 204 && resp->status != 304;
 	for (i = 0; i < resp->nhdr; i++) {
-		if (!body && strncasecmp(resp->hdr[i], "Content-Type:", 13) == 0)
+		if (!body &&
+		    strncasecmp(resp->hdr[i], "Content-Type:", 13) == 0)
 			continue;
 		buf_str(&b, resp->hdr[i]);
 		buf_add(&b, "\r\n", 2);
@@ -1102,6 +1115,7 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	int			 fd = -1, opened = 0, rc = -1, n, acc, np;
 	int			 isl = 0, flags, inited = 0;
 	socklen_t		 slen = sizeof(isl);
+	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
 
 	serve_stop = 0;
 	serve_hupped = 0;
@@ -1142,8 +1156,8 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	if (listen == NULL || *listen == '\0') {
 		/* spawn-fcgi, lighttpd bin-path, systemd StandardInput=socket */
 		fd = 0;
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &isl, &slen) != 0 ||
-		    !isl) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &isl,
+		    &slen) != 0 || !isl) {
 			sg_err_set(err, SG_EINVAL, "bad_config",
 			    "fd 0 is not a listening socket: start the service "
 			    "with spawn-fcgi or a socket unit, or set "
@@ -1225,11 +1239,8 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 		if ((acc = FCGX_Accept_r(&fr)) < 0) {
 			/* EAGAIN: another process won; else back off a bit. */
 			if (acc != -EAGAIN && acc != -EWOULDBLOCK &&
-			    acc != -EINTR) {
-				struct timespec	 ts = { 0, 100 * 1000 * 1000 };
-
-				(void)nanosleep(&ts, NULL);
-			}
+			    acc != -EINTR)
+				(void)nanosleep(&backoff, NULL);
 			continue;
 		}
 		serve_one(&fr, max_body, handler, app);

@@ -519,6 +519,7 @@ START_TEST(query_decoding)
 	/* Malformed anywhere, duplicated, control bytes, too long. */
 	ck_assert_int_eq(query("user_id=a&user_id=b", "user_id", b,
 	    sizeof(b)), -1);
+	ck_assert_str_eq(b, "");
 	ck_assert_int_eq(query("user_id=a&user_id=a", "user_id", b,
 	    sizeof(b)), -1);
 	ck_assert_int_eq(query("user_id=a&user%5fid=b", "user_id", b,

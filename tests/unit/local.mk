@@ -79,3 +79,7 @@ check_PROGRAMS += tests/unit/check_session
 tests_unit_check_session_SOURCES = tests/unit/check_session.c
 tests_unit_check_session_CFLAGS = $(SG_CHECK_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_session_LDADD = $(SG_CHECK_LIBS)
+# a driver for tests/integration/t-redis.sh (built by make, not a test)
+noinst_PROGRAMS += tests/unit/session_driver
+tests_unit_session_driver_SOURCES = tests/unit/session_driver.c
+tests_unit_session_driver_LDADD = $(SG_LIBS)

@@ -22,9 +22,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_GET(self):
-        body = ("sandgate demo target %s: you reached %s via %s\n" % (
-            self.server.sg_name, self.path,
-            self.headers.get("Host", "-"))).encode()
+        body = "sandgate demo target %s: you reached %s via %s\n" % (
+            self.server.sg_name, self.path, self.headers.get("Host", "-"))
+        if self.path == "/headers":
+            # What the proxy forwarded: the test checks that neither
+            # Proxy-Authorization nor the token reach the target.
+            body += "".join("%s: %s\n" % kv for kv in self.headers.items())
+        body = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))

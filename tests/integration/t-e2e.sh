@@ -1,0 +1,271 @@
+#!/bin/sh
+# End to end: the whole stack as run.sh starts it (Redis, Docker, the
+# internal sandbox network and its firewall, the five services under
+# spawn-fcgi, Apache as egress proxy, lighttpd as API gateway), exercised
+# from inside real sandbox containers created through the API.
+#
+# Only loopback and the Docker network this test creates are contacted:
+# the "internet" host is deploy/demo/target.py on 127.0.0.1 (and, as a
+# witness for direct connections, on the test network's gateway address).
+. "$(dirname "$0")/lib.sh"
+
+sg_setup
+SG_RUN_LIB=1
+. "$SG_TOP/run.sh"
+
+t0=$(date +%s)
+
+# ---------------------------------------------------------------- settings
+# Our own run directory, ports, network, bridge and firewall table, so the
+# test never touches ./run/ or a stack started by ./run.sh.
+SG_RUNDIR=$T/run
+SG_API_PORT=$(sg_free_port)
+SG_API2_PORT=$(sg_free_port)
+SG_PROXY_PORT=$(sg_free_port)
+SG_STRICT_PORT=$(sg_free_port)
+SG_VERIFY_PORT=$(sg_free_port)
+SG_VERIFY_STRICT_PORT=$(sg_free_port)
+SG_TARGET_PORT=$(sg_free_port)
+SG_TARGET_TLS_PORT=$(sg_free_port)
+UNLISTED_PORT=$(sg_free_port)
+SG_NETWORK=sgtest-e2e-$$
+SG_BRIDGE=sge2e$(($$ % 1000000))
+SG_FW_TABLE=sgtest_e2e_$$
+SG_IMAGE=sandgate-sandbox:e2e
+SG_ISSUER=sandgate-e2e
+SG_PROCS=2
+
+# A /24 under 172.30.0.0/16 that no Docker network and no route uses.
+used=$(ip -4 route show | awk '{ print $1 }')
+if docker info >/dev/null 2>&1; then
+	used="$used $(docker network inspect $(docker network ls -q) \
+	    -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' 2>/dev/null)"
+fi
+n=$((100 + $$ % 100))
+i=0
+while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
+	n=$((100 + (n - 99) % 100))
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "no free 172.30.x.0/24"; exit 1; }
+done
+SG_SUBNET=172.30.$n.0/24
+export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
+    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
+    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET
+sg_run_config
+
+# Containers this test starts outside the API, removed at exit.
+: > "$T/containers"
+sg_on_exit 'sg_run_stop'
+sg_on_exit 'for c in $(cat "$T/containers"); do docker rm -f "$c"; done'
+
+# ----------------------------------------------------------- static checks
+echo "# deploy files: syntax"
+sg_check "run.sh parses" 0 "$(sh -n "$SG_TOP/run.sh" >/dev/null 2>&1; echo $?)"
+sg_check "deploy/image/build.sh parses" 0 \
+    "$(sh -n "$SG_TOP/deploy/image/build.sh" >/dev/null 2>&1; echo $?)"
+
+mkdir -p "$T/static"
+sed -e "s/@TABLE@/sgtest_static_$$/g; s/@BRIDGE@/sgx0/; s/@GATEWAY_IP@/172.30.1.1/; s/@PROXY_PORTS@/{ 8443 }/" \
+    "$SG_TOP/deploy/firewall/sandgate-sandbox-net.nft.in" > "$T/static/net.nft"
+sed -e "s/@TABLE@/sgtest_static_$$/g; s/@PROXY_USER@/www-data/; s/@VERIFY_PORTS@/{ 9101 }/; s/@RESOLVERS4@/{ 127.0.0.53 }/; s/@RESOLVERS6@/{ ::1 }/" \
+    "$SG_TOP/deploy/firewall/sandgate-proxy.nft.in" > "$T/static/proxy.nft"
+sg_check "nft -c sandbox-net rules" 0 "$(nft -c -f "$T/static/net.nft" >/dev/null 2>&1; echo $?)"
+sg_check "nft -c proxy rules" 0 "$(nft -c -f "$T/static/proxy.nft" >/dev/null 2>&1; echo $?)"
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# Without a running systemd, verify still parses every directive;
+	# the binaries are not installed here, so only that complaint is
+	# expected.
+	out=$(cd "$SG_TOP/deploy/systemd" && systemd-analyze verify --man=no \
+	    ./*.service ./*.socket ./*.timer ./*.target 2>&1 |
+	    grep -v 'is not executable: No such file or directory' || true)
+	sg_check "systemd-analyze verify units" "" "$out"
+else
+	echo "# systemd-analyze missing: units not verified"
+fi
+
+# nginx alternative: the config must load (it is also run below).
+mkdir -p "$SG_RUNDIR/nginx/tmp" "$SG_RUNDIR/log/www"
+sg_run_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" "$T/static/nginx.conf"
+cp "$SG_TOP/deploy/nginx/sg_params" "$SG_RUNDIR/nginx/sg_params"
+sg_check "nginx -t" 0 "$(nginx -q -t -p "$SG_RUNDIR/nginx" -c "$T/static/nginx.conf" >/dev/null 2>&1; echo $?)"
+
+# --------------------------------------------------------------- the stack
+echo "# starting the stack (run.sh functions) in $SG_RUNDIR"
+ts=$(date +%s)
+sg_run_start_stack
+echo "# stack up in $(( $(date +%s) - ts )) s; runtime $SG_RUNTIME"
+sg_check "API gateway answers JWKS" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/.well-known/jwks.json")"
+sg_check "API without a token" 401 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/sessions?user_id=e2e")"
+
+# create_sandbox USER: POST /v1/sandboxes allowed to reach the target's
+# two ports; sets SB_ID, SB_IP, SB_PROXY.
+create_sandbox()
+{
+	out=$(sg_run_api POST /v1/sandboxes "{\"user_id\":\"$1\",\"organization_uuid\":\"00000000-0000-4000-8000-00000000e2e0\",\"allowed_hosts\":[\"localhost:$SG_TARGET_PORT\",\"localhost:$SG_TARGET_TLS_PORT\"],\"duration_hours\":1}")
+	st=$(printf '%s\n' "$out" | tail -n 1)
+	sg_check "POST /v1/sandboxes ($1)" 201 "$st"
+	[ "$st" = 201 ] || { echo "$out"; exit 1; }
+	SB_ID=$(printf '%s\n' "$out" | head -n 1 | jq -r .container_id)
+	echo "$SB_ID" >> "$T/containers"
+	SB_IP=$(docker inspect -f \
+	    "{{(index .NetworkSettings.Networks \"$SG_NETWORK\").IPAddress}}" "$SB_ID")
+	SB_PROXY=$(docker exec "$SB_ID" sh -c 'echo "$HTTP_PROXY"')
+	SB_TOKEN=$(printf '%s\n' "$out" | head -n 1 | jq -r .token)
+}
+
+# in ID ARGS...: curl inside a container, printing "code connect exit".
+# The sandbox's NO_PROXY names localhost (its own loopback): --noproxy ''
+# sends requests for the host's loopback target to the proxy anyway.
+in_curl()
+{
+	_id=$1
+	shift
+	_rc=0
+	docker exec "$_id" curl -s --max-time 10 --noproxy '' -o /dev/null \
+	    -w '%{http_code} %{http_connect}' "$@" 2>/dev/null || _rc=$?
+	echo " $_rc"
+}
+
+# rc CMD...: the command's output, then its exit status (set -e is on).
+rc()
+{
+	_rc=0
+	"$@" 2>/dev/null || _rc=$?
+	echo " $_rc"
+}
+
+create_sandbox e2e-a
+A_ID=$SB_ID A_IP=$SB_IP A_PROXY=$SB_PROXY A_TOKEN=$SB_TOKEN
+sg_check_match "sandbox A on the test network" "^172\.30\.$n\." "$A_IP"
+sg_check_match "A's proxy URL carries its id and token" \
+    "^http://container_${A_ID}:jwt_[A-Za-z0-9_.-]+@$SG_GATEWAY_IP:$SG_PROXY_PORT\$" "$A_PROXY"
+sg_check "A runs under $SG_RUNTIME" "$SG_RUNTIME" \
+    "$(docker inspect -f '{{.HostConfig.Runtime}}' "$A_ID")"
+
+echo "# from inside sandbox A ($A_ID, $A_IP)"
+body=$(docker exec "$A_ID" curl -sS --max-time 10 --noproxy '' \
+    "http://localhost:$SG_TARGET_PORT/hello" 2>&1)
+sg_check_match "allowed host over GET" "^sandgate demo target http: you reached /hello" "$body"
+body=$(docker exec "$A_ID" curl -sS --max-time 10 --noproxy '' \
+    --cacert /mnt/skills/demo-ca.pem "https://localhost:$SG_TARGET_TLS_PORT/tls" 2>&1)
+sg_check_match "allowed host over CONNECT (TLS end to end)" \
+    "^sandgate demo target https: you reached /tls" "$body"
+hdrs=$(docker exec "$A_ID" curl -sS --max-time 10 --noproxy '' \
+    "http://localhost:$SG_TARGET_PORT/headers" 2>&1)
+sg_check "target sees no Proxy-Authorization" "" \
+    "$(printf '%s\n' "$hdrs" | grep -i '^proxy-authorization' || true)"
+sg_check "target never sees the token" "" \
+    "$(printf '%s\n' "$hdrs" | grep -F "$A_TOKEN" || true)"
+sg_check "target sees no Via/X-Forwarded" "" \
+    "$(printf '%s\n' "$hdrs" | grep -i -E '^(via|x-forwarded-[a-z]+):' || true)"
+
+sg_check "unlisted host (127.0.0.1, same server) over GET" "403 000 0" \
+    "$(in_curl "$A_ID" "http://127.0.0.1:$SG_TARGET_PORT/")"
+sg_check "unlisted host over CONNECT" "000 403 56" \
+    "$(in_curl "$A_ID" --cacert /mnt/skills/demo-ca.pem "https://127.0.0.1:$SG_TARGET_TLS_PORT/")"
+sg_check "allowed host, unlisted port, GET" "403 000 0" \
+    "$(in_curl "$A_ID" "http://localhost:$UNLISTED_PORT/")"
+sg_check "allowed host, unlisted port 443, CONNECT" "000 403 56" \
+    "$(in_curl "$A_ID" "https://localhost:443/")"
+sg_check "private address refused with DENY_PRIVATE=1 (GET)" "403 000 0" \
+    "$(in_curl "$A_ID" -x "${A_PROXY%:$SG_PROXY_PORT}:$SG_STRICT_PORT" "http://localhost:$SG_TARGET_PORT/")"
+sg_check "private address refused with DENY_PRIVATE=1 (CONNECT)" "000 403 56" \
+    "$(in_curl "$A_ID" -x "${A_PROXY%:$SG_PROXY_PORT}:$SG_STRICT_PORT" --cacert /mnt/skills/demo-ca.pem "https://localhost:$SG_TARGET_TLS_PORT/")"
+sg_check "no credentials -> 407" "407 000 0" \
+    "$(in_curl "$A_ID" -x "http://$SG_GATEWAY_IP:$SG_PROXY_PORT" "http://localhost:$SG_TARGET_PORT/")"
+sg_check_match "407 carries a Basic proxy challenge" '[Pp]roxy-[Aa]uthenticate: Basic realm=' \
+    "$(docker exec "$A_ID" curl -s -i --max-time 10 --noproxy '' -x "http://$SG_GATEWAY_IP:$SG_PROXY_PORT" "http://localhost:$SG_TARGET_PORT/" 2>&1)"
+sg_check "a forged token -> 407" "407 000 0" \
+    "$(in_curl "$A_ID" -x "http://container_$A_ID:jwt_${A_TOKEN%?}A@$SG_GATEWAY_IP:$SG_PROXY_PORT" "http://localhost:$SG_TARGET_PORT/")"
+
+echo "# no other route out of sandbox A"
+# The target also listens on the gateway address: reachable in principle,
+# so a success here is a real hole (the sandbox-net firewall must stop it).
+sg_check "direct connection to the target on the gateway fails" "000 000 28" \
+    "$(rc docker exec "$A_ID" curl -s --noproxy '*' --connect-timeout 2 -o /dev/null \
+    -w '%{http_code} %{http_connect}' "http://$SG_GATEWAY_IP:$SG_TARGET_PORT/")"
+sg_check "the sandbox's own loopback has no target" "000 000 7" \
+    "$(rc docker exec "$A_ID" curl -s --noproxy '*' --connect-timeout 2 -o /dev/null \
+    -w '%{http_code} %{http_connect}' "http://localhost:$SG_TARGET_PORT/")"
+sg_check "origin-form request to the proxy port itself is refused" "403" \
+    "$(docker exec "$A_ID" curl -s --noproxy '*' --max-time 5 -o /dev/null \
+    -w '%{http_code}' "http://$SG_GATEWAY_IP:$SG_PROXY_PORT/" 2>/dev/null)"
+
+echo "# sandbox B cannot use A's token (address binding)"
+create_sandbox e2e-b
+B_ID=$SB_ID B_PROXY=$SB_PROXY
+sg_check "B with its own token" "200 000 0" \
+    "$(in_curl "$B_ID" "http://localhost:$SG_TARGET_PORT/")"
+sg_check "B with A's token (GET)" "407 000 0" \
+    "$(in_curl "$B_ID" -x "$A_PROXY" "http://localhost:$SG_TARGET_PORT/")"
+sg_check "B with A's token (CONNECT)" "000 407 56" \
+    "$(in_curl "$B_ID" -x "$A_PROXY" --cacert /mnt/skills/demo-ca.pem "https://localhost:$SG_TARGET_TLS_PORT/")"
+sg_check "sandboxes cannot reach each other" " 28" \
+    "$(rc docker exec "$B_ID" curl -s --noproxy '*' --connect-timeout 2 -o /dev/null "http://$A_IP:80/")"
+
+echo "# API through lighttpd with the container token"
+sg_check "A's token reads A's session" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A_TOKEN" \
+    -H "X-Container-ID: $A_ID" "$SG_API_URL/v1/sessions/$A_ID")"
+sg_check "A's token cannot read B's session" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A_TOKEN" \
+    -H "X-Container-ID: $A_ID" "$SG_API_URL/v1/sessions/$B_ID")"
+sg_check "A's token cannot create sandboxes" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A_TOKEN" \
+    -H 'Content-Type: application/json' -d '{}' "$SG_API_URL/v1/sandboxes")"
+sess=$(sg_run_api GET "/v1/sessions/$A_ID" | head -n 1)
+sg_check "session records A's address" "$A_IP" "$(printf '%s' "$sess" | jq -r .container_ip)"
+sg_check "session never holds the token" "" "$(printf '%s' "$sess" | grep -F "$A_TOKEN" || true)"
+
+echo "# after DELETE, A's token is dead even from A's own address"
+sg_check "DELETE /v1/sandboxes/A" 204 "$(sg_run_api DELETE "/v1/sandboxes/$A_ID" | tail -n 1)"
+sg_check "A's container is gone" "" "$(docker ps -aq --filter "name=^$A_ID\$")"
+sg_check "A's session is gone" 404 "$(sg_run_api GET "/v1/sessions/$A_ID" | tail -n 1)"
+# Another container takes over A's address, so address binding alone
+# would let the request through: only the deleted session stops it.
+helper=sgtest-e2e-helper-$$
+echo "$helper" >> "$T/containers"
+sg_check "A's token from another container at A's address (GET)" "407 000 0" \
+    "$(rc docker run --rm --name "$helper" --network "$SG_NETWORK" --ip "$A_IP" \
+    --read-only --cap-drop ALL --user 65534:65534 "$SG_IMAGE" \
+    curl -s --max-time 10 -x "$A_PROXY" -o /dev/null -w '%{http_code} %{http_connect}' \
+    "http://localhost:$SG_TARGET_PORT/")"
+sg_check "A's token from another container at A's address (CONNECT)" "000 407 56" \
+    "$(rc docker run --rm --name "$helper" --network "$SG_NETWORK" --ip "$A_IP" \
+    --read-only --cap-drop ALL --user 65534:65534 -v "$SG_DATADIR/skills:/mnt/skills:ro" "$SG_IMAGE" \
+    curl -s --max-time 10 -x "$A_PROXY" --cacert /mnt/skills/demo-ca.pem -o /dev/null \
+    -w '%{http_code} %{http_connect}' "https://localhost:$SG_TARGET_TLS_PORT/")"
+sg_check "B still works" "200 000 0" "$(in_curl "$B_ID" "http://localhost:$SG_TARGET_PORT/")"
+
+echo "# the nginx gateway alternative, on the same services"
+LIGHTTPD_PORT=$SG_API_PORT
+SG_API_SERVER=nginx
+SG_API_PORT=$SG_API2_PORT
+sg_run_config
+sg_run_api_server
+sg_check "nginx: JWKS" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/.well-known/jwks.json")"
+sg_check "nginx: no token" 401 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/sessions/$B_ID")"
+sg_check "nginx: operator reads B's session" 200 "$(sg_run_api GET "/v1/sessions/$B_ID" | tail -n 1)"
+sg_check "nginx: container token on another session" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A_TOKEN" \
+    -H "X-Container-ID: $A_ID" "$SG_API_URL/v1/sessions/$B_ID")"
+sg_check "nginx: unknown route" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/other")"
+sg_check "nginx: DELETE B" 204 "$(sg_run_api DELETE "/v1/sandboxes/$B_ID" | tail -n 1)"
+SG_API_SERVER=lighttpd
+SG_API_PORT=$LIGHTTPD_PORT
+sg_run_config
+
+echo "# logs"
+sg_check "no token in any log" "" \
+    "$(grep -r -l -F -e "$A_TOKEN" -e "$SG_OPTOKEN" "$SG_LOGDIR" 2>/dev/null || true)"
+sg_check_match "egress decisions are logged as JSON" '"decision"' \
+    "$(cat "$SG_LOGDIR/token-verify-egress.log")"
+
+echo "# e2e took $(( $(date +%s) - t0 )) s"
+sg_done

@@ -50,7 +50,10 @@ enum sg_rc	 sg_key_public(const struct sg_key *k, struct sg_key **,
 		    struct sg_err *);
 /* The public JWK {kty,crv,x,y,kid,use:"sig",alg:"ES256"}; NULL on ENOMEM. */
 cJSON		*sg_key_jwk(const struct sg_key *);
-/* PEM text of the private (if private != 0) or public key; malloc'd. */
+/*
+ * PEM text of the private (if private != 0) or public key; malloc'd.  A
+ * private key's text is secret: sg_cleanse it before free.
+ */
 char		*sg_key_pem(const struct sg_key *, int private);
 /* Write PEM to path with the given mode (O_EXCL not used; replaces). */
 enum sg_rc	 sg_key_write_pem(const struct sg_key *, int private,

@@ -8,7 +8,8 @@
  *    and hs256 tcId 13-17 through sg_jwt_verify_raw / sg_jwt_verify, with
  *    the label corrections of the vectors' README (tcId 367/370 valid,
  *    372/373 invalid; C2SP/wycheproof issue #236).
- * Also RFC 7515 A.3 (notes/security.md 3.8 item 1).
+ * Also every key set of json_web_key_test.json through the JWKS loader,
+ * and RFC 7515 A.3 (notes/security.md 3.8 item 1).
  */
 #include "config.h"
 
@@ -332,6 +333,66 @@ START_TEST(test_jws_groups)
 }
 END_TEST
 
+/*
+ * json_web_key_test.json: every key set goes through sg_keyset_add_jwks
+ * (the "public" set, else the "private" one, whose "d" is ignored), every
+ * token through sg_jwt_verify_raw.  Nothing there may verify: the valid
+ * tokens are HS256/RS256, which an ES256-only verifier never accepts, and
+ * the EC sets of tcId 19-24 (alg ES521/ES224, use "enc", a point off the
+ * curve, crv P-384, kty RSA) must already fail to load (S11), as must
+ * every set holding a key that is not P-256.
+ */
+START_TEST(test_jwk_sets)
+{
+	cJSON			*doc;
+	const cJSON		*g, *t, *set;
+	struct sg_keyset	*ks;
+	char			*text;
+	const char		*jws;
+	int			 tcid, loaded, total = 0, rejected = 0;
+	int			 ec_refused = 0;
+
+	doc = read_json(SG_SHAREDDATA "/wycheproof/json_web_key_test.json");
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc,
+	    "testGroups")) {
+		set = cJSON_GetObjectItemCaseSensitive(g, "public");
+		if (set == NULL)
+			set = cJSON_GetObjectItemCaseSensitive(g, "private");
+		ck_assert_ptr_nonnull(set);
+		text = cJSON_PrintUnformatted(set);
+		ks = sg_keyset_new();
+		loaded = sg_keyset_add_jwks(ks, text, strlen(text), NULL) ==
+		    SG_OK;
+		free(text);
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g,
+		    "tests")) {
+			tcid = num(t, "tcId");
+			jws = str(t, "jws");
+			total++;
+			if (tcid >= 19 && tcid <= 24) {
+				ck_assert_msg(!loaded, "JWK tcId %d: key set "
+				    "loaded", tcid);
+				ec_refused++;
+			}
+			/* Sets that mix in non-P-256 keys never load. */
+			if (strstr(str(g, "comment"), "keyset") != NULL ||
+			    strstr(str(g, "comment"), "kid") != NULL)
+				ck_assert_msg(!loaded, "JWK tcId %d loaded",
+				    tcid);
+			ck_assert_int_ne(sg_jwt_verify_raw(loaded ? ks : NULL,
+			    jws, strlen(jws), NULL, NULL, NULL, NULL), SG_OK);
+			rejected++;
+		}
+		sg_keyset_free(ks);
+	}
+	printf("wycheproof JWK: %d tests, %d rejected, EC key sets of tcId "
+	    "19-24 refused at load: %d/6\n", total, rejected, ec_refused);
+	ck_assert_int_eq(total, 26);
+	ck_assert_int_eq(ec_refused, 6);
+	cJSON_Delete(doc);
+}
+END_TEST
+
 /* notes/security.md 3.8 item 1: RFC 7515 A.3 verifies (high s, CRLF). */
 START_TEST(test_rfc7515_a3)
 {
@@ -390,6 +451,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_p1363_all);
 	tcase_add_test(tc, test_jws_groups);
+	tcase_add_test(tc, test_jwk_sets);
 	tcase_add_test(tc, test_rfc7515_a3);
 	suite_add_tcase(s, tc);
 	return s;

@@ -74,19 +74,22 @@ sg_free_port()
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# sg_wait_port PORT [SECONDS]
+# sg_wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts.
+# (POSIX sh has no /dev/tcp: dash is Debian's sh.)
 sg_wait_port()
 {
-	_n=$(( ${2:-10} * 10 ))
-	while [ $_n -gt 0 ]; do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	echo "port $1 did not open" >&2
-	return 1
+	python3 - "$1" "${2:-10}" <<'PY' || { echo "port $1 did not open" >&2; return 1; }
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+end = time.monotonic() + limit
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
 }
 
 # sg_wait_file PATH [SECONDS]

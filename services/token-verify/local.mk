@@ -1,1 +1,27 @@
-# services/token-verify
+# services/token-verify: the authorizer for the egress proxy and the API
+# gateway (issue 4).
+sbin_PROGRAMS += services/token-verify/token-verify
+services_token_verify_token_verify_SOURCES = \
+	services/token-verify/main.c \
+	services/token-verify/verify.c services/token-verify/verify.h \
+	services/token-verify/cache.c services/token-verify/cache.h
+services_token_verify_token_verify_LDADD = $(SG_LIBS)
+
+# Test and benchmark helper: mints tokens with the library (not installed).
+noinst_PROGRAMS += services/token-verify/tv-mint
+services_token_verify_tv_mint_SOURCES = services/token-verify/tv-mint.c
+services_token_verify_tv_mint_LDADD = $(SG_LIBS)
+
+# The ceiling of bench/verify.sh: an always-200 authorizer on bare libfcgi.
+noinst_PROGRAMS += bench/trivial_authz
+bench_trivial_authz_SOURCES = bench/trivial-authz.c
+bench_trivial_authz_CPPFLAGS = $(AM_CPPFLAGS) $(FCGI_CFLAGS)
+bench_trivial_authz_LDADD = $(FCGI_LIBS)
+
+# In-process cost of a decision (bench/verify.sh runs it).
+noinst_PROGRAMS += bench/verify_decide
+bench_verify_decide_SOURCES = bench/verify-decide.c \
+	services/token-verify/verify.c services/token-verify/cache.c
+bench_verify_decide_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/services/token-verify
+bench_verify_decide_LDADD = $(SG_LIBS)

@@ -5,6 +5,7 @@
  *
  *   tv-mint container KEY ISS SUB CID ORG HOSTS BINDING TTL [SHIFT]
  *   tv-mint operator KEY ISS SUB SCOPE TTL [SHIFT] [COUNT]
+ *   tv-mint jwks KEY...      (the public keys as one JWK set)
  *
  * SHIFT (seconds, may be negative) moves the issue time away from now,
  * e.g. -7200 with TTL 3600 gives an expired token.  COUNT mints that many
@@ -63,7 +64,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: tv-mint container KEY ISS SUB CID ORG HOSTS "
 	    "BINDING TTL [SHIFT]\n"
-	    "       tv-mint operator KEY ISS SUB SCOPE TTL [SHIFT] [COUNT]\n");
+	    "       tv-mint operator KEY ISS SUB SCOPE TTL [SHIFT] [COUNT]\n"
+	    "       tv-mint jwks KEY...\n");
 	exit(EX_USAGE);
 }
 
@@ -127,6 +129,27 @@ main(int argc, char *argv[])
 			    (long long)m.exp);
 			sg_minted_clear(&m);
 		}
+	} else if (strcmp(argv[1], "jwks") == 0) {
+		struct sg_keyset	*ks;
+		cJSON			*doc;
+		char			*text;
+		int			 j;
+
+		if (argc < 3 || (ks = sg_keyset_new()) == NULL)
+			usage();
+		for (j = 2; j < argc; j++) {
+			if (sg_key_load_pem(argv[j], &key, &e) != SG_OK ||
+			    sg_keyset_add(ks, key, &e) != SG_OK)
+				die(EX_DATAERR, "%s: %s", argv[j], e.msg);
+			key = NULL;
+		}
+		if ((doc = sg_keyset_jwks(ks)) == NULL ||
+		    (text = cJSON_PrintUnformatted(doc)) == NULL)
+			die(EX_OSERR, "out of memory");
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(doc);
+		sg_keyset_free(ks);
 	} else
 		usage();
 	sg_hostlist_clear(&hosts);

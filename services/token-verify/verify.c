@@ -27,6 +27,7 @@
 #include "err.h"
 #include "hosts.h"
 #include "http.h"
+#include "json.h"
 #include "keys.h"
 #include "log.h"
 #include "session.h"
@@ -129,7 +130,7 @@ sg_verify_reload(struct sg_verify *v, int force, struct sg_err *err)
 	size_t			 i;
 	int			 changed = 0;
 
-	if (!force && v->last_stat_us != 0 &&
+	if (!force && v->last_stat_us != 0 && now >= v->last_stat_us &&
 	    now - v->last_stat_us < SG_VERIFY_STAT_US)
 		return 0;
 	v->last_stat_us = now;
@@ -778,7 +779,7 @@ decide_api(struct sg_verify *v, const struct sg_req *req,
 	const struct sg_claims	*c = NULL;
 	struct sg_tcache_ent	*e = NULL;
 	struct sg_err		 err;
-	const char		*auth, *tok = NULL, *xcid;
+	const char		*auth, *tok = NULL, *xcid, *q;
 	size_t			 toklen = 0;
 	enum sg_route		 route;
 	unsigned		 need = 0;
@@ -807,8 +808,14 @@ decide_api(struct sg_verify *v, const struct sg_req *req,
 		goto out;
 	}
 	/* A token offered twice is refused (notes/security.md E14). */
+	/*
+	 * The query of REQUEST_URI too: an nginx auth subrequest has its
+	 * own (empty) QUERY_STRING and only REQUEST_URI is the client's.
+	 */
+	q = strchr(req->raw_uri, '?');
 	if (sg_req_param(req, "HTTP_PROXY_AUTHORIZATION") != NULL ||
-	    query_has_token(req->query)) {
+	    query_has_token(req->query) ||
+	    (q != NULL && query_has_token(q + 1))) {
 		deny(vd, 401, "ambiguous_credentials");
 		goto out;
 	}
@@ -1011,6 +1018,73 @@ sg_verify_respond(const struct sg_verdict *vd, int authorizer,
 
 /* ---- the handler ------------------------------------------------------ */
 
+/* v is absent, empty, or path itself or a prefix of it ending at a '/'. */
+static int
+names_path(const char *v, const char *path)
+{
+	size_t	 n;
+
+	if (v == NULL || *v == '\0')
+		return 1;
+	n = strlen(v);
+	return strncmp(path, v, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/' || v[n - 1] == '/');
+}
+
+/*
+ * GET /healthz or /healthz/token-verify sent to token-verify as an
+ * ordinary request (the gateways route it so).  Never under the
+ * AUTHORIZER role, and only when SCRIPT_NAME and DOCUMENT_URI (when
+ * present) belong to that path: an nginx auth subrequest carries the
+ * auth location's (SCRIPT_NAME=/_sg_auth), so a client cannot turn an
+ * authorization into a health answer.
+ */
+static int
+is_health(const struct sg_req *req)
+{
+	if (req->authorizer || req->path == NULL ||
+	    (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0))
+		return 0;
+	if (strcmp(req->path, "/healthz") != 0 &&
+	    strcmp(req->path, "/healthz/token-verify") != 0)
+		return 0;
+	return names_path(sg_req_param(req, "SCRIPT_NAME"), req->path) &&
+	    names_path(sg_req_param(req, "DOCUMENT_URI"), req->path);
+}
+
+static void
+health(struct sg_verify *v, struct sg_resp *resp)
+{
+	struct sg_tcache_stats	 st;
+	cJSON			*o = NULL;
+	const char		*redis;
+
+	/* this process's figures (each worker has its own cache) */
+	sg_tcache_stats(v->cache, &st);
+	redis = sg_redis_ping(v->redis, NULL) == SG_OK ? "ok" : "unavailable";
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "status", "ok") != 0 ||
+	    sg_json_add_str(o, "service", "token-verify") != 0 ||
+	    sg_json_add_int(o, "keys", (int64_t)sg_keyset_count(v->keys)) !=
+	    0 ||
+	    sg_json_add_str(o, "redis", redis) != 0 ||
+	    sg_json_add_str(o, "egress_mode", v->cfg.report_mode ? "report" :
+	    "enforce") != 0 ||
+	    sg_json_add_int(o, "requests", (int64_t)v->st.requests) != 0 ||
+	    sg_json_add_int(o, "verifies", (int64_t)v->st.verifies) != 0 ||
+	    sg_json_add_int(o, "cache_hits", (int64_t)st.hits) != 0 ||
+	    sg_json_add_int(o, "cache_entries", (int64_t)st.count) != 0 ||
+	    sg_json_add_int(o, "session_lookups",
+	    (int64_t)v->st.session_lookups) != 0 ||
+	    sg_json_add_int(o, "key_reloads", (int64_t)v->st.reloads) != 0) {
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	sg_resp_json(resp, 200, o);
+}
+
 void
 sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
@@ -1031,6 +1105,10 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		    err.code != NULL ? err.code : "bad_keys", "message",
 		    err.msg, (char *)NULL);
 
+	if (is_health(req)) {
+		health(v, resp);
+		return;
+	}
 	sg_verify_decide(v, req, &vd);
 	sg_verify_respond(&vd, req->authorizer, resp);
 

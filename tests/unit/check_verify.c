@@ -448,6 +448,7 @@ app_init(const char *url, int deny_private, int64_t cache_ms)
 	    err.msg);
 	app.fixed_now = NOW;
 	app.fixed_mono_us = MONO0;
+	app.last_stat_us = MONO0;
 }
 
 static void
@@ -1637,6 +1638,7 @@ START_TEST(t_key_reload_two_files)
 	    err.msg);
 	app.fixed_now = NOW;
 	app.fixed_mono_us = MONO0;
+	app.last_stat_us = MONO0;
 	t2 = mint_c(key2, CID2, HOSTS, 0, NOW, 3600);
 	session_put(CID2, t2.jti, CIP);
 	a2 = creds(CID2, t2.s);
@@ -1920,6 +1922,11 @@ START_TEST(t_api_scheme_e13_e14)
 	env_set(&e, "REQUEST_URI", "/v1/sessions/" CID "?x=1&access_token=");
 	env_set(&e, "QUERY_STRING", "x=1&access_token=");
 	ck_assert_int_eq(run(&e), 401);
+	/* nginx: the subrequest's QUERY_STRING is empty, REQUEST_URI not */
+	env_set(&e, "REQUEST_URI", "/v1/sessions/" CID "?access_token=x");
+	env_set(&e, "QUERY_STRING", "%s", "");
+	ck_assert_int_eq(run(&e), 401);
+	assert_reason("ambiguous_credentials");
 	env_set(&e, "REQUEST_URI", "/v1/sessions/" CID "?my_access_token=1");
 	env_set(&e, "QUERY_STRING", "my_access_token=1");
 	ck_assert_int_eq(run(&e), 200);
@@ -2079,6 +2086,29 @@ START_TEST(t_api_operator_cannot_egress_container_cannot_api)
 }
 END_TEST
 
+START_TEST(t_health)
+{
+	struct env	 e;
+
+	/* routed to token-verify directly (responder): a health answer */
+	env_nginx(&e, "GET", "/healthz/token-verify", NULL);
+	env_set(&e, "SCRIPT_NAME", "/healthz/token-verify");
+	env_set(&e, "DOCUMENT_URI", "/healthz/token-verify");
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_ptr_nonnull(strstr(body(), "\"redis\":\"ok\""));
+	ck_assert_ptr_null(hdr("X-SG-Kind"));
+	/* the same URI in an auth subrequest is a decision: no token, 401 */
+	env_set(&e, "SCRIPT_NAME", "/_sg_auth");
+	env_set(&e, "DOCUMENT_URI", "/_sg_auth");
+	ck_assert_int_eq(run(&e), 401);
+	/* never under the AUTHORIZER role */
+	env_free(&e);
+	env_lighttpd(&e, "GET", "/healthz/token-verify", NULL);
+	ck_assert_int_eq(run(&e), 401);
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -2133,6 +2163,7 @@ suite(void)
 	tcase_add_test(tc, t_api_public_and_redis_down);
 	tcase_add_test(tc, t_api_host_ignored);
 	tcase_add_test(tc, t_api_operator_cannot_egress_container_cannot_api);
+	tcase_add_test(tc, t_health);
 	suite_add_tcase(s, tc);
 	return s;
 }

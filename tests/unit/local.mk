@@ -83,3 +83,12 @@ tests_unit_check_session_LDADD = $(SG_CHECK_LIBS)
 noinst_PROGRAMS += tests/unit/session_driver
 tests_unit_session_driver_SOURCES = tests/unit/session_driver.c
 tests_unit_session_driver_LDADD = $(SG_LIBS)
+
+# verify engineer: token-verify's decisions (drives the handler directly)
+check_PROGRAMS += tests/unit/check_verify
+tests_unit_check_verify_SOURCES = tests/unit/check_verify.c \
+	services/token-verify/verify.c services/token-verify/cache.c
+tests_unit_check_verify_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/services/token-verify
+tests_unit_check_verify_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)

@@ -1,0 +1,394 @@
+#!/bin/sh
+# token-verify throughput on loopback (issue 4, "Speed"), one run, bounded:
+#
+#  (a) nginx auth_request -> bench/trivial_authz (always 200): the ceiling
+#  (b) nginx auth_request -> token-verify, one valid operator token
+#      (warm: every request after the first is a cache hit)
+#  (c) nginx auth_request -> token-verify, a different valid token per
+#      request (cold: more distinct tokens than the caches hold, cycled,
+#      so every request pays an ECDSA verification)
+#  (d) Apache forward proxy, GET through it with no authorization
+#  (e) the same proxy with token-verify (egress mode, session in Redis)
+#
+# Targets: b >= 0.8 a;  c >= 0.8 x (openssl speed ecdsap256 verify/s) x
+# token-verify worker processes;  e >= 0.7 d.
+#
+#   bench/verify.sh                 (SG_BUILD=build dir, default repo root)
+#   DURATION=8 WORKERS=1 CONNS=32 bench/verify.sh
+#
+# Writes bench/results/verify.json and prints a table.  Not a test: the
+# figures depend on the machine (nginx, wrk, Apache and the workers share
+# its CPUs).
+_build=${SG_BUILD:-}
+. "$(dirname "$0")/../tests/integration/lib.sh"
+# lib.sh finds the tree from its caller's path, two levels up; we are one.
+SG_TOP=$(cd "$(dirname "$0")/.." && pwd)
+SG_BUILD=${_build:-$SG_TOP}
+SG_DATA=$SG_TOP/tests/data
+
+sg_wait_port()
+{
+	python3 - "$1" "${2:-10}" <<'EOF'
+import socket, sys, time
+port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.stderr.write("port %d did not open\n" % port)
+sys.exit(1)
+EOF
+}
+
+NCPU=$(nproc)
+DURATION=${DURATION:-8}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+# One authorizer process per two CPUs (at least one): nginx, wrk and
+# Apache need the rest, and the targets scale with this number.
+WORKERS=${WORKERS:-$(( NCPU / 2 > 0 ? NCPU / 2 : 1 ))}
+NTOK=${NTOK:-40000}
+[ "$DURATION" -le 60 ] || DURATION=60
+
+sg_setup
+VERIFY=$SG_BUILD/services/token-verify/token-verify
+MINT=$SG_BUILD/services/token-verify/tv-mint
+TRIVIAL=$SG_BUILD/bench/trivial_authz
+for b in "$VERIFY" "$MINT" "$TRIVIAL" "$SG_BUILD/bench/verify_decide"; do
+	[ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 1; }
+done
+OUT=$SG_TOP/bench/results
+mkdir -p "$OUT"
+
+ISS=https://sandgate.bench
+KEY=$SG_DATA/test-key-1.pem
+ORG=3f2504e0-4f89-41d3-9a0c-0305e82c3301
+CID=sandbox_BENCHAAAAAAAAAAAAAAAAA
+
+echo "openssl speed ecdsap256 (3 s) ..."
+OSSL=$(openssl speed -seconds 3 ecdsap256 2>/dev/null |
+    awk '/ecdsa \(nistp256\)/ { print $NF }')
+
+echo "in-process decision cost (verify_decide, CPU time) ..."
+DECIDE=$("$SG_BUILD/bench/verify_decide" "$KEY" 20000 2>/dev/null || echo '{}')
+
+sg_start_redis
+APORT=$(sg_free_port)	# trivial authorizer
+VPORT=$(sg_free_port)	# token-verify (api, nginx)
+EPORT=$(sg_free_port)	# token-verify (egress, Apache)
+NPORT=$(sg_free_port)	# nginx: ceiling
+NPORT2=$(sg_free_port)	# nginx: token-verify
+TPORT=$(sg_free_port)	# nginx: static target of the proxy
+PPORT=$(sg_free_port)	# Apache, no auth
+PPORT2=$(sg_free_port)	# Apache, token-verify
+
+mkdir -p "$T/keys"
+"$MINT" jwks "$KEY" >"$T/keys/verify.json"
+export SANDGATE_ISSUER=$ISS
+export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
+export SANDGATE_REDIS=unix:$REDIS_SOCK
+export SANDGATE_EGRESS_DENY_PRIVATE=0
+unset SANDGATE_SOCKET
+
+# spawn NAME PORT BINARY: WORKERS processes on one socket (spawn-fcgi).
+# spawn-fcgi points the children's stderr at /dev/null; the decision log
+# is part of the cost, so it goes to a file as in a deployment.
+spawn()
+{
+	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$WORKERS" -P "$T/$1.pid" \
+	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
+	sg_wait_port "$2"
+	for p in $(cat "$T/$1.pid"); do
+		sg_track_pid "$p"
+	done
+}
+spawn trivial $APORT "$TRIVIAL"
+spawn verify $VPORT "$VERIFY"
+spawn verify-egress $EPORT "$VERIFY"
+
+echo "minting $NTOK tokens ..."
+OPTOK=$("$MINT" operator "$KEY" "$ISS" bench sessions:read 3600 | cut -d' ' -f1)
+"$MINT" operator "$KEY" "$ISS" bench sessions:read 3600 0 "$NTOK" |
+    cut -d' ' -f1 >"$T/tokens.txt"
+set -- $("$MINT" container "$KEY" "$ISS" bench_user $CID "$ORG" \
+    "127.0.0.1:$TPORT" false 3600)
+CTOK=$1
+NOW=$(date +%s)
+sg_redis SET "sandgate:session:$CID" "$(printf '{"container_id":"%s","user_id":"bench_user","organization_uuid":"%s","jti":"%s","token_sha256":"%s","allowed_hosts":["127.0.0.1:%s"],"container_ip":"127.0.0.1","docker_id":"","image":"sandgate-sandbox:latest","created_at":%s,"expires_at":%s}' \
+    $CID "$ORG" "$2" "$(printf '%s' "$CTOK" | sha256sum | cut -d' ' -f1)" \
+    $TPORT $NOW "$3")" EX 3600 >/dev/null
+
+# ---- nginx ------------------------------------------------------------------
+N=$T/nginx
+mkdir -p "$N/tmp" "$N/www"
+printf 'ok\n' >"$N/www/ok.txt"
+chown -R www-data:www-data "$N/tmp"
+chmod -R a+rX "$N/www"
+cat >"$N/nginx.conf" <<EOF
+user www-data;
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $T/nginx.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $N/tmp/body;
+	proxy_temp_path $N/tmp/proxy;
+	fastcgi_temp_path $N/tmp/fastcgi;
+	uwsgi_temp_path $N/tmp/uwsgi;
+	scgi_temp_path $N/tmp/scgi;
+	upstream trivial { server 127.0.0.1:$APORT; keepalive 32; }
+	upstream verify  { server 127.0.0.1:$VPORT; keepalive 32; }
+	server {
+		listen 127.0.0.1:$NPORT;
+		root $N/www;
+		location /v1/ {
+			auth_request /_auth;
+			auth_request_set \$sg_sub \$upstream_http_x_sg_sub;
+			try_files /ok.txt =404;
+		}
+		location = /_auth {
+			internal;
+			fastcgi_pass_request_body off;
+			fastcgi_keep_conn on;
+			fastcgi_param CONTENT_LENGTH "";
+			fastcgi_param REQUEST_URI \$request_uri;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
+			fastcgi_pass trivial;
+		}
+	}
+	server {
+		listen 127.0.0.1:$NPORT2;
+		root $N/www;
+		location /v1/ {
+			auth_request /_auth;
+			auth_request_set \$sg_sub \$upstream_http_x_sg_sub;
+			try_files /ok.txt =404;
+		}
+		location = /_auth {
+			internal;
+			fastcgi_pass_request_body off;
+			fastcgi_keep_conn on;
+			fastcgi_param CONTENT_LENGTH "";
+			fastcgi_param REQUEST_URI \$request_uri;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
+			fastcgi_pass verify;
+		}
+		location = /healthz/token-verify {
+			fastcgi_param REQUEST_URI \$request_uri;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
+			fastcgi_pass verify;
+		}
+	}
+	server {
+		listen 127.0.0.1:$TPORT;
+		root $N/www;
+		location / { try_files /ok.txt =404; }
+	}
+}
+EOF
+nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
+sg_track_pid $!
+sg_wait_port $NPORT
+sg_wait_port $NPORT2
+sg_wait_port $TPORT
+
+# ---- Apache: the same forward proxy without and with token-verify ---------
+A=$T/apache
+mkdir -p "$A"
+M=/usr/lib/apache2/modules
+cat >"$A/httpd.conf" <<EOF
+ServerRoot $A
+ServerName 127.0.0.1
+PidFile $A/httpd.pid
+Mutex file:$A default
+DefaultRuntimeDir $A
+ErrorLog $T/apache-error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module      $M/mod_mpm_event.so
+LoadModule authn_core_module     $M/mod_authn_core.so
+LoadModule authz_core_module     $M/mod_authz_core.so
+LoadModule authz_user_module     $M/mod_authz_user.so
+LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
+LoadModule proxy_module          $M/mod_proxy.so
+LoadModule proxy_http_module     $M/mod_proxy_http.so
+Listen 127.0.0.1:$PPORT
+Listen 127.0.0.1:$PPORT2
+AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
+<VirtualHost 127.0.0.1:$PPORT>
+  ProxyRequests On
+  ProxyVia Off
+  <Proxy "*">
+    Require all granted
+  </Proxy>
+</VirtualHost>
+<VirtualHost 127.0.0.1:$PPORT2>
+  ProxyRequests On
+  ProxyVia Off
+  <Proxy "*">
+    AuthType SandgateToken
+    AuthName sandgate
+    AuthnzFcgiCheckAuthnProvider sg_egress Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    Require valid-user
+    CGIPassAuth On
+  </Proxy>
+</VirtualHost>
+EOF
+apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
+sg_track_pid $!
+sg_wait_port $PPORT
+sg_wait_port $PPORT2
+
+# ---- wrk scripts ------------------------------------------------------------
+cat >"$T/one.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $OPTOK"
+EOF
+cat >"$T/rotate.lua" <<EOF
+local toks = {}
+for line in io.lines("$T/tokens.txt") do toks[#toks + 1] = line end
+local n, i = #toks, 0
+function setup(thread)
+	-- threads start far apart in the list
+	thread:set("start", math.random(n))
+end
+function init(args)
+	i = start
+end
+function request()
+	i = i % n + 1
+	return wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. toks[i] })
+end
+EOF
+PA="Basic $(printf 'container_%s:jwt_%s' $CID "$CTOK" | base64 -w0)"
+cat >"$T/proxy.lua" <<EOF
+wrk.path = "http://127.0.0.1:$TPORT/ok.txt"
+wrk.headers["Host"] = "127.0.0.1:$TPORT"
+EOF
+cat >"$T/proxy-auth.lua" <<EOF
+wrk.path = "http://127.0.0.1:$TPORT/ok.txt"
+wrk.headers["Host"] = "127.0.0.1:$TPORT"
+wrk.headers["Proxy-Authorization"] = "$PA"
+EOF
+
+# sanity: each setup answers 200 before it is measured
+chk()
+{
+	c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" || true)
+	[ "$c" = 200 ] || { echo "setup check failed ($c): $*" >&2; exit 1; }
+}
+chk "http://127.0.0.1:$NPORT/v1/sessions/$CID"
+chk -H "Authorization: Bearer $OPTOK" "http://127.0.0.1:$NPORT2/v1/sessions/$CID"
+chk -H "Authorization: Bearer $(head -n 1 "$T/tokens.txt")" \
+    "http://127.0.0.1:$NPORT2/v1/sessions/$CID"
+chk -x "http://127.0.0.1:$PPORT" "http://127.0.0.1:$TPORT/ok.txt"
+chk -x "http://127.0.0.1:$PPORT2" -H "Proxy-Authorization: $PA" \
+    "http://127.0.0.1:$TPORT/ok.txt"
+c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x.y.z" \
+    "http://127.0.0.1:$NPORT2/v1/sessions/$CID")
+[ "$c" = 401 ] || { echo "token-verify does not deny ($c)" >&2; exit 1; }
+
+# run NAME URL [wrk args]: requests/s into $T/NAME.rps, the rest in .txt
+run()
+{
+	_name=$1 _url=$2
+	shift 2
+	echo "wrk $_name ($DURATION s) ..."
+	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$_url" \
+	    >"$T/$_name.txt" 2>&1
+	awk '/^Requests\/sec:/ { print $2 }' "$T/$_name.txt" >"$T/$_name.rps"
+	_bad=$(awk '/Non-2xx or 3xx/ { print $NF }' "$T/$_name.txt")
+	echo "${_bad:-0}" >"$T/$_name.bad"
+	awk '$1 == "50%" { print $2 }' "$T/$_name.txt" >"$T/$_name.p50"
+	awk '$1 == "99%" { print $2 }' "$T/$_name.txt" >"$T/$_name.p99"
+}
+U=/v1/sessions/$CID
+# short warm-ups so no run starts cold by accident (except c, on purpose
+# cold: its tokens are never seen before they are measured... except by
+# the one sanity request above)
+wrk -t1 -c4 -d1s "http://127.0.0.1:$NPORT$U" >/dev/null 2>&1
+wrk -t1 -c4 -d1s -s "$T/one.lua" "http://127.0.0.1:$NPORT2$U" >/dev/null 2>&1
+run a "http://127.0.0.1:$NPORT$U"
+run b "http://127.0.0.1:$NPORT2$U" -s "$T/one.lua"
+run c "http://127.0.0.1:$NPORT2$U" -s "$T/rotate.lua"
+STATS=$(curl -s --max-time 5 "http://127.0.0.1:$NPORT2/healthz/token-verify" || true)
+wrk -t1 -c4 -d1s -s "$T/proxy.lua" "http://127.0.0.1:$PPORT/" >/dev/null 2>&1
+wrk -t1 -c4 -d1s -s "$T/proxy-auth.lua" "http://127.0.0.1:$PPORT2/" >/dev/null 2>&1
+run d "http://127.0.0.1:$PPORT/" -s "$T/proxy.lua"
+run e "http://127.0.0.1:$PPORT2/" -s "$T/proxy-auth.lua"
+
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$T" "$OUT/verify.json" "$OSSL" "$WORKERS" "$NCPU" "$DURATION" \
+    "$CONNS" "$THREADS" "$NTOK" "$DECIDE" "$LOAD" <<'EOF'
+import json, sys, time
+t, out, ossl, workers, ncpu, dur, conns, threads, ntok = sys.argv[1:10]
+decide = json.loads(sys.argv[10] or "{}")
+load = sys.argv[11]
+def f(name, ext):
+    try:
+        return open("%s/%s.%s" % (t, name, ext)).read().strip()
+    except OSError:
+        return ""
+runs = {}
+desc = {
+    "a": "nginx auth_request -> trivial FastCGI authorizer (ceiling)",
+    "b": "nginx auth_request -> token-verify, one token (warm cache)",
+    "c": "nginx auth_request -> token-verify, a new token per request (cold)",
+    "d": "Apache forward proxy GET, no authorization",
+    "e": "Apache forward proxy GET through token-verify (egress)",
+}
+for k in "abcde":
+    rps = f(k, "rps")
+    runs[k] = {"what": desc[k], "rps": float(rps) if rps else 0.0,
+               "non_2xx": int(f(k, "bad") or 0),
+               "p50": f(k, "p50"), "p99": f(k, "p99")}
+ossl = float(ossl or 0)
+w = int(workers)
+ratio = lambda x, y: round(x / y, 3) if y else 0.0
+res = {
+    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "cpus": int(ncpu), "verify_workers": w, "duration_s": int(dur),
+    "connections": int(conns), "wrk_threads": int(threads),
+    "cold_tokens": int(ntok),
+    "openssl_ecdsap256_verify_per_s": ossl,
+    "runs": runs,
+    "b_over_a": ratio(runs["b"]["rps"], runs["a"]["rps"]),
+    "c_over_ecdsa_x_workers": ratio(runs["c"]["rps"], ossl * w),
+    "e_over_d": ratio(runs["e"]["rps"], runs["d"]["rps"]),
+    "c_over_a": ratio(runs["c"]["rps"], runs["a"]["rps"]),
+    "in_process": decide,
+    "in_process_cold_over_ecdsa": ratio(decide.get("decide_cold_per_s", 0), ossl),
+    "loadavg_after": load,
+}
+res["targets"] = {
+    "b_over_a >= 0.8": res["b_over_a"] >= 0.8,
+    "c >= 0.8 x ecdsa x workers": res["c_over_ecdsa_x_workers"] >= 0.8,
+    "e_over_d >= 0.7": res["e_over_d"] >= 0.7,
+}
+json.dump(res, open(out, "w"), indent=2)
+print()
+print("%-4s %-68s %10s %8s %8s %6s" % ("run", "what", "req/s", "p50", "p99", "non2xx"))
+for k in "abcde":
+    r = runs[k]
+    print("%-4s %-68s %10.0f %8s %8s %6d" % (k, r["what"], r["rps"], r["p50"], r["p99"], r["non_2xx"]))
+print()
+print("openssl ecdsap256 verify/s (1 core): %.0f; token-verify workers: %d; CPUs: %s" % (ossl, w, ncpu))
+print("b/a = %.3f (target >= 0.8)   %s" % (res["b_over_a"], "met" if res["targets"]["b_over_a >= 0.8"] else "NOT met"))
+print("c/(ecdsa x workers) = %.3f (target >= 0.8)   %s" % (res["c_over_ecdsa_x_workers"], "met" if res["targets"]["c >= 0.8 x ecdsa x workers"] else "NOT met"))
+print("e/d = %.3f (target >= 0.7)   %s" % (res["e_over_d"], "met" if res["targets"]["e_over_d >= 0.7"] else "NOT met"))
+print("c/a = %.3f (c can never pass the ceiling a on this machine)" % res["c_over_a"])
+if decide:
+    print("in process, per CPU-second: es256 %(es256_per_s)d, sg_token_verify %(jwt_per_s)d, "
+          "cold decision %(decide_cold_per_s)d, warm decision %(decide_warm_per_s)d, "
+          "warm handle+log %(handle_warm_per_s)d" % decide)
+    print("in-process cold decision / openssl verify = %.3f (target >= 0.8)" % res["in_process_cold_over_ecdsa"])
+print("load average after the runs: %s" % load)
+print("results: %s" % out)
+EOF
+echo "token-verify (one worker's view after c): $STATS"

@@ -239,19 +239,15 @@ sg_run_dirs()
 # Signing key and its public half.  An existing key is kept.
 sg_run_keys()
 {
-	if [ ! -s "$SG_KEYS/signing.pem" ]; then
-		"$SG_CLI" keygen --out "$SG_KEYS/signing.pem" \
-		    --pub "$SG_KEYS/signing.pub.pem" >/dev/null ||
-		    sg_run_die "sandgate keygen failed"
-		chmod 600 "$SG_KEYS/signing.pem"
-	fi
+	# private-key.pem (0600), public-key.pem, jwks.json; kept if present.
+	"$SG_CLI" keygen "$SG_KEYS" >/dev/null || sg_run_die "sandgate keygen failed"
 }
 
 sg_run_env()
 {
 	export SANDGATE_ISSUER="$SG_ISSUER"
-	export SANDGATE_SIGNING_KEY="$SG_KEYS/signing.pem"
-	export SANDGATE_VERIFY_KEYS="$SG_KEYS/signing.pub.pem"
+	export SANDGATE_SIGNING_KEY="$SG_KEYS/private-key.pem"
+	export SANDGATE_VERIFY_KEYS="$SG_KEYS/public-key.pem"
 	export SANDGATE_REDIS="unix:$SG_SOCKDIR/redis.sock"
 	export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCKET"
 	export SANDGATE_RUNTIME="$SG_RUNTIME"
@@ -293,6 +289,17 @@ sg_run_dockerd()
 	fi
 	if [ "$SG_DOCKER_SOCKET" != /var/run/docker.sock ]; then
 		sg_run_die "no Docker daemon answers on $SG_DOCKER_SOCKET"
+	fi
+	# One may be starting right now (a test, another run.sh).
+	if [ -s /var/run/docker.pid ] &&
+	    kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+		_n=300
+		while ! sg_run_docker_ok; do
+			_n=$((_n - 1))
+			[ $_n -gt 0 ] || sg_run_die "a dockerd runs but does not answer"
+			sleep 0.1
+		done
+		return 0
 	fi
 	sg_run_say "starting dockerd (none was running)"
 	_rt=""

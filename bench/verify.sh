@@ -26,22 +26,6 @@ SG_TOP=$(cd "$(dirname "$0")/.." && pwd)
 SG_BUILD=${_build:-$SG_TOP}
 SG_DATA=$SG_TOP/tests/data
 
-sg_wait_port()
-{
-	python3 - "$1" "${2:-10}" <<'EOF'
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.stderr.write("port %d did not open\n" % port)
-sys.exit(1)
-EOF
-}
-
 NCPU=$(nproc)
 DURATION=${DURATION:-8}
 CONNS=${CONNS:-32}

@@ -14,24 +14,6 @@
 # without a failed request.
 . "$(dirname "$0")/lib.sh"
 
-# lib.sh's sg_wait_port probes with bash's /dev/tcp, which dash (Debian's
-# sh) does not have; probe with python3 instead.
-sg_wait_port()
-{
-	python3 - "$1" "${2:-10}" <<'EOF'
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.stderr.write("port %d did not open\n" % port)
-sys.exit(1)
-EOF
-}
-
 sg_setup
 VERIFY=$SG_BUILD/services/token-verify/token-verify
 MINT=$SG_BUILD/services/token-verify/tv-mint

@@ -117,7 +117,7 @@ user_cpu(void)
 }
 
 struct rate {
-	double	 cpu;	/* per second of user CPU time, as openssl speed */
+	double	 cpu;	/* per user CPU second, as openssl speed */
 	double	 wall;	/* per second of elapsed time */
 };
 
@@ -275,7 +275,8 @@ main(int argc, char *argv[])
 		cJSON_AddNumberToObject(o, "sign_per_s", ossl_sign);
 		cJSON_AddNumberToObject(o, "verify_per_s", ossl_verify);
 		r = cJSON_AddObjectToObject(out, "ratio_to_openssl");
-		cJSON_AddNumberToObject(r, "es256_sign", ratio(sign, ossl_sign));
+		cJSON_AddNumberToObject(r, "es256_sign",
+		    ratio(sign, ossl_sign));
 		cJSON_AddNumberToObject(r, "es256_verify",
 		    ratio(verify, ossl_verify));
 		cJSON_AddNumberToObject(r, "jwt_sign", ratio(jsign, ossl_sign));

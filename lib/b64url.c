@@ -197,7 +197,7 @@ sg_b64_decode(const char *in, size_t n, uint8_t *out, size_t size,
 	if (n > SIZE_MAX / 3 || size < SG_B64URL_DECLEN(n) || out == NULL)
 		return sg_err_set(err, SG_EINVAL, "bad_base64",
 		    "output buffer too small");
-	/* RFC 4648 section 4: padded to a multiple of 4, '=' only at the end. */
+	/* RFC 4648 section 4: a multiple of 4, '=' only at the end. */
 	if (n % 4 != 0)
 		return sg_err_set(err, SG_EINVAL, "bad_base64",
 		    "length not a multiple of 4");

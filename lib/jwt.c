@@ -25,7 +25,7 @@
 
 #define SCALAR_LEN	32
 #define SIG_B64LEN	86	/* SG_B64URL_ENCLEN(64) */
-#define DER_MAX		80	/* ECDSA P-256 DER is at most 72 bytes */
+#define DER_MAX		80	/* P-256 ECDSA DER: at most 72 bytes */
 
 /* The order n of the P-256 base point (FIPS 186-4 D.1.2.3). */
 static const uint8_t p256_n[SCALAR_LEN] = {

@@ -237,6 +237,7 @@ START_TEST(test_thumbprint)
 	struct sg_key	*k;
 	cJSON		*j;
 	char		*text;
+	int		 i;
 
 	k = load(KEY1);
 	check_thumbprint(k);
@@ -263,7 +264,7 @@ START_TEST(test_thumbprint)
 	cJSON_Delete(j);
 
 	/* Fresh keys: thumbprint always 43 base64url characters. */
-	for (int i = 0; i < 20; i++) {
+	for (i = 0; i < 20; i++) {
 		ck_assert_int_eq(sg_key_generate(&k, NULL), SG_OK);
 		ck_assert_uint_eq(strlen(sg_key_kid(k)), 43);
 		check_thumbprint(k);

@@ -15,7 +15,8 @@
 #include "docker.h"
 #include "json.h"
 
-#define LIST_MAX_BODY	(16 * 1024 * 1024)	/* container lists may be long */
+/* Container lists may be long. */
+#define LIST_MAX_BODY	(16 * 1024 * 1024)
 #define CONNECT_MAX_S	5
 
 struct sg_docker {

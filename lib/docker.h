@@ -68,14 +68,14 @@ enum sg_rc	 sg_docker_ping(struct sg_docker *, struct sg_err *);
  * SG_OK if so; SG_ENOENT "runtime_unavailable" if the daemon answered
  * without it; other codes when the daemon did not answer.
  */
-enum sg_rc	 sg_docker_runtime_check(struct sg_docker *, const char *runtime,
-		    struct sg_err *);
+enum sg_rc	 sg_docker_runtime_check(struct sg_docker *,
+		    const char *runtime, struct sg_err *);
 /*
  * GET /images/{name}/json.  SG_ENOENT "image_unavailable" for an image the
  * daemon does not have: sandgate never pulls.  out may be NULL.
  */
-enum sg_rc	 sg_docker_image_inspect(struct sg_docker *, const char *image,
-		    cJSON **out, struct sg_err *);
+enum sg_rc	 sg_docker_image_inspect(struct sg_docker *,
+		    const char *image, cJSON **out, struct sg_err *);
 
 /*
  * POST /containers/create?name=<name>.  On SG_OK the full id is in id
@@ -89,8 +89,8 @@ enum sg_rc	 sg_docker_container_create(struct sg_docker *,
 enum sg_rc	 sg_docker_container_start(struct sg_docker *, const char *id,
 		    struct sg_err *);
 /* GET /containers/{id}/json; the caller frees *out. */
-enum sg_rc	 sg_docker_container_inspect(struct sg_docker *, const char *id,
-		    cJSON **out, struct sg_err *);
+enum sg_rc	 sg_docker_container_inspect(struct sg_docker *,
+		    const char *id, cJSON **out, struct sg_err *);
 /*
  * POST /containers/{id}/stop?t=<grace>; "already stopped" (304) is SG_OK.
  * The HTTP timeout is the client's plus the grace.
@@ -98,18 +98,18 @@ enum sg_rc	 sg_docker_container_inspect(struct sg_docker *, const char *id,
 enum sg_rc	 sg_docker_container_stop(struct sg_docker *, const char *id,
 		    int grace_s, struct sg_err *);
 /* DELETE /containers/{id}?force=&v=. */
-enum sg_rc	 sg_docker_container_remove(struct sg_docker *, const char *id,
-		    int force, int volumes, struct sg_err *);
+enum sg_rc	 sg_docker_container_remove(struct sg_docker *,
+		    const char *id, int force, int volumes, struct sg_err *);
 /*
  * GET /containers/json?all=1&filters={"label":[label]}: every container
  * (running or not) carrying the label ("key" or "key=value").  *out is
  * the daemon's array; the caller frees it.
  */
-enum sg_rc	 sg_docker_container_list(struct sg_docker *, const char *label,
-		    cJSON **out, struct sg_err *);
+enum sg_rc	 sg_docker_container_list(struct sg_docker *,
+		    const char *label, cJSON **out, struct sg_err *);
 /* POST /networks/{net}/connect {"Container": id}. */
-enum sg_rc	 sg_docker_network_connect(struct sg_docker *, const char *net,
-		    const char *id, struct sg_err *);
+enum sg_rc	 sg_docker_network_connect(struct sg_docker *,
+		    const char *net, const char *id, struct sg_err *);
 
 /*
  * Names passed to the calls above are checked first: ids and names are

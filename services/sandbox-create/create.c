@@ -379,7 +379,8 @@ create_config(const struct create_app *app, const struct create_spec *s,
     const char *id, const char *token, int64_t expires_at)
 {
 	const struct sg_cfg	*cfg = app->cfg;
-	cJSON			*c = NULL, *hc, *env, *labels, *tmpfs, *binds;
+	cJSON			*c = NULL, *hc, *env, *labels;
+	cJSON			*tmpfs, *binds;
 	const char		*net;
 	char			 proxy[PROXY_URL_MAX];
 	char			 buf[PATH_MAX + 64];
@@ -759,7 +760,9 @@ runtime_check(struct create_app *app, struct sg_err *err)
 static void
 fail_resp(struct sg_resp *resp, const char *step, const struct sg_err *err)
 {
-	const char	*code = err->code != NULL ? err->code : "internal_error";
+	const char	*code;
+
+	code = err->code != NULL ? err->code : "internal_error";
 
 	switch (err->rc) {
 	case SG_EUNAVAIL:

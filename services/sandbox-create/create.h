@@ -42,9 +42,9 @@ struct create_app {
 	struct sg_key		*key;		/* signing key */
 	struct sg_redis		*redis;
 	struct sg_docker	*docker;
-	char			 proxy_hostport[300];	/* "host:port" */
-	time_t			 now;		/* fixed clock for tests; 0: real */
-	int64_t			 runtime_ok_until;	/* sg_now_us() */
+	char			 proxy_hostport[300]; /* host:port */
+	time_t			 now;	/* tests: fixed clock */
+	int64_t			 runtime_ok_until; /* sg_now_us() */
 };
 
 /* What a validated body asks for. */
@@ -66,7 +66,8 @@ struct create_spec {
 enum sg_rc	 create_app_config(struct create_app *, struct sg_err *);
 
 /* The FastCGI handler (an sg_handler). */
-void		 create_handle(void *app, struct sg_req *, struct sg_resp *);
+void		 create_handle(void *app, struct sg_req *,
+		    struct sg_resp *);
 
 void		 create_spec_init(struct create_spec *);
 void		 create_spec_clear(struct create_spec *);

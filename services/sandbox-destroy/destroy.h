@@ -23,12 +23,13 @@ struct destroy_app {
 
 /* What destroy_sandbox found and did. */
 struct destroy_result {
-	int	 had_container;	/* a container labelled with this id */
+	int	 had_container;	/* one labelled with this id */
 	int	 had_session;
 };
 
 /* The FastCGI handler (an sg_handler). */
-void		 destroy_handle(void *app, struct sg_req *, struct sg_resp *);
+void		 destroy_handle(void *app, struct sg_req *,
+		    struct sg_resp *);
 
 /*
  * Tear one sandbox down: container (only one labelled

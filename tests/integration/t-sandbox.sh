@@ -272,6 +272,22 @@ destroy "$ID2"
 sg_check "destroy answers 204" 204 "$S"
 sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID2")"
 
+echo "# destroy with Docker down: 503, and the session stays"
+create "$(body alice '[]')"
+ID3=$(printf '%s' "$B" | jq -r .container_id)
+DD_PORT=$(sg_free_port)
+spawn destroy-nosock "$DD_PORT" "$DESTROY" \
+    SANDGATE_DOCKER_SOCKET="$T/no-docker.sock"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:destroy \
+    sg_fcgi "$DD_PORT" DELETE "/v1/sandboxes/$ID3")
+sg_check "503" 503 "$(sg_status "$R")"
+sg_check "Retry-After" 1 "$(printf '%s\n' "$R" | grep -c '^Retry-After:')"
+sg_check "the session stays" 1 "$(sg_redis exists "sandgate:session:$ID3")"
+sg_check "the container still runs" true "$(insp "$ID3" '{{.State.Running}}')"
+destroy "$ID3"
+sg_check "with Docker back the destroy completes" 204 "$S"
+sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID3")"
+
 echo "# destroy never touches a container sandgate did not make"
 VICTIM=sgtest-victim-$RUN
 echo "$VICTIM" >> "$T/extra-containers"

@@ -133,7 +133,8 @@ serve_one(int fd, enum mode m)
 		reply(fd, 304, "");
 		return;
 	case M_CTRL:
-		reply(fd, 404, "{\"message\":\"bad\\r\\nInjected: yes\\u0007\"}");
+		reply(fd, 404,
+		    "{\"message\":\"bad\\r\\nInjected: yes\\u0007\"}");
 		return;
 	case M_GARBAGE:
 		reply(fd, 200, "{\"Id\":");
@@ -179,7 +180,8 @@ serve_one(int fd, enum mode m)
 		reply(fd, 204, "");
 	else if (strcmp(path, "/v1.41/info") == 0)
 		reply(fd, 200, "{\"Runtimes\":{\"runc\":{\"path\":\"runc\"},"
-		    "\"io.containerd.runc.v2\":{}},\"DefaultRuntime\":\"runc\"}");
+		    "\"io.containerd.runc.v2\":{}},"
+		    "\"DefaultRuntime\":\"runc\"}");
 	else if (strncmp(path, "/v1.41/containers/json", 22) == 0)
 		reply(fd, 200, "[{\"Id\":\"0123abcd\",\"Labels\":"
 		    "{\"sandgate.container_id\":\"sandbox_x\"}}]");

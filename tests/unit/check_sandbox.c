@@ -380,8 +380,8 @@ many_hosts(size_t n)
 	len = (size_t)snprintf(b, cap, "{\"user_id\":\"alice\","
 	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":[");
 	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(b + len, cap - len, "%s\"h%zu.example.com\"",
-		    i == 0 ? "" : ",", i);
+		len += (size_t)snprintf(b + len, cap - len,
+		    "%s\"h%zu.example.com\"", i == 0 ? "" : ",", i);
 	(void)snprintf(b + len, cap - len, "]}");
 	return b;
 }

@@ -78,11 +78,36 @@ sg_run_die()
 
 # ------------------------------------------------------------ process table
 
-# PIDs live in $SG_PIDDIR/NAME.pid, one per line; nothing is ever stopped
-# by name.
+# PIDs live in $SG_PIDDIR/NAME.pid as "PID STARTTIME" lines; nothing is
+# ever stopped by name.  The start time (/proc/PID/stat field 22) guards
+# against a PID reused after a reboot or a crash: such a PID is not ours.
+sg_run_starttime()
+{
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+# sg_run_record NAME: add start times to the bare PIDs in NAME.pid.
+sg_run_record()
+{
+	_f=$SG_PIDDIR/$1.pid
+	[ -f "$_f" ] || return 0
+	: > "$_f.tmp"
+	for _q in $(cut -d' ' -f1 "$_f"); do
+		echo "$_q $(sg_run_starttime "$_q")" >> "$_f.tmp"
+	done
+	mv "$_f.tmp" "$_f"
+}
+
+# The recorded PIDs of NAME that are still the processes we started.
 sg_run_pids()
 {
-	[ -f "$SG_PIDDIR/$1.pid" ] && tr -s ' \n' ' ' < "$SG_PIDDIR/$1.pid"
+	[ -f "$SG_PIDDIR/$1.pid" ] || return 0
+	while read -r _q _st || [ -n "${_q:-}" ]; do
+		[ -n "$_q" ] || continue
+		if [ -z "$_st" ] || [ "$(sg_run_starttime "$_q")" = "$_st" ]; then
+			printf '%s ' "$_q"
+		fi
+	done < "$SG_PIDDIR/$1.pid"
 	return 0
 }
 
@@ -100,8 +125,10 @@ sg_run_running()
 # sg_run_alive NAME: every recorded PID of NAME runs.
 sg_run_alive()
 {
+	[ -f "$SG_PIDDIR/$1.pid" ] || return 1
 	_p=$(sg_run_pids "$1")
 	[ -n "$_p" ] || return 1
+	[ "$(echo $_p | wc -w)" -eq "$(grep -c . "$SG_PIDDIR/$1.pid")" ] || return 1
 	for _q in $_p; do
 		sg_run_running "$_q" || return 1
 	done
@@ -196,18 +223,26 @@ sg_run_deps()
 
 sg_run_build()
 {
-	cd "$SG_TOP"
-	if [ ! -x configure ] || [ configure.ac -nt configure ] ||
-	    [ Makefile.am -nt configure ]; then
-		./autogen.sh
+	mkdir -p "$SG_RUNDIR"
+	_log=$SG_RUNDIR/build.log
+	sg_run_say "building in $SG_BUILD (log: $_log)"
+	if ! (
+		set -e
+		cd "$SG_TOP"
+		if [ ! -x configure ] || [ configure.ac -nt configure ] ||
+		    [ Makefile.am -nt configure ]; then
+			./autogen.sh
+		fi
+		mkdir -p "$SG_BUILD"
+		cd "$SG_BUILD"
+		if [ ! -f Makefile ] || [ "$SG_TOP/configure" -nt Makefile ]; then
+			"$SG_TOP/configure" -q
+		fi
+		make -j"$(nproc)"
+	) > "$_log" 2>&1; then
+		tail -n 30 "$_log" >&2
+		sg_run_die "build failed (see $_log)"
 	fi
-	mkdir -p "$SG_BUILD"
-	cd "$SG_BUILD"
-	if [ ! -f Makefile ] || [ "$SG_TOP/configure" -nt Makefile ]; then
-		"$SG_TOP/configure" -q
-	fi
-	make -s -j"$(nproc)"
-	cd "$SG_TOP"
 }
 
 sg_run_check_binaries()
@@ -240,6 +275,7 @@ sg_run_dirs()
 sg_run_keys()
 {
 	# private-key.pem (0600), public-key.pem, jwks.json; kept if present.
+	[ -s "$SG_KEYS/private-key.pem" ] && return 0
 	"$SG_CLI" keygen "$SG_KEYS" >/dev/null || sg_run_die "sandgate keygen failed"
 }
 
@@ -272,6 +308,7 @@ sg_run_redis()
 	    --daemonize no --dir "$SG_RUNDIR/redis" \
 	    --logfile "$SG_LOGDIR/redis.log" </dev/null >/dev/null 2>&1 &
 	echo $! > "$SG_PIDDIR/redis.pid"
+	sg_run_record "redis"
 	sg_run_wait_sock "$SG_SOCKDIR/redis.sock" ||
 	    sg_run_die "redis did not start (see $SG_LOGDIR/redis.log)"
 }
@@ -309,6 +346,7 @@ sg_run_dockerd()
 	# shellcheck disable=SC2086
 	setsid dockerd $_rt </dev/null > "$SG_LOGDIR/dockerd.log" 2>&1 &
 	echo $! > "$SG_PIDDIR/dockerd.pid"
+	sg_run_record "dockerd"
 	_n=300
 	while ! sg_run_docker_ok; do
 		_n=$((_n - 1))
@@ -407,11 +445,13 @@ sg_run_target()
 	    "$SG_GATEWAY_IP:$SG_TARGET_PORT" </dev/null >/dev/null \
 	    2>>"$SG_LOGDIR/target.log" &
 	echo $! > "$SG_PIDDIR/target.pid"
+	sg_run_record "target"
 	setsid python3 "$SG_TOP/deploy/demo/target.py" --name https \
 	    --tls "$_tls/cert.pem" "$_tls/key.pem" \
 	    "127.0.0.1:$SG_TARGET_TLS_PORT" "[::1]:$SG_TARGET_TLS_PORT" \
 	    </dev/null >/dev/null 2>>"$SG_LOGDIR/target.log" &
 	echo $! > "$SG_PIDDIR/target-tls.pid"
+	sg_run_record "target-tls"
 	sg_run_wait_tcp 127.0.0.1 "$SG_TARGET_PORT" &&
 	    sg_run_wait_tcp 127.0.0.1 "$SG_TARGET_TLS_PORT" ||
 	    sg_run_die "demo target did not start (see $SG_LOGDIR/target.log)"
@@ -440,6 +480,7 @@ sg_run_spawn()
 	    /bin/sh -c 'exec "$0" 2>>"$1"' "$_bin" "$SG_LOGDIR/$_name.log" \
 	    </dev/null >/dev/null 2>>"$SG_LOGDIR/spawn-fcgi.log" ||
 	    sg_run_die "spawn-fcgi $_name failed (see $SG_LOGDIR/spawn-fcgi.log)"
+	sg_run_record "$_name"
 }
 
 sg_run_services()
@@ -493,6 +534,7 @@ sg_run_apache()
 	setsid apache2 -f "$SG_RUNDIR/apache/httpd.conf" -DFOREGROUND \
 	    </dev/null >/dev/null 2>>"$SG_LOGDIR/apache-stderr.log" &
 	echo $! > "$SG_PIDDIR/apache.pid"
+	sg_run_record "apache"
 	sg_run_wait_tcp "$SG_GATEWAY_IP" "$SG_PROXY_PORT" ||
 	    sg_run_die "apache did not start (see $SG_LOGDIR/apache-error.log)"
 }
@@ -529,6 +571,7 @@ sg_run_api_server()
 		;;
 	esac
 	echo $! > "$SG_PIDDIR/api-$SG_API_SERVER.pid"
+	sg_run_record "api-$SG_API_SERVER"
 	sg_run_wait_tcp "$SG_API_ADDR" "$SG_API_PORT" ||
 	    sg_run_die "$SG_API_SERVER did not start"
 }

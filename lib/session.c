@@ -26,18 +26,24 @@
 #include "session.h"
 
 #define KEY_MAX		(sizeof(SG_SESSION_KEY_PREFIX) + SG_ID_MAX + 1)
-#define TS_MAX		((int64_t)1 << 40)	/* as claims.h: (0, 2^40) */
+#define TS_MAX		((int64_t)1 << 40)	/* times in (0, 2^40) */
 #define DFLT_PORT	6379
 
+/*
+ * c is NULL until the first call and after every failure; pid is the
+ * process that opened it.  host is a name or address, or the socket path
+ * when is_unix.  user (Redis 6 ACL) and password are NULL when not set;
+ * both are wiped on free.
+ */
 struct sg_redis {
-	redisContext	*c;		/* NULL until connected, and after errors */
-	pid_t		 pid;		/* the process that opened c */
+	redisContext	*c;
+	pid_t		 pid;
 	int		 is_unix;
-	char		*host;		/* host name/address, or socket path */
+	char		*host;
 	int		 port;
 	long		 db;
-	char		*user;		/* ACL user (Redis 6+), NULL for default */
-	char		*password;	/* NULL when none; wiped on free */
+	char		*user;
+	char		*password;
 	int		 timeout_ms;
 	struct timeval	 tv;
 };
@@ -916,7 +922,7 @@ sg_session_to_json(const struct sg_session *s)
 		for (p = s->allowed_hosts;; p = e + 1) {
 			e = p + strcspn(p, ",");
 			n = (size_t)(e - p);
-			/* Longer than any valid pattern: put would refuse it. */
+			/* Longer than any valid pattern: put refuses it. */
 			if (n >= sizeof(buf))
 				n = sizeof(buf) - 1;
 			memcpy(buf, p, n);
@@ -1040,7 +1046,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		seen |= 1u << i;
 		switch ((enum member)i) {
 		case M_CONTAINER_ID:
-			ok = get_str(it, s.container_id, sizeof(s.container_id));
+			ok = get_str(it, s.container_id,
+			    sizeof(s.container_id));
 			break;
 		case M_USER_ID:
 			ok = get_str(it, s.user_id, sizeof(s.user_id));
@@ -1052,7 +1059,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			ok = get_str(it, s.jti, sizeof(s.jti));
 			break;
 		case M_TOKEN_SHA256:
-			ok = get_str(it, s.token_sha256, sizeof(s.token_sha256));
+			ok = get_str(it, s.token_sha256,
+			    sizeof(s.token_sha256));
 			break;
 		case M_ALLOWED_HOSTS:
 			ok = get_hosts(it, &s.allowed_hosts);
@@ -1063,7 +1071,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			}
 			break;
 		case M_CONTAINER_IP:
-			ok = get_str(it, s.container_ip, sizeof(s.container_ip));
+			ok = get_str(it, s.container_ip,
+			    sizeof(s.container_ip));
 			break;
 		case M_DOCKER_ID:
 			ok = get_str(it, s.docker_id, sizeof(s.docker_id));
@@ -1162,6 +1171,80 @@ out:
 	return rc;
 }
 
+/*
+ * Read the stored text of n session keys, bounded and atomically: MULTI,
+ * EXISTS and GETRANGE 0 SG_SESSION_MAX_JSON per key, EXEC.  GET or MGET
+ * would have hiredis read a value of any size (Redis allows 512 MB)
+ * before we could refuse it; GETRANGE returns at most
+ * SG_SESSION_MAX_JSON + 1 bytes, which decode() then refuses as too big.
+ * EXISTS tells a missing key from an empty value, which GETRANGE cannot.
+ * On SG_OK *out is the EXEC reply (the caller frees it): 2n elements, an
+ * integer and a string per key.
+ */
+static enum sg_rc
+fetch(struct sg_redis *r, const char *const *keys, size_t n,
+    redisReply **out, struct sg_err *err)
+{
+	static const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
+	struct cmd	*cmds = NULL;
+	const char	**av = NULL, **e;
+	redisReply	**rep = NULL;
+	const redisReply *x;
+	char		 maxbuf[16];
+	size_t		 i, nc = 2 * n + 2;
+	int		 ok;
+	enum sg_rc	 rc;
+
+	*out = NULL;
+	(void)snprintf(maxbuf, sizeof(maxbuf), "%d", SG_SESSION_MAX_JSON);
+	if ((cmds = calloc(nc, sizeof(*cmds))) == NULL ||
+	    (av = calloc(6 * n, sizeof(*av))) == NULL ||
+	    (rep = calloc(nc, sizeof(*rep))) == NULL) {
+		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	cmds[0].argc = 1;
+	cmds[0].argv = multi;
+	for (i = 0; i < n; i++) {
+		e = av + 6 * i;
+		e[0] = "EXISTS";
+		e[1] = keys[i];
+		e[2] = "GETRANGE";
+		e[3] = keys[i];
+		e[4] = "0";
+		e[5] = maxbuf;
+		cmds[1 + 2 * i].argc = 2;
+		cmds[1 + 2 * i].argv = e;
+		cmds[2 + 2 * i].argc = 4;
+		cmds[2 + 2 * i].argv = e + 2;
+	}
+	cmds[nc - 1].argc = 1;
+	cmds[nc - 1].argv = exec;
+	if ((rc = run(r, cmds, nc, rep, err)) != SG_OK)
+		goto out;
+	x = rep[nc - 1];
+	ok = is_status(rep[0], "OK") && x->type == REDIS_REPLY_ARRAY &&
+	    x->elements == 2 * n;
+	for (i = 1; ok && i < nc - 1; i++)
+		ok = is_status(rep[i], "QUEUED");
+	for (i = 0; ok && i < n; i++)
+		ok = x->element[2 * i]->type == REDIS_REPLY_INTEGER &&
+		    x->element[2 * i + 1]->type == REDIS_REPLY_STRING;
+	if (!ok) {
+		rc = unexpected(r, "MULTI/EXISTS/GETRANGE/EXEC", err);
+		goto out;
+	}
+	*out = rep[nc - 1];
+	rep[nc - 1] = NULL;
+out:
+	if (rep != NULL)
+		free_replies(rep, nc);
+	free(rep);
+	free(av);
+	free(cmds);
+	return rc;
+}
+
 enum sg_rc
 sg_session_put(struct sg_redis *r, const struct sg_session *s, time_t now,
     struct sg_err *err)
@@ -1232,24 +1315,23 @@ sg_session_get(struct sg_redis *r, const char *id, struct sg_session *s,
     struct sg_err *err)
 {
 	char		 key[KEY_MAX];
-	const char	*argv[] = { "GET", key };
-	redisReply	*rep = NULL;
+	const char	*keys[] = { key };
+	redisReply	*x = NULL;
 	enum sg_rc	 rc;
 
 	if (r == NULL || s == NULL)
 		return sg_err_set(err, SG_EINVAL, NULL, "no session");
 	if ((rc = mkkey(key, SG_SESSION_KEY_PREFIX, id, err)) != SG_OK)
 		return rc;
-	if ((rc = run1(r, 2, argv, &rep, err)) != SG_OK)
+	if ((rc = fetch(r, keys, 1, &x, err)) != SG_OK)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
+	if (x->element[0]->integer == 0)
 		rc = sg_err_set(err, SG_ENOENT, "session_not_found",
 		    "no session %s", id);
-	else if (rep->type == REDIS_REPLY_STRING)
-		rc = decode(id, rep->str, rep->len, s, err);
 	else
-		rc = unexpected(r, "GET", err);
-	freeReplyObject(rep);
+		rc = decode(id, x->element[1]->str, x->element[1]->len, s,
+		    err);
+	freeReplyObject(x);
 	return rc;
 }
 
@@ -1356,7 +1438,7 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 	char		 ukey[KEY_MAX], limit[16];
 	const char	*sample[] = { "SRANDMEMBER", ukey, limit };
 	redisReply	*mem = NULL, *got = NULL, *rem = NULL;
-	const char	**margv = NULL, **dargv = NULL;
+	const char	**kp = NULL, **dargv = NULL;
 	size_t		*dlen = NULL;
 	char		*keys = NULL;
 	struct sg_session *out = NULL, s;
@@ -1392,7 +1474,7 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 		rc = SG_OK;
 		goto out;
 	}
-	if ((margv = calloc(n + 1, sizeof(*margv))) == NULL ||
+	if ((kp = calloc(n, sizeof(*kp))) == NULL ||
 	    (dargv = calloc(n + 2, sizeof(*dargv))) == NULL ||
 	    (dlen = calloc(n + 2, sizeof(*dlen))) == NULL ||
 	    (keys = calloc(n, KEY_MAX)) == NULL ||
@@ -1404,7 +1486,6 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 	dlen[0] = 4;
 	dargv[1] = ukey;
 	dlen[1] = strlen(ukey);
-	margv[0] = "MGET";
 	for (i = 0; i < n; i++) {
 		const redisReply *m = mem->element[i];
 
@@ -1421,34 +1502,20 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 		}
 		(void)mkkey(keys + nk * KEY_MAX, SG_SESSION_KEY_PREFIX, m->str,
 		    NULL);
-		margv[1 + nk] = keys + nk * KEY_MAX;
+		kp[nk] = keys + nk * KEY_MAX;
 		nk++;
 	}
-	if (nk > 0) {
-		c.argc = (int)(nk + 1);
-		c.argv = margv;
-		c.len = NULL;
-		if ((rc = run(r, &c, 1, &got, err)) != SG_OK)
-			goto out;
-		if (got->type != REDIS_REPLY_ARRAY || got->elements != nk) {
-			rc = unexpected(r, "MGET", err);
-			goto out;
-		}
-	}
+	if (nk > 0 && (rc = fetch(r, kp, nk, &got, err)) != SG_OK)
+		goto out;
 	for (i = 0; i < nk; i++) {
-		const redisReply *g = got->element[i];
-		const char	*id = margv[1 + i] +
-		    strlen(SG_SESSION_KEY_PREFIX);
+		const redisReply *g = got->element[2 * i + 1];
+		const char	*id = kp[i] + strlen(SG_SESSION_KEY_PREFIX);
 
-		if (g->type == REDIS_REPLY_NIL) {
+		if (got->element[2 * i]->integer == 0) {
 			/* Expired or evicted: treat as gone. */
 			dargv[nd] = id;
 			dlen[nd++] = strlen(id);
 			continue;
-		}
-		if (g->type != REDIS_REPLY_STRING) {
-			rc = unexpected(r, "MGET", err);
-			goto out;
 		}
 		if ((rc = decode(id, g->str, g->len, &s, err)) != SG_OK)
 			goto out;
@@ -1503,7 +1570,7 @@ out:
 	free(keys);
 	free(dlen);
 	free(dargv);
-	free(margv);
+	free(kp);
 	return rc;
 }
 

@@ -61,7 +61,10 @@
  *   container_id that differs from the key: SG_EUPSTREAM "bad_session".
  *   sg_session_put applies the same rules (SG_EINVAL "bad_session").
  * - get: SG_ENOENT "session_not_found" when absent.  The TTL is Redis's
- *   business; callers compare expires_at with their own clock.
+ *   business; callers compare expires_at with their own clock.  Reads
+ *   (get, list, count) are bounded: MULTI, EXISTS + GETRANGE 0
+ *   SG_SESSION_MAX_JSON per key, EXEC, so a huge value stored by someone
+ *   else is never read whole (GET would read up to 512 MB).
  * - del: SG_ENOENT when there was no session (the index entry is removed
  *   anyway when user is given).  With user NULL the session is read to
  *   find the user; if it is corrupt, the key alone is deleted (SG_OK) and
@@ -94,8 +97,8 @@
 #define SG_SESSION_MAX_JSON	(64 * 1024)
 #define SG_SESSION_KEY_PREFIX	"sandgate:session:"
 #define SG_SESSION_USER_PREFIX	"sandgate:user:"
-#define SG_SESSION_MAX_PER_USER	1000	/* ids read from one user's set */
-#define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds of one prune */
+#define SG_SESSION_MAX_PER_USER	1000	/* ids read from a user's set */
+#define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds per prune */
 #define SG_REDIS_URL_MAX	1024
 #define SG_REDIS_MAX_TIMEOUT_MS	60000
 #define SG_REDIS_MAX_DB		1000000
@@ -106,8 +109,8 @@ struct sg_session {
 	char		 org[SG_UUID_LEN + 1];
 	char		 jti[SG_ID_MAX + 1];
 	char		 token_sha256[65];
-	char		*allowed_hosts;		/* comma list, malloc'd; NULL or "": none */
-	char		 container_ip[64];	/* "" when none (network none) */
+	char		*allowed_hosts;		/* comma list, malloc'd */
+	char		 container_ip[64];	/* "" for network none */
 	char		 docker_id[80];
 	char		 image[256];
 	int64_t		 created_at;

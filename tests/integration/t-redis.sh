@@ -38,13 +38,21 @@ drv()
 	"$DRV" "$@" 2>>"$T/driver.log"
 }
 
-# json_keys: the sorted member names of the JSON object on stdin.
-json_keys()
+# jq EXPR: print the Python expression EXPR, o being the JSON on stdin.
+jq()
 {
-	python3 -c 'import json,sys; print(",".join(sorted(json.load(sys.stdin))))'
+	python3 -c "import json, sys; o = json.load(sys.stdin); print($1)"
 }
 
-CONTRACT=allowed_hosts,container_id,container_ip,created_at,docker_id,expires_at,image,jti,organization_uuid,token_sha256,user_id
+# words: the lines on stdin, sorted, on one line.
+words()
+{
+	sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+CONTRACT=allowed_hosts,container_id,container_ip,created_at,docker_id
+CONTRACT=$CONTRACT,expires_at,image,jti,organization_uuid,token_sha256,user_id
+KEYS='",".join(sorted(o))'
 
 # ---- what we write, as another tool reads it
 
@@ -54,27 +62,25 @@ sg_check_match "TTL is expires_at - now" '^(3599|3600)$' \
 sg_check "put over tcp" OK "$(drv "$TCP" put sandbox_wire2 alice-1 3600)"
 raw=$(sg_redis GET sandgate:session:sandbox_wire1) || true
 sg_check "stored members are the contract's" "$CONTRACT" \
-    "$(printf '%s' "$raw" | json_keys)"
-sg_check "types as the contract says" "str str str str str str str str list int int" \
-    "$(printf '%s' "$raw" | python3 -c '
-import json, sys
-o = json.load(sys.stdin)
-names = ["container_id", "user_id", "organization_uuid", "jti", "token_sha256",
+    "$(printf '%s' "$raw" | jq "$KEYS")"
+sg_check "types as the contract says" \
+    "str str str str str str str str list int int" \
+    "$(printf '%s' "$raw" | jq '" ".join(type(o[n]).__name__ for n in
+    ("container_id", "user_id", "organization_uuid", "jti", "token_sha256",
     "container_ip", "docker_id", "image", "allowed_hosts", "created_at",
-    "expires_at"]
-print(" ".join(type(o[n]).__name__ for n in names))')"
+    "expires_at"))')"
 sg_check "allowed_hosts is an array of strings" \
     '["api.github.com", "*.pypi.org:443"]' \
-    "$(printf '%s' "$raw" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["allowed_hosts"]))')"
+    "$(printf '%s' "$raw" | jq 'json.dumps(o["allowed_hosts"])')"
 sg_check "expires_at - created_at" 3600 \
-    "$(printf '%s' "$raw" | python3 -c 'import json,sys; o = json.load(sys.stdin); print(o["expires_at"] - o["created_at"])')"
+    "$(printf '%s' "$raw" | jq 'o["expires_at"] - o["created_at"]')"
 sg_check "user index is a set" set "$(sg_redis TYPE sandgate:user:alice-1)"
 sg_check "user index members" "sandbox_wire1 sandbox_wire2" \
-    "$(sg_redis SMEMBERS sandgate:user:alice-1 | sort | tr '\n' ' ' | sed 's/ $//')"
+    "$(sg_redis SMEMBERS sandgate:user:alice-1 | words)"
 sg_check "user index has no TTL" -1 "$(sg_redis TTL sandgate:user:alice-1)"
-sg_check "only our keys" \
-    "sandgate:session:sandbox_wire1 sandgate:session:sandbox_wire2 sandgate:user:alice-1" \
-    "$(sg_redis --scan | sort | tr '\n' ' ' | sed 's/ $//')"
+sg_check "only our keys" "sandgate:session:sandbox_wire1 \
+sandgate:session:sandbox_wire2 sandgate:user:alice-1" \
+    "$(sg_redis --scan | words)"
 
 # ---- what another tool writes, as we read it
 
@@ -93,13 +99,14 @@ printf '%s' "$py" | sg_redis -x SET sandgate:session:sandbox_py1 >/dev/null
 sg_redis EXPIRE sandgate:session:sandbox_py1 600 >/dev/null
 sg_redis SADD sandgate:user:bob sandbox_py1 >/dev/null
 got=$(drv "$U" get sandbox_py1) || true
-sg_check "foreign session read" "$CONTRACT" "$(printf '%s' "$got" | json_keys)"
+sg_check "foreign session read" "$CONTRACT" \
+    "$(printf '%s' "$got" | jq "$KEYS")"
 sg_check "foreign session values kept" same "$(python3 -c '
 import json, sys
 a = json.loads(sys.argv[1]); b = json.loads(sys.argv[2]); del a["note"]
 print("same" if a == b else "differ: %r %r" % (a, b))' "$py" "$got")"
 sg_check "foreign session listed" 1 \
-    "$(drv "$U" list bob | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')"
+    "$(drv "$U" list bob | jq 'len(o["sessions"])')"
 sg_check "foreign session counted" 1 "$(drv "$TCP" count bob)"
 
 # A plausible writer bug: expires_at as a string.  Refused, no crash.
@@ -123,8 +130,10 @@ sg_check "gone session removed from the index" 0 \
 
 # del as sandbox-destroy does it (user unknown): both keys go.
 sg_check "del" OK "$(drv "$U" del sandbox_wire1)"
-sg_check "session key deleted" 0 "$(sg_redis EXISTS sandgate:session:sandbox_wire1)"
-sg_check "index entry deleted" 0 "$(sg_redis SISMEMBER sandgate:user:alice-1 sandbox_wire1)"
+sg_check "session key deleted" 0 \
+    "$(sg_redis EXISTS sandgate:session:sandbox_wire1)"
+sg_check "index entry deleted" 0 \
+    "$(sg_redis SISMEMBER sandgate:user:alice-1 sandbox_wire1)"
 sg_check "del again" "ERR session_not_found" "$(drv "$U" del sandbox_wire1)"
 
 # prune, as the reaper runs it, over index sets written by someone else.
@@ -132,13 +141,15 @@ sg_redis SADD sandgate:user:carol sandbox_gone1 sandbox_gone2 >/dev/null
 sg_redis SADD sandgate:user:alice-1 sandbox_gone3 >/dev/null
 sg_check "prune" 3 "$(drv "$U" prune)"
 sg_check "empty index deleted" 0 "$(sg_redis EXISTS sandgate:user:carol)"
-sg_check "live entry kept" 1 "$(sg_redis SISMEMBER sandgate:user:alice-1 sandbox_wire2)"
+sg_check "live entry kept" 1 \
+    "$(sg_redis SISMEMBER sandgate:user:alice-1 sandbox_wire2)"
 
 # ---- a restart from disk: -LOADING, then the data
 
 # Regression: LOADING is "unavailable, retry", not a bad reply, and the
 # same sg_redis object recovers once the dataset is loaded.
 R2=$T/r2
+R2U=unix:$R2/redis.sock
 mkdir "$R2"
 r2_start()
 {
@@ -164,7 +175,7 @@ r2_wait()
 }
 r2_start 0
 r2_wait
-sg_check "put before restart" OK "$(drv "unix:$R2/redis.sock" put sandbox_ld dora 3600)"
+sg_check "put before restart" OK "$(drv "$R2U" put sandbox_ld dora 3600)"
 # 20000 filler keys at 100 us each: about two seconds of loading.
 redis-cli -s "$R2/redis.sock" EVAL \
     "for i=1,20000 do redis.call('SET','filler:'..i,'x') end" 0 >/dev/null
@@ -176,11 +187,10 @@ wait "$R2_PID" 2>/dev/null || true
 rm -f "$R2/redis.sock"
 r2_start 100
 sg_check "get while loading" "ERR redis_loading" \
-    "$(drv "unix:$R2/redis.sock" get sandbox_ld)"
+    "$(drv "$R2U" get sandbox_ld)"
 sg_check "the same client recovers after loading" "redis_loading ok" \
-    "$(SANDGATE_REDIS_TIMEOUT_MS=1000 drv "unix:$R2/redis.sock" \
-    wait-get sandbox_ld 100 100)"
+    "$(SANDGATE_REDIS_TIMEOUT_MS=1000 drv "$R2U" wait-get sandbox_ld 100 100)"
 sg_check "the session survived the restart" sandbox_ld \
-    "$(drv "unix:$R2/redis.sock" get sandbox_ld | python3 -c 'import json,sys; print(json.load(sys.stdin)["container_id"])')"
+    "$(drv "$R2U" get sandbox_ld | jq 'o["container_id"]')"
 
 sg_done

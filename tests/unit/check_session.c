@@ -36,6 +36,7 @@
 #include "session.h"
 
 #define TIMEOUT_MS	300
+#define PASSWORD	"s3cret pass:@/"	/* of the auth servers */
 #define USER		"user-1_a"
 #define ORG		"123e4567-e89b-12d3-a456-426614174000"
 #define SHA		"9f86d081884c7d659a2feaa0c55ad015" \
@@ -499,7 +500,8 @@ START_TEST(test_url_db)
 	struct sg_err	 err;
 	redisContext	*c;
 	char		 url[192];
-	const char	*sel3[] = { "SELECT", "3" }, *sel5[] = { "SELECT", "5" };
+	const char	*sel3[] = { "SELECT", "3" };
+	const char	*sel5[] = { "SELECT", "5" };
 	time_t		 now = time(NULL);
 
 	mksession(&s, "sandbox_db3", USER, now, now + 600);
@@ -966,9 +968,10 @@ START_TEST(test_prune)
 	struct sg_redis	*r = main_unix();
 	struct sg_err	 err;
 	redisContext	*c = raw_open(main_sock);
-	const char	*g1[] = { "SADD", "sandgate:user:ghosts", "sandbox_g1",
-	    "sandbox_g2", "sandbox_g3" };
-	const char	*g2[] = { "SADD", "sandgate:user:mixed", "sandbox_g4" };
+	const char	*g1[] = { "SADD", "sandgate:user:ghosts",
+	    "sandbox_g1", "sandbox_g2", "sandbox_g3" };
+	const char	*g2[] = { "SADD", "sandgate:user:mixed",
+	    "sandbox_g4" };
 	const char	*wt[] = { "SET", "sandgate:user:notaset", "x" };
 	const char	*bad[] = { "SADD", "sandgate:user:bad user", "x" };
 	size_t		 pruned = 99;
@@ -1166,7 +1169,8 @@ struct stored_case {
 	int		 ok;
 };
 
-#define HEX64U	"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+#define HEX64U	"9F86D081884C7D659A2FEAA0C55AD015" \
+		"A3BF4F1B2B0B822CD15D6C15B0F00A08"
 
 static const struct stored_case stored_cases[] = {
 	/* whole texts */
@@ -1309,7 +1313,8 @@ START_TEST(test_stored_text)
 	char		 buf[2048], bad[2200], *big;
 	size_t		 len, n;
 	cJSON		*arr = NULL;
-	const char	*sadd[] = { "SADD", "sandgate:user:u-1", "sandbox_s" };
+	const char	*sadd[] = { "SADD", "sandgate:user:u-1",
+	    "sandbox_s" };
 
 	sg_session_init(&got);
 	len = stored_text(buf, sizeof(buf), &good);
@@ -1471,7 +1476,7 @@ START_TEST(test_auth)
 	    "redis_auth", "wrong password 2");
 	sg_redis_free(r);
 	/* The right one, from the environment... */
-	setenv("SANDGATE_REDIS_PASSWORD", "s3cret pass:@/", 1);
+	setenv("SANDGATE_REDIS_PASSWORD", PASSWORD, 1);
 	r = client(url, TIMEOUT_MS);
 	sg_err_clear(&err);
 	expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL,
@@ -1488,7 +1493,7 @@ START_TEST(test_auth_url)
 	struct sg_err	 err;
 	char		 url[192];
 	int		 port = free_port();
-	const char	*extra[] = { "--requirepass", "s3cret pass:@/", NULL };
+	const char	*extra[] = { "--requirepass", PASSWORD, NULL };
 	pid_t		 pid;
 
 	/* TCP, since only redis:// URLs carry a password. */
@@ -1752,7 +1757,8 @@ END_TEST
  * the timeout, whether on the open connection or on a new one (the
  * kernel still accepts into the listen backlog), and works after SIGCONT.
  */
-START_TEST(test_sigstop)
+static void
+sigstop(int tcp)
 {
 	struct sg_session s, got;
 	struct sg_redis	*r;
@@ -1760,14 +1766,17 @@ START_TEST(test_sigstop)
 	struct timespec	 t0;
 	char		 url[160], sock[128];
 	double		 ms;
-	int		 i, tmo = 200;
+	int		 i, tmo = 200, port = free_port();
 	pid_t		 pid;
 	time_t		 now = time(NULL);
 
-	pid = srv_start("frozen", 0, NULL);
+	pid = srv_start("frozen", port, NULL);
 	ck_assert_int_gt(pid, 0);
 	sockpath(sock, sizeof(sock), "frozen");
-	(void)snprintf(url, sizeof(url), "unix:%s", sock);
+	if (tcp)
+		(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
+	else
+		(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	r = client(url, tmo);
 	mksession(&s, "sandbox_f", USER, now, now + 60);
 	sg_session_init(&got);
@@ -1793,6 +1802,17 @@ START_TEST(test_sigstop)
 	sg_redis_free(r);
 	srv_stop(pid, SIGTERM);
 }
+
+START_TEST(test_sigstop_unix)
+{
+	sigstop(0);
+}
+END_TEST
+
+START_TEST(test_sigstop_tcp)
+{
+	sigstop(1);
+}
 END_TEST
 
 /* A context opened before fork() is not shared by the child. */
@@ -1808,8 +1828,12 @@ START_TEST(test_fork)
 	sg_err_clear(&err);
 	expect(sg_redis_ping(r, &err), &err, SG_OK, NULL, "ping");
 	conns = raw_info(c, "total_connections_received");
-	if ((pid = fork()) == 0)
-		_exit(sg_redis_ping(r, NULL) == SG_OK ? 0 : 1);
+	if ((pid = fork()) == 0) {
+		status = sg_redis_ping(r, NULL) == SG_OK ? 0 : 1;
+		sg_redis_free(r);
+		redisFree(c);
+		_exit(status);
+	}
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1880,7 +1904,8 @@ session_suite(void)
 	tcase_add_test(tc, test_busy);
 	tcase_add_test(tc, test_kill_restart_unix);
 	tcase_add_test(tc, test_kill_restart_tcp);
-	tcase_add_test(tc, test_sigstop);
+	tcase_add_test(tc, test_sigstop_unix);
+	tcase_add_test(tc, test_sigstop_tcp);
 	tcase_add_test(tc, test_fork);
 	suite_add_tcase(s, tc);
 	return s;
@@ -1909,7 +1934,7 @@ int
 main(void)
 {
 	SRunner		*sr;
-	const char	*extra[] = { "--requirepass", "s3cret pass:@/", NULL };
+	const char	*extra[] = { "--requirepass", PASSWORD, NULL };
 	int		 failed;
 
 	(void)strlcpy(tmpdir, "/tmp/sgsess.XXXXXX", sizeof(tmpdir));

@@ -386,7 +386,8 @@ sg_verify_route(const char *method, const char *path, unsigned *scope,
 	id[0] = '\0';
 	if (method == NULL || path == NULL)
 		return SG_ROUTE_UNKNOWN;
-	if (strcmp(method, "GET") == 0) {
+	/* HEAD is GET without the body (RFC 9110 9.3.2): the same rights */
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		if (strcmp(path, "/.well-known/jwks.json") == 0)
 			return SG_ROUTE_PUBLIC;
 		if (strcmp(path, "/metrics") == 0) {

@@ -63,6 +63,7 @@
 
 enum sg_route {
 	SG_ROUTE_UNKNOWN,
+	/* GET routes also match HEAD */
 	SG_ROUTE_PUBLIC,		/* GET /.well-known/jwks.json */
 	SG_ROUTE_TOKENS_ISSUE,		/* POST /v1/tokens */
 	SG_ROUTE_SANDBOX_CREATE,	/* POST /v1/sandboxes */

@@ -742,7 +742,10 @@ START_TEST(t_route)
 		{ "GET", "/v1/sessions/a/b", SG_ROUTE_UNKNOWN, 0 },
 		{ "GET", "/v1/sessions/a.b", SG_ROUTE_UNKNOWN, 0 },
 		{ "get", "/v1/sessions", SG_ROUTE_UNKNOWN, 0 },
-		{ "HEAD", "/v1/sessions", SG_ROUTE_UNKNOWN, 0 },
+		{ "HEAD", "/v1/sessions", SG_ROUTE_SESSION_LIST,
+		    SG_SCOPE_SESSIONS_READ },
+		{ "HEAD", "/v1/tokens", SG_ROUTE_UNKNOWN, 0 },
+		{ "OPTIONS", "/v1/sessions", SG_ROUTE_UNKNOWN, 0 },
 		{ "POST", "/v1/tokens/", SG_ROUTE_UNKNOWN, 0 },
 		{ "PUT", "/v1/tokens", SG_ROUTE_UNKNOWN, 0 },
 		{ "GET", "/", SG_ROUTE_UNKNOWN, 0 },
@@ -1665,6 +1668,121 @@ START_TEST(t_key_reload_two_files)
 }
 END_TEST
 
+/* stderr into a file while a test runs requests, to read the log back */
+static int	 cap_saved = -1;
+static char	 cap_path[400];
+
+static void
+capture_start(void)
+{
+	int	 fd;
+
+	sg_log_init("check_verify", SG_LOG_INFO);
+	(void)snprintf(cap_path, sizeof(cap_path), "%s/cap.%d", tmpdir,
+	    (int)getpid());
+	ck_assert_int_ge(fd = open(cap_path, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600), 0);
+	fflush(stderr);
+	cap_saved = dup(2);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	close(fd);
+}
+
+/* The captured text (static buffer). */
+static const char *
+capture_end(void)
+{
+	static char	 buf[65536];
+	FILE		*f;
+	size_t		 n;
+
+	fflush(stderr);
+	ck_assert_int_ge(dup2(cap_saved, 2), 0);
+	close(cap_saved);
+	ck_assert_ptr_nonnull(f = fopen(cap_path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+START_TEST(t_report_mode_log)
+{
+	struct tok	 t;
+	struct env	 e;
+	const char	*log;
+	char		*a;
+
+	/* SANDGATE_EGRESS_MODE=report: allowed, logged as would_deny */
+	app.cfg.report_mode = 1;
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://140.82.112.99/", a);
+	capture_start();
+	ck_assert_int_eq(run(&e), 200);
+	env_set(&e, "REQUEST_URI", "http://github.com/");
+	ck_assert_int_eq(run(&e), 200);
+	log = capture_end();
+	ck_assert_ptr_nonnull(strstr(log, "\"decision\":\"would_deny\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"reason\":\"host_not_allowed\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"target\":\"140.82.112.99:80\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"decision\":\"allow\""));
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+}
+END_TEST
+
+/* X7/C10: a value with CR/LF never becomes a header, even if it got in */
+START_TEST(t_respond_crlf)
+{
+	struct sg_verdict	 vd;
+	struct sg_resp		 resp;
+	char			*out;
+	size_t			 len;
+	int			 role;
+
+	for (role = 0; role < 2; role++) {
+		memset(&vd, 0, sizeof(vd));
+		vd.mode = "api";
+		vd.status = 200;
+		vd.decision = "allow";
+		vd.reason = "ok";
+		vd.kind = "operator";
+		(void)strlcpy(vd.sub, "ops\r\nX-Container-ID: victim",
+		    sizeof(vd.sub));
+		(void)strlcpy(vd.scope, "sessions:read", sizeof(vd.scope));
+		(void)strlcpy(vd.container_id, "-", sizeof(vd.container_id));
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_int_eq(strncmp(out, "Status: 500", 11), 0);
+		ck_assert_ptr_null(strstr(out, "victim"));
+		ck_assert_ptr_null(strstr(out, "Variable-"));
+		ck_assert_ptr_null(strstr(out, "X-SG-"));
+		free(out);
+		sg_resp_clear(&resp);
+		/* the same with NUL-free but control-laden container id */
+		memset(&vd, 0, sizeof(vd));
+		vd.mode = "egress";
+		vd.status = 200;
+		vd.decision = "allow";
+		vd.reason = "ok";
+		vd.kind = "container";
+		(void)strlcpy(vd.sub, "u", sizeof(vd.sub));
+		(void)strlcpy(vd.scope, "-", sizeof(vd.scope));
+		(void)strlcpy(vd.container_id, "a\nb", sizeof(vd.container_id));
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_int_eq(strncmp(out, "Status: 500", 11), 0);
+		free(out);
+		sg_resp_clear(&resp);
+	}
+}
+END_TEST
+
 START_TEST(t_log_line)
 {
 	struct tok	 t;
@@ -2122,6 +2240,7 @@ suite(void)
 	tcase_add_test(tc, t_addr_eq);
 	tcase_add_test(tc, t_cache_basic);
 	tcase_add_test(tc, t_cache_lru);
+	tcase_add_test(tc, t_respond_crlf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("egress");
@@ -2149,6 +2268,7 @@ suite(void)
 	tcase_add_test(tc, t_key_reload);
 	tcase_add_test(tc, t_key_reload_two_files);
 	tcase_add_test(tc, t_log_line);
+	tcase_add_test(tc, t_report_mode_log);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");

@@ -754,6 +754,19 @@ out:
 	sg_claims_clear(&scratch);
 }
 
+/* How many times a parameter appears in the environment. */
+static size_t
+env_count(const struct sg_req *req, const char *name)
+{
+	char	**p;
+	size_t	 n = 0, l = strlen(name);
+
+	for (p = req->env; p != NULL && *p != NULL; p++)
+		if (strncmp(*p, name, l) == 0 && (*p)[l] == '=')
+			n++;
+	return n;
+}
+
 /* Whether the query string carries a token too (RFC 6750 2.3). */
 static int
 query_has_token(const char *q)
@@ -859,6 +872,11 @@ decide_api(struct sg_verify *v, const struct sg_req *req,
 	 * when the token asks for binding (notes/security.md X1-X4, C3/C4).
 	 */
 	xcid = sg_req_param(req, "HTTP_X_CONTAINER_ID");
+	if (env_count(req, "HTTP_X_CONTAINER_ID") > 1) {
+		/* given twice (sg_req_param hides a conflict as absent) */
+		deny(vd, 403, "bad_container_header");
+		goto out;
+	}
 	if (xcid != NULL) {
 		if (!sg_id_valid(xcid)) {
 			deny(vd, 403, "bad_container_header");

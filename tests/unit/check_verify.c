@@ -2128,6 +2128,12 @@ START_TEST(t_api_container)
 	ck_assert_str_eq(hdr("X-SG-Kind"), "container");
 	env_set(&e, "HTTP_X_CONTAINER_ID", CID2);
 	ck_assert_int_eq(run(&e), 403);
+	/* the parameter twice in the environment, even without binding */
+	env_set(&e, "HTTP_X_CONTAINER_ID", CID);
+	ck_assert_int_eq(run(&e), 200);
+	e.v[e.n++] = strdup("HTTP_X_CONTAINER_ID=" CID2);
+	ck_assert_int_eq(run(&e), 403);
+	assert_reason("bad_container_header");
 	env_free(&e);
 	free(b);
 	tok_free(&t);

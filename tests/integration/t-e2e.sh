@@ -39,6 +39,10 @@ SG_FW_TABLE=sgtest_e2e_$$
 SG_IMAGE=sandgate-sandbox:e2e
 SG_ISSUER=sandgate-e2e
 SG_PROCS=2
+# The web servers run as nobody here, so the proxy-host firewall test below
+# (rules keyed on the proxy's user) touches no other Apache on this machine.
+SG_WWW_USER=nobody
+SG_WWW_GROUP=nogroup
 
 # A /24 under 172.30.0.0/16 that no Docker network and no route uses.
 used="$(ip -4 route show | awk '{ print $1 }') $(docker network inspect \
@@ -53,7 +57,8 @@ done
 SG_SUBNET=172.30.$n.0/24
 export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
     SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET
+    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
+    SG_WWW_USER SG_WWW_GROUP
 sg_run_config
 
 # Containers this test starts outside the API, removed at exit.
@@ -63,17 +68,17 @@ sg_on_exit 'for c in $(cat "$T/containers"); do docker rm -f "$c"; done'
 
 # ----------------------------------------------------------- static checks
 echo "# deploy files: syntax"
-sg_check "run.sh parses" 0 "$(sh -n "$SG_TOP/run.sh" >/dev/null 2>&1; echo $?)"
+sg_check "run.sh parses" 0 "$(sh -n "$SG_TOP/run.sh" >/dev/null 2>&1 && echo 0 || echo $?)"
 sg_check "deploy/image/build.sh parses" 0 \
-    "$(sh -n "$SG_TOP/deploy/image/build.sh" >/dev/null 2>&1; echo $?)"
+    "$(sh -n "$SG_TOP/deploy/image/build.sh" >/dev/null 2>&1 && echo 0 || echo $?)"
 
 mkdir -p "$T/static"
 sed -e "s/@TABLE@/sgtest_static_$$/g; s/@BRIDGE@/sgx0/; s/@GATEWAY_IP@/172.30.1.1/; s/@PROXY_PORTS@/{ 8443 }/" \
     "$SG_TOP/deploy/firewall/sandgate-sandbox-net.nft.in" > "$T/static/net.nft"
 sed -e "s/@TABLE@/sgtest_static_$$/g; s/@PROXY_USER@/www-data/; s/@VERIFY_PORTS@/{ 9101 }/; s/@RESOLVERS4@/{ 127.0.0.53 }/; s/@RESOLVERS6@/{ ::1 }/" \
     "$SG_TOP/deploy/firewall/sandgate-proxy.nft.in" > "$T/static/proxy.nft"
-sg_check "nft -c sandbox-net rules" 0 "$(nft -c -f "$T/static/net.nft" >/dev/null 2>&1; echo $?)"
-sg_check "nft -c proxy rules" 0 "$(nft -c -f "$T/static/proxy.nft" >/dev/null 2>&1; echo $?)"
+sg_check "nft -c sandbox-net rules" 0 "$(nft -c -f "$T/static/net.nft" >/dev/null 2>&1 && echo 0 || echo $?)"
+sg_check "nft -c proxy rules" 0 "$(nft -c -f "$T/static/proxy.nft" >/dev/null 2>&1 && echo 0 || echo $?)"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# Without a running systemd, verify still parses every directive;
@@ -91,7 +96,7 @@ fi
 mkdir -p "$SG_RUNDIR/nginx/tmp" "$SG_RUNDIR/log/www"
 sg_run_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" "$T/static/nginx.conf"
 cp "$SG_TOP/deploy/nginx/sg_params" "$SG_RUNDIR/nginx/sg_params"
-sg_check "nginx -t" 0 "$(nginx -q -t -p "$SG_RUNDIR/nginx" -c "$T/static/nginx.conf" >/dev/null 2>&1; echo $?)"
+sg_check "nginx -t" 0 "$(nginx -q -t -p "$SG_RUNDIR/nginx" -c "$T/static/nginx.conf" >/dev/null 2>&1 && echo 0 || echo $?)"
 
 # --------------------------------------------------------------- the stack
 echo "# starting the stack (run.sh functions) in $SG_RUNDIR"
@@ -250,6 +255,26 @@ sg_check "A's token from another container at A's address (CONNECT)" "000 407 56
     curl -s --max-time 10 -x "$A_PROXY" --cacert /mnt/skills/demo-ca.pem -o /dev/null \
     -w '%{http_code} %{http_connect}' "https://localhost:$SG_TARGET_TLS_PORT/")"
 sg_check "B still works" "200 000 0" "$(in_curl "$B_ID" "http://localhost:$SG_TARGET_PORT/")"
+
+echo "# proxy-host firewall: the backstop when a check lets a private target by"
+# The main proxy runs with DENY_PRIVATE=0, so token-verify allows B's
+# request to the loopback target, as it would after a DNS rebinding.  With
+# deploy/firewall/sandgate-proxy.nft loaded for the proxy's user, Apache
+# can still reach token-verify but no longer the loopback target: Apache
+# answers 503 (connect failed), where a firewall-less proxy answers 200.
+sed -e "s/@TABLE@/sgtest_proxy_$$/g; s/@PROXY_USER@/$SG_WWW_USER/; s/@VERIFY_PORTS@/{ $SG_VERIFY_PORT, $SG_VERIFY_STRICT_PORT }/; s/@RESOLVERS4@/{ 127.0.0.53 }/; s/@RESOLVERS6@/{ ::1 }/" \
+    "$SG_TOP/deploy/firewall/sandgate-proxy.nft.in" > "$T/proxy.nft"
+sg_on_exit "nft delete table inet sgtest_proxy_$$"
+sg_check "proxy rules load" 0 "$(nft -f "$T/proxy.nft" >/dev/null 2>&1 && echo 0 || echo $?)"
+sg_check "allowed loopback target now refused by the kernel" "503 000 0" \
+    "$(in_curl "$B_ID" "http://localhost:$SG_TARGET_PORT/")"
+sg_check "CONNECT to it too" "000 503 56" \
+    "$(in_curl "$B_ID" --cacert /mnt/skills/demo-ca.pem "https://localhost:$SG_TARGET_TLS_PORT/")"
+sg_check_match "the rules counted the attempts" 'counter packets [1-9]' \
+    "$(nft list table inet "sgtest_proxy_$$")"
+nft delete table inet "sgtest_proxy_$$"
+sg_check "without them B reaches the target again" "200 000 0" \
+    "$(in_curl "$B_ID" "http://localhost:$SG_TARGET_PORT/")"
 
 echo "# the nginx gateway alternative, on the same services"
 LIGHTTPD_PORT=$SG_API_PORT

@@ -162,7 +162,7 @@ set_daemon_err(struct sg_err *err, enum sg_rc rc, const char *code,
 {
 	const char	*m = NULL;
 	char		 clean[96];
-	char		 route[40];
+	char		 route[24];
 	size_t		 i;
 
 	if (ans != NULL)
@@ -172,13 +172,14 @@ set_daemon_err(struct sg_err *err, enum sg_rc rc, const char *code,
 	for (i = 0; m[i] != '\0' && i + 1 < sizeof(clean); i++)
 		clean[i] = (m[i] >= 0x20 && m[i] < 0x7f) ? m[i] : '?';
 	clean[i] = '\0';
-	/* The route up to '?' names the call without its arguments. */
+	/* The route up to '?', cut short: the daemon's words matter more. */
 	for (i = 0; path[i] != '\0' && path[i] != '?' &&
 	    i + 1 < sizeof(route); i++)
 		route[i] = path[i];
 	route[i] = '\0';
-	return sg_err_set(err, rc, code, "docker %s %s: %ld %s", method,
-	    route, status, clean);
+	/* The daemon's words first: err->msg has room for 127 bytes. */
+	return sg_err_set(err, rc, code, "docker: %ld %s (%s %s)", status,
+	    clean, method, route);
 }
 
 static enum sg_rc

@@ -949,8 +949,16 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 
 	step = "start";
 	t2 = sg_now_us();
-	if (sg_docker_container_start(app->docker, did, &err) != SG_OK)
+	if (sg_docker_container_start(app->docker, did, &err) != SG_OK) {
+		/* Docker 20.10 checks the network only at start. */
+		if (err.rc == SG_ENOENT && spec.hosts.n > 0) {
+			sg_resp_error(resp, 503, "network_unavailable",
+			    "the Docker daemon could not attach the sandbox "
+			    "network: check SANDGATE_NETWORK");
+			goto logfail;
+		}
 		goto fail;
+	}
 
 	step = "inspect";
 	t3 = sg_now_us();

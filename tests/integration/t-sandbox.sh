@@ -3,7 +3,9 @@
 # Docker engine and a real Redis (issue 5): every setting in docker
 # inspect, the session, the token; destroy and its idempotence; the
 # failure paths (Docker socket missing, unknown image, runtime not
-# registered, Redis down at the session write, a daemon that times out)
+# registered, Redis down at the session write, a daemon that times out,
+# inspect showing the hardening not applied, a create Warning, a missing
+# network)
 # each leaving zero containers and zero keys; the reaper; the per-user
 # limit; hostile bodies; wrong scopes.  The services run under sg_spawn
 # and are called with cgi-fcgi, the authorizer's facts passed as the
@@ -455,19 +457,23 @@ rm -f "$REDIS_SOCK"
 sg_start_redis
 nothing_left "Redis down"
 
-echo "# a daemon that times out (a proxy that never answers /start)"
-cat > "$T/hang.py" <<'PY'
-import socket, sys, threading, time
-listen, upstream = sys.argv[1], sys.argv[2]
+# A fault-injecting proxy in front of the real engine: MODE "hang" never
+# answers /start (a daemon that times out), "tamper" turns ReadonlyRootfs
+# off in the inspect answer (hardening not applied), "warn" adds a
+# Warning to the create answer.  Everything else passes through, so the
+# containers are real and the undo has real work to do.
+cat > "$T/fault.py" <<'PY'
+import json, re, socket, sys, threading, time
+listen, upstream, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 srv = socket.socket(socket.AF_UNIX)
 srv.bind(listen)
 srv.listen(16)
-def handle(c):
+def read_request(c):
     data = b""
     while b"\r\n\r\n" not in data:
         d = c.recv(65536)
         if not d:
-            return
+            return None, None
         data += d
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
@@ -481,31 +487,77 @@ def handle(c):
         if not d:
             break
         rest += d
-    if b"/start" in lines[0]:
+    return lines, rest
+def handle(c):
+    lines, body = read_request(c)
+    if lines is None:
+        return
+    line = lines[0].decode()
+    if mode == "hang" and "/start" in line:
         time.sleep(600)
         return
     hdrs = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
     u = socket.socket(socket.AF_UNIX)
     u.connect(upstream)
     u.sendall(b"\r\n".join([lines[0]] + hdrs + [b"Connection: close"]) +
-        b"\r\n\r\n" + rest)
+        b"\r\n\r\n" + body)
+    ans = b""
     while True:
         d = u.recv(65536)
         if not d:
             break
-        c.sendall(d)
+        ans += d
     u.close()
+    head, _, rbody = ans.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        plain = b""
+        while True:
+            size, _, rbody = rbody.partition(b"\r\n")
+            n = int(size.split(b";")[0], 16)
+            if n == 0:
+                break
+            plain += rbody[:n]
+            rbody = rbody[n + 2:]
+        rbody = plain
+    new = None
+    if mode == "tamper" and re.match(r"GET /v[0-9.]+/containers/[^/]+/json", line):
+        j = json.loads(rbody)
+        j["HostConfig"]["ReadonlyRootfs"] = False
+        new = json.dumps(j).encode()
+    if mode == "warn" and "/containers/create" in line and b" 201 " in head.split(b"\r\n")[0]:
+        j = json.loads(rbody)
+        j["Warnings"] = ["Your kernel does not support memory limit capabilities"]
+        new = json.dumps(j).encode()
+    if new is None:
+        new = rbody
+    hl = [l for l in head.split(b"\r\n") if not l.lower().startswith(
+        (b"content-length:", b"transfer-encoding:"))]
+    hl.append(b"Content-Length: %d" % len(new))
+    c.sendall(b"\r\n".join(hl) + b"\r\n\r\n" + new)
     c.close()
 while True:
     c, _ = srv.accept()
     threading.Thread(target=handle, args=(c,), daemon=True).start()
 PY
-python3 "$T/hang.py" "$T/hang.sock" "$SG_DOCKER_SOCK" 2>"$T/hang.log" &
-sg_track_pid $!
-sg_wait_file "$T/hang.sock"
-F_PORT=$(sg_free_port)
-spawn create-hang "$F_PORT" "$CREATE" SANDGATE_DOCKER_SOCKET="$T/hang.sock" \
-    SANDGATE_DOCKER_TIMEOUT=2
+
+# fault MODE: start the proxy on $T/fault-MODE.sock and a sandbox-create
+# behind it on $F_PORT.
+fault()
+{
+	python3 "$T/fault.py" "$T/fault-$1.sock" "$SG_DOCKER_SOCK" "$1" \
+	    2>"$T/fault-$1.log" &
+	sg_track_pid $!
+	sg_wait_file "$T/fault-$1.sock"
+	F_PORT=$(sg_free_port)
+	_to=30
+	[ "$1" != hang ] || _to=2
+	spawn "create-$1" "$F_PORT" "$CREATE" \
+	    SANDGATE_DOCKER_SOCKET="$T/fault-$1.sock" \
+	    SANDGATE_DOCKER_TIMEOUT=$_to
+}
+
+echo "# a daemon that times out (never answers /start)"
+fault hang
 t0=$(date +%s)
 create "$F_PORT" "$(body frank '["github.com"]')"
 t1=$(date +%s)
@@ -516,6 +568,30 @@ sg_check "answered within the timeout budget" 1 \
 sg_check_match "the container had been created" '"step":"start"' \
     "$(grep sandbox_create_failed "$T/create-hang.log")"
 nothing_left "daemon timeout"
+
+echo "# inspect shows the hardening did not take effect"
+fault tamper
+create "$F_PORT" "$(body frank '["github.com"]')"
+sg_check "502" 502 "$S"
+sg_check "hardening_not_applied" hardening_not_applied \
+    "$(printf '%s' "$B" | jq -r .error)"
+nothing_left "inspect mismatch"
+
+echo "# Docker warns about a limit at create"
+fault warn
+create "$F_PORT" "$(body frank '[]')"
+sg_check "502" 502 "$S"
+sg_check "docker_warning" docker_warning "$(printf '%s' "$B" | jq -r .error)"
+nothing_left "create warning"
+
+echo "# the sandbox network does not exist"
+F_PORT=$(sg_free_port)
+spawn create-nonet "$F_PORT" "$CREATE" SANDGATE_NETWORK="sgtest-absent-$RUN"
+create "$F_PORT" "$(body frank '["github.com"]')"
+sg_check "503" 503 "$S"
+sg_check "network_unavailable" network_unavailable \
+    "$(printf '%s' "$B" | jq -r .error)"
+nothing_left "network missing"
 
 # ------------------------------------------------------------ reaper
 echo "# the reaper: an expired sandbox and an orphan in one pass"

@@ -5,9 +5,8 @@
 # failure paths (Docker socket missing, unknown image, runtime not
 # registered, Redis down at the session write, a daemon that times out,
 # inspect showing the hardening not applied, a create Warning, a missing
-# network)
-# each leaving zero containers and zero keys; the reaper; the per-user
-# limit; hostile bodies; wrong scopes.  The services run under sg_spawn
+# network), each leaving zero containers and zero keys; the reaper; the
+# per-user limit; hostile bodies; wrong scopes.  The services run under sg_spawn
 # and are called with cgi-fcgi, the authorizer's facts passed as the
 # FastCGI parameters SG_KIND, SG_SCOPE and SG_SUB.
 . "$(dirname "$0")/lib.sh"

@@ -210,15 +210,20 @@ sg_run_deps()
 {
 	. "$SG_TOP/tests/deps.sh"
 	sg_install_deps
-	# Not (yet) in tests/deps.sh: busybox-static builds the sandbox image.
+	# Not (yet) in tests/deps.sh: busybox-static builds the sandbox image,
+	# nftables loads the sandbox-network firewall.
+	_missing=""
 	for _pkg in busybox-static nftables; do
-		if ! dpkg-query -W -f='${Status}' "$_pkg" 2>/dev/null |
-		    grep -q "install ok installed"; then
-			sg_run_say "installing $_pkg"
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			    --no-install-recommends "$_pkg" >/dev/null
-		fi
+		dpkg-query -W -f='${Status}' "$_pkg" 2>/dev/null |
+		    grep -q "install ok installed" || _missing="$_missing $_pkg"
 	done
+	if [ -n "$_missing" ]; then
+		sg_run_say "installing$_missing"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends $_missing >/dev/null
+	fi
 }
 
 sg_run_build()

@@ -125,8 +125,8 @@ sg_build_test_image()
 	    "$_root/mnt/uploads" "$_root/mnt/outputs" "$_root/mnt/skills" \
 	    "$_root/proc" "$_root/sys" "$_root/dev"
 	chmod 1777 "$_root/tmp"
-	_bb=$(command -v busybox || true)
-	if [ -n "$_bb" ] && ! ldd "$_bb" >/dev/null 2>&1; then
+	_bb=${SG_BUSYBOX-$(command -v busybox || true)}
+	if [ -n "$_bb" ] && [ -x "$_bb" ] && ! ldd "$_bb" >/dev/null 2>&1; then
 		cp "$_bb" "$_root/bin/busybox"
 		for _a in $("$_bb" --list); do
 			[ -e "$_root/bin/$_a" ] || ln -s busybox "$_root/bin/$_a"

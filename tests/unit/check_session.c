@@ -274,6 +274,28 @@ raw_info(redisContext *c, const char *field)
 	return v;
 }
 
+/* Whether INFO has the line "field:value". */
+static int
+raw_info_has(redisContext *c, const char *line)
+{
+	const char	*argv[] = { "INFO" };
+	redisReply	*r = raw(c, 1, argv);
+	const char	*p;
+	size_t		 n = strlen(line);
+	int		 yes = 0;
+
+	ck_assert(r->type == REDIS_REPLY_STRING ||
+	    r->type == REDIS_REPLY_STATUS);
+	for (p = r->str; p != NULL && !yes; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		yes = strncmp(p, line, n) == 0 &&
+		    (p[n] == '\r' || p[n] == '\n' || p[n] == '\0');
+	}
+	freeReplyObject(r);
+	return yes;
+}
+
 static void
 flush(const char *sock)
 {
@@ -1536,6 +1558,7 @@ START_TEST(test_readonly)
 	const char	*extra[] = { "--replicaof", "127.0.0.1", port, NULL };
 	long long	 conns;
 	pid_t		 pid;
+	int		 i;
 	time_t		 now = time(NULL);
 
 	(void)snprintf(port, sizeof(port), "%d", main_port);
@@ -1547,6 +1570,11 @@ START_TEST(test_readonly)
 	c = raw_open(sock);
 	mksession(&s, "sandbox_ro", USER, now, now + 60);
 	sg_session_init(&got);
+	/* A replica still loading its first sync would say LOADING. */
+	for (i = 0; i < 250 && !raw_info_has(c, "master_link_status:up");
+	    i++)
+		usleep(20000);
+	ck_assert_msg(i < 250, "replica did not sync");
 
 	sg_err_clear(&err);
 	expect(sg_redis_ping(r, &err), &err, SG_OK, NULL, "ping replica");
@@ -1637,6 +1665,7 @@ START_TEST(test_busy)
 	const char	*loop[] = { "EVAL", "while true do end", "0" };
 	const char	*kill_[] = { "SCRIPT", "KILL" };
 	void		*v = NULL;
+	int		 i;
 	pid_t		 pid;
 
 	pid = srv_start("busy", 0, NULL);
@@ -1655,11 +1684,15 @@ START_TEST(test_busy)
 		while (!done)
 			ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
 	}
-	usleep(300000);
+	/* Until the script has run past the threshold (at most 5 s). */
 	sg_session_init(&got);
-	sg_err_clear(&err);
-	expect(sg_session_get(r, "sandbox_x", &got, &err), &err, SG_EUNAVAIL,
-	    "redis_busy", "get while busy");
+	for (i = 0; i < 100; i++) {
+		sg_err_clear(&err);
+		if (sg_session_get(r, "sandbox_x", &got, &err) != SG_ENOENT)
+			break;
+		usleep(50000);
+	}
+	expect(err.rc, &err, SG_EUNAVAIL, "redis_busy", "get while busy");
 	rep = raw(k, 2, kill_);
 	freeReplyObject(rep);
 	ck_assert_int_eq(redisGetReply(c, &v), REDIS_OK);

@@ -562,7 +562,8 @@ sg_run_api_server()
 	nginx)
 		sg_run_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" \
 		    "$SG_RUNDIR/nginx/nginx.conf"
-		cp "$SG_TOP/deploy/nginx/sg_params" "$SG_RUNDIR/nginx/sg_params"
+		cp "$SG_TOP/deploy/nginx/sg_params" "$SG_TOP/deploy/nginx/sg_auth_params" \
+		    "$SG_RUNDIR/nginx/"
 		sed -i "s|$SG_LOGDIR/nginx-|$SG_LOGDIR/www/nginx-|" \
 		    "$SG_RUNDIR/nginx/nginx.conf"
 		nginx -q -t -p "$SG_RUNDIR/nginx" -c "$SG_RUNDIR/nginx/nginx.conf" ||

@@ -95,7 +95,7 @@ fi
 # nginx alternative: the config must load (it is also run below).
 mkdir -p "$SG_RUNDIR/nginx/tmp" "$SG_RUNDIR/log/www"
 sg_run_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" "$T/static/nginx.conf"
-cp "$SG_TOP/deploy/nginx/sg_params" "$SG_RUNDIR/nginx/sg_params"
+cp "$SG_TOP/deploy/nginx/sg_params" "$SG_TOP/deploy/nginx/sg_auth_params" "$SG_RUNDIR/nginx/"
 sg_check "nginx -t" 0 "$(nginx -q -t -p "$SG_RUNDIR/nginx" -c "$T/static/nginx.conf" >/dev/null 2>&1 && echo 0 || echo $?)"
 
 # --------------------------------------------------------------- the stack
@@ -286,6 +286,20 @@ sg_check "nginx: JWKS" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/.well-known/jwks.json")"
 sg_check "nginx: no token" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/sessions/$B_ID")"
+out=$(curl -s -i "$SG_API_URL/v1/sessions/$B_ID" | tr -d '\r')
+sg_check_match "nginx: 401 keeps the Bearer challenge" '^WWW-Authenticate: Bearer' "$out"
+sg_check "nginx: 401 body is the API's JSON" unauthorized \
+    "$(printf '%s\n' "$out" | tail -n 1 | jq -r .error)"
+# Regression: fastcgi_params' CONTENT_LENGTH reached the auth subrequest,
+# token-verify waited for a body that never came, and every POST was 500.
+out=$(sg_run_api POST /v1/sandboxes "{\"user_id\":\"e2e-c\",\"organization_uuid\":\"00000000-0000-4000-8000-00000000e2e0\",\"allowed_hosts\":[]}")
+sg_check "nginx: POST /v1/sandboxes (the body reaches the service, not the verifier)" 201 \
+    "$(printf '%s\n' "$out" | tail -n 1)"
+C_ID=$(printf '%s\n' "$out" | head -n 1 | jq -r .container_id)
+echo "$C_ID" >> "$T/containers"
+sg_check "nginx: a sandbox without allowed_hosts has no network" none \
+    "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$C_ID")"
+sg_check "nginx: DELETE it" 204 "$(sg_run_api DELETE "/v1/sandboxes/$C_ID" | tail -n 1)"
 sg_check "nginx: operator reads B's session" 200 "$(sg_run_api GET "/v1/sessions/$B_ID" | tail -n 1)"
 sg_check "nginx: container token on another session" 403 \
     "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A_TOKEN" \

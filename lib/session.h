@@ -24,7 +24,9 @@
  *   (AUTH user pass, Redis 6 ACLs).  rediss:// (TLS) is refused: hiredis
  *   0.14 has no TLS.  Errors never echo the URL.
  * - Connection.  Opened on first use with timeout_ms for connect and for
- *   every command (SO_RCVTIMEO/SO_SNDTIMEO), then AUTH and SELECT.  After
+ *   every command (SO_RCVTIMEO/SO_SNDTIMEO: it bounds each socket read or write, so a
+ *   server that trickles bytes could take longer), then AUTH and SELECT,
+ *   pipelined.  After
  *   ANY failure - I/O, EOF, protocol error, timeout, or any error reply -
  *   the context is freed and the next call reconnects; the sg_redis
  *   object stays valid.  A context opened before fork() is not reused by
@@ -132,7 +134,11 @@ enum sg_rc	 sg_redis_ping(struct sg_redis *, struct sg_err *);
 
 void		 sg_session_init(struct sg_session *);
 void		 sg_session_clear(struct sg_session *);
-/* The contract's JSON object (allowed_hosts as an array). */
+/*
+ * The contract's JSON object (allowed_hosts as an array); NULL on ENOMEM.
+ * from_json and get fill an initialised struct, replacing (and freeing)
+ * what it held; on failure it is left untouched.
+ */
 cJSON		*sg_session_to_json(const struct sg_session *);
 enum sg_rc	 sg_session_from_json(const cJSON *, struct sg_session *,
 		    struct sg_err *);

@@ -24,11 +24,11 @@
  *   (AUTH user pass, Redis 6 ACLs).  rediss:// (TLS) is refused: hiredis
  *   0.14 has no TLS.  Errors never echo the URL.
  * - Connection.  Opened on first use with timeout_ms for connect and for
- *   every command (SO_RCVTIMEO/SO_SNDTIMEO: it bounds each socket read or write, so a
- *   server that trickles bytes could take longer), then AUTH and SELECT,
- *   pipelined.  After
- *   ANY failure - I/O, EOF, protocol error, timeout, or any error reply -
- *   the context is freed and the next call reconnects; the sg_redis
+ *   every command (SO_RCVTIMEO/SO_SNDTIMEO: it bounds each socket read
+ *   or write, so a server that trickles bytes could take longer), then
+ *   AUTH and SELECT, pipelined.  After ANY failure - I/O, EOF, protocol
+ *   error, timeout, or any error reply - the context is freed and the
+ *   next call reconnects; the sg_redis
  *   object stays valid.  A context opened before fork() is not reused by
  *   the child.  SIGPIPE raised by our own writes is blocked and consumed
  *   (the process's dispositions are not changed).  Not thread-safe: one

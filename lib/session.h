@@ -28,11 +28,10 @@
  *   or write, so a server that trickles bytes could take longer), then
  *   AUTH and SELECT, pipelined.  After ANY failure - I/O, EOF, protocol
  *   error, timeout, or any error reply - the context is freed and the
- *   next call reconnects; the sg_redis
- *   object stays valid.  A context opened before fork() is not reused by
- *   the child.  SIGPIPE raised by our own writes is blocked and consumed
- *   (the process's dispositions are not changed).  Not thread-safe: one
- *   sg_redis per thread.
+ *   next call reconnects; the sg_redis object stays valid.  A context
+ *   opened before fork() is not reused by the child.  SIGPIPE raised by
+ *   our own writes is blocked and consumed (the process's dispositions
+ *   are not changed).  Not thread-safe: one sg_redis per thread.
  * - Errors.  Connect/IO/EOF: SG_EUNAVAIL "redis_connect", "redis_io",
  *   "redis_eof"; timeouts: SG_ETIMEOUT "redis_timeout".  Error replies:
  *   READONLY, LOADING, BUSY, MASTERDOWN, OOM, MISCONF -> SG_EUNAVAIL

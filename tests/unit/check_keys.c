@@ -16,7 +16,10 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "b64url.h"
@@ -202,6 +205,57 @@ START_TEST(test_pem_text_forms)
 	    SG_EINVAL);
 	ck_assert_int_eq(sg_key_from_pem("", 0, &k, NULL), SG_EINVAL);
 	ck_assert_ptr_null(k);
+}
+END_TEST
+
+/* The other PEM forms OpenSSL writes for the same key. */
+START_TEST(test_pem_sec1_and_encrypted)
+{
+	struct sg_key	*k = NULL;
+	EVP_PKEY	*pk;
+	BIO		*bio;
+	BUF_MEM		*mem;
+	FILE		*f;
+	char		 text[4096];
+	const char	 params[] = "-----BEGIN EC PARAMETERS-----\n"
+	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+	size_t		 n;
+
+	ck_assert_ptr_nonnull(f = fopen(KEY1, "r"));
+	ck_assert_ptr_nonnull(pk = PEM_read_PrivateKey(f, NULL, NULL, NULL));
+	fclose(f);
+	/* SEC 1 "EC PRIVATE KEY", after an "EC PARAMETERS" block. */
+	bio = BIO_new(BIO_s_mem());
+	ck_assert_int_eq(PEM_write_bio_PrivateKey_traditional(bio, pk, NULL,
+	    NULL, 0, NULL, NULL), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	ck_assert(strstr(mem->data, "BEGIN EC PRIVATE KEY") != NULL);
+	n = (size_t)snprintf(text, sizeof(text), "%s%.*s", params,
+	    (int)mem->length, mem->data);
+	ck_assert_int_eq(sg_key_from_pem(text, n, &k, NULL), SG_OK);
+	ck_assert(sg_key_is_private(k));
+	ck_assert_str_eq(sg_key_kid(k), KEY1_KID);
+	sg_key_free(k);
+	BIO_free(bio);
+	/* Encrypted PKCS#8: refused, and never a passphrase prompt. */
+	bio = BIO_new(BIO_s_mem());
+	ck_assert_int_eq(PEM_write_bio_PKCS8PrivateKey(bio, pk,
+	    EVP_aes_256_cbc(), NULL, 0, NULL, (void *)"secret"), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	ck_assert_int_eq(sg_key_from_pem(mem->data, mem->length, &k, NULL),
+	    SG_EINVAL);
+	BIO_free(bio);
+	/* Encrypted SEC 1 (Proc-Type: 4,ENCRYPTED). */
+	bio = BIO_new(BIO_s_mem());
+	ck_assert_int_eq(PEM_write_bio_PrivateKey_traditional(bio, pk,
+	    EVP_aes_256_cbc(), (unsigned char *)"secret", 6, NULL, NULL), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	ck_assert(strstr(mem->data, "ENCRYPTED") != NULL);
+	ck_assert_int_eq(sg_key_from_pem(mem->data, mem->length, &k, NULL),
+	    SG_EINVAL);
+	ck_assert_ptr_null(k);
+	BIO_free(bio);
+	EVP_PKEY_free(pk);
 }
 END_TEST
 
@@ -718,6 +772,7 @@ suite(void)
 	tcase_add_test(tc, test_load_pem);
 	tcase_add_test(tc, test_refuse_other_keys);
 	tcase_add_test(tc, test_pem_text_forms);
+	tcase_add_test(tc, test_pem_sec1_and_encrypted);
 	tcase_add_test(tc, test_thumbprint);
 	tcase_add_test(tc, test_jwk_roundtrip);
 	tcase_add_test(tc, test_jwk_refused);

@@ -25,3 +25,6 @@ bench_verify_decide_SOURCES = bench/verify-decide.c \
 bench_verify_decide_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 bench_verify_decide_LDADD = $(SG_LIBS)
+
+# tests/integration is distributed whole (Makefile.am); the benchmark:
+EXTRA_DIST += bench/verify.sh

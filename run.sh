@@ -754,6 +754,9 @@ sg_run_summary()
      curl -s -X DELETE -H "Authorization: Bearer \$TOKEN" $SG_API_URL/v1/sandboxes/<container_id>
      docker exec -it <container_id> sh     # then: curl --noproxy '' http://localhost:$SG_TARGET_PORT/
 
+   Reap sandboxes whose token expired (production: sandgate-reap.timer):
+     env \$(cat $SG_RUNDIR/sandgate.env) $SG_CLI reap --dry-run
+
    Stop everything: ./run.sh stop
 EOF
 }

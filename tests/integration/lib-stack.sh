@@ -137,15 +137,18 @@ end
 EOF
 	# Without multiwatch: N workers on the inherited socket (fd 0), each
 	# started again 0.1 s after it dies, until TERM.
+	# (An asynchronous command's stdin is /dev/null in sh: the socket is
+	# kept on fd 3 and given back as fd 0 explicitly.)
 	cat > "$T/stk-restart.sh" <<'EOF'
 n=$1
 shift
+exec 3<&0
 pids=""
 trap 'kill $pids 2>/dev/null; exit 0' TERM INT
 i=0
 while [ $i -lt "$n" ]; do
 	( c=""; trap 'kill $c 2>/dev/null; exit 0' TERM
-	  while :; do "$@" & c=$!; wait $c; sleep 0.1; done ) &
+	  while :; do "$@" 0<&3 3<&- & c=$!; wait $c; sleep 0.1; done ) &
 	pids="$pids $!"
 	i=$((i + 1))
 done
@@ -153,17 +156,18 @@ wait
 EOF
 }
 
-# stk_supervisor: the command line that keeps SG_PROCS workers alive on
-# an inherited socket.  multiwatch (Debian multiwatch, by the spawn-fcgi
-# authors) if present, else a shell loop that does the same.
+# stk_supervisor: sets STK_SUP_CMD, the command line that keeps SG_PROCS
+# workers alive on an inherited socket, and STK_SUP, its name: multiwatch
+# (Debian multiwatch, by the spawn-fcgi authors) if present, else a shell
+# loop that does the same.  spawn-fcgi execs with execv: absolute paths.
 stk_supervisor()
 {
-	if command -v multiwatch >/dev/null 2>&1; then
+	if [ -z "${STK_SHLOOP:-}" ] && command -v multiwatch >/dev/null 2>&1; then
 		STK_SUP=multiwatch
-		echo "multiwatch -f $SG_PROCS -r ${STK_MW_RETRY:-3} -t 10000 --"
+		STK_SUP_CMD="$(command -v multiwatch) -f $SG_PROCS -r ${STK_MW_RETRY:-3} -t 10000 --"
 	else
 		STK_SUP=sh-loop
-		echo "sh $T/stk-restart.sh $SG_PROCS"
+		STK_SUP_CMD="/bin/sh $T/stk-restart.sh $SG_PROCS"
 	fi
 }
 
@@ -181,8 +185,9 @@ stk_spawn_supervised()
 		_a="-a 127.0.0.1 -p ${3#tcp:}"
 		;;
 	esac
+	stk_supervisor
 	# shellcheck disable=SC2086
-	setsid spawn-fcgi $_a -n -- $(stk_supervisor) \
+	setsid spawn-fcgi $_a -n -- $STK_SUP_CMD \
 	    /bin/sh -c 'exec "$0" 2>>"$1"' "$2" "$SG_LOGDIR/$1.log" \
 	    </dev/null >/dev/null 2>>"$SG_LOGDIR/supervisor-$1.log" &
 	echo $! > "$SG_PIDDIR/$1.pid"
@@ -192,7 +197,9 @@ stk_spawn_supervised()
 # (children of the supervisor; with the shell loop, grandchildren).
 stk_workers()
 {
-	for _c in $(ps -o pid= --ppid "$(sg_run_pids "$1")" 2>/dev/null); do
+	_sp=$(sg_run_pids "$1" | tr -d ' ')
+	[ -n "$_sp" ] || return 0
+	for _c in $(ps -o pid= --ppid "$_sp" 2>/dev/null); do
 		if [ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sh ]; then
 			ps -o pid= --ppid "$_c" 2>/dev/null
 		else

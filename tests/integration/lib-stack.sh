@@ -292,6 +292,7 @@ stk_start()
 	sg_run_apache
 	sg_run_api_server
 	sg_run_operator_token
+	STK_OP=$SG_OPTOKEN
 	STK_PROXY=http://127.0.0.1:$SG_PROXY_PORT
 	STK_API=http://127.0.0.1:$SG_API_PORT
 }
@@ -340,7 +341,6 @@ stk_sessions()
 		_sig=${STK_TOK_A##*.}
 		case $_sig in A*) _c=B ;; *) _c=A ;; esac
 		STK_TOK_BAD=${STK_TOK_A%.*}.$_c${_sig#?}
-		STK_OP=$SG_OPTOKEN
 		STK_OP_ISSUE=$("$SG_CLI" token --sub loader --scope tokens:issue \
 		    --ttl 7200)
 		STK_OP_READ=$("$SG_CLI" token --sub reader --scope sessions:read \
@@ -548,4 +548,145 @@ stk_rss()
 			done
 		done
 	done
+}
+
+# ------------------------------------------------------------ sandboxes
+# (These need lib-docker.sh for sg_sandboxes_of.)
+STK_SB_ORG=00000000-0000-4000-8000-00000000fa17
+: "${STK_MAXT:=60}"
+
+# stk_create TAG USER: POST /v1/sandboxes (no hosts: network none)
+# through the API gateway, at most $STK_MAXT s; appends "status
+# id-or-error" to $T/creates and a 201's id to $T/created.
+stk_create()
+{
+	_st=$(curl -s -o "$T/cr.$1.body" -w '%{http_code}' --max-time "$STK_MAXT" \
+	    -H "Authorization: Bearer $STK_OP" -H 'Content-Type: application/json' \
+	    --data "{\"user_id\":\"$2\",\"organization_uuid\":\"$STK_SB_ORG\",\"allowed_hosts\":[]}" \
+	    "$STK_API/v1/sandboxes" 2>/dev/null) || true
+	[ -n "$_st" ] || _st=000
+	_what=$(jq -r '.container_id // .error // "-"' < "$T/cr.$1.body" \
+	    2>/dev/null) || _what=-
+	echo "$_st ${_what:--}" >> "$T/creates"
+	[ "$_st" != 201 ] || echo "$_what" >> "$T/created"
+	rm -f "$T/cr.$1.body"
+}
+
+# The ids of this stack's sandbox containers, and of its sessions (the
+# fixed A/B/R of stk_sessions left out).
+stk_containers()
+{
+	sg_sandboxes_of "$SG_DATADIR" | sort | tr '\n' ' '
+}
+
+stk_session_ids()
+{
+	stk_redis --scan --pattern 'sandgate:session:*' |
+	    sed 's/^sandgate:session://' |
+	    grep -v -E "^($STK_A|$STK_B|$STK_R)\$" | sort | tr '\n' ' '
+}
+
+# stk_reap_check LABEL: `sandgate reap` with the stack's settings, then:
+# every container has its session and every session its container, every
+# 201 is among them; DELETE each through the API; nothing left.
+stk_reap_check()
+{
+	echo "# $1: before the reaper: $(stk_containers | wc -w) containers, $(stk_session_ids | wc -w) sessions, $(sort -u "$T/created" 2>/dev/null | wc -l) answered 201"
+	_rc=0
+	"$SG_CLI" reap > "$T/reap.out" 2> "$T/reap.err" || _rc=$?
+	sed 's/^/#   reap: /' "$T/reap.out" "$T/reap.err"
+	sg_check "$1: reap exits 0" 0 "$_rc"
+	_c=$(stk_containers)
+	_s=$(stk_session_ids)
+	sg_check "$1: after the reaper every container has its session and every session its container" \
+	    "$_c" "$_s"
+	sg_check "$1: every sandbox answered 201 is among them" "" \
+	    "$(for _i in $(cat "$T/created" 2>/dev/null); do
+		echo "$_s" | grep -q -w -- "$_i" || echo "$_i"; done)"
+	for _i in $_s; do
+		sg_check "$1: DELETE $_i" 204 "$(curl -s -o /dev/null \
+		    -w '%{http_code}' --max-time 60 -X DELETE \
+		    -H "Authorization: Bearer $STK_OP" "$STK_API/v1/sandboxes/$_i")"
+	done
+	sg_check "$1: no container left" "" "$(stk_containers)"
+	sg_check "$1: no session left" "" "$(stk_session_ids)"
+	sg_check "$1: no user index left" "" \
+	    "$(stk_redis --scan --pattern 'sandgate:user:*' | grep -v "^sandgate:user:$STK_USER\$" || true)"
+}
+
+# --------------------------------------------------- a private dockerd
+# stk_dockerd_start: a Docker engine of this test's own (socket, data,
+# exec root, pid file under $T/d; no bridge, no iptables), so that it
+# can be stopped without touching the system's engine or other tests.
+# Sets STK_DOCKER_SOCK and SG_DOCKER (a docker CLI wrapper for it, used
+# by lib-docker.sh).  Stopped, and its mounts released, at exit.
+stk_dockerd_start()
+{
+	STK_D=$T/d
+	STK_DOCKER_SOCK=$STK_D/docker.sock
+	mkdir -p "$STK_D/data" "$STK_D/x"
+	if [ ! -e "$STK_D/daemon.json" ]; then
+		echo '{}' > "$STK_D/daemon.json"
+		printf '#!/bin/sh\nexec docker -H unix://%s "$@"\n' \
+		    "$STK_DOCKER_SOCK" > "$STK_D/docker"
+		chmod +x "$STK_D/docker"
+		# Runs last (registered first): after the containers are gone.
+		sg_on_exit 'stk_dockerd_stop TERM; stk_dockerd_release'
+	fi
+	SG_DOCKER=$STK_D/docker
+	dockerd --config-file "$STK_D/daemon.json" \
+	    --host "unix://$STK_DOCKER_SOCK" --data-root "$STK_D/data" \
+	    --exec-root "$STK_D/x" --pidfile "$STK_D/dockerd.pid" \
+	    --bridge=none --iptables=false --ip-masq=false \
+	    --ip-forward=false >> "$T/dockerd.log" 2>&1 &
+	STK_DOCKERD_PID=$!
+	_n=600
+	while [ $_n -gt 0 ]; do
+		"$SG_DOCKER" info >/dev/null 2>&1 && return 0
+		kill -0 "$STK_DOCKERD_PID" 2>/dev/null || break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	echo "private dockerd did not come up" >&2
+	tail -n 20 "$T/dockerd.log" >&2
+	return 1
+}
+
+# stk_dockerd_stop SIGNAL: stop it (TERM: as an operator would; KILL: a
+# crash) and wait until it is gone (at most 60 s).
+stk_dockerd_stop()
+{
+	[ -n "${STK_DOCKERD_PID:-}" ] || return 0
+	kill "-$1" "$STK_DOCKERD_PID" 2>/dev/null || true
+	_n=600
+	while kill -0 "$STK_DOCKERD_PID" 2>/dev/null && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	kill -9 "$STK_DOCKERD_PID" 2>/dev/null || true
+	wait "$STK_DOCKERD_PID" 2>/dev/null || true
+	STK_DOCKERD_PID=""
+}
+
+# At exit: what our dockerd started and may have left behind when it was
+# killed (its containerd, and shims that wait for a containerd that is
+# gone), found by their command lines naming $STK_D, and any mount left
+# under $T, so that $T can go.
+stk_dockerd_release()
+{
+	_left=""
+	for _c in /proc/[0-9]*/cmdline; do
+		case $(tr '\0' ' ' < "$_c" 2>/dev/null) in
+		*containerd*"$STK_D/"*)
+			_p=${_c#/proc/}
+			_left="$_left ${_p%/cmdline}" ;;
+		esac
+	done
+	if [ -n "$_left" ]; then
+		kill $_left 2>/dev/null
+		sleep 1
+		kill -9 $_left 2>/dev/null
+	fi
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
+	    sort -r | while read -r _m; do umount -l "$_m"; done
 }

@@ -139,46 +139,21 @@ sg_check "$SG_PROCS workers again" 0 \
 
 # ------------------------------- 3. sandbox-create killed part-way
 echo "# 3. sandbox-create SIGKILLed part-way through creates"
-ORG=00000000-0000-4000-8000-00000000fa17
 : > "$T/created"
-: > "$T/create-status"
-# create_bg N USER: POST /v1/sandboxes in the background; the status and
-# the body go to $T/cr.N.
-create_bg()
-{
-	curl -s -o "$T/cr.$1.body" -w '%{http_code}' --max-time 60 \
-	    -H "Authorization: Bearer $STK_OP" -H 'Content-Type: application/json' \
-	    --data "{\"user_id\":\"$2\",\"organization_uuid\":\"$ORG\",\"allowed_hosts\":[]}" \
-	    "$STK_API/v1/sandboxes" > "$T/cr.$1.st" 2>/dev/null || true
-}
-collect()
-{
-	for f in "$T"/cr.*.st; do
-		[ -e "$f" ] || continue
-		n=${f%.st}
-		st=$(cat "$f")
-		[ -n "$st" ] || st=000
-		echo "$st" >> "$T/create-status"
-		if [ "$st" = 201 ]; then
-			jq -r .container_id < "$n.body" >> "$T/created"
-		fi
-		rm -f "$f" "$n.body"
-	done
-}
+: > "$T/creates"
 # One undisturbed create: how long one takes here.
 tc=$(python3 -c 'import time; print(time.monotonic())')
-create_bg 0 crash0
+stk_create 0 crash0
 ct=$(python3 -c "import time; print('%.2f' % (time.monotonic() - $tc))")
 echo "# one create takes ${ct} s"
-collect
 # Kill moments spread over twice one create's time (two run at once),
 # from before Docker is asked to after the answer should have gone.
 r=1
 for d in $(awk -v c="$ct" 'BEGIN { for (f = 0.1; f < 2.0; f += 0.19)
     printf "%.3f ", c * f }'); do
-	create_bg "$r.1" "crash$r" &
+	stk_create "$r.1" "crash$r" &
 	c1=$!
-	create_bg "$r.2" "crash$r" &
+	stk_create "$r.2" "crash$r" &
 	c2=$!
 	sleep "$d"
 	for w in $(stk_workers sandbox-create); do
@@ -186,7 +161,6 @@ for d in $(awk -v c="$ct" 'BEGIN { for (f = 0.1; f < 2.0; f += 0.19)
 		NFAULT=$((NFAULT + 1))
 	done
 	wait $c1 $c2
-	collect
 	stk_wait_workers sandbox-create "$SG_PROCS" 10 || true
 	r=$((r + 1))
 done
@@ -202,46 +176,21 @@ sg_track_pid $EV
 ( read -r n < "$T/ev"; for w in $(stk_workers sandbox-create); do
 	kill -KILL "$w"; done; echo "$n" > "$T/killed" ) &
 KL=$!
-create_bg ev crashev
+stk_create ev crashev
 wait $KL 2>/dev/null || true
 kill "$EV" 2>/dev/null || true
-collect
 NFAULT=$((NFAULT + 2))
 sg_check_match "killed when Docker had made the container" '^sandbox_' \
     "$(cat "$T/killed" 2>/dev/null)"
 stk_wait_workers sandbox-create "$SG_PROCS" 10 || true
 
-echo "# create answers: $(sort "$T/create-status" | uniq -c | awk '{ printf "%s x%s  ", $2, $1 }')"
+echo "# create answers: $(cut -d' ' -f1 "$T/creates" | sort | uniq -c | awk '{ printf "%s x%s  ", $2, $1 }')"
 sg_check "every create answered 201 or an error that creates nothing (5xx)" "" \
-    "$(grep -v -E '^(201|5[0-9][0-9])$' "$T/create-status" || true)"
+    "$(grep -v -E '^(201|5[0-9][0-9]) ' "$T/creates" || true)"
 sg_check "some creates were cut short" 1 \
-    "$(grep -c -E '^5' "$T/create-status" | awk '{ print ($1 > 0) }')"
-
-containers() { sg_sandboxes_of "$SG_DATADIR" | sort | tr '\n' ' '; }
-sessions()
-{
-	stk_redis --scan --pattern 'sandgate:session:*' |
-	    sed 's/^sandgate:session://' | sort | tr '\n' ' '
-}
-echo "# before the reaper: containers [$(containers)] sessions [$(sessions)]"
-rc=0
-"$SG_CLI" reap > "$T/reap.out" 2> "$T/reap.err" || rc=$?
-sed 's/^/#   reap: /' "$T/reap.out"
-sg_check "reap exits 0" 0 "$rc"
-C=$(containers)
-S=$(sessions | tr ' ' '\n' | grep -v -E "^($STK_A|$STK_B)\$" | tr '\n' ' ')
-sg_check "after the reaper: every container has its session and every session its container" "$C" "$S"
-sg_check "every 201 sandbox is still there" "" \
-    "$(for id in $(cat "$T/created"); do echo "$S" | grep -q -w "$id" || echo "$id"; done)"
-for id in $S; do
-	st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X DELETE \
-	    -H "Authorization: Bearer $STK_OP" "$STK_API/v1/sandboxes/$id")
-	sg_check "DELETE $id" 204 "$st"
-done
-sg_check "no container left" "" "$(containers)"
-sg_check "no crash user's index left" "" \
-    "$(stk_redis --scan --pattern 'sandgate:user:crash*')"
-NCHECK=$((NCHECK + $(wc -l < "$T/create-status")))
+    "$(grep -c -E '^5' "$T/creates" | awk '{ print ($1 > 0) }')"
+stk_reap_check "killed creates"
+NCHECK=$((NCHECK + $(wc -l < "$T/creates")))
 
 # --------------------------------- 4. web servers restarted under load
 echo "# 4. Apache and lighttpd restarted under load"

@@ -5,7 +5,8 @@
 # which restarts a dead worker), and
 #   1. FastCGI workers SIGKILLed during a load of egress and API
 #      decisions: the web servers answer errors that deny, never an
-#      allow; the supervisor brings the workers back (new PIDs);
+#      allow; the supervisor brings the workers back (new PIDs); a
+#      worker stalled (SIGSTOP) for 2 s delays answers, changes none;
 #   2. every worker of the egress authorizer killed at once: back and
 #      allowing again within seconds;
 #   3. sandbox-create SIGKILLed part-way through creates (at spread-out
@@ -116,6 +117,24 @@ sg_check "API authorizer workers replaced" "" \
 sg_check "session-query workers replaced" "" \
     "$(for p in $(stk_workers session-query); do echo "$W_Q0" | grep -w "$p"; done)"
 strict after_kill 2000
+
+echo "# 1b. a stalled egress authorizer (SIGSTOP 2 s) under load"
+stk_wrk_start stall_e "$STK_PROXY" "$T/egress.plan" 1000000 $TH 60
+stk_wrk_start stall_a "$STK_API" "$T/api.plan" 1000000 $TH 60
+sleep 1
+W=$(stk_workers token-verify-egress | cut -d' ' -f1)
+WA=$(stk_workers token-verify-api | cut -d' ' -f1)
+sg_on_exit "kill -CONT $W $WA"
+kill -STOP "$W" "$WA"
+NFAULT=$((NFAULT + 2))
+sleep 2
+kill -CONT "$W" "$WA"
+sleep 1
+stk_wrk_stop stall_e
+stk_wrk_stop stall_a
+judge_fault stall
+sg_check "the stalled workers carry on" "$W $WA" \
+    "$(for p in $W $WA; do kill -0 "$p" 2>/dev/null && echo "$p"; done | tr '\n' ' ' | sed 's/ $//')"
 
 # ------------------------------------------- 2. all workers at once
 echo "# 2. every egress authorizer worker killed at once"

@@ -444,8 +444,8 @@ kill_done()
 }
 
 echo "# Redis down at the session write"
-kill_on_create KILL "$REDIS_PID" erin
-create "$(body erin '["github.com"]')"
+kill_on_create KILL "$REDIS_PID" "erin$RUN"
+create "$(body "erin$RUN" '["github.com"]')"
 kill_done
 sg_check_match "Redis was killed after the container was made" '^sandbox_' "$KILLED"
 sg_check "503" 503 "$S"
@@ -611,8 +611,8 @@ sg_redis set "sandgate:session:$EXPIRED" \
 sg_redis sadd sandgate:user:gina "$EXPIRED" >/dev/null
 
 # Orphan: sandbox-create killed between the container and the session.
-kill_on_create KILL "$PID_create" henry
-create "$(body henry '[]')"
+kill_on_create KILL "$PID_create" "henry$RUN"
+create "$(body "henry$RUN" '[]')"
 kill_done
 sg_check_match "sandbox-create was killed part-way" '^sandbox_' "$KILLED"
 ORPHAN=$KILLED

@@ -29,9 +29,12 @@ TH=4
 NCHECK=0
 NFAULT=0
 
-# Docker (the system engine; nothing here stops it) for sandbox-create.
-sg_ensure_dockerd
+# sandbox-create's engine: one of this test's own (lib-stack.sh), so
+# that no other test starting or stopping the shared one can disturb it.
+stk_dockerd_start
+SG_TEST_IMAGE=sandgate-test:faults
 sg_build_test_image
+SG_DOCKER_SOCKET=$STK_DOCKER_SOCK
 
 stk_init
 SG_IMAGE=$SG_TEST_IMAGE
@@ -187,7 +190,7 @@ done
 # engine reports the container made (docker events, as t-sandbox.sh).
 rm -f "$T/ev" "$T/killed"
 mkfifo "$T/ev"
-docker events --since "$(date +%s)" --filter type=container \
+"$SG_DOCKER" events --since "$(date +%s)" --filter type=container \
     --filter event=create --filter label=sandgate.user_id=crashev \
     --format '{{.Actor.Attributes.name}}' > "$T/ev" &
 EV=$!

@@ -303,6 +303,7 @@ sg_cfg_defaults(struct sg_cfg *c)
 	c->pids_limit = 100;
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
+	c->audit_maxlen = 100000;
 }
 
 static enum sg_rc
@@ -335,7 +336,9 @@ load_strings(struct sg_cfg *c, struct sg_err *err)
 	    (rc = get_str("SANDGATE_SOCKET", STR_WORD, c->socket,
 	    sizeof(c->socket), err)) != SG_OK ||
 	    (rc = get_str("SANDGATE_TMPFS_SIZE", STR_WORD, c->tmpfs_size,
-	    sizeof(c->tmpfs_size), err)) != SG_OK)
+	    sizeof(c->tmpfs_size), err)) != SG_OK ||
+	    (rc = get_str("SANDGATE_METRICS_DIR", STR_ABSPATH, c->metrics_dir,
+	    sizeof(c->metrics_dir) - 32, err)) != SG_OK)
 		return rc;
 	if (strncmp(c->redis, "redis://", 8) != 0 &&
 	    strncmp(c->redis, "unix:", 5) != 0)
@@ -371,7 +374,9 @@ load_numbers(struct sg_cfg *c, struct sg_err *err)
 	    (rc = get_int64("SANDGATE_PIDS_LIMIT", 1, 4194304,
 	    &c->pids_limit, err)) != SG_OK ||
 	    (rc = get_int("SANDGATE_DOCKER_TIMEOUT", 1, 3600,
-	    &c->docker_timeout_s, err)) != SG_OK)
+	    &c->docker_timeout_s, err)) != SG_OK ||
+	    (rc = get_int64("SANDGATE_AUDIT_MAXLEN", 0, 100000000,
+	    &c->audit_maxlen, err)) != SG_OK)
 		return rc;
 	if (c->token_ttl > c->token_max_ttl) {
 		/* A lowered maximum lowers the default lifetime with it. */

@@ -53,6 +53,8 @@ struct sg_cfg {
 	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 (1..4194304) */
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
+	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
+	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
 };
 
 enum sg_log_level {

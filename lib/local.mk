@@ -18,4 +18,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/log.h lib/log.c \
 	lib/http.h lib/http.c \
 	lib/session.h lib/session.c \
-	lib/docker.h lib/docker.c
+	lib/docker.h lib/docker.c \
+	lib/metrics.h lib/metrics.c \
+	lib/audit.h lib/audit.c \
+	lib/ops.h lib/ops.c

@@ -33,6 +33,46 @@
 
 static char	 log_service[64] = "sandgate";
 static int	 log_level = SG_LOG_INFO;
+static sg_log_hook	 log_hook;
+static const char *const *log_hook_events;
+static int		 log_in_hook;
+
+void
+sg_log_set_hook(sg_log_hook hook, const char *const *events)
+{
+	log_hook = hook;
+	log_hook_events = events;
+}
+
+/* Whether the hook wants this event (cheap: no line is built if not). */
+static int
+hook_wants(const char *event)
+{
+	const char *const	*e;
+	size_t			 n;
+
+	if (log_hook == NULL || log_hook_events == NULL || event == NULL ||
+	    log_in_hook)
+		return 0;
+	for (e = log_hook_events; *e != NULL; e++) {
+		n = strlen(*e);
+		if (n > 0 && (*e)[n - 1] == '*') {
+			if (strncmp(event, *e, n - 1) == 0)
+				return 1;
+		} else if (strcmp(event, *e) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+hook_call(const char *event, const cJSON *o)
+{
+	/* A hook that logged would come back here: once is enough. */
+	log_in_hook = 1;
+	log_hook(event, o);
+	log_in_hook = 0;
+}
 
 void
 sg_log_init(const char *service, int level)
@@ -183,9 +223,9 @@ log_begin(int level, const char *event)
 	return o;
 }
 
-/* Print o as one line with a single write(2) where possible; frees o. */
+/* Print o as one line with a single write(2) where possible. */
 static void
-log_emit(cJSON *o)
+emit_keep(const cJSON *o)
 {
 	char	*s = NULL;
 	size_t	 len, off = 0;
@@ -194,7 +234,7 @@ log_emit(cJSON *o)
 	if (o == NULL)
 		return;
 	if ((s = cJSON_PrintUnformatted(o)) == NULL)
-		goto out;
+		return;
 	len = strlen(s);
 	/* The terminating NUL becomes the newline. */
 	s[len++] = '\n';
@@ -207,24 +247,24 @@ log_emit(cJSON *o)
 		}
 		off += (size_t)w;
 	}
-out:
 	free(s);
+}
+
+/* emit_keep, then free o. */
+static void
+log_emit(cJSON *o)
+{
+	emit_keep(o);
 	cJSON_Delete(o);
 }
 
-void
-sg_log(int level, const char *event, ...)
+/* The pairs of a va_list into o. */
+static void
+add_pairs(cJSON *o, va_list ap)
 {
-	va_list		 ap;
-	cJSON		*o = NULL;
 	const char	*k, *v;
 	int		 i;
 
-	if (level < log_level)
-		return;
-	if ((o = log_begin(level, event)) == NULL)
-		return;
-	va_start(ap, event);
 	for (i = 0; i < LOG_MAX_PAIRS; i++) {
 		if ((k = va_arg(ap, const char *)) == NULL)
 			break;
@@ -235,21 +275,61 @@ sg_log(int level, const char *event, ...)
 			continue;
 		add_str(o, k, v);
 	}
+}
+
+void
+sg_log(int level, const char *event, ...)
+{
+	va_list		 ap;
+	cJSON		*o = NULL;
+	int		 hook;
+
+	hook = hook_wants(event);
+	if (level < log_level && !hook)
+		return;
+	if ((o = log_begin(level, event)) == NULL)
+		return;
+	va_start(ap, event);
+	add_pairs(o, ap);
 	va_end(ap);
+	if (hook)
+		hook_call(event, o);
+	if (level < log_level) {
+		cJSON_Delete(o);
+		return;
+	}
 	log_emit(o);
+}
+
+void
+sg_log_record(const char *event, ...)
+{
+	va_list		 ap;
+	cJSON		*o = NULL;
+
+	if (!hook_wants(event))
+		return;
+	if ((o = log_begin(SG_LOG_INFO, event)) == NULL)
+		return;
+	va_start(ap, event);
+	add_pairs(o, ap);
+	va_end(ap);
+	hook_call(event, o);
+	cJSON_Delete(o);
 }
 
 void
 sg_log_decision(const struct sg_decision *d)
 {
 	cJSON	*o = NULL;
-	int	 level;
+	int	 level, hook;
 
 	if (d == NULL)
 		return;
 	level = d->decision != NULL && strcmp(d->decision, "error") == 0 ?
 	    SG_LOG_ERROR : SG_LOG_INFO;
-	if (level < log_level)
+	hook = hook_wants("decision");
+	if (level < log_level && !hook)
 		return;
 	if ((o = log_begin(level, "decision")) == NULL)
 		return;
@@ -262,5 +342,18 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "sub", d->sub);
 	add_str(o, "target", d->target);
 	(void)cJSON_AddNumberToObject(o, "latency_us", (double)d->latency_us);
-	log_emit(o);
+	/*
+	 * stderr first: the hook (audit trail) may find Redis away, and
+	 * the line must be out before anything else can go wrong.
+	 */
+	if (level >= log_level) {
+		if (!hook) {
+			log_emit(o);
+			return;
+		}
+		emit_keep(o);
+	}
+	if (hook)
+		hook_call("decision", o);
+	cJSON_Delete(o);
 }

@@ -39,6 +39,22 @@ void		 sg_log_init(const char *service, int level);
  */
 void		 sg_log(int level, const char *event, ...);
 void		 sg_log_decision(const struct sg_decision *);
+
+/*
+ * A hook that sees the lines of chosen events whatever the level, as
+ * the objects that are (or would be) printed: metrics and the audit
+ * trail (lib/ops.c) use it.  events: a NULL-terminated list of event
+ * names kept by the caller; a name ending in '*' is a prefix.  The hook
+ * must not log.  sg_log_set_hook(NULL, NULL) removes it.
+ */
+struct cJSON;
+typedef void	(*sg_log_hook)(const char *event, const struct cJSON *line);
+void		 sg_log_set_hook(sg_log_hook, const char *const *events);
+/*
+ * An event for the hook only, with no line on stderr (sandgate reap
+ * reports on stdout); pairs as for sg_log.
+ */
+void		 sg_log_record(const char *event, ...);
 /* Microseconds on the monotonic clock. */
 int64_t		 sg_now_us(void);
 

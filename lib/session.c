@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include "crypto.h"
 #include "hosts.h"
 #include "json.h"
+#include "log.h"
+#include "metrics.h"
 #include "session.h"
 
 #define KEY_MAX		(sizeof(SG_SESSION_KEY_PREFIX) + SG_ID_MAX + 1)
@@ -46,6 +49,9 @@ struct sg_redis {
 	char		*password;
 	int		 timeout_ms;
 	struct timeval	 tv;
+	/* sg_redis_send only: the context is non-blocking */
+	int		 async;
+	int64_t		 retry_at_us;	/* no connect before (backoff) */
 };
 
 /* One command of a pipeline. */
@@ -726,21 +732,39 @@ connect_ctx(struct sg_redis *r, struct sg_err *err)
 	return rc;
 }
 
-/* Connect when needed and run a pipeline, with SIGPIPE held off. */
+/*
+ * Connect when needed and run a pipeline, with SIGPIPE held off.  Every
+ * round trip is counted, timed and, when it fails, counted by reason
+ * (lib/metrics.h; a no-op without SANDGATE_METRICS_DIR).
+ */
 static enum sg_rc
 run(struct sg_redis *r, const struct cmd *cmds, size_t n, redisReply **rep,
     struct sg_err *err)
 {
 	struct pipeguard g;
+	struct sg_err	 e;
+	int64_t		 t0 = sg_now_us();
 	enum sg_rc	 rc;
 	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		rep[i] = NULL;
+	if (r->async) {
+		/* a sender's context is non-blocking: never read from it */
+		return sg_err_set(err, SG_EINVAL, NULL,
+		    "redis handle is a sender");
+	}
+	sg_err_clear(&e);
 	guard_on(&g);
-	if ((rc = connect_ctx(r, err)) == SG_OK)
-		rc = pipeline(r, cmds, n, rep, 0, err);
+	if ((rc = connect_ctx(r, &e)) == SG_OK)
+		rc = pipeline(r, cmds, n, rep, 0, &e);
 	guard_off(&g);
+	sg_metrics_add(SG_M_REDIS_CALLS, 1);
+	sg_metrics_observe(SG_M_REDIS_SECONDS, sg_now_us() - t0);
+	if (rc != SG_OK) {
+		sg_metrics_add(SG_M_REDIS_ERRORS, 1, e.code);
+		(void)sg_err_set(err, e.rc, e.code, "%s", e.msg);
+	}
 	return rc;
 }
 
@@ -1685,5 +1709,320 @@ out:
 		freeReplyObject(rep);
 	if (pruned != NULL)
 		*pruned = total;
+	return rc;
+}
+
+/* ---- fire-and-forget sender (the audit trail) ----------------------- */
+
+#define SEND_BACKOFF_US	1000000	/* no reconnect within 1 s of a failure */
+#define SEND_READS	8	/* reads of up to 16 KiB per call */
+
+static void
+send_fail(struct sg_redis *r)
+{
+	drop(r);
+	r->retry_at_us = sg_now_us() + SEND_BACKOFF_US;
+}
+
+/*
+ * Connect (bounded by timeout_ms), queue AUTH and SELECT without waiting
+ * for their answers, then make the socket non-blocking.  On a loopback
+ * or unix socket the connect itself does not wait even when the server
+ * is stopped (the kernel completes it); an unreachable host costs at
+ * most timeout_ms, then nothing for SEND_BACKOFF_US.
+ */
+static enum sg_rc
+send_connect(struct sg_redis *r, struct sg_err *err)
+{
+	const char	*auth[3], *sel[2];
+	char		 dbbuf[16];
+	int		 a = 0, fl, e;
+
+	if (r->c != NULL && r->pid == getpid())
+		return SG_OK;
+	drop(r);
+	if (r->retry_at_us != 0 && sg_now_us() < r->retry_at_us)
+		return sg_err_set(err, SG_EUNAVAIL, "redis_backoff",
+		    "redis failed recently; not retrying yet");
+	errno = 0;
+	if (r->is_unix)
+		r->c = redisConnectUnixWithTimeout(r->host, r->tv);
+	else
+		r->c = redisConnectWithTimeout(r->host, r->port, r->tv);
+	e = errno;
+	if (r->c == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	r->pid = getpid();
+	if (r->c->err != 0) {
+		(void)ctx_error(r, e, 1, err);
+		send_fail(r);
+		return err != NULL ? err->rc : SG_EUNAVAIL;
+	}
+	if (r->password != NULL) {
+		auth[a++] = "AUTH";
+		if (r->user != NULL)
+			auth[a++] = r->user;
+		auth[a++] = r->password;
+		if (redisAppendCommandArgv(r->c, a, auth, NULL) != REDIS_OK)
+			goto fail;
+	}
+	if (r->db != 0) {
+		(void)snprintf(dbbuf, sizeof(dbbuf), "%ld", r->db);
+		sel[0] = "SELECT";
+		sel[1] = dbbuf;
+		if (redisAppendCommandArgv(r->c, 2, sel, NULL) != REDIS_OK)
+			goto fail;
+	}
+	/* From here on no call may wait: hiredis honours REDIS_BLOCK. */
+	if ((fl = fcntl(r->c->fd, F_GETFL)) == -1 ||
+	    fcntl(r->c->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		goto fail;
+	r->c->flags &= ~REDIS_BLOCK;
+	return SG_OK;
+fail:
+	send_fail(r);
+	return sg_err_set(err, SG_EUNAVAIL, "redis_connect",
+	    "cannot set up the redis connection");
+}
+
+/* Read and discard the replies that have arrived; count error replies. */
+static enum sg_rc
+send_drain(struct sg_redis *r, size_t *failed, struct sg_err *err)
+{
+	void		*v;
+	redisReply	*rep;
+	int		 i, got;
+
+	for (i = 0; i < SEND_READS; i++) {
+		errno = 0;
+		if (redisBufferRead(r->c) != REDIS_OK) {
+			(void)ctx_error(r, errno, 0, err);
+			send_fail(r);
+			return err != NULL ? err->rc : SG_EUNAVAIL;
+		}
+		got = 0;
+		for (;;) {
+			v = NULL;
+			if (redisGetReplyFromReader(r->c, &v) != REDIS_OK) {
+				(void)ctx_error(r, errno, 0, err);
+				send_fail(r);
+				return err != NULL ? err->rc : SG_EUPSTREAM;
+			}
+			if (v == NULL)
+				break;
+			rep = v;
+			if (rep->type == REDIS_REPLY_ERROR && failed != NULL)
+				(*failed)++;
+			freeReplyObject(rep);
+			got++;
+		}
+		if (got == 0)
+			break;
+	}
+	return SG_OK;
+}
+
+enum sg_rc
+sg_redis_send(struct sg_redis *r, int argc, const char **argv,
+    const size_t *len, size_t max_pending, size_t *failed,
+    struct sg_err *err)
+{
+	struct pipeguard g;
+	enum sg_rc	 rc;
+	int		 done = 0;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (r == NULL || argc < 1)
+		return sg_err_set(err, SG_EINVAL, NULL, "no command");
+	r->async = 1;
+	guard_on(&g);
+	if ((rc = send_connect(r, err)) != SG_OK)
+		goto out;
+	if ((rc = send_drain(r, failed, err)) != SG_OK)
+		goto out;
+	/* Redis stopped or slow: the backlog is capped, the line dropped. */
+	if (sdslen(r->c->obuf) > max_pending) {
+		rc = sg_err_set(err, SG_ETOOBIG, "redis_backlog",
+		    "redis is not reading; %zu bytes pending",
+		    sdslen(r->c->obuf));
+		goto out;
+	}
+	errno = 0;
+	if (redisAppendCommandArgv(r->c, argc, argv, len) != REDIS_OK ||
+	    redisBufferWrite(r->c, &done) != REDIS_OK) {
+		rc = ctx_error(r, errno, 0, err);
+		send_fail(r);
+		goto out;
+	}
+	rc = SG_OK;
+out:
+	guard_off(&g);
+	return rc;
+}
+
+enum sg_rc
+sg_redis_flush(struct sg_redis *r, size_t *failed, struct sg_err *err)
+{
+	struct pipeguard g;
+	enum sg_rc	 rc = SG_OK;
+	int		 done = 0;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (r == NULL || !r->async || r->c == NULL || r->pid != getpid())
+		return SG_OK;
+	guard_on(&g);
+	if ((rc = send_drain(r, failed, err)) != SG_OK)
+		goto out;
+	errno = 0;
+	if (sdslen(r->c->obuf) > 0 && redisBufferWrite(r->c, &done) !=
+	    REDIS_OK) {
+		rc = ctx_error(r, errno, 0, err);
+		send_fail(r);
+	}
+out:
+	guard_off(&g);
+	return rc;
+}
+
+size_t
+sg_redis_pending(const struct sg_redis *r)
+{
+	if (r == NULL || r->c == NULL || r->c->obuf == NULL)
+		return 0;
+	return sdslen(r->c->obuf);
+}
+
+/* ---- streams and counts (the audit trail, /metrics) ------------------ */
+
+/* One XREVRANGE entry [id, [field, value, ...]] as {"id", "fields"}. */
+static cJSON *
+stream_entry(const redisReply *e)
+{
+	const redisReply	*id, *fv, *f, *v;
+	cJSON			*o = NULL, *fields = NULL;
+	char			 name[64];
+	size_t			 i;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    (id = e->element[0])->type != REDIS_REPLY_STRING ||
+	    id->len == 0 || id->len > 64 ||
+	    (fv = e->element[1])->type != REDIS_REPLY_ARRAY ||
+	    fv->elements % 2 != 0)
+		return NULL;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (fields = cJSON_AddObjectToObject(o, "fields")) == NULL ||
+	    cJSON_AddStringToObject(o, "id", id->str) == NULL)
+		goto bad;
+	for (i = 0; i + 1 < fv->elements; i += 2) {
+		f = fv->element[i];
+		v = fv->element[i + 1];
+		/* Names: short, NUL-free; the first of a repeated one wins. */
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING || f->len == 0 ||
+		    f->len >= sizeof(name) ||
+		    memchr(f->str, '\0', f->len) != NULL ||
+		    memchr(v->str, '\0', v->len) != NULL)
+			continue;
+		memcpy(name, f->str, f->len);
+		name[f->len] = '\0';
+		if (cJSON_GetObjectItemCaseSensitive(fields, name) != NULL)
+			continue;
+		if (cJSON_AddStringToObject(fields, name, v->str) == NULL)
+			goto bad;
+	}
+	return o;
+bad:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+enum sg_rc
+sg_redis_stream_page(struct sg_redis *r, const char *key, const char *end,
+    size_t count, cJSON **out, struct sg_err *err)
+{
+	char		 cnt[24];
+	const char	*argv[] = { "XREVRANGE", key, end, "-", "COUNT", cnt };
+	redisReply	*rep = NULL;
+	cJSON		*arr = NULL, *o;
+	size_t		 i;
+	enum sg_rc	 rc;
+
+	*out = NULL;
+	if (r == NULL || key == NULL || end == NULL || count == 0 ||
+	    count > SG_REDIS_STREAM_PAGE_MAX)
+		return sg_err_set(err, SG_EINVAL, NULL, "bad stream read");
+	(void)snprintf(cnt, sizeof(cnt), "%zu", count);
+	if ((rc = run1(r, 6, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements > count) {
+		rc = unexpected(r, "XREVRANGE", err);
+		goto out;
+	}
+	if ((arr = cJSON_CreateArray()) == NULL) {
+		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep->elements; i++) {
+		if ((o = stream_entry(rep->element[i])) == NULL) {
+			rc = unexpected(r, "XREVRANGE", err);
+			goto out;
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	*out = arr;
+	arr = NULL;
+	rc = SG_OK;
+out:
+	cJSON_Delete(arr);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/*
+ * SCAN MATCH sandgate:session:* COUNT 1000, at most max_rounds rounds.
+ * SCAN may return a key twice while Redis rehashes, so the count is
+ * approximate by a little; it is exact on a stable keyspace.
+ */
+enum sg_rc
+sg_session_count_live(struct sg_redis *r, size_t max_rounds, size_t *n,
+    int *complete, struct sg_err *err)
+{
+	char		 cursor[32] = "0";
+	const char	*scan[] = { "SCAN", cursor, "MATCH",
+	    SG_SESSION_KEY_PREFIX "*", "COUNT", "1000" };
+	redisReply	*rep = NULL;
+	const redisReply *cur, *keys;
+	size_t		 rounds;
+	enum sg_rc	 rc = SG_OK;
+
+	*n = 0;
+	*complete = 0;
+	if (r == NULL)
+		return sg_err_set(err, SG_EINVAL, NULL, "no redis");
+	for (rounds = 0; rounds < max_rounds; rounds++) {
+		if ((rc = run1(r, 6, scan, &rep, err)) != SG_OK)
+			break;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+		    (cur = rep->element[0])->type != REDIS_REPLY_STRING ||
+		    !is_digits(cur->str, cur->len) ||
+		    cur->len >= sizeof(cursor) ||
+		    (keys = rep->element[1])->type != REDIS_REPLY_ARRAY) {
+			rc = unexpected(r, "SCAN", err);
+			break;
+		}
+		memcpy(cursor, cur->str, cur->len);
+		cursor[cur->len] = '\0';
+		*n += keys->elements;
+		freeReplyObject(rep);
+		rep = NULL;
+		if (strcmp(cursor, "0") == 0) {
+			*complete = 1;
+			break;
+		}
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
 	return rc;
 }

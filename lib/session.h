@@ -169,5 +169,50 @@ enum sg_rc	 sg_session_count(struct sg_redis *, const char *user,
  */
 enum sg_rc	 sg_session_prune(struct sg_redis *, size_t *pruned,
 		    struct sg_err *);
+/*
+ * How many sessions exist: SCAN MATCH sandgate:session:* COUNT 1000 for
+ * at most max_rounds rounds (GET /metrics: bounded work per scrape).
+ * *complete is 1 when the scan reached its end.  Approximate while
+ * Redis rehashes (SCAN may repeat a key).
+ */
+enum sg_rc	 sg_session_count_live(struct sg_redis *, size_t max_rounds,
+		    size_t *n, int *complete, struct sg_err *);
+
+/*
+ * Fire-and-forget commands (the audit trail, lib/audit.h).  A handle
+ * used with sg_redis_send is a sender for good: its own connection,
+ * non-blocking after a connect bounded by timeout_ms; the other calls
+ * refuse it.  Each call reads and discards the replies that have
+ * arrived (*failed counts the error replies among them), queues the
+ * command and writes what the socket takes, never waiting.  When more
+ * than max_pending bytes are queued (Redis stopped or slow) the command
+ * is refused: SG_ETOOBIG "redis_backlog".  After a failure no reconnect
+ * is tried for a second: SG_EUNAVAIL "redis_backoff".  What was queued
+ * when a connection fails is lost: the trail is best effort, stderr is
+ * the log of record.
+ */
+enum sg_rc	 sg_redis_send(struct sg_redis *, int argc, const char **argv,
+		    const size_t *len, size_t max_pending, size_t *failed,
+		    struct sg_err *);
+/*
+ * A sender's queue written as far as the socket takes it and the
+ * replies read, without waiting (no-op on a handle that never sent).
+ */
+enum sg_rc	 sg_redis_flush(struct sg_redis *, size_t *failed,
+		    struct sg_err *);
+/* Bytes queued on a sender and not yet taken by the socket. */
+size_t		 sg_redis_pending(const struct sg_redis *);
+
+#define SG_REDIS_STREAM_PAGE_MAX 1000
+/*
+ * XREVRANGE key end - COUNT count (count 1..SG_REDIS_STREAM_PAGE_MAX;
+ * end "+" or an entry id): *out is an array, newest first, of
+ * {"id": "<ms>-<seq>", "fields": {name: value}} (the caller frees it).
+ * A field with a NUL byte or a name of 64 bytes or more is left out;
+ * a repeated name keeps its first value.  A missing key is [].
+ */
+enum sg_rc	 sg_redis_stream_page(struct sg_redis *, const char *key,
+		    const char *end, size_t count, cJSON **out,
+		    struct sg_err *);
 
 #endif

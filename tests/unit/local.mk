@@ -92,3 +92,14 @@ tests_unit_check_verify_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 tests_unit_check_verify_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)
+tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)
+
+# ops engineer: metrics (shared file, forked writers), the audit trail
+check_PROGRAMS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_metrics_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_audit
+tests_unit_check_audit_SOURCES = tests/unit/check_audit.c
+tests_unit_check_audit_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_audit_LDADD = $(SG_CHECK_LIBS)

@@ -1,0 +1,91 @@
+/*
+ * The audit trail: every decision line of token-verify and the sandbox
+ * lifecycle events (sandbox_created, sandbox_create_failed,
+ * sandbox_destroyed, sandbox_destroy_failed, sandbox_reaped) also go to
+ * the Redis stream sandgate:audit, capped with XADD MAXLEN ~ N
+ * (SANDGATE_AUDIT_MAXLEN, default 100000; 0 turns the trail off).  An
+ * entry holds the members of the log line as fields: ts, service, level,
+ * event and, for decisions, mode, decision, reason, status,
+ * container_id, jti, sub, target, latency_us.  Never a token: the line
+ * never had one (log.h).
+ *
+ * Writing never blocks or fails a decision.  The line is on stderr
+ * before the trail is tried (log.c).  The trail has its own Redis
+ * connection (never the session one, whose reads wait up to
+ * SANDGATE_REDIS_TIMEOUT_MS), which is non-blocking once connected: an
+ * XADD is queued and written as far as the socket takes it, the answers
+ * are read later without waiting and thrown away (sg_redis_send).  If
+ * Redis is stopped or slow the queue grows to SG_AUDIT_MAX_PENDING
+ * bytes, then entries are dropped (and counted) until Redis reads
+ * again.  Connecting waits at most SG_AUDIT_CONNECT_MS, and after a
+ * failure there is no new try for a second.  The trail is therefore
+ * best effort; stderr (journald) remains the log of record.
+ *
+ * Reading, for GET /v1/sessions/{id}/decisions: one stream for all,
+ * read newest first with XREVRANGE in pages and filtered on
+ * container_id, at most scan_max entries per request.  A stream per
+ * container would make reads exact, but the container id of a denied
+ * request comes from unverified credentials, so anyone could create
+ * keys at will; one capped stream bounds Redis memory whatever clients
+ * send.  "Recent" therefore means within the last scan_max entries of
+ * the whole trail; the answer says whether the scan reached its end.
+ */
+#ifndef SG_AUDIT_H
+#define SG_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "session.h"
+
+#define SG_AUDIT_STREAM		"sandgate:audit"
+#define SG_AUDIT_DEFAULT_MAXLEN	100000
+#define SG_AUDIT_MAX_PENDING	(1024 * 1024)	/* bytes queued, at most */
+#define SG_AUDIT_CONNECT_MS	50
+#define SG_AUDIT_MAX_FIELDS	40		/* fields of one entry */
+#define SG_AUDIT_SCAN_MAX	10000		/* entries read per request */
+#define SG_AUDIT_LIMIT_DEFAULT	100
+#define SG_AUDIT_LIMIT_MAX	1000
+
+struct sg_audit;
+
+/* A sender to the stream; does not connect yet.  maxlen >= 1. */
+enum sg_rc	 sg_audit_new(const char *redis_url, int64_t maxlen,
+		    struct sg_audit **, struct sg_err *);
+void		 sg_audit_free(struct sg_audit *);
+/*
+ * Queue one entry made of the string and number members of line (a log
+ * object; other members are left out).  Never waits.  SG_OK when
+ * queued; SG_ETOOBIG "redis_backlog" or SG_EUNAVAIL when dropped.
+ * *failed (may be NULL) counts earlier entries Redis answered with an
+ * error, learnt on the way.
+ */
+enum sg_rc	 sg_audit_send(struct sg_audit *, const cJSON *line,
+		    size_t *failed, struct sg_err *);
+/*
+ * Write what is still queued as far as the socket takes it, without
+ * waiting (entries the socket could not take wait for the next entry
+ * or flush of this process).
+ */
+enum sg_rc	 sg_audit_flush(struct sg_audit *, size_t *failed,
+		    struct sg_err *);
+/* Bytes queued and not yet taken by the socket (for tests). */
+size_t		 sg_audit_pending(const struct sg_audit *);
+
+/*
+ * The newest entries (at most limit, 1..SG_AUDIT_LIMIT_MAX) whose
+ * container_id is id, read from the newest with at most scan_max
+ * entries looked at (1..SG_AUDIT_SCAN_MAX).  *out is an array of
+ * objects: "id" (the stream id) and the entry's fields, status and
+ * latency_us as numbers; fields that are not valid UTF-8 are left out.
+ * *scanned counts the entries looked at; *complete is 1 when the scan
+ * reached the oldest entry of the stream.
+ */
+enum sg_rc	 sg_audit_read(struct sg_redis *, const char *id,
+		    size_t limit, size_t scan_max, cJSON **out,
+		    size_t *scanned, int *complete, struct sg_err *);
+
+#endif

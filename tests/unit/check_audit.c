@@ -1,0 +1,585 @@
+/*
+ * The audit trail (lib/audit.c, sg_redis_send and sg_redis_stream_page
+ * in lib/session.c, the hook in lib/ops.c) against a real redis-server
+ * started here on a unix socket: entries written and read back filtered
+ * by container, newest first, with the scan bounded; the stream capped;
+ * foreign entries cleaned; and Redis stopped (SIGSTOP) or killed: the
+ * writer never waits, drops entries past its backlog and catches up.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit.h"
+#include "cfg.h"
+#include "compat.h"
+#include "log.h"
+#include "metrics.h"
+#include "ops.h"
+#include "session.h"
+
+#define CID_A	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
+#define CID_B	"sandbox_BBBBBBBBBBBBBBBBBBBBBB"
+
+static char		 tmpdir[64];
+static char		 sock[128];
+static char		 url[160];
+static pid_t		 redis_pid = -1;
+static struct sg_redis	*rd;		/* blocking reader */
+
+static pid_t
+redis_start(void)
+{
+	char	 logf[160];
+	pid_t	 pid, parent = getpid();
+	int	 fd;
+
+	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, 0);
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+		}
+		execlp("redis-server", "redis-server", "--port", "0",
+		    "--unixsocket", sock, "--unixsocketperm", "700",
+		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
+		    "--logfile", logf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+redis_ready(void)
+{
+	struct sg_err	 err;
+	int		 i;
+
+	for (i = 0; i < 250; i++) {
+		sg_err_clear(&err);
+		if (sg_redis_ping(rd, &err) == SG_OK)
+			return 1;
+		(void)usleep(20000);
+	}
+	return 0;
+}
+
+static void
+redis_stop(void)
+{
+	int	 i;
+
+	if (redis_pid <= 0)
+		return;
+	(void)kill(redis_pid, SIGCONT);
+	(void)kill(redis_pid, SIGKILL);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid)
+			break;
+		(void)usleep(10000);
+	}
+	redis_pid = -1;
+	(void)unlink(sock);
+}
+
+static void
+setup(void)
+{
+	struct sg_err	 err;
+
+	sg_log_init("check-audit", SG_LOG_ERROR);
+	(void)strlcpy(tmpdir, "/tmp/check_audit.XXXXXX", sizeof(tmpdir));
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	(void)snprintf(sock, sizeof(sock), "%s/r.sock", tmpdir);
+	(void)snprintf(url, sizeof(url), "unix:%s", sock);
+	sg_err_clear(&err);
+	ck_assert(sg_redis_new(url, 500, &rd, &err) == SG_OK);
+	redis_pid = redis_start();
+	ck_assert_int_gt(redis_pid, 0);
+	ck_assert_msg(redis_ready(), "redis-server did not start");
+}
+
+static void
+teardown(void)
+{
+	char	 p[192];
+
+	sg_ops_close();
+	sg_redis_free(rd);
+	rd = NULL;
+	redis_stop();
+	(void)snprintf(p, sizeof(p), "%s/redis.log", tmpdir);
+	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "%s/%s", tmpdir, SG_METRICS_FILE);
+	(void)unlink(p);
+	(void)rmdir(tmpdir);
+}
+
+static int64_t
+ms_now(void)
+{
+	return sg_now_us() / 1000;
+}
+
+/* A decision line as log.c builds it. */
+static cJSON *
+line(const char *cid, int i, const char *decision)
+{
+	cJSON	*o;
+
+	ck_assert_ptr_nonnull(o = cJSON_CreateObject());
+	cJSON_AddStringToObject(o, "ts", "2026-01-01T00:00:00.000Z");
+	cJSON_AddStringToObject(o, "service", "token-verify");
+	cJSON_AddStringToObject(o, "level", "info");
+	cJSON_AddStringToObject(o, "event", "decision");
+	cJSON_AddStringToObject(o, "mode", "egress");
+	cJSON_AddStringToObject(o, "decision", decision);
+	cJSON_AddStringToObject(o, "reason", "ok");
+	cJSON_AddNumberToObject(o, "status", 200);
+	cJSON_AddStringToObject(o, "container_id", cid);
+	cJSON_AddNullToObject(o, "sub");
+	cJSON_AddStringToObject(o, "target", "github.com:443");
+	cJSON_AddNumberToObject(o, "latency_us", i);
+	return o;
+}
+
+/* Entries in the stream (up to 1000). */
+static size_t
+stream_len(void)
+{
+	struct sg_err	 err;
+	cJSON		*page = NULL;
+	size_t		 n;
+
+	sg_err_clear(&err);
+	ck_assert_msg(sg_redis_stream_page(rd, SG_AUDIT_STREAM, "+", 1000,
+	    &page, &err) == SG_OK, "%s", err.msg);
+	n = (size_t)cJSON_GetArraySize(page);
+	cJSON_Delete(page);
+	return n;
+}
+
+/* Flush the sender (a may be NULL) until the stream has want entries. */
+static int
+wait_len(struct sg_audit *a, size_t want)
+{
+	int	 i;
+
+	for (i = 0; i < 300; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		if (stream_len() >= want)
+			return 1;
+		(void)usleep(10000);
+	}
+	return 0;
+}
+
+START_TEST(t_send_read)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o, *res = NULL;
+	const cJSON	*e;
+	size_t		 scanned, failed;
+	int		 i, complete;
+	double		 prev = 1e18;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	for (i = 0; i < 50; i++) {
+		o = line(i % 5 < 3 ? CID_A : CID_B, i, "allow");
+		sg_err_clear(&err);
+		ck_assert_msg(sg_audit_send(a, o, &failed, &err) == SG_OK,
+		    "%s", err.msg);
+		ck_assert_uint_eq(failed, 0);
+		cJSON_Delete(o);
+	}
+	ck_assert(wait_len(a, 50));
+	/* A's ten newest, newest first */
+	sg_err_clear(&err);
+	ck_assert(sg_audit_read(rd, CID_A, 10, 1000, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 10);
+	/* one page of 1000 held the whole stream */
+	ck_assert_int_eq(complete, 1);
+	cJSON_ArrayForEach(e, res) {
+		ck_assert_str_eq(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(e, "container_id")), CID_A);
+		ck_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(e,
+		    "status")));
+		ck_assert_double_lt(cJSON_GetObjectItemCaseSensitive(e,
+		    "latency_us")->valuedouble, prev);
+		prev = cJSON_GetObjectItemCaseSensitive(e,
+		    "latency_us")->valuedouble;
+		ck_assert_ptr_nonnull(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(e, "id")));
+		ck_assert_str_eq(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(e, "target")),
+		    "github.com:443");
+		/* a null member is not a field */
+		ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "sub"));
+	}
+	cJSON_Delete(res);
+	/* all of A's: 30, the scan reached the end */
+	ck_assert(sg_audit_read(rd, CID_A, 1000, 1000, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 30);
+	ck_assert_int_eq(complete, 1);
+	ck_assert_uint_eq(scanned, 50);
+	cJSON_Delete(res);
+	/* a bounded scan stops early and says so */
+	ck_assert(sg_audit_read(rd, CID_B, 1000, 7, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_uint_eq(scanned, 7);
+	ck_assert_int_eq(complete, 0);
+	ck_assert_int_le(cJSON_GetArraySize(res), 7);
+	cJSON_Delete(res);
+	/* unknown container: nothing; a bad id never reaches Redis */
+	ck_assert(sg_audit_read(rd, "sandbox_none", 10, 100, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 0);
+	cJSON_Delete(res);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_audit_read(rd, "a b", 10, 100, &res, &scanned,
+	    &complete, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_audit_read(rd, CID_A, 0, 100, &res, &scanned,
+	    &complete, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_audit_read(rd, CID_A, 10, SG_AUDIT_SCAN_MAX + 1,
+	    &res, &scanned, &complete, &err), SG_EINVAL);
+	/* paging: more than one page of 1000 */
+	for (i = 0; i < 2100; i++) {
+		o = line(i == 0 ? CID_B : "sandbox_noise", i, "deny");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < 300; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		ck_assert(sg_audit_read(rd, CID_B, 1000, SG_AUDIT_SCAN_MAX,
+		    &res, &scanned, &complete, &err) == SG_OK);
+		if (cJSON_GetArraySize(res) == 21)
+			break;
+		cJSON_Delete(res);
+		res = NULL;
+		(void)usleep(10000);
+	}
+	ck_assert_ptr_nonnull(res);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 21);
+	ck_assert_int_eq(complete, 1);
+	ck_assert_uint_eq(scanned, 2150);
+	cJSON_Delete(res);
+	sg_audit_free(a);
+}
+END_TEST
+
+/* XADD MAXLEN ~ N keeps the stream near N. */
+START_TEST(t_capped)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	size_t		 n;
+	int		 i;
+
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_audit_new(url, 0, &a, &err), SG_EINVAL);
+	ck_assert(sg_audit_new(url, 100, &a, &err) == SG_OK);
+	for (i = 0; i < 3000; i++) {
+		o = line(CID_A, i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	/* wait for the last one: the newest entry has latency_us 2999 */
+	for (i = 0; i < 300; i++) {
+		cJSON	*res = NULL;
+		size_t	 sc;
+		int	 c;
+
+		(void)sg_audit_flush(a, NULL, NULL);
+		ck_assert(sg_audit_read(rd, CID_A, 1, 10, &res, &sc, &c,
+		    &err) == SG_OK);
+		if (cJSON_GetArraySize(res) == 1 &&
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res,
+		    0), "latency_us")->valuedouble == 2999) {
+			cJSON_Delete(res);
+			break;
+		}
+		cJSON_Delete(res);
+		(void)usleep(10000);
+	}
+	n = stream_len();
+	/* "~" trims whole nodes of stream-node-max-entries (100) */
+	ck_assert_uint_ge(n, 100);
+	ck_assert_uint_le(n, 300);
+	sg_audit_free(a);
+}
+END_TEST
+
+/* Entries written by someone else: bad UTF-8 and odd names left out. */
+START_TEST(t_foreign)
+{
+	struct sg_redis	*s = NULL;
+	struct sg_err	 err;
+	const char	*argv[] = { "XADD", SG_AUDIT_STREAM, "*",
+	    "container_id", CID_A, "reason", "bad\xff", "id", "forged",
+	    "status", "abc", "latency_us", "12", "nul", "a\0b" };
+	size_t		 len[15];
+	cJSON		*res = NULL, *e;
+	size_t		 sc, i;
+	int		 c;
+
+	for (i = 0; i < 15; i++)
+		len[i] = strlen(argv[i]);
+	len[14] = 3;
+	sg_err_clear(&err);
+	ck_assert(sg_redis_new(url, 500, &s, &err) == SG_OK);
+	ck_assert(sg_redis_send(s, 15, argv, len, 1 << 20, NULL, &err) ==
+	    SG_OK);
+	/* a sender is never used for reads */
+	ck_assert_int_eq(sg_redis_ping(s, NULL), SG_EINVAL);
+	ck_assert(wait_len(NULL, 1));
+	ck_assert(sg_audit_read(rd, CID_A, 10, 10, &res, &sc, &c, &err) ==
+	    SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 1);
+	e = cJSON_GetArrayItem(res, 0);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "reason"));
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "nul"));
+	ck_assert_str_ne(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "id")), "forged");
+	/* not a number: kept as the string it is */
+	ck_assert_str_eq(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "status")), "abc");
+	ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(e,
+	    "latency_us")->valuedouble, 12);
+	cJSON_Delete(res);
+	sg_redis_free(s);
+}
+END_TEST
+
+/*
+ * Regression: the writer must never wait for Redis.  Stopped Redis
+ * (SIGSTOP): 20000 entries go (queued, then dropped past the backlog)
+ * within a bound that no blocking read would meet; once Redis runs
+ * again the queue drains.
+ */
+START_TEST(t_redis_stopped)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	int64_t		 t0, worst = 0, t;
+	int		 i, ok = 0, dropped = 0;
+	size_t		 before;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	o = line(CID_A, -1, "allow");
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);	/* connect */
+	cJSON_Delete(o);
+	ck_assert(wait_len(NULL, 1));
+	before = stream_len();
+	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
+	t0 = ms_now();
+	for (i = 0; i < 20000; i++) {
+		o = line(CID_A, i, "allow");
+		t = sg_now_us();
+		sg_err_clear(&err);
+		if (sg_audit_send(a, o, NULL, &err) == SG_OK)
+			ok++;
+		else {
+			ck_assert_str_eq(err.code, "redis_backlog");
+			dropped++;
+		}
+		t = sg_now_us() - t;
+		if (t > worst)
+			worst = t;
+		cJSON_Delete(o);
+	}
+	t = ms_now() - t0;
+	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
+	/* bounded: no entry waited for Redis (timeout is 50 ms) */
+	ck_assert_int_lt(t, 3000);
+	ck_assert_int_lt(worst, 40000);
+	ck_assert_int_gt(ok, 100);
+	ck_assert_int_gt(dropped, 0);
+	ck_assert_uint_le(sg_audit_pending(a), SG_AUDIT_MAX_PENDING + 4096);
+	/* Redis reads again: what was queued arrives */
+	for (i = 0; i < 1000 && sg_audit_pending(a) > 0; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		(void)usleep(2000);
+	}
+	ck_assert_uint_eq(sg_audit_pending(a), 0);
+	ck_assert(stream_len() > before);
+	sg_audit_free(a);
+}
+END_TEST
+
+/* Redis gone: the writer fails at once and backs off. */
+START_TEST(t_redis_killed)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	int64_t		 t0;
+	int		 i, fails = 0;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 1000, &a, &err) == SG_OK);
+	redis_stop();
+	t0 = ms_now();
+	for (i = 0; i < 1000; i++) {
+		o = line(CID_A, i, "deny");
+		if (sg_audit_send(a, o, NULL, NULL) != SG_OK)
+			fails++;
+		cJSON_Delete(o);
+	}
+	ck_assert_int_lt(ms_now() - t0, 1000);
+	ck_assert_int_eq(fails, 1000);
+	/* back: after the backoff the next entry goes through */
+	redis_pid = redis_start();
+	ck_assert(redis_ready());
+	(void)usleep(1100000);
+	o = line(CID_A, 7, "allow");
+	sg_err_clear(&err);
+	ck_assert_msg(sg_audit_send(a, o, NULL, &err) == SG_OK, "%s",
+	    err.msg);
+	cJSON_Delete(o);
+	ck_assert(wait_len(NULL, 1));
+	sg_audit_free(a);
+}
+END_TEST
+
+/* The log hook: the decision line on stderr and in the stream, counted. */
+START_TEST(t_ops_decision)
+{
+	struct sg_cfg		 cfg;
+	struct sg_decision	 d;
+	struct sg_err		 err;
+	cJSON			*res = NULL, *e;
+	char			 cap[192], buf[4096];
+	size_t			 sc, n;
+	int			 c, fd, saved, i;
+	FILE			*f;
+
+	sg_cfg_defaults(&cfg);
+	(void)strlcpy(cfg.redis, url, sizeof(cfg.redis));
+	(void)strlcpy(cfg.metrics_dir, tmpdir, sizeof(cfg.metrics_dir));
+	cfg.audit_maxlen = 1000;
+	sg_err_clear(&err);
+	ck_assert_msg(sg_ops_init(&cfg, "token-verify", &err) == SG_OK, "%s",
+	    err.msg);
+	sg_log_init("token-verify", SG_LOG_INFO);
+	(void)snprintf(cap, sizeof(cap), "%s/stderr", tmpdir);
+	ck_assert_int_ge(fd = open(cap, O_RDWR | O_CREAT | O_TRUNC, 0600), 0);
+	saved = dup(2);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	memset(&d, 0, sizeof(d));
+	d.mode = "egress";
+	d.decision = "deny";
+	d.reason = "host_not_allowed";
+	d.status = 403;
+	d.container_id = CID_B;
+	d.jti = "jti-1";
+	d.sub = "user-1";
+	d.target = "evil.example:443";
+	d.latency_us = 120;
+	sg_log_decision(&d);
+	sg_log(SG_LOG_INFO, "sandbox_destroyed", "container_id", CID_B,
+	    (char *)NULL);
+	(void)dup2(saved, 2);
+	close(saved);
+	close(fd);
+	ck_assert_ptr_nonnull(f = fopen(cap, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	(void)unlink(cap);
+	ck_assert_ptr_nonnull(strstr(buf, "\"reason\":\"host_not_allowed\""));
+	for (i = 0; i < 300; i++) {
+		ck_assert(sg_audit_read(rd, CID_B, 10, 100, &res, &sc, &c,
+		    &err) == SG_OK);
+		if (cJSON_GetArraySize(res) == 2)
+			break;
+		cJSON_Delete(res);
+		res = NULL;
+		(void)usleep(10000);
+	}
+	ck_assert_ptr_nonnull(res);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 2);
+	e = cJSON_GetArrayItem(res, 1);
+	ck_assert_str_eq(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "event")), "decision");
+	ck_assert_str_eq(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "service")), "token-verify");
+	ck_assert_str_eq(cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "target")),
+	    "evil.example:443");
+	ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(e,
+	    "status")->valuedouble, 403);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(res, 0), "event")), "sandbox_destroyed");
+	cJSON_Delete(res);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_AUDIT, "sent"), 2);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "egress", "deny",
+	    "host_not_allowed"), 1);
+	/* Redis away: the entry is dropped, the decision still counted */
+	sg_log_init("token-verify", SG_LOG_ERROR);
+	redis_stop();
+	sg_log_decision(&d);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_AUDIT, "dropped"), 1);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "egress", "deny",
+	    "host_not_allowed"), 2);
+}
+END_TEST
+
+static Suite *
+audit_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("audit");
+	tc = tcase_create("audit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_send_read);
+	tcase_add_test(tc, t_capped);
+	tcase_add_test(tc, t_foreign);
+	tcase_add_test(tc, t_redis_stopped);
+	tcase_add_test(tc, t_redis_killed);
+	tcase_add_test(tc, t_ops_decision);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(audit_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

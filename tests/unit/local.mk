@@ -92,7 +92,6 @@ tests_unit_check_verify_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 tests_unit_check_verify_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)
-tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)
 
 # ops engineer: metrics (shared file, forked writers), the audit trail
 check_PROGRAMS += tests/unit/check_metrics

@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "http.h"
 #include "log.h"
+#include "ops.h"
 #include "query.h"
 
 /* errx(3), which lib/err.h shadows on the include path. */
@@ -40,11 +41,15 @@ main(void)
 	if (sg_cfg_load(&cfg, &err) != SG_OK)
 		die(EX_CONFIG, err.msg);
 	sg_log_init("session-query", cfg.log_level);
+	/* /metrics reads the shared file; Redis calls are counted in it */
+	if (sg_ops_init(&cfg, "session-query", &err) != SG_OK)
+		die(EX_CONFIG, err.msg);
 	if (query_init(&q, &cfg, &err) != SG_OK)
 		die(EX_CONFIG, err.msg);
 	sg_log(SG_LOG_INFO, "start", NULL);
 	rc = sg_serve(cfg.socket, SG_HTTP_MAX_BODY, query_handle, &q, &err);
 	query_clear(&q);
+	sg_ops_close();
 	if (rc != 0) {
 		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
 		    err.code != NULL ? err.code : "", "detail", err.msg, NULL);

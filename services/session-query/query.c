@@ -6,6 +6,16 @@
  *                                -> 200 the session object, 404
  *   GET /v1/sessions?user_id=U   operator with sessions:read
  *                                -> 200 {"sessions":[...]}
+ *   GET /v1/sessions/{id}/decisions?limit=N
+ *                                operator with sessions:read -> 200
+ *                                {"container_id","decisions":[...],
+ *                                "scanned","complete"}: the audit trail
+ *                                of that container, newest first
+ *                                (lib/audit.h; N 1..1000, default 100)
+ *   GET /metrics                 operator with metrics:read -> 200
+ *                                Prometheus text (lib/metrics.h) plus
+ *                                gauges read from Redis at scrape time;
+ *                                503 when SANDGATE_METRICS_DIR is unset
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
@@ -22,15 +32,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "claims.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "query.h"
 #include "session.h"
 
 #define SESSIONS	"/v1/sessions"
+#define DECISIONS	"/decisions"
 #define ID_RULE		"^[A-Za-z0-9_-]{1,128}$"
+/*
+ * SCAN rounds of COUNT 1000 for the live-sessions gauge: the whole
+ * keyspace up to about 100,000 keys (two per sandbox), a few ms of Redis
+ * time per scrape; past that the gauge is a lower bound and
+ * sandgate_live_sessions_scan_complete says 0.
+ */
+#define LIVE_SCAN_ROUNDS	100
+#define METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 enum sg_rc
 query_init(struct query *q, const struct sg_cfg *cfg, struct sg_err *err)
@@ -237,16 +258,162 @@ list(struct query *q, struct sg_req *req, struct sg_resp *resp)
 	sg_resp_json(resp, 200, o);
 }
 
+/* "1".."1000" without sign, space or leading zero; -1 if not. */
+static int
+parse_limit(const char *s)
+{
+	int	 v = 0;
+	size_t	 i;
+
+	if (s[0] < '1' || s[0] > '9' || strlen(s) > 4)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= SG_AUDIT_LIMIT_MAX ? v : -1;
+}
+
+static void
+decisions(struct query *q, struct sg_req *req, struct sg_resp *resp,
+    const char *id)
+{
+	struct sg_err	 err;
+	char		 buf[16];
+	cJSON		*arr = NULL, *o = NULL;
+	size_t		 scanned = 0;
+	int		 limit = SG_AUDIT_LIMIT_DEFAULT, complete = 0;
+
+	/* The audit trail is the operators': sessions:read, no container. */
+	if (sg_req_auth(req, resp, "operator", "sessions:read") != 0)
+		return;
+	if (!is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return;
+	}
+	if (!sg_id_valid(id)) {
+		sg_resp_error(resp, 400, "invalid_id",
+		    "The session id must match " ID_RULE ".");
+		return;
+	}
+	switch (sg_req_query(req, "limit", buf, sizeof(buf))) {
+	case 0:
+		break;
+	case 1:
+		if ((limit = parse_limit(buf)) > 0)
+			break;
+		/* FALLTHROUGH */
+	default:
+		sg_resp_error(resp, 400, "invalid_parameter",
+		    "limit must be a number from 1 to %d.",
+		    SG_AUDIT_LIMIT_MAX);
+		return;
+	}
+	sg_err_clear(&err);
+	if (sg_audit_read(q->redis, id, (size_t)limit, SG_AUDIT_SCAN_MAX,
+	    &arr, &scanned, &complete, &err) != SG_OK) {
+		store_error(resp, &err);
+		return;
+	}
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "container_id", id) != 0 ||
+	    !cJSON_AddItemToObjectCS(o, "decisions", arr) ||
+	    (arr = NULL, sg_json_add_int(o, "scanned", (int64_t)scanned)) !=
+	    0 || cJSON_AddBoolToObject(o, "complete", complete) == NULL) {
+		cJSON_Delete(arr);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	sg_resp_json(resp, 200, o);
+}
+
+static void
+metrics(struct query *q, struct sg_req *req, struct sg_resp *resp)
+{
+	struct sg_metrics_gauge	 g[3];
+	struct sg_err		 err;
+	char			*text = NULL;
+	size_t			 len = 0, n = 0, ng = 0;
+	int			 complete = 0, up;
+
+	if (sg_req_auth(req, resp, "operator", "metrics:read") != 0)
+		return;
+	if (!is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return;
+	}
+	if (!sg_metrics_enabled()) {
+		sg_resp_error(resp, 503, "metrics_disabled",
+		    "Metrics are off: SANDGATE_METRICS_DIR is not set.");
+		return;
+	}
+	/*
+	 * Live sessions are counted in Redis at scrape time rather than
+	 * kept as created - destroyed: sessions also end by expiry (TTL),
+	 * which no process sees, so a maintained gauge would drift.
+	 */
+	sg_err_clear(&err);
+	up = sg_session_count_live(q->redis, LIVE_SCAN_ROUNDS, &n, &complete,
+	    &err) == SG_OK;
+	g[ng].name = "sandgate_session_store_up";
+	g[ng].help = "1 if Redis answered the scrape's session count.";
+	g[ng++].value = up;
+	if (up) {
+		g[ng].name = "sandgate_live_sessions";
+		g[ng].help = "Sessions (live sandboxes) in Redis, counted "
+		    "with a bounded SCAN at scrape time.";
+		g[ng++].value = (double)n;
+		g[ng].name = "sandgate_live_sessions_scan_complete";
+		g[ng].help = "1 if the live-session count covered the whole "
+		    "keyspace, 0 if it is a lower bound.";
+		g[ng++].value = complete;
+	}
+	sg_err_clear(&err);
+	if ((text = sg_metrics_render(g, ng, &len, &err)) == NULL) {
+		sg_resp_error(resp, err.rc == SG_ENOMEM ? 500 : 503,
+		    err.code != NULL ? err.code : "internal_error",
+		    "The metrics could not be read.");
+		return;
+	}
+	resp->status = 200;
+	resp->body = text;
+	resp->bodylen = len;
+	(void)sg_resp_header(resp, "Content-Type", "%s", METRICS_TYPE);
+	(void)sg_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* p is SESSIONS "/{id}" DECISIONS; id receives {id} (may be invalid). */
+static int
+is_decisions(const char *p, char *id, size_t size)
+{
+	size_t	 n = strlen(p), pl = sizeof(SESSIONS), sl;
+
+	sl = sizeof(DECISIONS) - 1;
+	if (strncmp(p, SESSIONS "/", pl) != 0 || n <= pl + sl ||
+	    strcmp(p + n - sl, DECISIONS) != 0 || n - pl - sl >= size)
+		return 0;
+	memcpy(id, p + pl, n - pl - sl);
+	id[n - pl - sl] = '\0';
+	return 1;
+}
+
 void
 query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 {
 	struct query	*q = app;
 	const char	*p = req->path;
+	char		 id[SG_HTTP_MAX_PATH + 1];
 
 	if (p == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
 	else if (strcmp(p, SESSIONS) == 0)
 		list(q, req, resp);
+	else if (is_decisions(p, id, sizeof(id)))
+		decisions(q, req, resp, id);
+	else if (strcmp(p, "/metrics") == 0)
+		metrics(q, req, resp);
 	else if (strncmp(p, SESSIONS "/", sizeof(SESSIONS)) == 0)
 		get_one(q, req, resp, p + sizeof(SESSIONS));
 	else if (strcmp(p, "/healthz") == 0 ||

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "ops.h"
 #include "verify.h"
 
 #define PROG	"token-verify"
@@ -58,6 +59,9 @@ main(void)
 	if (sg_cfg_load(&cfg, &err) != SG_OK)
 		die(EX_CONFIG, "%s", err.msg);
 	sg_log_init("token-verify", cfg.log_level);
+	/* metrics and the audit trail (SANDGATE_METRICS_DIR, _AUDIT_MAXLEN) */
+	if (sg_ops_init(&cfg, "token-verify", &err) != SG_OK)
+		die(EX_CONFIG, "%s", err.msg);
 	if (sg_verify_init(&app, &cfg, &err) != SG_OK)
 		die(EX_CONFIG, "%s", err.msg);
 	sg_log(SG_LOG_INFO, "start", "mode",
@@ -69,5 +73,6 @@ main(void)
 	}
 	sg_log(SG_LOG_INFO, "stop", (char *)NULL);
 	sg_verify_clear(&app);
+	sg_ops_close();
 	return 0;
 }

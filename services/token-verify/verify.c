@@ -30,6 +30,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -378,6 +379,22 @@ path_id(const char *path, const char *prefix, char id[SG_ID_MAX + 1])
 	return sg_id_valid(id);
 }
 
+/* The id of "/v1/sessions/{id}/decisions" (the audit trail). */
+static int
+decisions_id(const char *path, char id[SG_ID_MAX + 1])
+{
+	static const char	 pre[] = "/v1/sessions/", suf[] = "/decisions";
+	size_t			 n, pl = sizeof(pre) - 1, sl = sizeof(suf) - 1;
+
+	n = strlen(path);
+	if (n <= pl + sl || n - pl - sl > SG_ID_MAX ||
+	    strncmp(path, pre, pl) != 0 || strcmp(path + n - sl, suf) != 0)
+		return 0;
+	memcpy(id, path + pl, n - pl - sl);
+	id[n - pl - sl] = '\0';
+	return sg_id_valid(id);
+}
+
 enum sg_route
 sg_verify_route(const char *method, const char *path, unsigned *scope,
     char id[SG_ID_MAX + 1])
@@ -401,6 +418,10 @@ sg_verify_route(const char *method, const char *path, unsigned *scope,
 		if (path_id(path, "/v1/sessions/", id)) {
 			*scope = SG_SCOPE_SESSIONS_READ;
 			return SG_ROUTE_SESSION_GET;
+		}
+		if (decisions_id(path, id)) {
+			*scope = SG_SCOPE_SESSIONS_READ;
+			return SG_ROUTE_SESSION_DECISIONS;
 		}
 	} else if (strcmp(method, "POST") == 0) {
 		if (strcmp(path, "/v1/tokens") == 0) {
@@ -501,6 +522,7 @@ token_check(struct sg_verify *v, const char *tok, size_t len, time_t now,
 			*out = &e->claims;
 			*ent = e;
 			*hit = 1;
+			sg_metrics_add(SG_M_TOKEN_CACHE, 1, "hit");
 			return SG_OK;
 		}
 		/* expired (or clock went back): verify again to say why */
@@ -512,6 +534,7 @@ token_check(struct sg_verify *v, const char *tok, size_t len, time_t now,
 	opts.leeway = v->cfg.leeway;
 	opts.max_ttl = v->cfg.token_max_ttl;
 	opts.now = now;
+	sg_metrics_add(SG_M_TOKEN_CACHE, 1, "miss");
 	v->st.verifies++;
 	if ((rc = sg_token_verify(v->keys, tok, len, &opts, scratch, err)) !=
 	    SG_OK)

@@ -30,7 +30,9 @@
  * "would_deny"; an unparseable or private target is denied in any mode.
  *
  * API: Authorization: Bearer <token>, scope per route for operator
- * tokens; a container token may only GET /v1/sessions/{own id}, with its
+ * tokens (GET /metrics: metrics:read; GET /v1/sessions/{id}/decisions,
+ * the audit trail: sessions:read, operators only); a container token
+ * may only GET /v1/sessions/{own id}, with its
  * session alive and X-Container-ID equal to its id (required when binding
  * is enforced; when sent it must match in any case).  401 + WWW-
  * Authenticate: Bearer error="invalid_token" for a missing or bad token,
@@ -70,7 +72,8 @@ enum sg_route {
 	SG_ROUTE_SANDBOX_DESTROY,	/* DELETE /v1/sandboxes/{id} */
 	SG_ROUTE_SESSION_GET,		/* GET /v1/sessions/{id} */
 	SG_ROUTE_SESSION_LIST,		/* GET /v1/sessions?user_id= */
-	SG_ROUTE_METRICS		/* GET /metrics */
+	SG_ROUTE_METRICS,		/* GET /metrics */
+	SG_ROUTE_SESSION_DECISIONS	/* GET /v1/sessions/{id}/decisions */
 };
 
 struct sg_verify_keyfile {

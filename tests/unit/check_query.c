@@ -22,12 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cfg.h"
 #include "claims.h"
 #include "compat.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "query.h"
 #include "session.h"
 
@@ -590,6 +592,165 @@ START_TEST(redis_stalled)
 }
 END_TEST
 
+/* Audit entries for the decisions endpoint, written as the trail does. */
+static void
+audit_put(const char *cid, int n)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	int		 i;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(cfg.redis, 1000, &a, &err) == SG_OK);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(o = cJSON_CreateObject());
+		cJSON_AddStringToObject(o, "event", "decision");
+		cJSON_AddStringToObject(o, "decision", "deny");
+		cJSON_AddStringToObject(o, "container_id", cid);
+		cJSON_AddNumberToObject(o, "status", 403);
+		cJSON_AddNumberToObject(o, "latency_us", i);
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < 500 && sg_audit_pending(a) > 0; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		(void)usleep(2000);
+	}
+	/* the last reply read means Redis has them all */
+	(void)usleep(50000);
+	sg_audit_free(a);
+}
+
+/* GET /v1/sessions/{id}/decisions: operators with sessions:read only. */
+START_TEST(decisions_endpoint)
+{
+	struct sg_resp	 resp;
+	cJSON		*j;
+	const cJSON	*d;
+	int64_t		 v;
+
+	audit_put(CID_A, 5);
+	audit_put(CID_B, 3);
+	call("GET", "/v1/sessions/" CID_A "/decisions", "operator", OPS, NULL,
+	    &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_str_eq(sg_json_str(j, "container_id"), CID_A);
+	d = sg_json_get(j, "decisions");
+	ck_assert_int_eq(cJSON_GetArraySize(d), 5);
+	ck_assert_str_eq(sg_json_str(cJSON_GetArrayItem(d, 0), "container_id"),
+	    CID_A);
+	/* newest first */
+	ck_assert_int_eq(sg_json_int(cJSON_GetArrayItem(d, 0), "latency_us",
+	    0, 100, &v, NULL), SG_OK);
+	ck_assert_int_eq(v, 4);
+	ck_assert(cJSON_IsTrue(sg_json_get(j, "complete")));
+	ck_assert_int_eq(sg_json_int(j, "scanned", 0, 100, &v, NULL), SG_OK);
+	ck_assert_int_eq(v, 8);
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+	call("GET", "/v1/sessions/" CID_B "/decisions?limit=2", "operator", OPS,
+	    NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(j, "decisions")), 2);
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+	/* a sandbox with no trail (or long gone): an empty list */
+	call("GET", "/v1/sessions/sandbox_gone/decisions", "operator", OPS,
+	    NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	j = body_of(&resp);
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(j, "decisions")), 0);
+	cJSON_Delete(j);
+	sg_resp_clear(&resp);
+	/* who may read it */
+	expect("GET", "/v1/sessions/" CID_A "/decisions", NULL, NULL, NULL, 401,
+	    "invalid_token");
+	expect("GET", "/v1/sessions/" CID_A "/decisions", "operator",
+	    "tokens:issue metrics:read", NULL, 403, "insufficient_scope");
+	expect("GET", "/v1/sessions/" CID_A "/decisions", "container", NULL,
+	    CID_A, 403, "forbidden");
+	/* bad input */
+	expect("POST", "/v1/sessions/" CID_A "/decisions", "operator", OPS,
+	    NULL, 405, "method_not_allowed");
+	expect("GET", "/v1/sessions/a.b/decisions", "operator", OPS, NULL, 400,
+	    "invalid_id");
+	expect("GET", "/v1/sessions/" CID_A "/decisions?limit=0", "operator",
+	    OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions/" CID_A "/decisions?limit=1001",
+	    "operator", OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions/" CID_A "/decisions?limit=-1", "operator",
+	    OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions/" CID_A "/decisions?limit=1&limit=2",
+	    "operator", OPS, NULL, 400, "invalid_parameter");
+	expect("GET", "/v1/sessions/" CID_A "/decisions?limit=1000",
+	    "operator", OPS, NULL, 200, NULL);
+	/* Redis down: 503, never an empty 200 */
+	redis_stop();
+	expect("GET", "/v1/sessions/" CID_A "/decisions", "operator", OPS,
+	    NULL, 503, "redis_unavailable");
+}
+END_TEST
+
+/* GET /metrics: metrics:read, Prometheus text, live sessions gauge. */
+START_TEST(metrics_endpoint)
+{
+	struct sg_resp	 resp;
+	struct sg_err	 err;
+	char		*s;
+
+	/* off without SANDGATE_METRICS_DIR */
+	sg_metrics_close();
+	expect("GET", "/metrics", "operator", "metrics:read", NULL, 503,
+	    "metrics_disabled");
+	sg_err_clear(&err);
+	ck_assert(sg_metrics_open(tmpdir, "session-query", &err) == SG_OK);
+	expect("GET", "/metrics", NULL, NULL, NULL, 401, "invalid_token");
+	expect("GET", "/metrics", "operator", OPS, NULL, 403,
+	    "insufficient_scope");
+	expect("GET", "/metrics", "container", "metrics:read", CID_A, 403,
+	    "forbidden");
+	expect("DELETE", "/metrics", "operator", "metrics:read", NULL, 405,
+	    "method_not_allowed");
+	call("GET", "/metrics", "operator", "metrics:read", NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	s = ser(&resp);
+	ck_assert_ptr_nonnull(strstr(s, "Content-Type: text/plain; "
+	    "version=0.0.4; charset=utf-8\r\n"));
+	ck_assert_ptr_nonnull(strstr(s, "Cache-Control: no-store\r\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\nsandgate_live_sessions 3\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\nsandgate_session_store_up 1\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "\nsandgate_live_sessions_scan_complete 1\n"));
+	/* the SCAN itself went through run(): counted */
+	ck_assert_ptr_nonnull(strstr(s, "sandgate_redis_calls_total"
+	    "{service=\"session-query\"} "));
+	free(s);
+	sg_resp_clear(&resp);
+	/* Redis down: the counters still, the store marked down */
+	redis_stop();
+	call("GET", "/metrics", "operator", "metrics:read", NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	s = ser(&resp);
+	ck_assert_ptr_nonnull(strstr(s, "\nsandgate_session_store_up 0\n"));
+	ck_assert_ptr_null(strstr(s, "\nsandgate_live_sessions "));
+	ck_assert_ptr_nonnull(strstr(s, "sandgate_redis_errors_total"
+	    "{service=\"session-query\",reason=\"redis_"));
+	free(s);
+	sg_resp_clear(&resp);
+	sg_metrics_close();
+	{
+		char	 p[192];
+
+		(void)snprintf(p, sizeof(p), "%s/%s", tmpdir,
+		    SG_METRICS_FILE);
+		(void)unlink(p);
+	}
+}
+END_TEST
+
 START_TEST(init_bad_url)
 {
 	struct sg_cfg	 c;
@@ -623,6 +784,8 @@ query_suite(void)
 	tcase_add_test(tc, redis_dead_socket);
 	tcase_add_test(tc, redis_restart);
 	tcase_add_test(tc, redis_stalled);
+	tcase_add_test(tc, decisions_endpoint);
+	tcase_add_test(tc, metrics_endpoint);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_add_test(tc, init_bad_url);

@@ -734,6 +734,20 @@ START_TEST(t_route)
 		{ "GET", "/v1/sessions", SG_ROUTE_SESSION_LIST,
 		    SG_SCOPE_SESSIONS_READ },
 		{ "GET", "/metrics", SG_ROUTE_METRICS, SG_SCOPE_METRICS_READ },
+		{ "GET", "/v1/sessions/" CID "/decisions",
+		    SG_ROUTE_SESSION_DECISIONS, SG_SCOPE_SESSIONS_READ },
+		{ "HEAD", "/v1/sessions/" CID "/decisions",
+		    SG_ROUTE_SESSION_DECISIONS, SG_SCOPE_SESSIONS_READ },
+		{ "POST", "/v1/sessions/" CID "/decisions", SG_ROUTE_UNKNOWN,
+		    0 },
+		{ "GET", "/v1/sessions//decisions", SG_ROUTE_UNKNOWN, 0 },
+		{ "GET", "/v1/sessions/a.b/decisions", SG_ROUTE_UNKNOWN, 0 },
+		{ "GET", "/v1/sessions/a/b/decisions", SG_ROUTE_UNKNOWN, 0 },
+		{ "GET", "/v1/sessions/" CID "/decisions/", SG_ROUTE_UNKNOWN,
+		    0 },
+		{ "GET", "/v1/sessions/decisions", SG_ROUTE_SESSION_GET,
+		    SG_SCOPE_SESSIONS_READ },
+		{ "GET", "/metrics/", SG_ROUTE_UNKNOWN, 0 },
 		{ "GET", "/.well-known/jwks.json", SG_ROUTE_PUBLIC, 0 },
 		{ "GET", "/v1/tokens", SG_ROUTE_UNKNOWN, 0 },
 		{ "DELETE", "/v1/sandboxes", SG_ROUTE_UNKNOWN, 0 },
@@ -761,6 +775,9 @@ START_TEST(t_route)
 	}
 	ck_assert_int_eq(sg_verify_route("GET", "/v1/sessions/" CID, &scope,
 	    id), SG_ROUTE_SESSION_GET);
+	ck_assert_str_eq(id, CID);
+	ck_assert_int_eq(sg_verify_route("GET", "/v1/sessions/" CID
+	    "/decisions", &scope, id), SG_ROUTE_SESSION_DECISIONS);
 	ck_assert_str_eq(id, CID);
 }
 END_TEST
@@ -1476,6 +1493,82 @@ START_TEST(t_egress_report_mode)
 }
 END_TEST
 
+static char	*bearer(const char *);
+
+/*
+ * Report mode relaxes only the allowed_hosts check: a bad, expired,
+ * revoked or replaced token, another container's credentials and a
+ * binding mismatch are still denied (407), and the API is unchanged.
+ */
+START_TEST(t_report_mode_never_credentials)
+{
+	struct tok	 t, old, t2, op;
+	struct env	 e;
+	char		*a, *b;
+
+	app.cfg.report_mode = 1;
+	app.cfg.session_cache_ms = 0;
+	t = mint_c(key1, CID, HOSTS, 1, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://not-listed.example/", a);
+	env_set(&e, "REMOTE_ADDR", CIP);
+	ck_assert_int_eq(run(&e), 200);
+	/* binding: another address */
+	env_set(&e, "REMOTE_ADDR", "172.30.0.99");
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("binding_mismatch");
+	env_set(&e, "REMOTE_ADDR", CIP);
+	/* revoked: the sandbox was destroyed */
+	session_del(CID);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("session_revoked");
+	/* replaced: the session names a newer token */
+	t2 = mint_c(key1, CID, HOSTS, 1, NOW, 3600);
+	session_put(CID, t2.jti, CIP);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("session_mismatch");
+	session_put(CID, t.jti, CIP);
+	ck_assert_int_eq(run(&e), 200);
+	free(a);
+	/* expired */
+	old = mint_c(key1, CID, HOSTS, 1, NOW - 7200, 3600);
+	a = creds(CID, old.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("token_expired");
+	free(a);
+	/* someone else's credentials */
+	a = creds(CID2, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("container_mismatch");
+	free(a);
+	/* a token that does not verify (one signature bit flipped) */
+	t.s[strlen(t.s) - 2] ^= 0x01;
+	a = creds(CID, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 407);
+	free(a);
+	/* no credentials at all */
+	env_del(&e, "HTTP_PROXY_AUTHORIZATION");
+	ck_assert_int_eq(run(&e), 407);
+	env_free(&e);
+	/* the API decision knows no report mode */
+	op = mint_o(key1, "tokens:issue", NOW, 3600);
+	b = bearer(op.s);
+	env_nginx(&e, "GET", "/metrics", b);
+	ck_assert_int_eq(run(&e), 403);
+	assert_reason("insufficient_scope");
+	env_free(&e);
+	free(b);
+	tok_free(&op);
+	tok_free(&t);
+	tok_free(&t2);
+	tok_free(&old);
+}
+END_TEST
+
 START_TEST(t_egress_token_cache)
 {
 	struct tok	 t;
@@ -1896,6 +1989,7 @@ START_TEST(t_api_scopes)
 		{ "GET", "/v1/sessions/" CID, "sessions:read" },
 		{ "GET", "/v1/sessions?user_id=u1", "sessions:read" },
 		{ "GET", "/metrics", "metrics:read" },
+		{ "GET", "/v1/sessions/" CID "/decisions", "sessions:read" },
 	};
 	static const char *all = "tokens:issue sandboxes:create "
 	    "sandboxes:destroy sessions:read metrics:read";
@@ -2072,6 +2166,12 @@ START_TEST(t_api_container)
 	env_set(&e, "REQUEST_URI", "/v1/sessions/" CID2);
 	ck_assert_int_eq(run(&e), 403);
 	assert_reason("not_permitted");
+	/* the audit trail is for operators, even its own */
+	env_set(&e, "REQUEST_URI", "/v1/sessions/" CID "/decisions");
+	ck_assert_int_eq(run(&e), 403);
+	assert_reason("not_permitted");
+	env_set(&e, "REQUEST_URI", "/metrics");
+	ck_assert_int_eq(run(&e), 403);
 	/* any other route */
 	env_set(&e, "REQUEST_URI", "/v1/sessions?user_id=" USER);
 	env_set(&e, "QUERY_STRING", "user_id=" USER);
@@ -2270,6 +2370,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_remote_user);
 	tcase_add_test(tc, t_egress_redis_down);
 	tcase_add_test(tc, t_egress_report_mode);
+	tcase_add_test(tc, t_report_mode_never_credentials);
 	tcase_add_test(tc, t_egress_token_cache);
 	tcase_add_test(tc, t_key_reload);
 	tcase_add_test(tc, t_key_reload_two_files);

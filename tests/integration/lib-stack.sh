@@ -565,10 +565,18 @@ stk_create()
 	    --data "{\"user_id\":\"$2\",\"organization_uuid\":\"$STK_SB_ORG\",\"allowed_hosts\":[]}" \
 	    "$STK_API/v1/sandboxes" 2>/dev/null) || true
 	[ -n "$_st" ] || _st=000
-	_what=$(jq -r '.container_id // .error // "-"' < "$T/cr.$1.body" \
-	    2>/dev/null) || _what=-
-	echo "$_st ${_what:--}" >> "$T/creates"
-	[ "$_st" != 201 ] || echo "$_what" >> "$T/created"
+	# One JSON object with container_id (201) or error, else "odd" (the
+	# body is kept in $T/odd.log, shown if the test fails).
+	_what=$(jq -e -r 'if type == "object" then (.container_id // .error)
+	    else empty end' < "$T/cr.$1.body" 2>/dev/null) || _what=""
+	case $_what in
+	""|*[!A-Za-z0-9_-]*)
+		_what=odd
+		{ echo "$_st:"; head -c 300 "$T/cr.$1.body"; echo; } >> "$T/odd.log"
+		;;
+	esac
+	printf '%s %s\n' "$_st" "$_what" >> "$T/creates"
+	[ "$_st" != 201 ] || printf '%s\n' "$_what" >> "$T/created"
 	rm -f "$T/cr.$1.body"
 }
 

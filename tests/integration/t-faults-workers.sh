@@ -25,6 +25,13 @@
 
 sg_setup
 t0=$(date +%s)
+# The supervisor under test (notes/security.md 6.5).  STK_SHLOOP=1 runs
+# parts 1-4 under a shell restart loop instead (no crash-loop limit, so
+# part 5 is left out).
+if [ -z "${STK_SHLOOP:-}" ] && ! command -v multiwatch >/dev/null 2>&1; then
+	echo "multiwatch missing (Debian package multiwatch)" >&2
+	exit 1
+fi
 TH=4
 NCHECK=0
 NFAULT=0
@@ -243,49 +250,53 @@ judge_fault srv
 strict after_restarts 2000
 
 # ---------------------------------------------- 5. restart storm
-echo "# 5. a restart storm: the supervisor's crash-loop limit"
-sg_run_kill token-verify-egress
-STK_MW_RETRY=3
-stk_spawn_supervised token-verify-egress \
-    "$SG_BUILD/services/token-verify/token-verify" "tcp:$SG_VERIFY_PORT"
-stk_wait_workers token-verify-egress "$SG_PROCS" 10
-sg_check "storm: allowed before" 200 "$(allowed)"
-i=0
-while [ $i -lt 40 ]; do
-	w=$(stk_workers token-verify-egress)
-	[ -n "$w" ] || { sleep 0.3; w=$(stk_workers token-verify-egress); }
-	[ -n "$w" ] || break
-	kill -KILL $w
-	NFAULT=$((NFAULT + $(echo $w | wc -w)))
-	sleep 0.2
-	i=$((i + 1))
-done
-echo "# storm: $i rounds of kills until nothing was restarted"
-sg_check "storm: the supervisor gave up" "" "$(stk_workers token-verify-egress)"
-sg_check_match "storm: multiwatch says so" 'died to often|not forking' \
-    "$(cat "$T/supervisor-token-verify-egress.log" 2>/dev/null || echo "(no log: $STK_SUP)")"
-# Nothing serves the socket: every request is refused or never answered.
-n2=0
-for tok in A BAD; do
-	eval "t=\$STK_TOK_$tok"
-	st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -x "$STK_PROXY" \
-	    -U "container_$STK_A:jwt_$t" "http://127.0.0.1:$SG_TARGET_PORT/ok" || true)
-	echo "#   storm: token $tok -> $st"
-	case $st in 2*) n2=$((n2 + 1)) ;; esac
-done
-sg_check "storm: nothing allowed while no worker serves" 0 "$n2"
-sg_run_kill token-verify-egress
-STK_MW_RETRY=50
-stk_spawn_supervised token-verify-egress \
-    "$SG_BUILD/services/token-verify/token-verify" "tcp:$SG_VERIFY_PORT"
-stk_wait_workers token-verify-egress "$SG_PROCS" 10
-i=0
-while [ $i -lt 50 ] && [ "$(allowed 5)" != 200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-sg_check "storm: a new supervisor restores service" 200 "$(allowed)"
-strict after_storm 2000
+if [ "$STK_SUP" = multiwatch ]; then
+	echo "# 5. a restart storm: the supervisor's crash-loop limit"
+	sg_run_kill token-verify-egress
+	STK_MW_RETRY=3
+	stk_spawn_supervised token-verify-egress \
+	    "$SG_BUILD/services/token-verify/token-verify" "tcp:$SG_VERIFY_PORT"
+	stk_wait_workers token-verify-egress "$SG_PROCS" 10
+	sg_check "storm: allowed before" 200 "$(allowed)"
+	i=0
+	while [ $i -lt 40 ]; do
+		w=$(stk_workers token-verify-egress)
+		[ -n "$w" ] || { sleep 0.3; w=$(stk_workers token-verify-egress); }
+		[ -n "$w" ] || break
+		kill -KILL $w
+		NFAULT=$((NFAULT + $(echo $w | wc -w)))
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "# storm: $i rounds of kills until nothing was restarted"
+	sg_check "storm: the supervisor gave up" "" "$(stk_workers token-verify-egress)"
+	sg_check_match "storm: multiwatch says so" 'died to often|not forking' \
+	    "$(cat "$T/supervisor-token-verify-egress.log" 2>/dev/null || echo "(no log: $STK_SUP)")"
+	# Nothing serves the socket: every request is refused or never answered.
+	n2=0
+	for tok in A BAD; do
+		eval "t=\$STK_TOK_$tok"
+		st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -x "$STK_PROXY" \
+		    -U "container_$STK_A:jwt_$t" "http://127.0.0.1:$SG_TARGET_PORT/ok" || true)
+		echo "#   storm: token $tok -> $st"
+		case $st in 2*) n2=$((n2 + 1)) ;; esac
+	done
+	sg_check "storm: nothing allowed while no worker serves" 0 "$n2"
+	sg_run_kill token-verify-egress
+	STK_MW_RETRY=50
+	stk_spawn_supervised token-verify-egress \
+	    "$SG_BUILD/services/token-verify/token-verify" "tcp:$SG_VERIFY_PORT"
+	stk_wait_workers token-verify-egress "$SG_PROCS" 10
+	i=0
+	while [ $i -lt 50 ] && [ "$(allowed 5)" != 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sg_check "storm: a new supervisor restores service" 200 "$(allowed)"
+	strict after_storm 2000
+else
+	echo "# 5. restart storm left out: $STK_SUP has no crash-loop limit"
+fi
 
 echo "# t-faults-workers: $NCHECK decisions checked, $NFAULT faults injected, took $(( $(date +%s) - t0 )) s"
 sg_done

@@ -266,9 +266,11 @@ sg_run_dirs()
 	mkdir -p "$SG_RUNDIR" "$SG_KEYS" "$SG_SOCKDIR" "$SG_PIDDIR" \
 	    "$SG_LOGDIR" "$SG_DATADIR" "$SG_RUNDIR/apache/sites" \
 	    "$SG_RUNDIR/lighttpd/empty" "$SG_RUNDIR/nginx/tmp" \
-	    "$SG_RUNDIR/redis" "$SG_RUNDIR/tls" "$SG_LOGDIR/www"
+	    "$SG_RUNDIR/redis" "$SG_RUNDIR/tls" "$SG_LOGDIR/www" \
+	    "$SG_RUNDIR/metrics"
 	chmod 755 "$SG_RUNDIR"
-	chmod 700 "$SG_KEYS" "$SG_RUNDIR/redis"
+	# The metrics file every service process adds to (docs/operations.md).
+	chmod 700 "$SG_KEYS" "$SG_RUNDIR/redis" "$SG_RUNDIR/metrics"
 	# The web servers (www-data) connect to the service sockets and
 	# write their own logs after dropping privileges.
 	chgrp "$SG_WWW_GROUP" "$SG_SOCKDIR"
@@ -297,6 +299,9 @@ sg_run_env()
 	export SANDGATE_PROXY_URL="$SG_PROXY_URL"
 	export SANDGATE_DATA_ROOT="$SG_DATADIR"
 	export SANDGATE_LOG_LEVEL="${SANDGATE_LOG_LEVEL:-info}"
+	# Metrics (GET /metrics) and the audit trail (docs/operations.md).
+	export SANDGATE_METRICS_DIR="$SG_RUNDIR/metrics"
+	export SANDGATE_AUDIT_MAXLEN="${SANDGATE_AUDIT_MAXLEN:-100000}"
 	# The demo target listens on loopback, which the private-address
 	# rule refuses (as it should in production); off for this stack.
 	export SANDGATE_EGRESS_DENY_PRIVATE=0
@@ -586,7 +591,7 @@ sg_run_api_server()
 sg_run_operator_token()
 {
 	"$SG_CLI" token --sub "${SG_OPERATOR:-operator}" \
-	    --scope "tokens:issue sandboxes:create sandboxes:destroy sessions:read" \
+	    --scope "tokens:issue sandboxes:create sandboxes:destroy sessions:read metrics:read" \
 	    --ttl 14400 > "$SG_RUNDIR/operator.token.tmp" ||
 	    sg_run_die "sandgate token failed"
 	chmod 600 "$SG_RUNDIR/operator.token.tmp"
@@ -752,6 +757,8 @@ sg_run_summary()
        -d '{"user_id":"alice","organization_uuid":"00000000-0000-4000-8000-000000000002","allowed_hosts":["localhost:$SG_TARGET_PORT"]}' \\
        $SG_API_URL/v1/sandboxes
      curl -s -X DELETE -H "Authorization: Bearer \$TOKEN" $SG_API_URL/v1/sandboxes/<container_id>
+     curl -s -H "Authorization: Bearer \$TOKEN" $SG_API_URL/metrics
+     curl -s -H "Authorization: Bearer \$TOKEN" $SG_API_URL/v1/sessions/<container_id>/decisions
      docker exec -it <container_id> sh     # then: curl --noproxy '' http://localhost:$SG_TARGET_PORT/
 
    Reap sandboxes whose token expired (production: sandgate-reap.timer):

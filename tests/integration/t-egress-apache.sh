@@ -9,9 +9,11 @@
 # notes/security.md 4.1 bypasses that loopback can express -> 403 (or a
 # 400 from Apache itself) with nothing reaching the target; the target
 # never sees Proxy-Authorization; no authorizer header leaks to the
-# client; address binding (127.0.0.2 vs 127.0.0.1); Redis stopped
-# mid-run -> 503, then recovery; key rotation (file change and SIGHUP)
-# without a failed request.
+# client; address binding (127.0.0.2 vs 127.0.0.1); report mode
+# (SANDGATE_EGRESS_MODE=report: an unlisted target passes as would_deny,
+# every credential failure is still a 407); Redis stopped mid-run -> 503,
+# then recovery; key rotation (file change and SIGHUP) without a failed
+# request.
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
@@ -37,6 +39,8 @@ VPORT1=$(sg_free_port)
 VPORT2=$(sg_free_port)
 PPORT1=$(sg_free_port)
 PPORT2=$(sg_free_port)
+VPORT3=$(sg_free_port)
+PPORT3=$(sg_free_port)
 
 # ---- target: records every request that reaches it -------------------
 cat >"$T/target.py" <<'EOF'
@@ -135,6 +139,11 @@ export SANDGATE_EGRESS_DENY_PRIVATE=1
 # machine, short enough to wait out
 export SANDGATE_SESSION_CACHE_MS=3000
 sg_spawn verify2 $VPORT2 "$VERIFY"
+# the third one in report mode (the session checked on every request)
+export SANDGATE_EGRESS_DENY_PRIVATE=0 SANDGATE_SESSION_CACHE_MS=0
+export SANDGATE_EGRESS_MODE=report
+sg_spawn verify3 $VPORT3 "$VERIFY"
+unset SANDGATE_EGRESS_MODE
 
 # ---- Apache --------------------------------------------------------------
 A=$T/apache
@@ -162,8 +171,10 @@ LogFormat "%h %u [%{SG_CONTAINER_ID}e] \"%r\" %>s" sg
 CustomLog $T/apache-access.log sg
 Listen 127.0.0.1:$PPORT1
 Listen 127.0.0.1:$PPORT2
+Listen 127.0.0.1:$PPORT3
 AuthnzFcgiDefineProvider authn sg_egress1 fcgi://127.0.0.1:$VPORT1/
 AuthnzFcgiDefineProvider authn sg_egress2 fcgi://127.0.0.1:$VPORT2/
+AuthnzFcgiDefineProvider authn sg_egress3 fcgi://127.0.0.1:$VPORT3/
 
 <VirtualHost 127.0.0.1:$PPORT1>
   ProxyRequests On
@@ -196,15 +207,33 @@ AuthnzFcgiDefineProvider authn sg_egress2 fcgi://127.0.0.1:$VPORT2/
     Require all denied
   </Location>
 </VirtualHost>
+
+<VirtualHost 127.0.0.1:$PPORT3>
+  ProxyRequests On
+  ProxyVia Off
+  AllowCONNECT 443 $TPORT $TPORT2
+  <Proxy "*">
+    AuthType SandgateToken
+    AuthName sandgate
+    AuthnzFcgiCheckAuthnProvider sg_egress3 Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    Require valid-user
+    CGIPassAuth On
+  </Proxy>
+  <Location "/">
+    Require all denied
+  </Location>
+</VirtualHost>
 EOF
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 APACHE_PID=$!
 sg_track_pid $APACHE_PID
 sg_wait_port $PPORT1
 sg_wait_port $PPORT2
+sg_wait_port $PPORT3
 
 P1=http://127.0.0.1:$PPORT1
 P2=http://127.0.0.1:$PPORT2
+P3=http://127.0.0.1:$PPORT3
 
 # code ARGS...: HTTP status of a curl through the proxy; headers in $T/h
 code()
@@ -399,6 +428,52 @@ sg_check "binding: CONNECT from 127.0.0.2" 407 \
 sg_check "binding off: from 127.0.0.2" 200 \
     "$(code --interface 127.0.0.2 -x "$P1" -U "$U_A" "http://127.0.0.1:$TPORT/b")"
 sg_check "nothing reached the target (binding)" "$((n0 + 1))" "$(hits)"
+
+# ---- report mode: tighter allow-lists rolled out without breaking ----------
+# SANDGATE_EGRESS_MODE=report lets a target that allowed_hosts does not
+# list through and logs would_deny with the reason; it never relaxes the
+# credentials: a bad, expired, revoked or foreign token is still a 407.
+CID4=sandbox_DDDDDDDDDDDDDDDDDDDDDD
+mint_c "$KEY1" $CID4 "$HOSTS" true 3600
+TOK_D=$TOK JTI_D=$JTI EXP_D=$EXP
+put_session $CID4 "$JTI_D" "$EXP_D" "$HOSTS_JSON" 127.0.0.1 "$TOK_D"
+U_D="container_$CID4:jwt_$TOK_D"
+sg_check "report: listed host" 200 "$(code -x "$P3" -U "$U_D" "http://127.0.0.1:$TPORT/r1")"
+n0=$(hits)
+sg_check "report: unlisted host passes" 200 \
+    "$(code -x "$P3" -U "$U_D" "http://127.0.0.2:$TPORT/r2")"
+sg_check "report: unlisted host reached the target" "target-ok /r2" "$(cat "$T/b")"
+sg_check "report: unlisted port passes" 200 \
+    "$(code -x "$P3" -U "$U_D" "http://127.0.0.1:$TPORT2/r3")"
+sg_check "report: unlisted CONNECT passes" 200 \
+    "$(cconnect -x "$P3" -U "$U_D" "http://127.0.0.2:$TPORT/r4")"
+sg_check "report: three reached the target" "$((n0 + 3))" "$(hits)"
+sg_check_match "report: would_deny logged with the reason and target" \
+    '"decision":"would_deny","reason":"host_not_allowed","status":200,"container_id":"'$CID4'".*"target":"127.0.0.2:'$TPORT'"' \
+    "$(grep would_deny "$T/verify3.log" | head -n 1)"
+sg_check "report: one would_deny line per passed request" 3 \
+    "$(grep -c '"decision":"would_deny"' "$T/verify3.log")"
+sg_check "enforce mode is unchanged on the other proxy" 403 \
+    "$(code -x "$P1" -U "$U_A" "http://127.0.0.2:$TPORT/r5")"
+n0=$(hits)
+sg_check "report: no credentials" 407 "$(code -x "$P3" "http://127.0.0.2:$TPORT/r6")"
+case $TOK_D in *A) BAD_D=${TOK_D%?}B ;; *) BAD_D=${TOK_D%?}A ;; esac
+sg_check "report: bad token" 407 \
+    "$(code -x "$P3" -U "container_$CID4:jwt_$BAD_D" "http://127.0.0.2:$TPORT/r7")"
+sg_check "report: expired token" 407 \
+    "$(code -x "$P3" -U "container_$CID3:jwt_$TOK_EXP" "http://127.0.0.2:$TPORT/r8")"
+sg_check "report: another container's credentials" 407 \
+    "$(code -x "$P3" -U "container_$CID:jwt_$TOK_D" "http://127.0.0.2:$TPORT/r9")"
+sg_check "report: binding mismatch" 407 \
+    "$(code --interface 127.0.0.2 -x "$P3" -U "$U_D" "http://127.0.0.2:$TPORT/ra")"
+sg_redis DEL "sandgate:session:$CID4" >/dev/null
+sg_check "report: revoked token" 407 "$(code -x "$P3" -U "$U_D" "http://127.0.0.2:$TPORT/rb")"
+sg_check_match "report: revoked reason" session_revoked "$(cat "$T/b")"
+sg_check "report: listed host, revoked token" 407 \
+    "$(code -x "$P3" -U "$U_D" "http://127.0.0.1:$TPORT/rc")"
+sg_check "report: nothing reached the target (credentials)" "$n0" "$(hits)"
+sg_check_match "report: mode announced at start" '"event":"start","mode":"report"' \
+    "$(head -n 3 "$T/verify3.log")"
 
 # ---- Redis stopped mid-run: 503 (fail closed), then recovery -------------
 sg_stop_redis

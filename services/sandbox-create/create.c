@@ -41,6 +41,11 @@ static const char *const cap_add[] = {
 	"CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", NULL
 };
 
+/* Name resolution: none (create.h, CREATE_DNS_SERVER). */
+static const char *const dns_servers[] = { CREATE_DNS_SERVER, NULL };
+static const char *const dns_search[] = { CREATE_DNS_SEARCH, NULL };
+static const char *const dns_options[] = { CREATE_DNS_OPTIONS, NULL };
+
 static const char *const body_fields[] = {
 	"user_id", "organization_uuid", "allowed_hosts", "duration_hours",
 	"image", "is_hipaa_regulated", "is_pci_compliant", NULL
@@ -429,6 +434,9 @@ create_config(const struct create_app *app, const struct create_spec *s,
 	    sg_json_add_int(hc, "NanoCpus", cfg->nano_cpus) == -1 ||
 	    sg_json_add_int(hc, "PidsLimit", cfg->pids_limit) == -1 ||
 	    cJSON_AddStringToObject(hc, "NetworkMode", net) == NULL ||
+	    add_strings(hc, "Dns", dns_servers) == -1 ||
+	    add_strings(hc, "DnsSearch", dns_search) == -1 ||
+	    add_strings(hc, "DnsOptions", dns_options) == -1 ||
 	    cJSON_AddStringToObject(hc, "IpcMode", "private") == NULL ||
 	    (tmpfs = cJSON_AddObjectToObject(hc, "Tmpfs")) == NULL ||
 	    (binds = cJSON_AddArrayToObject(hc, "Binds")) == NULL)
@@ -502,6 +510,25 @@ has_str(const cJSON *arr, const char *s, int cap)
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether arr is exactly the strings of want, in order. */
+static int
+same_strings(const cJSON *arr, const char *const *want)
+{
+	const cJSON	*e;
+	size_t		 i = 0;
+
+	if (!cJSON_IsArray(arr))
+		return 0;
+	cJSON_ArrayForEach(e, arr) {
+		if (want[i] == NULL || !cJSON_IsString(e) ||
+		    e->valuestring == NULL ||
+		    strcmp(e->valuestring, want[i]) != 0)
+			return 0;
+		i++;
+	}
+	return want[i] == NULL;
 }
 
 static enum sg_rc
@@ -593,6 +620,13 @@ create_check_inspect(const struct create_app *app,
 		return SG_EUPSTREAM;
 	if ((v = sg_json_str(hc, "NetworkMode")) == NULL || strcmp(v, net) != 0)
 		return refuse(err, "NetworkMode");
+	/* A daemon that dropped these would forward the sandbox's queries. */
+	if (!same_strings(sg_json_get(hc, "Dns"), dns_servers))
+		return refuse(err, "Dns");
+	if (!same_strings(sg_json_get(hc, "DnsSearch"), dns_search))
+		return refuse(err, "DnsSearch");
+	if (!same_strings(sg_json_get(hc, "DnsOptions"), dns_options))
+		return refuse(err, "DnsOptions");
 	if ((v = sg_json_str(hc, "Runtime")) == NULL ||
 	    strcmp(v, cfg->runtime) != 0)
 		return refuse(err, "Runtime");

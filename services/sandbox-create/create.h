@@ -37,6 +37,31 @@
 /* How long a positive runtime check is trusted (the /info call is slow). */
 #define CREATE_RUNTIME_CACHE_US	(60 * 1000000LL)
 
+/*
+ * Sandboxes resolve no names (issue 9): a client behind HTTP(S)_PROXY
+ * hands the host name to the proxy, which resolves it only after the
+ * token and the allow-list have passed; a DNS query from the sandbox
+ * itself could only carry data out (<secret>.attacker.example).
+ *
+ * On a user-defined network Docker answers 127.0.0.11 inside the
+ * container and forwards every name it does not know itself to the
+ * upstream servers.  Without HostConfig.Dns those are the daemon's own
+ * (its /etc/resolv.conf), and a loopback one there (systemd-resolved's
+ * 127.0.0.53, dnsmasq) is contacted from the HOST's network namespace,
+ * where no rule on the sandbox bridge sees the query.  Servers given in
+ * HostConfig.Dns are contacted from the container's namespace instead
+ * (libnetwork sandbox_dns_unix.go setupDNS, resolver.go ServeDNS;
+ * t-dns.sh shows both with a witness), so CREATE_DNS_SERVER, the
+ * sandbox's own loopback, sends every forwarded query back where it
+ * came from.  DnsSearch "." is Docker's "no search domain" and the
+ * options are set, not left empty: an empty list means "copy the
+ * host's".  ndots:0 is what the embedded server asks for anyway; one
+ * attempt of one second makes a lookup fail in about a second.
+ */
+#define CREATE_DNS_SERVER	"127.0.0.1"
+#define CREATE_DNS_SEARCH	"."
+#define CREATE_DNS_OPTIONS	"ndots:0", "timeout:1", "attempts:1"
+
 struct create_app {
 	const struct sg_cfg	*cfg;
 	struct sg_key		*key;		/* signing key */

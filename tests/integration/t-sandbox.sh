@@ -161,6 +161,13 @@ sg_check "pids 100" 100 "$(insp "$ID" '{{.HostConfig.PidsLimit}}')"
 sg_check "network: the egress network" "$SG_TEST_NET" \
     "$(insp "$ID" '{{.HostConfig.NetworkMode}}')"
 sg_check "restart policy no" no "$(insp "$ID" '{{.HostConfig.RestartPolicy.Name}}')"
+# Issue 9 (t-dns.sh shows what these do): no name server but its own.
+sg_check "Dns: the sandbox's own loopback" '["127.0.0.1"]' \
+    "$(insp "$ID" '{{json .HostConfig.Dns}}')"
+sg_check "DnsSearch: none (not the host's)" '["."]' \
+    "$(insp "$ID" '{{json .HostConfig.DnsSearch}}')"
+sg_check "DnsOptions: set, not the host's" '["ndots:0","timeout:1","attempts:1"]' \
+    "$(insp "$ID" '{{json .HostConfig.DnsOptions}}')"
 sg_check "label container_id" "$ID" \
     "$(insp "$ID" '{{index .Config.Labels "sandgate.container_id"}}')"
 sg_check "label user_id" alice \
@@ -459,8 +466,9 @@ nothing_left "Redis down"
 # A fault-injecting proxy in front of the real engine: MODE "hang" never
 # answers /start (a daemon that times out), "tamper" turns ReadonlyRootfs
 # off in the inspect answer (hardening not applied), "warn" adds a
-# Warning to the create answer.  Everything else passes through, so the
-# containers are real and the undo has real work to do.
+# Warning to the create answer, "nodns" drops the DNS settings from the
+# create request (a daemon that ignores them).  Everything else passes
+# through, so the containers are real and the undo has real work to do.
 cat > "$T/fault.py" <<'PY'
 import json, re, socket, sys, threading, time
 listen, upstream, mode = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -496,6 +504,13 @@ def handle(c):
         time.sleep(600)
         return
     hdrs = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
+    if mode == "nodns" and "/containers/create" in line:
+        j = json.loads(body)
+        for k in ("Dns", "DnsSearch", "DnsOptions"):
+            j["HostConfig"].pop(k, None)
+        body = json.dumps(j).encode()
+        hdrs = [l for l in hdrs if not l.lower().startswith(b"content-length:")]
+        hdrs.append(b"Content-Length: %d" % len(body))
     u = socket.socket(socket.AF_UNIX)
     u.connect(upstream)
     u.sendall(b"\r\n".join([lines[0]] + hdrs + [b"Connection: close"]) +
@@ -575,6 +590,18 @@ sg_check "502" 502 "$S"
 sg_check "hardening_not_applied" hardening_not_applied \
     "$(printf '%s' "$B" | jq -r .error)"
 nothing_left "inspect mismatch"
+
+# Issue 9: without HostConfig.Dns the embedded resolver would forward the
+# sandbox's queries to the daemon's own name servers.
+echo "# the daemon ignores the DNS settings"
+fault nodns
+create "$F_PORT" "$(body frank '["github.com"]')"
+sg_check "502" 502 "$S"
+sg_check "hardening_not_applied" hardening_not_applied \
+    "$(printf '%s' "$B" | jq -r .error)"
+sg_check_match "the log names Dns" '"detail":"docker did not apply Dns"' \
+    "$(grep sandbox_create_failed "$T/create-nodns.log")"
+nothing_left "DNS settings ignored"
 
 echo "# Docker warns about a limit at create"
 fault warn

@@ -588,6 +588,18 @@ START_TEST(test_config_settings)
 	    &err), SG_OK);
 	ck_assert_int_eq(v, 100);
 	ck_assert_str_eq(sg_json_str(hc, "NetworkMode"), "sgnet");
+	/* Issue 9: no name server but the sandbox's own loopback. */
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(hc, "Dns")), 1);
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "Dns"), 0), "127.0.0.1");
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(hc, "DnsSearch")), 1);
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "DnsSearch"), 0), ".");
+	ck_assert_int_eq(cJSON_GetArraySize(sg_json_get(hc, "DnsOptions")),
+	    3);
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "DnsOptions"), 0), "ndots:0");
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "DnsOptions"), 1),
+	    "timeout:1");
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "DnsOptions"), 2),
+	    "attempts:1");
 	binds = sg_json_get(hc, "Binds");
 	ck_assert_int_eq(cJSON_GetArraySize(binds), 3);
 	(void)snprintf(want, sizeof(want),
@@ -607,6 +619,7 @@ START_TEST(test_config_settings)
 	c = create_config(&capp, &s, "sandbox_B", "t.t.t", NOW + 60);
 	hc = sg_json_get(c, "HostConfig");
 	ck_assert_str_eq(sg_json_str(hc, "NetworkMode"), "none");
+	ck_assert_str_eq(arr_str(sg_json_get(hc, "Dns"), 0), "127.0.0.1");
 	create_config_free(c);
 	create_spec_clear(&s);
 }
@@ -705,6 +718,38 @@ START_TEST(test_inspect_check)
 	    cJSON_CreateString("bridge")));
 	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Runtime",
 	    cJSON_CreateString("runc-other")));
+	/*
+	 * Issue 9: a daemon that dropped or changed the DNS settings would
+	 * forward the sandbox's queries to its own resolvers.
+	 */
+	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(hc, "Dns"));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Dns",
+	    cJSON_CreateNull()));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Dns",
+	    cJSON_CreateArray()));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Dns",
+	    cJSON_CreateString("127.0.0.1")));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Dns",
+	    cJSON_CreateStringArray((const char *const[]){ "127.0.0.53" },
+	    1)));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "Dns",
+	    cJSON_CreateStringArray((const char *const[]){ "127.0.0.1",
+	    "8.8.8.8" }, 2)));
+	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(hc, "DnsSearch"));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsSearch",
+	    cJSON_CreateArray()));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsSearch",
+	    cJSON_CreateStringArray((const char *const[]){ "corp.example" },
+	    1)));
+	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(hc, "DnsOptions"));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsOptions",
+	    cJSON_CreateArray()));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsOptions",
+	    cJSON_CreateStringArray((const char *const[]){ "ndots:0",
+	    "timeout:1", "attempts:1", "use-vc" }, 4)));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsOptions",
+	    cJSON_CreateStringArray((const char *const[]){ "timeout:1",
+	    "ndots:0", "attempts:1" }, 3)));
 	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ins, "Config"), "User",
 	    cJSON_CreateString("0")));
@@ -716,6 +761,14 @@ START_TEST(test_inspect_check)
 	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(ins, "NetworkSettings"));
 	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(ins, "HostConfig"));
 #undef MUTATE
+	/* The refusal names the setting (the log says which one). */
+	ins = good_inspect(&s, "sandbox_C");
+	hc = cJSON_GetObjectItemCaseSensitive(ins, "HostConfig");
+	cJSON_DeleteItemFromObjectCaseSensitive(hc, "Dns");
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	ck_assert_str_eq(err.code, "hardening_not_applied");
+	ck_assert_str_eq(err.msg, "docker did not apply Dns");
+	cJSON_Delete(ins);
 	create_spec_clear(&s);
 
 	/* network none: no address needed, but NetworkMode must be none. */

@@ -1,23 +1,75 @@
 #!/bin/sh
 # Run every integration test script (tests/integration/t-*.sh) in order;
 # each starts the real servers it needs on loopback and cleans up after.
-# Prints "N passed, N failed" at the end.
+#
+# One Docker engine serves the whole run: if none answers, dockerd is
+# started here (it works on Debian 12 as root) and stopped by its PID at
+# the end, so the Docker tests do not each pay for a daemon start.
+#
+#   tests/integration/run-all.sh [t-name ...]     (default: all)
+#
+# Prints "integration: N passed, N failed" at the end.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
 failed=""
-for t in "$here"/t-*.sh; do
-	[ -e "$t" ] || continue
+dockerd_pid=""
+logdir=$(mktemp -d /tmp/sg-run-all.XXXXXX)
+
+stop_dockerd()
+{
+	[ -n "$dockerd_pid" ] || return 0
+	kill "$dockerd_pid" 2>/dev/null
+	n=300
+	while kill -0 "$dockerd_pid" 2>/dev/null && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	kill -9 "$dockerd_pid" 2>/dev/null
+	dockerd_pid=""
+}
+trap 'stop_dockerd; rm -rf "$logdir"' EXIT
+trap 'exit 130' INT TERM
+
+if ! docker info >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
+    command -v dockerd >/dev/null; then
+	echo "starting dockerd for the integration run"
+	dockerd >"$logdir/dockerd.log" 2>&1 &
+	dockerd_pid=$!
+	n=600
+	while ! docker info >/dev/null 2>&1 && [ $n -gt 0 ]; do
+		kill -0 "$dockerd_pid" 2>/dev/null || break
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if ! docker info >/dev/null 2>&1; then
+		echo "dockerd did not come up:" >&2
+		tail -n 30 "$logdir/dockerd.log" >&2
+	fi
+fi
+
+if [ $# -gt 0 ]; then
+	list=""
+	for n in "$@"; do
+		list="$list $here/${n%.sh}.sh"
+	done
+else
+	list=$(ls "$here"/t-*.sh)
+fi
+
+for t in $list; do
+	[ -e "$t" ] || { echo "no such test: $t"; fail=$((fail + 1)); continue; }
 	name=$(basename "$t" .sh)
 	echo "=== $name"
+	start=$(date +%s)
 	if sh "$t"; then
 		pass=$((pass + 1))
-		echo "--- PASS $name"
+		echo "--- PASS $name ($(( $(date +%s) - start )) s)"
 	else
 		fail=$((fail + 1))
 		failed="$failed $name"
-		echo "--- FAIL $name"
+		echo "--- FAIL $name ($(( $(date +%s) - start )) s)"
 	fi
 done
 [ -n "$failed" ] && echo "failed:$failed"

@@ -730,7 +730,14 @@ sg_run_demo()
 	else
 		echo "   -> no connection (only the proxy port is open to sandboxes)"
 	fi
-	echo "-- 7. the session, as GET /v1/sessions/$_id returns it:"
+	echo "-- 7. no name server answers inside (only the proxy resolves names):"
+	echo "   \$ nslookup example.com"
+	if sg_run_in "$_id" "timeout 8 nslookup example.com" >/dev/null 2>&1; then
+		echo "   -> RESOLVED: the sandbox reaches a name server!"
+	else
+		echo "   -> nothing resolves (tests/integration/t-dns.sh proves no query leaves)"
+	fi
+	echo "-- 8. the session, as GET /v1/sessions/$_id returns it:"
 	sg_run_api GET "/v1/sessions/$_id" | head -n 1 | jq . | sed 's/^/   /'
 }
 

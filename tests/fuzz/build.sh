@@ -32,7 +32,8 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
  -Wno-unused-parameter -DSG_TESTDATA=\"$top/tests/data\" \
  -DSG_FUZZDIR=\"$here\" -I$B -I$top/lib -I$top/services/token-verify \
- -I$top/services/sandbox-create -I$here $PKG_CFLAGS"
+ -I$top/services/sandbox-create -I$top/services/token-issuer -I$here \
+ $PKG_CFLAGS"
 
 # config.h: what configure would find on this system.
 probe() {	# probe NAME CODE
@@ -78,7 +79,8 @@ compile() {	# compile SRC OBJ FLAGS...
 # instrumentation but without libFuzzer's main.
 LIBSRC="$top/lib/compat/strlcpy.c $(ls "$top"/lib/*.c)"
 SVCSRC="$top/services/token-verify/verify.c $top/services/token-verify/cache.c
- $top/services/sandbox-create/create.c"
+ $top/services/sandbox-create/create.c
+ $top/services/token-issuer/issuer.c"
 echo "building library objects in $B/obj"
 for s in $LIBSRC $SVCSRC; do
 	echo "$s $B/obj/$(basename "$(dirname "$s")")_$(basename "$s" .c).o"
@@ -117,8 +119,10 @@ extra_of() {
 		echo "$(obj_of services/token-verify/verify.c)" \
 		    "$(obj_of services/token-verify/cache.c)" \
 		    "-Wl,--wrap=sg_session_get,--wrap=getaddrinfo,--wrap=freeaddrinfo" ;;
-	fuzz_docker_inspect)
+	fuzz_docker_inspect|fuzz_create_spec)
 		echo "$(obj_of services/sandbox-create/create.c)" ;;
+	fuzz_issuer)
+		echo "$(obj_of services/token-issuer/issuer.c)" ;;
 	fuzz_docker_reply|fuzz_redis_reply)
 		echo "$B/obj/fuzz_fakesrv.o -lpthread" ;;
 	esac

@@ -299,6 +299,51 @@ for name, r in {
 }.items():
     put("verify", name, r)
 
+# ---- token-issuer requests and sandbox-create bodies -------------------------
+
+op = "SG_KIND=operator\nSG_SUB=ops\nSG_SCOPE=tokens:issue sessions:read\n"
+post = "REQUEST_METHOD=POST\nREQUEST_URI=/v1/tokens\nCONTENT_TYPE=application/json\n"
+tbody = {"container_id": CID, "user_id": "user1", "organization_uuid": ORG,
+         "allowed_hosts": ["github.com", "*.example.org:8443", "[2001:db8::1]"],
+         "duration_hours": 2, "enforce_binding": False}
+for name, (env, body) in {
+    "ok": (op + post, tbody), "defaults": (op + post, {k: tbody[k] for k in
+                                          ("container_id", "user_id", "organization_uuid", "allowed_hosts")}),
+    "no-hosts": (op + post, dict(tbody, allowed_hosts=[])),
+    "upper-uuid": (op + post, dict(tbody, organization_uuid=ORG.upper())),
+    "host-norm": (op + post, dict(tbody, allowed_hosts=["GitHub.COM.", "*.Example.org"])),
+    "bad-host": (op + post, dict(tbody, allowed_hosts=["github.com,evil.com"])),
+    "long-ttl": (op + post, dict(tbody, duration_hours=25)),
+    "frac-ttl": (op + post, dict(tbody, duration_hours=1.5)),
+    "binding-str": (op + post, dict(tbody, enforce_binding="false")),
+    "extra": (op + post, dict(tbody, admin=True)),
+    "crlf-id": (op + post, dict(tbody, user_id="u\r\nx")),
+    "no-scope": ("SG_KIND=operator\nSG_SCOPE=sessions:read\n" + post, tbody),
+    "container": ("SG_KIND=container\nSG_SCOPE=tokens:issue\n" + post, tbody),
+    "anonymous": (post, tbody),
+    "get": (op + "REQUEST_METHOD=GET\nREQUEST_URI=/v1/tokens\n", None),
+    "jwks": ("REQUEST_METHOD=GET\nREQUEST_URI=/.well-known/jwks.json\n", None),
+    "health": ("REQUEST_METHOD=GET\nREQUEST_URI=/healthz/token-issuer\n", None),
+}.items():
+    put("issuer", name, env + ("\n" + json.dumps(body) if body is not None else ""))
+    if body is not None:
+        put("http_req", "issuer-" + name, env + "\n" + json.dumps(body))
+
+cbody = {"user_id": "user1", "organization_uuid": ORG, "allowed_hosts": ["github.com"],
+         "duration_hours": 2, "image": "python:3.12-slim", "is_hipaa_regulated": False,
+         "is_pci_compliant": True}
+for name, body in {
+    "ok": cbody, "minimal": {"user_id": "u", "organization_uuid": ORG, "allowed_hosts": []},
+    "image-default": dict(cbody, image="sandgate-sandbox:latest"),
+    "image-digest": dict(cbody, image="registry.example/x@sha256:" + "0" * 64),
+    "image-other": dict(cbody, image="alpine"), "user-dots": dict(cbody, user_id="../root"),
+    "hosts-str": dict(cbody, allowed_hosts="github.com"),
+    "hosts-many": dict(cbody, allowed_hosts=["h%d.example" % i for i in range(260)]),
+    "ttl-0": dict(cbody, duration_hours=0), "ttl-big": dict(cbody, duration_hours=1e9),
+    "hipaa-str": dict(cbody, is_hipaa_regulated="true"), "unknown": dict(cbody, privileged=True),
+}.items():
+    put("create_spec", name, json.dumps(body))
+
 # ---- Docker answers ----------------------------------------------------------
 
 

@@ -269,6 +269,8 @@ stk_start()
 	export SANDGATE_REDIS_TIMEOUT_MS=${SANDGATE_REDIS_TIMEOUT_MS:-300}
 	sg_run_redis
 	stk_target
+	# STK_PRELOAD: an LD_PRELOAD for the sandgate services only.
+	[ -z "${STK_PRELOAD:-}" ] || export LD_PRELOAD="$STK_PRELOAD"
 	for _s in ${STK_SUPERVISE:-}; do
 		case $_s in
 		token-verify-egress)
@@ -285,6 +287,7 @@ stk_start()
 	done
 	# The rest as run.sh does it; it also waits for every socket.
 	sg_run_services
+	unset LD_PRELOAD
 	for _s in ${STK_SUPERVISE:-}; do
 		stk_wait_workers "$_s" "$SG_PROCS" ||
 		    { echo "$_s: workers did not start" >&2; exit 1; }

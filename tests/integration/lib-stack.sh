@@ -10,6 +10,10 @@
 #   stk_plan_api FILE         # the mixed API decisions (lighttpd)
 #   stk_wrk_start NAME URL PLAN TOTAL THREADS SECONDS; stk_wrk_wait NAME
 #   stk_judge NAME PLAN strict|fault
+#   stk_rss FILE              # RSS of every process of the stack
+#   stk_spawn_supervised, stk_workers, stk_wait_workers   # multiwatch
+#   stk_create, stk_reap_check  # sandboxes through the API; zero leftovers
+#   stk_dockerd_start, stk_dockerd_stop   # a Docker engine of the test's own
 #
 # What differs from run.sh, and why: the egress proxy listens on
 # 127.0.0.1 (no Docker network: SG_GATEWAY_IP=127.0.0.1); the "internet"

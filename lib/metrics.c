@@ -278,8 +278,15 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 out:
 	if (map != MAP_FAILED)
 		(void)munmap(map, size);
-	if (fd != -1)
-		(void)close(fd);	/* also drops the lock */
+	if (fd != -1) {
+		/*
+		 * Unlock explicitly: the mapping keeps the open file
+		 * description alive, so close() alone would keep the lock
+		 * and every other process would wait for it forever.
+		 */
+		(void)flock(fd, LOCK_UN);
+		(void)close(fd);
+	}
 	return rc;
 }
 

@@ -173,6 +173,35 @@ START_TEST(t_fork_sum)
 }
 END_TEST
 
+/*
+ * Regression: the open lock outlived sg_metrics_open (the mapping kept
+ * the file description, so close() did not release the flock) and the
+ * second service process to start waited forever.
+ */
+START_TEST(t_second_opener)
+{
+	struct sg_err	 err;
+	pid_t		 pid;
+	int		 st;
+
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 1);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		(void)alarm(5);
+		sg_metrics_close();
+		sg_err_clear(&err);
+		if (sg_metrics_open(dir, "second", &err) != SG_OK)
+			_exit(2);
+		sg_metrics_add(SG_M_SANDBOXES_CREATED, 1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "second opener: status %d", st);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED), 2);
+}
+END_TEST
+
 /* Another process opening the same directory sees the same counts. */
 START_TEST(t_reopen)
 {
@@ -433,6 +462,7 @@ metrics_suite(void)
 	tcase_add_test(tc, t_disabled);
 	tcase_add_test(tc, t_counts);
 	tcase_add_test(tc, t_fork_sum);
+	tcase_add_test(tc, t_second_opener);
 	tcase_add_test(tc, t_reopen);
 	tcase_add_test(tc, t_exposition);
 	tcase_add_test(tc, t_label_bounds);

@@ -32,10 +32,10 @@ stk_plan_egress "$T/egress.plan"
 stk_plan_api "$T/api.plan"
 
 # One of each by curl first: the plans' expectations hold at all.
-sg_check "curl: allowed egress" 200 "$(curl -s -o /dev/null -w '%{http_code}' \
+sg_check "curl: allowed egress" 200 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
     -x "$STK_PROXY" -U "container_$STK_A:jwt_$STK_TOK_A" \
     "http://127.0.0.1:$SG_TARGET_PORT/ok")"
-sg_check "curl: operator reads a session" 200 "$(curl -s -o /dev/null \
+sg_check "curl: operator reads a session" 200 "$(curl -s -m 10 -o /dev/null \
     -w '%{http_code}' -H "Authorization: Bearer $STK_OP" \
     "$STK_API/v1/sessions/$STK_A")"
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -297,17 +298,29 @@ pid_dead(int32_t pid)
 	return pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH);
 }
 
+/* A forked child takes a slot of its own (getpid() per add would cost). */
+static void
+slot_forget(void)
+{
+	M.slot = -1;
+}
+
 /* This process's slot: its own, a free or dead one, or shared 0. */
 static int
 slot_get(void)
 {
-	pid_t	 me = getpid();
-	int32_t	 cur;
-	int	 i;
+	static int	 atfork;
+	pid_t		 me;
+	int32_t		 cur;
+	int		 i;
 
-	if (M.slot >= 0 && M.pid == me)
+	if (M.slot >= 0)
 		return M.slot;
-	/* A forked child takes a slot of its own. */
+	if (!atfork) {
+		(void)pthread_atfork(NULL, NULL, slot_forget);
+		atfork = 1;
+	}
+	me = getpid();
 	M.pid = me;
 	M.slot = 0;
 	for (i = 1; i < SG_METRICS_SLOTS; i++) {

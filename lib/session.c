@@ -52,6 +52,7 @@ struct sg_redis {
 	/* sg_redis_send only: the context is non-blocking */
 	int		 async;
 	int64_t		 retry_at_us;	/* no connect before (backoff) */
+	unsigned	 undrained;	/* commands since the last drain */
 };
 
 /* One command of a pipeline. */
@@ -1715,7 +1716,14 @@ out:
 /* ---- fire-and-forget sender (the audit trail) ----------------------- */
 
 #define SEND_BACKOFF_US	1000000	/* no reconnect within 1 s of a failure */
-#define SEND_READS	8	/* reads of up to 16 KiB per call */
+#define SEND_READS	8	/* reads of up to 16 KiB per drain */
+/*
+ * Replies (about 25 bytes each) are read every SEND_DRAIN_EVERY commands,
+ * not after each: one read(2) less per command.  They wait in the
+ * socket's receive buffer meanwhile; a dead server still shows at the
+ * next write.
+ */
+#define SEND_DRAIN_EVERY 32
 
 static void
 send_fail(struct sg_redis *r)
@@ -1839,8 +1847,11 @@ sg_redis_send(struct sg_redis *r, int argc, const char **argv,
 	guard_on(&g);
 	if ((rc = send_connect(r, err)) != SG_OK)
 		goto out;
-	if ((rc = send_drain(r, failed, err)) != SG_OK)
-		goto out;
+	if (++r->undrained >= SEND_DRAIN_EVERY) {
+		r->undrained = 0;
+		if ((rc = send_drain(r, failed, err)) != SG_OK)
+			goto out;
+	}
 	/* Redis stopped or slow: the backlog is capped, the line dropped. */
 	if (sdslen(r->c->obuf) > max_pending) {
 		rc = sg_err_set(err, SG_ETOOBIG, "redis_backlog",

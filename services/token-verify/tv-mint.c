@@ -3,13 +3,15 @@
  * integration tests and benchmark (not installed).  Prints one line per
  * token: "<token> <jti> <exp>".
  *
- *   tv-mint container KEY ISS SUB CID ORG HOSTS BINDING TTL [SHIFT]
+ *   tv-mint container KEY ISS SUB CID ORG HOSTS BINDING TTL [SHIFT] [COUNT]
  *   tv-mint operator KEY ISS SUB SCOPE TTL [SHIFT] [COUNT]
  *   tv-mint jwks KEY...      (the public keys as one JWK set)
  *
  * SHIFT (seconds, may be negative) moves the issue time away from now,
  * e.g. -7200 with TTL 3600 gives an expired token.  COUNT mints that many
- * operator tokens (each with its own jti) for cold-cache benchmarks.
+ * operator tokens (each with its own jti) for cold-cache benchmarks; for
+ * container tokens, COUNT containers CID_0, CID_1, ..., and each line
+ * gets the container id as a fourth field.
  */
 #include "config.h"
 
@@ -63,7 +65,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tv-mint container KEY ISS SUB CID ORG HOSTS "
-	    "BINDING TTL [SHIFT]\n"
+	    "BINDING TTL [SHIFT] [COUNT]\n"
 	    "       tv-mint operator KEY ISS SUB SCOPE TTL [SHIFT] [COUNT]\n"
 	    "       tv-mint jwks KEY...\n");
 	exit(EX_USAGE);
@@ -85,10 +87,14 @@ main(int argc, char *argv[])
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "container") == 0) {
-		if (argc != 10 && argc != 11)
+		if (argc < 10 || argc > 12)
 			usage();
-		if (argc == 11)
+		if (argc >= 11)
 			shift = num(argv[10], "shift");
+		if (argc == 12)
+			count = num(argv[11], "count");
+		if (count < 1 || count > 1000000)
+			die(EX_USAGE, "bad count");
 		if (sg_key_load_pem(argv[2], &key, &e) != SG_OK)
 			die(EX_DATAERR, "%s: %s", argv[2], e.msg);
 		if (sg_hosts_parse(argv[7], strlen(argv[7]), &hosts, &e) !=
@@ -103,11 +109,25 @@ main(int argc, char *argv[])
 		mc.binding = strcmp(argv[8], "true") == 0;
 		mc.ttl = num(argv[9], "ttl");
 		mc.now = now + (time_t)shift;
-		memset(&m, 0, sizeof(m));
-		if (sg_token_mint_container(key, &mc, &m, &e) != SG_OK)
-			die(EX_DATAERR, "mint: %s", e.msg);
-		printf("%s %s %lld\n", m.token, m.jti, (long long)m.exp);
-		sg_minted_clear(&m);
+		for (i = 0; i < count; i++) {
+			char	 cid[SG_ID_MAX + 1];
+
+			if (argc == 12) {
+				(void)snprintf(cid, sizeof(cid), "%.100s_%lld",
+				    argv[5], (long long)i);
+				mc.container_id = cid;
+			}
+			memset(&m, 0, sizeof(m));
+			if (sg_token_mint_container(key, &mc, &m, &e) != SG_OK)
+				die(EX_DATAERR, "mint: %s", e.msg);
+			if (argc == 12)
+				printf("%s %s %lld %s\n", m.token, m.jti,
+				    (long long)m.exp, cid);
+			else
+				printf("%s %s %lld\n", m.token, m.jti,
+				    (long long)m.exp);
+			sg_minted_clear(&m);
+		}
 	} else if (strcmp(argv[1], "operator") == 0) {
 		if (argc < 7 || argc > 9)
 			usage();

@@ -276,7 +276,7 @@ START_TEST(t_send_read)
 		(void)sg_audit_flush(a, NULL, NULL);
 		ck_assert(sg_audit_read(rd, CID_B, 1000, SG_AUDIT_SCAN_MAX,
 		    &res, &scanned, &complete, &err) == SG_OK);
-		if (cJSON_GetArraySize(res) == 21)
+		if (cJSON_GetArraySize(res) == 21 && scanned == 2150)
 			break;
 		cJSON_Delete(res);
 		res = NULL;

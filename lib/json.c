@@ -289,6 +289,104 @@ prescan(const unsigned char *s, size_t n, struct sg_err *err)
 	return 0;
 }
 
+static void
+skip_ws(const unsigned char *s, size_t n, size_t *i)
+{
+	while (*i < n && is_ws(s[*i]))
+		(*i)++;
+}
+
+/* The literal word w at s[*i]. */
+static int
+gram_word(const unsigned char *s, size_t n, size_t *i, const char *w)
+{
+	size_t	 l = strlen(w);
+
+	if (n - *i < l || memcmp(s + *i, w, l) != 0)
+		return -1;
+	*i += l;
+	return 0;
+}
+
+/*
+ * One value at s[*i] by the grammar of RFC 8259 2-7, leading whitespace
+ * included; depth is the nesting around it.  Allocates nothing.
+ */
+static int
+gram_value(const unsigned char *s, size_t n, size_t *i, int depth)
+{
+	unsigned char	 endc;
+
+	skip_ws(s, n, i);
+	if (*i >= n)
+		return -1;
+	switch (s[*i]) {
+	case '{':
+	case '[':
+		if (depth + 1 > SG_JSON_MAX_DEPTH)
+			return -1;
+		endc = s[*i] == '{' ? '}' : ']';
+		(*i)++;
+		skip_ws(s, n, i);
+		if (*i < n && s[*i] == endc) {
+			(*i)++;
+			return 0;
+		}
+		for (;;) {
+			if (endc == '}') {
+				skip_ws(s, n, i);
+				if (*i >= n || s[*i] != '"' ||
+				    scan_string(s, n, i, NULL) == -1)
+					return -1;
+				skip_ws(s, n, i);
+				if (*i >= n || s[*i] != ':')
+					return -1;
+				(*i)++;
+			}
+			if (gram_value(s, n, i, depth + 1) == -1)
+				return -1;
+			skip_ws(s, n, i);
+			if (*i >= n)
+				return -1;
+			if (s[*i] == endc) {
+				(*i)++;
+				return 0;
+			}
+			if (s[*i] != ',')
+				return -1;
+			(*i)++;
+		}
+	case '"':
+		return scan_string(s, n, i, NULL);
+	case 't':
+		return gram_word(s, n, i, "true");
+	case 'f':
+		return gram_word(s, n, i, "false");
+	case 'n':
+		return gram_word(s, n, i, "null");
+	default:
+		return scan_number(s, n, i, NULL);
+	}
+}
+
+/*
+ * Whether the text is exactly one JSON value.  When cJSON refuses a text
+ * that passed the pre-scan and this check, it can only have run out of
+ * memory: cJSON returns NULL for both and sets no reason (its error
+ * pointer is a position), and a failed allocation is the server's fault,
+ * not the client's (SG_ENOMEM, a 500, never a 400 or a 401/407).
+ */
+static int
+grammar_ok(const unsigned char *s, size_t n)
+{
+	size_t	 i = 0;
+
+	if (gram_value(s, n, &i, 0) == -1)
+		return 0;
+	skip_ws(s, n, &i);
+	return i == n;
+}
+
 /* ASCII-only case-insensitive order; independent of the locale. */
 static int
 name_casecmp(const char *a, const char *b)
@@ -400,7 +498,11 @@ sg_json_parse(const char *buf, size_t len, struct sg_err *err)
 	copy[len] = '\0';
 	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
 	if (root == NULL) {
-		sg_err_set(err, SG_EINVAL, "bad_json", "not valid JSON");
+		if (grammar_ok((const unsigned char *)copy, len))
+			sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		else
+			sg_err_set(err, SG_EINVAL, "bad_json",
+			    "not valid JSON");
 		goto out;
 	}
 	if (end != copy + len) {

@@ -499,6 +499,80 @@ START_TEST(accessors)
 }
 END_TEST
 
+/*
+ * Pins: sg_json_parse reported cJSON out of memory as bad_json (a 400).
+ * It also made token-verify call a valid session bad_session.  The Nth
+ * allocation of cJSON fails, for every N until none does.
+ */
+static long	 alloc_calls, alloc_fail_at = -1;
+
+static void *
+failing_malloc(size_t n)
+{
+	if (alloc_calls++ == alloc_fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+static int
+parse_failing_at(const char *text, long at, struct sg_err *err)
+{
+	cJSON	*j;
+
+	alloc_calls = 0;
+	alloc_fail_at = at;
+	sg_err_clear(err);
+	j = sg_json_parse(text, strlen(text), err);
+	alloc_fail_at = -1;
+	cJSON_Delete(j);
+	return j != NULL;
+}
+
+START_TEST(enomem_not_bad_json)
+{
+	static const char *const good[] = {
+		"{\"container_id\":\"sandbox_AAAAAAAAAAAAAAAAAAAAAA\","
+		    "\"allowed_hosts\":[\"github.com\",\"*.b.org:8443\"],"
+		    "\"exp\":1767229200,\"n\":null,\"t\":true,\"f\":false}",
+		"[1,2.5e3,-0.5,\"\\u00e9\\ud83d\\ude00\",{\"a\":{\"b\":[]}}]",
+		" \"x\" ",
+		"{}",
+	};
+	static const char *const bad[] = {
+		"{\"a\":1,}", "[1,2", "{\"a\" 1}", "[true false]", "{\"a\":[}",
+		"[1]]", "{\"a\":1}{", "[nul]",
+	};
+	cJSON_Hooks	 hooks = { failing_malloc, free };
+	struct sg_err	 err;
+	size_t		 t;
+	long		 at, failed = 0;
+
+	cJSON_InitHooks(&hooks);
+	for (t = 0; t < sizeof(good) / sizeof(good[0]); t++)
+		for (at = 0; ; at++) {
+			if (parse_failing_at(good[t], at, &err)) {
+				/* the parse got past allocation at */
+				ck_assert_int_le(alloc_calls, at);
+				break;
+			}
+			ck_assert_msg(alloc_calls > at, "%s refused", good[t]);
+			ck_assert_msg(err.rc == SG_ENOMEM,
+			    "%s: allocation %ld failed: %s (%s)", good[t], at,
+			    sg_rc_str(err.rc), err.msg);
+			failed++;
+		}
+	ck_assert_int_ge(failed, 10);
+	/* Out of memory or not, bad JSON is still the client's fault. */
+	for (t = 0; t < sizeof(bad) / sizeof(bad[0]); t++)
+		for (at = 0; at < 4; at++) {
+			ck_assert_int_eq(parse_failing_at(bad[t], at, &err), 0);
+			ck_assert_int_eq(err.rc, SG_EINVAL);
+			ck_assert_str_eq(err.code, "bad_json");
+		}
+	cJSON_InitHooks(NULL);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -528,6 +602,7 @@ json_suite(void)
 	tcase_add_test(tc, object_only);
 	tcase_add_test(tc, exact_length);
 	tcase_add_test(tc, accessors);
+	tcase_add_test(tc, enomem_not_bad_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

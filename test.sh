@@ -1,16 +1,35 @@
 #!/bin/sh
-# Install what is missing, build, and run every test: the Check unit tests
-# (make check) and the integration tests against real servers.
+# Install what is missing, build, and run every test:
 #
-#   ./test.sh              build in ./ and run everything
-#   ./test.sh --unit       unit tests only
+#   1. the Check unit tests (make check), one binary per module/service;
+#   2. the same under AddressSanitizer+UBSan and under valgrind
+#      (tests/memcheck.sh);
+#   3. every libFuzzer target for a short bounded time, after replaying
+#      the regression inputs (tests/fuzz/run-short);
+#   4. the integration tests against real redis-server, dockerd, lighttpd,
+#      Apache and nginx on loopback (tests/integration/run-all.sh).
+#
+#   ./test.sh              everything
+#   ./test.sh --unit       1 only
+#   SG_SKIP="fuzz memcheck" ./test.sh     leave parts out (unit, memcheck,
+#                          fuzz, integration)
 #   CONFIGURE_FLAGS=...    extra ./configure flags (CI: --enable-werror)
+#   FUZZ_SECONDS=N         seconds per fuzz target (default 20)
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
 
-only_unit=0
-[ "${1:-}" = "--unit" ] && only_unit=1
+skip=${SG_SKIP:-}
+if [ "${1:-}" = "--unit" ]; then
+	skip="memcheck fuzz integration"
+fi
+want()
+{
+	case " $skip " in
+	*" $1 "*) return 1 ;;
+	esac
+	return 0
+}
 
 . "$top/tests/deps.sh"
 sg_install_deps
@@ -24,14 +43,44 @@ fi
 make -j"$(nproc)"
 
 status=0
-make -j"$(nproc)" check || status=1
-if [ $status -ne 0 ]; then
-	for f in tests/unit/*.log; do
-		grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && cat "$f"
-	done
-fi
+failed=""
+part()
+{
+	name=$1
+	shift
+	echo
+	echo "######## $name"
+	t0=$(date +%s)
+	if "$@"; then
+		echo "######## $name: ok ($(( $(date +%s) - t0 )) s)"
+	else
+		echo "######## $name: FAILED ($(( $(date +%s) - t0 )) s)"
+		status=1
+		failed="$failed $name"
+	fi
+}
 
-if [ $only_unit -eq 0 ]; then
-	"$top/tests/integration/run-all.sh" || status=1
+unit()
+{
+	if make -j"$(nproc)" check; then
+		return 0
+	fi
+	for f in tests/unit/*.trs; do
+		grep -q '^:test-result: \(FAIL\|ERROR\)' "$f" 2>/dev/null &&
+		    cat "${f%.trs}.log"
+	done
+	return 1
+}
+
+want unit && part unit unit
+want memcheck && part memcheck "$top/tests/memcheck.sh"
+want fuzz && part fuzz "$top/tests/fuzz/run-short"
+want integration && part integration "$top/tests/integration/run-all.sh"
+
+echo
+if [ $status -eq 0 ]; then
+	echo "test.sh: all parts passed"
+else
+	echo "test.sh: failed:$failed"
 fi
 exit $status

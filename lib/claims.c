@@ -383,10 +383,15 @@ get_container(const cJSON *p, struct sg_claims *c, struct sg_err *err)
 	if (len > SG_HOSTS_STR_MAX)
 		return sg_err_set(err, SG_EAUTH, "bad_claim",
 		    "claim allowed_hosts is too long");
-	if (len > 0 && sg_hosts_parse(it->valuestring, len, &c->hosts,
-	    NULL) != SG_OK)
+	if (len > 0 && (rc = sg_hosts_parse(it->valuestring, len, &c->hosts,
+	    NULL)) != SG_OK) {
+		/* Out of memory is ours, not a bad token (a 500, not 401). */
+		if (rc == SG_ENOMEM)
+			return sg_err_set(err, SG_ENOMEM, NULL,
+			    "out of memory");
 		return sg_err_set(err, SG_EAUTH, "bad_claim",
 		    "claim allowed_hosts is not a valid host list");
+	}
 	if ((c->allowed_hosts = strdup(it->valuestring)) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	if ((rc = get_flag(p, "enforce_container_binding", 1, &c->binding,

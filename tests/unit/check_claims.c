@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "failalloc.h"
 #include "json.h"
 
 #define NOW	INT64_C(1767225600)	/* SG_TEST_NOW, 2026-01-01 */
@@ -994,6 +995,50 @@ START_TEST(copy)
 }
 END_TEST
 
+/*
+ * Pins: lib/claims.c called a failed allocation in sg_hosts_parse "not a
+ * valid host list" (bad_claim: 401/407 where a 500 is due).  Each of
+ * sandgate's allocations in validation fails in turn: every failure is
+ * SG_ENOMEM, never a verdict on the token.
+ */
+START_TEST(enomem_not_bad_claim)
+{
+	struct sg_claims	 c;
+	struct sg_err		 err;
+	cJSON			*p[2];
+	enum sg_rc		 rc;
+	long			 at, hits;
+	size_t			 i;
+
+	p[0] = base_container();
+	p[1] = base_operator();
+	for (i = 0; i < 2; i++) {
+		hits = 0;
+		for (at = 0; ; at++) {
+			sg_claims_init(&c);
+			sg_err_clear(&err);
+			failalloc_at(at);
+			rc = sg_claims_validate(p[i], &opts, &c, &err);
+			failalloc_off();
+			sg_claims_clear(&c);
+			if (!failalloc_hit(at)) {
+				ck_assert_int_eq(rc, SG_OK);
+				break;
+			}
+			ck_assert_msg(rc == SG_ENOMEM && err.rc == SG_ENOMEM,
+			    "payload %zu, allocation %ld failed: %s (%s)", i,
+			    at, err.code, err.msg);
+			hits++;
+		}
+		/* the container's host list is one of them (an operator
+		 * token's claims allocate nothing today) */
+		if (i == 0)
+			ck_assert_int_ge(hits, 2);
+		cJSON_Delete(p[i]);
+	}
+}
+END_TEST
+
 static Suite *
 claims_suite(void)
 {
@@ -1028,6 +1073,7 @@ claims_suite(void)
 	tcase_add_test(tc, not_an_object);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, copy);
+	tcase_add_test(tc, enomem_not_bad_claim);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,3 +102,10 @@ check_PROGRAMS += tests/unit/check_audit
 tests_unit_check_audit_SOURCES = tests/unit/check_audit.c
 tests_unit_check_audit_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_audit_LDADD = $(SG_CHECK_LIBS)
+
+# fixes engineer: allocation failures on demand (tests/unit/failalloc.h)
+# for the tests that pin "out of memory reported as a client error".
+SG_FAILALLOC_WRAP = $(AM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
+tests_unit_check_claims_SOURCES += tests/unit/failalloc.h
+tests_unit_check_claims_LDFLAGS = $(SG_FAILALLOC_WRAP)

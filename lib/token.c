@@ -70,7 +70,7 @@ hosts_text(const struct sg_hostlist *hosts, char **out, struct sg_err *err)
 {
 	struct sg_hostlist	 back;
 	char			*s = NULL, *again = NULL;
-	enum sg_rc		 rc = SG_EINVAL;
+	enum sg_rc		 rc = SG_EINVAL, prc = SG_EINVAL;
 	size_t			 len;
 
 	*out = NULL;
@@ -90,9 +90,14 @@ hosts_text(const struct sg_hostlist *hosts, char **out, struct sg_err *err)
 		goto out;
 	}
 	len = strlen(s);
-	if (len == 0 || len > SG_HOSTS_STR_MAX ||
-	    sg_hosts_parse(s, len, &back, NULL) != SG_OK ||
-	    back.n != hosts->n) {
+	if (len > 0 && len <= SG_HOSTS_STR_MAX)
+		prc = sg_hosts_parse(s, len, &back, NULL);
+	if (prc == SG_ENOMEM) {
+		/* Ours, not the caller's: a 500, never bad_allowed_hosts. */
+		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	if (prc != SG_OK || back.n != hosts->n) {
 		rc = sg_err_set(err, SG_EINVAL, "bad_allowed_hosts",
 		    "allowed hosts the verifier would refuse");
 		goto out;

@@ -18,6 +18,7 @@
 #include "claims.h"
 #include "compat.h"
 #include "crypto.h"
+#include "failalloc.h"
 #include "json.h"
 #include "jwt.h"
 #include "keys.h"
@@ -952,6 +953,80 @@ START_TEST(mint_refuses)
 }
 END_TEST
 
+/*
+ * Pins: lib/token.c called a failed allocation while checking the host
+ * list "bad_allowed_hosts" (the issuer's 400 where a 500 is due).  Each
+ * allocation of sandgate's and cJSON's in minting fails in turn.
+ */
+START_TEST(mint_enomem)
+{
+	struct sg_mint_container mc = *mc_default();
+	struct sg_minted	 m;
+	struct sg_err		 err;
+	enum sg_rc		 rc;
+	long			 at, hits = 0;
+
+	failalloc_cjson();
+	for (at = 0; ; at++) {
+		memset(&m, 0, sizeof(m));
+		sg_err_clear(&err);
+		failalloc_at(at);
+		rc = sg_token_mint_container(key1, &mc, &m, &err);
+		failalloc_off();
+		if (!failalloc_hit(at)) {
+			ck_assert_msg(rc == SG_OK, "%s", err.msg);
+			sg_minted_clear(&m);
+			break;
+		}
+		ck_assert_msg(rc == SG_ENOMEM && err.rc == SG_ENOMEM,
+		    "allocation %ld failed: %s (%s)", at, err.code, err.msg);
+		ck_assert_ptr_null(m.token);
+		hits++;
+	}
+	cJSON_InitHooks(NULL);
+	ck_assert_int_ge(hits, 5);
+	sg_hostlist_clear(&hosts);
+}
+END_TEST
+
+/*
+ * The same on the verifying side (token-verify's 407/401 where a 500 is
+ * due): each allocation in sg_token_verify fails in turn.
+ */
+START_TEST(verify_enomem)
+{
+	struct sg_mint_container mc = *mc_default();
+	struct sg_minted	 m;
+	struct sg_claims	 c;
+	struct sg_err		 err;
+	enum sg_rc		 rc;
+	long			 at, hits = 0;
+
+	ck_assert_int_eq(sg_token_mint_container(key1, &mc, &m, NULL), SG_OK);
+	failalloc_cjson();
+	for (at = 0; ; at++) {
+		sg_claims_init(&c);
+		sg_err_clear(&err);
+		failalloc_at(at);
+		rc = sg_token_verify(ks, m.token, strlen(m.token), &opts, &c,
+		    &err);
+		failalloc_off();
+		sg_claims_clear(&c);
+		if (!failalloc_hit(at)) {
+			ck_assert_msg(rc == SG_OK, "%s", err.msg);
+			break;
+		}
+		ck_assert_msg(rc == SG_ENOMEM && err.rc == SG_ENOMEM,
+		    "allocation %ld failed: %s (%s)", at, err.code, err.msg);
+		hits++;
+	}
+	cJSON_InitHooks(NULL);
+	ck_assert_int_ge(hits, 5);
+	sg_minted_clear(&m);
+	sg_hostlist_clear(&hosts);
+}
+END_TEST
+
 /* S10 through the whole path: every token's signature is 86 chars. */
 START_TEST(many_tokens)
 {
@@ -995,6 +1070,8 @@ security_suite(void)
 	tcase_add_test(tc, rfc7515_a3);
 	tcase_add_test(tc, mint_refuses);
 	tcase_add_test(tc, many_tokens);
+	tcase_add_test(tc, mint_enomem);
+	tcase_add_test(tc, verify_enomem);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,3 +109,5 @@ SG_FAILALLOC_WRAP = $(AM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
 tests_unit_check_claims_SOURCES += tests/unit/failalloc.h
 tests_unit_check_claims_LDFLAGS = $(SG_FAILALLOC_WRAP)
+tests_unit_check_security_SOURCES += tests/unit/failalloc.h
+tests_unit_check_security_LDFLAGS = $(SG_FAILALLOC_WRAP)

@@ -302,8 +302,13 @@ get_hosts(const cJSON *body, struct sg_hostlist *hl, struct sg_resp *resp)
 			return -1;
 		}
 		if (sg_hostlist_add(hl, &pat, &err) != SG_OK) {
-			sg_resp_error(resp, 400, "invalid_field",
-			    "Field \"allowed_hosts\" is too long.");
+			/* A failed allocation is ours, not the client's. */
+			if (err.rc == SG_ENOMEM)
+				sg_resp_error(resp, 500, "out_of_memory",
+				    "Out of memory.");
+			else
+				sg_resp_error(resp, 400, "invalid_field",
+				    "Field \"allowed_hosts\" is too long.");
 			return -1;
 		}
 		i++;

@@ -18,6 +18,7 @@
 #include "claims.h"
 #include "cfg.h"
 #include "compat.h"
+#include "failalloc.h"
 #include "http.h"
 #include "issuer.h"
 #include "json.h"
@@ -707,6 +708,54 @@ START_TEST(too_many_hosts)
 }
 END_TEST
 
+/*
+ * Pins: token-issuer called a failed allocation in sg_hostlist_add 400
+ * "allowed_hosts is too long".  Each allocation of sandgate's and cJSON's
+ * in handling a good request fails in turn: the answer is a 500 (or the
+ * 201 when the failure was absorbed), never a 4xx.
+ */
+START_TEST(enomem_not_400)
+{
+	static const char body[] = "{\"container_id\":\"c\"," GOOD_REST "}";
+	static char	 e0[] = "REQUEST_METHOD=POST";
+	static char	 e1[] = "REQUEST_URI=/v1/tokens";
+	static char	 e2[] = "SG_KIND=operator";
+	static char	 e3[] = "SG_SUB=ops-alice";
+	static char	 e4[] = "SG_SCOPE=" OPERATOR;
+	static char	 e5[] = "CONTENT_TYPE=application/json";
+	char		*env[] = { e0, e1, e2, e3, e4, e5, NULL };
+	struct sg_req	 req;
+	struct sg_resp	 resp;
+	long		 at, hits = 0, e500 = 0;
+
+	failalloc_cjson();
+	for (at = 0; ; at++) {
+		sg_resp_init(&resp);
+		ck_assert_int_eq(sg_req_init(&req, env, body, strlen(body),
+		    NULL), SG_OK);
+		failalloc_at(at);
+		issuer_handle(&is, &req, &resp);
+		failalloc_off();
+		sg_req_clear(&req);
+		if (!failalloc_hit(at)) {
+			ck_assert_int_eq(resp.status, 201);
+			sg_resp_clear(&resp);
+			break;
+		}
+		ck_assert_msg(resp.status == 500 || resp.status == 201,
+		    "allocation %ld failed: status %d: %.*s", at, resp.status,
+		    (int)resp.bodylen, resp.body != NULL ? resp.body : "");
+		if (resp.status == 500)
+			e500++;
+		hits++;
+		sg_resp_clear(&resp);
+	}
+	cJSON_InitHooks(NULL);
+	ck_assert_int_ge(hits, 10);
+	ck_assert_int_ge(e500, 5);
+}
+END_TEST
+
 /* S10, issuer side: every signature is exactly 64 bytes (86 chars). */
 START_TEST(signature_length)
 {
@@ -752,6 +801,7 @@ issuer_suite(void)
 	tcase_add_test(tc, hostile_values);
 	tcase_add_test(tc, too_many_hosts);
 	tcase_add_test(tc, signature_length);
+	tcase_add_test(tc, enomem_not_400);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -111,3 +111,5 @@ tests_unit_check_claims_SOURCES += tests/unit/failalloc.h
 tests_unit_check_claims_LDFLAGS = $(SG_FAILALLOC_WRAP)
 tests_unit_check_security_SOURCES += tests/unit/failalloc.h
 tests_unit_check_security_LDFLAGS = $(SG_FAILALLOC_WRAP)
+tests_unit_check_issuer_SOURCES += tests/unit/failalloc.h
+tests_unit_check_issuer_LDFLAGS = $(SG_FAILALLOC_WRAP)

@@ -14,6 +14,8 @@
 #include "compat.h"
 #include "docker.h"
 #include "json.h"
+#include "log.h"
+#include "metrics.h"
 
 /* Container lists may be long. */
 #define LIST_MAX_BODY	(16 * 1024 * 1024)
@@ -182,11 +184,28 @@ set_daemon_err(struct sg_err *err, enum sg_rc rc, const char *code,
 	    clean, method, route);
 }
 
+/* The reason label of a failed call (lib/metrics.h), from its code. */
+static const char *
+metric_reason(enum sg_rc rc)
+{
+	switch (rc) {
+	case SG_EUNAVAIL:	return "docker_unavailable";
+	case SG_ETIMEOUT:	return "docker_timeout";
+	case SG_ENOENT:		return "docker_not_found";
+	case SG_ECONFLICT:	return "docker_conflict";
+	case SG_EINVAL:		return "docker_bad_request";
+	case SG_EUPSTREAM:	return "docker_error";
+	case SG_ENOMEM:		return "out_of_memory";
+	default:		return "internal_error";
+	}
+}
+
 static enum sg_rc
 call(struct sg_docker *d, const char *method, const char *path,
     const cJSON *body, int extra_s, size_t maxbody, long *status_out,
     cJSON **out, struct sg_err *err)
 {
+	int64_t			 t0 = sg_now_us();
 	struct curl_slist	*hdrs = NULL, *tmp = NULL;
 	struct buf		 b;
 	char			 url[2048];
@@ -336,6 +355,11 @@ call(struct sg_docker *d, const char *method, const char *path,
 		rc = set_daemon_err(err, SG_EUPSTREAM, "docker_error", status,
 		    method, path, ans);
 out:
+	/* Every call counted and timed, failures by reason (metrics.h). */
+	sg_metrics_add(SG_M_DOCKER_CALLS, 1);
+	sg_metrics_observe(SG_M_DOCKER_SECONDS, sg_now_us() - t0);
+	if (rc != SG_OK)
+		sg_metrics_add(SG_M_DOCKER_ERRORS, 1, metric_reason(rc));
 	curl_slist_free_all(hdrs);
 	if (d != NULL && d->h != NULL)
 		curl_easy_setopt(d->h, CURLOPT_HTTPHEADER, NULL);

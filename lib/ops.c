@@ -89,6 +89,8 @@ void
 sg_ops_close(void)
 {
 	sg_log_set_hook(NULL, NULL);
+	/* What the socket takes now; nothing waits at exit either. */
+	(void)sg_audit_flush(ops_audit, NULL, NULL);
 	sg_audit_free(ops_audit);
 	ops_audit = NULL;
 	sg_metrics_close();

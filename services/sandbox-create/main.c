@@ -17,6 +17,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "ops.h"
 #include "session.h"
 
 static void
@@ -40,6 +41,9 @@ main(void)
 	if (sg_cfg_load(&cfg, &err) != SG_OK)
 		die(EX_CONFIG, "configuration", &err);
 	sg_log_init("sandbox-create", cfg.log_level);
+	/* metrics and the audit trail of sandbox events (lib/ops.h) */
+	if (sg_ops_init(&cfg, "sandbox-create", &err) != SG_OK)
+		die(EX_CONFIG, "configuration", &err);
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
@@ -69,6 +73,7 @@ main(void)
 
 	sg_docker_free(app.docker);
 	sg_redis_free(app.redis);
+	sg_ops_close();
 	sg_key_free(app.key);
 	return rc == 0 ? 0 : EX_UNAVAILABLE;
 }

@@ -15,6 +15,7 @@
 #include "docker.h"
 #include "http.h"
 #include "log.h"
+#include "ops.h"
 #include "session.h"
 
 static void
@@ -37,6 +38,9 @@ main(void)
 	if (sg_cfg_load(&cfg, &err) != SG_OK)
 		die(EX_CONFIG, "configuration", &err);
 	sg_log_init("sandbox-destroy", cfg.log_level);
+	/* metrics and the audit trail of sandbox events (lib/ops.h) */
+	if (sg_ops_init(&cfg, "sandbox-destroy", &err) != SG_OK)
+		die(EX_CONFIG, "configuration", &err);
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
@@ -58,5 +62,6 @@ main(void)
 
 	sg_docker_free(app.docker);
 	sg_redis_free(app.redis);
+	sg_ops_close();
 	return rc == 0 ? 0 : EX_UNAVAILABLE;
 }

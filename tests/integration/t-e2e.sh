@@ -310,6 +310,29 @@ SG_API_SERVER=lighttpd
 SG_API_PORT=$LIGHTTPD_PORT
 sg_run_config
 
+echo "# operations: metrics and the audit trail of the sandboxes (docs/operations.md)"
+out=$(sg_run_api GET /metrics)
+sg_check "GET /metrics with the operator token" 200 "$(printf '%s\n' "$out" | tail -n 1)"
+sg_check_match "metrics: sandboxes created (A, B, C)" '^sandgate_sandboxes_created_total [3-9]' "$out"
+sg_check_match "metrics: sandboxes destroyed (A, C, B)" '^sandgate_sandboxes_destroyed_total [3-9]' "$out"
+sg_check_match "metrics: Docker calls of sandbox-create" \
+    '^sandgate_docker_calls_total\{service="sandbox-create"\} [1-9]' "$out"
+sg_check_match "metrics: egress decisions" \
+    '^sandgate_decisions_total\{mode="egress",decision="allow",reason="ok"\} [1-9]' "$out"
+sg_check_match "metrics: live sessions gauge" '^sandgate_live_sessions [0-9]' "$out"
+sg_check "metrics: no sandbox id or user in a label" "" \
+    "$(printf '%s\n' "$out" | grep -F -e "$A_ID" -e "$B_ID" -e e2e- || true)"
+out=$(sg_run_api GET "/v1/sessions/$A_ID/decisions?limit=1000" | head -n 1)
+sg_check "audit: A's creation" 1 \
+    "$(printf '%s' "$out" | jq '[.decisions[] | select(.event == "sandbox_created")] | length')"
+sg_check "audit: A's destruction" 1 \
+    "$(printf '%s' "$out" | jq '[.decisions[] | select(.event == "sandbox_destroyed")] | length')"
+sg_check_match "audit: A's egress decisions" '^[1-9]' \
+    "$(printf '%s' "$out" | jq '[.decisions[] | select(.event == "decision" and .mode == "egress" and .decision == "allow")] | length')"
+sg_check_match "audit: A's token refused after DELETE" '^[1-9]' \
+    "$(printf '%s' "$out" | jq '[.decisions[] | select(.status == 407)] | length')"
+sg_check "audit: never a token" "" "$(printf '%s' "$out" | grep -F "$A_TOKEN" || true)"
+
 echo "# logs"
 sg_check "no token in any log" "" \
     "$(grep -r -l -F -e "$A_TOKEN" -e "$SG_OPTOKEN" "$SG_LOGDIR" 2>/dev/null || true)"

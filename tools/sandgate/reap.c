@@ -30,6 +30,8 @@
 #include "compat.h"
 #include "docker.h"
 #include "json.h"
+#include "log.h"
+#include "ops.h"
 #include "session.h"
 
 #define LABEL_ID	"sandgate.container_id"
@@ -198,8 +200,13 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		if (teardown(d, r, did, cid, user, &err) == -1) {
 			printf("failed %s %s: %s\n", cid, why, err.msg);
 			fails++;
-		} else
+		} else {
 			printf("reaped %s %s\n", cid, why);
+			/* metrics and the audit trail only (lib/ops.h) */
+			sg_log_record("sandbox_reaped", "container_id", cid,
+			    "user_id", user != NULL ? user : "", "reason", why,
+			    (char *)NULL);
+		}
 		fflush(stdout);
 	}
 	cJSON_Delete(list);
@@ -267,6 +274,11 @@ cmd_reap(int argc, char *argv[])
 		fprintf(stderr, "sandgate reap: %s\n", err.msg);
 		return SG_EXIT_USAGE;	/* bad configuration */
 	}
+	sg_log_init("sandgate-reap", cfg.log_level);
+	if (sg_ops_init(&cfg, "sandgate-reap", &err) != SG_OK) {
+		fprintf(stderr, "sandgate reap: %s\n", err.msg);
+		return SG_EXIT_USAGE;
+	}
 	if (sg_redis_new(cfg.redis, cfg.redis_timeout_ms, &r, &err) != SG_OK ||
 	    sg_docker_new(cfg.docker_socket, cfg.docker_timeout_s, &d,
 	    &err) != SG_OK) {
@@ -295,5 +307,6 @@ cmd_reap(int argc, char *argv[])
 out:
 	sg_docker_free(d);
 	sg_redis_free(r);
+	sg_ops_close();
 	return ret;
 }

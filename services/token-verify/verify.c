@@ -459,6 +459,16 @@ deny(struct sg_verdict *vd, int status, const char *reason)
 	verdict(vd, status, "deny", reason);
 }
 
+/*
+ * A failure of ours (out of memory, the crypto library failing: lib/jwt.c
+ * "crypto_failed"): a 500, never a verdict on the client's credentials.
+ */
+static int
+server_fault(enum sg_rc rc)
+{
+	return rc == SG_ENOMEM || rc == SG_EINTERNAL;
+}
+
 static void
 set_str(char *dst, size_t size, const char *src)
 {
@@ -629,6 +639,16 @@ session_check(struct sg_verify *v, const struct sg_claims *c,
 		}
 		/* FALLTHROUGH */
 	default:
+		if (server_fault(rc)) {
+			/*
+			 * Our own failure (e.g. out of memory parsing the
+			 * session), not Redis's: fail-open does not cover it.
+			 */
+			verdict(vd, 500, "error", err.code != NULL ? err.code :
+			    "internal_error");
+			ret = -1;
+			break;
+		}
 		if (!v->cfg.redis_fail_open) {
 			verdict(vd, 503, "error", "session_store_unavailable");
 			ret = -1;
@@ -720,7 +740,7 @@ decide_egress(struct sg_verify *v, const struct sg_req *req,
 	set_str(vd->container_id, sizeof(vd->container_id), cid);
 	if (token_check(v, tok, toklen, wall_now(v), &scratch, &c, &e,
 	    &vd->cache_hit, &err) != SG_OK) {
-		deny(vd, err.rc == SG_ENOMEM ? 500 : 407,
+		deny(vd, server_fault(err.rc) ? 500 : 407,
 		    err.code != NULL ? err.code : "invalid_token");
 		goto out;
 	}
@@ -863,7 +883,7 @@ decide_api(struct sg_verify *v, const struct sg_req *req,
 	}
 	if (token_check(v, tok, toklen, wall_now(v), &scratch, &c, &e,
 	    &vd->cache_hit, &err) != SG_OK) {
-		deny(vd, err.rc == SG_ENOMEM ? 500 : 401,
+		deny(vd, server_fault(err.rc) ? 500 : 401,
 		    err.code != NULL ? err.code : "invalid_token");
 		goto out;
 	}

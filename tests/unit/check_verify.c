@@ -32,6 +32,7 @@
 #include "claims.h"
 #include "compat.h"
 #include "crypto.h"
+#include "failalloc.h"
 #include "hosts.h"
 #include "http.h"
 #include "keys.h"
@@ -2333,6 +2334,133 @@ START_TEST(t_health)
 }
 END_TEST
 
+/* ---- failures of our own: 500, never a verdict ------------------------- */
+
+/*
+ * OpenSSL failing on demand: lib/jwt.c's i2d_ECDSA_SIG (linked with
+ * ld --wrap, tests/unit/local.mk) fails while crypto_fail is set, and
+ * sg_jwt_verify answers SG_EINTERNAL "crypto_failed".
+ */
+struct ECDSA_SIG_st;
+int	 __real_i2d_ECDSA_SIG(const struct ECDSA_SIG_st *, unsigned char **);
+int	 __wrap_i2d_ECDSA_SIG(const struct ECDSA_SIG_st *, unsigned char **);
+static int	 crypto_fail;
+
+int
+__wrap_i2d_ECDSA_SIG(const struct ECDSA_SIG_st *sig, unsigned char **pp)
+{
+	if (crypto_fail)
+		return -1;
+	return __real_i2d_ECDSA_SIG(sig, pp);
+}
+
+/*
+ * Pins: token-verify mapped only SG_ENOMEM to 500, so lib/jwt.c's
+ * crypto_failed (SG_EINTERNAL) became a 407/401 for a valid token.
+ */
+START_TEST(t_crypto_failed_500)
+{
+	struct tok	 t, o;
+	struct env	 e;
+	char		*a, *b;
+
+	t = mint_c(key1, CID, HOSTS, 1, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	crypto_fail = 1;
+	ck_assert_int_eq(run(&e), 500);
+	crypto_fail = 0;
+	assert_reason("crypto_failed");
+	ck_assert_ptr_null(hdr("Proxy-Authenticate"));
+	ck_assert_ptr_null(hdr("Variable-SG_CONTAINER_ID"));
+	/* nothing of the failure is remembered */
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+
+	o = mint_o(key1, "sessions:read", NOW, 3600);
+	b = bearer(o.s);
+	env_lighttpd(&e, "GET", "/v1/sessions/" CID, b);
+	crypto_fail = 1;
+	ck_assert_int_eq(run(&e), 500);
+	crypto_fail = 0;
+	assert_reason("crypto_failed");
+	ck_assert_ptr_null(hdr("WWW-Authenticate"));
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	free(b);
+	tok_free(&t);
+	tok_free(&o);
+}
+END_TEST
+
+/* One decision with the at-th allocation failing; its status. */
+static int
+decide_failing_at(struct env *e, long at, int *hit)
+{
+	struct sg_req		 req;
+	struct sg_verdict	 vd;
+
+	e->v[e->n] = NULL;
+	ck_assert_int_eq(sg_req_init(&req, e->v, NULL, 0, NULL), SG_OK);
+	memset(&vd, 0, sizeof(vd));
+	failalloc_at(at);
+	sg_verify_decide(&app, &req, &vd);
+	failalloc_off();
+	*hit = failalloc_hit(at);
+	sg_req_clear(&req);
+	return vd.status;
+}
+
+/*
+ * Pins: with SANDGATE_REDIS_FAILURE=open, an allocation failure reading
+ * the session (SG_ENOMEM since lib/json.c tells it from bad JSON) was
+ * taken for Redis failing and let a revoked token through unchecked.
+ * Each allocation (sandgate's and cJSON's) of the decision fails in turn:
+ * a 407 or a 5xx, never a 200.
+ */
+START_TEST(t_enomem_never_fail_open)
+{
+	struct tok	 t, newer;
+	struct env	 e;
+	char		*a;
+	long		 at, hits = 0, e500 = 0;
+	int		 st, hit;
+
+	app_fini();
+	app_init(redis_url, 0, 0);		/* no session cache */
+	app.cfg.redis_fail_open = 1;
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	newer = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	/* the session is a newer token's: t is revoked */
+	session_put(CID, newer.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	failalloc_cjson();
+	for (at = 0; ; at++) {
+		st = decide_failing_at(&e, at, &hit);
+		if (!hit) {
+			ck_assert_int_eq(st, 407);
+			break;
+		}
+		ck_assert_msg(st == 407 || st == 500 || st == 503,
+		    "allocation %ld failed: status %d", at, st);
+		if (st == 500)
+			e500++;
+		hits++;
+	}
+	cJSON_InitHooks(NULL);
+	ck_assert_int_ge(hits, 3);
+	ck_assert_int_ge(e500, 1);
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+	tok_free(&newer);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -2376,6 +2504,8 @@ suite(void)
 	tcase_add_test(tc, t_key_reload_two_files);
 	tcase_add_test(tc, t_log_line);
 	tcase_add_test(tc, t_report_mode_log);
+	tcase_add_test(tc, t_crypto_failed_500);
+	tcase_add_test(tc, t_enomem_never_fail_open);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");

@@ -113,3 +113,6 @@ tests_unit_check_security_SOURCES += tests/unit/failalloc.h
 tests_unit_check_security_LDFLAGS = $(SG_FAILALLOC_WRAP)
 tests_unit_check_issuer_SOURCES += tests/unit/failalloc.h
 tests_unit_check_issuer_LDFLAGS = $(SG_FAILALLOC_WRAP)
+tests_unit_check_verify_SOURCES += tests/unit/failalloc.h
+tests_unit_check_verify_LDFLAGS = $(SG_FAILALLOC_WRAP) \
+	-Wl,--wrap=i2d_ECDSA_SIG

@@ -53,6 +53,8 @@ struct sg_redis {
 	int		 async;
 	int64_t		 retry_at_us;	/* no connect before (backoff) */
 	unsigned	 undrained;	/* commands since the last drain */
+	/* set by ctx_error: the server closed the connection (EOF, I/O) */
+	int		 lost;
 };
 
 /* One command of a pipeline. */
@@ -496,15 +498,18 @@ ctx_error(struct sg_redis *r, int e, int connecting, struct sg_err *err)
 	enum sg_rc	 rc;
 	int		 kind = r->c != NULL ? r->c->err : REDIS_ERR_OTHER;
 	const char	*what = r->c != NULL ? r->c->errstr : "no context";
+	/*
+	 * SO_RCVTIMEO/SO_SNDTIMEO expiry reads as EAGAIN; the connect
+	 * timeout (poll() in hiredis) as ETIMEDOUT.
+	 */
+	int		 timeout = e == EAGAIN || e == EWOULDBLOCK ||
+			    e == ETIMEDOUT || e == EINPROGRESS;
 
+	r->lost = !connecting && (kind == REDIS_ERR_EOF ||
+	    (kind == REDIS_ERR_IO && !timeout));
 	switch (kind) {
 	case REDIS_ERR_IO:
-		/*
-		 * SO_RCVTIMEO/SO_SNDTIMEO expiry reads as EAGAIN; the
-		 * connect timeout (poll() in hiredis) as ETIMEDOUT.
-		 */
-		if (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT ||
-		    e == EINPROGRESS)
+		if (timeout)
 			rc = sg_err_set(err, SG_ETIMEOUT, "redis_timeout",
 			    "redis did not answer within %d ms", r->timeout_ms);
 		else
@@ -737,6 +742,14 @@ connect_ctx(struct sg_redis *r, struct sg_err *err)
  * Connect when needed and run a pipeline, with SIGPIPE held off.  Every
  * round trip is counted, timed and, when it fails, counted by reason
  * (lib/metrics.h; a no-op without SANDGATE_METRICS_DIR).
+ *
+ * A connection opened by an earlier call may have been closed by the
+ * server since (Redis restarted, its idle timeout, a failover): the
+ * first write or read then meets EOF or an I/O error such as EPIPE or
+ * ECONNRESET.  That pipeline is run once more on a fresh connection, so
+ * a restart costs no request.  Not after an error reply, a timeout (the
+ * server may be busy with it) or a failure on a connection this call
+ * opened.  Every pipeline here may run twice (session.h).
  */
 static enum sg_rc
 run(struct sg_redis *r, const struct cmd *cmds, size_t n, redisReply **rep,
@@ -747,6 +760,7 @@ run(struct sg_redis *r, const struct cmd *cmds, size_t n, redisReply **rep,
 	int64_t		 t0 = sg_now_us();
 	enum sg_rc	 rc;
 	size_t		 i;
+	int		 reused;
 
 	for (i = 0; i < n; i++)
 		rep[i] = NULL;
@@ -757,8 +771,16 @@ run(struct sg_redis *r, const struct cmd *cmds, size_t n, redisReply **rep,
 	}
 	sg_err_clear(&e);
 	guard_on(&g);
+	reused = r->c != NULL && r->pid == getpid();
+	r->lost = 0;
 	if ((rc = connect_ctx(r, &e)) == SG_OK)
 		rc = pipeline(r, cmds, n, rep, 0, &e);
+	if (rc != SG_OK && reused && r->lost) {
+		sg_err_clear(&e);
+		if ((rc = connect_ctx(r, &e)) == SG_OK)
+			rc = pipeline(r, cmds, n, rep, 0, &e);
+	}
+	r->lost = 0;
 	guard_off(&g);
 	sg_metrics_add(SG_M_REDIS_CALLS, 1);
 	sg_metrics_observe(SG_M_REDIS_SECONDS, sg_now_us() - t0);

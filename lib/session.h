@@ -28,7 +28,12 @@
  *   or write, so a server that trickles bytes could take longer), then
  *   AUTH and SELECT, pipelined.  After ANY failure - I/O, EOF, protocol
  *   error, timeout, or any error reply - the context is freed and the
- *   next call reconnects; the sg_redis object stays valid.  A context
+ *   next call reconnects; the sg_redis object stays valid.  A call that
+ *   finds the connection an earlier call opened closed by the server
+ *   (EOF or an I/O error on the first write or read: Redis restarted)
+ *   reconnects and runs its commands once more, so a restart costs no
+ *   request; never after a timeout or an error reply.  Every command
+ *   sequence here is therefore safe to run twice.  A context
  *   opened before fork() is not reused by the child.  SIGPIPE raised by
  *   our own writes is blocked and consumed (the process's dispositions
  *   are not changed).  Not thread-safe: one sg_redis per thread.

@@ -111,6 +111,8 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.pids_limit, 100);
 	ck_assert_str_eq(cfg.tmpfs_size, "1G");
 	ck_assert_int_eq(cfg.docker_timeout_s, 30);
+	ck_assert_str_eq(cfg.metrics_dir, "");
+	ck_assert_int_eq(cfg.audit_maxlen, 100000);
 }
 END_TEST
 
@@ -196,6 +198,12 @@ START_TEST(good_values)
 	ck_assert_str_eq(cfg.tmpfs_size, "512m");
 	GOOD("SANDGATE_DOCKER_TIMEOUT", "60");
 	ck_assert_int_eq(cfg.docker_timeout_s, 60);
+	GOOD("SANDGATE_METRICS_DIR", "/run/sandgate/metrics");
+	ck_assert_str_eq(cfg.metrics_dir, "/run/sandgate/metrics");
+	GOOD("SANDGATE_AUDIT_MAXLEN", "0");
+	ck_assert_int_eq(cfg.audit_maxlen, 0);
+	GOOD("SANDGATE_AUDIT_MAXLEN", "100000000");
+	ck_assert_int_eq(cfg.audit_maxlen, 100000000);
 }
 END_TEST
 
@@ -284,6 +292,9 @@ START_TEST(integers)
 	BAD("SANDGATE_MAX_SANDBOXES_PER_USER", "0");
 	BAD("SANDGATE_PIDS_LIMIT", "0");
 	BAD("SANDGATE_DOCKER_TIMEOUT", "0");
+	BAD("SANDGATE_AUDIT_MAXLEN", "-1");
+	BAD("SANDGATE_AUDIT_MAXLEN", "100000001");
+	BAD("SANDGATE_AUDIT_MAXLEN", "1e5");
 	/* Leading zeros are still decimal. */
 	GOOD("SANDGATE_LEEWAY", "010");
 	ck_assert_int_eq(cfg.leeway, 10);
@@ -353,6 +364,9 @@ START_TEST(strings)
 	BAD("SANDGATE_IMAGES", big + 1);
 	BAD("SANDGATE_NETWORK", big + 1);
 	BAD("SANDGATE_DATA_ROOT", big);
+	BAD("SANDGATE_METRICS_DIR", big);
+	BAD("SANDGATE_METRICS_DIR", "run/metrics");
+	BAD("SANDGATE_METRICS_DIR", "/run/sandgate metrics");
 	BAD("SANDGATE_SOCKET", big + 1);
 	BAD("SANDGATE_TMPFS_SIZE", "1111111111111111111111111111111111g");
 	/* 256 bytes of issuer fit the iss claim; 257 do not. */

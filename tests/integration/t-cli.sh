@@ -42,11 +42,18 @@ sg_check_match "version text" '^sandgate [0-9]+\.[0-9]+' "$(cat "$T/out")"
 sg_check "help" 0 "$(rc "$SG_CLI" --help)"
 sg_check "no command" 2 "$(rc "$SG_CLI")"
 sg_check "unknown command" 2 "$(rc "$SG_CLI" frobnicate)"
-for c in keygen jwk token verify; do
+# Pins: `sandgate reap --help` was the one command whose --help did not
+# behave like the others (exit 0, the usage on stdout).
+for c in keygen jwk token verify reap; do
 	sg_check "$c --help" 0 "$(rc "$SG_CLI" "$c" --help)"
 	sg_check_match "$c --help text" "usage: sandgate $c" "$(cat "$T/out")"
+	sg_check "$c --help: nothing on stderr" "" "$(cat "$T/err")"
 	sg_check "$c bad option" 2 "$(rc "$SG_CLI" "$c" --no-such-option)"
+	sg_check_match "$c bad option: usage on stderr" "usage: sandgate $c" \
+	    "$(cat "$T/err")"
 done
+sg_check "reap -h" 0 "$(rc "$SG_CLI" reap -h)"
+sg_check "reap --dry-run --help" 0 "$(rc "$SG_CLI" reap --dry-run --help)"
 
 # --- keygen
 K=$T/keys

@@ -48,11 +48,11 @@ on_signal(int sig)
 	reap_stop = 1;
 }
 
+/* On stdout when asked for (--help, exit 0), else on stderr (exit 2). */
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
+	fprintf(f, "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
 }
 
 /* A decimal in [lo, hi], nothing else; -1 if not. */
@@ -244,7 +244,7 @@ cmd_reap(int argc, char *argv[])
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			usage();
+			usage(stdout);
 			return SG_EXIT_OK;
 		}
 		if (strcmp(argv[i], "--dry-run") == 0 ||
@@ -264,7 +264,7 @@ cmd_reap(int argc, char *argv[])
 				return SG_EXIT_USAGE;
 			}
 		} else {
-			usage();
+			usage(stderr);
 			return SG_EXIT_USAGE;
 		}
 	}

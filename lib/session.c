@@ -1667,6 +1667,122 @@ sg_session_count(struct sg_redis *r, const char *user, size_t *n,
 }
 
 /*
+ * The per-user limit as one atomic step (session.h, sg_session_reserve).
+ * KEYS: the user's set, the user's reservations.  ARGV: id, limit, ttl
+ * (ms), the session key prefix, the most members read.  Redis's clock
+ * (TIME) dates the reservations, so that services on hosts whose clocks
+ * differ agree.  Returns {1, n} when id is reserved (n counting it),
+ * {0, n} at the limit, {-1, n} when the set is over the bound.  Every
+ * value is an argument, never part of the script text.
+ */
+static const char reserve_lua[] =
+"if redis.replicate_commands then pcall(redis.replicate_commands) end\n"
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local id, limit, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+"local pfx, max = ARGV[4], tonumber(ARGV[5])\n"
+"local function keep()\n"
+"  redis.call('ZADD', KEYS[2], now + ttl, id)\n"
+"  if redis.call('PTTL', KEYS[2]) < ttl then\n"
+"    redis.call('PEXPIRE', KEYS[2], ttl)\n"
+"  end\n"
+"end\n"
+"redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+"local nm = redis.call('SCARD', KEYS[1])\n"
+"local nr = redis.call('ZCARD', KEYS[2])\n"
+"if nm > max or nr > max then return {-1, nm + nr} end\n"
+/* run() may send this twice: holding the reservation already is a yes */
+"if redis.call('ZSCORE', KEYS[2], id) then keep() return {1, nr} end\n"
+"local n = 0\n"
+"for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+"  if redis.call('EXISTS', pfx .. m) == 1 then n = n + 1 end\n"
+"end\n"
+/* a reservation whose session is written is counted once, above */
+"for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+"  if redis.call('SISMEMBER', KEYS[1], m) == 0 or\n"
+"      redis.call('EXISTS', pfx .. m) == 0 then n = n + 1 end\n"
+"end\n"
+"if n >= limit then return {0, n} end\n"
+"keep()\n"
+"return {1, n + 1}\n";
+
+enum sg_rc
+sg_session_reserve(struct sg_redis *r, const char *user, const char *id,
+    size_t limit, int64_t ttl_ms, size_t *count, struct sg_err *err)
+{
+	char		 ukey[KEY_MAX], rkey[KEY_MAX], idk[KEY_MAX];
+	char		 lim[24], ttl[24], max[24];
+	const char	*argv[] = { "EVAL", reserve_lua, "2", ukey, rkey, id,
+	    lim, ttl, SG_SESSION_KEY_PREFIX, max };
+	redisReply	*rep = NULL;
+	const redisReply *a, *b;
+	enum sg_rc	 rc;
+
+	if (count != NULL)
+		*count = 0;
+	if (r == NULL)
+		return sg_err_set(err, SG_EINVAL, NULL, "no redis");
+	if ((rc = mkkey(ukey, SG_SESSION_USER_PREFIX, user, err)) != SG_OK ||
+	    (rc = mkkey(rkey, SG_SESSION_RESERVE_PREFIX, user, err)) !=
+	    SG_OK ||
+	    (rc = mkkey(idk, SG_SESSION_KEY_PREFIX, id, err)) != SG_OK)
+		return rc;
+	if (limit == 0 || ttl_ms <= 0 || ttl_ms > SG_SESSION_RESERVE_MAX_MS)
+		return sg_err_set(err, SG_EINVAL, NULL,
+		    "the limit must be positive, the reservation 1..%lld ms",
+		    (long long)SG_SESSION_RESERVE_MAX_MS);
+	(void)snprintf(lim, sizeof(lim), "%zu", limit);
+	(void)snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+	(void)snprintf(max, sizeof(max), "%d", SG_SESSION_MAX_PER_USER);
+	if ((rc = run1(r, 10, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    (a = rep->element[0])->type != REDIS_REPLY_INTEGER ||
+	    (b = rep->element[1])->type != REDIS_REPLY_INTEGER ||
+	    b->integer < 0) {
+		rc = unexpected(r, "EVAL (reserve)", err);
+		goto out;
+	}
+	if (count != NULL)
+		*count = (size_t)b->integer;
+	if (a->integer == 1)
+		rc = SG_OK;
+	else if (a->integer == 0)
+		rc = sg_err_set(err, SG_ELIMIT, "too_many_sandboxes",
+		    "user has %lld sandboxes, the limit is %zu",
+		    b->integer, limit);
+	else
+		rc = sg_err_set(err, SG_ETOOBIG, "too_many_sessions",
+		    "user has more than %d sessions", SG_SESSION_MAX_PER_USER);
+out:
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum sg_rc
+sg_session_unreserve(struct sg_redis *r, const char *user, const char *id,
+    struct sg_err *err)
+{
+	char		 rkey[KEY_MAX], idk[KEY_MAX];
+	const char	*argv[] = { "ZREM", rkey, id };
+	redisReply	*rep = NULL;
+	enum sg_rc	 rc;
+
+	if (r == NULL)
+		return sg_err_set(err, SG_EINVAL, NULL, "no redis");
+	if ((rc = mkkey(rkey, SG_SESSION_RESERVE_PREFIX, user, err)) !=
+	    SG_OK ||
+	    (rc = mkkey(idk, SG_SESSION_KEY_PREFIX, id, err)) != SG_OK)
+		return rc;
+	if ((rc = run1(r, 3, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_INTEGER)
+		rc = unexpected(r, "ZREM", err);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/*
  * SCAN (COUNT 100) over the user index keys, at most
  * SG_SESSION_PRUNE_MAX_SCAN rounds, cleaning each set as collect() does.
  * Redis deletes a set when its last member goes, so an index whose

@@ -83,6 +83,26 @@
  *   corrupt session fails the call (SG_EUPSTREAM "bad_session"): fail
  *   closed, count feeds the per-user quota.  list is sorted by
  *   created_at, then container_id.
+ * - reserve (the per-user limit, SANDGATE_MAX_SANDBOXES_PER_USER).
+ *   Counting (count) and then writing the session (put) would let
+ *   concurrent creates for one user all pass the count.  So the check
+ *   and the claim are one Lua script (EVAL; every value an argument):
+ *   it counts the ids of sandgate:user:<user> whose session exists plus
+ *   the pending reservations, and only below the limit adds the new id
+ *   to sandgate:reserve:<user>, a sorted set of ids scored by a deadline
+ *   (Redis's own clock, TIME, plus ttl_ms; expired ones are removed
+ *   first; the key expires with its last deadline).  The reservations
+ *   live in their own key, not in the user's set, on purpose: the set
+ *   keeps the contract's meaning (ids of written sessions), and list,
+ *   count, prune or another tool that drops ids without a session never
+ *   drop a pending reservation.  A reservation whose session has been
+ *   written is counted once.  The caller writes the session (put) and
+ *   then unreserves; on any failure it unreserves (and del's).  A
+ *   caller that dies holds one slot until ttl_ms passes; ttl_ms must
+ *   exceed the longest create.  Ids in the set are counted when their
+ *   session key exists (count also checks the session's user: the
+ *   script is the stricter of the two).  Over SG_SESSION_MAX_PER_USER
+ *   members: SG_ETOOBIG "too_many_sessions", as count.
  * - prune: SCAN MATCH sandgate:user:* COUNT 100, at most
  *   SG_SESSION_PRUNE_MAX_SCAN rounds (a partial pass is SG_OK), each set
  *   cleaned as by count; Redis deletes a set whose last member goes.  Sets
@@ -103,6 +123,8 @@
 #define SG_SESSION_MAX_JSON	(64 * 1024)
 #define SG_SESSION_KEY_PREFIX	"sandgate:session:"
 #define SG_SESSION_USER_PREFIX	"sandgate:user:"
+#define SG_SESSION_RESERVE_PREFIX "sandgate:reserve:"
+#define SG_SESSION_RESERVE_MAX_MS (24 * 3600 * 1000LL)
 #define SG_SESSION_MAX_PER_USER	1000	/* ids read from a user's set */
 #define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds per prune */
 #define SG_REDIS_URL_MAX	1024
@@ -168,6 +190,19 @@ enum sg_rc	 sg_session_list(struct sg_redis *, const char *user,
 /* How many live sessions the user has (expired ids pruned). */
 enum sg_rc	 sg_session_count(struct sg_redis *, const char *user,
 		    size_t *, struct sg_err *);
+/*
+ * Reserve one of user's limit (> 0) slots for
+ * the new id, atomically with the count, for ttl_ms (see reserve above):
+ * SG_OK, or SG_ELIMIT "too_many_sandboxes" at the limit.  *count (may
+ * be NULL): the user's sessions and reservations, the new one included
+ * on SG_OK.  Safe to repeat for the same id.
+ */
+enum sg_rc	 sg_session_reserve(struct sg_redis *, const char *user,
+		    const char *id, size_t limit, int64_t ttl_ms,
+		    size_t *count, struct sg_err *);
+/* Drop id's reservation: after its put, or when the create fails. */
+enum sg_rc	 sg_session_unreserve(struct sg_redis *, const char *user,
+		    const char *id, struct sg_err *);
 /*
  * Every user index key's members, for the reaper: ids whose session is
  * gone are removed; *pruned counts them.

@@ -865,6 +865,7 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	int64_t			 t0 = sg_now_us();
 	time_t			 now = app_now(app);
 	int			 created = 0, put_tried = 0, ok = 0;
+	int			 reserved = 0;
 
 	create_spec_init(&spec);
 	memset(&minted, 0, sizeof(minted));
@@ -899,17 +900,28 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		goto done;
 	}
 
+	step = "token";
+	if (sg_random_container_id(id, sizeof(id), &err) != SG_OK)
+		goto fail;
+
+	/*
+	 * The count and the claim of a slot are one step in Redis
+	 * (lib/session.h, reserve): concurrent creates for one user, in
+	 * any number of processes, never pass the limit together.
+	 */
 	step = "limit";
 	if (app->cfg->max_per_user > 0) {
-		if (sg_session_count(app->redis, spec.user_id, &count,
-		    &err) != SG_OK)
-			goto fail;
-		if (count >= (size_t)app->cfg->max_per_user) {
+		if (sg_session_reserve(app->redis, spec.user_id, id,
+		    (size_t)app->cfg->max_per_user, CREATE_RESERVE_MS(app->cfg),
+		    &count, &err) != SG_OK) {
+			if (err.rc != SG_ELIMIT)
+				goto fail;
 			sg_resp_error(resp, 429, "too_many_sandboxes",
 			    "user %s has %zu sandboxes, the limit is %d",
 			    spec.user_id, count, app->cfg->max_per_user);
 			goto done;
 		}
+		reserved = 1;
 	}
 
 	step = "runtime";
@@ -929,8 +941,6 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		goto fail;
 
 	step = "token";
-	if (sg_random_container_id(id, sizeof(id), &err) != SG_OK)
-		goto fail;
 	memset(&mc, 0, sizeof(mc));
 	mc.issuer = app->cfg->issuer;
 	mc.sub = spec.user_id;
@@ -1080,6 +1090,20 @@ done:
 				    "reason", e2.code != NULL ? e2.code : "",
 				    "detail", e2.msg, NULL);
 		}
+	}
+	/*
+	 * The slot goes back last, after the undo; once the session is
+	 * written it holds the slot itself.  A failure here only keeps the
+	 * slot until the reservation's deadline.
+	 */
+	if (reserved) {
+		sg_err_clear(&e2);
+		if (sg_session_unreserve(app->redis, spec.user_id, id,
+		    &e2) != SG_OK)
+			sg_log(SG_LOG_WARN, "sandbox_unreserve_failed",
+			    "container_id", id, "user_id", spec.user_id,
+			    "reason", e2.code != NULL ? e2.code : "",
+			    "detail", e2.msg, NULL);
 	}
 	free(hostsj);
 	cJSON_Delete(ans);

@@ -34,6 +34,17 @@
 /* Fields a create body may carry; anything else is a 400. */
 #define CREATE_MAX_IMAGES	32
 
+/*
+ * How long a create holds its slot of the per-user limit until its
+ * session is written (lib/session.h, reserve): longer than the longest
+ * create (the runtime check, create, image inspect, start and inspect,
+ * each bounded by SANDGATE_DOCKER_TIMEOUT, and Redis), so that a slow
+ * create keeps its slot; a worker that dies mid-create frees it after
+ * this long.
+ */
+#define CREATE_RESERVE_MS(cfg)	\
+	(((int64_t)(cfg)->docker_timeout_s * 6 + 10) * 1000)
+
 /* How long a positive runtime check is trusted (the /info call is slow). */
 #define CREATE_RUNTIME_CACHE_US	(60 * 1000000LL)
 

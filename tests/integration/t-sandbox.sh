@@ -390,6 +390,38 @@ sg_check "bob again after destroying: 201" 201 "$S"
 destroy "$(printf '%s' "$B" | jq -r .container_id)"
 nothing_left "after the limit test"
 
+# Pins: the limit was a count, then the session write seconds later, so
+# concurrent creates for one user (several workers) all passed it.
+echo "# per-user limit under concurrent creates (4 workers, limit 2)"
+RACE=""
+for w in 1 2 3 4; do
+	p=$(sg_free_port)
+	spawn "create-race$w" "$p" "$CREATE" SANDGATE_MAX_SANDBOXES_PER_USER=2
+	RACE="$RACE $p"
+done
+n=0
+RPIDS=""
+for p in $RACE $RACE; do
+	n=$((n + 1))
+	( create "$p" "$(body zed '[]')"; printf '%s %s\n' "$S" \
+	    "$(printf '%s' "$B" | jq -r '.container_id // .error')" \
+	    > "$T/race.$n" ) &
+	RPIDS="$RPIDS $!"
+done
+for p in $RPIDS; do
+	wait "$p" || true
+done
+sg_check "8 answers" 8 "$(cat "$T"/race.* | wc -l | tr -d ' ')"
+sg_check "exactly 2 created" 2 "$(cat "$T"/race.* | grep -c '^201 ')"
+sg_check "the others: 429" 6 "$(cat "$T"/race.* | grep -c '^429 too_many_sandboxes$')"
+sg_check "zed has two" 2 "$(sg_redis scard sandgate:user:zed)"
+sg_check "no reservation left" 0 "$(sg_redis exists sandgate:reserve:zed)"
+for id in $(grep '^201 ' "$T"/race.* | cut -d' ' -f2); do
+	destroy "$id"
+	sg_check "destroy $id" 204 "$S"
+done
+nothing_left "after the concurrent creates"
+
 # ---------------------------------------------------- failure paths
 echo "# Docker socket missing"
 F_PORT=$(sg_free_port)
@@ -678,6 +710,10 @@ sg_check "reap exits 0" 0 "$rc"
 echo "$out" | sed 's/^/#   /'
 sg_check_match "reaped the expired one" "reaped $EXPIRED expired" "$out"
 sg_check_match "reaped the orphan" "reaped $ORPHAN orphan" "$out"
+# The killed create held a slot of henry's limit (lib/session.h, reserve)
+# until its deadline: the reaper gives it back with the orphan.
+sg_check "the orphan's reservation is gone" 0 \
+    "$(sg_redis exists "sandgate:reserve:henry$RUN")"
 sg_check "only the live sandbox is left" "$LIVE" "$(mine)"
 sg_check "the expired one's session is gone" 0 \
     "$(sg_redis exists "sandgate:session:$EXPIRED")"

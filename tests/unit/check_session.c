@@ -1902,6 +1902,205 @@ START_TEST(test_fork)
 }
 END_TEST
 
+/* ---- the per-user limit ----------------------------------------------- */
+
+#define RACERS	24
+#define LIMIT	5
+
+/*
+ * Pins: the per-user sandbox limit was a count followed by a separate
+ * session write, so concurrent creates for one user could all pass it.
+ * RACERS processes, released at once, each reserve a slot for their own
+ * id with the limit LIMIT, two sessions of the user already there:
+ * exactly LIMIT - 2 succeed, every other one is SG_ELIMIT.
+ */
+START_TEST(test_reserve_race)
+{
+	struct sg_session s;
+	struct sg_redis	*r = main_unix();
+	struct sg_err	 err;
+	redisContext	*c = raw_open(main_sock);
+	const char	*zcard[] = { "ZCARD", "sandgate:reserve:" USER };
+	pid_t		 pids[RACERS];
+	int		 go[2], i, st, ok = 0, full = 0;
+	char		 b;
+	time_t		 now = time(NULL);
+
+	for (i = 0; i < 2; i++) {
+		char	 id[32];
+
+		(void)snprintf(id, sizeof(id), "sandbox_live%d", i);
+		mksession(&s, id, USER, now, now + 600);
+		sg_err_clear(&err);
+		expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL,
+		    "put");
+		sg_session_clear(&s);
+	}
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_ge(pids[i] = fork(), 0);
+		if (pids[i] == 0) {
+			struct sg_redis	*cr;
+			char		 id[32], url[160];
+			enum sg_rc	 rc;
+
+			close(go[1]);
+			(void)snprintf(url, sizeof(url), "unix:%s", main_sock);
+			if (sg_redis_new(url, 2000, &cr, NULL) != SG_OK ||
+			    sg_redis_ping(cr, NULL) != SG_OK)
+				_exit(3);
+			/* connected; now wait for the others (EOF) */
+			if (read(go[0], &b, 1) != 0)
+				_exit(4);
+			(void)snprintf(id, sizeof(id), "sandbox_race%02d", i);
+			rc = sg_session_reserve(cr, USER, id, LIMIT, 60000,
+			    NULL, NULL);
+			sg_redis_free(cr);
+			_exit(rc == SG_OK ? 0 : rc == SG_ELIMIT ? 1 : 2);
+		}
+	}
+	close(go[0]);
+	usleep(200000);
+	close(go[1]);			/* EOF for every reader: go */
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+		ck_assert(WIFEXITED(st));
+		ck_assert_msg(WEXITSTATUS(st) <= 1, "racer %d: exit %d", i,
+		    WEXITSTATUS(st));
+		if (WEXITSTATUS(st) == 0)
+			ok++;
+		else
+			full++;
+	}
+	ck_assert_int_eq(ok, LIMIT - 2);
+	ck_assert_int_eq(full, RACERS - (LIMIT - 2));
+	ck_assert_int_eq(raw_int(c, 2, zcard), LIMIT - 2);
+	redisFree(c);
+	sg_redis_free(r);
+}
+END_TEST
+
+/*
+ * What a reservation is: counted with the sessions, left alone by list,
+ * count and prune, counted once when its session is written, gone with
+ * unreserve or its deadline; a second reserve of the same id (a retried
+ * command) holds the same slot.
+ */
+START_TEST(test_reserve)
+{
+	struct sg_session s;
+	struct sg_redis	*r = main_unix();
+	struct sg_err	 err;
+	redisContext	*c = raw_open(main_sock);
+	const char	*zcard[] = { "ZCARD", "sandgate:reserve:" USER };
+	cJSON		*arr = NULL;
+	size_t		 n = 99, pruned;
+	time_t		 now = time(NULL);
+
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "sandbox_a", 2, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve a");
+	ck_assert_uint_eq(n, 1);
+	expect(sg_session_reserve(r, USER, "sandbox_a", 2, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve a again");
+	ck_assert_uint_eq(n, 1);
+	/* list, count and prune see no session and drop nothing */
+	expect(sg_session_count(r, USER, &n, &err), &err, SG_OK, NULL,
+	    "count");
+	ck_assert_uint_eq(n, 0);
+	expect(sg_session_list(r, USER, &arr, &err), &err, SG_OK, NULL,
+	    "list");
+	ck_assert_int_eq(cJSON_GetArraySize(arr), 0);
+	cJSON_Delete(arr);
+	expect(sg_session_prune(r, &pruned, &err), &err, SG_OK, NULL,
+	    "prune");
+	ck_assert_int_eq(raw_int(c, 2, zcard), 1);
+	expect(sg_session_reserve(r, USER, "sandbox_b", 2, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve b");
+	ck_assert_uint_eq(n, 2);
+	expect(sg_session_reserve(r, USER, "sandbox_c", 2, 60000, &n, &err),
+	    &err, SG_ELIMIT, "too_many_sandboxes", "reserve c at the limit");
+	ck_assert_uint_eq(n, 2);
+	/* a's session written, its reservation not yet dropped: one */
+	mksession(&s, "sandbox_a", USER, now, now + 600);
+	sg_err_clear(&err);
+	expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL, "put a");
+	sg_session_clear(&s);
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "sandbox_c", 3, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve c, limit 3");
+	ck_assert_uint_eq(n, 3);
+	expect(sg_session_unreserve(r, USER, "sandbox_a", &err), &err, SG_OK,
+	    NULL, "unreserve a");
+	/* b fails: unreserve frees its slot */
+	expect(sg_session_unreserve(r, USER, "sandbox_b", &err), &err, SG_OK,
+	    NULL, "unreserve b");
+	expect(sg_session_reserve(r, USER, "sandbox_d", 3, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve d");
+	ck_assert_uint_eq(n, 3);
+	expect(sg_session_unreserve(r, USER, "sandbox_c", &err), &err, SG_OK,
+	    NULL, "unreserve c");
+	expect(sg_session_unreserve(r, USER, "sandbox_d", &err), &err, SG_OK,
+	    NULL, "unreserve d");
+	expect(sg_session_unreserve(r, USER, "sandbox_d", &err), &err, SG_OK,
+	    NULL, "unreserve d again");
+	ck_assert_int_eq(raw_exists(c, "sandgate:reserve:" USER), 0);
+	/* A reservation whose holder died runs out. */
+	expect(sg_session_reserve(r, "dies", "sandbox_e", 1, 150, &n, &err),
+	    &err, SG_OK, NULL, "reserve e");
+	expect(sg_session_reserve(r, "dies", "sandbox_f", 1, 150, &n, &err),
+	    &err, SG_ELIMIT, NULL, "reserve f while e holds");
+	usleep(400000);
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, "dies", "sandbox_f", 1, 150, &n, &err),
+	    &err, SG_OK, NULL, "reserve f after e ran out");
+	ck_assert_uint_eq(n, 1);
+	usleep(400000);
+	ck_assert_int_eq(raw_exists(c, "sandgate:reserve:dies"), 0);
+	/* Bad arguments never reach Redis. */
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, "bad user", "sandbox_g", 1, 1000, &n,
+	    &err), &err, SG_EINVAL, "bad_id", "bad user");
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "bad id!", 1, 1000, &n, &err),
+	    &err, SG_EINVAL, "bad_id", "bad id");
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "sandbox_g", 0, 1000, &n, &err),
+	    &err, SG_EINVAL, NULL, "limit 0");
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "sandbox_g", 1, 0, &n, &err),
+	    &err, SG_EINVAL, NULL, "ttl 0");
+	redisFree(c);
+	sg_redis_free(r);
+}
+END_TEST
+
+/* A user set over the bound: SG_ETOOBIG, as count. */
+START_TEST(test_reserve_bound)
+{
+	struct sg_redis	*r = main_unix();
+	struct sg_err	 err;
+	redisContext	*c = raw_open(main_sock);
+	const char	*argv[2 + SG_SESSION_MAX_PER_USER + 1];
+	static char	 ids[SG_SESSION_MAX_PER_USER + 1][16];
+	int		 i;
+
+	argv[0] = "SADD";
+	argv[1] = "sandgate:user:many";
+	for (i = 0; i <= SG_SESSION_MAX_PER_USER; i++) {
+		(void)snprintf(ids[i], sizeof(ids[i]), "sandbox_%d", i);
+		argv[2 + i] = ids[i];
+	}
+	ck_assert_int_eq(raw_int(c, 3 + SG_SESSION_MAX_PER_USER, argv),
+	    SG_SESSION_MAX_PER_USER + 1);
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, "many", "sandbox_x", 5, 1000, NULL,
+	    &err), &err, SG_ETOOBIG, "too_many_sessions", "over the bound");
+	redisFree(c);
+	sg_redis_free(r);
+}
+END_TEST
+
 /* ---- main ---------------------------------------------------------------- */
 
 static Suite *
@@ -1936,6 +2135,9 @@ session_suite(void)
 	tcase_add_test(tc, test_prune_many);
 	tcase_add_test(tc, test_hostile_ids);
 	tcase_add_test(tc, test_key_names);
+	tcase_add_test(tc, test_reserve_race);
+	tcase_add_test(tc, test_reserve);
+	tcase_add_test(tc, test_reserve_bound);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stored");

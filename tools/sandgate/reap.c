@@ -98,6 +98,14 @@ teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
 		*err = e;
 		return -1;
 	}
+	/*
+	 * An orphan's sandbox-create died before its session write, still
+	 * holding a slot of the user's limit (lib/session.h, reserve):
+	 * give it back now rather than at the reservation's deadline.  Best
+	 * effort: the deadline frees it anyway.
+	 */
+	if (user != NULL)
+		(void)sg_session_unreserve(r, user, cid, NULL);
 	return 0;
 }
 

@@ -416,9 +416,13 @@ START_TEST(t_redis_stopped)
 	}
 	t = ms_now() - t0;
 	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
-	/* bounded: no entry waited for Redis (timeout is 50 ms) */
-	ck_assert_int_lt(t, 3000);
-	ck_assert_int_lt(worst, 40000);
+	/*
+	 * Bounded: no entry waited for Redis.  A writer that read or
+	 * waited would hang here until the test's timeout (Redis never
+	 * answers while stopped); the bounds leave room for valgrind.
+	 */
+	ck_assert_int_lt(t, 20000);
+	ck_assert_int_lt(worst, 1000000);
 	ck_assert_int_gt(ok, 100);
 	ck_assert_int_gt(dropped, 0);
 	ck_assert_uint_le(sg_audit_pending(a), SG_AUDIT_MAX_PENDING + 4096);

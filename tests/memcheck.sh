@@ -13,7 +13,8 @@
 #
 #   tests/memcheck.sh [asan|valgrind]...      default: both
 #
-# MEMCHECK_BUILD  work directory (default /tmp/sandgate-memcheck)
+# MEMCHECK_BUILD  work directory (default /tmp/sandgate-memcheck-<hash of
+#                 the tree's path>, so two checkouts never share one)
 # MEMCHECK_JOBS   parallel jobs (default: CPUs)
 # MEMCHECK_ONLY   space-separated Check binaries to run (default: all)
 # MEMCHECK_REV    check a committed revision (e.g. HEAD) from git archive
@@ -23,7 +24,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-W=${MEMCHECK_BUILD:-/tmp/sandgate-memcheck}
+W=${MEMCHECK_BUILD:-/tmp/sandgate-memcheck-$(echo "$top" | cksum | cut -d' ' -f1)}
 JOBS=${MEMCHECK_JOBS:-$(nproc 2>/dev/null || echo 2)}
 VT=${VALGRIND_TIMEOUT:-900}
 parts=${*:-asan valgrind}

@@ -5,7 +5,8 @@
 #
 #   tests/fuzz/build.sh [TARGET...]       default: every fuzz_*.c
 #
-# FUZZ_BUILD  build directory (default /tmp/sandgate-fuzz)
+# FUZZ_BUILD  build directory (default /tmp/sandgate-fuzz-<hash of the
+#             tree's path>, as run-short)
 # CC          clang (default: clang-14 if present, else clang)
 #
 # Layout of $FUZZ_BUILD: obj/ (library objects), bin/fuzz_<name>,
@@ -16,7 +17,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-B=${FUZZ_BUILD:-/tmp/sandgate-fuzz}
+B=${FUZZ_BUILD:-/tmp/sandgate-fuzz-$(echo "$here" | cksum | cut -d' ' -f1)}
 if [ -z "${CC:-}" ]; then
 	if command -v clang-14 >/dev/null 2>&1; then CC=clang-14; else CC=clang; fi
 fi

@@ -6,7 +6,7 @@ if (!exists("data")) data = "bench/results.dat"
 if (!exists("out")) out = "bench/results.png"
 if (!exists("title")) title = "sandgate benchmarks"
 
-set terminal pngcairo size 1500,820 font "DejaVu Sans,10" noenhanced
+set terminal pngcairo size 1600,820 font "DejaVu Sans,10" noenhanced
 set output out
 set datafile separator "\t"
 set multiplot layout 1,2 title title font ",13"
@@ -27,6 +27,8 @@ set style histogram rowstacked
 plot data using 2:xtic(1) title "" lc rgb "#3a78b5"
 
 set title "Latency under load (ms, lower is better, log scale)"
+# room for the last rotated label
+set rmargin 16
 set ylabel "ms"
 set logscale y
 set yrange [*:*]

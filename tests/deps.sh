@@ -5,7 +5,8 @@ SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  libcurl4-openssl-dev check redis-server docker.io lighttpd apache2
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables
- clang libclang-rt-14-dev multiwatch"
+ clang libclang-rt-14-dev multiwatch
+ python3-flask gunicorn gnuplot-nox"
 
 sg_install_deps()
 {

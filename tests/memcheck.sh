@@ -153,6 +153,7 @@ case " $parts " in *" valgrind "*)
 		checks "$V" | xargs -P "$JOBS" -I{} sh -c '
 			c={}; n=$(basename "$c"); L="'"$W"'/valgrind/$n"
 			cd "$(dirname "$c")" || exit 0
+			t=$(date +%s)
 			CK_FORK=no CK_VERBOSITY=normal timeout -k 10 '"$VT"' \
 			    valgrind -q --error-exitcode=99 --leak-check=full \
 			    --show-leak-kinds=definite,indirect \
@@ -160,19 +161,28 @@ case " $parts " in *" valgrind "*)
 			    --trace-children=no --child-silent-after-fork=yes \
 			    --num-callers=40 --log-file="$L.vg" \
 			    "$c" >"$L.out" 2>&1
-			echo $? >"$L.status"'
+			echo $? $(( $(date +%s) - t )) >"$L.status"'
 		for c in $(checks "$V"); do
 			n=$(basename "$c")
 			L="$W/valgrind/$n"
-			st=$(cat "$L.status" 2>/dev/null || echo none)
-			errs=$(grep -c '^==[0-9]*== [A-Z].*\(Invalid\|uninitialised\|definitely lost\|indirectly lost\|Mismatched\|overlap\|Syscall param\)' \
+			set -- $(cat "$L.status" 2>/dev/null || echo none -)
+			st=$1
+			secs="${2}s"
+			errs=$(grep -cE '(definitely|indirectly) lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched free|overlap|Syscall param' \
 			    "$L.vg" 2>/dev/null)
+			# Check's summary: failed tests leak what they held
+			failed=$(sed -n 's/.*Checks: [0-9]*, Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2/p' \
+			    "$L.out" | awk '{ s += $1 + $2 } END { print s + 0 }')
 			case $st in
-			0)	note "valgrind:$n" ok ;;
-			99)	note "valgrind:$n" FAIL "memory errors ($errs): $L.vg" ;;
+			0)	note "valgrind:$n" ok "$secs" ;;
+			99)	if [ "$failed" -gt 0 ]; then
+					note "valgrind:$n" FAIL "$secs, $failed test(s) failed under valgrind and $errs memory error(s) (often leaks of the failed test): $L.out $L.vg"
+				else
+					note "valgrind:$n" FAIL "$secs, $errs memory error(s): $L.vg"
+				fi ;;
 			124|137) note "valgrind:$n" FAIL "timed out after $VT s: $L.out" ;;
 			none)	note "valgrind:$n" FAIL "not run" ;;
-			*)	note "valgrind:$n" FAIL "tests failed (exit $st): $L.out" ;;
+			*)	note "valgrind:$n" FAIL "$secs, tests failed (exit $st): $L.out" ;;
 			esac
 		done
 	fi

@@ -1783,6 +1783,51 @@ sg_session_unreserve(struct sg_redis *r, const char *user, const char *id,
 }
 
 /*
+ * Whether id holds a live reservation (session.h, sg_session_reserved).
+ * KEYS: the user's reservations.  ARGV: id.  Live means a deadline
+ * later than Redis's clock (TIME), the clock reserve_lua dates them by;
+ * an expired one that reserve_lua has not removed yet is not live.
+ * Read-only: nothing is written, so TIME needs no effects replication.
+ */
+static const char reserved_lua[] =
+"local s = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+"if not s then return 0 end\n"
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"if tonumber(s) > now then return 1 end\n"
+"return 0\n";
+
+enum sg_rc
+sg_session_reserved(struct sg_redis *r, const char *user, const char *id,
+    int *live, struct sg_err *err)
+{
+	char		 rkey[KEY_MAX], idk[KEY_MAX];
+	const char	*argv[] = { "EVAL", reserved_lua, "1", rkey, id };
+	redisReply	*rep = NULL;
+	enum sg_rc	 rc;
+
+	if (live != NULL)
+		*live = 0;
+	if (r == NULL || live == NULL)
+		return sg_err_set(err, SG_EINVAL, NULL, "no redis");
+	if ((rc = mkkey(rkey, SG_SESSION_RESERVE_PREFIX, user, err)) !=
+	    SG_OK ||
+	    (rc = mkkey(idk, SG_SESSION_KEY_PREFIX, id, err)) != SG_OK)
+		return rc;
+	if ((rc = run1(r, 5, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_INTEGER ||
+	    (rep->integer != 0 && rep->integer != 1)) {
+		rc = unexpected(r, "EVAL (reserved)", err);
+		goto out;
+	}
+	*live = (int)rep->integer;
+out:
+	freeReplyObject(rep);
+	return rc;
+}
+
+/*
  * SCAN (COUNT 100) over the user index keys, at most
  * SG_SESSION_PRUNE_MAX_SCAN rounds, cleaning each set as collect() does.
  * Redis deletes a set when its last member goes, so an index whose

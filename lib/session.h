@@ -204,6 +204,13 @@ enum sg_rc	 sg_session_reserve(struct sg_redis *, const char *user,
 enum sg_rc	 sg_session_unreserve(struct sg_redis *, const char *user,
 		    const char *id, struct sg_err *);
 /*
+ * *live = 1 when id holds an unexpired reservation of user's (its
+ * sandbox-create is still running), else 0.  For the reaper: a container
+ * without a session whose id is reserved is being created, not orphaned.
+ */
+enum sg_rc	 sg_session_reserved(struct sg_redis *, const char *user,
+		    const char *id, int *live, struct sg_err *);
+/*
  * Every user index key's members, for the reaper: ids whose session is
  * gone are removed; *pruned counts them.
  */

@@ -607,6 +607,20 @@ stk_session_ids()
 stk_reap_check()
 {
 	echo "# $1: before the reaper: $(stk_containers | wc -w) containers, $(stk_session_ids | wc -w) sessions, $(sort -u "$T/created" 2>/dev/null | wc -l) answered 201"
+	# A killed create leaves its reservation (lib/session.h, reserve)
+	# until its deadline: the reaper skips its container as a create in
+	# progress.  Drop those reservations, as the deadline passing would,
+	# and the pass below must remove the orphans.
+	_rc=0
+	"$SG_CLI" reap > "$T/reap0.out" 2> "$T/reap0.err" || _rc=$?
+	sed 's/^/#   reap (first): /' "$T/reap0.out" "$T/reap0.err"
+	sg_check "$1: first reap exits 0" 0 "$_rc"
+	for _i in $(sed -n 's/^skip \([^:]*\): create in progress$/\1/p' \
+	    "$T/reap0.out"); do
+		for _k in $(stk_redis --scan --pattern 'sandgate:reserve:*'); do
+			stk_redis zrem "$_k" "$_i" >/dev/null
+		done
+	done
 	_rc=0
 	"$SG_CLI" reap > "$T/reap.out" 2> "$T/reap.err" || _rc=$?
 	sed 's/^/#   reap: /' "$T/reap.out" "$T/reap.err"

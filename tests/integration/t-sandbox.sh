@@ -682,6 +682,13 @@ if [ "$(sg_redis exists "sandgate:session:$ORPHAN")" = 1 ]; then
 	echo "# (the kill came late: removing the session by hand)"
 	sg_redis del "sandgate:session:$ORPHAN" >/dev/null
 fi
+if [ -z "$(sg_redis zscore "sandgate:reserve:henry$RUN" "$ORPHAN")" ]; then
+	# So late that the create had also dropped its reservation: put back
+	# what a create still running holds (a deadline 10 minutes ahead).
+	echo "# (the kill came after the unreserve: reserving by hand)"
+	sg_redis zadd "sandgate:reserve:henry$RUN" \
+	    "$(($(date +%s) * 1000 + 600000))" "$ORPHAN" >/dev/null
+fi
 sg_check "the orphan's container exists" 1 \
     "$("$SG_DOCKER" ps -aq --filter "name=^$ORPHAN\$" | wc -l | tr -d ' ')"
 C_PORT=$(sg_free_port)
@@ -700,7 +707,9 @@ rc=0
 out=$("$SG_CLI" reap --dry-run 2>"$T/reap.err") || rc=$?
 sg_check "reap --dry-run exits 0" 0 "$rc"
 sg_check_match "dry run: would reap the expired one" "would reap $EXPIRED expired" "$out"
-sg_check_match "dry run: would reap the orphan" "would reap $ORPHAN orphan" "$out"
+# The killed create's reservation is still live: to the reaper that is a
+# create in progress, not an orphan, until the reservation runs out.
+sg_check_match "dry run: skips the reserved orphan" "skip $ORPHAN: create in progress" "$out"
 sg_check "dry run removed nothing" 3 \
     "$(sg_sandboxes_of "$T/data" | wc -l | tr -d ' ')"
 
@@ -709,6 +718,20 @@ out=$("$SG_CLI" reap 2>"$T/reap.err") || rc=$?
 sg_check "reap exits 0" 0 "$rc"
 echo "$out" | sed 's/^/#   /'
 sg_check_match "reaped the expired one" "reaped $EXPIRED expired" "$out"
+# Regression: the reaper destroyed a sandbox whose create was still in
+# progress (no session yet, its id reserved): it must skip it instead.
+sg_check_match "skipped the orphan while its reservation is live" \
+    "skip $ORPHAN: create in progress" "$out"
+sg_check "did not reap the reserved orphan" "" \
+    "$(printf '%s\n' "$out" | grep "reaped $ORPHAN" || true)"
+sg_check "the reserved orphan's container still exists" 1 \
+    "$("$SG_DOCKER" ps -aq --filter "name=^$ORPHAN\$" | wc -l | tr -d ' ')"
+# The reservation's deadline passes (simulated): now it is an orphan.
+sg_redis zrem "sandgate:reserve:henry$RUN" "$ORPHAN" >/dev/null
+rc=0
+out=$("$SG_CLI" reap 2>"$T/reap.err") || rc=$?
+sg_check "reap after the reservation exits 0" 0 "$rc"
+echo "$out" | sed 's/^/#   /'
 sg_check_match "reaped the orphan" "reaped $ORPHAN orphan" "$out"
 # The killed create held a slot of henry's limit (lib/session.h, reserve)
 # until its deadline: the reaper gives it back with the orphan.

@@ -2075,6 +2075,57 @@ START_TEST(test_reserve)
 }
 END_TEST
 
+/*
+ * Pins: the reaper destroyed a sandbox still being created (no session
+ * yet).  reserved tells it: live while the deadline is ahead of Redis's
+ * clock, not for an unknown id, not once the deadline has passed.
+ */
+START_TEST(test_reserved)
+{
+	struct sg_redis	*r = main_unix();
+	struct sg_err	 err;
+	redisContext	*c = raw_open(main_sock);
+	const char	*zadd[] = { "ZADD", "sandgate:reserve:" USER, "1000",
+	    "sandbox_old" };
+	size_t		 n;
+	int		 live = -1;
+
+	sg_err_clear(&err);
+	expect(sg_session_reserve(r, USER, "sandbox_rl", 5, 60000, &n, &err),
+	    &err, SG_OK, NULL, "reserve");
+	expect(sg_session_reserved(r, USER, "sandbox_rl", &live, &err), &err,
+	    SG_OK, NULL, "reserved, live");
+	ck_assert_int_eq(live, 1);
+	live = -1;
+	expect(sg_session_reserved(r, USER, "sandbox_none", &live, &err),
+	    &err, SG_OK, NULL, "not reserved");
+	ck_assert_int_eq(live, 0);
+	live = -1;
+	expect(sg_session_reserved(r, "nobody", "sandbox_rl", &live, &err),
+	    &err, SG_OK, NULL, "another user's");
+	ck_assert_int_eq(live, 0);
+	/* a deadline in the past (1 s after the epoch) not yet removed */
+	ck_assert_int_eq(raw_int(c, 4, zadd), 1);
+	live = -1;
+	expect(sg_session_reserved(r, USER, "sandbox_old", &live, &err),
+	    &err, SG_OK, NULL, "expired");
+	ck_assert_int_eq(live, 0);
+	expect(sg_session_unreserve(r, USER, "sandbox_rl", &err), &err, SG_OK,
+	    NULL, "unreserve");
+	live = -1;
+	expect(sg_session_reserved(r, USER, "sandbox_rl", &live, &err), &err,
+	    SG_OK, NULL, "after unreserve");
+	ck_assert_int_eq(live, 0);
+	expect(sg_session_unreserve(r, USER, "sandbox_old", &err), &err,
+	    SG_OK, NULL, "unreserve old");
+	sg_err_clear(&err);
+	expect(sg_session_reserved(r, "bad user", "sandbox_rl", &live, &err),
+	    &err, SG_EINVAL, "bad_id", "bad user");
+	redisFree(c);
+	sg_redis_free(r);
+}
+END_TEST
+
 /* A user set over the bound: SG_ETOOBIG, as count. */
 START_TEST(test_reserve_bound)
 {
@@ -2137,6 +2188,7 @@ session_suite(void)
 	tcase_add_test(tc, test_key_names);
 	tcase_add_test(tc, test_reserve_race);
 	tcase_add_test(tc, test_reserve);
+	tcase_add_test(tc, test_reserved);
 	tcase_add_test(tc, test_reserve_bound);
 	suite_add_tcase(s, tc);
 

@@ -4,7 +4,10 @@
  * Destroys every sandgate container (label sandgate.container_id) whose
  * sandgate.expires_at has passed or whose session is gone (an orphan left
  * by a crash between create and the session write), then prunes user
- * index entries whose session expired.  With --loop it repeats every
+ * index entries whose session expired.  A container without a session
+ * whose id still holds a live reservation of its user's is a create in
+ * progress, not an orphan: it is skipped ("skip ID: create in progress")
+ * until the create writes its session or the reservation runs out.  With --loop it repeats every
  * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
  * more than one period (DESIGN.md, Sandboxes).  Only containers with a
  * bind mount under SANDGATE_DATA_ROOT are considered: that is how
@@ -133,11 +136,49 @@ ours(const cJSON *c, const char *root)
 	return 0;
 }
 
+/*
+ * Whether a live container without a session is an orphan: *why =
+ * "orphan" if so, NULL if its session exists.  A container whose
+ * sandbox-create still runs has no session yet, but its id holds the
+ * user's reservation (lib/session.h, reserve) until the create has
+ * written the session: SG_ECONFLICT then, and it must be left alone.  The
+ * create reserves before it creates the container and unreserves only
+ * after the session write, so the reservation is read first and the
+ * session after it: read the other way round, a create finishing
+ * between the two reads would look like an orphan.  Any Redis failure
+ * is returned: never remove on a guess.
+ */
+static enum sg_rc
+orphan(struct sg_redis *r, const char *cid, const char *user,
+    const char **why, struct sg_err *err)
+{
+	struct sg_session	 sess;
+	enum sg_rc		 rc;
+	int			 live = 0;
+
+	*why = NULL;
+	sg_err_clear(err);
+	/* Without a user label there is no reservation to look up. */
+	if (user != NULL &&
+	    (rc = sg_session_reserved(r, user, cid, &live, err)) != SG_OK)
+		return rc;
+	sg_session_init(&sess);
+	sg_err_clear(err);
+	rc = sg_session_get(r, cid, &sess, err);
+	sg_session_clear(&sess);
+	if (rc == SG_ENOENT) {
+		if (live)
+			return SG_ECONFLICT;
+		*why = "orphan";
+		return SG_OK;
+	}
+	return rc;
+}
+
 /* One pass; returns the number of failures. */
 static int
 reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 {
-	struct sg_session	 sess;
 	struct sg_err		 err;
 	cJSON			*list = NULL;
 	const cJSON		*c, *labels;
@@ -182,13 +223,14 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		else if (exp <= (long long)now)
 			why = "expired";
 		else {
-			sg_session_init(&sess);
-			sg_err_clear(&err);
-			rc = sg_session_get(r, cid, &sess, &err);
-			sg_session_clear(&sess);
-			if (rc == SG_ENOENT)
-				why = "orphan";
-			else if (rc != SG_OK) {
+			rc = orphan(r, cid, user, &why, &err);
+			if (rc == SG_ECONFLICT) {
+				printf("skip %s: create in progress\n", cid);
+				fflush(stdout);
+				kept++;
+				continue;
+			}
+			if (rc != SG_OK) {
 				/* Cannot tell: never remove on a guess. */
 				fprintf(stderr, "sandgate reap: %s: session "
 				    "unknown: %s\n", cid, err.msg);

@@ -701,7 +701,7 @@ sg_req_auth(const struct sg_req *req, struct sg_resp *resp, const char *kind,
 		sg_resp_error(resp, 401, "invalid_token",
 		    "The request carries no verified identity.");
 		(void)sg_resp_header(resp, "WWW-Authenticate",
-		    "Bearer realm=\"sandgate\"");
+		    "Bearer error=\"invalid_token\"");
 		return -1;
 	}
 	if (kind != NULL && strcmp(k, kind) != 0) {

@@ -742,41 +742,6 @@ out:
 	return rc;
 }
 
-/*
- * The caller must be an operator with scope need (the authorizer's
- * Variable-SG_* arrive as FastCGI parameters; a client header could only
- * ever be HTTP_SG_*).
- */
-static int
-check_caller(struct sg_req *req, struct sg_resp *resp, unsigned need,
-    const char *scope_name)
-{
-	const char	*kind, *scope;
-	unsigned	 bits = 0;
-
-	kind = sg_req_param(req, "SG_KIND");
-	scope = sg_req_param(req, "SG_SCOPE");
-	if (kind == NULL || kind[0] == '\0') {
-		sg_resp_error(resp, 401, "invalid_token",
-		    "an operator token is required");
-		(void)sg_resp_header(resp, "WWW-Authenticate",
-		    "Bearer error=\"invalid_token\"");
-		return -1;
-	}
-	if (strcmp(kind, "operator") != 0) {
-		sg_resp_error(resp, 403, "forbidden",
-		    "only operator tokens may use this route");
-		return -1;
-	}
-	if (scope == NULL || sg_scope_parse(scope, &bits) != 0 ||
-	    (bits & need) == 0) {
-		sg_resp_error(resp, 403, "insufficient_scope",
-		    "the operator token lacks the %s scope", scope_name);
-		return -1;
-	}
-	return 0;
-}
-
 static enum sg_rc
 runtime_check(struct create_app *app, struct sg_err *err)
 {
@@ -881,8 +846,7 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		sg_resp_method(resp, "POST");
 		goto done;
 	}
-	if (check_caller(req, resp, SG_SCOPE_SANDBOXES_CREATE,
-	    "sandboxes:create") == -1)
+	if (sg_req_auth(req, resp, "operator", "sandboxes:create") != 0)
 		goto done;
 	if (req->bodylen > SG_HTTP_MAX_BODY) {
 		sg_resp_error(resp, 413, "payload_too_large",

@@ -123,35 +123,6 @@ out:
 	return rc;
 }
 
-static int
-check_caller(struct sg_req *req, struct sg_resp *resp)
-{
-	const char	*kind, *scope;
-	unsigned	 bits = 0;
-
-	kind = sg_req_param(req, "SG_KIND");
-	scope = sg_req_param(req, "SG_SCOPE");
-	if (kind == NULL || kind[0] == '\0') {
-		sg_resp_error(resp, 401, "invalid_token",
-		    "an operator token is required");
-		(void)sg_resp_header(resp, "WWW-Authenticate",
-		    "Bearer error=\"invalid_token\"");
-		return -1;
-	}
-	if (strcmp(kind, "operator") != 0) {
-		sg_resp_error(resp, 403, "forbidden",
-		    "only operator tokens may use this route");
-		return -1;
-	}
-	if (scope == NULL || sg_scope_parse(scope, &bits) != 0 ||
-	    (bits & SG_SCOPE_SANDBOXES_DESTROY) == 0) {
-		sg_resp_error(resp, 403, "insufficient_scope",
-		    "the operator token lacks the sandboxes:destroy scope");
-		return -1;
-	}
-	return 0;
-}
-
 void
 destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
@@ -173,7 +144,7 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		sg_resp_method(resp, "DELETE");
 		return;
 	}
-	if (check_caller(req, resp) == -1)
+	if (sg_req_auth(req, resp, "operator", "sandboxes:destroy") != 0)
 		return;
 	id = req->path + strlen(ROUTE_PREFIX);
 	if (!sg_id_valid(id)) {

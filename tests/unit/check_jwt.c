@@ -636,11 +636,9 @@ START_TEST(test_e12_oversize)
 	static const size_t	 sizes[] = { 9 * 1024, 64 * 1024,
 	    1024 * 1024 };
 	struct sg_err		 err;
-	struct timespec		 t0, t1;
 	char			*big, *t, filler[8200];
 	cJSON			*claims;
 	size_t			 i, f, len, best = 0;
-	double			 ms;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		big = malloc(sizes[i] + 1);
@@ -655,20 +653,23 @@ START_TEST(test_e12_oversize)
 		ck_assert_msg(strstr(err.msg, "over") != NULL, "%s", err.msg);
 		free(big);
 	}
-	/* 100k dots, and 1 MiB of dots, timed. */
+	/*
+	 * 100k dots and 1 MiB of dots (go-jose CVE-2025-27144): refused by
+	 * the length check before any scan, which the "over" reason shows
+	 * (a structural check would name the segments instead).  Not
+	 * timed: speed is bench/'s business, never an assertion here.
+	 */
 	big = malloc(1024 * 1024 + 1);
 	memset(big, '.', 1024 * 1024);
 	big[1024 * 1024] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < 1000; i++) {
-		ck_assert_str_eq(vfyn(ks1, big, 100000), "malformed_token");
-		ck_assert_str_eq(vfyn(ks1, big, 1024 * 1024),
-		    "malformed_token");
+	for (i = 0; i < 2; i++) {
+		len = i == 0 ? 100000 : 1024 * 1024;
+		sg_err_clear(&err);
+		ck_assert_int_eq(sg_jwt_verify(ks1, big, len, NULL, NULL,
+		    &err), SG_EAUTH);
+		ck_assert_str_eq(err.code, "malformed_token");
+		ck_assert_msg(strstr(err.msg, "over") != NULL, "%s", err.msg);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-	/* 2000 rejections of huge input: length check only, no scan. */
-	ck_assert_msg(ms < 500, "oversize rejection took %.1f ms", ms);
 	free(big);
 
 	/* The boundary: a real token of SG_JWT_MAX_LEN bytes passes ... */

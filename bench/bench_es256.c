@@ -60,7 +60,7 @@ struct ctx {
 	uint8_t			 sig[SG_ES256_SIGLEN];
 };
 
-/* Not <err.h>: lib/err.h shadows it on the include path. */
+/* Not <err.h>: lib/sgerr.h shadows it on the include path. */
 static void
 die(const char *what)
 {

@@ -38,7 +38,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 #include "session.h"
 
 #define SG_AUDIT_STREAM		"sandgate:audit"

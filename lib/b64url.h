@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 /* Characters needed to encode n bytes (no padding, no NUL). */
 #define SG_B64URL_ENCLEN(n)	(((n) * 4 + 2) / 3)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 #include "claims.h"
 #include "compat.h"
 #include "token.h"

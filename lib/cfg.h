@@ -18,7 +18,7 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 
 #define SG_CFG_STR	512
@@ -55,13 +55,6 @@ struct sg_cfg {
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
-};
-
-enum sg_log_level {
-	SG_LOG_DEBUG,
-	SG_LOG_INFO,
-	SG_LOG_WARN,
-	SG_LOG_ERROR
 };
 
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */

@@ -27,7 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 
 #define SG_AUD_EGRESS	"sandgate-egress"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 /* Length of a container id: "sandbox_" + 22 base64url chars (16 bytes). */
 #define SG_CONTAINER_ID_LEN	30

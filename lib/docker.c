@@ -14,6 +14,7 @@
 #include "compat.h"
 #include "docker.h"
 #include "json.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 

@@ -32,7 +32,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_DOCKER_API		"v1.41"
 #define SG_DOCKER_MAX_BODY	(1024 * 1024)	/* bytes of one answer */

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 
 /* Apache's LimitRequestLine is 8190; anything longer is not a target. */

@@ -48,7 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_HOST_MAX		253	/* name length without the dot */
 #define SG_HOSTS_MAX		256	/* patterns in one list */

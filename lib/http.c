@@ -50,6 +50,7 @@
 #include "compat.h"
 #include "http.h"
 #include "json.h"
+#include "clock.h"
 #include "log.h"
 
 #define HTTP_MAX_QUERY		4096	/* bytes of QUERY_STRING */

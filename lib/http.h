@@ -32,7 +32,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_HTTP_MAX_BODY	(64 * 1024)
 #define SG_HTTP_MAX_PATH	1024

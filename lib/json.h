@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_JSON_MAX_DEPTH	32
 

@@ -19,7 +19,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 #include "keys.h"
 
 #define SG_JWT_MAX_LEN		8192

@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_KID_MAX	128	/* longest kid accepted anywhere */
 #define SG_KEYSET_MAX	16	/* keys in one verification set */

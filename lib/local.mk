@@ -5,7 +5,7 @@ lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
 lib_libsandgate_a_SOURCES = \
 	lib/compat.h lib/compat/strlcpy.c \
-	lib/err.h lib/err.c \
+	lib/sgerr.h lib/sgerr.c \
 	lib/crypto.h lib/crypto.c \
 	lib/b64url.h lib/b64url.c \
 	lib/json.h lib/json.c \
@@ -16,6 +16,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/token.h lib/token.c \
 	lib/cfg.h lib/cfg.c \
 	lib/log.h lib/log.c \
+	lib/clock.h lib/clock.c \
 	lib/http.h lib/http.c \
 	lib/session.h lib/session.c \
 	lib/docker.h lib/docker.c \

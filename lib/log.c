@@ -86,16 +86,6 @@ sg_log_init(const char *service, int level)
 	log_level = level;
 }
 
-int64_t
-sg_now_us(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *
 level_name(int level)
 {

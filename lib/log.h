@@ -17,7 +17,13 @@
 
 #include <stdint.h>
 
-#include "cfg.h"
+
+enum sg_log_level {
+	SG_LOG_DEBUG,
+	SG_LOG_INFO,
+	SG_LOG_WARN,
+	SG_LOG_ERROR
+};
 
 struct sg_decision {
 	const char	*mode;		/* "egress" or "api" */
@@ -55,7 +61,5 @@ void		 sg_log_set_hook(sg_log_hook, const char *const *events);
  * reports on stdout); pairs as for sg_log.
  */
 void		 sg_log_record(const char *event, ...);
-/* Microseconds on the monotonic clock. */
-int64_t		 sg_now_us(void);
 
 #endif

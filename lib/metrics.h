@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_METRICS_FILE		"sandgate.metrics"
 #define SG_METRICS_SLOTS	64	/* processes with a slot of their own */

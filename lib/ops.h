@@ -24,7 +24,7 @@
 #define SG_OPS_H
 
 #include "cfg.h"
-#include "err.h"
+#include "sgerr.h"
 
 /* SG_EINVAL "bad_config" naming the variable when a part cannot start. */
 enum sg_rc	 sg_ops_init(const struct sg_cfg *, const char *service,

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "hosts.h"
 #include "json.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "session.h"

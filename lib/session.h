@@ -118,7 +118,7 @@
 #include <cjson/cJSON.h>
 
 #include "claims.h"
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_SESSION_MAX_JSON	(64 * 1024)
 #define SG_SESSION_KEY_PREFIX	"sandgate:session:"

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "claims.h"
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 #include "keys.h"
 

@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "json.h"
 #include "jwt.h"
+#include "clock.h"
 #include "log.h"
 #include "token.h"
 

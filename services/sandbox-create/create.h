@@ -15,7 +15,7 @@
 
 #include "cfg.h"
 #include "docker.h"
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 #include "http.h"
 #include "keys.h"

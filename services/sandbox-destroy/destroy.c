@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "destroy.h"
 #include "json.h"
+#include "clock.h"
 #include "log.h"
 
 #define ROUTE_PREFIX	"/v1/sandboxes/"

@@ -11,7 +11,7 @@
 
 #include "cfg.h"
 #include "docker.h"
-#include "err.h"
+#include "sgerr.h"
 #include "http.h"
 #include "session.h"
 

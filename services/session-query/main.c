@@ -19,7 +19,7 @@
 #include "ops.h"
 #include "query.h"
 
-/* errx(3), which lib/err.h shadows on the include path. */
+/* errx(3), which lib/sgerr.h shadows on the include path. */
 static void
 die(int code, const char *msg)
 {

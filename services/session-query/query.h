@@ -8,7 +8,7 @@
 #define QUERY_H
 
 #include "cfg.h"
-#include "err.h"
+#include "sgerr.h"
 #include "http.h"
 #include "session.h"
 

@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cfg.h"
-#include "err.h"
+#include "sgerr.h"
 #include "http.h"
 #include "keys.h"
 

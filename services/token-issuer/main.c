@@ -19,7 +19,7 @@
 #include "keys.h"
 #include "log.h"
 
-/* errx(3), which lib/err.h shadows on the include path. */
+/* errx(3), which lib/sgerr.h shadows on the include path. */
 static void
 die(int code, const char *msg)
 {

@@ -9,7 +9,7 @@
 #include "cache.h"
 #include "claims.h"
 #include "crypto.h"
-#include "err.h"
+#include "sgerr.h"
 
 struct sg_tcache {
 	size_t			 nsets;		/* power of two */

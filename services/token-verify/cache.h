@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "claims.h"
-#include "err.h"
+#include "sgerr.h"
 
 #define SG_TCACHE_WAYS		4
 #define SG_TCACHE_DEFAULT	4096	/* entries */

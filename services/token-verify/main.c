@@ -19,7 +19,7 @@
 #include <sysexits.h>
 
 #include "cfg.h"
-#include "err.h"
+#include "sgerr.h"
 #include "http.h"
 #include "log.h"
 #include "ops.h"
@@ -28,7 +28,7 @@
 #define PROG	"token-verify"
 
 /*
- * <err.h> is shadowed by lib/err.h on the include path, so errx is
+ * <err.h> is shadowed by lib/sgerr.h on the include path, so errx is
  * spelled out here.
  */
 static void __attribute__((noreturn, format(printf, 2, 3)))

@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "claims.h"
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 #include "keys.h"
 #include "token.h"
@@ -32,7 +32,7 @@
 #define PROG	"tv-mint"
 
 /*
- * <err.h> is shadowed by lib/err.h on the include path, so errx is
+ * <err.h> is shadowed by lib/sgerr.h on the include path, so errx is
  * spelled out here.
  */
 static void __attribute__((noreturn, format(printf, 2, 3)))

@@ -50,7 +50,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
-#include "err.h"
+#include "sgerr.h"
 #include "http.h"
 #include "keys.h"
 #include "session.h"

@@ -27,6 +27,7 @@
 #include "audit.h"
 #include "cfg.h"
 #include "compat.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"

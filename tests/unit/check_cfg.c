@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 
 extern char	**environ;
 

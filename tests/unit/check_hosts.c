@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "sgerr.h"
 #include "hosts.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))

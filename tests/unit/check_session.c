@@ -32,7 +32,7 @@
 #include <hiredis/hiredis.h>
 
 #include "compat.h"
-#include "err.h"
+#include "sgerr.h"
 #include "session.h"
 
 #define TIMEOUT_MS	300

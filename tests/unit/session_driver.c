@@ -30,7 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "compat.h"
-#include "err.h"
+#include "sgerr.h"
 #include "json.h"
 #include "session.h"
 

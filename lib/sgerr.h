@@ -4,6 +4,9 @@
  * sg_err with a stable snake_case reason code (for logs and JSON error
  * bodies) and a human sentence.  The first error set wins, as in hiredis.
  * Libraries never log and never exit.
+ *
+ * Named sgerr.h, not err.h: with -Ilib an "err.h" would hide the system
+ * <err.h>, and the services' mains use err(3)/errx(3).
  */
 #ifndef SG_ERR_H
 #define SG_ERR_H

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "sgerr.h"
 
 enum sg_rc
 sg_err_set(struct sg_err *err, enum sg_rc rc, const char *code,

@@ -17,6 +17,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/cfg.h lib/cfg.c \
 	lib/log.h lib/log.c \
 	lib/clock.h lib/clock.c \
+	lib/num.h lib/num.c \
 	lib/http.h lib/http.c \
 	lib/session.h lib/session.c \
 	lib/docker.h lib/docker.c \

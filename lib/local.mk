@@ -22,6 +22,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/session.h lib/session.c \
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c \
+	lib/service.h lib/service.c \
 	lib/metrics.h lib/metrics.c \
 	lib/audit.h lib/audit.c \
 	lib/ops.h lib/ops.c

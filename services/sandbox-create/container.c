@@ -55,7 +55,7 @@ add_env(cJSON *arr, const char *a, const char *b)
 }
 
 cJSON *
-create_config(const struct create_app *app, const struct create_spec *s,
+create_config(const struct app *app, const struct create_spec *s,
     const char *id, const char *token, int64_t expires_at)
 {
 	const struct sg_cfg	*cfg = app->cfg;

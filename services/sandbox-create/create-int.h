@@ -21,7 +21,7 @@ extern const char *const create_dns_options[];
 
 /* The clock, or the fixed one a test set. */
 static inline time_t
-app_now(const struct create_app *app)
+app_now(const struct app *app)
 {
 	return app->now != 0 ? app->now : time(NULL);
 }

@@ -27,7 +27,7 @@
 #define ROUTE		"/v1/sandboxes"
 
 static enum sg_rc
-runtime_check(struct create_app *app, struct sg_err *err)
+runtime_check(struct app *app, struct sg_err *err)
 {
 	enum sg_rc	 rc;
 
@@ -47,14 +47,12 @@ fail_resp(struct sg_resp *resp, const char *step, const struct sg_err *err)
 
 	code = err->code != NULL ? err->code : "internal_error";
 
-	switch (err->rc) {
-	case SG_EUNAVAIL:
-	case SG_ETIMEOUT:
+	switch (sg_rc_http_dep(err->rc)) {
+	case 503:
 		sg_resp_error(resp, 503, code,
 		    "a dependency is unavailable (%s); try again later", step);
 		break;
-	case SG_ENOMEM:
-	case SG_EINTERNAL:
+	case 500:
 		sg_resp_error(resp, 500, code,
 		    "the sandbox could not be created (%s)", step);
 		break;
@@ -113,7 +111,7 @@ enum step { STEP_GO, STEP_FAIL, STEP_LOGFAIL, STEP_DONE };
 
 /* Route, method, scope, body: answered here when the request is wrong. */
 static enum step
-accept_request(struct create_app *app, struct run *r, struct sg_req *req,
+accept_request(struct app *app, struct run *r, struct sg_req *req,
     struct sg_resp *resp)
 {
 	if (req->path == NULL || strcmp(req->path, ROUTE) != 0) {
@@ -146,7 +144,7 @@ accept_request(struct create_app *app, struct run *r, struct sg_req *req,
 
 /* The id, the user's slot, the runtime, the directories, the token. */
 static enum step
-prepare(struct create_app *app, struct run *r, struct sg_resp *resp)
+prepare(struct app *app, struct run *r, struct sg_resp *resp)
 {
 	struct sg_mint_container mc;
 	size_t			 count = 0;
@@ -210,7 +208,7 @@ prepare(struct create_app *app, struct run *r, struct sg_resp *resp)
 
 /* Create, start and inspect the container; check its hardening. */
 static enum step
-launch(struct create_app *app, struct run *r, struct sg_resp *resp)
+launch(struct app *app, struct run *r, struct sg_resp *resp)
 {
 	struct sg_err	 e2;
 
@@ -275,7 +273,7 @@ launch(struct create_app *app, struct run *r, struct sg_resp *resp)
 
 /* Write the session: from now on the sandbox exists. */
 static enum step
-record(struct create_app *app, struct run *r)
+record(struct app *app, struct run *r)
 {
 	struct sg_session	*sess = &r->sess;
 
@@ -347,7 +345,7 @@ reply(struct run *r, struct sg_resp *resp)
  * unreserve only keeps the slot until the reservation's deadline.
  */
 static void
-undo(struct create_app *app, struct run *r)
+undo(struct app *app, struct run *r)
 {
 	struct sg_err	 e2;
 
@@ -382,7 +380,7 @@ undo(struct create_app *app, struct run *r)
 void
 create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
-	struct create_app	*app = arg;
+	struct app	*app = arg;
 	struct run		 r;
 	enum step		 st;
 	char			 lat[32];

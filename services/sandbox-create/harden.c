@@ -72,7 +72,7 @@ check_int(const cJSON *hc, const char *name, int64_t want, struct sg_err *err)
 }
 
 enum sg_rc
-create_check_inspect(const struct create_app *app,
+create_check_inspect(const struct app *app,
     const struct create_spec *s, const char *id, const cJSON *ins, char *ip,
     size_t size, struct sg_err *err)
 {

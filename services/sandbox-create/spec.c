@@ -89,7 +89,7 @@ image_allowed(const struct sg_cfg *cfg, const char *image)
 }
 
 enum sg_rc
-create_app_config(struct create_app *app, struct sg_err *err)
+create_app_config(struct app *app, struct sg_err *err)
 {
 	const struct sg_cfg	*cfg = app->cfg;
 	const char		*p, *e;

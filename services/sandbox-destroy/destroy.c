@@ -29,7 +29,7 @@ keep_err(struct sg_err *err, const struct sg_err *e)
 }
 
 enum sg_rc
-destroy_sandbox(struct destroy_app *app, const char *id,
+destroy_sandbox(struct app *app, const char *id,
     struct destroy_result *res, struct sg_err *err)
 {
 	struct sg_session	 sess;
@@ -114,7 +114,7 @@ out:
 void
 destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
-	struct destroy_app	*app = arg;
+	struct app	*app = arg;
 	struct destroy_result	 res;
 	struct sg_err		 err;
 	const char		*id, *sub;
@@ -142,15 +142,13 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	}
 
 	if (destroy_sandbox(app, id, &res, &err) != SG_OK) {
-		switch (err.rc) {
-		case SG_EUNAVAIL:
-		case SG_ETIMEOUT:
+		switch (sg_rc_http_dep(err.rc)) {
+		case 503:
 			sg_resp_error(resp, 503, err.code,
 			    "a dependency is unavailable; the sandbox is kept, "
 			    "try again later");
 			break;
-		case SG_ENOMEM:
-		case SG_EINTERNAL:
+		case 500:
 			sg_resp_error(resp, 500, err.code != NULL ? err.code :
 			    "internal_error", "the sandbox could not be "
 			    "destroyed");

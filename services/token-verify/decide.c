@@ -101,7 +101,7 @@ times_ok(const struct sg_claims *c, time_t now, int64_t leeway)
  * the cache entry or NULL.
  */
 static enum sg_rc
-token_check(struct sg_verify *v, const char *tok, size_t len, time_t now,
+token_check(struct app *v, const char *tok, size_t len, time_t now,
     struct sg_claims *scratch, const struct sg_claims **out,
     struct sg_tcache_ent **ent, int *hit, struct sg_err *err)
 {
@@ -152,7 +152,7 @@ token_check(struct sg_verify *v, const char *tok, size_t len, time_t now,
  * open let a Redis failure through.
  */
 static int
-session_check(struct sg_verify *v, const struct sg_claims *c,
+session_check(struct app *v, const struct sg_claims *c,
     struct sg_tcache_ent *e, int deny_status, char ip[64], int *unchecked,
     struct sg_verdict *vd)
 {
@@ -264,7 +264,7 @@ format_target(const struct sg_target *t, char *buf, size_t size)
 }
 
 static void
-decide_egress(struct sg_verify *v, const struct sg_req *req,
+decide_egress(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	char			 buf[SG_VERIFY_MAX_AUTH + 8];
@@ -385,7 +385,7 @@ query_has_token(const char *q)
 }
 
 static void
-decide_api(struct sg_verify *v, const struct sg_req *req,
+decide_api(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	char			 id[SG_ID_MAX + 1], ip[64];
@@ -509,7 +509,7 @@ is_proxy_request(const struct sg_req *req)
 }
 
 void
-sg_verify_decide(struct sg_verify *v, const struct sg_req *req,
+sg_verify_decide(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	memset(vd, 0, sizeof(*vd));

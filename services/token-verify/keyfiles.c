@@ -1,6 +1,6 @@
 /*
  * token-verify: the key files of SANDGATE_VERIFY_KEYS, their reload when
- * one changes on disk, and the set-up and clearing of struct sg_verify.
+ * one changes on disk, and the set-up and clearing of struct app.
  */
 #include "config.h"
 
@@ -26,7 +26,7 @@
 /* ---- key files ---------------------------------------------------- */
 
 static enum sg_rc
-keyfiles_parse(struct sg_verify *v, struct sg_err *err)
+keyfiles_parse(struct app *v, struct sg_err *err)
 {
 	const char	*p = v->cfg.verify_keys, *comma;
 	size_t		 len;
@@ -93,7 +93,7 @@ keyfile_same(const struct sg_verify_keyfile *a,
 }
 
 int
-sg_verify_reload(struct sg_verify *v, int force, struct sg_err *err)
+sg_verify_reload(struct app *v, int force, struct sg_err *err)
 {
 	struct sg_verify_keyfile nf[SG_VERIFY_KEYFILES];
 	struct sg_keyset	*ks = NULL;
@@ -139,7 +139,7 @@ sg_verify_reload(struct sg_verify *v, int force, struct sg_err *err)
 /* ---- setup ------------------------------------------------------------ */
 
 enum sg_rc
-sg_verify_init(struct sg_verify *v, const struct sg_cfg *cfg,
+sg_verify_init(struct app *v, const struct sg_cfg *cfg,
     struct sg_err *err)
 {
 	enum sg_rc	 rc;
@@ -178,7 +178,7 @@ out:
 }
 
 void
-sg_verify_clear(struct sg_verify *v)
+sg_verify_clear(struct app *v)
 {
 	sg_tcache_free(v->cache);
 	v->cache = NULL;

@@ -19,13 +19,13 @@
 
 /* The clocks, or the fixed ones a test set. */
 static inline time_t
-wall_now(const struct sg_verify *v)
+wall_now(const struct app *v)
 {
 	return v->fixed_now != 0 ? v->fixed_now : time(NULL);
 }
 
 static inline int64_t
-mono_us(const struct sg_verify *v)
+mono_us(const struct app *v)
 {
 	return v->fixed_mono_us != 0 ? v->fixed_mono_us : sg_now_us();
 }

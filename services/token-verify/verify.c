@@ -75,7 +75,7 @@ is_health(const struct sg_req *req)
 }
 
 static void
-health(struct sg_verify *v, struct sg_resp *resp)
+health(struct app *v, struct sg_resp *resp)
 {
 	struct sg_tcache_stats	 st;
 	cJSON			*o = NULL;
@@ -109,7 +109,7 @@ health(struct sg_verify *v, struct sg_resp *resp)
 void
 sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
-	struct sg_verify	*v = arg;
+	struct app	*v = arg;
 	struct sg_verdict	 vd;
 	struct sg_decision	 d;
 	struct sg_err		 err;

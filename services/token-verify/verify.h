@@ -94,7 +94,7 @@ struct sg_verify_stats {
 	uint64_t	 reload_failures;
 };
 
-struct sg_verify {
+struct app {
 	struct sg_cfg	 cfg;
 	struct sg_keyset *keys;
 	struct sg_redis	*redis;
@@ -129,13 +129,13 @@ struct sg_verdict {
  * Redis handle (not connected yet) and the token cache.  SG_EINVAL
  * "bad_config" when there are no keys or they do not load.
  */
-enum sg_rc	 sg_verify_init(struct sg_verify *, const struct sg_cfg *,
+enum sg_rc	 sg_verify_init(struct app *, const struct sg_cfg *,
 		    struct sg_err *);
-void		 sg_verify_clear(struct sg_verify *);
+void		 sg_verify_clear(struct app *);
 /* The sg_handler for sg_serve: decide, answer, log one line. */
 void		 sg_verify_handle(void *, struct sg_req *, struct sg_resp *);
 /* The decision alone (no response, no log); for tests and the handler. */
-void		 sg_verify_decide(struct sg_verify *, const struct sg_req *,
+void		 sg_verify_decide(struct app *, const struct sg_req *,
 		    struct sg_verdict *);
 /* Write the verdict as a response in the dialect of the request's role. */
 void		 sg_verify_respond(const struct sg_verdict *, int authorizer,
@@ -147,7 +147,7 @@ void		 sg_verify_respond(const struct sg_verdict *, int authorizer,
  * is then flushed.  Returns 1 if swapped, 0 if nothing changed, -1 if a
  * changed set failed to load (the old keys stay in use).
  */
-int		 sg_verify_reload(struct sg_verify *, int force,
+int		 sg_verify_reload(struct app *, int force,
 		    struct sg_err *);
 
 /*

@@ -23,6 +23,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c \
 	lib/service.h lib/service.c \
+	lib/route.h lib/route.c \
 	lib/metrics.h lib/metrics.c \
 	lib/audit.h lib/audit.c \
 	lib/ops.h lib/ops.c

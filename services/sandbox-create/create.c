@@ -21,10 +21,11 @@
 #include "json.h"
 #include "clock.h"
 #include "log.h"
+#include "route.h"
 #include "sandbox.h"
 #include "token.h"
 
-#define ROUTE		"/v1/sandboxes"
+#define ROUTE		SG_PATH_SANDBOXES
 
 static enum sg_rc
 runtime_check(struct app *app, struct sg_err *err)

@@ -17,9 +17,10 @@
 #include "json.h"
 #include "clock.h"
 #include "log.h"
+#include "route.h"
 #include "sandbox.h"
 
-#define ROUTE_PREFIX	"/v1/sandboxes/"
+#define ROUTE_PREFIX	SG_PATH_SANDBOXES "/"
 
 static void
 keep_err(struct sg_err *err, const struct sg_err *e)

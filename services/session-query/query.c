@@ -39,10 +39,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
+#include "route.h"
 #include "session.h"
 
-#define SESSIONS	"/v1/sessions"
-#define DECISIONS	"/decisions"
+#define SESSIONS	SG_PATH_SESSIONS
+#define DECISIONS	SG_PATH_DECISIONS
 #define ID_RULE		"^[A-Za-z0-9_-]{1,128}$"
 /*
  * SCAN rounds of COUNT 1000 for the live-sessions gauge: the whole
@@ -415,7 +416,7 @@ query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 		list(q, req, resp);
 	else if (is_decisions(p, id, sizeof(id)))
 		decisions(q, req, resp, id);
-	else if (strcmp(p, "/metrics") == 0)
+	else if (strcmp(p, SG_PATH_METRICS) == 0)
 		metrics(q, req, resp);
 	else if (strncmp(p, SESSIONS "/", sizeof(SESSIONS)) == 0)
 		get_one(q, req, resp, p + sizeof(SESSIONS));

@@ -32,6 +32,7 @@
 #include "issuer.h"
 #include "json.h"
 #include "log.h"
+#include "route.h"
 #include "token.h"
 
 #define JWKS_CACHE	"public, max-age=300"
@@ -443,9 +444,9 @@ issuer_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 
 	if (req->path == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
-	else if (strcmp(req->path, "/v1/tokens") == 0)
+	else if (strcmp(req->path, SG_PATH_TOKENS) == 0)
 		tokens(is, req, resp);
-	else if (strcmp(req->path, "/.well-known/jwks.json") == 0)
+	else if (strcmp(req->path, SG_PATH_JWKS) == 0)
 		jwks(is, req, resp);
 	else if (strcmp(req->path, "/healthz") == 0 ||
 	    strcmp(req->path, "/healthz/token-issuer") == 0)

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "route.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -521,4 +522,11 @@ sg_verify_decide(struct app *v, const struct sg_req *req,
 		/* every path above sets a verdict; never answer without one */
 		deny(vd, 500, "internal_error");
 	}
+}
+
+enum sg_route
+sg_verify_route(const char *method, const char *path, unsigned *scope,
+    char id[SG_ID_MAX + 1])
+{
+	return sg_route_match(method, path, scope, id);
 }

@@ -5,7 +5,7 @@ sbin_PROGRAMS += services/token-verify/token-verify
 TV_SOURCES = services/token-verify/verify.c services/token-verify/verify.h \
 	services/token-verify/verify-int.h \
 	services/token-verify/keyfiles.c services/token-verify/creds.c \
-	services/token-verify/route.c services/token-verify/decide.c \
+	services/token-verify/decide.c \
 	services/token-verify/reply.c \
 	services/token-verify/cache.c services/token-verify/cache.h
 services_token_verify_token_verify_SOURCES = \

@@ -35,19 +35,6 @@ message_of(const struct sg_verdict *vd)
 	}
 }
 
-static const char *
-scope_name(unsigned bit)
-{
-	switch (bit) {
-	case SG_SCOPE_TOKENS_ISSUE:	return "tokens:issue";
-	case SG_SCOPE_SANDBOXES_CREATE:	return "sandboxes:create";
-	case SG_SCOPE_SANDBOXES_DESTROY: return "sandboxes:destroy";
-	case SG_SCOPE_SESSIONS_READ:	return "sessions:read";
-	case SG_SCOPE_METRICS_READ:	return "metrics:read";
-	default:			return NULL;
-	}
-}
-
 static void
 respond_allow(const struct sg_verdict *vd, int authorizer,
     struct sg_resp *resp)
@@ -116,7 +103,7 @@ sg_verify_respond(const struct sg_verdict *vd, int authorizer,
 	case 403:
 		/* RFC 6750 3.1 */
 		if (strcmp(vd->reason, "insufficient_scope") == 0 &&
-		    (sn = scope_name(vd->need_scope)) != NULL)
+		    (sn = sg_scope_name(vd->need_scope)) != NULL)
 			(void)sg_resp_header(resp, "WWW-Authenticate",
 			    "Bearer error=\"insufficient_scope\", "
 			    "scope=\"%s\"", sn);

@@ -53,6 +53,7 @@
 #include "sgerr.h"
 #include "http.h"
 #include "keys.h"
+#include "route.h"
 #include "session.h"
 
 /* Longest Authorization / Proxy-Authorization value looked at. */
@@ -63,18 +64,6 @@
 /* SG_CONTAINER_ID / SG_SCOPE when there is none. */
 #define SG_VERIFY_NONE		"-"
 
-enum sg_route {
-	SG_ROUTE_UNKNOWN,
-	/* GET routes also match HEAD */
-	SG_ROUTE_PUBLIC,		/* GET /.well-known/jwks.json */
-	SG_ROUTE_TOKENS_ISSUE,		/* POST /v1/tokens */
-	SG_ROUTE_SANDBOX_CREATE,	/* POST /v1/sandboxes */
-	SG_ROUTE_SANDBOX_DESTROY,	/* DELETE /v1/sandboxes/{id} */
-	SG_ROUTE_SESSION_GET,		/* GET /v1/sessions/{id} */
-	SG_ROUTE_SESSION_LIST,		/* GET /v1/sessions?user_id= */
-	SG_ROUTE_METRICS,		/* GET /metrics */
-	SG_ROUTE_SESSION_DECISIONS	/* GET /v1/sessions/{id}/decisions */
-};
 
 struct sg_verify_keyfile {
 	char		 path[PATH_MAX];
@@ -166,10 +155,7 @@ enum sg_rc	 sg_verify_parse_basic(const char *hdr, char *buf, size_t size,
  */
 enum sg_rc	 sg_verify_parse_bearer(const char *hdr, const char **tok,
 		    size_t *toklen, struct sg_err *);
-/*
- * The route of an API request and the scope it needs (SG_SCOPE_* bit, 0
- * for none); id receives {id} of the routes that have one.
- */
+/* sg_route_match (lib/route.h), the route of an API request. */
 enum sg_route	 sg_verify_route(const char *method, const char *path,
 		    unsigned *scope, char id[SG_ID_MAX + 1]);
 /* Two textual IP addresses name the same address (v4-mapped = v4). */

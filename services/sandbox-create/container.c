@@ -87,8 +87,10 @@ create_config(const struct app *app, const struct create_spec *s,
 	    add_env(env, "https_proxy=", proxy) == -1 ||
 	    add_env(env, "NO_PROXY=", "localhost,127.0.0.1") == -1 ||
 	    (labels = cJSON_AddObjectToObject(c, "Labels")) == NULL ||
-	    cJSON_AddStringToObject(labels, SG_LABEL_CONTAINER_ID, id) == NULL ||
-	    cJSON_AddStringToObject(labels, SG_LABEL_USER_ID, s->user_id) == NULL)
+	    cJSON_AddStringToObject(labels, SG_LABEL_CONTAINER_ID, id) ==
+	    NULL ||
+	    cJSON_AddStringToObject(labels, SG_LABEL_USER_ID, s->user_id) ==
+	    NULL)
 		goto fail;
 	(void)snprintf(num, sizeof(num), "%" PRId64, expires_at);
 	if (cJSON_AddStringToObject(labels, SG_LABEL_EXPIRES_AT, num) == NULL)

@@ -96,8 +96,8 @@ create_check_inspect(const struct app *app,
 	(void)snprintf(name, sizeof(name), "/%s", id);
 	if ((v = sg_json_str(ins, "Name")) == NULL || strcmp(v, name) != 0)
 		return refuse(err, "the name");
-	if ((v = sg_json_str(sg_json_get(conf, "Labels"), SG_LABEL_CONTAINER_ID)) == NULL ||
-	    strcmp(v, id) != 0)
+	if ((v = sg_json_str(sg_json_get(conf, "Labels"),
+	    SG_LABEL_CONTAINER_ID)) == NULL || strcmp(v, id) != 0)
 		return refuse(err, "the labels");
 	if ((v = sg_json_str(conf, "User")) == NULL ||
 	    strcmp(v, CREATE_SANDBOX_USER) != 0)

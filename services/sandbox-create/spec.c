@@ -182,18 +182,68 @@ parse_bool(const cJSON *body, const char *name, int *out, struct sg_err *err)
 	return SG_OK;
 }
 
+/* allowed_hosts: an array of host patterns (lib/hosts.h), maybe empty. */
+static enum sg_rc
+parse_hosts(const cJSON *body, struct create_spec *s, struct sg_err *err)
+{
+	const cJSON	*hosts, *h;
+	char		*joined;
+	struct sg_hostpat pat;
+	struct sg_err	 e;
+	int		 n;
+
+	hosts = sg_json_get(body, "allowed_hosts");
+	if (hosts == NULL)
+		return sg_err_set(err, SG_EINVAL, "missing_field",
+		    "allowed_hosts is required (it may be empty)");
+	if (!cJSON_IsArray(hosts))
+		return sg_err_set(err, SG_EINVAL, "bad_field",
+		    "allowed_hosts must be an array of strings");
+	n = 0;
+	cJSON_ArrayForEach(h, hosts) {
+		if (++n > SG_HOSTS_MAX)
+			return sg_err_set(err, SG_EINVAL, "bad_field",
+			    "allowed_hosts has more than %d entries",
+			    SG_HOSTS_MAX);
+		if (!cJSON_IsString(h) || h->valuestring == NULL)
+			return sg_err_set(err, SG_EINVAL, "bad_field",
+			    "allowed_hosts[%d] is not a string", n - 1);
+		sg_err_clear(&e);
+		if (sg_hostpat_parse(h->valuestring, strlen(h->valuestring),
+		    &pat, &e) != SG_OK)
+			return sg_err_set(err, SG_EINVAL, "bad_host_pattern",
+			    "allowed_hosts[%d] is not a valid host pattern",
+			    n - 1);
+		sg_err_clear(&e);
+		if (sg_hostlist_add(&s->hosts, &pat, &e) != SG_OK)
+			return sg_err_set(err, e.rc == SG_ENOMEM ? SG_ENOMEM :
+			    SG_EINVAL, "bad_field",
+			    "allowed_hosts has too many entries");
+	}
+	if (s->hosts.n > 0) {
+		if ((joined = sg_hostlist_join(&s->hosts)) == NULL)
+			return sg_err_set(err, SG_ENOMEM, NULL,
+			    "out of memory");
+		if (strlen(joined) > SG_HOSTS_STR_MAX) {
+			free(joined);
+			return sg_err_set(err, SG_EINVAL, "bad_field",
+			    "allowed_hosts is longer than %d bytes",
+			    SG_HOSTS_STR_MAX);
+		}
+		free(joined);
+	}
+	return SG_OK;
+}
+
 enum sg_rc
 create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
     struct create_spec *s, struct sg_err *err)
 {
-	const cJSON	*f, *hosts, *h;
+	const cJSON	*f;
 	const char	*str;
-	char		*joined = NULL;
-	struct sg_hostpat pat;
 	struct sg_err	 e;
 	int64_t		 hours, maxh;
 	enum sg_rc	 rc = SG_EINVAL;
-	int		 n;
 
 	if (!cJSON_IsObject(body))
 		return sg_err_set(err, SG_EINVAL, "bad_json",
@@ -229,45 +279,9 @@ create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
 		    "organization_uuid must be a UUID");
 	(void)strlcpy(s->org, str, sizeof(s->org));
 
-	hosts = sg_json_get(body, "allowed_hosts");
-	if (hosts == NULL)
-		return sg_err_set(err, SG_EINVAL, "missing_field",
-		    "allowed_hosts is required (it may be empty)");
-	if (!cJSON_IsArray(hosts))
-		return sg_err_set(err, SG_EINVAL, "bad_field",
-		    "allowed_hosts must be an array of strings");
-	n = 0;
-	cJSON_ArrayForEach(h, hosts) {
-		if (++n > SG_HOSTS_MAX)
-			return sg_err_set(err, SG_EINVAL, "bad_field",
-			    "allowed_hosts has more than %d entries",
-			    SG_HOSTS_MAX);
-		if (!cJSON_IsString(h) || h->valuestring == NULL)
-			return sg_err_set(err, SG_EINVAL, "bad_field",
-			    "allowed_hosts[%d] is not a string", n - 1);
-		sg_err_clear(&e);
-		if (sg_hostpat_parse(h->valuestring, strlen(h->valuestring),
-		    &pat, &e) != SG_OK)
-			return sg_err_set(err, SG_EINVAL, "bad_host_pattern",
-			    "allowed_hosts[%d] is not a valid host pattern",
-			    n - 1);
-		sg_err_clear(&e);
-		if (sg_hostlist_add(&s->hosts, &pat, &e) != SG_OK)
-			return sg_err_set(err, e.rc == SG_ENOMEM ? SG_ENOMEM :
-			    SG_EINVAL, "bad_field",
-			    "allowed_hosts has too many entries");
-	}
-	if (s->hosts.n > 0) {
-		if ((joined = sg_hostlist_join(&s->hosts)) == NULL)
-			return sg_err_set(err, SG_ENOMEM, NULL,
-			    "out of memory");
-		if (strlen(joined) > SG_HOSTS_STR_MAX) {
-			rc = sg_err_set(err, SG_EINVAL, "bad_field",
-			    "allowed_hosts is longer than %d bytes",
-			    SG_HOSTS_STR_MAX);
-			goto out;
-		}
-	}
+	if ((rc = parse_hosts(body, s, err)) != SG_OK)
+		return rc;
+	rc = SG_EINVAL;		/* what every goto out below returns */
 
 	maxh = cfg->token_max_ttl / 3600;
 	if (maxh < 1)
@@ -309,6 +323,5 @@ create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
 		goto out;
 	rc = SG_OK;
 out:
-	free(joined);
 	return rc;
 }

@@ -290,8 +290,8 @@ decide_egress(struct app *v, const struct sg_req *req,
 		format_target(&t, vd->target, sizeof(vd->target));
 
 	sg_err_clear(&err);
-	if (sg_verify_egress_creds(req, buf, sizeof(buf), cid, &tok, &toklen, &err) !=
-	    SG_OK) {
+	if (sg_verify_egress_creds(req, buf, sizeof(buf), cid, &tok, &toklen,
+	    &err) != SG_OK) {
 		deny(vd, 407, err.code != NULL ? err.code : "bad_credentials");
 		goto out;
 	}

@@ -168,7 +168,8 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 	enum sg_rc		 rc;
 
 	sg_err_clear(&err);
-	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list, &err) != SG_OK) {
+	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list,
+	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
 		    err.msg);
 		return 1;

@@ -70,7 +70,7 @@ env_make(struct reqenv *r, const char *tok)
 int
 main(int argc, char *argv[])
 {
-	static struct sg_verify	 v;
+	static struct app	 v;
 	struct sg_key		*key = NULL;
 	struct sg_keyset	*ks = NULL;
 	struct sg_cfg		 cfg;

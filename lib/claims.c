@@ -36,6 +36,17 @@ static const struct {
 	{ "metrics:read",	SG_SCOPE_METRICS_READ },
 };
 
+const char *
+sg_scope_name(unsigned bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		if (scopes[i].bit == bit)
+			return scopes[i].name;
+	return NULL;
+}
+
 void
 sg_claims_init(struct sg_claims *c)
 {

@@ -40,6 +40,14 @@
 #define SG_DOCKER_STOP_GRACE	5		/* seconds, DESIGN.md */
 #define SG_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
 
+/*
+ * The labels sandbox-create puts on a sandbox; sandbox-destroy and
+ * `sandgate reap` find and trust a container only by them.
+ */
+#define SG_LABEL_CONTAINER_ID	"sandgate.container_id"
+#define SG_LABEL_USER_ID	"sandgate.user_id"
+#define SG_LABEL_EXPIRES_AT	"sandgate.expires_at"
+
 struct sg_docker;
 
 /*

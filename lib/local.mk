@@ -21,6 +21,9 @@ lib_libsandgate_a_SOURCES = \
 	lib/http.h lib/http.c \
 	lib/session.h lib/session.c \
 	lib/docker.h lib/docker.c \
+	lib/sandbox.h lib/sandbox.c \
+	lib/service.h lib/service.c \
+	lib/route.h lib/route.c \
 	lib/metrics.h lib/metrics.c \
 	lib/audit.h lib/audit.c \
 	lib/ops.h lib/ops.c

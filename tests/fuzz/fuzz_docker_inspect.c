@@ -20,7 +20,7 @@
 #include "fuzz.h"
 
 static struct sg_cfg		 cfg;
-static struct create_app	 app;
+static struct app	 app;
 static struct create_spec	 spec[2];
 
 int

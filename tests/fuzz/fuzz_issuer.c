@@ -27,7 +27,7 @@
 #include "fuzz.h"
 
 static struct sg_cfg	 cfg;
-static struct issuer	 is;
+static struct app	 is;
 static struct sg_keyset	*vks;
 
 int

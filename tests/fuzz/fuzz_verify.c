@@ -44,7 +44,7 @@
 
 #define SESSION_IP	"172.18.0.5"
 
-static struct sg_verify	 app;
+static struct app	 app;
 static struct sg_cfg	 base;
 static int		 verbose;	/* FUZZ_VERBOSE=1: print each verdict */
 

@@ -35,7 +35,7 @@
 #define OPERATOR	"tokens:issue sessions:read"
 
 static struct sg_cfg	 cfg;
-static struct issuer	 is;
+static struct app	 is;
 
 static void
 setup(void)
@@ -475,7 +475,7 @@ END_TEST
 START_TEST(init_errors)
 {
 	struct sg_cfg	 c;
-	struct issuer	 x;
+	struct app	 x;
 	struct sg_err	 err;
 
 	sg_cfg_defaults(&c);

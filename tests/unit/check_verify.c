@@ -423,7 +423,7 @@ env_nginx(struct env *e, const char *method, const char *uri,
 
 /* ---- running one request ---------------------------------------------- */
 
-static struct sg_verify	 app;
+static struct app	 app;
 static char		*last;		/* serialized response */
 static size_t		 lastlen;
 

@@ -35,11 +35,9 @@
 #include "json.h"
 #include "log.h"
 #include "ops.h"
+#include "sandbox.h"
 #include "session.h"
 
-#define LABEL_ID	"sandgate.container_id"
-#define LABEL_USER	"sandgate.user_id"
-#define LABEL_EXP	"sandgate.expires_at"
 #define LOOP_MAX_S	86400
 
 static volatile sig_atomic_t	reap_stop;
@@ -79,28 +77,8 @@ static int
 teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
     const char *cid, const char *user, struct sg_err *err)
 {
-	enum sg_rc	 rc;
-	struct sg_err	 e;
-
-	sg_err_clear(&e);
-	rc = sg_docker_container_stop(d, did, SG_DOCKER_STOP_GRACE, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
+	if (sg_sandbox_teardown(d, r, did, cid, user, err) != SG_OK)
 		return -1;
-	}
-	sg_err_clear(&e);
-	rc = sg_docker_container_remove(d, did, 1, 1, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
-		return -1;
-	}
-	/* The container is gone: now its token must die too. */
-	sg_err_clear(&e);
-	rc = sg_session_del(r, cid, user, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
-		return -1;
-	}
 	/*
 	 * An orphan's sandbox-create died before its session write, still
 	 * holding a slot of the user's limit (lib/session.h, reserve):
@@ -190,7 +168,8 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 	enum sg_rc		 rc;
 
 	sg_err_clear(&err);
-	if (sg_docker_container_list(d, LABEL_ID, &list, &err) != SG_OK) {
+	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list,
+	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
 		    err.msg);
 		return 1;
@@ -204,9 +183,9 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		}
 		did = sg_json_str(c, "Id");
 		labels = sg_json_get(c, "Labels");
-		cid = sg_json_str(labels, LABEL_ID);
-		user = sg_json_str(labels, LABEL_USER);
-		exps = sg_json_str(labels, LABEL_EXP);
+		cid = sg_json_str(labels, SG_LABEL_CONTAINER_ID);
+		user = sg_json_str(labels, SG_LABEL_USER_ID);
+		exps = sg_json_str(labels, SG_LABEL_EXPIRES_AT);
 		if (did == NULL || !sg_docker_name_valid(did) ||
 		    cid == NULL || !sg_id_valid(cid)) {
 			fprintf(stderr, "sandgate reap: skipped a container "

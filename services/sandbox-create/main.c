@@ -14,7 +14,7 @@
 #include "cfg.h"
 #include "create.h"
 #include "docker.h"
-#include "http.h"
+#include "serve.h"
 #include "keys.h"
 #include "log.h"
 #include "ops.h"

@@ -13,7 +13,7 @@
 #include "cfg.h"
 #include "destroy.h"
 #include "docker.h"
-#include "http.h"
+#include "serve.h"
 #include "log.h"
 #include "ops.h"
 #include "session.h"

@@ -14,7 +14,7 @@
 #include <sysexits.h>
 
 #include "cfg.h"
-#include "http.h"
+#include "serve.h"
 #include "log.h"
 #include "ops.h"
 #include "query.h"

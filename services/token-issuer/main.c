@@ -14,7 +14,7 @@
 #include <sysexits.h>
 
 #include "cfg.h"
-#include "http.h"
+#include "serve.h"
 #include "issuer.h"
 #include "keys.h"
 #include "log.h"

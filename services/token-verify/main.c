@@ -20,7 +20,7 @@
 
 #include "cfg.h"
 #include "sgerr.h"
-#include "http.h"
+#include "serve.h"
 #include "log.h"
 #include "ops.h"
 #include "verify.h"

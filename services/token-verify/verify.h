@@ -51,7 +51,8 @@
 #include "cfg.h"
 #include "claims.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 #include "session.h"
 

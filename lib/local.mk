@@ -1,5 +1,6 @@
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
-# only session.c hiredis, only docker.c libcurl, only http.c libfcgi.
+# only session.c hiredis, only docker.c libcurl, only serve.c libfcgi
+# (request.c and response.c, what handlers use, need none of them).
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
@@ -18,7 +19,9 @@ lib_libsandgate_a_SOURCES = \
 	lib/log.h lib/log.c \
 	lib/clock.h lib/clock.c \
 	lib/num.h lib/num.c \
-	lib/http.h lib/http.c \
+	lib/request.h lib/request.c \
+	lib/response.h lib/response.c \
+	lib/serve.h lib/serve.c \
 	lib/session.h lib/session.c \
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c \

@@ -9,7 +9,8 @@
 
 #include "cfg.h"
 #include "docker.h"
-#include "http.h"
+#include "request.h"
+#include "serve.h"
 #include "keys.h"
 #include "log.h"
 #include "ops.h"

@@ -11,7 +11,7 @@
 
 #include "cfg.h"
 #include "docker.h"
-#include "http.h"
+#include "request.h"
 #include "keys.h"
 #include "session.h"
 #include "sgerr.h"

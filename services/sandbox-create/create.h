@@ -17,7 +17,8 @@
 #include "docker.h"
 #include "sgerr.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 #include "session.h"
 

@@ -12,7 +12,8 @@
 #include "cfg.h"
 #include "docker.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "session.h"
 
 #include "../sandbox-app.h"

@@ -19,7 +19,7 @@
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
- * The identity comes only from the authorizer's SG_* params (http.h);
+ * The identity comes only from the authorizer's SG_* params (request.h);
  * the scope is checked here again (defence in depth).  Ids are checked
  * against ^[A-Za-z0-9_-]{1,128}$ before they reach Redis.  The session
  * object is the contract's (sg_session_to_json): it holds the token's
@@ -34,7 +34,8 @@
 
 #include "audit.h"
 #include "claims.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"

@@ -9,7 +9,8 @@
 
 #include "cfg.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "session.h"
 
 struct app {

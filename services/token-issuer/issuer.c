@@ -9,7 +9,7 @@
  *   GET  /healthz                open -> 200 {"status":"ok",...}
  *        (also /healthz/token-issuer, as the lighttpd gateway routes it)
  *
- * The identity comes only from the authorizer's SG_* params (http.h).
+ * The identity comes only from the authorizer's SG_* params (request.h).
  * The body is strict: every field has one type, unknown fields are
  * refused, and every value goes through the validators the verifier
  * uses (sg_id_valid, sg_uuid_valid, sg_hostpat_parse), then
@@ -33,6 +33,7 @@
 #include "json.h"
 #include "log.h"
 #include "route.h"
+#include "serve.h"
 #include "token.h"
 
 #define JWKS_CACHE	"public, max-age=300"

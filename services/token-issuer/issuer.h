@@ -13,7 +13,8 @@
 
 #include "cfg.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 
 struct app {

@@ -18,7 +18,7 @@
 #include "b64url.h"
 #include "compat.h"
 #include "crypto.h"
-#include "http.h"
+#include "request.h"
 #include "sgerr.h"
 #include "verify.h"
 #include "verify-int.h"

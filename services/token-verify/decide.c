@@ -17,7 +17,7 @@
 #include "crypto.h"
 #include "sgerr.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
 #include "keys.h"
 #include "clock.h"
 #include "log.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "claims.h"
-#include "http.h"
+#include "request.h"
 #include "json.h"
 #include "verify.h"
 #include "verify-int.h"

@@ -1,7 +1,8 @@
 /*
- * FastCGI request and response helpers (lib/http.c) and logging
- * (lib/log.c): path normalisation for the environments lighttpd, nginx
- * and Apache really send (notes/web-servers.md 1.2, 2.2, 3.2), hostile
+ * FastCGI requests, responses and the accept loop (lib/request.c,
+ * lib/response.c, lib/serve.c) and logging (lib/log.c): path
+ * normalisation for the environments lighttpd, nginx and Apache really
+ * send (notes/web-servers.md 1.2, 2.2, 3.2), hostile
  * paths, strict CONTENT_LENGTH, content types, query decoding, header
  * injection, the response shape, and the accept loop itself driven over
  * a unix socket by a small FastCGI client (413 without reading, signals).
@@ -33,7 +34,9 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
+#include "serve.h"
 #include "json.h"
 #include "log.h"
 

@@ -6,6 +6,12 @@ tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c
 tests_unit_check_hosts_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_hosts_LDADD = $(SG_CHECK_LIBS)
 
+# num: strict decimal numbers and hex digits
+check_PROGRAMS += tests/unit/check_num
+tests_unit_check_num_SOURCES = tests/unit/check_num.c
+tests_unit_check_num_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_num_LDADD = $(SG_CHECK_LIBS)
+
 # http engineer: http + log, token-issuer, session-query
 check_PROGRAMS += tests/unit/check_http
 tests_unit_check_http_SOURCES = tests/unit/check_http.c

@@ -17,7 +17,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <signal.h>
@@ -34,6 +33,7 @@
 #include "docker.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "ops.h"
 #include "sandbox.h"
 #include "session.h"
@@ -54,23 +54,6 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
-}
-
-/* A decimal in [lo, hi], nothing else; -1 if not. */
-static int
-parse_num(const char *s, long long lo, long long hi, long long *out)
-{
-	char		*end = NULL;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int
@@ -161,7 +144,7 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 	cJSON			*list = NULL;
 	const cJSON		*c, *labels;
 	const char		*did, *cid, *user, *exps, *why;
-	long long		 exp;
+	int64_t			 exp;
 	size_t			 pruned = 0, kept = 0, foreign = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0;
@@ -196,10 +179,10 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		if (user != NULL && !sg_id_valid(user))
 			user = NULL;
 		why = NULL;
-		if (exps == NULL || parse_num(exps, 0, INT64_C(1) << 40,
+		if (exps == NULL || sg_num_parse(exps, 0, INT64_C(1) << 40,
 		    &exp) == -1)
 			why = "bad_expiry";	/* cannot be trusted: reap */
-		else if (exp <= (long long)now)
+		else if (exp <= (int64_t)now)
 			why = "expired";
 		else {
 			rc = orphan(r, cid, user, &why, &err);
@@ -264,7 +247,7 @@ cmd_reap(int argc, char *argv[])
 	struct sg_redis		*r = NULL;
 	struct sigaction	 sa;
 	struct sg_err		 err;
-	long long		 loop = 0;
+	int64_t			 loop = 0;
 	int			 i, dry = 0, fails = 0, ret = SG_EXIT_USAGE;
 	unsigned		 slept;
 
@@ -280,13 +263,13 @@ cmd_reap(int argc, char *argv[])
 		    strcmp(argv[i], "-n") == 0)
 			dry = 1;
 		else if (strcmp(argv[i], "--loop") == 0 && i + 1 < argc) {
-			if (parse_num(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
+			if (sg_num_parse(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);
 				return SG_EXIT_USAGE;
 			}
 		} else if (strncmp(argv[i], "--loop=", 7) == 0) {
-			if (parse_num(argv[i] + 7, 1, LOOP_MAX_S,
+			if (sg_num_parse(argv[i] + 7, 1, LOOP_MAX_S,
 			    &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);

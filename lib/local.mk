@@ -1,5 +1,7 @@
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
-# only session.c hiredis, only docker.c libcurl, only http.c libfcgi.
+# only the files that include redis-private.h (redis.c, redis-send.c,
+# session-store.c, audit.c) hiredis, only docker.c libcurl, only http.c
+# libfcgi.  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
@@ -19,7 +21,8 @@ lib_libsandgate_a_SOURCES = \
 	lib/clock.h lib/clock.c \
 	lib/num.h lib/num.c \
 	lib/http.h lib/http.c \
-	lib/session.h lib/session.c \
+	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
+	lib/session.h lib/session.c lib/session-store.c \
 	lib/docker.h lib/docker.c \
 	lib/metrics.h lib/metrics.c \
 	lib/audit.h lib/audit.c \

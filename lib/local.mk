@@ -1,6 +1,8 @@
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
-# only session.c hiredis, only docker.c libcurl, only serve.c libfcgi
-# (request.c and response.c, what handlers use, need none of them).
+# only the files that include redis-private.h (redis.c, redis-send.c,
+# session-store.c, audit.c) hiredis, only docker.c libcurl, only serve.c
+# libfcgi (request.c and response.c, what handlers use, need none of
+# them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
@@ -22,7 +24,8 @@ lib_libsandgate_a_SOURCES = \
 	lib/request.h lib/request.c \
 	lib/response.h lib/response.c \
 	lib/serve.h lib/serve.c \
-	lib/session.h lib/session.c \
+	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
+	lib/session.h lib/session.c lib/session-store.c \
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c \
 	lib/service.h lib/service.c \

@@ -2,8 +2,8 @@
 # Documentation references must stay inside the project and resolve.
 #
 # (a) No tracked file outside docs/ may point at the old background notes
-#     (a path ending in "notes/") or at "../shared": the project carries
-#     its own copy in docs/.
+#     (a directory called "notes" holding the old copies) or at the shared
+#     directory one level up: the project carries its own copy in docs/.
 # (b) Every reference to a project doc followed by a section number or a
 #     case ID resolves: "docs/security.md 3.5", "docs/security.md S8",
 #     "docs/web-servers.md, section 4", "docs/security.md §4.4",

@@ -5,7 +5,7 @@
  * Every path is pinned to API v1.41 (Docker 20.10, Debian 12's docker.io)
  * so that the daemon never silently reinterprets a field; a field newer
  * than that version would be ignored, which is why sandbox-create inspects
- * what it created (notes/security.md 6.4).
+ * what it created (docs/security.md 6.4).
  *
  * Every call has a total timeout (a stop gets its grace period on top),
  * response bodies are capped at SG_DOCKER_MAX_BODY, and JSON answers are

@@ -1,5 +1,5 @@
 /*
- * Strict JSON on top of cJSON (lib/json.h; notes/security.md 3.5).
+ * Strict JSON on top of cJSON (lib/json.h; docs/security.md 3.5).
  *
  * cJSON is lenient in ways that matter for signed data: it ignores text
  * after the value, accepts raw control characters, invalid UTF-8, a BOM,

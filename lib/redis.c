@@ -34,7 +34,7 @@ struct sg_redis {
 
 /*
  * Error replies that say something about the server or the connection
- * (notes/security.md 6.3).  Matched on the whole first word, so that
+ * (docs/security.md 6.3).  Matched on the whole first word, so that
  * "BUSYKEY" is not "BUSY".  Anything else is SG_EUPSTREAM "redis_error".
  */
 static const struct {

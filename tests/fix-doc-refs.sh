@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot rewrite of the old background-note paths to the project's own
-# docs, in every tracked text file: .../notes/web-servers.md and
-# .../notes/security.md (with or without a leading directory such as
+# docs, in every tracked text file: docs/web-servers.md and
+# docs/security.md (with or without a leading directory such as
 # /work/shared/) become docs/web-servers.md and docs/security.md.  Section
 # numbers and case IDs are unchanged, since docs/ keeps the notes'
 # numbering.  Run it once from inside the checkout, then

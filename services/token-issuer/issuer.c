@@ -14,7 +14,7 @@
  * refused, and every value goes through the validators the verifier
  * uses (sg_id_valid, sg_uuid_valid, sg_hostpat_parse), then
  * sg_token_mint_container checks the whole claim set once more, so a
- * token the verifier would refuse is never signed (notes/security.md
+ * token the verifier would refuse is never signed (docs/security.md
  * 3.7, issuer-side tests).  The token is in the response only: never
  * in a log.
  */

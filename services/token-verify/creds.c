@@ -54,7 +54,7 @@ sg_verify_parse_bearer(const char *hdr, const char **tok, size_t *toklen,
 	/*
 	 * One JWS compact token and nothing else: a second token, a comma
 	 * (nginx joins duplicate headers with ", "), whitespace or padding
-	 * all fall outside [A-Za-z0-9_.-] (notes/security.md E13/E14).
+	 * all fall outside [A-Za-z0-9_.-] (docs/security.md E13/E14).
 	 */
 	for (i = 0; i < n; i++)
 		if (!is_token_char((unsigned char)hdr[i]))

@@ -422,7 +422,7 @@ decide_api(struct app *v, const struct sg_req *req,
 		deny(vd, 401, "missing_token");
 		goto out;
 	}
-	/* A token offered twice is refused (notes/security.md E14). */
+	/* A token offered twice is refused (docs/security.md E14). */
 	/*
 	 * The query of REQUEST_URI too: an nginx auth subrequest has its
 	 * own (empty) QUERY_STRING and only REQUEST_URI is the client's.
@@ -470,7 +470,7 @@ decide_api(struct app *v, const struct sg_req *req,
 	/*
 	 * X-Container-ID is attribution, not proof (DESIGN.md): exact,
 	 * one value (nginx joins duplicates into "a, b"), and required
-	 * when the token asks for binding (notes/security.md X1-X4, C3/C4).
+	 * when the token asks for binding (docs/security.md X1-X4, C3/C4).
 	 */
 	xcid = sg_req_param(req, "HTTP_X_CONTAINER_ID");
 	if (env_count(req, "HTTP_X_CONTAINER_ID") > 1) {

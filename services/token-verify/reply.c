@@ -45,7 +45,7 @@ respond_allow(const struct sg_verdict *vd, int authorizer,
 	/*
 	 * Claims were checked for control bytes by claims.c and sg_resp
 	 * refuses CR/LF/NUL anyway; check first so that a refused value
-	 * never leaves half the headers on an error (notes/security.md X7).
+	 * never leaves half the headers on an error (docs/security.md X7).
 	 */
 	if (!sg_str_printable(vd->sub) || !sg_str_printable(vd->scope) ||
 	    !sg_str_printable(vd->container_id)) {
@@ -92,7 +92,7 @@ sg_verify_respond(const struct sg_verdict *vd, int authorizer,
 	switch (vd->status) {
 	case 407:
 		/* RFC 9110 11.7.1; a 401 here would reach clients as a 407
-		 * without a usable challenge (notes/web-servers.md 1.4) */
+		 * without a usable challenge (docs/web-servers.md 1.4) */
 		(void)sg_resp_header(resp, "Proxy-Authenticate", "%s",
 		    CHALLENGE_PROXY);
 		break;

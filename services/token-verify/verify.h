@@ -1,7 +1,7 @@
 /*
  * token-verify: the one authorizer for the API gateway and the egress
  * proxy (DESIGN.md, "Egress decision" and "API decision";
- * notes/web-servers.md section 4).
+ * docs/web-servers.md section 4).
  *
  * Dialect by FCGI_ROLE.  AUTHORIZER (Apache mod_authnz_fcgi, lighttpd
  * "mode" => "authorizer"): a 200 carries Status and Variable-SG_SUB,

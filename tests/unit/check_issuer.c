@@ -636,7 +636,7 @@ START_TEST(fields)
 }
 END_TEST
 
-/* Hostile values never reach a signature (notes/security.md C3, C5, C6, C10). */
+/* Hostile values never reach a signature (docs/security.md C3, C5, C6, C10). */
 START_TEST(hostile_values)
 {
 	static const char *const ids[] = {

@@ -69,9 +69,36 @@ sg_cleanup()
 }
 
 # A free TCP port on 127.0.0.1 (best effort: bind, read, close).
+#
+# Chosen below the kernel's ephemeral range (ip_local_port_range), not by
+# binding port 0: a port handed out from that range can be taken again at
+# any moment as the local port of some outgoing connection (to Redis, to
+# a worker) before our server binds it -- seen as a CI flake ("Address
+# already in use" from Apache).  Random in 20000..(low-1), tried until one
+# binds; SO_REUSEADDR off so a port in TIME_WAIT counts as taken.
 sg_free_port()
 {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 -c '
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+hi = max(low - 1, 20001)
+for _ in range(200):
+    p = random.randint(20000, hi)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+'
 }
 
 # sg_wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts.

@@ -62,6 +62,8 @@ part()
 
 unit()
 {
+	# Every docs reference in the tree resolves inside it.
+	sh "$top/tests/check-doc-refs.sh" || return 1
 	if make -j"$(nproc)" check; then
 		return 0
 	fi

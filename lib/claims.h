@@ -101,6 +101,8 @@ int		 sg_id_valid(const char *);
 int		 sg_uuid_valid(const char *);
 /* "tokens:issue sessions:read" into bits; -1 on an unknown or empty one. */
 int		 sg_scope_parse(const char *, unsigned *);
+/* The name of one SG_SCOPE_* bit, NULL for anything else. */
+const char	*sg_scope_name(unsigned bit);
 /* 1 if s has no byte < 0x20 or 0x7f (so it is safe in a header). */
 int		 sg_str_printable(const char *);
 

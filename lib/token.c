@@ -1,7 +1,7 @@
 /*
  * Minting and verifying sandgate tokens (lib/token.h; DESIGN.md, Tokens).
  *
- * The verifier trusts whatever the issuer signs (notes/security.md 3.7,
+ * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the
  * claims it is about to sign: a value the verifier would refuse (a CR/LF
  * in a claim, an empty or over-broad host pattern, a lifetime over the

@@ -1,5 +1,5 @@
 /*
- * The claims validator (lib/claims.c, notes/security.md 3.6, 3.7) on any
+ * The claims validator (lib/claims.c, docs/security.md 3.6, 3.7) on any
  * strict JSON object: what it accepts obeys every rule of claims.h, with
  * the fixed clock of the unit tests.
  */

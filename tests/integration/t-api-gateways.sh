@@ -1,7 +1,7 @@
 #!/bin/sh
 # token-verify as the API gateway's authorizer, in front of the real
 # token-issuer and session-query, behind both gateways of DESIGN.md:
-# lighttpd (notes/web-servers.md 2.1: authorizer and responder on the
+# lighttpd (docs/web-servers.md 2.1: authorizer and responder on the
 # same route, FCGI_ROLE=AUTHORIZER, Variable-SG_*) and nginx auth_request
 # (3.1: RESPONDER, X-SG-* turned into SG_* by auth_request_set; the auth
 # location drops the body; every protected location hands off to a

@@ -1,6 +1,6 @@
 #!/bin/sh
 # token-issuer and session-query behind a real lighttpd API gateway with
-# the real token-verify as its FastCGI authorizer (notes/web-servers.md
+# the real token-verify as its FastCGI authorizer (docs/web-servers.md
 # 2.1), a real redis-server holding sessions written with redis-cli in
 # the contract's format, and the services also driven directly with
 # cgi-fcgi (spawn-fcgi, inherited fd 0).  Covers: the open JWKS and
@@ -346,7 +346,7 @@ OUT=$(fcgi REQUEST_METHOD=POST REQUEST_URI=/v1/tokens CONTENT_LENGTH=70000 \
     </dev/null)
 sg_check "fd 0: 413 without reading" "Status: 413 Content Too Large" \
     "$(printf '%s\n' "$OUT" | head -n 1)"
-# notes/security.md X9: a 10 MB body is refused at once, and costs nothing.
+# docs/security.md X9: a 10 MB body is refused at once, and costs nothing.
 T0=$(date +%s)
 OUT=$(head -c 10485760 /dev/zero | fcgi REQUEST_METHOD=POST \
     REQUEST_URI=/v1/tokens CONTENT_LENGTH=10485760 \

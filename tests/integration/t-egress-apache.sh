@@ -1,12 +1,12 @@
 #!/bin/sh
 # token-verify behind a real Apache forward proxy (mod_proxy,
 # mod_proxy_connect, mod_authnz_fcgi in check_user_id mode, as
-# notes/web-servers.md 1.1 with SG_ names), a target HTTP server on
+# docs/web-servers.md 1.1 with SG_ names), a target HTTP server on
 # loopback that records what reaches it, and a real redis-server holding
 # the sessions in the contract's format.  Covers: GET and CONNECT allowed;
 # missing/bad/expired/other-container/revoked credentials -> 407 with
 # Proxy-Authenticate; unlisted host, wrong port, private target and the
-# notes/security.md 4.1 bypasses that loopback can express -> 403 (or a
+# docs/security.md 4.1 bypasses that loopback can express -> 403 (or a
 # 400 from Apache itself) with nothing reaching the target; the target
 # never sees Proxy-Authorization; no authorizer header leaks to the
 # client; address binding (127.0.0.2 vs 127.0.0.1); report mode
@@ -358,7 +358,7 @@ sg_check "private target CONNECT: 403" 403 \
     "$(cconnect -x "$P2" -U "$U_A" "http://127.0.0.1:$TPORT/x")"
 sg_check "nothing reached the target (403s)" "$n0" "$(hits)"
 
-# notes/security.md 4.1 on loopback: the list holds 127.0.0.1:TPORT only.
+# docs/security.md 4.1 on loopback: the list holds 127.0.0.1:TPORT only.
 # A 400 is Apache refusing the request line before asking token-verify;
 # either way nothing may reach a target.
 n0=$(hits)

@@ -3,7 +3,7 @@
 # Sessions): what lib/session.c writes, read back with redis-cli and
 # Python's json module; what another tool (Python, redis-cli) writes, read
 # by lib/session.c; and a server restarted from its RDB file, which
-# answers -LOADING for a while (notes/security.md 6.3).  Kill/restart,
+# answers -LOADING for a while (docs/security.md 6.3).  Kill/restart,
 # SIGSTOP, READONLY and AUTH are covered by tests/unit/check_session.
 . "$(dirname "$0")/lib.sh"
 

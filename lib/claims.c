@@ -460,8 +460,17 @@ sg_claims_validate(const cJSON *p, const struct sg_verify_opts *o,
 		    "claim jti is not a valid id");
 		goto out;
 	}
-	if ((rc = get_str(p, "sub", 1, c.sub, sizeof(c.sub), SG_SUB_MAX,
-	    err)) != SG_OK)
+	/*
+	 * The original Python service never set sub (nor aud, nor nbf):
+	 * a token without aud (accepted only under accept_no_aud) may lack
+	 * it, and sub stays "" (never made up).  A present sub is checked
+	 * as ever; every token with aud needs one.
+	 */
+	rc = get_str(p, "sub", c.has_aud, c.sub, sizeof(c.sub), SG_SUB_MAX,
+	    err);
+	if (rc == SG_ENOENT)
+		c.sub[0] = '\0';
+	else if (rc != SG_OK)
 		goto out;
 	if (c.kind == SG_KIND_OPERATOR) {
 		if ((rc = get_str(p, "scope", 1, c.scope, sizeof(c.scope),

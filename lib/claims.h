@@ -9,7 +9,8 @@
  * Rules: iss equals the configured issuer exactly; exp, iat and jti are
  * required; exp, iat, nbf are integral JSON numbers in (0, 2^40);
  * now < exp + leeway; nbf <= now + leeway; iat <= now + leeway;
- * iat <= exp; exp - iat <= max_ttl.  Container tokens need sub, a valid
+ * iat <= exp; exp - iat <= max_ttl.  Container tokens need sub (except
+ * a token without aud, whose sub may be absent and is then ""), a valid
  * container_id, organization_uuid (a UUID), allowed_hosts (a string that
  * sg_hosts_parse accepts; "" means no hosts), and every flag present is
  * exactly "true" or "false" (a missing flag is "false", except
@@ -60,7 +61,7 @@ struct sg_verify_opts {
 
 struct sg_claims {
 	enum sg_kind	 kind;
-	int		 has_aud;
+	int		 has_aud;		/* 0: accept_no_aud let it in */
 	char		 iss[SG_ISS_MAX + 1];
 	char		 sub[SG_SUB_MAX + 1];
 	char		 jti[SG_ID_MAX + 1];

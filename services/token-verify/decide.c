@@ -119,6 +119,7 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
 			*ent = e;
 			*hit = 1;
 			sg_metrics_add(SG_M_TOKEN_CACHE, 1, "hit");
+			(void)sg_token_compat_note(&e->claims, 0);
 			return SG_OK;
 		}
 		/* expired (or clock went back): verify again to say why */
@@ -136,6 +137,7 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
 	    SG_OK)
 		return rc;
 	*out = scratch;
+	(void)sg_token_compat_note(scratch, 1);
 	sg_err_clear(&cerr);
 	/* A failed insert (ENOMEM) only costs the next request a verify. */
 	if ((e = sg_tcache_put(v->cache, tok, len, scratch, &cerr)) != NULL) {

@@ -32,7 +32,10 @@ check(const struct sg_claims *c, const struct sg_verify_opts *o)
 	FZ_ASSERT(c->nbf <= (int64_t)o->now + o->leeway, "nbf in the future");
 	FZ_ASSERT(c->iat <= c->exp, "iat > exp");
 	FZ_ASSERT(c->exp - c->iat <= o->max_ttl, "lifetime too long");
-	FZ_ASSERT(c->jti[0] != '\0' && c->sub[0] != '\0', "empty jti/sub");
+	FZ_ASSERT(c->jti[0] != '\0', "empty jti");
+	/* Only a compatibility-mode token (no aud) may lack sub. */
+	FZ_ASSERT(c->sub[0] != '\0' || (!c->has_aud && o->accept_no_aud),
+	    "empty sub");
 	FZ_ASSERT(sg_str_printable(c->iss) && sg_str_printable(c->sub) &&
 	    sg_str_printable(c->jti) && sg_str_printable(c->scope),
 	    "control character in a claim");

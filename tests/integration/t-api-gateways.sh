@@ -113,7 +113,7 @@ else \$HTTP["url"] == "/healthz/token-verify" {
 EOF
 lighttpd -D -f "$L/lighttpd.conf" 2>>"$T/lighttpd.log" &
 sg_track_pid $!
-sg_wait_port $LPORT
+sg_wait_tcp 127.0.0.1 $LPORT
 
 # ---- nginx: auth_request -------------------------------------------------
 N=$T/nginx
@@ -190,7 +190,7 @@ http {
 EOF
 nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
 sg_track_pid $!
-sg_wait_port $NPORT
+sg_wait_tcp 127.0.0.1 $NPORT
 
 # req METHOD URL [curl args...]: status; headers in $T/h, body in $T/b
 req()

@@ -13,23 +13,6 @@
 # Redis; SIGTERM stops a service cleanly.
 . "$(dirname "$0")/lib.sh"
 
-# lib.sh's sg_wait_port uses bash's /dev/tcp, which dash lacks.
-sg_wait_port()
-{
-	/usr/bin/python3 - "$1" "${2:-10}" <<'EOF'
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.stderr.write("port %d did not open\n" % port)
-sys.exit(1)
-EOF
-}
-
 sg_setup
 ISSUER=$SG_SVC/token-issuer/token-issuer
 QUERY=$SG_SVC/session-query/session-query
@@ -115,8 +98,8 @@ lighttpd -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 || {
 }
 lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
 sg_track_pid $!
-sg_wait_port "$LPORT"
-sg_wait_port "$LPORT2"
+sg_wait_tcp 127.0.0.1 "$LPORT"
+sg_wait_tcp 127.0.0.1 "$LPORT2"
 API=http://127.0.0.1:$LPORT
 RAW=http://127.0.0.1:$LPORT2
 

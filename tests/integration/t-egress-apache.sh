@@ -80,8 +80,8 @@ python3 "$T/target.py" "$T/target.log" 127.0.0.1:$TPORT 127.0.0.1:$TPORT2 \
     127.0.0.2:$TPORT 127.0.0.2:$TPORT2 "[::1]:$TPORT" \
     2>>"$T/target.log.err" &
 sg_track_pid $!
-sg_wait_port $TPORT
-sg_wait_port $TPORT2
+sg_wait_tcp 127.0.0.1 $TPORT
+sg_wait_tcp 127.0.0.1 $TPORT2
 
 hits() { wc -l <"$T/target.log" | tr -d ' '; }
 
@@ -227,9 +227,9 @@ EOF
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 APACHE_PID=$!
 sg_track_pid $APACHE_PID
-sg_wait_port $PPORT1
-sg_wait_port $PPORT2
-sg_wait_port $PPORT3
+sg_wait_tcp 127.0.0.1 $PPORT1
+sg_wait_tcp 127.0.0.1 $PPORT2
+sg_wait_tcp 127.0.0.1 $PPORT3
 
 P1=http://127.0.0.1:$PPORT1
 P2=http://127.0.0.1:$PPORT2

@@ -1,7 +1,9 @@
 /*
- * sandbox-create: FastCGI responder for POST /v1/sandboxes.  Setup here,
- * the handler in create.c.  Stops with EX_CONFIG on a bad configuration,
- * naming the variable; never exits on the request path.
+ * sandbox-create: FastCGI responder for POST /v1/sandboxes and GET
+ * /healthz.  Setup here, the handlers in create.c and health.c.  Stops
+ * with EX_CONFIG on a bad configuration, naming the variable; never
+ * exits on the request path.  A runtime other than gVisor is logged at
+ * start as a warning (runtime_not_gvisor).
  */
 #include "config.h"
 
@@ -40,6 +42,7 @@ main(void)
 
 	sg_log(SG_LOG_INFO, "start", "runtime", svc.cfg.runtime, "image",
 	    svc.cfg.image, "network", svc.cfg.network, (char *)NULL);
+	create_runtime_warn(&svc.cfg);
 	rc = sg_service_serve(&svc, create_handle, &app, &err);
 	sg_service_close(&svc);
 	if (rc != 0)

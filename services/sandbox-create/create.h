@@ -145,14 +145,6 @@ int		 create_runtime_is_gvisor(const char *runtime);
 /* Log "runtime_not_gvisor" (a warning) unless the runtime is gVisor. */
 void		 create_runtime_warn(const struct sg_cfg *);
 
-/* What the probes of GET /healthz found (health.c). */
-struct create_health {
-	enum sg_rc	 docker;	/* SG_OK: the daemon answered them */
-	const char	*docker_code;	/* why not ("docker_timeout", ...) */
-	int		 runtime_ok;	/* /info "Runtimes" has the runtime */
-	int		 network_ok;	/* GET /networks/<name> found it */
-};
-
 /*
  * The answer of GET /healthz for what the probes found: 200 and
  * {"status":"ok","runtime",...}, or 503 with "error" and "message"
@@ -160,7 +152,12 @@ struct create_health {
  */
 int		 create_health_answer(const struct sg_cfg *,
 		    const struct create_health *, cJSON **out);
-/* GET|HEAD /healthz: probe Docker, then answer as above. */
+/*
+ * GET|HEAD /healthz: probe Docker, then answer as above.  The route is
+ * open, and /info is a slow call: a worker probes at most once per
+ * CREATE_HEALTH_CACHE_US and answers from the last probe in between.
+ */
+#define CREATE_HEALTH_CACHE_US	(2 * 1000000LL)
 void		 create_healthz(struct app *, struct sg_req *,
 		    struct sg_resp *);
 

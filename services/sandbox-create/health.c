@@ -7,8 +7,10 @@
  * else is 503 (with Retry-After, sg_resp_serialize) naming the first
  * check that failed.  Two Docker calls at most, each bounded by
  * SANDGATE_DOCKER_TIMEOUT; the second is made only when the daemon
- * answered the first.  The body names the runtime, so a monitor sees a
- * service that runs sandboxes without gVisor (issue 14).
+ * answered the first; a worker probes at most every 2 s (the route is
+ * open) and answers from its last probe in between.  The body names the
+ * runtime, so a monitor sees a service that runs sandboxes without
+ * gVisor (issue 14).
  */
 #include "config.h"
 
@@ -113,35 +115,44 @@ probe(struct create_health *h, enum sg_rc rc, const struct sg_err *err,
 	}
 }
 
+/* Ask the daemon; what it says of the runtime, creates may use too. */
+static void
+probe_all(struct app *app, struct create_health *h)
+{
+	struct sg_err	 err;
+
+	memset(h, 0, sizeof(*h));
+	h->docker = SG_OK;
+	sg_err_clear(&err);
+	probe(h, sg_docker_runtime_check(app->docker, app->cfg->runtime,
+	    &err), &err, &h->runtime_ok);
+	if (h->runtime_ok)
+		app->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
+	else if (h->docker == SG_OK)
+		app->runtime_ok_until = 0;
+	if (h->docker == SG_OK) {
+		sg_err_clear(&err);
+		probe(h, sg_docker_network_inspect(app->docker,
+		    app->cfg->network, &err), &err, &h->network_ok);
+	}
+}
+
 void
 create_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
 {
-	struct create_health	 h;
-	struct sg_err		 err;
-	cJSON			*o;
-	int			 status;
+	cJSON	*o;
+	int	 status;
 
 	if (strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0) {
 		sg_resp_method(resp, "GET, HEAD");
 		return;
 	}
-	memset(&h, 0, sizeof(h));
-	h.docker = SG_OK;
-	sg_err_clear(&err);
-	probe(&h, sg_docker_runtime_check(app->docker, app->cfg->runtime,
-	    &err), &err, &h.runtime_ok);
-	/* What this check learnt about the runtime, creates may use. */
-	if (h.runtime_ok)
-		app->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
-	else if (h.docker == SG_OK)
-		app->runtime_ok_until = 0;
-	if (h.docker == SG_OK) {
-		sg_err_clear(&err);
-		probe(&h, sg_docker_network_inspect(app->docker,
-		    app->cfg->network, &err), &err, &h.network_ok);
+	if (sg_now_us() >= app->health_until) {
+		probe_all(app, &app->health);
+		app->health_until = sg_now_us() + CREATE_HEALTH_CACHE_US;
 	}
-	status = create_health_answer(app->cfg, &h, &o);
+	status = create_health_answer(app->cfg, &app->health, &o);
 	if (o == NULL) {
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
 		return;

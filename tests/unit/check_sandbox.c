@@ -1140,6 +1140,22 @@ START_TEST(test_healthz_route)
 	ck_assert_int_eq(resp.status, 405);
 	ck_assert(has_header(&resp, "Allow: GET, HEAD"));
 	sg_resp_clear(&resp);
+	/* Within CREATE_HEALTH_CACHE_US the last probe answers... */
+	ck_assert(capp.health_until > 0);
+	capp.health.docker = SG_OK;
+	capp.health.runtime_ok = 1;
+	capp.health.network_ok = 1;
+	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
+	    &resp);
+	ck_assert_int_eq(resp.status, 200);
+	sg_resp_clear(&resp);
+	/* ...and after it Docker is asked again. */
+	capp.health_until = 0;
+	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
+	    &resp);
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_str_eq(errcode(&resp), "docker_unavailable");
+	sg_resp_clear(&resp);
 	/* Only these two paths: another service's is not ours. */
 	call(create_handle, &capp, NULL, NULL, "GET",
 	    "/healthz/session-query", NULL, "", 0, &resp);

@@ -18,10 +18,10 @@
 
 /* What the probes of sandbox-create's GET /healthz found (health.c). */
 struct create_health {
-	enum sg_rc	 docker;	/* SG_OK: the daemon answered them */
-	const char	*docker_code;	/* why not ("docker_timeout", ...) */
-	int		 runtime_ok;	/* /info "Runtimes" has the runtime */
-	int		 network_ok;	/* GET /networks/<name> found it */
+	enum sg_rc	 docker;	/* SG_OK: the daemon answered */
+	const char	*docker_code;	/* else why: "docker_timeout"... */
+	int		 runtime_ok;	/* /info "Runtimes" has it */
+	int		 network_ok;	/* GET /networks/<name> found */
 };
 
 struct app {
@@ -32,8 +32,8 @@ struct app {
 	char			 proxy_hostport[300]; /* host:port (create) */
 	time_t			 now;	/* tests: fixed clock */
 	int64_t			 runtime_ok_until; /* sg_now_us() (create) */
-	struct create_health	 health;	/* the last one (create) */
-	int64_t			 health_until;	/* sg_now_us(), its expiry */
+	struct create_health	 health;	/* last probe (create) */
+	int64_t			 health_until;	/* sg_now_us() */
 };
 
 #endif

@@ -345,6 +345,13 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
  * (lib/sandbox.h).  Then the slot goes back, after the undo; once the
  * session is written it holds the slot itself.  A failure of the
  * unreserve only keeps the slot until the reservation's deadline.
+ *
+ * The user's data directories stay, even when this create made them:
+ * they are the user's uploads and outputs, shared by all of that user's
+ * sandboxes, and a concurrent create for the same user may have bound
+ * them already; removing them under it would detach its outputs.  A
+ * refused create leaves them as they were (t-sandbox.sh: empty for a
+ * new user).
  */
 static void
 undo(struct app *app, struct run *r)

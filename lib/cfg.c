@@ -285,6 +285,7 @@ sg_cfg_defaults(struct sg_cfg *c)
 	c->pids_limit = 100;
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
+	c->fcgi_timeout_ms = 5000;
 	c->audit_maxlen = 100000;
 }
 
@@ -357,6 +358,8 @@ load_numbers(struct sg_cfg *c, struct sg_err *err)
 	    &c->pids_limit, err)) != SG_OK ||
 	    (rc = get_int("SANDGATE_DOCKER_TIMEOUT", 1, 3600,
 	    &c->docker_timeout_s, err)) != SG_OK ||
+	    (rc = get_int("SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
+	    &c->fcgi_timeout_ms, err)) != SG_OK ||
 	    (rc = get_int64("SANDGATE_AUDIT_MAXLEN", 0, 100000000,
 	    &c->audit_maxlen, err)) != SG_OK)
 		return rc;

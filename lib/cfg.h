@@ -53,6 +53,7 @@ struct sg_cfg {
 	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 (1..4194304) */
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
+	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
 };

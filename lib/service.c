@@ -74,7 +74,8 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 {
 	int	 rc;
 
-	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, handler, app, err);
+	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
+	    handler, app, err);
 	if (rc != 0)
 		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
 		    err->code != NULL ? err->code : "", "detail", err->msg,

@@ -328,6 +328,8 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "reason", d->reason);
 	(void)cJSON_AddNumberToObject(o, "status", d->status);
 	add_str(o, "container_id", d->container_id);
+	if (d->claimed_container_id != NULL)
+		add_str(o, "claimed_container_id", d->claimed_container_id);
 	add_str(o, "jti", d->jti);
 	add_str(o, "sub", d->sub);
 	add_str(o, "target", d->target);

@@ -30,7 +30,8 @@ struct sg_decision {
 	const char	*decision;	/* "allow", "deny", "would_deny", "error" */
 	const char	*reason;	/* snake_case code */
 	int		 status;
-	const char	*container_id;
+	const char	*container_id;	/* proven by a verified token */
+	const char	*claimed_container_id; /* named, not proven; or NULL */
 	const char	*jti;
 	const char	*sub;
 	const char	*target;	/* "host:port" or "METHOD /path" */

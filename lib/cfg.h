@@ -47,6 +47,7 @@ struct sg_cfg {
 	int		 report_mode;			/* SANDGATE_EGRESS_MODE enforce|report, enforce */
 	int		 max_per_user;			/* SANDGATE_MAX_SANDBOXES_PER_USER, 10 (1..100000) */
 	int		 log_level;			/* SANDGATE_LOG_LEVEL debug|info|warn|error, info */
+	int		 log_rate;			/* SANDGATE_LOG_RATE, 50 lines/s (0: no limit, ..100000) */
 	char		 socket[SG_CFG_STR];		/* SANDGATE_SOCKET, "" */
 	int64_t		 memory_bytes;			/* SANDGATE_MEMORY, 4g */
 	int64_t		 nano_cpus;			/* SANDGATE_CPUS, 2 */

@@ -12,13 +12,18 @@
 #      every decision (the proxy answers no 200 while they are open);
 #   3. deploy/firewall/sandgate-authorizer.nft: a process of another
 #      user cannot connect to the authorizer at all, while Apache (the
-#      web server's user) still gets its decisions.
+#      web server's user) still gets its decisions;
+#   4. a flood of refused requests (issue 16.4): the authorizer's log
+#      stays within SANDGATE_LOG_RATE (under journald's default rate
+#      limit), every line it did not print is counted in a
+#      log_suppressed line, and the audit stream has every decision.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-stack.sh"
 
 sg_setup
 SG_PROCS=2
 export SANDGATE_FCGI_TIMEOUT_MS=800
+export SANDGATE_LOG_RATE=20
 
 stk_init
 stk_start
@@ -36,11 +41,12 @@ proxied()
 
 # hostile N SECONDS: N sockets to the authorizer of each kind (idle,
 # stalled half-way through a request, dripping a byte every 0.2 s), held
-# for SECONDS at most; writes "kind closed_after_ms" lines to $T/hostile.out
+# for SECONDS at most; FILE.ready once all are connected; writes "kind closed_after_ms" lines to $T/hostile.out
 # when each is closed by the server (or "kind open" at the end).
 cat > "$T/hostile.py" <<'PY'
 import socket, sys, threading, time
 port, n, hold, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+ready = threading.Semaphore(0)
 BEGIN = bytes([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
 PARAMS100 = bytes([1, 4, 0, 1, 0, 100, 0, 0])
 lock = threading.Lock()
@@ -50,6 +56,7 @@ def one(kind):
     t0 = time.monotonic()
     if kind != "idle":
         s.sendall(BEGIN + PARAMS100)
+    ready.release()
     s.settimeout(0.2)
     res = "open"
     while time.monotonic() - t0 < hold:
@@ -74,17 +81,21 @@ ts = [threading.Thread(target=one, args=(k,)) for k in ("idle", "stall", "drip")
 for t in ts:
     t.start()
 for t in ts:
+    ready.acquire()
+open(out + ".ready", "w").close()
+for t in ts:
     t.join()
 open(out, "w").write("\n".join(sorted(lines)) + "\n")
 PY
 
 hostile()
 {
-	rm -f "$T/hostile.out"
+	rm -f "$T/hostile.out" "$T/hostile.out.ready"
 	python3 "$T/hostile.py" "$SG_VERIFY_PORT" "$1" "$2" "$T/hostile.out" &
 	HOSTILE_PID=$!
 	sg_track_pid $HOSTILE_PID
-	sleep 0.3
+	# Every socket connected (and the stalls sent) before we go on.
+	sg_wait_file "$T/hostile.out.ready" 10
 }
 
 echo "# baseline"
@@ -154,5 +165,58 @@ sg_check "with them, user nobody is refused" refused "$(as_nobody)"
 sg_check "and Apache still gets its decisions" 200 "$(proxied)"
 nft delete table inet "$TABLE"
 sg_check "rules removed: nobody connects again" connected "$(as_nobody)"
+
+echo "# 4. a flood of refused requests: the log is sampled and counted"
+LOG=$T/token-verify-egress.log
+n_audit0=$(stk_redis XLEN sandgate:audit)
+n_dec0=$(grep -c '"event":"decision"' "$LOG" || true)
+n_sup0=$(grep '"event":"log_suppressed"' "$LOG" | jq -s 'map(.dropped) | add // 0')
+t0=$(date +%s)
+python3 - "$SG_PROXY_PORT" "$SG_TARGET_PORT" 1500 <<'PY'
+import base64, socket, sys, time
+proxy, target, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+cred = base64.b64encode(b"container_sandbox_FFFFFFFFFFFFFFFFFFFFFF:jwt_eyJhbGciOiJFUzI1NiJ9.e30.AAAA").decode()
+req = ("GET http://127.0.0.1:%d/ok HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+       "Proxy-Authorization: Basic %s\r\n\r\n" % (target, target, cred)).encode()
+end = time.monotonic() + 60
+s, sent = None, 0
+while sent < n and time.monotonic() < end:
+    if s is None:
+        s = socket.create_connection(("127.0.0.1", proxy), timeout=10)
+        f = s.makefile("rb")
+    s.sendall(req)
+    line = f.readline()
+    length, close = 0, False
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, _, v = h.decode().partition(":")
+        if k.lower() == "content-length":
+            length = int(v)
+        if k.lower() == "connection" and "close" in v.lower():
+            close = True
+    f.read(length)
+    sent += 1
+    if close or not line:
+        s.close()
+        s = None
+print(sent)
+PY
+secs=$(( $(date +%s) - t0 + 1 ))
+sleep 1.2
+sg_check "after the flood, an allowed request passes" 200 "$(proxied)"
+# Each worker prints its count before its next line, or when it stops.
+sg_run_kill token-verify-egress
+n_audit=$(( $(stk_redis XLEN sandgate:audit) - n_audit0 ))
+n_dec=$(( $(grep -c '"event":"decision"' "$LOG") - n_dec0 ))
+n_sup=$(( $(grep '"event":"log_suppressed"' "$LOG" | jq -s 'map(.dropped) | add // 0') - n_sup0 ))
+echo "# $n_audit decisions in $secs s: $n_dec printed, $n_sup counted as dropped"
+sg_check "the audit stream has every decision (1500 refused + 1)" 1501 "$n_audit"
+sg_check "printed + dropped = every decision" "$n_audit" "$((n_dec + n_sup))"
+# Each process prints at most a burst (40) plus 20 lines a second.
+max=$((SG_PROCS * (40 + 20 * (secs + 2))))
+sg_check "the log stayed within the rate ($n_dec <= $max)" 1 \
+    "$([ "$n_dec" -le "$max" ] && echo 1)"
 
 sg_done

@@ -975,6 +975,64 @@ log_long(void)
 	sg_log(SG_LOG_ERROR, "long", "v", v, NULL);
 }
 
+static void
+log_flood(void)
+{
+	int	 i;
+	char	 n[16];
+
+	sg_log_init("check-http", SG_LOG_INFO);
+	sg_log_set_rate(10);		/* bursts of 20 */
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(n, sizeof(n), "%d", i);
+		sg_log(SG_LOG_INFO, "flood", "n", n, NULL);
+	}
+	(void)usleep(250000);		/* 2.5 lines' worth */
+	sg_log(SG_LOG_INFO, "after", NULL);
+	sg_log_set_rate(0);
+}
+
+/*
+ * The rate limit: a flood is cut to the burst, nothing is lost without
+ * a count (printed + dropped = sent), and the count comes first in the
+ * next line printed after the gap.
+ */
+START_TEST(log_rate_limit)
+{
+	char		*buf, *p;
+	cJSON		*j;
+	const char	*ev;
+	int64_t		 dropped = -1;
+	int		 flood = 0, after = 0, summary_then_after = 0, prev = 0;
+
+	buf = capture_log(log_flood);
+	p = buf;
+	while (*p != '\0') {
+		j = next_line(&p);
+		ev = sg_json_str(j, "event");
+		ck_assert_ptr_nonnull(ev);
+		if (strcmp(ev, "flood") == 0)
+			flood++;
+		else if (strcmp(ev, "after") == 0) {
+			after++;
+			summary_then_after = prev;
+		} else if (strcmp(ev, "log_suppressed") == 0) {
+			ck_assert_str_eq(sg_json_str(j, "level"), "warn");
+			ck_assert_ptr_nonnull(sg_json_str(j, "since"));
+			ck_assert(cJSON_IsNumber(sg_json_get(j, "dropped")));
+			dropped = (int64_t)sg_json_get(j, "dropped")->valuedouble;
+		}
+		prev = strcmp(ev, "log_suppressed") == 0;
+		cJSON_Delete(j);
+	}
+	ck_assert_msg(flood >= 20 && flood <= 25, "%d flood lines", flood);
+	ck_assert_int_eq(after, 1);
+	ck_assert_msg(summary_then_after, "no count right before the next line");
+	ck_assert_int_eq(flood + dropped, 200);
+	free(buf);
+}
+END_TEST
+
 START_TEST(log_truncates)
 {
 	char		*buf, *p;
@@ -1659,6 +1717,7 @@ http_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, log_lines);
 	tcase_add_test(tc, log_truncates);
+	tcase_add_test(tc, log_rate_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("serve");
 	tcase_add_checked_fixture(tc, serve_setup, serve_teardown);

@@ -79,7 +79,8 @@ print(jwt.encode(json.loads(claims), key, algorithm="ES256",
                  headers=headers))
 EOF
 
-# The original Python design's claims: no aud, flags as strings.
+# The original claims plus a sub (a variant some ports added), hand-made
+# so single members can be changed; the exact original is orig() below.
 pyclaims()
 {
 	"$PY" - "$@" <<'EOF'

@@ -79,8 +79,8 @@ print(jwt.encode(json.loads(claims), key, algorithm="ES256",
                  headers=headers))
 EOF
 
-# The original claims plus a sub (a variant some ports added), hand-made
-# so single members can be changed; the exact original is orig() below.
+# The original claims plus a sub, hand-made so that single members can
+# be changed; the exact original payload is orig() below.
 pyclaims()
 {
 	"$PY" - "$@" <<'EOF'

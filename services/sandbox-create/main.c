@@ -13,6 +13,7 @@
 
 #include "create.h"
 #include "log.h"
+#include "metrics.h"
 #include "service.h"
 
 #define PROG	"sandbox-create"
@@ -43,6 +44,8 @@ main(void)
 	sg_log(SG_LOG_INFO, "start", "runtime", svc.cfg.runtime, "image",
 	    svc.cfg.image, "network", svc.cfg.network, (char *)NULL);
 	create_runtime_warn(&svc.cfg);
+	/* The runtime's series is scraped (at 0) before the first create. */
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 0, svc.cfg.runtime);
 	rc = sg_service_serve(&svc, create_handle, &app, &err);
 	sg_service_close(&svc);
 	if (rc != 0)

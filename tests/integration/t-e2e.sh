@@ -320,7 +320,8 @@ sg_run_config
 echo "# operations: metrics and the audit trail of the sandboxes (docs/operations.md)"
 out=$(sg_run_api GET /metrics)
 sg_check "GET /metrics with the operator token" 200 "$(printf '%s\n' "$out" | tail -n 1)"
-sg_check_match "metrics: sandboxes created (A, B, C)" '^sandgate_sandboxes_created_total\{runtime="[a-z0-9_-]+"\} [3-9]' "$out"
+sg_check_match "metrics: sandboxes created (A, B, C) under $SG_RUNTIME" \
+    "^sandgate_sandboxes_created_total\\{runtime=\"$SG_RUNTIME\"\\} [3-9]" "$out"
 sg_check_match "metrics: sandboxes destroyed (A, C, B)" '^sandgate_sandboxes_destroyed_total [3-9]' "$out"
 sg_check_match "metrics: Docker calls of sandbox-create" \
     '^sandgate_docker_calls_total\{service="sandbox-create"\} [1-9]' "$out"

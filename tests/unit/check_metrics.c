@@ -233,8 +233,12 @@ START_TEST(t_exposition)
 	sg_metrics_observe(SG_M_DECISION_SECONDS, 1200, "api");	/* 2.5ms */
 	sg_metrics_observe(SG_M_DECISION_SECONDS, 99000000, "api"); /* Inf */
 	sg_metrics_add(SG_M_DECISIONS, 1, "api", "allow", "ok");
+	/* Adding 0 makes a series show (sandbox-create's runtime at start). */
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 0, "runsc");
 	sg_err_clear(&err);
 	ck_assert_ptr_nonnull(t = sg_metrics_render(g, 2, &len, &err));
+	ck_assert_ptr_nonnull(strstr(t, "\nsandgate_sandboxes_created_total"
+	    "{runtime=\"runsc\"} 0\n"));
 	/* HELP and TYPE for every family, before its samples */
 	ck_assert_ptr_nonnull(strstr(t, "# HELP sandgate_decisions_total "));
 	ck_assert_ptr_nonnull(strstr(t,

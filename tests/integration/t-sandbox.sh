@@ -101,11 +101,13 @@ body()
 	    "$1" "$ORG" "$2" "${3:+,$3}"
 }
 
-# Session and user keys (the audit trail, sandgate:audit, records the
-# failures on purpose: docs/operations.md).
+# Session and user keys (the audit trails, sandgate:audit and the
+# per-sandbox sandgate:audit:<id>, record the failures on purpose:
+# docs/operations.md).
 keys()
 {
-	sg_redis --scan --pattern 'sandgate:*' | grep -vx 'sandgate:audit' |
+	sg_redis --scan --pattern 'sandgate:*' |
+	    grep -vxE 'sandgate:audit(:sandbox_[A-Za-z0-9_-]+)?' |
 	    sort | tr '\n' ' ' | sed 's/ $//'
 }
 

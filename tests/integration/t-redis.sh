@@ -7,7 +7,7 @@
 # SIGSTOP, READONLY and AUTH are covered by tests/unit/check_session.
 . "$(dirname "$0")/lib.sh"
 
-DRV=$SG_BUILD/tests/unit/session_driver
+DRV=$SG_BUILD/tests/unit/sgtest_session
 [ -x "$DRV" ] || { echo "missing $DRV (run make)" >&2; exit 1; }
 
 sg_setup

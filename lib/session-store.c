@@ -508,12 +508,18 @@ out:
 	return rc;
 }
 
+/* sg_json_array_of's maker: session i of a collected vector. */
+static cJSON *
+session_at(const void *v, size_t i)
+{
+	return sg_session_to_json((const struct sg_session *)v + i);
+}
+
 enum sg_rc
 sg_session_list(struct sg_redis *r, const char *user, cJSON **out,
     struct sg_err *err)
 {
 	struct sg_session *v = NULL;
-	cJSON		*arr = NULL, *o;
 	size_t		 n = 0, i;
 	enum sg_rc	 rc;
 
@@ -522,22 +528,9 @@ sg_session_list(struct sg_redis *r, const char *user, cJSON **out,
 	*out = NULL;
 	if ((rc = collect(r, user, &v, &n, NULL, err)) != SG_OK)
 		return rc;
-	if ((arr = cJSON_CreateArray()) == NULL) {
+	/* A session that does not convert is out of memory too. */
+	if ((*out = sg_json_array_of(n, session_at, v, NULL)) == NULL)
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if ((o = sg_session_to_json(&v[i])) == NULL) {
-			rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-			goto out;
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
-	*out = arr;
-	arr = NULL;
-	rc = SG_OK;
-out:
-	cJSON_Delete(arr);
 	for (i = 0; i < n; i++)
 		sg_session_clear(&v[i]);
 	free(v);

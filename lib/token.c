@@ -148,12 +148,14 @@ common_claims(const char *issuer, const char *sub, const char *aud,
 }
 
 /*
- * Run the verifier's claim checks on c, then sign it into out.  max is
- * the lifetime limit the verifiers apply.
+ * Run the verifier's claim checks on c, then sign it into out (with the
+ * iat and exp it carries).  max is the lifetime limit the verifiers
+ * apply.
  */
 static enum sg_rc
 check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
-    int64_t max, time_t now, struct sg_minted *out, struct sg_err *err)
+    int64_t max, time_t now, int64_t iat, int64_t exp, struct sg_minted *out,
+    struct sg_err *err)
 {
 	struct sg_verify_opts	 vo;
 	struct sg_claims	 vc;
@@ -180,6 +182,8 @@ check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
 		return rc;
 	if ((kid = sg_key_kid(key)) != NULL)
 		(void)strlcpy(out->kid, kid, sizeof(out->kid));
+	out->iat = iat;
+	out->exp = exp;
 	return SG_OK;
 }
 
@@ -237,11 +241,8 @@ sg_token_mint_container(const struct sg_key *key,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, mc->issuer, max, mc->now, out,
-	    err)) != SG_OK)
-		goto out;
-	out->iat = iat;
-	out->exp = exp;
+	rc = check_and_sign(key, c, mc->issuer, max, mc->now, iat, exp, out,
+	    err);
 out:
 	if (rc != SG_OK)
 		sg_minted_clear(out);
@@ -290,11 +291,8 @@ sg_token_mint_operator(const struct sg_key *key, const char *issuer,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, issuer, SG_TOKEN_TTL_LIMIT, now, out,
-	    err)) != SG_OK)
-		goto out;
-	out->iat = iat;
-	out->exp = exp;
+	rc = check_and_sign(key, c, issuer, SG_TOKEN_TTL_LIMIT, now, iat, exp,
+	    out, err);
 out:
 	if (rc != SG_OK)
 		sg_minted_clear(out);

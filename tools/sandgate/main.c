@@ -27,6 +27,17 @@ static const struct {
 	{ "reap",	cmd_reap,	"destroy sandboxes whose token expired" },
 };
 
+int
+cmd_usage(int c, void (*usage)(FILE *))
+{
+	if (c == 'h') {
+		usage(stdout);
+		return SG_EXIT_OK;
+	}
+	usage(stderr);
+	return SG_EXIT_USAGE;
+}
+
 static void
 usage(FILE *f)
 {

@@ -128,16 +128,11 @@ verify_args(int argc, char *argv[], enum want_kind *want, const char **cid,
 			*target = optarg;
 			break;
 		case 'h':
-			usage(stdout);
-			return SG_EXIT_OK;
 		default:
-			usage(stderr);
-			return SG_EXIT_USAGE;
+			return cmd_usage(c, usage);
 		}
-	if (optind != argc) {
-		usage(stderr);
-		return SG_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cmd_usage('?', usage);
 	return -1;
 }
 

@@ -464,7 +464,10 @@ sg_jwt_sign(const struct sg_key *k, const cJSON *claims, char **out,
 	if (!cJSON_IsObject(claims))
 		return sg_err_set(err, SG_EINVAL, "bad_claims",
 		    "claims are not an object");
-	/* DESIGN.md: {"alg":"ES256","typ":"JWT","kid":"<kid>"}, this order. */
+	/*
+	 * docs/contract.md §2.1: {"alg":"ES256","typ":"JWT","kid":"<kid>"},
+	 * in this order.
+	 */
 	if ((hdr = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(hdr, "alg", "ES256") == NULL ||
 	    cJSON_AddStringToObject(hdr, "typ", "JWT") == NULL ||

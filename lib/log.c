@@ -1,5 +1,5 @@
 /*
- * Structured logs: one JSON object per line on stderr (DESIGN.md, Logs).
+ * Structured logs: one JSON object per line on stderr (docs/contract.md §9).
  *
  * Every line is built as a cJSON object and printed unformatted, so a
  * value with a quote, a newline or any other control byte is escaped and

@@ -1,7 +1,7 @@
 /*
  * The session store in Redis (session.h) on the blocking client of
  * redis-private.h: put, get, del, list, count, the per-user reservation,
- * prune and the live count.  DESIGN.md (Sessions) has the key layout.
+ * prune and the live count.  docs/contract.md §7.1 has the key layout.
  */
 #include "config.h"
 
@@ -21,7 +21,7 @@ mkkey(char *buf, const char *prefix, const char *id, struct sg_err *err)
 {
 	int	 n;
 
-	/* Ids reach a key only after this check (DESIGN.md, ids). */
+	/* Ids reach a key only after this check (docs/contract.md §5.3). */
 	if (id == NULL || !sg_id_valid(id))
 		return sg_err_set(err, SG_EINVAL, "bad_id",
 		    "id must match ^[A-Za-z0-9_-]{1,128}$");

@@ -1,5 +1,5 @@
 /*
- * Minting and verifying sandgate tokens (lib/token.h; DESIGN.md, Tokens).
+ * Minting and verifying sandgate tokens (lib/token.h; docs/contract.md §2).
  *
  * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the

@@ -1,5 +1,5 @@
 /*
- * session-query's handler (DESIGN.md, Management API):
+ * session-query's handler (docs/contract.md §5.2):
  *
  *   GET /v1/sessions/{id}        operator with sessions:read, or the
  *                                container whose verified id is {id}

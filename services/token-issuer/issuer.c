@@ -1,5 +1,5 @@
 /*
- * token-issuer's handler (DESIGN.md, Management API):
+ * token-issuer's handler (docs/contract.md §5.2):
  *
  *   POST /v1/tokens              operator with tokens:issue -> 201
  *        {"container_id","user_id","organization_uuid","allowed_hosts":[..],

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The Redis session format as a contract with other tools (DESIGN.md,
-# Sessions): what lib/session.c writes, read back with redis-cli and
+# The Redis session format as a contract with other tools (docs/contract.md
+# §7): what lib/session.c writes, read back with redis-cli and
 # Python's json module; what another tool (Python, redis-cli) writes, read
 # by lib/session.c; and a server restarted from its RDB file, which
 # answers -LOADING for a while (docs/security.md 6.3).  Kill/restart,

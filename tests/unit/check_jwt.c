@@ -314,7 +314,7 @@ START_TEST(test_sign_verify_baseline)
 	t = baseline(key1);
 	ACCEPT(ks1, t);
 	ACCEPT(ks12, t);
-	/* The header is exactly the one DESIGN.md fixes. */
+	/* The header is exactly the one docs/contract.md §2.1 fixes. */
 	dots(t, &d1, &d2);
 	ck_assert_int_eq(sg_b64url_decode(t, d1, buf, sizeof(buf), &n, NULL),
 	    SG_OK);

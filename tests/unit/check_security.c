@@ -272,7 +272,7 @@ START_TEST(valid_container)
 	ck_assert_int_eq(c.exp, m.exp);
 	sg_claims_clear(&c);
 
-	/* The claim set of DESIGN.md, flags as strings. */
+	/* The claim set of docs/contract.md §2.2, flags as strings. */
 	p = payload_of(m.token);
 	assert_str_claim(p, "iss", ISS);
 	assert_str_claim(p, "sub", "user_1");

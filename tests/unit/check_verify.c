@@ -1861,7 +1861,7 @@ START_TEST(t_log_line)
 	FILE		*f;
 	size_t		 lines = 0;
 
-	/* one JSON line per request; never the token (DESIGN.md, Logs) */
+	/* one JSON line per request; never the token (docs/contract.md §9) */
 	sg_log_init("check_verify", SG_LOG_INFO);
 	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
 	session_put(CID, t.jti, CIP);

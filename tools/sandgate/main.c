@@ -1,5 +1,5 @@
 /*
- * sandgate: the operator's command line (DESIGN.md, Pieces): keys,
+ * sandgate: the operator's command line (docs/contract.md §1): keys,
  * operator tokens, offline verification, reaping expired sandboxes.
  *
  *	sandgate keygen [--force] DIR

@@ -4,8 +4,9 @@
  * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the
  * claims it is about to sign: a value the verifier would refuse (a CR/LF
- * in a claim, an empty or over-broad host pattern, a lifetime over the
- * limit) is refused here with SG_EINVAL instead of being signed.
+ * in a claim, an empty or over-broad host pattern, a wildcard on a public
+ * suffix, a lifetime over the limit) is refused here with SG_EINVAL
+ * instead of being signed.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
+#include "psl.h"
 #include "token.h"
 
 /* Times stay below 2^40, the verifier's range (claims.c). */
@@ -233,6 +235,7 @@ sg_token_mint_container(const struct sg_key *key,
 {
 	cJSON		*c = NULL;
 	char		*hosts = NULL;
+	struct sg_err	 e;
 	int64_t		 max, iat, exp;
 	enum sg_rc	 rc;
 
@@ -259,6 +262,13 @@ sg_token_mint_container(const struct sg_key *key,
 		return rc;
 	if ((rc = hosts_text(mc->hosts, &hosts, err)) != SG_OK)
 		return rc;
+	/* The verifier checks this too (claims.c); said here in full. */
+	sg_err_clear(&e);
+	if (sg_psl_check_hosts(mc->hosts, &e) != SG_OK) {
+		rc = sg_err_set(err, SG_EINVAL, "bad_allowed_hosts", "%s",
+		    e.msg);
+		goto out;
+	}
 	iat = (int64_t)mc->now;
 	exp = iat + mc->ttl;
 	if ((c = common_claims(mc->issuer, mc->sub, SG_AUD_EGRESS, iat, exp,

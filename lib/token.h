@@ -23,7 +23,7 @@
  * LimitRequestFieldSize, whose default 8190 deploy/apache/httpd.conf.in
  * sets too; a longer line is refused by Apache with a 400 before
  * token-verify sees it, so a token whose line would be longer is never
- * issued.  (Apache 2.4 takes one byte more in fact; t-token-size.sh pins
+ * issued.  (Apache 2.4 takes one byte more in fact; t-issue-limits.sh pins
  * that a line of exactly this length passes it.)  A constant, not a
  * setting: token-verify's SG_VERIFY_MAX_AUTH and SG_JWT_MAX_LEN bound
  * the credential too, so raising Apache's limit would not lift it.

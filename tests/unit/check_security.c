@@ -936,6 +936,29 @@ START_TEST(mint_refuses)
 	    "bad_allowed_hosts");
 	sg_hostlist_clear(&bad);
 
+	/* C12: a wildcard on a public suffix, named in the sentence. */
+	sg_hostlist_clear(&bad);
+	ck_assert_int_eq(sg_hosts_parse("github.com,*.github.io", 22, &bad,
+	    NULL), SG_OK);
+	mc = *mc_default();
+	mc.hosts = &bad;
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	ck_assert_msg(strstr(err.msg, "*.github.io is a wildcard on a public "
+	    "suffix") != NULL, "%s", err.msg);
+	sg_hostlist_clear(&bad);
+	ck_assert_int_eq(sg_hosts_parse("*.co.uk", 7, &bad, NULL), SG_OK);
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	sg_hostlist_clear(&bad);
+	/* One level below, and an exact suffix, are fine. */
+	ck_assert_int_eq(sg_hosts_parse("*.example.co.uk,github.io", 25,
+	    &bad, NULL), SG_OK);
+	ck_assert_int_eq(sg_token_mint_container(key1, &mc, &m, &err), SG_OK);
+	ck_assert_str_eq(vcode(m.token), "ok");
+	sg_minted_clear(&m);
+	sg_hostlist_clear(&bad);
+
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "admin", 60,
 	    (time_t)NOW, &m, &err), "bad_scope");
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "", 60,

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Token size against the egress proxy's header limit (issue 16): a
-# sandbox sends its token as one header line, "Proxy-Authorization: Basic
-# base64(container_<id>:jwt_<token>)", and Apache refuses a line over
-# LimitRequestFieldSize (8190, deploy/apache/httpd.conf.in) with a 400
-# before token-verify sees it.  On run.sh's stack (lib-stack.sh):
+# What must be refused when a token is issued, not when it is used
+# (issue 16): a token too large for the egress proxy, and a wildcard on a
+# public suffix.
+#
+# Size: a sandbox sends its token as one header line,
+# "Proxy-Authorization: Basic base64(container_<id>:jwt_<token>)", and
+# Apache refuses a line over LimitRequestFieldSize (8190,
+# deploy/apache/httpd.conf.in) with a 400 before token-verify sees it.  On run.sh's stack (lib-stack.sh):
 #   1. Apache passes a line of exactly SG_TOKEN_CRED_MAX (8190) bytes to
 #      the authorizer (407) and refuses a longer one itself (400), so the
 #      limit sandgate counts against is never above Apache's;
@@ -15,6 +18,14 @@
 #   3. POST /v1/sandboxes with such hosts is the same 400, before Docker
 #      is asked (the stack's Docker socket does not exist) and with no
 #      slot or session left in Redis.
+# Public suffixes (Debian's publicsuffix list through libpsl):
+#   4. POST /v1/tokens and POST /v1/sandboxes refuse "*.github.io" and
+#      "*.co.uk" with 400 bad_allowed_hosts naming the pattern, and issue
+#      "*.example.co.uk" and the exact host "github.io";
+#   5. a token with "*.co.uk" signed with the stack's own key anyway
+#      (PyJWT, as an issuer that does not check would) is refused by
+#      token-verify behind real Apache with 407, while its twin with
+#      "*.example.co.uk" passes (200).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-stack.sh"
 
@@ -121,5 +132,66 @@ sg_check "create over the limit: token_too_large" token_too_large \
     "$(jq -r .error "$T/create.json")"
 sg_check "no slot or session left for the user" "" \
     "$(stk_redis --scan --pattern "sandgate:*sizecreate*")"
+
+# ---- 4. public-suffix wildcards at issue -------------------------------
+# issue_hosts JSON_ARRAY [PATH]: POST a token (or a sandbox) with these
+# hosts; the status, the body in $T/issue.json.
+issue_hosts()
+{
+	if [ "${2:-/v1/tokens}" = /v1/tokens ]; then
+		_b="{\"container_id\":\"$STK_B\",\"user_id\":\"$USER_ID\",\"organization_uuid\":\"$STK_ORG\",\"allowed_hosts\":$1}"
+	else
+		_b="{\"user_id\":\"sizecreate\",\"organization_uuid\":\"$STK_ORG\",\"allowed_hosts\":$1}"
+	fi
+	curl -s -o "$T/issue.json" -w '%{http_code}' --max-time 30 \
+	    -H "Authorization: Bearer $STK_OP" \
+	    -H 'Content-Type: application/json' --data "$_b" \
+	    "$STK_API${2:-/v1/tokens}"
+}
+for h in '*.github.io' '*.co.uk'; do
+	sg_check "tokens: $h refused" "400 bad_allowed_hosts" \
+	    "$(issue_hosts "[\"github.com\",\"$h\"]") $(jq -r .error "$T/issue.json")"
+	sg_check_match "tokens: the sentence names $h" \
+	    "\\$h is a wildcard on a public suffix" \
+	    "$(jq -r .message "$T/issue.json")"
+	sg_check "sandboxes: $h refused" "400 bad_allowed_hosts" \
+	    "$(issue_hosts "[\"$h\"]" /v1/sandboxes) $(jq -r .error "$T/issue.json")"
+done
+sg_check "tokens: *.example.co.uk and github.io issued" 201 \
+    "$(issue_hosts '["*.example.co.uk","github.io"]')"
+sg_check "still nothing in Redis for the create user" "" \
+    "$(stk_redis --scan --pattern "sandgate:*sizecreate*")"
+
+# ---- 5. and at verify, behind Apache -----------------------------------
+# A token signed with the stack's key by PyJWT, as an issuer that does not
+# check would sign it.
+KID=$(jq -r .kid "$T/issue.json")
+cat >"$T/sign.py" <<'EOF'
+import sys, time, jwt
+key, iss, kid, cid, user, org, hosts, jti = sys.argv[1:9]
+now = int(time.time())
+claims = {"iss": iss, "sub": user, "aud": "sandgate-egress", "iat": now,
+          "nbf": now, "exp": now + 3600, "jti": jti, "container_id": cid,
+          "organization_uuid": org, "allowed_hosts": hosts,
+          "enforce_container_binding": "true",
+          "use_egress_gateway": "true", "enforce_centralized_egress": "true",
+          "is_hipaa_regulated": "false", "is_pci_compliant": "false"}
+print(jwt.encode(claims, open(key).read(), algorithm="ES256",
+                 headers={"kid": kid, "typ": "JWT"}))
+EOF
+# egress_with HOSTS JTI: sign, record the session, GET the target.
+egress_with()
+{
+	_t=$(/usr/bin/python3 "$T/sign.py" "$SG_KEYS/private-key.pem" \
+	    "$SG_ISSUER" "$KID" "$STK_B" "$USER_ID" "$STK_ORG" "$1" "$2")
+	STK_USER=$USER_ID stk_put_session "$STK_B" "$2" \
+	    "$(($(date +%s) + 3600))" "[\"$TGT\"]" 127.0.0.1 "$_t"
+	proxy_code "$(stk_basic "$STK_B" "$_t")"
+}
+sg_check "egress: a signed *.co.uk token is a bad credential (407)" 407 \
+    "$(egress_with "$TGT,*.co.uk" jti_c12_bad)"
+sg_check "egress: its *.example.co.uk twin passes (200)" 200 \
+    "$(egress_with "$TGT,*.example.co.uk" jti_c12_good)"
+sg_check "the twin reached the target" target-ok "$(cat "$T/proxy.out")"
 
 sg_done

@@ -43,7 +43,8 @@ enum sg_rc	 sg_jwt_sign(const struct sg_key *, const cJSON *claims,
  * The length sg_jwt_sign would give claims under this key (the signature
  * has a fixed length), without signing; 0 on ENOMEM or bad arguments.
  */
-size_t		 sg_jwt_sign_len(const struct sg_key *, const cJSON *claims);
+size_t		 sg_jwt_sign_len(const struct sg_key *,
+		    const cJSON *claims);
 /*
  * Verify form, header and signature of tok (len bytes, not necessarily
  * NUL-terminated).  On SG_OK the caller owns *claims (the parsed, strict

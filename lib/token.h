@@ -83,7 +83,8 @@ enum sg_rc	 sg_token_mint_container(const struct sg_key *,
  * The length of the egress credential header line (SG_TOKEN_CRED_MAX)
  * for a token of toklen bytes and a container id of idlen bytes.
  */
-size_t		 sg_token_proxy_credential_len(size_t idlen, size_t toklen);
+size_t		 sg_token_proxy_credential_len(size_t idlen,
+		    size_t toklen);
 /*
  * Sign an operator token (iss, sub, aud "sandgate-api", iat, nbf, exp,
  * jti, scope) for sub with the given scope string; ttl 1 to

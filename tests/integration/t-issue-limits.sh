@@ -6,7 +6,8 @@
 # Size: a sandbox sends its token as one header line,
 # "Proxy-Authorization: Basic base64(container_<id>:jwt_<token>)", and
 # Apache refuses a line over LimitRequestFieldSize (8190,
-# deploy/apache/httpd.conf.in) with a 400 before token-verify sees it.  On run.sh's stack (lib-stack.sh):
+# deploy/apache/httpd.conf.in) with a 400 before token-verify sees it.
+# On run.sh's stack (lib-stack.sh):
 #   1. Apache passes a line of exactly SG_TOKEN_CRED_MAX (8190) bytes to
 #      the authorizer (407) and refuses a longer one itself (400), so the
 #      limit sandgate counts against is never above Apache's;
@@ -113,8 +114,7 @@ sg_check_match "the sentence names the length and the limit" \
     "$(jq -r .message "$T/issue.json")"
 
 # The 8187-byte token works end to end: Apache, token-verify, Redis.
-python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["allowed_hosts"]))' \
-    "$T/issue.req" >"$T/hosts.json"
+jq -c .allowed_hosts "$T/issue.req" >"$T/hosts.json"
 STK_USER=$USER_ID stk_put_session "$STK_A" "$JTI" "$EXP" \
     "$(cat "$T/hosts.json")" 127.0.0.1 "$TOK"
 sg_check "the 8187-byte credential passes Apache to the target" 200 \
@@ -138,24 +138,26 @@ sg_check "no slot or session left for the user" "" \
 # hosts; the status, the body in $T/issue.json.
 issue_hosts()
 {
-	if [ "${2:-/v1/tokens}" = /v1/tokens ]; then
-		_b="{\"container_id\":\"$STK_B\",\"user_id\":\"$USER_ID\",\"organization_uuid\":\"$STK_ORG\",\"allowed_hosts\":$1}"
-	else
-		_b="{\"user_id\":\"sizecreate\",\"organization_uuid\":\"$STK_ORG\",\"allowed_hosts\":$1}"
-	fi
+	_b=$(jq -nc --arg o "$STK_ORG" --argjson h "$1" \
+	    '{user_id: "sizecreate", organization_uuid: $o, allowed_hosts: $h}')
+	[ "${2:-/v1/tokens}" != /v1/tokens ] ||
+	    _b=$(printf '%s' "$_b" | jq -c --arg c "$STK_B" --arg u "$USER_ID" \
+	    '.container_id = $c | .user_id = $u')
 	curl -s -o "$T/issue.json" -w '%{http_code}' --max-time 30 \
 	    -H "Authorization: Bearer $STK_OP" \
 	    -H 'Content-Type: application/json' --data "$_b" \
 	    "$STK_API${2:-/v1/tokens}"
 }
 for h in '*.github.io' '*.co.uk'; do
+	st=$(issue_hosts "[\"github.com\",\"$h\"]")
 	sg_check "tokens: $h refused" "400 bad_allowed_hosts" \
-	    "$(issue_hosts "[\"github.com\",\"$h\"]") $(jq -r .error "$T/issue.json")"
+	    "$st $(jq -r .error "$T/issue.json")"
 	sg_check_match "tokens: the sentence names $h" \
 	    "\\$h is a wildcard on a public suffix" \
 	    "$(jq -r .message "$T/issue.json")"
+	st=$(issue_hosts "[\"$h\"]" /v1/sandboxes)
 	sg_check "sandboxes: $h refused" "400 bad_allowed_hosts" \
-	    "$(issue_hosts "[\"$h\"]" /v1/sandboxes) $(jq -r .error "$T/issue.json")"
+	    "$st $(jq -r .error "$T/issue.json")"
 done
 sg_check "tokens: *.example.co.uk and github.io issued" 201 \
     "$(issue_hosts '["*.example.co.uk","github.io"]')"

@@ -31,7 +31,7 @@ int		 sg_psl_is_public_suffix(const char *name);
 /*
  * SG_OK unless a wildcard name pattern of list is "*." + a public suffix:
  * then SG_EINVAL "public_suffix_wildcard" with a sentence naming the
- * pattern and the suffix (or the missing list).  An exact name that is a
+ * pattern (or the missing list).  An exact name that is a
  * public suffix ("github.io") is one host and passes.
  */
 enum sg_rc	 sg_psl_check_hosts(const struct sg_hostlist *,

@@ -1,6 +1,6 @@
 /*
  * Host patterns, egress targets, matching and the private-address
- * classifier (DESIGN.md "Egress decision"; docs/security.md 4.1, 4.2,
+ * classifier (docs/contract.md §3.2, §3.4; docs/security.md 4.1, 4.2,
  * 3.7 C5).  Everything here is strict on purpose: a string that two
  * parsers (ours and Apache's, or glibc's getaddrinfo) could read as two
  * different hosts is refused rather than interpreted.  The rules and the

@@ -12,7 +12,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/crypto.h lib/crypto.c \
 	lib/b64url.h lib/b64url.c \
 	lib/json.h lib/json.c \
-	lib/keys.h lib/keys-internal.h lib/keys.c \
+	lib/keys.h lib/keys-internal.h lib/keys.c lib/keyset.c \
 	lib/jwt.h lib/jwt.c \
 	lib/hosts.h lib/hosts.c \
 	lib/psl.h lib/psl.c \

@@ -1,6 +1,6 @@
 /*
- * sandbox-create: the Docker create body of a hardened sandbox (DESIGN.md,
- * Sandboxes) and its wiping.
+ * sandbox-create: the Docker create body of a hardened sandbox
+ * (docs/contract.md §6.1) and its wiping.
  */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 #include "crypto.h"
 #include "json.h"
 
-/* The capabilities a sandbox keeps (DESIGN.md, Sandboxes). */
+/* The capabilities a sandbox keeps (docs/contract.md §6.1). */
 const char *const create_cap_add[] = {
 	"CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", NULL
 };

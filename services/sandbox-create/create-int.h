@@ -12,7 +12,7 @@
 /* "http://container_<id>:jwt_<token>@host:port" */
 #define PROXY_URL_MAX	(SG_JWT_MAX_LEN + 512)
 
-/* The capabilities a sandbox keeps (DESIGN.md, Sandboxes). */
+/* The capabilities a sandbox keeps (docs/contract.md §6.1). */
 extern const char *const create_cap_add[];
 /* Name resolution: none (create.h, CREATE_DNS_SERVER). */
 extern const char *const create_dns_servers[];

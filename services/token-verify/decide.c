@@ -472,8 +472,8 @@ decide_api(struct app *v, const struct sg_req *req,
 		goto out;
 	}
 	/*
-	 * X-Container-ID is attribution, not proof (DESIGN.md): exact,
-	 * one value (nginx joins duplicates into "a, b"), and required
+	 * X-Container-ID is attribution, not proof (docs/contract.md §4):
+	 * exact, one value (nginx joins duplicates into "a, b"), and required
 	 * when the token asks for binding (docs/security.md X1-X4, C3/C4).
 	 */
 	xcid = sg_req_param(req, "HTTP_X_CONTAINER_ID");

@@ -1,6 +1,6 @@
 /*
  * token-verify: the one authorizer for the API gateway and the egress
- * proxy (DESIGN.md, "Egress decision" and "API decision";
+ * proxy (docs/contract.md §3 and §4;
  * docs/web-servers.md section 4).
  *
  * Dialect by FCGI_ROLE.  AUTHORIZER (Apache mod_authnz_fcgi, lighttpd

@@ -233,9 +233,9 @@ static const struct {
 	{ "*", 0, NULL },
 	{ "*.com", 0, NULL },
 	{ "https://github.com", 0, NULL },
-	{ "github.com:443", 1, "github.com:443" },	/* DESIGN: ":port" */
+	{ "github.com:443", 1, "github.com:443" },	/* contract.md §3.2 */
 	{ "github.com/path", 0, NULL },
-	{ "127.0.0.1", 1, "127.0.0.1" },	/* DESIGN: IP literals */
+	{ "127.0.0.1", 1, "127.0.0.1" },	/* contract.md §3.2 */
 	{ "xn--80ak6aa92e.com", 1, "xn--80ak6aa92e.com" },
 	{ "g\xd1\x96thub.com", 0, NULL },
 	{ "a.com,,b.com", 0, NULL },

@@ -23,8 +23,9 @@
 #include "cfg.h"
 #include "json.h"
 #include "log.h"
+#include "sgtest.h"
 
-#define NOW		1767225600
+#define NOW		SGTEST_NOW
 #define ORG		"123e4567-e89b-12d3-a456-426614174000"
 #define PROXY		"http://10.0.0.1:8443"
 

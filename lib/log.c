@@ -394,6 +394,7 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "jti", d->jti);
 	add_str(o, "sub", d->sub);
 	add_str(o, "target", d->target);
+	add_str(o, "client", d->client);
 	(void)cJSON_AddNumberToObject(o, "latency_us", (double)d->latency_us);
 	/*
 	 * stderr first: the hook (audit trail) may find Redis away, and

@@ -35,6 +35,8 @@ struct sg_decision {
 	const char	*jti;
 	const char	*sub;
 	const char	*target;	/* "host:port" or "METHOD /path" */
+	/* the peer address the web server saw (REMOTE_ADDR), or NULL */
+	const char	*client;
 	int64_t		 latency_us;
 };
 

@@ -18,6 +18,12 @@ extern const char *const create_cap_add[];
 extern const char *const create_dns_servers[];
 extern const char *const create_dns_search[];
 extern const char *const create_dns_options[];
+/*
+ * Sysctls set in the sandbox's network namespace, name then value, NULL
+ * ended (container.c): IPv6 off, so nothing reaches another sandbox
+ * over link-local IPv6 where enable_icc=false (IPv4 only) does not look.
+ */
+extern const char *const create_sysctls[];
 
 /* The clock, or the fixed one a test set. */
 static inline time_t

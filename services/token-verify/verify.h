@@ -54,6 +54,7 @@
 #include "request.h"
 #include "response.h"
 #include "keys.h"
+#include "localaddr.h"
 #include "route.h"
 #include "session.h"
 
@@ -93,6 +94,8 @@ struct app {
 	struct sg_verify_keyfile files[SG_VERIFY_KEYFILES];
 	int64_t		 last_stat_us;
 	struct sg_verify_stats st;
+	/* the host's own public addresses (SANDGATE_EGRESS_DENY_PRIVATE) */
+	struct sg_localaddrs local;
 	/* for tests: when non-zero, used instead of the clocks */
 	time_t		 fixed_now;
 	int64_t		 fixed_mono_us;

@@ -20,9 +20,16 @@ sg_run_config()
 	SG_SUBNET=${SG_SUBNET:-172.30.99.0/24}
 	_net=${SG_SUBNET%/*}
 	SG_GATEWAY_IP=${SG_GATEWAY_IP:-${_net%.*}.1}
+	# Who may use the egress proxy (Apache's Require ip): the sandboxes.
+	SG_PROXY_CLIENTS=${SG_PROXY_CLIENTS:-$SG_SUBNET}
 	SG_NETWORK=${SG_NETWORK:-sandgate-egress}
 	SG_BRIDGE=${SG_BRIDGE:-sg-egress0}
 	SG_FW_TABLE=${SG_FW_TABLE:-sandgate_run}
+	# open connections per sandbox to the proxy (deploy/firewall/sandgate-proxy-limits.nft.in)
+	SG_MAX_TUNNELS=${SANDGATE_MAX_TUNNELS:-${SG_MAX_TUNNELS:-32}}
+	case $SG_MAX_TUNNELS in
+	''|*[!0-9]*|0) sg_run_die "SANDGATE_MAX_TUNNELS: a number of connections, at least 1" ;;
+	esac
 	SG_IMAGE=${SG_IMAGE:-sandgate-sandbox:latest}
 	SG_ISSUER=${SG_ISSUER:-sandgate-local}
 	SG_TARGET_PORT=${SG_TARGET_PORT:-8090}
@@ -66,6 +73,7 @@ sg_run_fill()
 	    -e "s|@WWW_GROUP@|$SG_WWW_GROUP|g" \
 	    -e "s|@PROXY_ADDR@|$SG_GATEWAY_IP|g" \
 	    -e "s|@GATEWAY_IP@|$SG_GATEWAY_IP|g" \
+	    -e "s|@SANDBOX_SUBNET@|$SG_PROXY_CLIENTS|g" \
 	    -e "s|@CONNECT_PORTS@|$SG_CONNECT_PORTS|g" \
 	    -e "s|@BRIDGE@|$SG_BRIDGE|g" \
 	    -e "s|@TABLE@|$SG_FW_TABLE|g" \

@@ -2,8 +2,8 @@
  * sandbox-create: validate the request, mint the container token, create
  * and start a hardened container, check that the hardening took effect,
  * record the session.  Any failure part-way undoes what was done: no
- * container, no session and no index entry is left behind (DESIGN.md,
- * Management API).  A crash part-way leaves a labelled container without
+ * container, no session and no index entry is left behind (docs/contract.md
+ * §5.2).  A crash part-way leaves a labelled container without
  * a session, which `sandgate reap` removes.  GET /healthz is health.c's.
  */
 #include "config.h"
@@ -143,7 +143,7 @@ accept_request(struct app *app, struct run *r, struct sg_req *req,
 	return STEP_GO;
 }
 
-/* The id, the user's slot, the runtime, the directories, the token. */
+/* The id, the token, the user's slot, the runtime, the directories. */
 static enum step
 prepare(struct app *app, struct run *r, struct sg_resp *resp)
 {
@@ -153,6 +153,31 @@ prepare(struct app *app, struct run *r, struct sg_resp *resp)
 	r->step = "token";
 	if (sg_random_container_id(r->id, sizeof(r->id), &r->err) != SG_OK)
 		return STEP_FAIL;
+	/*
+	 * The token first: a request whose token cannot be issued (its
+	 * egress credential over the proxy's header limit, "token_too_large")
+	 * is the caller's error, a 400 before any slot, directory or
+	 * container exists.
+	 */
+	memset(&mc, 0, sizeof(mc));
+	mc.issuer = app->cfg->issuer;
+	mc.sub = r->spec.user_id;
+	mc.container_id = r->id;
+	mc.org = r->spec.org;
+	mc.hosts = &r->spec.hosts;
+	mc.binding = 1;
+	mc.hipaa = r->spec.hipaa;
+	mc.pci = r->spec.pci;
+	mc.ttl = r->spec.ttl;
+	mc.now = r->now;
+	if (sg_token_mint_container(app->key, &mc, &r->minted, &r->err) !=
+	    SG_OK) {
+		if (r->err.rc != SG_EINVAL)
+			return STEP_FAIL;
+		sg_resp_error(resp, 400, r->err.code != NULL ? r->err.code :
+		    "invalid_request", "%s", r->err.msg);
+		return STEP_DONE;
+	}
 
 	/*
 	 * The count and the claim of a slot are one step in Redis
@@ -189,21 +214,6 @@ prepare(struct app *app, struct run *r, struct sg_resp *resp)
 	    SG_OK)
 		return STEP_FAIL;
 
-	r->step = "token";
-	memset(&mc, 0, sizeof(mc));
-	mc.issuer = app->cfg->issuer;
-	mc.sub = r->spec.user_id;
-	mc.container_id = r->id;
-	mc.org = r->spec.org;
-	mc.hosts = &r->spec.hosts;
-	mc.binding = 1;
-	mc.hipaa = r->spec.hipaa;
-	mc.pci = r->spec.pci;
-	mc.ttl = r->spec.ttl;
-	mc.now = r->now;
-	if (sg_token_mint_container(app->key, &mc, &r->minted, &r->err) !=
-	    SG_OK)
-		return STEP_FAIL;
 	return STEP_GO;
 }
 

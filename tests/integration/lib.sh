@@ -9,6 +9,8 @@
 set -eu
 
 SG_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# bench/*.sh source this file too, from one level down.
+[ -f "$SG_TOP/deploy/lib/all.sh" ] || SG_TOP=$(cd "$(dirname "$0")/.." && pwd)
 SG_BUILD=${SG_BUILD:-$SG_TOP}
 SG_SVC=$SG_BUILD/services
 SG_CLI=$SG_BUILD/tools/sandgate/sandgate
@@ -128,6 +130,17 @@ sg_spawn()
 	sg_track_pid $_pid
 	eval "PID_$(echo "$1" | tr -c 'A-Za-z0-9\n' _)=$_pid"
 	sg_wait_tcp 127.0.0.1 "$2"
+}
+
+# sg_spawn_sock NAME SOCKET BINARY: the same on the unix socket SOCKET
+# (SANDGATE_SOCKET_MODE from the environment).
+sg_spawn_sock()
+{
+	SANDGATE_SOCKET="$2" "$3" 2>>"$T/$1.log" &
+	_pid=$!
+	sg_track_pid $_pid
+	eval "PID_$(echo "$1" | tr -c 'A-Za-z0-9\n' _)=$_pid"
+	sg_wait_file "$2"
 }
 
 # Assertions.  sg_check NAME EXPECTED ACTUAL

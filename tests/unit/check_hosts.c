@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ifaddrs.h>
 
 #include <check.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@
 
 #include "sgerr.h"
 #include "hosts.h"
+#include "localaddr.h"
+#include "psl.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -232,9 +235,9 @@ static const struct {
 	{ "*", 0, NULL },
 	{ "*.com", 0, NULL },
 	{ "https://github.com", 0, NULL },
-	{ "github.com:443", 1, "github.com:443" },	/* DESIGN: ":port" */
+	{ "github.com:443", 1, "github.com:443" },	/* contract.md §3.2 */
 	{ "github.com/path", 0, NULL },
-	{ "127.0.0.1", 1, "127.0.0.1" },	/* DESIGN: IP literals */
+	{ "127.0.0.1", 1, "127.0.0.1" },	/* contract.md §3.2 */
 	{ "xn--80ak6aa92e.com", 1, "xn--80ak6aa92e.com" },
 	{ "g\xd1\x96thub.com", 0, NULL },
 	{ "a.com,,b.com", 0, NULL },
@@ -1017,6 +1020,81 @@ START_TEST(test_check_public_empty)
 }
 END_TEST
 
+/*
+ * Issue 15: the host's own public addresses are refused like private
+ * ones; private and loopback addresses are not even kept.
+ */
+START_TEST(test_check_local)
+{
+	struct sockaddr_in	 a4[3];
+	struct sockaddr_in6	 a6;
+	struct ifaddrs		 ifa[5];
+	struct sg_localaddrs	*l;
+	struct sg_target	 t;
+	struct sg_err		 err;
+	uint8_t			 b[16];
+	size_t			 i;
+
+	l = calloc(1, sizeof(*l));
+	ck_assert_ptr_nonnull(l);
+	memset(ifa, 0, sizeof(ifa));
+	memset(a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	for (i = 0; i < 3; i++)
+		a4[i].sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &a4[0].sin_addr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "10.1.2.3", &a4[1].sin_addr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "198.20.0.7", &a4[2].sin_addr), 1);
+	a6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, "2a00:1450::7", &a6.sin6_addr), 1);
+	ifa[0].ifa_addr = (struct sockaddr *)&a4[0];
+	ifa[1].ifa_addr = (struct sockaddr *)&a4[1];
+	ifa[2].ifa_addr = (struct sockaddr *)&a4[2];
+	ifa[3].ifa_addr = (struct sockaddr *)&a6;
+	ifa[4].ifa_addr = (struct sockaddr *)&a4[2];	/* twice: kept once */
+	for (i = 0; i < 4; i++)
+		ifa[i].ifa_next = &ifa[i + 1];
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_localaddrs_load(l, ifa, &err), SG_OK);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:198.20.0.7", b), 1);
+	ck_assert(sg_localaddrs_has(l, AF_INET6, b));
+	ck_assert(sg_localaddrs_has(l, AF_INET, b + 12));
+	ck_assert(!sg_localaddrs_has(NULL, AF_INET, b + 12));
+
+	ck_assert_int_eq(sg_target_parse("CONNECT", "198.20.0.7:443", &t,
+	    NULL), SG_OK);
+	ck_assert_int_eq(sg_target_check_public(&t, &err), SG_OK);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "local_target");
+	ck_assert_int_eq(sg_target_parse("CONNECT", "[2a00:1450::7]:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "local_target");
+	ck_assert_int_eq(sg_target_parse("CONNECT", "198.20.0.8:443", &t,
+	    NULL), SG_OK);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_OK);
+	ck_assert_int_eq(sg_target_parse("CONNECT", "10.1.2.3:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "private_target");
+
+	/* The real list loads, and a fresh one is not re-read. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000, &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000 + SG_LOCALADDR_TTL_US
+	    - 1, &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000 + SG_LOCALADDR_TTL_US,
+	    &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000 + SG_LOCALADDR_TTL_US);
+	free(l);
+}
+END_TEST
+
 /* ---- round trip: parse -> join -> parse is a fixed point ---- */
 
 START_TEST(test_roundtrip)
@@ -1368,6 +1446,80 @@ START_TEST(test_differential_match)
 }
 END_TEST
 
+/*
+ * C12: a wildcard on a public suffix (ICANN or private section of the
+ * Public Suffix List) is refused; one level below it, an exact suffix,
+ * and what the list's exception rules carve out pass.
+ */
+static const struct {
+	const char	*list;
+	const char	*want;		/* NULL: passes; else in the sentence */
+} psltab[] = {
+	{ "*.co.uk", "*.co.uk" },
+	{ "*.CO.UK.", "*.co.uk" },		/* normalised first */
+	{ "*.github.io", "*.github.io" },	/* private section */
+	{ "*.s3.amazonaws.com", "*.s3.amazonaws.com" },
+	{ "*.appspot.com", "*.appspot.com" },
+	{ "*.foo.ck", "*.foo.ck" },		/* the list's "*.ck" rule */
+	{ "*.co.uk:8443", "*.co.uk" },
+	{ "github.com,api.x.com,*.github.io", "*.github.io" },
+	{ "*.example.co.uk", NULL },
+	{ "*.api.github.com", NULL },
+	{ "*.github.com", NULL },
+	{ "*.user.github.io", NULL },
+	{ "*.www.ck", NULL },			/* the list's "!www.ck" */
+	{ "*.corp.internal", NULL },		/* no implicit "*" rule */
+	{ "github.io", NULL },			/* exact: one host */
+	{ "co.uk,com.au:443", NULL },
+	{ "140.82.112.3,[2001:db8::1]:443", NULL },
+	{ "", NULL },
+};
+
+START_TEST(test_public_suffix)
+{
+	struct sg_hostlist	 hl;
+	struct sg_err		 err;
+	const char		*l = psltab[_i].list;
+
+	sg_hostlist_init(&hl);
+	sg_err_clear(&err);
+	if (*l != '\0')
+		ck_assert_msg(sg_hosts_parse(l, strlen(l), &hl, &err) ==
+		    SG_OK, "%s: %s", l, err.msg);
+	if (psltab[_i].want == NULL) {
+		ck_assert_msg(sg_psl_check_hosts(&hl, &err) == SG_OK,
+		    "%s refused: %s", l, err.msg);
+	} else {
+		ck_assert_msg(sg_psl_check_hosts(&hl, &err) == SG_EINVAL,
+		    "%s passed", l);
+		ck_assert_str_eq(err.code, "public_suffix_wildcard");
+		ck_assert_msg(strstr(err.msg, psltab[_i].want) != NULL &&
+		    strstr(err.msg, "public suffix") != NULL, "%s", err.msg);
+	}
+	sg_hostlist_clear(&hl);
+}
+END_TEST
+
+START_TEST(test_public_suffix_list)
+{
+	struct sg_hostpat pat;
+	struct sg_err	 err;
+
+	/* Debian's publicsuffix file, or libpsl's copy: never none. */
+	ck_assert_str_ne(sg_psl_source(), "none");
+	ck_assert_int_eq(sg_psl_is_public_suffix("co.uk"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("github.io"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("com"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("example.co.uk"), 0);
+	ck_assert_int_eq(sg_psl_is_public_suffix("api.github.com"), 0);
+	ck_assert_int_eq(sg_psl_is_public_suffix(""), 0);
+	/* "*.com" never gets this far: the parser refuses it. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_hostpat_parse("*.com", 5, &pat, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_psl_check_hosts(NULL, &err), SG_OK);
+}
+END_TEST
+
 static Suite *
 hosts_suite(void)
 {
@@ -1417,6 +1569,12 @@ hosts_suite(void)
 	tcase_add_test(tc, test_private_misc);
 	tcase_add_loop_test(tc, test_check_public, 0, NELEM(pubtab));
 	tcase_add_test(tc, test_check_public_empty);
+	tcase_add_test(tc, test_check_local);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("suffixes");
+	tcase_add_loop_test(tc, test_public_suffix, 0, NELEM(psltab));
+	tcase_add_test(tc, test_public_suffix_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,7 +18,8 @@
 #include "claims.h"
 #include "cfg.h"
 #include "compat.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "request.h"
 #include "response.h"
 #include "issuer.h"
@@ -27,7 +28,7 @@
 #include "log.h"
 #include "token.h"
 
-#define NOW		INT64_C(1767225600)	/* SG_TEST_NOW, 2026-01-01 */
+#define NOW		SGTEST_NOW
 #define KEY1		SG_TESTDATA "/test-key-1.pem"
 #define KEY1PUB		SG_TESTDATA "/test-key-1.pub.pem"
 #define KEY2		SG_TESTDATA "/test-key-2.pem"
@@ -710,6 +711,40 @@ START_TEST(too_many_hosts)
 END_TEST
 
 /*
+ * Issue 16: what would fail only when the token is used is refused here,
+ * with a sentence: a wildcard on a public suffix (C12), and hosts that
+ * make the egress credential longer than Apache takes (C11).
+ */
+START_TEST(late_failures)
+{
+	char	*b;
+	size_t	 off = 0, size = 64 * 1024;
+	int	 i;
+
+	post_fails("{\"container_id\":\"c\"," "\"user_id\":\"u\","
+	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":"
+	    "[\"github.com\",\"*.github.io\"]}", 400, "bad_allowed_hosts",
+	    "*.github.io is a wildcard on a public suffix");
+	post_fails("{\"container_id\":\"c\"," "\"user_id\":\"u\","
+	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":"
+	    "[\"*.co.uk\"]}", 400, "bad_allowed_hosts", "*.co.uk");
+	b = malloc(size);
+	ck_assert_ptr_nonnull(b);
+	off += (size_t)snprintf(b + off, size - off, "{\"container_id\":\"c\","
+	    "\"user_id\":\"u\",\"organization_uuid\":\"" ORG "\","
+	    "\"allowed_hosts\":[");
+	for (i = 0; i < 100; i++)
+		off += (size_t)snprintf(b + off, size - off,
+		    "%s\"h%03d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com\"",
+		    i ? "," : "", i);
+	(void)snprintf(b + off, size - off, "]}");
+	post_fails(b, 400, "token_too_large",
+	    "over Apache's LimitRequestFieldSize 8190");
+	free(b);
+}
+END_TEST
+
+/*
  * Pins: token-issuer called a failed allocation in sg_hostlist_add 400
  * "allowed_hosts is too long".  Each allocation of sandgate's and cJSON's
  * in handling a good request fails in turn: the answer is a 500 (or the
@@ -729,16 +764,16 @@ START_TEST(enomem_not_400)
 	struct sg_resp	 resp;
 	long		 at, hits = 0, e500 = 0;
 
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		sg_resp_init(&resp);
 		ck_assert_int_eq(sg_req_init(&req, env, body, strlen(body),
 		    NULL), SG_OK);
-		failalloc_at(at);
+		sgtest_failalloc_at(at);
 		issuer_handle(&is, &req, &resp);
-		failalloc_off();
+		sgtest_failalloc_off();
 		sg_req_clear(&req);
-		if (!failalloc_hit(at)) {
+		if (!sgtest_failalloc_hit(at)) {
 			ck_assert_int_eq(resp.status, 201);
 			sg_resp_clear(&resp);
 			break;
@@ -801,6 +836,7 @@ issuer_suite(void)
 	tcase_add_test(tc, fields);
 	tcase_add_test(tc, hostile_values);
 	tcase_add_test(tc, too_many_hosts);
+	tcase_add_test(tc, late_failures);
 	tcase_add_test(tc, signature_length);
 	tcase_add_test(tc, enomem_not_400);
 	suite_add_tcase(s, tc);

@@ -32,8 +32,10 @@
 #include "claims.h"
 #include "compat.h"
 #include "crypto.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "hosts.h"
+#include "jwt.h"
 #include "request.h"
 #include "response.h"
 #include "keys.h"
@@ -42,7 +44,7 @@
 #include "token.h"
 #include "verify.h"
 
-#define NOW	((time_t)1767225600)	/* SG_TEST_NOW, 2026-01-01 */
+#define NOW	((time_t)SGTEST_NOW)
 #define MONO0	INT64_C(1000000000)
 #define ISS	"https://sandgate.test"
 #define ORG	"3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -85,53 +87,24 @@ keys_use(const struct sg_key *k)
 }
 
 static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		(void)waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-}
-
-static void
 redis_start(void)
 {
-	char	 logf[300];
-	int	 i;
-
-	(void)snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock",
-	    tmpdir);
+	sgtest_redis_sock(redis_sock, sizeof(redis_sock), tmpdir, "redis");
 	(void)snprintf(redis_url, sizeof(redis_url), "unix:%s", redis_sock);
-	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
-	if ((redis_pid = fork()) == 0) {
-		execlp("redis-server", "redis-server", "--port", "0",
-		    "--unixsocket", redis_sock, "--unixsocketperm", "700",
-		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
-		    "--logfile", logf, (char *)NULL);
-		_exit(127);
-	}
-	if (redis_pid < 0) {
-		fprintf(stderr, "fork failed\n");
+	if ((redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL)) <= 0) {
+		fprintf(stderr, "redis-server did not start (%s/redis.log)\n",
+		    tmpdir);
 		exit(1);
 	}
-	if (sg_redis_new(redis_url, 1000, &tr, NULL) != SG_OK) {
-		fprintf(stderr, "sg_redis_new failed\n");
+	if (sg_redis_new(redis_url, 1000, &tr, NULL) != SG_OK ||
+	    !sgtest_redis_ready(tr)) {
+		fprintf(stderr, "redis-server does not answer\n");
+		sgtest_redis_stop(redis_pid, SIGTERM);
 		exit(1);
 	}
-	for (i = 0; i < 100; i++) {
-		if (access(redis_sock, F_OK) == 0 &&
-		    sg_redis_ping(tr, NULL) == SG_OK) {
-			/* each test (a forked child) opens its own */
-			sg_redis_free(tr);
-			tr = NULL;
-			return;
-		}
-		usleep(50000);
-	}
-	fprintf(stderr, "redis-server did not start (%s)\n", logf);
-	redis_stop();
-	exit(1);
+	/* each test (a forked child) opens its own */
+	sg_redis_free(tr);
+	tr = NULL;
 }
 
 static void
@@ -139,7 +112,8 @@ cleanup(void)
 {
 	char	 cmd[400];
 
-	redis_stop();
+	sgtest_redis_stop(redis_pid, SIGTERM);
+	redis_pid = -1;
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
@@ -1279,6 +1253,69 @@ START_TEST(t_egress_binding)
 }
 END_TEST
 
+/*
+ * C12 through the egress path: a token signed with "*.co.uk" in
+ * allowed_hosts (by an issuer that did not check, e.g. an older one) is a
+ * bad credential, 407, even for a target it also lists; the same token
+ * with "*.example.co.uk" instead passes.
+ */
+static char *
+sign_hosts(const char *hosts, const char *jti)
+{
+	struct sg_err	 err;
+	cJSON		*c;
+	char		*tok = NULL;
+
+	ck_assert_ptr_nonnull(c = cJSON_CreateObject());
+	cJSON_AddStringToObject(c, "iss", ISS);
+	cJSON_AddStringToObject(c, "sub", USER);
+	cJSON_AddStringToObject(c, "aud", SG_AUD_EGRESS);
+	cJSON_AddNumberToObject(c, "iat", (double)NOW);
+	cJSON_AddNumberToObject(c, "nbf", (double)NOW);
+	cJSON_AddNumberToObject(c, "exp", (double)NOW + 3600);
+	cJSON_AddStringToObject(c, "jti", jti);
+	cJSON_AddStringToObject(c, "container_id", CID);
+	cJSON_AddStringToObject(c, "organization_uuid", ORG);
+	cJSON_AddStringToObject(c, "allowed_hosts", hosts);
+	cJSON_AddStringToObject(c, "enforce_container_binding", "true");
+	cJSON_AddStringToObject(c, "use_egress_gateway", "true");
+	cJSON_AddStringToObject(c, "enforce_centralized_egress", "true");
+	cJSON_AddStringToObject(c, "is_hipaa_regulated", "false");
+	cJSON_AddStringToObject(c, "is_pci_compliant", "false");
+	sg_err_clear(&err);
+	ck_assert_msg(sg_jwt_sign(key1, c, &tok, &err) == SG_OK, "%s",
+	    err.msg);
+	cJSON_Delete(c);
+	return tok;
+}
+
+START_TEST(t_egress_public_suffix)
+{
+	struct env	 e;
+	char		*tok, *a;
+
+	tok = sign_hosts("github.com,*.co.uk", "jti_c12_bad");
+	session_put(CID, "jti_c12_bad", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_proxy_challenge();
+	assert_reason("bad_claim");
+	env_free(&e);
+	free(a);
+	free(tok);
+
+	tok = sign_hosts("github.com,*.example.co.uk", "jti_c12_good");
+	session_put(CID, "jti_c12_good", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	free(tok);
+}
+END_TEST
+
 START_TEST(t_egress_target_denied)
 {
 	struct tok	 t;
@@ -1980,7 +2017,7 @@ START_TEST(t_log_line)
 	FILE		*f;
 	size_t		 lines = 0;
 
-	/* one JSON line per request; never the token (DESIGN.md, Logs) */
+	/* one JSON line per request; never the token (docs/contract.md §9) */
 	sg_log_init("check_verify", SG_LOG_INFO);
 	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
 	session_put(CID, t.jti, CIP);
@@ -2498,10 +2535,10 @@ decide_failing_at(struct env *e, long at, int *hit)
 	e->v[e->n] = NULL;
 	ck_assert_int_eq(sg_req_init(&req, e->v, NULL, 0, NULL), SG_OK);
 	memset(&vd, 0, sizeof(vd));
-	failalloc_at(at);
+	sgtest_failalloc_at(at);
 	sg_verify_decide(&app, &req, &vd);
-	failalloc_off();
-	*hit = failalloc_hit(at);
+	sgtest_failalloc_off();
+	*hit = sgtest_failalloc_hit(at);
 	sg_req_clear(&req);
 	return vd.status;
 }
@@ -2531,7 +2568,7 @@ START_TEST(t_enomem_never_fail_open)
 	a = creds(CID, t.s);
 	env_apache_get(&e, "http://github.com/", a);
 	ck_assert_int_eq(run(&e), 407);
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		st = decide_failing_at(&e, at, &hit);
 		if (!hit) {
@@ -2586,6 +2623,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_session_cache);
 	tcase_add_test(tc, t_egress_binding);
 	tcase_add_test(tc, t_egress_target_denied);
+	tcase_add_test(tc, t_egress_public_suffix);
 	tcase_add_test(tc, t_egress_host_header_ignored);
 	tcase_add_test(tc, t_egress_bypasses);
 	tcase_add_test(tc, t_egress_private_names);
@@ -2640,9 +2678,6 @@ main(void)
 		fprintf(stderr, "test keys: %s\n", err.msg);
 		return 1;
 	}
-	(void)snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock",
-	    tmpdir);
-	(void)snprintf(redis_url, sizeof(redis_url), "unix:%s", redis_sock);
 	redis_start();
 	sr = srunner_create(suite());
 	srunner_run_all(sr, CK_NORMAL);

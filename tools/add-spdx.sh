@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# tools/add-spdx.sh: give every tracked source file one
+# "SPDX-License-Identifier: ISC" line (https://spdx.dev/ids/), as the
+# first line, or the second after a "#!" line.  Idempotent: a file that
+# already has the identifier there is left alone, so it can be run after
+# every merge.  tests/check-spdx.sh checks the result.
+#
+#   tools/add-spdx.sh [-n]     (-n: only list what would change)
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+dry=0
+[ "${1:-}" = "-n" ] && dry=1
+
+# The files it covers (tests/check-spdx.sh uses the same list).
+sg_spdx_files()
+{
+	git ls-files -- '*.c' '*.h' '*.sh' '*.py' '*.in' '*.am' '*.mk' '*.ac'
+}
+
+# has_spdx FILE: the identifier on line 1, or on line 2 after a shebang.
+has_spdx()
+{
+	_l1=$(sed -n 1p "$1")
+	case $_l1 in
+	*SPDX-License-Identifier:*) return 0 ;;
+	'#!'*) sed -n 2p "$1" | grep -q 'SPDX-License-Identifier:' ;;
+	*) return 1 ;;
+	esac
+}
+
+changed=0
+sg_spdx_files | while IFS= read -r f; do
+	[ -f "$f" ] || continue
+	has_spdx "$f" && continue
+	case $f in
+	*.c|*.h) line='/* SPDX-License-Identifier: ISC */' ;;
+	*) line='# SPDX-License-Identifier: ISC' ;;
+	esac
+	echo "$f"
+	[ $dry -eq 1 ] && continue
+	tmp="$f.spdx.$$"
+	if sed -n 1p "$f" | grep -q '^#!'; then
+		{ sed -n 1p "$f"; printf '%s\n' "$line"; sed 1d "$f"; } > "$tmp"
+	else
+		{ printf '%s\n' "$line"; cat "$f"; } > "$tmp"
+	fi
+	# Keep the mode (scripts stay executable).
+	chmod "$(stat -c %a "$f")" "$tmp"
+	mv "$tmp" "$f"
+done

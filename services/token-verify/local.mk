@@ -1,6 +1,6 @@
 # services/token-verify: the authorizer for the egress proxy and the API
 # gateway (issue 4).
-sbin_PROGRAMS += services/token-verify/token-verify
+pkglibexec_PROGRAMS += services/token-verify/token-verify
 services_token_verify_token_verify_SOURCES = \
 	services/token-verify/main.c \
 	services/token-verify/verify.c services/token-verify/verify.h \

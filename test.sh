@@ -31,16 +31,13 @@ want()
 	return 0
 }
 
-. "$top/tests/deps.sh"
+SG_TOP=$top
+. "$top/deploy/lib/all.sh"
 sg_install_deps
-
-if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
-	./autogen.sh
-fi
-if [ ! -f Makefile ] || [ configure -nt Makefile ] || [ -n "${CONFIGURE_FLAGS:-}" ]; then
-	./configure ${CONFIGURE_FLAGS:-}
-fi
-make -j"$(nproc)"
+# Flags given: configure again with them.
+# shellcheck disable=SC2086
+sg_build "$top" "$top" "$([ -n "${CONFIGURE_FLAGS:-}" ] && echo 1 || echo 0)" \
+    ${CONFIGURE_FLAGS:-}
 
 status=0
 failed=""
@@ -62,6 +59,8 @@ part()
 
 unit()
 {
+	# Every docs reference in the tree resolves inside it.
+	sh "$top/tests/check-doc-refs.sh" || return 1
 	if make -j"$(nproc)" check; then
 		return 0
 	fi

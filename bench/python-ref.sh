@@ -111,7 +111,7 @@ PYREF_PUBLIC_KEY=$T/public.pem PYREF_ISSUER=$ISS \
     --chdir "$SG_TOP/bench/pyref" --pid "$T/gunicorn.pid" app:app \
     >>"$T/gunicorn.log" 2>&1 &
 sg_track_pid $!
-sg_wait_port $GPORT 20
+sg_wait_tcp 127.0.0.1 $GPORT 20
 
 # ---- token-verify, two pools (operations on / off) ---------------------------
 export SANDGATE_ISSUER=$ISS
@@ -122,7 +122,7 @@ spawn()
 {
 	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$WORKERS" -P "$T/$1.pid" \
 	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$VERIFY" "$T/$1.log" >/dev/null
-	sg_wait_port "$2"
+	sg_wait_tcp 127.0.0.1 "$2"
 	for p in $(cat "$T/$1.pid"); do
 		sg_track_pid "$p"
 	done
@@ -201,9 +201,9 @@ $(fcgi_auth verify_noops)
 EOF
 nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
 sg_track_pid $!
-sg_wait_port $NPORT
-sg_wait_port $NPORT2
-sg_wait_port $NPORT3
+sg_wait_tcp 127.0.0.1 $NPORT
+sg_wait_tcp 127.0.0.1 $NPORT2
+sg_wait_tcp 127.0.0.1 $NPORT3
 
 # ---- wrk scripts ---------------------------------------------------------------
 cat >"$T/one.lua" <<EOF

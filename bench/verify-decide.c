@@ -30,7 +30,8 @@
 #include "cfg.h"
 #include "claims.h"
 #include "compat.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "jwt.h"
 #include "keys.h"
 #include "log.h"
@@ -70,7 +71,7 @@ env_make(struct reqenv *r, const char *tok)
 int
 main(int argc, char *argv[])
 {
-	static struct sg_verify	 v;
+	static struct app	 v;
 	struct sg_key		*key = NULL;
 	struct sg_keyset	*ks = NULL;
 	struct sg_cfg		 cfg;

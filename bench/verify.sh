@@ -84,7 +84,7 @@ spawn()
 {
 	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$WORKERS" -P "$T/$1.pid" \
 	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
-	sg_wait_port "$2"
+	sg_wait_tcp 127.0.0.1 "$2"
 	for p in $(cat "$T/$1.pid"); do
 		sg_track_pid "$p"
 	done
@@ -179,9 +179,9 @@ http {
 EOF
 nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
 sg_track_pid $!
-sg_wait_port $NPORT
-sg_wait_port $NPORT2
-sg_wait_port $TPORT
+sg_wait_tcp 127.0.0.1 $NPORT
+sg_wait_tcp 127.0.0.1 $NPORT2
+sg_wait_tcp 127.0.0.1 $TPORT
 
 # ---- Apache: the same forward proxy without and with token-verify ---------
 A=$T/apache
@@ -228,8 +228,8 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
 EOF
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 sg_track_pid $!
-sg_wait_port $PPORT
-sg_wait_port $PPORT2
+sg_wait_tcp 127.0.0.1 $PPORT
+sg_wait_tcp 127.0.0.1 $PPORT2
 
 # ---- wrk scripts ------------------------------------------------------------
 cat >"$T/one.lua" <<EOF

@@ -1,7 +1,10 @@
 /*
- * The audit trail in a Redis stream: see audit.h.  The Redis work is in
- * session.c (sg_redis_send, sg_redis_stream_page); this file builds the
- * entries and reads them back.
+ * The audit trail in a Redis stream: see audit.h.  Entries go out
+ * through the non-blocking sender (redis-send.c, sg_redis_send); they
+ * are read back with XREVRANGE on the blocking client.  The stream
+ * reader lives here, its only user, and so this file includes
+ * redis-private.h (hiredis): an XREVRANGE reply is nested arrays that a
+ * wrapper in redis.c would only have to rebuild as another tree.
  */
 #include "config.h"
 
@@ -16,10 +19,10 @@
 #include "audit.h"
 #include "claims.h"
 #include "compat.h"
-#include "session.h"
+#include "redis-private.h"
 
 struct sg_audit {
-	struct sg_redis	*redis;		/* a sender (sg_redis_send) */
+	struct sg_redis_sender *redis;	/* fire-and-forget */
 	char		 maxlen[24];
 };
 
@@ -37,7 +40,8 @@ sg_audit_new(const char *url, int64_t maxlen, struct sg_audit **out,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	(void)snprintf(a->maxlen, sizeof(a->maxlen), "%" PRId64, maxlen);
-	if ((rc = sg_redis_new(url, SG_AUDIT_CONNECT_MS, &a->redis, err)) !=
+	if ((rc = sg_redis_sender_new(url, SG_AUDIT_CONNECT_MS, &a->redis,
+	    err)) !=
 	    SG_OK) {
 		free(a);
 		return rc;
@@ -51,7 +55,7 @@ sg_audit_free(struct sg_audit *a)
 {
 	if (a == NULL)
 		return;
-	sg_redis_free(a->redis);
+	sg_redis_sender_free(a->redis);
 	free(a);
 }
 
@@ -120,6 +124,91 @@ sg_audit_send(struct sg_audit *a, const cJSON *line, size_t *failed,
 }
 
 /* ---- reading ---------------------------------------------------------- */
+
+/* One XREVRANGE entry [id, [field, value, ...]] as {"id", "fields"}. */
+static cJSON *
+stream_entry(const redisReply *e)
+{
+	const redisReply	*id, *fv, *f, *v;
+	cJSON			*o = NULL, *fields = NULL;
+	char			 name[64];
+	size_t			 i;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    (id = e->element[0])->type != REDIS_REPLY_STRING ||
+	    id->len == 0 || id->len > 64 ||
+	    (fv = e->element[1])->type != REDIS_REPLY_ARRAY ||
+	    fv->elements % 2 != 0)
+		return NULL;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (fields = cJSON_AddObjectToObject(o, "fields")) == NULL ||
+	    cJSON_AddStringToObject(o, "id", id->str) == NULL)
+		goto bad;
+	for (i = 0; i + 1 < fv->elements; i += 2) {
+		f = fv->element[i];
+		v = fv->element[i + 1];
+		/* Names: short, NUL-free; the first of a repeated one wins. */
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING || f->len == 0 ||
+		    f->len >= sizeof(name) ||
+		    memchr(f->str, '\0', f->len) != NULL ||
+		    memchr(v->str, '\0', v->len) != NULL)
+			continue;
+		memcpy(name, f->str, f->len);
+		name[f->len] = '\0';
+		if (cJSON_GetObjectItemCaseSensitive(fields, name) != NULL)
+			continue;
+		if (cJSON_AddStringToObject(fields, name, v->str) == NULL)
+			goto bad;
+	}
+	return o;
+bad:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+enum sg_rc
+sg_redis_stream_page(struct sg_redis *r, const char *key, const char *end,
+    size_t count, cJSON **out, struct sg_err *err)
+{
+	char		 cnt[24];
+	const char	*argv[] = { "XREVRANGE", key, end, "-", "COUNT", cnt };
+	redisReply	*rep = NULL;
+	cJSON		*arr = NULL, *o;
+	size_t		 i;
+	enum sg_rc	 rc;
+
+	*out = NULL;
+	if (r == NULL || key == NULL || end == NULL || count == 0 ||
+	    count > SG_REDIS_STREAM_PAGE_MAX)
+		return sg_err_set(err, SG_EINVAL, NULL, "bad stream read");
+	(void)snprintf(cnt, sizeof(cnt), "%zu", count);
+	if ((rc = sg_redis_run1(r, 6, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements > count) {
+		rc = sg_redis_unexpected(r, "XREVRANGE", err);
+		goto out;
+	}
+	if ((arr = cJSON_CreateArray()) == NULL) {
+		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep->elements; i++) {
+		if ((o = stream_entry(rep->element[i])) == NULL) {
+			rc = sg_redis_unexpected(r, "XREVRANGE", err);
+			goto out;
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	*out = arr;
+	arr = NULL;
+	rc = SG_OK;
+out:
+	cJSON_Delete(arr);
+	freeReplyObject(rep);
+	return rc;
+}
+
 
 /* RFC 3629: the whole string is well-formed UTF-8. */
 static int

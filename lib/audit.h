@@ -39,7 +39,7 @@
 #include <cjson/cJSON.h>
 
 #include "sgerr.h"
-#include "session.h"
+#include "redis.h"
 
 #define SG_AUDIT_STREAM		"sandgate:audit"
 #define SG_AUDIT_DEFAULT_MAXLEN	100000
@@ -87,5 +87,17 @@ size_t		 sg_audit_pending(const struct sg_audit *);
 enum sg_rc	 sg_audit_read(struct sg_redis *, const char *id,
 		    size_t limit, size_t scan_max, cJSON **out,
 		    size_t *scanned, int *complete, struct sg_err *);
+
+#define SG_REDIS_STREAM_PAGE_MAX 1000
+/*
+ * XREVRANGE key end - COUNT count (count 1..SG_REDIS_STREAM_PAGE_MAX;
+ * end "+" or an entry id): *out is an array, newest first, of
+ * {"id": "<ms>-<seq>", "fields": {name: value}} (the caller frees it).
+ * A field with a NUL byte or a name of 64 bytes or more is left out;
+ * a repeated name keeps its first value.  A missing key is [].
+ */
+enum sg_rc	 sg_redis_stream_page(struct sg_redis *, const char *key,
+		    const char *end, size_t count, cJSON **out,
+		    struct sg_err *);
 
 #endif

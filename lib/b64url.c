@@ -7,7 +7,7 @@
  * belongs (and mandatory padding where it does), and the bits left over
  * in the last character must be zero (RFC 4648 section 3.5 allows a
  * decoder to reject them; we must, or one token has several spellings,
- * notes/security.md E11).
+ * docs/security.md E11).
  */
 #include "config.h"
 

@@ -3,21 +3,21 @@
  * DESIGN.md, Configuration).
  *
  * Every value is checked completely: integers are decimal digits only,
- * parsed with strtoll and range-checked (no atoi, no sign, no spaces, no
- * suffix garbage), booleans are "0" or "1", enumerations are the listed
+ * parsed by sg_num_parse and range-checked (no atoi, no sign, no spaces,
+ * no suffix garbage), booleans are "0" or "1", enumerations are the listed
  * words, and strings that do not fit are refused rather than truncated.
  * An empty value means the default.  The first bad variable wins and is
  * named in the error (SG_EINVAL "bad_config").
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
 #include "log.h"
+#include "num.h"
 #include "claims.h"
 #include "compat.h"
 #include "token.h"
@@ -115,25 +115,6 @@ get_str(const char *var, enum str_kind kind, char *dst, size_t size,
 	return SG_OK;
 }
 
-/* Decimal digits only, as strtoll would read them, in [min, max]. */
-static int
-parse_dec(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	char		*end = NULL;
-	long long	 v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		return -1;
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static enum sg_rc
 get_int64(const char *var, int64_t min, int64_t max, int64_t *out,
     struct sg_err *err)
@@ -143,7 +124,7 @@ get_int64(const char *var, int64_t min, int64_t max, int64_t *out,
 
 	if ((v = env(var)) == NULL)
 		return SG_OK;
-	if (parse_dec(v, min, max, out) == -1) {
+	if (sg_num_parse(v, min, max, out) == -1) {
 		(void)snprintf(why, sizeof(why), "not an integer in %lld..%lld",
 		    (long long)min, (long long)max);
 		return bad(err, var, why);
@@ -217,7 +198,7 @@ parse_size(const char *s, int64_t min, int64_t max, int64_t *out)
 		return -1;
 	memcpy(num, s, n);
 	num[n] = '\0';
-	if (parse_dec(num, 0, INT64_MAX / mult, &v) == -1)
+	if (sg_num_parse(num, 0, INT64_MAX / mult, &v) == -1)
 		return -1;
 	v *= mult;
 	if (v < min || v > max)
@@ -243,7 +224,7 @@ parse_cpus(const char *s, int64_t *out)
 		return -1;
 	memcpy(num, s, n);
 	num[n] = '\0';
-	if (parse_dec(num, 0, CPUS_MAX / NANO, &whole) == -1)
+	if (sg_num_parse(num, 0, CPUS_MAX / NANO, &whole) == -1)
 		return -1;
 	if (dot != NULL) {
 		if (dot[1] == '\0' || strlen(dot + 1) > 9)

@@ -1,6 +1,6 @@
 /*
  * Claims of sandgate tokens (lib/claims.h; DESIGN.md, Tokens;
- * notes/security.md 3.6 and 3.7).
+ * docs/security.md 3.6 and 3.7).
  *
  * Everything here runs after the signature has been verified, on the
  * strict payload object from sg_jwt_verify.  Times are read from
@@ -19,7 +19,7 @@
 #include "compat.h"
 #include "json.h"
 
-/* Times are integral NumericDates in (0, 2^40) (notes/security.md 2.6). */
+/* Times are integral NumericDates in (0, 2^40) (docs/security.md 2.6). */
 #define TIME_MIN	INT64_C(1)
 #define TIME_MAX	((INT64_C(1) << 40) - 1)
 /* Elements of an aud array we look at. */
@@ -35,6 +35,17 @@ static const struct {
 	{ "sessions:read",	SG_SCOPE_SESSIONS_READ },
 	{ "metrics:read",	SG_SCOPE_METRICS_READ },
 };
+
+const char *
+sg_scope_name(unsigned bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		if (scopes[i].bit == bit)
+			return scopes[i].name;
+	return NULL;
+}
 
 void
 sg_claims_init(struct sg_claims *c)
@@ -305,7 +316,7 @@ get_kind(const cJSON *p, const struct sg_verify_opts *o,
 
 /*
  * exp first, right after iss: an expired token is reported as expired
- * whatever else it lacks (notes/security.md 3.8.1, RFC 7515 A.3).
+ * whatever else it lacks (docs/security.md 3.8.1, RFC 7515 A.3).
  */
 static enum sg_rc
 get_exp(const cJSON *p, const struct sg_verify_opts *o, struct sg_claims *c,
@@ -449,8 +460,17 @@ sg_claims_validate(const cJSON *p, const struct sg_verify_opts *o,
 		    "claim jti is not a valid id");
 		goto out;
 	}
-	if ((rc = get_str(p, "sub", 1, c.sub, sizeof(c.sub), SG_SUB_MAX,
-	    err)) != SG_OK)
+	/*
+	 * The original Python service never set sub (nor aud, nor nbf):
+	 * a token without aud (accepted only under accept_no_aud) may lack
+	 * it, and sub stays "" (never made up).  A present sub is checked
+	 * as ever; every token with aud needs one.
+	 */
+	rc = get_str(p, "sub", c.has_aud, c.sub, sizeof(c.sub), SG_SUB_MAX,
+	    err);
+	if (rc == SG_ENOENT)
+		c.sub[0] = '\0';
+	else if (rc != SG_OK)
 		goto out;
 	if (c.kind == SG_KIND_OPERATOR) {
 		if ((rc = get_str(p, "scope", 1, c.scope, sizeof(c.scope),

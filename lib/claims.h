@@ -9,7 +9,8 @@
  * Rules: iss equals the configured issuer exactly; exp, iat and jti are
  * required; exp, iat, nbf are integral JSON numbers in (0, 2^40);
  * now < exp + leeway; nbf <= now + leeway; iat <= now + leeway;
- * iat <= exp; exp - iat <= max_ttl.  Container tokens need sub, a valid
+ * iat <= exp; exp - iat <= max_ttl.  Container tokens need sub (except
+ * a token without aud, whose sub may be absent and is then ""), a valid
  * container_id, organization_uuid (a UUID), allowed_hosts (a string that
  * sg_hosts_parse accepts; "" means no hosts), and every flag present is
  * exactly "true" or "false" (a missing flag is "false", except
@@ -60,7 +61,7 @@ struct sg_verify_opts {
 
 struct sg_claims {
 	enum sg_kind	 kind;
-	int		 has_aud;
+	int		 has_aud;		/* 0: accept_no_aud let it in */
 	char		 iss[SG_ISS_MAX + 1];
 	char		 sub[SG_SUB_MAX + 1];
 	char		 jti[SG_ID_MAX + 1];
@@ -100,6 +101,8 @@ int		 sg_id_valid(const char *);
 int		 sg_uuid_valid(const char *);
 /* "tokens:issue sessions:read" into bits; -1 on an unknown or empty one. */
 int		 sg_scope_parse(const char *, unsigned *);
+/* The name of one SG_SCOPE_* bit, NULL for anything else. */
+const char	*sg_scope_name(unsigned bit);
 /* 1 if s has no byte < 0x20 or 0x7f (so it is safe in a header). */
 int		 sg_str_printable(const char *);
 

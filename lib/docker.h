@@ -5,7 +5,7 @@
  * Every path is pinned to API v1.41 (Docker 20.10, Debian 12's docker.io)
  * so that the daemon never silently reinterprets a field; a field newer
  * than that version would be ignored, which is why sandbox-create inspects
- * what it created (notes/security.md 6.4).
+ * what it created (docs/security.md 6.4).
  *
  * Every call has a total timeout (a stop gets its grace period on top),
  * response bodies are capped at SG_DOCKER_MAX_BODY, and JSON answers are
@@ -39,6 +39,14 @@
 #define SG_DOCKER_ID_MAX	64		/* a full container id */
 #define SG_DOCKER_STOP_GRACE	5		/* seconds, DESIGN.md */
 #define SG_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+
+/*
+ * The labels sandbox-create puts on a sandbox; sandbox-destroy and
+ * `sandgate reap` find and trust a container only by them.
+ */
+#define SG_LABEL_CONTAINER_ID	"sandgate.container_id"
+#define SG_LABEL_USER_ID	"sandgate.user_id"
+#define SG_LABEL_EXPIRES_AT	"sandgate.expires_at"
 
 struct sg_docker;
 

@@ -1,6 +1,6 @@
 /*
  * Host patterns, egress targets, matching and the private-address
- * classifier (DESIGN.md "Egress decision"; notes/security.md 4.1, 4.2,
+ * classifier (DESIGN.md "Egress decision"; docs/security.md 4.1, 4.2,
  * 3.7 C5).  Everything here is strict on purpose: a string that two
  * parsers (ours and Apache's, or glibc's getaddrinfo) could read as two
  * different hosts is refused rather than interpreted.  The rules and the
@@ -73,7 +73,7 @@ prefix_ci(const char *s, size_t len, const char *prefix)
 
 /*
  * A port: 1-5 decimal digits, no sign, no leading zero, 1..65535
- * (notes/security.md H5: "0443", "+443", "65979" are all refused).
+ * (docs/security.md H5: "0443", "+443", "65979" are all refused).
  */
 static int
 parse_port(const char *s, size_t len, uint16_t *port)
@@ -97,7 +97,7 @@ parse_port(const char *s, size_t len, uint16_t *port)
 /*
  * Dotted-quad decimal only, each part 0-255 without leading zeros.
  * inet_aton would also take "127.1", "0x7f.1", "017700000001" and
- * "2130706433" (notes/security.md H7); those are refused by the caller.
+ * "2130706433" (docs/security.md H7); those are refused by the caller.
  */
 static int
 parse_v4(const char *s, size_t len, uint8_t addr[4])

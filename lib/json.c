@@ -1,5 +1,5 @@
 /*
- * Strict JSON on top of cJSON (lib/json.h; notes/security.md 3.5).
+ * Strict JSON on top of cJSON (lib/json.h; docs/security.md 3.5).
  *
  * cJSON is lenient in ways that matter for signed data: it ignores text
  * after the value, accepts raw control characters, invalid UTF-8, a BOM,
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "num.h"
 
 /* Members of one object checked pairwise below this; sorted above it. */
 #define SMALL_OBJECT	16
@@ -29,18 +30,6 @@ is_ws(unsigned char c)
 {
 	/* RFC 8259 2: only these four; cJSON skips every byte <= 0x20. */
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -92,7 +81,7 @@ hex4(const unsigned char *p, size_t n, unsigned *cp)
 		return -1;
 	*cp = 0;
 	for (i = 0; i < 4; i++) {
-		if ((v = hexval(p[i])) < 0)
+		if ((v = sg_hexval(p[i])) < 0)
 			return -1;
 		*cp = (*cp << 4) | (unsigned)v;
 	}

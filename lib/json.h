@@ -4,7 +4,7 @@
  * BOM, no raw NUL and no "\u0000" escape, no number with a leading zero,
  * nothing after the value, no duplicate member names in any object, and
  * nest no deeper than SG_JSON_MAX_DEPTH.  cJSON alone accepts all of these
- * (notes/security.md 3.5), so sg_json_parse checks the text before and the
+ * (docs/security.md 3.5), so sg_json_parse checks the text before and the
  * tree after parsing.  Member lookups are case-sensitive.
  */
 #ifndef SG_JSON_H

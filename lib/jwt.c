@@ -1,6 +1,6 @@
 /*
  * Compact JWS with ES256 only (RFC 7515, RFC 7518 3.4), verified by the
- * rules of notes/security.md section 2: format and length first, strict
+ * rules of docs/security.md section 2: format and length first, strict
  * base64url, a strict header with an allowlist of members, the key picked
  * by exact kid, the 64-byte r||s signature range-checked and verified over
  * the signing input exactly as received.  Claims are claims.c's business.
@@ -96,7 +96,7 @@ sg_es256_sign(const struct sg_key *k, const void *msg, size_t len,
 	/*
 	 * RFC 7518 3.4: each integer is exactly 32 octets.  BN_bn2bin would
 	 * drop leading zero bytes about once in 128 signatures, which a
-	 * strict verifier rejects (notes/security.md S10).
+	 * strict verifier rejects (docs/security.md S10).
 	 */
 	if (BN_bn2binpad(r, sig, SCALAR_LEN) != SCALAR_LEN ||
 	    BN_bn2binpad(s, sig + SCALAR_LEN, SCALAR_LEN) != SCALAR_LEN) {
@@ -167,7 +167,7 @@ sg_es256_verify(const struct sg_key *k, const void *msg, size_t len,
 		    "verify context");
 		goto out;
 	}
-	/* High-S is valid: JOSE has no low-S rule (notes/security.md S8). */
+	/* High-S is valid: JOSE has no low-S rule (docs/security.md S8). */
 	if (EVP_PKEY_verify(ctx, der, (size_t)derlen, md, sizeof(md)) != 1) {
 		sg_err_set(err, SG_EAUTH, "bad_signature",
 		    "signature does not verify");

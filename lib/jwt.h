@@ -2,7 +2,7 @@
  * Compact JWS with ES256 only (RFC 7515, RFC 7518 3.4).  This layer checks
  * form, header and signature; claims are claims.c's business.
  *
- * Verification rules (notes/security.md section 2): at most SG_JWT_MAX_LEN
+ * Verification rules (docs/security.md section 2): at most SG_JWT_MAX_LEN
  * bytes of [A-Za-z0-9_.-], exactly three non-empty segments, strict
  * base64url, header a strict JSON object with alg exactly "ES256", no
  * crit/jku/x5u/jwk/x5c/x5t/x5t#S256/cty/zip/enc/b64 members, typ (when

@@ -3,7 +3,7 @@
  * deprecated).  Every way in (PEM, SPKI DER, JWK, generation) ends in
  * key_new(), which refuses anything but a valid P-256 point: another
  * curve (P-384, secp256k1, SM2), another key type (RSA, Ed25519), a point
- * off the curve or at infinity (notes/security.md S11).
+ * off the curve or at infinity (docs/security.md S11).
  */
 #include "config.h"
 

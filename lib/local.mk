@@ -1,5 +1,8 @@
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
-# only session.c hiredis, only docker.c libcurl, only http.c libfcgi.
+# only the files that include redis-private.h (redis.c, redis-send.c,
+# session-store.c, audit.c) hiredis, only docker.c libcurl, only serve.c
+# libfcgi (request.c and response.c, what handlers use, need none of
+# them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
@@ -18,9 +21,15 @@ lib_libsandgate_a_SOURCES = \
 	lib/log.h lib/log.c \
 	lib/clock.h lib/clock.c \
 	lib/num.h lib/num.c \
-	lib/http.h lib/http.c \
-	lib/session.h lib/session.c \
+	lib/request.h lib/request.c \
+	lib/response.h lib/response.c \
+	lib/serve.h lib/serve.c \
+	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
+	lib/session.h lib/session.c lib/session-store.c \
 	lib/docker.h lib/docker.c \
+	lib/sandbox.h lib/sandbox.c \
+	lib/service.h lib/service.c \
+	lib/route.h lib/route.c \
 	lib/metrics.h lib/metrics.c \
 	lib/audit.h lib/audit.c \
 	lib/ops.h lib/ops.c

@@ -130,6 +130,10 @@ static const struct family families[SG_M_COUNT] = {
 	    "Audit trail entries by service and result (sent: handed to the "
 	    "socket; dropped: backlog full or Redis away; failed: Redis "
 	    "answered an error).", 1, 1, { "result" }, 64 },
+	[SG_M_COMPAT_TOKENS] = { "sandgate_compat_tokens_total", T_COUNTER,
+	    "Tokens without aud (the original Python service's) accepted "
+	    "under SANDGATE_ACCEPT_NO_AUD, by service; once it stays flat "
+	    "the setting can go.", 1, 0, { NULL }, 16 },
 };
 
 /* This process's view of the file. */

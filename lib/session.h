@@ -1,54 +1,17 @@
 /*
- * Sessions in Redis (DESIGN.md, Sessions), on the hiredis 0.14 API.
+ * Sessions in Redis (DESIGN.md, Sessions): the codec (session.c: the
+ * stored object to and from JSON, and its validation; no Redis) and the
+ * store on the Redis client of redis.h (session-store.c).
  *
  * sandgate:session:<id>  one JSON object, TTL = seconds until expires_at
  * sandgate:user:<user>   a set of that user's container ids
  *
- * One connection per process, opened lazily, with connect and command
- * timeouts; after any error the context is dropped and the next call
- * reconnects (a hiredis context is dead after an error).  Values go to
- * Redis only as arguments (redisCommandArgv), never inside a format.
- * The raw token is never stored: only its SHA-256.
+ * The URL, the connection and the classification of Redis errors are
+ * redis.h's.  The raw token is never stored: only its SHA-256.
  *
  * Behaviour (decisions made here; the format is a contract with other
  * tools, so both directions are strict and the same):
  *
- * - URL.  "redis://[[user]:password@]host[:port][/db]": host is a
- *   dotted-quad IPv4, "[IPv6]" or a DNS name such as "localhost"
- *   (resolved at connect time, outside timeout_ms); port defaults to
- *   6379, db to 0.  Userinfo ends at the last '@' and is percent-decoded
- *   (RFC 3986 2.1), so a password may hold any printable byte.
- *   "unix:/abs/path[?db=N]".  SANDGATE_REDIS_PASSWORD (preferred: keeps
- *   the password out of a URL that may be logged) is used when non-empty;
- *   a password in both places is SG_EINVAL.  A user needs a password
- *   (AUTH user pass, Redis 6 ACLs).  rediss:// (TLS) is refused: hiredis
- *   0.14 has no TLS.  Errors never echo the URL.
- * - Connection.  Opened on first use with timeout_ms for connect and for
- *   every command (SO_RCVTIMEO/SO_SNDTIMEO: it bounds each socket read
- *   or write, so a server that trickles bytes could take longer), then
- *   AUTH and SELECT, pipelined.  After ANY failure - I/O, EOF, protocol
- *   error, timeout, or any error reply - the context is freed and the
- *   next call reconnects; the sg_redis object stays valid.  A call that
- *   finds the connection an earlier call opened closed by the server
- *   (EOF or an I/O error on the first write or read: Redis restarted)
- *   reconnects and runs its commands once more, so a restart costs no
- *   request; never after a timeout or an error reply.  Every command
- *   sequence here is therefore safe to run twice.  A context
- *   opened before fork() is not reused by the child.  SIGPIPE raised by
- *   our own writes is blocked and consumed (the process's dispositions
- *   are not changed).  Not thread-safe: one sg_redis per thread.
- * - Errors.  Connect/IO/EOF: SG_EUNAVAIL "redis_connect", "redis_io",
- *   "redis_eof"; timeouts: SG_ETIMEOUT "redis_timeout".  Error replies:
- *   READONLY, LOADING, BUSY, MASTERDOWN, OOM, MISCONF -> SG_EUNAVAIL
- *   "redis_readonly", "redis_loading", "redis_busy", "redis_masterdown",
- *   "redis_oom", "redis_misconf"; NOAUTH, WRONGPASS and any error to AUTH
- *   -> SG_EUNAVAIL "redis_auth"; NOPERM -> "redis_noperm"; an error to
- *   SELECT -> "redis_select"; TRYAGAIN/CLUSTERDOWN -> SG_EUNAVAIL
- *   "redis_cluster", MOVED/ASK -> SG_EUPSTREAM "redis_cluster" (cluster
- *   is not supported); anything else (WRONGTYPE, ERR) -> SG_EUPSTREAM
- *   "redis_error".  A reply of the wrong type: SG_EUPSTREAM
- *   "redis_reply"; a protocol error: SG_EUPSTREAM "redis_protocol".
- *   Messages carry only the first word of an error reply.
  * - Ids (container, user) are checked with sg_id_valid before they reach
  *   a key: SG_EINVAL "bad_id", with no Redis call.
  * - Stored object: exactly the members of sg_session_to_json (container_id,
@@ -118,6 +81,7 @@
 #include <cjson/cJSON.h>
 
 #include "claims.h"
+#include "redis.h"
 #include "sgerr.h"
 
 #define SG_SESSION_MAX_JSON	(64 * 1024)
@@ -127,9 +91,6 @@
 #define SG_SESSION_RESERVE_MAX_MS (24 * 3600 * 1000LL)
 #define SG_SESSION_MAX_PER_USER	1000	/* ids read from a user's set */
 #define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds per prune */
-#define SG_REDIS_URL_MAX	1024
-#define SG_REDIS_MAX_TIMEOUT_MS	60000
-#define SG_REDIS_MAX_DB		1000000
 
 struct sg_session {
 	char		 container_id[SG_ID_MAX + 1];
@@ -145,19 +106,6 @@ struct sg_session {
 	int64_t		 expires_at;
 };
 
-struct sg_redis;
-
-/*
- * url: "redis://[:password@]host:port[/db]" or "unix:/path[?db=N]"
- * (a password may also come from SANDGATE_REDIS_PASSWORD).  Does not
- * connect yet.  timeout_ms bounds connect and each command.
- */
-enum sg_rc	 sg_redis_new(const char *url, int timeout_ms,
-		    struct sg_redis **, struct sg_err *);
-void		 sg_redis_free(struct sg_redis *);
-/* PING; SG_EUNAVAIL when Redis cannot answer. */
-enum sg_rc	 sg_redis_ping(struct sg_redis *, struct sg_err *);
-
 void		 sg_session_init(struct sg_session *);
 void		 sg_session_clear(struct sg_session *);
 /*
@@ -168,6 +116,12 @@ void		 sg_session_clear(struct sg_session *);
 cJSON		*sg_session_to_json(const struct sg_session *);
 enum sg_rc	 sg_session_from_json(const cJSON *, struct sg_session *,
 		    struct sg_err *);
+/*
+ * Every field against the contract: the same rules for what is written
+ * (put: bad = SG_EINVAL) and what is read (SG_EUPSTREAM "bad_session").
+ */
+enum sg_rc	 sg_session_check(const struct sg_session *, enum sg_rc bad,
+		    const char *code, struct sg_err *);
 
 /*
  * Write the session and add its id to the user's set, atomically
@@ -224,42 +178,5 @@ enum sg_rc	 sg_session_prune(struct sg_redis *, size_t *pruned,
  */
 enum sg_rc	 sg_session_count_live(struct sg_redis *, size_t max_rounds,
 		    size_t *n, int *complete, struct sg_err *);
-
-/*
- * Fire-and-forget commands (the audit trail, lib/audit.h).  A handle
- * used with sg_redis_send is a sender for good: its own connection,
- * non-blocking after a connect bounded by timeout_ms; the other calls
- * refuse it.  Each call reads and discards the replies that have
- * arrived (*failed counts the error replies among them), queues the
- * command and writes what the socket takes, never waiting.  When more
- * than max_pending bytes are queued (Redis stopped or slow) the command
- * is refused: SG_ETOOBIG "redis_backlog".  After a failure no reconnect
- * is tried for a second: SG_EUNAVAIL "redis_backoff".  What was queued
- * when a connection fails is lost: the trail is best effort, stderr is
- * the log of record.
- */
-enum sg_rc	 sg_redis_send(struct sg_redis *, int argc, const char **argv,
-		    const size_t *len, size_t max_pending, size_t *failed,
-		    struct sg_err *);
-/*
- * A sender's queue written as far as the socket takes it and the
- * replies read, without waiting (no-op on a handle that never sent).
- */
-enum sg_rc	 sg_redis_flush(struct sg_redis *, size_t *failed,
-		    struct sg_err *);
-/* Bytes queued on a sender and not yet taken by the socket. */
-size_t		 sg_redis_pending(const struct sg_redis *);
-
-#define SG_REDIS_STREAM_PAGE_MAX 1000
-/*
- * XREVRANGE key end - COUNT count (count 1..SG_REDIS_STREAM_PAGE_MAX;
- * end "+" or an entry id): *out is an array, newest first, of
- * {"id": "<ms>-<seq>", "fields": {name: value}} (the caller frees it).
- * A field with a NUL byte or a name of 64 bytes or more is left out;
- * a repeated name keeps its first value.  A missing key is [].
- */
-enum sg_rc	 sg_redis_stream_page(struct sg_redis *, const char *key,
-		    const char *end, size_t count, cJSON **out,
-		    struct sg_err *);
 
 #endif

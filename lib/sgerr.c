@@ -74,3 +74,18 @@ sg_rc_http(enum sg_rc rc)
 	}
 	return 500;
 }
+
+int
+sg_rc_http_dep(enum sg_rc rc)
+{
+	switch (rc) {
+	case SG_EUNAVAIL:
+	case SG_ETIMEOUT:
+		return 503;
+	case SG_ENOMEM:
+	case SG_EINTERNAL:
+		return 500;
+	default:
+		return 502;
+	}
+}

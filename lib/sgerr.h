@@ -48,5 +48,12 @@ void		 sg_err_clear(struct sg_err *);
 const char	*sg_rc_str(enum sg_rc);
 /* The HTTP status for a code: the one place that maps them. */
 int		 sg_rc_http(enum sg_rc);
+/*
+ * The status of a failed call to a dependency (Redis, Docker) on behalf
+ * of a request: 503 when it is down or slow (try again later), 500 when
+ * the failure is ours (out of memory, internal), 502 for anything else
+ * (it answered, but wrong).
+ */
+int		 sg_rc_http_dep(enum sg_rc);
 
 #endif

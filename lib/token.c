@@ -1,7 +1,7 @@
 /*
  * Minting and verifying sandgate tokens (lib/token.h; DESIGN.md, Tokens).
  *
- * The verifier trusts whatever the issuer signs (notes/security.md 3.7,
+ * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the
  * claims it is about to sign: a value the verifier would refuse (a CR/LF
  * in a claim, an empty or over-broad host pattern, a lifetime over the
@@ -17,6 +17,8 @@
 #include "crypto.h"
 #include "json.h"
 #include "jwt.h"
+#include "log.h"
+#include "metrics.h"
 #include "token.h"
 
 /* Times stay below 2^40, the verifier's range (claims.c). */
@@ -316,4 +318,17 @@ sg_token_verify(const struct sg_keyset *ks, const char *tok, size_t len,
 	rc = sg_claims_validate(payload, opts, claims, err);
 	cJSON_Delete(payload);
 	return rc;
+}
+
+int
+sg_token_compat_note(const struct sg_claims *c, int verified)
+{
+	if (c == NULL || c->has_aud)
+		return 0;
+	/* Per accepted use, so the rate shows when the last one is gone. */
+	sg_metrics_add(SG_M_COMPAT_TOKENS, 1);
+	if (verified)
+		sg_log(SG_LOG_INFO, "compat_token_accepted", "jti", c->jti,
+		    "container_id", c->container_id, (char *)NULL);
+	return 1;
 }

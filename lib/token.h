@@ -72,6 +72,15 @@ enum sg_rc	 sg_token_mint_operator(const struct sg_key *,
 		    const char *issuer, const char *sub, const char *scope,
 		    int64_t ttl, time_t now, struct sg_minted *,
 		    struct sg_err *);
+/*
+ * Note a token accepted under accept_no_aud (claims without aud, the
+ * original Python service's): every call adds 1 to
+ * sandgate_compat_tokens_total, and when verified is set (a full
+ * verification, not a cache hit) logs compat_token_accepted with its jti
+ * and container_id (never the token).  Returns 1 for such a token, 0 for
+ * any other (nothing noted).
+ */
+int		 sg_token_compat_note(const struct sg_claims *, int verified);
 /* sg_jwt_verify then sg_claims_validate. */
 enum sg_rc	 sg_token_verify(const struct sg_keyset *, const char *tok,
 		    size_t len, const struct sg_verify_opts *,

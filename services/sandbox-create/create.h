@@ -3,7 +3,7 @@
  * Sandboxes).  The handler is pure with respect to FastCGI: it takes a
  * struct sg_req and fills a struct sg_resp, so Check tests drive it
  * without sockets; Docker and Redis are reached through the clients in
- * struct create_app.
+ * struct app.
  */
 #ifndef SG_CREATE_H
 #define SG_CREATE_H
@@ -17,9 +17,12 @@
 #include "docker.h"
 #include "sgerr.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 #include "session.h"
+
+#include "../sandbox-app.h"
 
 /*
  * The sandbox runs as nobody:nogroup.  The test image and the deploy
@@ -73,15 +76,6 @@
 #define CREATE_DNS_SEARCH	"."
 #define CREATE_DNS_OPTIONS	"ndots:0", "timeout:1", "attempts:1"
 
-struct create_app {
-	const struct sg_cfg	*cfg;
-	struct sg_key		*key;		/* signing key */
-	struct sg_redis		*redis;
-	struct sg_docker	*docker;
-	char			 proxy_hostport[300]; /* host:port */
-	time_t			 now;	/* tests: fixed clock */
-	int64_t			 runtime_ok_until; /* sg_now_us() */
-};
 
 /* What a validated body asks for. */
 struct create_spec {
@@ -99,7 +93,7 @@ struct create_spec {
  * image names) and fill app->proxy_hostport.  SG_EINVAL "bad_config"
  * naming the variable.
  */
-enum sg_rc	 create_app_config(struct create_app *, struct sg_err *);
+enum sg_rc	 create_app_config(struct app *, struct sg_err *);
 
 /* The FastCGI handler (an sg_handler). */
 void		 create_handle(void *app, struct sg_req *,
@@ -121,7 +115,7 @@ enum sg_rc	 create_spec_parse(const struct sg_cfg *, const cJSON *body,
  * URLs); expires_at the label.  NULL on ENOMEM.  The result holds the
  * token: free it with create_config_free().
  */
-cJSON		*create_config(const struct create_app *,
+cJSON		*create_config(const struct app *,
 		    const struct create_spec *, const char *container_id,
 		    const char *token, int64_t expires_at);
 /* Wipe every string of Config.Env / Env in a tree, then delete it. */
@@ -132,7 +126,7 @@ void		 create_config_free(cJSON *);
  * SG_OK ip (size >= 64) holds the container's address on the sandbox
  * network, or "" with network none.
  */
-enum sg_rc	 create_check_inspect(const struct create_app *,
+enum sg_rc	 create_check_inspect(const struct app *,
 		    const struct create_spec *, const char *container_id,
 		    const cJSON *inspect, char *ip, size_t size,
 		    struct sg_err *);

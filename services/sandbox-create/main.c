@@ -5,75 +5,44 @@
  */
 #include "config.h"
 
-#include <locale.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <err.h>
 #include <string.h>
 #include <sysexits.h>
 
-#include "cfg.h"
 #include "create.h"
-#include "docker.h"
-#include "http.h"
-#include "keys.h"
 #include "log.h"
-#include "ops.h"
-#include "session.h"
+#include "service.h"
 
-static void
-die(int code, const char *what, const struct sg_err *err)
-{
-	fprintf(stderr, "sandbox-create: %s: %s\n", what, err->msg);
-	exit(code);
-}
+#define PROG	"sandbox-create"
 
 int
 main(void)
 {
-	static struct sg_cfg	 cfg;
-	struct create_app	 app;
+	static struct sg_service svc;
+	struct app		 app;
 	struct sg_err		 err;
+	const char		*what;
 	int			 rc;
 
-	/* cJSON prints numbers with the locale's decimal point. */
-	(void)setlocale(LC_ALL, "C");
 	sg_err_clear(&err);
-	if (sg_cfg_load(&cfg, &err) != SG_OK)
-		die(EX_CONFIG, "configuration", &err);
-	sg_log_init("sandbox-create", cfg.log_level);
-	/* metrics and the audit trail of sandbox events (lib/ops.h) */
-	if (sg_ops_init(&cfg, "sandbox-create", &err) != SG_OK)
-		die(EX_CONFIG, "configuration", &err);
-
+	if (sg_service_open(&svc, PROG, SG_SVC_OPS | SG_SVC_KEY |
+	    SG_SVC_REDIS | SG_SVC_DOCKER, &err) != SG_OK)
+		errx(EX_CONFIG, "%s", err.msg);
 	memset(&app, 0, sizeof(app));
-	app.cfg = &cfg;
+	app.cfg = &svc.cfg;
 	if (create_app_config(&app, &err) != SG_OK)
-		die(EX_CONFIG, "configuration", &err);
-	if (sg_key_load_pem(cfg.signing_key, &app.key, &err) != SG_OK)
-		die(EX_CONFIG, "SANDGATE_SIGNING_KEY", &err);
-	if (!sg_key_is_private(app.key)) {
-		sg_err_set(&err, SG_EINVAL, "bad_config", "not a private key");
-		die(EX_CONFIG, "SANDGATE_SIGNING_KEY", &err);
-	}
-	if (sg_redis_new(cfg.redis, cfg.redis_timeout_ms, &app.redis,
-	    &err) != SG_OK)
-		die(EX_CONFIG, "SANDGATE_REDIS", &err);
-	if (sg_docker_new(cfg.docker_socket, cfg.docker_timeout_s, &app.docker,
-	    &err) != SG_OK)
-		die(EX_CONFIG, "SANDGATE_DOCKER_SOCKET", &err);
+		errx(EX_CONFIG, "%s", err.msg);
+	if (sg_service_connect(&svc, &what, &err) != SG_OK)
+		errx(EX_CONFIG, "%s: %s", what, err.msg);
+	app.key = svc.key;
+	app.redis = svc.redis;
+	app.docker = svc.docker;
 
-	sg_log(SG_LOG_INFO, "start", "runtime", cfg.runtime, "image",
-	    cfg.image, "network", cfg.network, NULL);
-	rc = sg_serve(cfg.socket, SG_HTTP_MAX_BODY, create_handle, &app, &err);
+	sg_log(SG_LOG_INFO, "start", "runtime", svc.cfg.runtime, "image",
+	    svc.cfg.image, "network", svc.cfg.network, (char *)NULL);
+	rc = sg_service_serve(&svc, create_handle, &app, &err);
+	sg_service_close(&svc);
 	if (rc != 0)
-		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
-		    err.code != NULL ? err.code : "", "detail", err.msg, NULL);
-	else
-		sg_log(SG_LOG_INFO, "stop", NULL);
-
-	sg_docker_free(app.docker);
-	sg_redis_free(app.redis);
-	sg_ops_close();
-	sg_key_free(app.key);
-	return rc == 0 ? 0 : EX_UNAVAILABLE;
+		errx(sg_service_status(&err), "%s", err.msg);
+	return 0;
 }

@@ -17,10 +17,10 @@
 #include "json.h"
 #include "clock.h"
 #include "log.h"
+#include "route.h"
+#include "sandbox.h"
 
-#define ROUTE_PREFIX	"/v1/sandboxes/"
-#define LABEL_ID	"sandgate.container_id"
-#define LABEL_USER	"sandgate.user_id"
+#define ROUTE_PREFIX	SG_PATH_SANDBOXES "/"
 
 static void
 keep_err(struct sg_err *err, const struct sg_err *e)
@@ -30,7 +30,7 @@ keep_err(struct sg_err *err, const struct sg_err *e)
 }
 
 enum sg_rc
-destroy_sandbox(struct destroy_app *app, const char *id,
+destroy_sandbox(struct app *app, const char *id,
     struct destroy_result *res, struct sg_err *err)
 {
 	struct sg_session	 sess;
@@ -56,7 +56,7 @@ destroy_sandbox(struct destroy_app *app, const char *id,
 	rc = sg_docker_container_inspect(app->docker, id, &ins, &e);
 	if (rc == SG_OK) {
 		labels = sg_json_get(sg_json_get(ins, "Config"), "Labels");
-		v = sg_json_str(labels, LABEL_ID);
+		v = sg_json_str(labels, SG_LABEL_CONTAINER_ID);
 		if (v != NULL && strcmp(v, id) == 0) {
 			v = sg_json_str(ins, "Id");
 			if (v == NULL || !sg_docker_name_valid(v) ||
@@ -67,7 +67,7 @@ destroy_sandbox(struct destroy_app *app, const char *id,
 				goto out;
 			}
 			res->had_container = 1;
-			v = sg_json_str(labels, LABEL_USER);
+			v = sg_json_str(labels, SG_LABEL_USER_ID);
 			if (v != NULL && sg_id_valid(v))
 				(void)strlcpy(user, v, sizeof(user));
 		}
@@ -78,21 +78,14 @@ destroy_sandbox(struct destroy_app *app, const char *id,
 
 	if (res->had_container) {
 		sg_err_clear(&e);
-		rc = sg_docker_container_stop(app->docker, did,
-		    SG_DOCKER_STOP_GRACE, &e);
-		if (rc != SG_OK && rc != SG_ENOENT) {
-			keep_err(err, &e);
-			goto out;
-		}
-		sg_err_clear(&e);
-		rc = sg_docker_container_remove(app->docker, did, 1, 1, &e);
+		rc = sg_sandbox_remove(app->docker, did, 1, &e);
 		if (rc == SG_ECONFLICT) {
 			/* "removal already in progress": come back later. */
 			rc = sg_err_set(err, SG_EUNAVAIL, "docker_busy",
 			    "the container is being removed; retry");
 			goto out;
 		}
-		if (rc != SG_OK && rc != SG_ENOENT) {
+		if (rc != SG_OK) {
 			keep_err(err, &e);
 			goto out;
 		}
@@ -108,15 +101,10 @@ destroy_sandbox(struct destroy_app *app, const char *id,
 		keep_err(err, &e);
 		goto out;
 	}
-	if (res->had_session || res->had_container) {
-		sg_err_clear(&e);
-		rc = sg_session_del(app->redis, id,
-		    user[0] != '\0' ? user : NULL, &e);
-		if (rc != SG_OK && rc != SG_ENOENT) {
-			keep_err(err, &e);
-			goto out;
-		}
-	}
+	if ((res->had_session || res->had_container) &&
+	    (rc = sg_sandbox_forget(app->redis, id,
+	    user[0] != '\0' ? user : NULL, err)) != SG_OK)
+		goto out;
 	rc = SG_OK;
 out:
 	sg_session_clear(&sess);
@@ -127,7 +115,7 @@ out:
 void
 destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
-	struct destroy_app	*app = arg;
+	struct app	*app = arg;
 	struct destroy_result	 res;
 	struct sg_err		 err;
 	const char		*id, *sub;
@@ -155,15 +143,13 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	}
 
 	if (destroy_sandbox(app, id, &res, &err) != SG_OK) {
-		switch (err.rc) {
-		case SG_EUNAVAIL:
-		case SG_ETIMEOUT:
+		switch (sg_rc_http_dep(err.rc)) {
+		case 503:
 			sg_resp_error(resp, 503, err.code,
 			    "a dependency is unavailable; the sandbox is kept, "
 			    "try again later");
 			break;
-		case SG_ENOMEM:
-		case SG_EINTERNAL:
+		case 500:
 			sg_resp_error(resp, 500, err.code != NULL ? err.code :
 			    "internal_error", "the sandbox could not be "
 			    "destroyed");

@@ -12,14 +12,12 @@
 #include "cfg.h"
 #include "docker.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "session.h"
 
-struct destroy_app {
-	const struct sg_cfg	*cfg;
-	struct sg_redis		*redis;
-	struct sg_docker	*docker;
-};
+#include "../sandbox-app.h"
+
 
 /* What destroy_sandbox found and did. */
 struct destroy_result {
@@ -38,7 +36,7 @@ void		 destroy_handle(void *app, struct sg_req *,
  * nothing (see res); SG_EUNAVAIL/SG_ETIMEOUT/SG_EUPSTREAM when Docker or
  * Redis failed, with the session kept when the container may still run.
  */
-enum sg_rc	 destroy_sandbox(struct destroy_app *, const char *id,
+enum sg_rc	 destroy_sandbox(struct app *, const char *id,
 		    struct destroy_result *, struct sg_err *);
 
 #endif

@@ -7,54 +7,34 @@
  */
 #include "config.h"
 
-#include <locale.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <err.h>
 #include <sysexits.h>
 
-#include "cfg.h"
-#include "http.h"
 #include "log.h"
-#include "ops.h"
 #include "query.h"
+#include "service.h"
 
-/* errx(3), which lib/sgerr.h shadows on the include path. */
-static void
-die(int code, const char *msg)
-{
-	(void)fprintf(stderr, "session-query: %s\n", msg);
-	exit(code);
-}
+#define PROG	"session-query"
 
 int
 main(void)
 {
-	static struct sg_cfg	 cfg;
-	struct query		 q;
+	static struct sg_service svc;
+	struct app		 app;
 	struct sg_err		 err;
 	int			 rc;
 
-	/* cJSON prints numbers with the locale's decimal point. */
-	(void)setlocale(LC_ALL, "C");
 	sg_err_clear(&err);
-	if (sg_cfg_load(&cfg, &err) != SG_OK)
-		die(EX_CONFIG, err.msg);
-	sg_log_init("session-query", cfg.log_level);
 	/* /metrics reads the shared file; Redis calls are counted in it */
-	if (sg_ops_init(&cfg, "session-query", &err) != SG_OK)
-		die(EX_CONFIG, err.msg);
-	if (query_init(&q, &cfg, &err) != SG_OK)
-		die(EX_CONFIG, err.msg);
-	sg_log(SG_LOG_INFO, "start", NULL);
-	rc = sg_serve(cfg.socket, SG_HTTP_MAX_BODY, query_handle, &q, &err);
-	query_clear(&q);
-	sg_ops_close();
-	if (rc != 0) {
-		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
-		    err.code != NULL ? err.code : "", "detail", err.msg, NULL);
-		die(err.rc == SG_EINVAL ? EX_CONFIG : EX_UNAVAILABLE, err.msg);
-	}
-	sg_log(SG_LOG_INFO, "stop", NULL);
+	if (sg_service_open(&svc, PROG, SG_SVC_OPS, &err) != SG_OK)
+		errx(EX_CONFIG, "%s", err.msg);
+	if (query_init(&app, &svc.cfg, &err) != SG_OK)
+		errx(EX_CONFIG, "%s", err.msg);
+	sg_log(SG_LOG_INFO, "start", (char *)NULL);
+	rc = sg_service_serve(&svc, query_handle, &app, &err);
+	query_clear(&app);
+	sg_service_close(&svc);
+	if (rc != 0)
+		errx(sg_service_status(&err), "%s", err.msg);
 	return 0;
 }

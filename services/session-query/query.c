@@ -19,7 +19,7 @@
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
- * The identity comes only from the authorizer's SG_* params (http.h);
+ * The identity comes only from the authorizer's SG_* params (request.h);
  * the scope is checked here again (defence in depth).  Ids are checked
  * against ^[A-Za-z0-9_-]{1,128}$ before they reach Redis.  The session
  * object is the contract's (sg_session_to_json): it holds the token's
@@ -34,15 +34,17 @@
 
 #include "audit.h"
 #include "claims.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
+#include "route.h"
 #include "session.h"
 
-#define SESSIONS	"/v1/sessions"
-#define DECISIONS	"/decisions"
+#define SESSIONS	SG_PATH_SESSIONS
+#define DECISIONS	SG_PATH_DECISIONS
 #define ID_RULE		"^[A-Za-z0-9_-]{1,128}$"
 /*
  * SCAN rounds of COUNT 1000 for the live-sessions gauge: the whole
@@ -54,7 +56,7 @@
 #define METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 enum sg_rc
-query_init(struct query *q, const struct sg_cfg *cfg, struct sg_err *err)
+query_init(struct app *q, const struct sg_cfg *cfg, struct sg_err *err)
 {
 	struct sg_err	 e;
 
@@ -69,7 +71,7 @@ query_init(struct query *q, const struct sg_cfg *cfg, struct sg_err *err)
 }
 
 void
-query_clear(struct query *q)
+query_clear(struct app *q)
 {
 	if (q == NULL)
 		return;
@@ -84,26 +86,29 @@ is_get(const struct sg_req *req)
 	    strcmp(req->method, "HEAD") == 0;
 }
 
-/* A failed Redis call: 503 when it is down (fail closed), else 502/500. */
+/*
+ * A failed Redis call: 503 when it is down (fail closed), else 502/500
+ * (sg_rc_http_dep).
+ */
 static void
 store_error(struct sg_resp *resp, const struct sg_err *err)
 {
-	switch (err->rc) {
-	case SG_EUNAVAIL:
-	case SG_ETIMEOUT:
+	switch (sg_rc_http_dep(err->rc)) {
+	case 503:
 		sg_resp_error(resp, 503, "redis_unavailable",
 		    "The session store is unavailable; retry later.");
 		break;
-	case SG_EUPSTREAM:
+	case 502:
 		sg_resp_error(resp, 502, err->code != NULL ? err->code :
 		    "bad_gateway", "The session store answered with an error.");
 		break;
-	case SG_ENOMEM:
-		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
-		break;
 	default:
-		sg_resp_error(resp, 500, "internal_error",
-		    "The sessions could not be read.");
+		if (err->rc == SG_ENOMEM)
+			sg_resp_error(resp, 500, "out_of_memory",
+			    "Out of memory.");
+		else
+			sg_resp_error(resp, 500, "internal_error",
+			    "The sessions could not be read.");
 		break;
 	}
 	sg_log(SG_LOG_WARN, "store_error", "reason",
@@ -119,7 +124,7 @@ strip_token(cJSON *o)
 }
 
 static void
-healthz(struct query *q, struct sg_req *req, struct sg_resp *resp)
+healthz(struct app *q, struct sg_req *req, struct sg_resp *resp)
 {
 	struct sg_err	 err;
 	cJSON		*o = NULL;
@@ -146,7 +151,7 @@ healthz(struct query *q, struct sg_req *req, struct sg_resp *resp)
 }
 
 static void
-get_one(struct query *q, struct sg_req *req, struct sg_resp *resp,
+get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
     const char *id)
 {
 	struct sg_session	 s;
@@ -211,7 +216,7 @@ out:
 }
 
 static void
-list(struct query *q, struct sg_req *req, struct sg_resp *resp)
+list(struct app *q, struct sg_req *req, struct sg_resp *resp)
 {
 	struct sg_err	 err;
 	char		 user[SG_ID_MAX + 1];
@@ -276,7 +281,7 @@ parse_limit(const char *s)
 }
 
 static void
-decisions(struct query *q, struct sg_req *req, struct sg_resp *resp,
+decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
     const char *id)
 {
 	struct sg_err	 err;
@@ -330,7 +335,7 @@ decisions(struct query *q, struct sg_req *req, struct sg_resp *resp,
 }
 
 static void
-metrics(struct query *q, struct sg_req *req, struct sg_resp *resp)
+metrics(struct app *q, struct sg_req *req, struct sg_resp *resp)
 {
 	struct sg_metrics_gauge	 g[3];
 	struct sg_err		 err;
@@ -402,7 +407,7 @@ is_decisions(const char *p, char *id, size_t size)
 void
 query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 {
-	struct query	*q = app;
+	struct app	*q = app;
 	const char	*p = req->path;
 	char		 id[SG_HTTP_MAX_PATH + 1];
 
@@ -412,7 +417,7 @@ query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 		list(q, req, resp);
 	else if (is_decisions(p, id, sizeof(id)))
 		decisions(q, req, resp, id);
-	else if (strcmp(p, "/metrics") == 0)
+	else if (strcmp(p, SG_PATH_METRICS) == 0)
 		metrics(q, req, resp);
 	else if (strncmp(p, SESSIONS "/", sizeof(SESSIONS)) == 0)
 		get_one(q, req, resp, p + sizeof(SESSIONS));

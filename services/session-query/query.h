@@ -9,18 +9,19 @@
 
 #include "cfg.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "session.h"
 
-struct query {
+struct app {
 	const struct sg_cfg	*cfg;
 	struct sg_redis		*redis;	/* SANDGATE_REDIS, lazily connected */
 };
 
 /* SG_EINVAL "bad_config" naming SANDGATE_REDIS on a bad URL. */
-enum sg_rc	 query_init(struct query *, const struct sg_cfg *,
+enum sg_rc	 query_init(struct app *, const struct sg_cfg *,
 		    struct sg_err *);
-void		 query_clear(struct query *);
+void		 query_clear(struct app *);
 void		 query_handle(void *app, struct sg_req *, struct sg_resp *);
 
 #endif

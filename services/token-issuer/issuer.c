@@ -9,12 +9,12 @@
  *   GET  /healthz                open -> 200 {"status":"ok",...}
  *        (also /healthz/token-issuer, as the lighttpd gateway routes it)
  *
- * The identity comes only from the authorizer's SG_* params (http.h).
+ * The identity comes only from the authorizer's SG_* params (request.h).
  * The body is strict: every field has one type, unknown fields are
  * refused, and every value goes through the validators the verifier
  * uses (sg_id_valid, sg_uuid_valid, sg_hostpat_parse), then
  * sg_token_mint_container checks the whole claim set once more, so a
- * token the verifier would refuse is never signed (notes/security.md
+ * token the verifier would refuse is never signed (docs/security.md
  * 3.7, issuer-side tests).  The token is in the response only: never
  * in a log.
  */
@@ -32,6 +32,8 @@
 #include "issuer.h"
 #include "json.h"
 #include "log.h"
+#include "route.h"
+#include "serve.h"
 #include "token.h"
 
 #define JWKS_CACHE	"public, max-age=300"
@@ -43,7 +45,7 @@ static const char *const token_fields[] = {
 };
 
 static enum sg_rc
-add_signer(struct issuer *is, struct sg_err *err)
+add_signer(struct app *is, struct sg_err *err)
 {
 	const struct sg_key	*have;
 	struct sg_key		*pub = NULL;
@@ -80,7 +82,7 @@ add_signer(struct issuer *is, struct sg_err *err)
 }
 
 enum sg_rc
-issuer_init(struct issuer *is, const struct sg_cfg *cfg, struct sg_err *err)
+issuer_init(struct app *is, const struct sg_cfg *cfg, struct sg_err *err)
 {
 	struct sg_err	 e;
 	enum sg_rc	 rc;
@@ -134,7 +136,7 @@ fail:
 }
 
 void
-issuer_clear(struct issuer *is)
+issuer_clear(struct app *is)
 {
 	if (is == NULL)
 		return;
@@ -152,7 +154,7 @@ is_get(const struct sg_req *req)
 }
 
 static void
-healthz(struct issuer *is, struct sg_req *req, struct sg_resp *resp)
+healthz(struct app *is, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON	*o = NULL;
 
@@ -179,7 +181,7 @@ healthz(struct issuer *is, struct sg_req *req, struct sg_resp *resp)
 }
 
 static void
-jwks(struct issuer *is, struct sg_req *req, struct sg_resp *resp)
+jwks(struct app *is, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON	*o;
 
@@ -329,7 +331,7 @@ id_ok(const char *s)
 }
 
 static void
-tokens(struct issuer *is, struct sg_req *req, struct sg_resp *resp)
+tokens(struct app *is, struct sg_req *req, struct sg_resp *resp)
 {
 	struct sg_mint_container m;
 	struct sg_minted	 minted;
@@ -439,17 +441,37 @@ out:
 void
 issuer_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 {
-	struct issuer	*is = app;
+	struct app	*is = app;
 
 	if (req->path == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
-	else if (strcmp(req->path, "/v1/tokens") == 0)
+	else if (strcmp(req->path, SG_PATH_TOKENS) == 0)
 		tokens(is, req, resp);
-	else if (strcmp(req->path, "/.well-known/jwks.json") == 0)
+	else if (strcmp(req->path, SG_PATH_JWKS) == 0)
 		jwks(is, req, resp);
 	else if (strcmp(req->path, "/healthz") == 0 ||
 	    strcmp(req->path, "/healthz/token-issuer") == 0)
 		healthz(is, req, resp);
 	else
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
+}
+
+void
+issuer_serve(void *arg, struct sg_req *req, struct sg_resp *resp)
+{
+	struct app	*is = arg, fresh;
+	struct sg_err	 err;
+
+	if (sg_serve_hup()) {
+		sg_err_clear(&err);
+		if (issuer_init(&fresh, is->cfg, &err) == SG_OK) {
+			issuer_clear(is);
+			*is = fresh;
+			sg_log(SG_LOG_INFO, "keys_reloaded", "kid",
+			    sg_key_kid(is->key), NULL);
+		} else
+			sg_log(SG_LOG_ERROR, "keys_reload_failed", "reason",
+			    err.code, "detail", err.msg, NULL);
+	}
+	issuer_handle(is, req, resp);
 }

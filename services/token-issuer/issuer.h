@@ -13,10 +13,11 @@
 
 #include "cfg.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 
-struct issuer {
+struct app {
 	const struct sg_cfg	*cfg;
 	struct sg_key		*key;	/* SANDGATE_SIGNING_KEY, private */
 	struct sg_keyset	*keys;	/* published: verify keys + signer */
@@ -30,9 +31,15 @@ struct issuer {
  * its kid is not there yet.  Errors name the variable (SG_EINVAL
  * "bad_config"); services stop with EX_CONFIG on them.
  */
-enum sg_rc	 issuer_init(struct issuer *, const struct sg_cfg *,
+enum sg_rc	 issuer_init(struct app *, const struct sg_cfg *,
 		    struct sg_err *);
-void		 issuer_clear(struct issuer *);
+void		 issuer_clear(struct app *);
 void		 issuer_handle(void *app, struct sg_req *, struct sg_resp *);
+/*
+ * The sg_handler for sg_serve: issuer_handle after a SIGHUP reload of
+ * the keys (rotation without a restart); a reload that fails keeps the
+ * old ones.
+ */
+void		 issuer_serve(void *app, struct sg_req *, struct sg_resp *);
 
 #endif

@@ -4,7 +4,7 @@
  * ECDSA verification.
  *
  * The key is the whole token text (never the signature alone: a high-S
- * twin is a different string and simply misses, notes/security.md S8);
+ * twin is a different string and simply misses, docs/security.md S8);
  * lookups compare the full token with sg_memeq.  An entry holds a deep
  * copy of the validated claims until it is evicted, flushed (on a key
  * swap) or found past its exp.  The table is set-associative (4 ways per

@@ -1,10 +1,16 @@
 # services/token-verify: the authorizer for the egress proxy and the API
 # gateway (issue 4).
 pkglibexec_PROGRAMS += services/token-verify/token-verify
+# Everything but main.c; bench/ and tests/unit/ compile these too.
+TV_SOURCES = services/token-verify/verify.c services/token-verify/verify.h \
+	services/token-verify/verify-int.h \
+	services/token-verify/keyfiles.c services/token-verify/creds.c \
+	services/token-verify/decide.c \
+	services/token-verify/reply.c \
+	services/token-verify/cache.c services/token-verify/cache.h
 services_token_verify_token_verify_SOURCES = \
 	services/token-verify/main.c \
-	services/token-verify/verify.c services/token-verify/verify.h \
-	services/token-verify/cache.c services/token-verify/cache.h
+	$(TV_SOURCES)
 services_token_verify_token_verify_LDADD = $(SG_LIBS)
 
 # Test and benchmark helper: mints tokens with the library (not installed).
@@ -20,8 +26,7 @@ bench_trivial_authz_LDADD = $(FCGI_LIBS)
 
 # In-process cost of a decision (bench/verify.sh runs it).
 noinst_PROGRAMS += bench/verify_decide
-bench_verify_decide_SOURCES = bench/verify-decide.c \
-	services/token-verify/verify.c services/token-verify/cache.c
+bench_verify_decide_SOURCES = bench/verify-decide.c $(TV_SOURCES)
 bench_verify_decide_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 bench_verify_decide_LDADD = $(SG_LIBS)

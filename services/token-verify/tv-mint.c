@@ -15,8 +15,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdarg.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@
 #include "sgerr.h"
 #include "hosts.h"
 #include "keys.h"
+#include "num.h"
 #include "token.h"
 
 #define PROG	"tv-mint"
@@ -48,17 +49,29 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/*
+ * A signed decimal, as strtoll(3) takes it (leading white space and a
+ * sign allowed: SHIFT may be negative), the digits by sg_num_parse.
+ */
 static int64_t
 num(const char *s, const char *what)
 {
-	char		*end = NULL;
-	long long	 v;
+	const char	*p = s;
+	int64_t		 v;
+	int		 neg = 0;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		die(EX_USAGE, "bad %s: %s", what, s);
-	return (int64_t)v;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (sg_num_parse(p, 0, INT64_MAX, &v) == 0)
+		return neg ? -v : v;
+	/* The one value whose magnitude is past INT64_MAX. */
+	while (neg && p[0] == '0' && p[1] != '\0')
+		p++;
+	if (neg && strcmp(p, "9223372036854775808") == 0)
+		return INT64_MIN;
+	die(EX_USAGE, "bad %s: %s", what, s);
 }
 
 static void

@@ -1,7 +1,7 @@
 /*
  * token-verify: the one authorizer for the API gateway and the egress
  * proxy (DESIGN.md, "Egress decision" and "API decision";
- * notes/web-servers.md section 4).
+ * docs/web-servers.md section 4).
  *
  * Dialect by FCGI_ROLE.  AUTHORIZER (Apache mod_authnz_fcgi, lighttpd
  * "mode" => "authorizer"): a 200 carries Status and Variable-SG_SUB,
@@ -51,8 +51,10 @@
 #include "cfg.h"
 #include "claims.h"
 #include "sgerr.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
+#include "route.h"
 #include "session.h"
 
 /* Longest Authorization / Proxy-Authorization value looked at. */
@@ -63,18 +65,6 @@
 /* SG_CONTAINER_ID / SG_SCOPE when there is none. */
 #define SG_VERIFY_NONE		"-"
 
-enum sg_route {
-	SG_ROUTE_UNKNOWN,
-	/* GET routes also match HEAD */
-	SG_ROUTE_PUBLIC,		/* GET /.well-known/jwks.json */
-	SG_ROUTE_TOKENS_ISSUE,		/* POST /v1/tokens */
-	SG_ROUTE_SANDBOX_CREATE,	/* POST /v1/sandboxes */
-	SG_ROUTE_SANDBOX_DESTROY,	/* DELETE /v1/sandboxes/{id} */
-	SG_ROUTE_SESSION_GET,		/* GET /v1/sessions/{id} */
-	SG_ROUTE_SESSION_LIST,		/* GET /v1/sessions?user_id= */
-	SG_ROUTE_METRICS,		/* GET /metrics */
-	SG_ROUTE_SESSION_DECISIONS	/* GET /v1/sessions/{id}/decisions */
-};
 
 struct sg_verify_keyfile {
 	char		 path[PATH_MAX];
@@ -94,7 +84,7 @@ struct sg_verify_stats {
 	uint64_t	 reload_failures;
 };
 
-struct sg_verify {
+struct app {
 	struct sg_cfg	 cfg;
 	struct sg_keyset *keys;
 	struct sg_redis	*redis;
@@ -129,13 +119,13 @@ struct sg_verdict {
  * Redis handle (not connected yet) and the token cache.  SG_EINVAL
  * "bad_config" when there are no keys or they do not load.
  */
-enum sg_rc	 sg_verify_init(struct sg_verify *, const struct sg_cfg *,
+enum sg_rc	 sg_verify_init(struct app *, const struct sg_cfg *,
 		    struct sg_err *);
-void		 sg_verify_clear(struct sg_verify *);
+void		 sg_verify_clear(struct app *);
 /* The sg_handler for sg_serve: decide, answer, log one line. */
 void		 sg_verify_handle(void *, struct sg_req *, struct sg_resp *);
 /* The decision alone (no response, no log); for tests and the handler. */
-void		 sg_verify_decide(struct sg_verify *, const struct sg_req *,
+void		 sg_verify_decide(struct app *, const struct sg_req *,
 		    struct sg_verdict *);
 /* Write the verdict as a response in the dialect of the request's role. */
 void		 sg_verify_respond(const struct sg_verdict *, int authorizer,
@@ -147,7 +137,7 @@ void		 sg_verify_respond(const struct sg_verdict *, int authorizer,
  * is then flushed.  Returns 1 if swapped, 0 if nothing changed, -1 if a
  * changed set failed to load (the old keys stay in use).
  */
-int		 sg_verify_reload(struct sg_verify *, int force,
+int		 sg_verify_reload(struct app *, int force,
 		    struct sg_err *);
 
 /*
@@ -166,10 +156,7 @@ enum sg_rc	 sg_verify_parse_basic(const char *hdr, char *buf, size_t size,
  */
 enum sg_rc	 sg_verify_parse_bearer(const char *hdr, const char **tok,
 		    size_t *toklen, struct sg_err *);
-/*
- * The route of an API request and the scope it needs (SG_SCOPE_* bit, 0
- * for none); id receives {id} of the routes that have one.
- */
+/* sg_route_match (lib/route.h), the route of an API request. */
 enum sg_route	 sg_verify_route(const char *method, const char *path,
 		    unsigned *scope, char id[SG_ID_MAX + 1]);
 /* Two textual IP addresses name the same address (v4-mapped = v4). */

@@ -79,8 +79,13 @@ compile() {	# compile SRC OBJ FLAGS...
 # The library and the service sources some targets need, with coverage
 # instrumentation but without libFuzzer's main.
 LIBSRC="$top/lib/compat/strlcpy.c $(ls "$top"/lib/*.c)"
-SVCSRC="$top/services/token-verify/verify.c $top/services/token-verify/cache.c
- $top/services/sandbox-create/create.c
+# A service's sources are all its .c files but main.c (and tv-mint.c).
+svc_src() {	# svc_src DIR
+	for f in "$top/services/$1"/*.c; do
+		case ${f##*/} in main.c|tv-mint.c) ;; *) echo "$f" ;; esac
+	done
+}
+SVCSRC="$(svc_src token-verify) $(svc_src sandbox-create)
  $top/services/token-issuer/issuer.c"
 echo "building library objects in $B/obj"
 for s in $LIBSRC $SVCSRC; do
@@ -112,16 +117,18 @@ done <"$B/objects.txt"
 obj_of() {	# obj_of services/x/y.c
 	echo "$B/obj/$(basename "$(dirname "$1")")_$(basename "$1" .c).o"
 }
+objs_of() {	# objs_of DIR: the objects of svc_src DIR
+	for f in $(svc_src "$1"); do obj_of "$f"; done
+}
 
 # Extra objects and link flags of each target.
 extra_of() {
 	case $1 in
 	fuzz_verify)
-		echo "$(obj_of services/token-verify/verify.c)" \
-		    "$(obj_of services/token-verify/cache.c)" \
+		echo $(objs_of token-verify) \
 		    "-Wl,--wrap=sg_session_get,--wrap=getaddrinfo,--wrap=freeaddrinfo" ;;
 	fuzz_docker_inspect|fuzz_create_spec)
-		echo "$(obj_of services/sandbox-create/create.c)" ;;
+		echo $(objs_of sandbox-create) ;;
 	fuzz_issuer)
 		echo "$(obj_of services/token-issuer/issuer.c)" ;;
 	fuzz_docker_reply|fuzz_redis_reply)

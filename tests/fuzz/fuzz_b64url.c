@@ -1,6 +1,6 @@
 /*
  * Base64url and base64 (lib/b64url.c): the decoders are canonical, so any
- * accepted text re-encodes to itself (notes/security.md E6-E11, 6.6 #2),
+ * accepted text re-encodes to itself (docs/security.md E6-E11, 6.6 #2),
  * and any byte string survives encode then decode.
  */
 #include "config.h"

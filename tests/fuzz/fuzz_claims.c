@@ -1,5 +1,5 @@
 /*
- * The claims validator (lib/claims.c, notes/security.md 3.6, 3.7) on any
+ * The claims validator (lib/claims.c, docs/security.md 3.6, 3.7) on any
  * strict JSON object: what it accepts obeys every rule of claims.h, with
  * the fixed clock of the unit tests.
  */
@@ -32,7 +32,10 @@ check(const struct sg_claims *c, const struct sg_verify_opts *o)
 	FZ_ASSERT(c->nbf <= (int64_t)o->now + o->leeway, "nbf in the future");
 	FZ_ASSERT(c->iat <= c->exp, "iat > exp");
 	FZ_ASSERT(c->exp - c->iat <= o->max_ttl, "lifetime too long");
-	FZ_ASSERT(c->jti[0] != '\0' && c->sub[0] != '\0', "empty jti/sub");
+	FZ_ASSERT(c->jti[0] != '\0', "empty jti");
+	/* Only a compatibility-mode token (no aud) may lack sub. */
+	FZ_ASSERT(c->sub[0] != '\0' || (!c->has_aud && o->accept_no_aud),
+	    "empty sub");
 	FZ_ASSERT(sg_str_printable(c->iss) && sg_str_printable(c->sub) &&
 	    sg_str_printable(c->jti) && sg_str_printable(c->scope),
 	    "control character in a claim");

@@ -21,7 +21,7 @@
 #include "fuzz.h"
 
 static struct sg_cfg		 cfg;
-static struct create_app	 app;
+static struct app	 app;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

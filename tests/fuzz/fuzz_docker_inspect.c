@@ -1,7 +1,7 @@
 /*
  * sandbox-create's check of what the daemon created
  * (create_check_inspect, services/sandbox-create/create.c;
- * notes/security.md 6.4): the inspect answer is hostile JSON from the
+ * docs/security.md 6.4): the inspect answer is hostile JSON from the
  * daemon's point of view.  The input is the inspect JSON.  Checked: a
  * container passes only with the hardening asked for (every cap dropped,
  * no-new-privileges, read-only root, not privileged), and the address it
@@ -20,7 +20,7 @@
 #include "fuzz.h"
 
 static struct sg_cfg		 cfg;
-static struct create_app	 app;
+static struct app	 app;
 static struct create_spec	 spec[2];
 
 int

@@ -1,7 +1,7 @@
 /*
  * The ES256 signature check (sg_es256_verify: the P1363 r||s to
  * ECDSA_SIG conversion and the range checks of RFC 7518 3.4;
- * notes/security.md S1-S5, 6.6 #6).  Input: one byte giving the
+ * docs/security.md S1-S5, 6.6 #6).  Input: one byte giving the
  * signature length (mod 80), the signature, then the message; verified
  * under test-key-1 and under the key of the first Wycheproof P1363 group
  * (so that its valid vectors, the seeds, verify).  Checked: only 64-byte signatures with

@@ -1,5 +1,5 @@
 /*
- * allowed_hosts and the egress match (lib/hosts.c; notes/security.md 4.1,
+ * allowed_hosts and the egress match (lib/hosts.c; docs/security.md 4.1,
  * C5), differentially against a small reference written here: it
  * normalises names (ASCII lowercase, one trailing dot off), reads IP
  * literals with inet_pton and matches labels on a dot boundary.  Input:

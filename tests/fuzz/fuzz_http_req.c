@@ -1,5 +1,5 @@
 /*
- * The FastCGI request reader (lib/http.c) on fuzzed parameters and body:
+ * The FastCGI request reader (lib/request.c) on fuzzed parameters and body:
  * sg_req_init, sg_req_param, sg_req_content_length, sg_req_json,
  * sg_req_query, sg_req_auth, and a response echoing a client value
  * (sg_resp_header) through sg_resp_serialize.  Input: "NAME=value"
@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "json.h"
 #include "fuzz.h"
 

@@ -2,7 +2,7 @@
  * token-issuer's handler (services/token-issuer/issuer.c) on fuzzed
  * requests: POST /v1/tokens bodies, the authorizer's SG_* facts, paths
  * and methods.  The issuer signs what the verifier trusts, so every 201
- * is checked here (notes/security.md 3.7, issuer-side tests): the caller
+ * is checked here (docs/security.md 3.7, issuer-side tests): the caller
  * was an operator with tokens:issue, the token verifies under the
  * verifier's rules at the same clock, and its claims are exactly the
  * body's (ids, UUID, the canonical host list, binding, lifetime).  Every
@@ -18,7 +18,8 @@
 #include "cfg.h"
 #include "claims.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "issuer.h"
 #include "json.h"
 #include "keys.h"
@@ -27,7 +28,7 @@
 #include "fuzz.h"
 
 static struct sg_cfg	 cfg;
-static struct issuer	 is;
+static struct app	 is;
 static struct sg_keyset	*vks;
 
 int

@@ -1,5 +1,5 @@
 /*
- * Strict JSON (lib/json.c, notes/security.md 3.5): whatever sg_json_parse
+ * Strict JSON (lib/json.c, docs/security.md 3.5): whatever sg_json_parse
  * accepts has no duplicate or case-variant member names, nests no deeper
  * than SG_JSON_MAX_DEPTH, and prints to text that sg_json_parse accepts
  * again and that prints the same (so a stored session or a signed body

@@ -1,6 +1,6 @@
 /*
  * sg_target_parse (REQUEST_METHOD + REQUEST_URI of a proxy request;
- * notes/security.md 4.1, 4.2): a target it accepts is canonical, stays
+ * docs/security.md 4.1, 4.2): a target it accepts is canonical, stays
  * the same when the host is written in upper case, can be written as an
  * exact pattern that matches it, and an IP target classifies the same as
  * its IPv4-in-IPv6 disguises (mapped, NAT64, 6to4).  The first input byte

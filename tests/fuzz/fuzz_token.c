@@ -1,6 +1,6 @@
 /*
  * The token verifier (sg_token_verify = sg_jwt_verify + claims) with
- * fixed keys and the fixed clock (notes/security.md 2, 3, 6.6 #1).  Keys:
+ * fixed keys and the fixed clock (docs/security.md 2, 3, 6.6 #1).  Keys:
  * test-key-1 alone, test-key-1 + test-key-2 (selection by kid), and the
  * RFC 7515 A.3 key (so the A.3 token reaches the claims).  Whatever is
  * accepted has the compact form of security.md 2.1, and the three entry

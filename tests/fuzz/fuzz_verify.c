@@ -36,7 +36,8 @@
 #include "cfg.h"
 #include "claims.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -44,7 +45,7 @@
 
 #define SESSION_IP	"172.18.0.5"
 
-static struct sg_verify	 app;
+static struct app	 app;
 static struct sg_cfg	 base;
 static int		 verbose;	/* FUZZ_VERBOSE=1: print each verdict */
 

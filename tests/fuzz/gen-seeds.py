@@ -5,7 +5,7 @@ runs it; gen-tokens writes the signed ones).
     gen-seeds.py TOP OUTDIR
 
 Sources: the Wycheproof JWS, JWK and P1363 vectors and RFC 7515 A.3 in
-tests/data/vectors, the hostile cases of notes/security.md (sections 3 and
+tests/data/vectors, the hostile cases of docs/security.md (sections 3 and
 4, by their IDs) as the unit tests use them, and a few well-formed inputs
 of every target (an inspect answer that passes, a stored session, Redis and
 Docker replies).  One file per seed, named by its origin.

@@ -17,83 +17,17 @@ SG_TEST_IMAGE=${SG_TEST_IMAGE:-sandgate-test:latest}
 _sg_dockerd_pid=""
 _sg_image_ours=0
 
-# lib.sh's sg_wait_port probes with bash's /dev/tcp, which dash (the
-# /bin/sh that run-all.sh uses) lacks: probe with python3 there instead.
-if [ -z "${BASH_VERSION:-}" ]; then
-	sg_wait_port()
-	{
-		python3 - "$1" "${2:-10}" <<'PY' || { echo "port $1 did not open" >&2; return 1; }
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-	}
-fi
-
-_sg_docker_up()
-{
-	"$SG_DOCKER" info >/dev/null 2>&1
-}
-
-# sg_ensure_dockerd: make sure an engine answers on $SG_DOCKER_SOCK.
+# sg_ensure_dockerd: make sure an engine answers through $SG_DOCKER (a
+# private one of lib-stack.sh's, or the system's on $SG_DOCKER_SOCK,
+# started here when none answers and then stopped at exit).
 sg_ensure_dockerd()
 {
-	if _sg_docker_up; then
-		return 0
-	fi
-	# Another test (or run.sh) may be starting one right now.
-	if [ -s /var/run/docker.pid ] &&
-	    kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-		_n=600
-		while [ $_n -gt 0 ]; do
-			_sg_docker_up && return 0
-			sleep 0.1
-			_n=$((_n - 1))
-		done
-		echo "a dockerd runs but does not answer" >&2
-		return 1
-	fi
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "no Docker engine and not root: cannot start dockerd" >&2
-		return 1
-	fi
-	command -v dockerd >/dev/null || {
-		echo "dockerd missing (Debian package docker.io)" >&2
-		return 1
-	}
-	dockerd --host "unix://$SG_DOCKER_SOCK" >"$T/dockerd.log" 2>&1 &
-	_sg_dockerd_pid=$!
+	"$SG_DOCKER" info >/dev/null 2>&1 && return 0
+	sg_dockerd_ensure "$SG_DOCKER_SOCK" "$T/dockerd.log" || return 1
+	[ -n "$SG_DOCKERD_PID" ] || return 0
+	_sg_dockerd_pid=$SG_DOCKERD_PID
 	# Stopped last: registered before anything that needs the engine.
-	sg_on_exit '_sg_stop_dockerd'
-	_n=600
-	while [ $_n -gt 0 ]; do
-		_sg_docker_up && return 0
-		kill -0 "$_sg_dockerd_pid" 2>/dev/null || break
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	echo "dockerd did not come up" >&2
-	tail -n 20 "$T/dockerd.log" >&2
-	return 1
-}
-
-_sg_stop_dockerd()
-{
-	[ -n "$_sg_dockerd_pid" ] || return 0
-	kill "$_sg_dockerd_pid" 2>/dev/null
-	_n=300
-	while kill -0 "$_sg_dockerd_pid" 2>/dev/null && [ $_n -gt 0 ]; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	kill -9 "$_sg_dockerd_pid" 2>/dev/null
-	_sg_dockerd_pid=""
+	sg_on_exit 'sg_dockerd_stop "$_sg_dockerd_pid"'
 }
 
 # _sg_copy_bin SRC ROOT: a binary plus every library ldd names, at the

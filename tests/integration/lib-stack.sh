@@ -1,5 +1,6 @@
 # The stack for the fault-injection and load tests (t-faults-*.sh,
-# t-load.sh), built from run.sh's own functions and the deploy/ configs,
+# t-load.sh), built from run.sh's own functions (deploy/lib/, which
+# lib.sh sources) and the deploy/ configs,
 # on loopback only.  Source after lib.sh and sg_setup:
 #
 #   . "$(dirname "$0")/lib-stack.sh"
@@ -34,8 +35,6 @@ STK_X=sandbox_XXXXXXXXXXXXXXXXXXXXXX
 # stk_init: run.sh's settings, every port free, everything under $T.
 stk_init()
 {
-	SG_RUN_LIB=1
-	. "$SG_TOP/run.sh"
 	SG_RUNDIR=$T/run
 	SG_API_PORT=$(sg_free_port)
 	SG_PROXY_PORT=$(sg_free_port)
@@ -253,8 +252,8 @@ EOF
 	setsid lighttpd -D -f "$T/target/lighttpd.conf" </dev/null \
 	    >/dev/null 2>>"$T/target-error.log" &
 	echo $! > "$SG_PIDDIR/target.pid"
-	sg_run_wait_tcp 127.0.0.1 "$SG_TARGET_PORT" &&
-	    sg_run_wait_tcp 127.0.0.2 "$SG_TARGET_PORT"
+	sg_wait_tcp 127.0.0.1 "$SG_TARGET_PORT" &&
+	    sg_wait_tcp 127.0.0.2 "$SG_TARGET_PORT"
 }
 
 # stk_leaks: requests that reached the 127.0.0.2 witness.
@@ -663,59 +662,25 @@ stk_dockerd_start()
 		sg_on_exit 'stk_dockerd_stop TERM; stk_dockerd_release'
 	fi
 	SG_DOCKER=$STK_D/docker
-	dockerd --config-file "$STK_D/daemon.json" \
-	    --host "unix://$STK_DOCKER_SOCK" --data-root "$STK_D/data" \
-	    --exec-root "$STK_D/x" --pidfile "$STK_D/dockerd.pid" \
-	    --bridge=none --iptables=false --ip-masq=false \
-	    --ip-forward=false >> "$T/dockerd.log" 2>&1 &
-	STK_DOCKERD_PID=$!
-	_n=600
-	while [ $_n -gt 0 ]; do
-		"$SG_DOCKER" info >/dev/null 2>&1 && return 0
-		kill -0 "$STK_DOCKERD_PID" 2>/dev/null || break
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	echo "private dockerd did not come up" >&2
-	tail -n 20 "$T/dockerd.log" >&2
-	return 1
+	_rc=0
+	sg_dockerd_start "$STK_DOCKER_SOCK" "$STK_D/data" "$STK_D/x" \
+	    "$STK_D/dockerd.pid" "$T/dockerd.log" \
+	    --config-file "$STK_D/daemon.json" --bridge=none --iptables=false \
+	    --ip-masq=false --ip-forward=false || _rc=$?
+	STK_DOCKERD_PID=$SG_DOCKERD_PID
+	return $_rc
 }
 
 # stk_dockerd_stop SIGNAL: stop it (TERM: as an operator would; KILL: a
 # crash) and wait until it is gone (at most 60 s).
 stk_dockerd_stop()
 {
-	[ -n "${STK_DOCKERD_PID:-}" ] || return 0
-	kill "-$1" "$STK_DOCKERD_PID" 2>/dev/null || true
-	_n=600
-	while kill -0 "$STK_DOCKERD_PID" 2>/dev/null && [ $_n -gt 0 ]; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	kill -9 "$STK_DOCKERD_PID" 2>/dev/null || true
-	wait "$STK_DOCKERD_PID" 2>/dev/null || true
+	sg_dockerd_stop "${STK_DOCKERD_PID:-}" "$1" 60
 	STK_DOCKERD_PID=""
 }
 
-# At exit: what our dockerd started and may have left behind when it was
-# killed (its containerd, and shims that wait for a containerd that is
-# gone), found by their command lines naming $STK_D, and any mount left
-# under $T, so that $T can go.
+# At exit: what our dockerd may have left behind, and mounts under $T.
 stk_dockerd_release()
 {
-	_left=""
-	for _c in /proc/[0-9]*/cmdline; do
-		case $(tr '\0' ' ' < "$_c" 2>/dev/null) in
-		*containerd*"$STK_D/"*)
-			_p=${_c#/proc/}
-			_left="$_left ${_p%/cmdline}" ;;
-		esac
-	done
-	if [ -n "$_left" ]; then
-		kill $_left 2>/dev/null
-		sleep 1
-		kill -9 $_left 2>/dev/null
-	fi
-	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
-	    sort -r | while read -r _m; do umount -l "$_m"; done
+	sg_dockerd_release "$STK_D" "$T"
 }

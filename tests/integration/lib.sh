@@ -13,6 +13,8 @@ SG_BUILD=${SG_BUILD:-$SG_TOP}
 SG_SVC=$SG_BUILD/services
 SG_CLI=$SG_BUILD/tools/sandgate/sandgate
 SG_DATA=$SG_TOP/tests/data
+# The scripts' library (processes, waits, redis, dockerd, the stack).
+. "$SG_TOP/deploy/lib/all.sh"
 
 _sg_pids=""
 _sg_cleanups=""
@@ -46,17 +48,8 @@ sg_cleanup()
 	printf '%s\n' "$_sg_cleanups" | while IFS= read -r c; do
 		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
 	done
-	for p in $_sg_pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $_sg_pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	sg_kill_wait 5 $_sg_pids
 	if [ $rc -ne 0 ] && [ -n "${T:-}" ]; then
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
@@ -69,40 +62,36 @@ sg_cleanup()
 }
 
 # A free TCP port on 127.0.0.1 (best effort: bind, read, close).
+#
+# Chosen below the kernel's ephemeral range (ip_local_port_range), not by
+# binding port 0: a port handed out from that range can be taken again at
+# any moment as the local port of some outgoing connection (to Redis, to
+# a worker) before our server binds it -- seen as a CI flake ("Address
+# already in use" from Apache).  Random in 20000..(low-1), tried until one
+# binds; SO_REUSEADDR off so a port in TIME_WAIT counts as taken.
 sg_free_port()
 {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# sg_wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts.
-# (POSIX sh has no /dev/tcp: dash is Debian's sh.)
-sg_wait_port()
-{
-	python3 - "$1" "${2:-10}" <<'PY' || { echo "port $1 did not open" >&2; return 1; }
-import socket, sys, time
-port, limit = int(sys.argv[1]), float(sys.argv[2])
-end = time.monotonic() + limit
-while time.monotonic() < end:
+	python3 -c '
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+hi = max(low - 1, 20001)
+for _ in range(200):
+    p = random.randint(20000, hi)
+    s = socket.socket()
     try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        sys.exit(0)
+        s.bind(("127.0.0.1", p))
     except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PY
-}
-
-# sg_wait_file PATH [SECONDS]
-sg_wait_file()
-{
-	_n=$(( ${2:-10} * 10 ))
-	while [ $_n -gt 0 ]; do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	echo "$1 did not appear" >&2
-	return 1
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+'
 }
 
 # Start redis-server on $T/redis.sock and 127.0.0.1:$REDIS_PORT.
@@ -111,19 +100,17 @@ sg_start_redis()
 {
 	REDIS_SOCK=$T/redis.sock
 	REDIS_PORT=${REDIS_PORT:-$(sg_free_port)}
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
-	    --unixsocket "$REDIS_SOCK" --unixsocketperm 777 \
-	    --save '' --appendonly no --daemonize no \
-	    --dir "$T" --logfile "$T/redis.log" &
-	REDIS_PID=$!
+	_rc=0
+	sg_redis_start "$REDIS_SOCK" 777 "$T" "$T/redis.log" "$REDIS_PORT" ||
+	    _rc=$?
+	REDIS_PID=$SG_REDIS_PID
 	sg_track_pid $REDIS_PID
-	sg_wait_file "$REDIS_SOCK"
-	sg_wait_port "$REDIS_PORT"
+	return $_rc
 }
 
 sg_stop_redis()
 {
-	kill "$REDIS_PID" 2>/dev/null
+	sg_kill_wait 5 "$REDIS_PID"
 	wait "$REDIS_PID" 2>/dev/null || true
 }
 
@@ -140,7 +127,7 @@ sg_spawn()
 	_pid=$!
 	sg_track_pid $_pid
 	eval "PID_$(echo "$1" | tr -c 'A-Za-z0-9\n' _)=$_pid"
-	sg_wait_port "$2"
+	sg_wait_tcp 127.0.0.1 "$2"
 }
 
 # Assertions.  sg_check NAME EXPECTED ACTUAL

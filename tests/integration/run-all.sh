@@ -14,39 +14,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
 failed=""
-dockerd_pid=""
 logdir=$(mktemp -d /tmp/sg-run-all.XXXXXX)
+SG_TOP=$(cd "$here/../.." && pwd)
+. "$SG_TOP/deploy/lib/all.sh"
+SG_DOCKERD_PID=""
 
-stop_dockerd()
-{
-	[ -n "$dockerd_pid" ] || return 0
-	kill "$dockerd_pid" 2>/dev/null
-	n=300
-	while kill -0 "$dockerd_pid" 2>/dev/null && [ $n -gt 0 ]; do
-		sleep 0.1
-		n=$((n - 1))
-	done
-	kill -9 "$dockerd_pid" 2>/dev/null
-	dockerd_pid=""
-}
-trap 'stop_dockerd; rm -rf "$logdir"' EXIT
+trap 'sg_dockerd_stop "$SG_DOCKERD_PID"; rm -rf "$logdir"' EXIT
 trap 'exit 130' INT TERM
 
 if ! docker info >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
     command -v dockerd >/dev/null; then
 	echo "starting dockerd for the integration run"
-	dockerd >"$logdir/dockerd.log" 2>&1 &
-	dockerd_pid=$!
-	n=600
-	while ! docker info >/dev/null 2>&1 && [ $n -gt 0 ]; do
-		kill -0 "$dockerd_pid" 2>/dev/null || break
-		sleep 0.1
-		n=$((n - 1))
-	done
-	if ! docker info >/dev/null 2>&1; then
-		echo "dockerd did not come up:" >&2
-		tail -n 30 "$logdir/dockerd.log" >&2
-	fi
+	sg_dockerd_ensure /var/run/docker.sock "$logdir/dockerd.log" || true
 fi
 
 if [ $# -gt 0 ]; then

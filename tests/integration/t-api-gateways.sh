@@ -1,7 +1,7 @@
 #!/bin/sh
 # token-verify as the API gateway's authorizer, in front of the real
 # token-issuer and session-query, behind both gateways of DESIGN.md:
-# lighttpd (notes/web-servers.md 2.1: authorizer and responder on the
+# lighttpd (docs/web-servers.md 2.1: authorizer and responder on the
 # same route, FCGI_ROLE=AUTHORIZER, Variable-SG_*) and nginx auth_request
 # (3.1: RESPONDER, X-SG-* turned into SG_* by auth_request_set; the auth
 # location drops the body; every protected location hands off to a
@@ -113,7 +113,7 @@ else \$HTTP["url"] == "/healthz/token-verify" {
 EOF
 lighttpd -D -f "$L/lighttpd.conf" 2>>"$T/lighttpd.log" &
 sg_track_pid $!
-sg_wait_port $LPORT
+sg_wait_tcp 127.0.0.1 $LPORT
 
 # ---- nginx: auth_request -------------------------------------------------
 N=$T/nginx
@@ -190,7 +190,7 @@ http {
 EOF
 nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
 sg_track_pid $!
-sg_wait_port $NPORT
+sg_wait_tcp 127.0.0.1 $NPORT
 
 # req METHOD URL [curl args...]: status; headers in $T/h, body in $T/b
 req()

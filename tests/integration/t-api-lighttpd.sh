@@ -1,6 +1,6 @@
 #!/bin/sh
 # token-issuer and session-query behind a real lighttpd API gateway with
-# the real token-verify as its FastCGI authorizer (notes/web-servers.md
+# the real token-verify as its FastCGI authorizer (docs/web-servers.md
 # 2.1), a real redis-server holding sessions written with redis-cli in
 # the contract's format, and the services also driven directly with
 # cgi-fcgi (spawn-fcgi, inherited fd 0).  Covers: the open JWKS and
@@ -12,23 +12,6 @@
 # recovery without restarting anything); bad input changes nothing in
 # Redis; SIGTERM stops a service cleanly.
 . "$(dirname "$0")/lib.sh"
-
-# lib.sh's sg_wait_port uses bash's /dev/tcp, which dash lacks.
-sg_wait_port()
-{
-	/usr/bin/python3 - "$1" "${2:-10}" <<'EOF'
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.stderr.write("port %d did not open\n" % port)
-sys.exit(1)
-EOF
-}
 
 sg_setup
 ISSUER=$SG_SVC/token-issuer/token-issuer
@@ -115,8 +98,8 @@ lighttpd -tt -f "$T/lighttpd.conf" >"$T/lighttpd-check.log" 2>&1 || {
 }
 lighttpd -D -f "$T/lighttpd.conf" >>"$T/lighttpd.log" 2>&1 &
 sg_track_pid $!
-sg_wait_port "$LPORT"
-sg_wait_port "$LPORT2"
+sg_wait_tcp 127.0.0.1 "$LPORT"
+sg_wait_tcp 127.0.0.1 "$LPORT2"
 API=http://127.0.0.1:$LPORT
 RAW=http://127.0.0.1:$LPORT2
 
@@ -346,7 +329,7 @@ OUT=$(fcgi REQUEST_METHOD=POST REQUEST_URI=/v1/tokens CONTENT_LENGTH=70000 \
     </dev/null)
 sg_check "fd 0: 413 without reading" "Status: 413 Content Too Large" \
     "$(printf '%s\n' "$OUT" | head -n 1)"
-# notes/security.md X9: a 10 MB body is refused at once, and costs nothing.
+# docs/security.md X9: a 10 MB body is refused at once, and costs nothing.
 T0=$(date +%s)
 OUT=$(head -c 10485760 /dev/zero | fcgi REQUEST_METHOD=POST \
     REQUEST_URI=/v1/tokens CONTENT_LENGTH=10485760 \

@@ -25,8 +25,6 @@ fi
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
-SG_RUN_LIB=1
-. "$SG_TOP/run.sh"
 t0=$(date +%s)
 
 ZONE=sgdns.test		# RFC 6761: .test never reaches the real DNS
@@ -165,41 +163,14 @@ echo '{}' > "$D/daemon.json"
 DOCKER_HOST=unix://$D/docker.sock
 export DOCKER_HOST
 SG_DOCKER_SOCKET=$D/docker.sock
-dockerd_stop()
-{
-	[ -n "${DOCKERD_PID:-}" ] || return 0
-	kill "$DOCKERD_PID" 2>/dev/null
-	_n=300
-	while kill -0 "$DOCKERD_PID" 2>/dev/null && [ $_n -gt 0 ]; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	kill -9 "$DOCKERD_PID" 2>/dev/null
-	# What it may leave (its containerd, shims), by command lines
-	# naming $D; then any mount left under $T.
-	for _c in /proc/[0-9]*/cmdline; do
-		case $(tr '\0' ' ' < "$_c" 2>/dev/null) in
-		*containerd*"$D/"*)
-			_p=${_c#/proc/}
-			kill -9 "${_p%/cmdline}" 2>/dev/null ;;
-		esac
-	done
-	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
-	    sort -r | while read -r _m; do umount -l "$_m"; done
-}
-sg_on_exit 'dockerd_stop'
-dockerd --config-file "$D/daemon.json" --host "$DOCKER_HOST" \
-    --data-root "$D/data" --exec-root "$D/x" --pidfile "$D/dockerd.pid" \
-    --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
-    >> "$T/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-n=600
-until docker info >/dev/null 2>&1; do
-	kill -0 "$DOCKERD_PID" 2>/dev/null && [ $n -gt 0 ] ||
-	    { tail -n 20 "$T/dockerd.log"; echo "private dockerd did not come up"; exit 1; }
-	sleep 0.1
-	n=$((n - 1))
-done
+# Stopped, what it left (its containerd, shims) and mounts under $T
+# released, at exit.
+sg_on_exit 'sg_dockerd_stop "${DOCKERD_PID:-}"; sg_dockerd_release "$D" "$T"'
+sg_dockerd_start "$D/docker.sock" "$D/data" "$D/x" "$D/dockerd.pid" \
+    "$T/dockerd.log" --config-file "$D/daemon.json" --bridge=none \
+    --iptables=false --ip-masq=false --ip-forward=false || _rc=1
+DOCKERD_PID=$SG_DOCKERD_PID
+[ "${_rc:-0}" -eq 0 ] || exit 1
 
 # ---------------------------------------------------------------- stack
 SG_RUNDIR=$T/run

@@ -10,8 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
-SG_RUN_LIB=1
-. "$SG_TOP/run.sh"
 
 t0=$(date +%s)
 
@@ -69,6 +67,9 @@ sg_on_exit 'for c in $(cat "$T/containers"); do docker rm -f "$c"; done'
 # ----------------------------------------------------------- static checks
 echo "# deploy files: syntax"
 sg_check "run.sh parses" 0 "$(sh -n "$SG_TOP/run.sh" >/dev/null 2>&1 && echo 0 || echo $?)"
+for _f in "$SG_TOP"/deploy/lib/*.sh; do
+	sg_check "deploy/lib/${_f##*/} parses" 0 "$(sh -n "$_f" >/dev/null 2>&1 && echo 0 || echo $?)"
+done
 sg_check "deploy/image/build.sh parses" 0 \
     "$(sh -n "$SG_TOP/deploy/image/build.sh" >/dev/null 2>&1 && echo 0 || echo $?)"
 

@@ -1,12 +1,12 @@
 #!/bin/sh
 # token-verify behind a real Apache forward proxy (mod_proxy,
 # mod_proxy_connect, mod_authnz_fcgi in check_user_id mode, as
-# notes/web-servers.md 1.1 with SG_ names), a target HTTP server on
+# docs/web-servers.md 1.1 with SG_ names), a target HTTP server on
 # loopback that records what reaches it, and a real redis-server holding
 # the sessions in the contract's format.  Covers: GET and CONNECT allowed;
 # missing/bad/expired/other-container/revoked credentials -> 407 with
 # Proxy-Authenticate; unlisted host, wrong port, private target and the
-# notes/security.md 4.1 bypasses that loopback can express -> 403 (or a
+# docs/security.md 4.1 bypasses that loopback can express -> 403 (or a
 # 400 from Apache itself) with nothing reaching the target; the target
 # never sees Proxy-Authorization; no authorizer header leaks to the
 # client; address binding (127.0.0.2 vs 127.0.0.1); report mode
@@ -80,8 +80,8 @@ python3 "$T/target.py" "$T/target.log" 127.0.0.1:$TPORT 127.0.0.1:$TPORT2 \
     127.0.0.2:$TPORT 127.0.0.2:$TPORT2 "[::1]:$TPORT" \
     2>>"$T/target.log.err" &
 sg_track_pid $!
-sg_wait_port $TPORT
-sg_wait_port $TPORT2
+sg_wait_tcp 127.0.0.1 $TPORT
+sg_wait_tcp 127.0.0.1 $TPORT2
 
 hits() { wc -l <"$T/target.log" | tr -d ' '; }
 
@@ -227,9 +227,9 @@ EOF
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 APACHE_PID=$!
 sg_track_pid $APACHE_PID
-sg_wait_port $PPORT1
-sg_wait_port $PPORT2
-sg_wait_port $PPORT3
+sg_wait_tcp 127.0.0.1 $PPORT1
+sg_wait_tcp 127.0.0.1 $PPORT2
+sg_wait_tcp 127.0.0.1 $PPORT3
 
 P1=http://127.0.0.1:$PPORT1
 P2=http://127.0.0.1:$PPORT2
@@ -358,7 +358,7 @@ sg_check "private target CONNECT: 403" 403 \
     "$(cconnect -x "$P2" -U "$U_A" "http://127.0.0.1:$TPORT/x")"
 sg_check "nothing reached the target (403s)" "$n0" "$(hits)"
 
-# notes/security.md 4.1 on loopback: the list holds 127.0.0.1:TPORT only.
+# docs/security.md 4.1 on loopback: the list holds 127.0.0.1:TPORT only.
 # A 400 is Apache refusing the request line before asking token-verify;
 # either way nothing may reach a target.
 n0=$(hits)

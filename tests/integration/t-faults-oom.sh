@@ -2,7 +2,7 @@
 # Pins: a failed allocation reported as the client's fault (4xx), e.g.
 # lib/json.c's "bad_json" when cJSON runs out of memory, verify.c's 407
 # for crypto_failed; and guards that one never becomes an allow.
-# Allocation failures under load (notes/security.md 4.4: "force each
+# Allocation failures under load (docs/security.md 4.4: "force each
 # error branch ... OOM on malloc ... and assert the status"; a FastCGI
 # reply without Status is a 200).  token-verify (egress and API),
 # session-query and token-issuer run with an LD_PRELOAD that, once armed

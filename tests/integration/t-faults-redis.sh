@@ -1,5 +1,5 @@
 #!/bin/sh
-# Redis faults under load (issue 7; notes/security.md 6.3): the stack of
+# Redis faults under load (issue 7; docs/security.md 6.3): the stack of
 # run.sh on loopback, wrk sending the mixed egress decisions through
 # Apache and the mixed API decisions through lighttpd while
 #   1. Redis is killed (SIGKILL) and started again from its last save:

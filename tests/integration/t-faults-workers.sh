@@ -1,5 +1,5 @@
 #!/bin/sh
-# Process faults (issue 7; notes/security.md 4.4, 6.5): the stack of
+# Process faults (issue 7; docs/security.md 4.4, 6.5): the stack of
 # run.sh on loopback with token-verify (egress and API), session-query
 # and sandbox-create under a supervisor (spawn-fcgi -n + multiwatch,
 # which restarts a dead worker), and
@@ -25,7 +25,7 @@
 
 sg_setup
 t0=$(date +%s)
-# The supervisor under test (notes/security.md 6.5).  STK_SHLOOP=1 runs
+# The supervisor under test (docs/security.md 6.5).  STK_SHLOOP=1 runs
 # parts 1-4 under a shell restart loop instead (no crash-loop limit, so
 # part 5 is left out).
 if [ -z "${STK_SHLOOP:-}" ] && ! command -v multiwatch >/dev/null 2>&1; then

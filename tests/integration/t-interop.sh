@@ -161,6 +161,27 @@ sg_check "Python token other hosts" 1 \
     --target evil.com:443)"
 PYK=$(pysign "$(pyclaims)" "{\"kid\":\"$KID\"}")
 sg_check "Python token with our kid" 0 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$PYK")"
+# Exactly the original payload: no sub (nor aud, nor nbf).
+PYNS=$(pysign "$(pyclaims sub=-)")
+sg_check "original payload (no sub) without ACCEPT_NO_AUD" 1 "$(vrc "$PYNS")"
+sg_check "original payload (no sub) with ACCEPT_NO_AUD=1" 0 \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$PYNS" --audience egress \
+    --container-id sandbox_py42)"
+sg_check "no sub is never made up" "null" "$(jq -r '.sub' "$T/out")"
+sg_check "original payload with aud still needs sub" 1 \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
+    "$(pysign "$(pyclaims sub=- aud='"sandgate-egress"')")")"
+sg_check_match "missing sub reason" 'missing_claim' "$(cat "$T/err")"
+sg_check "original payload, wrong aud" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
+    "$(pysign "$(pyclaims sub=- aud='"other"')")")"
+sg_check "original payload, no jti" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
+    "$(pysign "$(pyclaims sub=- jti=-)")")"
+sg_check "original payload, lifetime over max" 1 \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 SANDGATE_TOKEN_MAX_TTL=600 vrc "$PYNS")"
+sg_check "original payload, bad signature" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
+    "$("$PY" -c 'import sys; t = sys.argv[1]; i = len(t) - 20
+print(t[:i] + ("A" if t[i] != "A" else "B") + t[i + 1:])' "$PYNS")")"
+sg_check_match "bad signature reason" 'bad_signature' "$(cat "$T/err")"
 PYA=$(pysign "$(pyclaims aud='"sandgate-egress"')")
 sg_check "Python token with aud" 0 "$(vrc "$PYA")"
 PYAA=$(pysign "$(pyclaims aud='["sandgate-egress"]')")

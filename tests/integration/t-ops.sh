@@ -157,7 +157,7 @@ export SANDGATE_EGRESS_MODE=report SANDGATE_EGRESS_DENY_PRIVATE=0
 sg_run_spawn token-verify-strict "$SG_BUILD/services/token-verify/token-verify" \
     "tcp:$SG_VERIFY_STRICT_PORT"
 unset SANDGATE_EGRESS_MODE
-sg_run_wait_tcp 127.0.0.1 "$SG_VERIFY_STRICT_PORT"
+sg_wait_tcp 127.0.0.1 "$SG_VERIFY_STRICT_PORT"
 STRICT=http://127.0.0.1:$SG_STRICT_PORT
 w0=$(metric "${D}\"would_deny\",reason=\"host_not_allowed\"}")
 sg_check "report: unlisted host passes" 200 \

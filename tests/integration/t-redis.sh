@@ -3,27 +3,9 @@
 # Sessions): what lib/session.c writes, read back with redis-cli and
 # Python's json module; what another tool (Python, redis-cli) writes, read
 # by lib/session.c; and a server restarted from its RDB file, which
-# answers -LOADING for a while (notes/security.md 6.3).  Kill/restart,
+# answers -LOADING for a while (docs/security.md 6.3).  Kill/restart,
 # SIGSTOP, READONLY and AUTH are covered by tests/unit/check_session.
 . "$(dirname "$0")/lib.sh"
-
-# lib.sh's sg_wait_port probes with bash's /dev/tcp, which dash (Debian's
-# sh) lacks: the same probe in Python until lib.sh changes.
-sg_wait_port()
-{
-	/usr/bin/python3 - "$1" "${2:-10}" <<'EOF'
-import socket, sys, time
-port, end = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.stderr.write("port %d did not open\n" % port)
-sys.exit(1)
-EOF
-}
 
 DRV=$SG_BUILD/tests/unit/session_driver
 [ -x "$DRV" ] || { echo "missing $DRV (run make)" >&2; exit 1; }

@@ -48,7 +48,7 @@ spawn()
 	_pid=$!
 	sg_track_pid $_pid
 	eval "PID_$(echo "$_n" | tr -c 'A-Za-z0-9\n' _)=$_pid"
-	sg_wait_port "$_p"
+	sg_wait_tcp 127.0.0.1 "$_p"
 }
 
 C_PORT=$(sg_free_port)

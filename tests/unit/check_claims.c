@@ -1,5 +1,5 @@
 /*
- * Claims validation (lib/claims.c): notes/security.md 3.6 (T1-T8) and
+ * Claims validation (lib/claims.c): docs/security.md 3.6 (T1-T8) and
  * 3.7 (C1-C7, C9, C10) at the claims layer, the audience and kind rules,
  * operator scopes, the lifetime limit and accept_no_aud.
  */
@@ -862,6 +862,96 @@ START_TEST(python_claims)
 }
 END_TEST
 
+/*
+ * The original Python service never set sub, aud or nbf: without aud and
+ * with accept_no_aud such a payload is a container token whose sub is ""
+ * (never made up); every other rule still holds, and a token with aud
+ * still needs sub.
+ */
+static cJSON *
+original_payload(void)
+{
+	cJSON	*o = base_container();
+
+	del(o, "aud");
+	del(o, "sub");
+	del(o, "nbf");
+	return o;
+}
+
+START_TEST(original_no_sub)
+{
+	struct sg_claims	 c;
+	cJSON			*o;
+
+	o = original_payload();
+	ck_assert_str_eq(verdict(o), "bad_audience");
+	opts.accept_no_aud = 1;
+	ck_assert_str_eq(verdict_c(o, &c), "ok");
+	ck_assert_int_eq(c.has_aud, 0);
+	ck_assert_int_eq(c.kind, SG_KIND_CONTAINER);
+	ck_assert_str_eq(c.sub, "");
+	ck_assert_int_eq(c.nbf, 0);
+	ck_assert_str_eq(c.container_id, CID);
+	sg_claims_clear(&c);
+	cJSON_Delete(o);
+
+	/* With aud the relaxation is gone, in the mode too. */
+	o = original_payload();
+	set_str(o, "aud", SG_AUD_EGRESS);
+	EXPECT(o, "missing_claim");
+	o = original_payload();
+	set_str(o, "aud", "other-service");
+	EXPECT(o, "bad_audience");
+	o = original_payload();
+	set_str(o, "aud", SG_AUD_API);
+	EXPECT(o, "missing_claim");
+	/* A sub that is there is checked as ever. */
+	o = original_payload();
+	set_str(o, "sub", "");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	set_str(o, "sub", "a\nb");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	set_num(o, "sub", 42);
+	EXPECT(o, "bad_claim");
+	/* Every other rule unchanged. */
+	o = original_payload();
+	del(o, "jti");
+	EXPECT(o, "missing_claim");
+	o = original_payload();
+	set_str(o, "jti", "a b");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	set_str(o, "iss", "https://evil.test");
+	EXPECT(o, "bad_issuer");
+	o = original_payload();
+	set_num(o, "exp", (double)(NOW - 3600));
+	set_num(o, "iat", (double)(NOW - 7200));
+	EXPECT(o, "token_expired");
+	o = original_payload();
+	set_num(o, "iat", (double)NOW);
+	set_num(o, "exp", (double)(NOW + 86401));
+	EXPECT(o, "lifetime_too_long");
+	o = original_payload();
+	del(o, "iat");
+	EXPECT(o, "missing_claim");
+	o = original_payload();
+	set_str(o, "allowed_hosts", "github.com, pypi.org");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	set_str(o, "allowed_hosts", "*.com");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	set_raw(o, "use_egress_gateway", "true");
+	EXPECT(o, "bad_claim");
+	o = original_payload();
+	del(o, "container_id");
+	EXPECT(o, "missing_claim");
+}
+END_TEST
+
 START_TEST(operator_scopes)
 {
 	static const char *const bad[] = { "\"\"", "\"admin\"",
@@ -1067,6 +1157,7 @@ claims_suite(void)
 	tcase_add_test(tc, audience);
 	tcase_add_test(tc, audience_confusion);
 	tcase_add_test(tc, accept_no_aud);
+	tcase_add_test(tc, original_no_sub);
 	tcase_add_test(tc, python_claims);
 	tcase_add_test(tc, operator_scopes);
 	tcase_add_test(tc, subject);

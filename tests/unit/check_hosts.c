@@ -1,6 +1,6 @@
 /*
  * lib/hosts: host patterns, egress targets, matching, the private-address
- * classifier.  Rows come from notes/security.md 4.1 (H1-H10), 4.2 and
+ * classifier.  Rows come from docs/security.md 4.1 (H1-H10), 4.2 and
  * 3.7 C5.  No test looks up an external name: only "localhost" (from
  * /etc/hosts) is ever resolved.
  */
@@ -215,7 +215,7 @@ START_TEST(test_format_small_buffer)
 }
 END_TEST
 
-/* ---- lists: notes/security.md 3.7 C5 ---- */
+/* ---- lists: docs/security.md 3.7 C5 ---- */
 
 static const struct {
 	const char	*in;

@@ -1,7 +1,8 @@
 /*
- * FastCGI request and response helpers (lib/http.c) and logging
- * (lib/log.c): path normalisation for the environments lighttpd, nginx
- * and Apache really send (notes/web-servers.md 1.2, 2.2, 3.2), hostile
+ * FastCGI requests, responses and the accept loop (lib/request.c,
+ * lib/response.c, lib/serve.c) and logging (lib/log.c): path
+ * normalisation for the environments lighttpd, nginx and Apache really
+ * send (docs/web-servers.md 1.2, 2.2, 3.2), hostile
  * paths, strict CONTENT_LENGTH, content types, query decoding, header
  * injection, the response shape, and the accept loop itself driven over
  * a unix socket by a small FastCGI client (413 without reading, signals).
@@ -33,7 +34,9 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
+#include "serve.h"
 #include "json.h"
 #include "log.h"
 
@@ -104,7 +107,7 @@ path_of(const char *u, char *out, size_t size)
 	return rc == SG_OK ? 0 : -1;
 }
 
-/* lighttpd 1.4 backend (notes/web-servers.md 2.2). */
+/* lighttpd 1.4 backend (docs/web-servers.md 2.2). */
 START_TEST(path_lighttpd)
 {
 	struct env	 e;

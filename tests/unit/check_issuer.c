@@ -19,7 +19,8 @@
 #include "cfg.h"
 #include "compat.h"
 #include "failalloc.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "issuer.h"
 #include "json.h"
 #include "keys.h"
@@ -35,7 +36,7 @@
 #define OPERATOR	"tokens:issue sessions:read"
 
 static struct sg_cfg	 cfg;
-static struct issuer	 is;
+static struct app	 is;
 
 static void
 setup(void)
@@ -475,7 +476,7 @@ END_TEST
 START_TEST(init_errors)
 {
 	struct sg_cfg	 c;
-	struct issuer	 x;
+	struct app	 x;
 	struct sg_err	 err;
 
 	sg_cfg_defaults(&c);
@@ -635,7 +636,7 @@ START_TEST(fields)
 }
 END_TEST
 
-/* Hostile values never reach a signature (notes/security.md C3, C5, C6, C10). */
+/* Hostile values never reach a signature (docs/security.md C3, C5, C6, C10). */
 START_TEST(hostile_values)
 {
 	static const char *const ids[] = {

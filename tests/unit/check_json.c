@@ -1,5 +1,5 @@
 /*
- * Strict JSON (lib/json.c): every cJSON trap of notes/security.md 3.5
+ * Strict JSON (lib/json.c): every cJSON trap of docs/security.md 3.5
  * (J1-J14) must be rejected, and ordinary JSON (whitespace, escapes, any
  * member order) accepted.
  */

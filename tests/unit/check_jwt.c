@@ -1,6 +1,6 @@
 /*
  * Compact ES256 JWS (lib/jwt.c) against the malicious-token catalogue of
- * notes/security.md: 3.1 structure and encoding (E1-E14), 3.2 header and
+ * docs/security.md: 3.1 structure and encoding (E1-E14), 3.2 header and
  * algorithm (A1-A9), 3.3 key-selection headers (K1-K8), 3.4 signature
  * (S1-S11), and the must-accept cases of 3.8 (1-5).  Every hostile token
  * here except the ones under test is validly signed by the real key, so

@@ -1,7 +1,7 @@
 /*
  * P-256 keys and key sets (lib/keys.c): loading from PEM, SPKI and JWK,
  * refusal of every other curve and key type and of bad points
- * (notes/security.md S11), RFC 7638 thumbprints, PEM output and file
+ * (docs/security.md S11), RFC 7638 thumbprints, PEM output and file
  * modes, key sets for rotation, JWKS.
  */
 #include "config.h"

@@ -26,7 +26,8 @@
 #include "cfg.h"
 #include "claims.h"
 #include "compat.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -45,7 +46,7 @@ static char		 tmpdir[64];
 static char		 sock[128];
 static pid_t		 redis_pid = -1;
 static struct sg_cfg	 cfg;
-static struct query	 q;
+static struct app	 q;
 
 static pid_t
 redis_start(void)
@@ -519,10 +520,10 @@ expect_503(const char *uri, const char *kind, const char *scope,
 /* Redis at a socket nobody listens on. */
 START_TEST(redis_dead_socket)
 {
-	struct query	 dead;
+	struct app	 dead;
 	struct sg_cfg	 c;
 	struct sg_err	 err;
-	struct query	 saved;
+	struct app	 saved;
 
 	c = cfg;
 	(void)snprintf(c.redis, sizeof(c.redis), "unix:%s/dead.sock", tmpdir);
@@ -754,7 +755,7 @@ END_TEST
 START_TEST(init_bad_url)
 {
 	struct sg_cfg	 c;
-	struct query	 x;
+	struct app	 x;
 	struct sg_err	 err;
 
 	sg_cfg_defaults(&c);

@@ -29,8 +29,8 @@
 #define PROXY		"http://10.0.0.1:8443"
 
 static struct sg_cfg		 cfg;
-static struct create_app	 capp;
-static struct destroy_app	 dapp;
+static struct app	 capp;
+static struct app	 dapp;
 static char			 dir[64];
 
 static void

@@ -2,7 +2,7 @@
  * Whole tokens end to end through sg_token_verify (jwt.c + claims.c) with
  * the test key and the fixed clock: what the issuer mints verifies; the
  * two kinds never pass for each other; hand-written payloads signed with
- * the real key are judged by their claims (notes/security.md 3.5-3.7);
+ * the real key are judged by their claims (docs/security.md 3.5-3.7);
  * the must-accept list of 3.8 passes; and the minting side refuses to
  * sign what the verifier would refuse (3.7, "Issuer-side tests").
  */

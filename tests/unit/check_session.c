@@ -1545,7 +1545,7 @@ START_TEST(test_auth_url)
 END_TEST
 
 /*
- * notes/security.md 6.3: a replica answers writes with READONLY (a
+ * docs/security.md 6.3: a replica answers writes with READONLY (a
  * demoted master too); the context must go, and the next call reconnect.
  */
 START_TEST(test_readonly)

@@ -1,11 +1,11 @@
 /*
  * token-verify's decisions (services/token-verify): driven with hand-built
- * FastCGI environments taken from the dumps in notes/web-servers.md
+ * FastCGI environments taken from the dumps in docs/web-servers.md
  * (Apache egress GET and CONNECT, lighttpd and nginx API), against a real
  * redis-server started here on a unix socket, or a dead socket for the
  * fail-closed cases.  Covers every status and challenge, the Variable-
  * and X-SG- header sets, the header hygiene of an AUTHORIZER 200,
- * notes/security.md E13/E14, the 4.1 bypasses through the egress path,
+ * docs/security.md E13/E14, the 4.1 bypasses through the egress path,
  * X1-X7, 4.4 (explicit Status on every deny), the token and session
  * caches, report mode and key reload.
  */
@@ -34,7 +34,8 @@
 #include "crypto.h"
 #include "failalloc.h"
 #include "hosts.h"
-#include "http.h"
+#include "request.h"
+#include "response.h"
 #include "keys.h"
 #include "log.h"
 #include "session.h"
@@ -331,7 +332,7 @@ env_del(struct env *e, const char *name)
 	}
 }
 
-/* Apache mod_authnz_fcgi, absolute-URI GET (notes/web-servers.md 1.2). */
+/* Apache mod_authnz_fcgi, absolute-URI GET (docs/web-servers.md 1.2). */
 static void
 env_apache_get(struct env *e, const char *uri, const char *auth)
 {
@@ -355,7 +356,7 @@ env_apache_get(struct env *e, const char *uri, const char *auth)
 	env_set(e, "REMOTE_PORT", "40000");
 }
 
-/* Apache CONNECT (notes/web-servers.md 1.2). */
+/* Apache CONNECT (docs/web-servers.md 1.2). */
 static void
 env_apache_connect(struct env *e, const char *authority, const char *auth)
 {
@@ -374,7 +375,7 @@ env_apache_connect(struct env *e, const char *authority, const char *auth)
 	env_set(e, "REMOTE_ADDR", CIP);
 }
 
-/* lighttpd authorizer (notes/web-servers.md 2.2). */
+/* lighttpd authorizer (docs/web-servers.md 2.2). */
 static void
 env_lighttpd(struct env *e, const char *method, const char *uri,
     const char *auth)
@@ -398,7 +399,7 @@ env_lighttpd(struct env *e, const char *method, const char *uri,
 	env_set(e, "REMOTE_ADDR", "127.0.0.1");
 }
 
-/* nginx auth_request (notes/web-servers.md 3.2). */
+/* nginx auth_request (docs/web-servers.md 3.2). */
 static void
 env_nginx(struct env *e, const char *method, const char *uri,
     const char *auth)
@@ -423,7 +424,7 @@ env_nginx(struct env *e, const char *method, const char *uri,
 
 /* ---- running one request ---------------------------------------------- */
 
-static struct sg_verify	 app;
+static struct app	 app;
 static char		*last;		/* serialized response */
 static size_t		 lastlen;
 
@@ -521,9 +522,9 @@ body(void)
 
 /*
  * Run a request through the handler and return its status.  Every
- * response must start with an explicit Status (notes/security.md 4.4);
+ * response must start with an explicit Status (docs/security.md 4.4);
  * an AUTHORIZER 200 must carry nothing but Status and Variable-*
- * (notes/web-servers.md 1.4) and no body.
+ * (docs/web-servers.md 1.4) and no body.
  */
 static int
 run(struct env *e)
@@ -1257,7 +1258,7 @@ START_TEST(t_egress_host_header_ignored)
 END_TEST
 
 /*
- * notes/security.md 4.1 and 4.2: every one denied, as a CONNECT
+ * docs/security.md 4.1 and 4.2: every one denied, as a CONNECT
  * authority ("C") or an absolute URI ("G"); allowed: github.com and
  * *.example.org.
  */

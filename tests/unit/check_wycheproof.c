@@ -9,7 +9,7 @@
  *    the label corrections of the vectors' README (tcId 367/370 valid,
  *    372/373 invalid; C2SP/wycheproof issue #236).
  * Also every key set of json_web_key_test.json through the JWKS loader,
- * and RFC 7515 A.3 (notes/security.md 3.8 item 1).
+ * and RFC 7515 A.3 (docs/security.md 3.8 item 1).
  */
 #include "config.h"
 
@@ -393,7 +393,7 @@ START_TEST(test_jwk_sets)
 }
 END_TEST
 
-/* notes/security.md 3.8 item 1: RFC 7515 A.3 verifies (high s, CRLF). */
+/* docs/security.md 3.8 item 1: RFC 7515 A.3 verifies (high s, CRLF). */
 START_TEST(test_rfc7515_a3)
 {
 	cJSON			*doc, *claims = NULL;

@@ -6,6 +6,12 @@ tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c
 tests_unit_check_hosts_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_hosts_LDADD = $(SG_CHECK_LIBS)
 
+# num: strict decimal numbers and hex digits
+check_PROGRAMS += tests/unit/check_num
+tests_unit_check_num_SOURCES = tests/unit/check_num.c
+tests_unit_check_num_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_num_LDADD = $(SG_CHECK_LIBS)
+
 # http engineer: http + log, token-issuer, session-query
 check_PROGRAMS += tests/unit/check_http
 tests_unit_check_http_SOURCES = tests/unit/check_http.c
@@ -51,7 +57,7 @@ tests_unit_check_docker_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_docker_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_sandbox
 tests_unit_check_sandbox_SOURCES = tests/unit/check_sandbox.c \
-	services/sandbox-create/create.c services/sandbox-create/create.h \
+	$(SC_SOURCES) \
 	services/sandbox-destroy/destroy.c services/sandbox-destroy/destroy.h
 tests_unit_check_sandbox_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_sandbox_LDADD = $(SG_CHECK_LIBS)
@@ -86,8 +92,7 @@ tests_unit_session_driver_LDADD = $(SG_LIBS)
 
 # verify engineer: token-verify's decisions (drives the handler directly)
 check_PROGRAMS += tests/unit/check_verify
-tests_unit_check_verify_SOURCES = tests/unit/check_verify.c \
-	services/token-verify/verify.c services/token-verify/cache.c
+tests_unit_check_verify_SOURCES = tests/unit/check_verify.c $(TV_SOURCES)
 tests_unit_check_verify_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 tests_unit_check_verify_CFLAGS = $(SG_CHECK_CFLAGS)

@@ -17,7 +17,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <signal.h>
@@ -34,12 +33,11 @@
 #include "docker.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "ops.h"
+#include "sandbox.h"
 #include "session.h"
 
-#define LABEL_ID	"sandgate.container_id"
-#define LABEL_USER	"sandgate.user_id"
-#define LABEL_EXP	"sandgate.expires_at"
 #define LOOP_MAX_S	86400
 
 static volatile sig_atomic_t	reap_stop;
@@ -58,49 +56,12 @@ usage(FILE *f)
 	fprintf(f, "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
 }
 
-/* A decimal in [lo, hi], nothing else; -1 if not. */
-static int
-parse_num(const char *s, long long lo, long long hi, long long *out)
-{
-	char		*end = NULL;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int
 teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
     const char *cid, const char *user, struct sg_err *err)
 {
-	enum sg_rc	 rc;
-	struct sg_err	 e;
-
-	sg_err_clear(&e);
-	rc = sg_docker_container_stop(d, did, SG_DOCKER_STOP_GRACE, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
+	if (sg_sandbox_teardown(d, r, did, cid, user, err) != SG_OK)
 		return -1;
-	}
-	sg_err_clear(&e);
-	rc = sg_docker_container_remove(d, did, 1, 1, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
-		return -1;
-	}
-	/* The container is gone: now its token must die too. */
-	sg_err_clear(&e);
-	rc = sg_session_del(r, cid, user, &e);
-	if (rc != SG_OK && rc != SG_ENOENT) {
-		*err = e;
-		return -1;
-	}
 	/*
 	 * An orphan's sandbox-create died before its session write, still
 	 * holding a slot of the user's limit (lib/session.h, reserve):
@@ -183,14 +144,15 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 	cJSON			*list = NULL;
 	const cJSON		*c, *labels;
 	const char		*did, *cid, *user, *exps, *why;
-	long long		 exp;
+	int64_t			 exp;
 	size_t			 pruned = 0, kept = 0, foreign = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0;
 	enum sg_rc		 rc;
 
 	sg_err_clear(&err);
-	if (sg_docker_container_list(d, LABEL_ID, &list, &err) != SG_OK) {
+	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list,
+	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
 		    err.msg);
 		return 1;
@@ -204,9 +166,9 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		}
 		did = sg_json_str(c, "Id");
 		labels = sg_json_get(c, "Labels");
-		cid = sg_json_str(labels, LABEL_ID);
-		user = sg_json_str(labels, LABEL_USER);
-		exps = sg_json_str(labels, LABEL_EXP);
+		cid = sg_json_str(labels, SG_LABEL_CONTAINER_ID);
+		user = sg_json_str(labels, SG_LABEL_USER_ID);
+		exps = sg_json_str(labels, SG_LABEL_EXPIRES_AT);
 		if (did == NULL || !sg_docker_name_valid(did) ||
 		    cid == NULL || !sg_id_valid(cid)) {
 			fprintf(stderr, "sandgate reap: skipped a container "
@@ -217,10 +179,10 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		if (user != NULL && !sg_id_valid(user))
 			user = NULL;
 		why = NULL;
-		if (exps == NULL || parse_num(exps, 0, INT64_C(1) << 40,
+		if (exps == NULL || sg_num_parse(exps, 0, INT64_C(1) << 40,
 		    &exp) == -1)
 			why = "bad_expiry";	/* cannot be trusted: reap */
-		else if (exp <= (long long)now)
+		else if (exp <= (int64_t)now)
 			why = "expired";
 		else {
 			rc = orphan(r, cid, user, &why, &err);
@@ -285,7 +247,7 @@ cmd_reap(int argc, char *argv[])
 	struct sg_redis		*r = NULL;
 	struct sigaction	 sa;
 	struct sg_err		 err;
-	long long		 loop = 0;
+	int64_t			 loop = 0;
 	int			 i, dry = 0, fails = 0, ret = SG_EXIT_USAGE;
 	unsigned		 slept;
 
@@ -301,13 +263,13 @@ cmd_reap(int argc, char *argv[])
 		    strcmp(argv[i], "-n") == 0)
 			dry = 1;
 		else if (strcmp(argv[i], "--loop") == 0 && i + 1 < argc) {
-			if (parse_num(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
+			if (sg_num_parse(argv[++i], 1, LOOP_MAX_S, &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);
 				return SG_EXIT_USAGE;
 			}
 		} else if (strncmp(argv[i], "--loop=", 7) == 0) {
-			if (parse_num(argv[i] + 7, 1, LOOP_MAX_S,
+			if (sg_num_parse(argv[i] + 7, 1, LOOP_MAX_S,
 			    &loop) == -1) {
 				fprintf(stderr, "sandgate reap: --loop wants "
 				    "1 to %d seconds\n", LOOP_MAX_S);

@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "claims.h"
 #include "cmd.h"
 #include "keys.h"
+#include "num.h"
 #include "token.h"
 
 static void
@@ -32,23 +32,6 @@ usage(FILE *f)
 	    "tokens:issue sandboxes:create\nsandboxes:destroy sessions:read "
 	    "metrics:read.  The lifetime defaults to\nSANDGATE_TOKEN_TTL and "
 	    "is at most SANDGATE_TOKEN_MAX_TTL seconds.\n");
-}
-
-/* Decimal digits only, 1..max. */
-static int
-parse_ttl(const char *s, int64_t max, int64_t *out)
-{
-	char		*end = NULL;
-	long long	 v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 int
@@ -99,7 +82,7 @@ cmd_token(int argc, char *argv[])
 		return SG_EXIT_USAGE;
 	}
 	ttl = cfg.token_ttl;
-	if (ttls != NULL && parse_ttl(ttls, cfg.token_max_ttl, &ttl) == -1) {
+	if (ttls != NULL && sg_num_parse(ttls, 1, cfg.token_max_ttl, &ttl) == -1) {
 		fprintf(stderr, "sandgate token: --ttl must be 1 to %lld "
 		    "seconds (SANDGATE_TOKEN_MAX_TTL)\n",
 		    (long long)cfg.token_max_ttl);

@@ -1,0 +1,22 @@
+# Keys: the signing key pair and the operator token of the stack.
+
+# Signing key and its public half.  An existing key is kept.
+sg_run_keys()
+{
+	# private-key.pem (0600), public-key.pem, jwks.json; kept if present.
+	[ -s "$SG_KEYS/private-key.pem" ] && return 0
+	"$SG_CLI" keygen "$SG_KEYS" >/dev/null || sg_run_die "sandgate keygen failed"
+}
+
+# An operator token for the management API, kept in the run directory.
+sg_run_operator_token()
+{
+	"$SG_CLI" token --sub "${SG_OPERATOR:-operator}" \
+	    --scope "tokens:issue sandboxes:create sandboxes:destroy sessions:read metrics:read" \
+	    --ttl 14400 > "$SG_RUNDIR/operator.token.tmp" ||
+	    sg_run_die "sandgate token failed"
+	chmod 600 "$SG_RUNDIR/operator.token.tmp"
+	mv "$SG_RUNDIR/operator.token.tmp" "$SG_RUNDIR/operator.token"
+	SG_OPTOKEN=$(cat "$SG_RUNDIR/operator.token")
+}
+

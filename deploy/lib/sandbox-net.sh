@@ -1,0 +1,66 @@
+# The sandbox side of the engine: the runtime (gVisor or runc), the
+# sandbox image, the internal network and its firewall.
+
+# gVisor if the daemon has it and it works here, else runc, said aloud.
+sg_run_runtime()
+{
+	if [ -n "${SG_RUNTIME:-}" ]; then
+		return 0
+	fi
+	SG_RUNTIME=runc
+	if docker info --format '{{json .Runtimes}}' 2>/dev/null |
+	    grep -q '"runsc"'; then
+		if docker run --rm --runtime runsc --network none \
+		    "$SG_IMAGE" true >/dev/null 2>&1; then
+			SG_RUNTIME=runsc
+			return 0
+		fi
+		SG_RUNTIME_NOTE="gVisor (runsc) is registered but cannot start a container on this machine"
+	else
+		SG_RUNTIME_NOTE="gVisor (runsc) is not installed in the Docker daemon"
+	fi
+	sg_run_say "WARNING: $SG_RUNTIME_NOTE: sandboxes run under runc"
+	sg_run_say "         (shared host kernel; see docs/deploy.md, gVisor)"
+}
+
+sg_run_image()
+{
+	SANDGATE_IMAGE=$SG_IMAGE "$SG_TOP/deploy/image/build.sh" \
+	    -t "$SG_IMAGE" >/dev/null || sg_run_die "sandbox image build failed"
+}
+
+# The internal network: no route out; the host answers on the gateway
+# address, where only the proxy port is open (deploy/firewall).
+sg_run_network()
+{
+	if docker network inspect "$SG_NETWORK" >/dev/null 2>&1; then
+		_have=$(docker network inspect -f \
+		    '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Internal}}' \
+		    "$SG_NETWORK")
+		[ "$_have" = "$SG_SUBNET true" ] ||
+		    sg_run_die "network $SG_NETWORK exists with '$_have', expected '$SG_SUBNET true'"
+		return 0
+	fi
+	docker network create --internal --subnet "$SG_SUBNET" \
+	    --gateway "$SG_GATEWAY_IP" \
+	    -o com.docker.network.bridge.name="$SG_BRIDGE" \
+	    -o com.docker.network.bridge.enable_icc=false \
+	    -o com.docker.network.bridge.enable_ip_masquerade=false \
+	    --label sandgate.run="$SG_RUNDIR" \
+	    "$SG_NETWORK" >/dev/null || sg_run_die "cannot create network $SG_NETWORK"
+	echo "$SG_NETWORK" > "$SG_RUNDIR/network.created"
+}
+
+sg_run_firewall()
+{
+	if ! command -v nft >/dev/null 2>&1; then
+		sg_run_say "WARNING: nft missing: sandboxes can reach every host service on $SG_GATEWAY_IP"
+		return 0
+	fi
+	sg_run_fill "$SG_TOP/deploy/firewall/sandgate-sandbox-net.nft.in" \
+	    "$SG_RUNDIR/sandbox-net.nft"
+	sed -i "s|@PROXY_PORTS@|{ $SG_PROXY_PORT, $SG_STRICT_PORT }|" \
+	    "$SG_RUNDIR/sandbox-net.nft"
+	nft -f "$SG_RUNDIR/sandbox-net.nft" || sg_run_die "nft rules failed"
+	echo "$SG_FW_TABLE" > "$SG_RUNDIR/firewall.loaded"
+}

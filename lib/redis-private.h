@@ -1,0 +1,89 @@
+/*
+ * The Redis client's insides, shared by the lib files that speak to
+ * Redis: redis.c (URL, connection, blocking commands), redis-send.c
+ * (the non-blocking sender), session-store.c and audit.c (the stream
+ * reader).  Only lib/ includes this header, and it is the only one that
+ * pulls in hiredis: services, tools and tests see lib/redis.h.
+ */
+#ifndef SG_REDIS_PRIVATE_H
+#define SG_REDIS_PRIVATE_H
+
+#include <sys/types.h>
+#include <sys/time.h>
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "redis.h"
+
+/*
+ * What both client kinds hold: the parsed URL and one context.  c is
+ * NULL until the first call and after every failure; pid is the process
+ * that opened it.  host is a name or address, or the socket path when
+ * is_unix.  user (Redis 6 ACL) and password are NULL when not set; both
+ * are wiped by sg_redis_conn_clear.
+ */
+struct sg_redis_conn {
+	redisContext	*c;
+	pid_t		 pid;
+	int		 is_unix;
+	char		*host;
+	int		 port;
+	long		 db;
+	char		*user;
+	char		*password;
+	int		 timeout_ms;
+	struct timeval	 tv;
+	/* set by sg_redis_conn_error: the server closed the connection */
+	int		 lost;
+};
+
+/* One command of a pipeline. */
+struct sg_redis_cmd {
+	int		 argc;
+	const char	**argv;
+	const size_t	*len;
+};
+
+/* SIGPIPE held off around our own I/O (redis.c explains why). */
+struct sg_redis_pipeguard {
+	sigset_t	 old;
+	int		 pending;
+};
+
+void		 sg_redis_guard_on(struct sg_redis_pipeguard *);
+void		 sg_redis_guard_off(struct sg_redis_pipeguard *);
+
+/* Parse url (session.h's URL rules) into a zeroed conn; no connect. */
+enum sg_rc	 sg_redis_conn_parse(struct sg_redis_conn *, const char *url,
+		    int timeout_ms, struct sg_err *);
+/* Close the context and free (and wipe) what parse stored. */
+void		 sg_redis_conn_clear(struct sg_redis_conn *);
+/* Close the context only; the next call reconnects. */
+void		 sg_redis_conn_drop(struct sg_redis_conn *);
+/*
+ * Open a blocking context bounded by timeout_ms (no AUTH/SELECT yet):
+ * SG_OK, or the classified error with the context dropped.
+ */
+enum sg_rc	 sg_redis_conn_open(struct sg_redis_conn *, struct sg_err *);
+/*
+ * Classify the context's error (e: errno right after the call) and drop
+ * the context; sets lost when the server closed an established one.
+ */
+enum sg_rc	 sg_redis_conn_error(struct sg_redis_conn *, int e,
+		    int connecting, struct sg_err *);
+
+/* Blocking commands on a struct sg_redis (redis.c). */
+enum sg_rc	 sg_redis_run(struct sg_redis *, const struct sg_redis_cmd *,
+		    size_t n, redisReply **, struct sg_err *);
+enum sg_rc	 sg_redis_run1(struct sg_redis *, int argc, const char **argv,
+		    redisReply **, struct sg_err *);
+/* A reply of the wrong shape: drop the connection, SG_EUPSTREAM. */
+enum sg_rc	 sg_redis_unexpected(struct sg_redis *, const char *what,
+		    struct sg_err *);
+int		 sg_redis_is_status(const redisReply *, const char *want);
+void		 sg_redis_free_replies(redisReply **, size_t n);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The routes of the management API (DESIGN.md, Management API), in one
+ * table: the path each service answers and the scope an operator token
+ * needs for it.  token-verify decides by sg_route_match; the services
+ * check their own path against the same SG_PATH_* names.
+ */
+#ifndef SG_ROUTE_H
+#define SG_ROUTE_H
+
+#include "claims.h"
+
+#define SG_PATH_JWKS		"/.well-known/jwks.json"
+#define SG_PATH_TOKENS		"/v1/tokens"
+#define SG_PATH_SANDBOXES	"/v1/sandboxes"
+#define SG_PATH_SESSIONS	"/v1/sessions"
+#define SG_PATH_DECISIONS	"/decisions"	/* after SESSIONS/{id} */
+#define SG_PATH_METRICS		"/metrics"
+
+enum sg_route {
+	SG_ROUTE_UNKNOWN,
+	/* GET routes also match HEAD */
+	SG_ROUTE_PUBLIC,		/* GET /.well-known/jwks.json */
+	SG_ROUTE_TOKENS_ISSUE,		/* POST /v1/tokens */
+	SG_ROUTE_SANDBOX_CREATE,	/* POST /v1/sandboxes */
+	SG_ROUTE_SANDBOX_DESTROY,	/* DELETE /v1/sandboxes/{id} */
+	SG_ROUTE_SESSION_GET,		/* GET /v1/sessions/{id} */
+	SG_ROUTE_SESSION_LIST,		/* GET /v1/sessions?user_id= */
+	SG_ROUTE_METRICS,		/* GET /metrics */
+	SG_ROUTE_SESSION_DECISIONS	/* GET /v1/sessions/{id}/decisions */
+};
+
+/*
+ * The route of a request and the scope it needs (SG_SCOPE_* bit, 0 for
+ * none); id receives {id} of the routes that have one ("" otherwise).
+ */
+enum sg_route	 sg_route_match(const char *method, const char *path,
+		    unsigned *scope, char id[SG_ID_MAX + 1]);
+
+#endif

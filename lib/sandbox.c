@@ -1,0 +1,64 @@
+/*
+ * The teardown of a sandbox (sandbox.h).  Each step works on its own
+ * sg_err and hands a failure on only when err holds none yet, so the
+ * first failure is the one reported.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "docker.h"
+#include "sandbox.h"
+#include "session.h"
+#include "sgerr.h"
+
+static enum sg_rc
+keep(enum sg_rc rc, struct sg_err *err, const struct sg_err *e)
+{
+	if (rc == SG_OK || rc == SG_ENOENT)
+		return SG_OK;
+	if (err != NULL && err->rc == SG_OK)
+		*err = *e;
+	return rc;
+}
+
+enum sg_rc
+sg_sandbox_remove(struct sg_docker *d, const char *did, int stop,
+    struct sg_err *err)
+{
+	struct sg_err	 e;
+	enum sg_rc	 rc;
+
+	if (stop) {
+		sg_err_clear(&e);
+		rc = sg_docker_container_stop(d, did, SG_DOCKER_STOP_GRACE,
+		    &e);
+		if ((rc = keep(rc, err, &e)) != SG_OK)
+			return rc;
+	}
+	sg_err_clear(&e);
+	rc = sg_docker_container_remove(d, did, 1, 1, &e);
+	return keep(rc, err, &e);
+}
+
+enum sg_rc
+sg_sandbox_forget(struct sg_redis *r, const char *cid, const char *user,
+    struct sg_err *err)
+{
+	struct sg_err	 e;
+
+	sg_err_clear(&e);
+	return keep(sg_session_del(r, cid, user, &e), err, &e);
+}
+
+enum sg_rc
+sg_sandbox_teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
+    const char *cid, const char *user, struct sg_err *err)
+{
+	enum sg_rc	 rc;
+
+	if ((rc = sg_sandbox_remove(d, did, 1, err)) != SG_OK)
+		return rc;
+	/* The container is gone: now its token must die too. */
+	return sg_sandbox_forget(r, cid, user, err);
+}

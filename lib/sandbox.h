@@ -1,0 +1,30 @@
+/*
+ * The teardown of a sandbox, written once for sandbox-destroy,
+ * sandbox-create's undo and `sandgate reap`: the container first, the
+ * session second, so no token outlives its container (DESIGN.md,
+ * Sandboxes).  Absence is success at every step (a repeat finishes the
+ * job); any other failure stops the teardown and is returned in err.
+ */
+#ifndef SG_SANDBOX_H
+#define SG_SANDBOX_H
+
+#include "docker.h"
+#include "session.h"
+#include "sgerr.h"
+
+/*
+ * Stop the container did (when stop, with SG_DOCKER_STOP_GRACE seconds
+ * of grace), then remove it with its anonymous volumes.  SG_ECONFLICT
+ * from the removal is Docker's "removal already in progress".
+ */
+enum sg_rc	 sg_sandbox_remove(struct sg_docker *, const char *did,
+		    int stop, struct sg_err *);
+/* Delete the session of cid and its entry in user's index (user: NULL ok). */
+enum sg_rc	 sg_sandbox_forget(struct sg_redis *, const char *cid,
+		    const char *user, struct sg_err *);
+/* Both: sg_sandbox_remove(did, stop) then sg_sandbox_forget. */
+enum sg_rc	 sg_sandbox_teardown(struct sg_docker *, struct sg_redis *,
+		    const char *did, const char *cid, const char *user,
+		    struct sg_err *);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * The FastCGI accept loop every service runs: the listening socket, the
+ * signals, one request at a time.  The only file that includes libfcgi.
+ *
+ * One request at a time per process (scale with processes: spawn-fcgi
+ * -F, systemd, lighttpd max-procs).  SIGTERM, SIGINT and SIGUSR1 stop
+ * the loop after the request in flight; SIGHUP only raises a flag for
+ * sg_serve_hup().  These signals are blocked while a request is handled
+ * and only delivered inside ppoll(2) on the listening socket, so a
+ * signal never interrupts a read or write half-way, and there is no
+ * window in which a stop request is missed before a blocking accept.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "compat.h"
+#include "clock.h"
+#include "log.h"
+#include "num.h"
+#include "serve.h"
+
+#define SERVE_BACKLOG		128
+#define SERVE_SOCKET_MODE	0660	/* default mode of a unix socket */
+
+static volatile sig_atomic_t	 serve_stop;
+static volatile sig_atomic_t	 serve_hupped;
+
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	serve_hupped = 1;
+}
+
+int
+sg_serve_hup(void)
+{
+	if (!serve_hupped)
+		return 0;
+	serve_hupped = 0;
+	return 1;
+}
+
+/* SANDGATE_SOCKET_MODE: an octal mode for a unix socket, default 0660. */
+static int
+socket_mode(mode_t *mode, struct sg_err *err)
+{
+	const char	*s;
+	unsigned	 v = 0;
+	size_t		 i;
+
+	*mode = SERVE_SOCKET_MODE;
+	if ((s = getenv("SANDGATE_SOCKET_MODE")) == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '7' || i >= 4) {
+			sg_err_set(err, SG_EINVAL, "bad_config",
+			    "SANDGATE_SOCKET_MODE: not an octal mode: %.16s", s);
+			return -1;
+		}
+		v = v * 8 + (unsigned)(s[i] - '0');
+	}
+	if (v > 0777) {
+		sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_SOCKET_MODE: not an octal mode: %.16s", s);
+		return -1;
+	}
+	*mode = (mode_t)v;
+	return 0;
+}
+
+/*
+ * A unix socket at path.  A stale socket file is replaced, but a live
+ * one (someone accepts on it) or any file that is not a socket is left
+ * alone and reported.
+ */
+static int
+listen_unix(const char *path, struct sg_err *err)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 mode, omask;
+	int			 fd = -1, probe = -1, rc;
+
+	if (socket_mode(&mode, err) != 0)
+		return -1;
+	(void)memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (*path != '/' ||
+	    strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_SOCKET: not an absolute socket path that fits: "
+		    "%.64s", path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			sg_err_set(err, SG_EINVAL, "bad_config",
+			    "SANDGATE_SOCKET: %.64s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) >= 0) {
+			rc = connect(probe, (struct sockaddr *)&sun,
+			    sizeof(sun));
+			(void)close(probe);
+			if (rc == 0) {
+				sg_err_set(err, SG_EUNAVAIL, "socket_in_use",
+				    "SANDGATE_SOCKET: %.64s is in use", path);
+				return -1;
+			}
+		}
+		(void)unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	/* No window in which the socket exists with looser permissions. */
+	omask = umask(0777 & ~mode);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(omask);
+	if (rc != 0 || chmod(path, mode) != 0 ||
+	    listen(fd, SERVE_BACKLOG) != 0)
+		goto fail;
+	return fd;
+fail:
+	sg_err_set(err, SG_EUNAVAIL, "socket_failed",
+	    "SANDGATE_SOCKET: cannot listen on %.64s: %s", path,
+	    strerror(errno));
+	if (fd >= 0)
+		(void)close(fd);
+	return -1;
+}
+
+/* "host:port", "[v6]:port". */
+static int
+listen_tcp(const char *spec, struct sg_err *err)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 host[256];
+	const char	*colon, *port;
+	size_t		 hl;
+	int64_t		 pnum;
+	int		 fd = -1, one = 1, gai;
+
+	if ((colon = strrchr(spec, ':')) == NULL)
+		goto bad;
+	port = colon + 1;
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	/* A port is 1-65535, spelled without a leading zero. */
+	if (hl == 0 || hl >= sizeof(host) || *port == '0' ||
+	    sg_num_parse(port, 1, 65535, &pnum) != 0)
+		goto bad;
+	(void)memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (strchr(host, '[') != NULL || strchr(host, ']') != NULL)
+		goto bad;
+	(void)memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+		sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_SOCKET: %.64s: %s", host, gai_strerror(gai));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (res->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(fd, SERVE_BACKLOG) != 0)
+		goto fail;
+	freeaddrinfo(res);
+	return fd;
+fail:
+	sg_err_set(err, SG_EUNAVAIL, "socket_failed",
+	    "SANDGATE_SOCKET: cannot listen on %.64s: %s", spec,
+	    strerror(errno));
+	if (fd >= 0)
+		(void)close(fd);
+	if (res != NULL)
+		freeaddrinfo(res);
+	return -1;
+bad:
+	sg_err_set(err, SG_EINVAL, "bad_config",
+	    "SANDGATE_SOCKET: expected unix:/path, /path or host:port, "
+	    "got %.64s", spec);
+	return -1;
+}
+
+/* One request: body within max_body, the handler, the reply. */
+static void
+serve_one(FCGX_Request *fr, size_t max_body, sg_handler handler, void *app)
+{
+	struct sg_req	 req;
+	struct sg_resp	 resp;
+	struct sg_err	 err;
+	char		*body = NULL, *out = NULL;
+	const char	*cl, *broken;
+	size_t		 len = 0, got = 0, outlen = 0, blen;
+	int64_t		 t0;
+	int		 n, conflict;
+	char		 status[8], lat[24];
+
+	t0 = sg_now_us();
+	(void)memset(&req, 0, sizeof(req));
+	sg_resp_init(&resp);
+	sg_err_clear(&err);
+	cl = sg_req_env_get(fr->envp, "CONTENT_LENGTH", &conflict);
+	if (conflict) {
+		sg_err_set(&err, SG_EINVAL, "bad_content_length",
+		    "CONTENT_LENGTH is given twice.");
+		goto refuse;
+	}
+	if (sg_req_content_length(cl, max_body, &len, &err) != SG_OK)
+		goto refuse;
+	if (len > 0) {
+		if ((body = malloc(len + 1)) == NULL) {
+			sg_err_set(&err, SG_ENOMEM, "out_of_memory",
+			    "Out of memory.");
+			goto refuse;
+		}
+		while (got < len) {
+			n = FCGX_GetStr(body + got, (int)(len - got), fr->in);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != len) {
+			sg_err_set(&err, SG_EINVAL, "bad_body",
+			    "The request body is shorter than CONTENT_LENGTH.");
+			goto refuse;
+		}
+	}
+	if (sg_req_init(&req, fr->envp, body, len, &err) != SG_OK) {
+		sg_resp_from_err(&resp, &err);
+		goto reply;
+	}
+	handler(app, &req, &resp);
+	goto reply;
+refuse:
+	sg_resp_from_err(&resp, &err);
+	/*
+	 * The body was not read (or not all of it): the connection must
+	 * not carry another request, or its rest would be taken for one.
+	 */
+	fr->keepConnection = 0;
+reply:
+	if ((out = sg_resp_serialize(&resp, &outlen)) != NULL)
+		(void)FCGX_PutStr(out, (int)outlen, fr->out);
+	else {
+		broken = sg_resp_broken(&blen);
+		(void)FCGX_PutStr(broken, (int)blen, fr->out);
+	}
+	(void)snprintf(status, sizeof(status), "%d", resp.failed ||
+	    resp.status < 100 || resp.status > 599 ? 500 : resp.status);
+	(void)snprintf(lat, sizeof(lat), "%lld", (long long)(sg_now_us() - t0));
+	sg_log(SG_LOG_DEBUG, "request",
+	    "method", req.method != NULL ? req.method : "",
+	    "path", req.path != NULL ? req.path : "",
+	    "status", status, "latency_us", lat, NULL);
+	if (out != NULL) {
+		explicit_bzero(out, outlen);
+		free(out);
+	}
+	if (body != NULL) {
+		explicit_bzero(body, len);
+		free(body);
+	}
+	sg_req_clear(&req);
+	sg_resp_clear(&resp);
+}
+
+
+/*
+ * Block the stop and reload signals (they are delivered only inside
+ * ppoll, with *waitmask) and install their handlers; *orig is the mask
+ * to restore.
+ */
+static void
+serve_signals(sigset_t *orig, sigset_t *waitmask)
+{
+	struct sigaction	 sa;
+	sigset_t		 sigs;
+
+	(void)sigemptyset(&sigs);
+	(void)sigaddset(&sigs, SIGTERM);
+	(void)sigaddset(&sigs, SIGINT);
+	(void)sigaddset(&sigs, SIGHUP);
+	(void)sigaddset(&sigs, SIGUSR1);
+	(void)sigprocmask(SIG_BLOCK, &sigs, orig);
+	*waitmask = *orig;
+	(void)sigdelset(waitmask, SIGTERM);
+	(void)sigdelset(waitmask, SIGINT);
+	(void)sigdelset(waitmask, SIGHUP);
+	(void)sigdelset(waitmask, SIGUSR1);
+
+	/* No SA_RESTART: the signal must end the wait in ppoll(2). */
+	(void)memset(&sa, 0, sizeof(sa));
+	sa.sa_mask = sigs;
+	sa.sa_handler = on_stop;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	/*
+	 * USR1 is the graceful stop of multiwatch and of libfcgi itself
+	 * (whose own handler, installed by FCGX_Init when USR1 is still
+	 * SIG_DFL, would make reads in flight return EOF instead).
+	 */
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_hup;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	/* A web server that hangs up must cost an EPIPE, not the process. */
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Close a socket serve_open opened (if it did) and remove its file. */
+static void
+serve_close(int fd, int opened, const char *upath, ino_t uino)
+{
+	struct stat	 st;
+
+	if (!opened)
+		return;
+	(void)close(fd);
+	/* Remove our socket file, unless someone replaced it. */
+	if (upath != NULL && stat(upath, &st) == 0 && st.st_ino == uino)
+		(void)unlink(upath);
+}
+
+/*
+ * The listening socket, non-blocking: fd 0 when listen is NULL or "",
+ * else one we open (*opened set, *upath its unix path or NULL, *uino
+ * the inode of that socket file).  -1 with err set on failure.
+ */
+static int
+serve_open(const char *listen, int *opened, const char **upath, ino_t *uino,
+    struct sg_err *err)
+{
+	struct stat	 st;
+	int		 fd, isl = 0, flags;
+	socklen_t	 slen = sizeof(isl);
+
+	*opened = 0;
+	*upath = NULL;
+	*uino = 0;
+	if (listen == NULL || *listen == '\0') {
+		/* spawn-fcgi, lighttpd bin-path, systemd StandardInput=socket */
+		fd = 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &isl,
+		    &slen) != 0 || !isl) {
+			sg_err_set(err, SG_EINVAL, "bad_config",
+			    "fd 0 is not a listening socket: start the service "
+			    "with spawn-fcgi or a socket unit, or set "
+			    "SANDGATE_SOCKET");
+			return -1;
+		}
+	} else {
+		if (strncmp(listen, "unix:", 5) == 0)
+			*upath = listen + 5;
+		else if (listen[0] == '/')
+			*upath = listen;
+		fd = *upath != NULL ? listen_unix(*upath, err) :
+		    listen_tcp(listen, err);
+		if (fd < 0)
+			return -1;
+		*opened = 1;
+		if (*upath != NULL && stat(*upath, &st) == 0)
+			*uino = st.st_ino;
+	}
+	/*
+	 * Non-blocking: when several processes share the socket, another
+	 * one may take the connection between our ppoll and accept; the
+	 * accept then fails with EAGAIN instead of blocking with the stop
+	 * signals masked.  Accepted sockets do not inherit the flag.
+	 */
+	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+		sg_err_set(err, SG_EINTERNAL, "socket_failed",
+		    "cannot make the socket non-blocking: %s", strerror(errno));
+		serve_close(fd, *opened, *upath, *uino);
+		*opened = 0;
+		return -1;
+	}
+	return fd;
+}
+
+/* Accept and serve requests on fd until a stop signal: 0, or -1. */
+static int
+serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
+    size_t max_body, sg_handler handler, void *app, struct sg_err *err)
+{
+	struct pollfd		 pfd[2];
+	int			 n, acc, np;
+	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
+
+	while (!serve_stop) {
+		/*
+		 * Wait for the next request: on the listening socket, and on
+		 * the open connection when the web server asked to keep it
+		 * (FCGI_KEEP_CONN).  Signals are delivered only here.
+		 */
+		np = 0;
+		if (fr->ipcFd >= 0) {
+			pfd[np].fd = fr->ipcFd;
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+		pfd[np].fd = fd;
+		pfd[np].events = POLLIN;
+		pfd[np++].revents = 0;
+		n = ppoll(pfd, np, NULL, waitmask);
+		if (serve_stop)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sg_err_set(err, SG_EINTERNAL, "poll_failed",
+			    "ppoll: %s", strerror(errno));
+			return -1;
+		}
+		/*
+		 * A new connection waits while the kept one is idle: close
+		 * the idle one (as any server may), or one idle web server
+		 * connection per process would starve every other client.
+		 */
+		if (np == 2 && pfd[0].revents == 0 && pfd[1].revents != 0) {
+			/*
+			 * Nothing is unread or unsent on it, so a plain close
+			 * (libfcgi's "detached" close) needs none of the
+			 * shutdown-and-drain wait of its usual one.
+			 */
+			fr->detached = 1;
+			FCGX_Free(fr, 1);
+		}
+		if ((acc = FCGX_Accept_r(fr)) < 0) {
+			/* EAGAIN: another process won; else back off a bit. */
+			if (acc != -EAGAIN && acc != -EWOULDBLOCK &&
+			    acc != -EINTR)
+				(void)nanosleep(&backoff, NULL);
+			continue;
+		}
+		serve_one(fr, max_body, handler, app);
+		FCGX_Finish_r(fr);
+	}
+	return 0;
+}
+
+int
+sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
+    struct sg_err *err)
+{
+	FCGX_Request	 fr;
+	sigset_t	 orig, waitmask;
+	const char	*upath = NULL;
+	ino_t		 uino = 0;
+	int		 fd = -1, opened = 0, rc = -1, inited = 0;
+
+	serve_stop = 0;
+	serve_hupped = 0;
+	serve_signals(&orig, &waitmask);
+	if (FCGX_Init() != 0) {
+		sg_err_set(err, SG_EINTERNAL, "fcgi_init", "FCGX_Init failed");
+		goto out;
+	}
+	if ((fd = serve_open(listen, &opened, &upath, &uino, err)) < 0)
+		goto out;
+	if (FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		sg_err_set(err, SG_EINTERNAL, "fcgi_init",
+		    "FCGX_InitRequest failed");
+		goto out;
+	}
+	inited = 1;
+	sg_log(SG_LOG_INFO, "listening", "socket",
+	    listen != NULL && *listen != '\0' ? listen : "fd:0", NULL);
+	if (serve_loop(&fr, fd, &waitmask, max_body, handler, app, err) != 0)
+		goto out;
+	rc = 0;
+	sg_log(SG_LOG_INFO, "stopping", NULL);
+out:
+	if (inited)
+		FCGX_Free(&fr, 1);
+	serve_close(fd, opened, upath, uino);
+	(void)sigprocmask(SIG_SETMASK, &orig, NULL);
+	return rc;
+}

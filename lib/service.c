@@ -1,0 +1,104 @@
+/*
+ * The start of a service (service.h).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cfg.h"
+#include "docker.h"
+#include "request.h"
+#include "serve.h"
+#include "keys.h"
+#include "log.h"
+#include "ops.h"
+#include "service.h"
+#include "session.h"
+#include "sgerr.h"
+
+enum sg_rc
+sg_service_open(struct sg_service *s, const char *name, unsigned flags,
+    struct sg_err *err)
+{
+	enum sg_rc	 rc;
+
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->flags = flags;
+	/* cJSON prints numbers with the locale's decimal point. */
+	(void)setlocale(LC_ALL, "C");
+	if ((rc = sg_cfg_load(&s->cfg, err)) != SG_OK)
+		return rc;
+	sg_log_init(name, s->cfg.log_level);
+	if ((flags & SG_SVC_OPS) &&
+	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
+		return rc;
+	return SG_OK;
+}
+
+enum sg_rc
+sg_service_connect(struct sg_service *s, const char **what,
+    struct sg_err *err)
+{
+	const struct sg_cfg	*cfg = &s->cfg;
+	enum sg_rc		 rc;
+
+	*what = "SANDGATE_SIGNING_KEY";
+	if (s->flags & SG_SVC_KEY) {
+		if ((rc = sg_key_load_pem(cfg->signing_key, &s->key,
+		    err)) != SG_OK)
+			return rc;
+		if (!sg_key_is_private(s->key))
+			return sg_err_set(err, SG_EINVAL, "bad_config",
+			    "not a private key");
+	}
+	*what = "SANDGATE_REDIS";
+	if ((s->flags & SG_SVC_REDIS) &&
+	    (rc = sg_redis_new(cfg->redis, cfg->redis_timeout_ms, &s->redis,
+	    err)) != SG_OK)
+		return rc;
+	*what = "SANDGATE_DOCKER_SOCKET";
+	if ((s->flags & SG_SVC_DOCKER) &&
+	    (rc = sg_docker_new(cfg->docker_socket, cfg->docker_timeout_s,
+	    &s->docker, err)) != SG_OK)
+		return rc;
+	*what = NULL;
+	return SG_OK;
+}
+
+int
+sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
+    struct sg_err *err)
+{
+	int	 rc;
+
+	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, handler, app, err);
+	if (rc != 0)
+		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
+		    err->code != NULL ? err->code : "", "detail", err->msg,
+		    (char *)NULL);
+	else
+		sg_log(SG_LOG_INFO, "stop", (char *)NULL);
+	return rc;
+}
+
+void
+sg_service_close(struct sg_service *s)
+{
+	sg_docker_free(s->docker);
+	s->docker = NULL;
+	sg_redis_free(s->redis);
+	s->redis = NULL;
+	sg_key_free(s->key);
+	s->key = NULL;
+	if (s->flags & SG_SVC_OPS)
+		sg_ops_close();
+}
+
+int
+sg_service_status(const struct sg_err *err)
+{
+	return err->rc == SG_EINVAL ? EX_CONFIG : EX_OSERR;
+}

@@ -1,0 +1,54 @@
+/*
+ * The start of a service, written once for every main.c: the
+ * configuration (SANDGATE_*), the log, metrics and the audit trail, then
+ * the handles it asks for (signing key, Redis, Docker), then the serve
+ * loop.  The mains stop with errx(3) and sg_service_status() on a
+ * failure (sysexits(3): EX_CONFIG for a bad configuration, naming the
+ * variable; EX_OSERR when the socket cannot be served).
+ */
+#ifndef SG_SERVICE_H
+#define SG_SERVICE_H
+
+#include "cfg.h"
+#include "docker.h"
+#include "request.h"
+#include "keys.h"
+#include "session.h"
+#include "sgerr.h"
+
+#define SG_SVC_OPS	0x01	/* metrics and audit trail (lib/ops.h) */
+#define SG_SVC_KEY	0x02	/* SANDGATE_SIGNING_KEY, a private key */
+#define SG_SVC_REDIS	0x04	/* SANDGATE_REDIS (not connected yet) */
+#define SG_SVC_DOCKER	0x08	/* SANDGATE_DOCKER_SOCKET */
+
+struct sg_service {
+	const char	*name;
+	unsigned	 flags;
+	struct sg_cfg	 cfg;
+	struct sg_key	*key;
+	struct sg_redis	*redis;
+	struct sg_docker *docker;
+};
+
+/*
+ * The C locale (cJSON and strtod follow LC_NUMERIC), the configuration,
+ * the log and, with SG_SVC_OPS, metrics and audit.  On failure err's
+ * message names the variable.
+ */
+enum sg_rc	 sg_service_open(struct sg_service *, const char *name,
+		    unsigned flags, struct sg_err *);
+/*
+ * The handles of SG_SVC_KEY, _REDIS and _DOCKER in flags, in that order.
+ * On failure *what is the variable at fault.
+ */
+enum sg_rc	 sg_service_connect(struct sg_service *, const char **what,
+		    struct sg_err *);
+/* sg_serve on SANDGATE_SOCKET, with the "serve_failed" or "stop" line. */
+int		 sg_service_serve(struct sg_service *, sg_handler, void *app,
+		    struct sg_err *);
+/* Free the handles and close ops. */
+void		 sg_service_close(struct sg_service *);
+/* The sysexits(3) status for a failure: EX_CONFIG or EX_OSERR. */
+int		 sg_service_status(const struct sg_err *);
+
+#endif

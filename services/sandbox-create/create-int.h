@@ -1,0 +1,29 @@
+/*
+ * sandbox-create: what its source files share and nothing outside uses.
+ */
+#ifndef SG_CREATE_INT_H
+#define SG_CREATE_INT_H
+
+#include <time.h>
+
+#include "create.h"
+#include "jwt.h"
+
+/* "http://container_<id>:jwt_<token>@host:port" */
+#define PROXY_URL_MAX	(SG_JWT_MAX_LEN + 512)
+
+/* The capabilities a sandbox keeps (DESIGN.md, Sandboxes). */
+extern const char *const create_cap_add[];
+/* Name resolution: none (create.h, CREATE_DNS_SERVER). */
+extern const char *const create_dns_servers[];
+extern const char *const create_dns_search[];
+extern const char *const create_dns_options[];
+
+/* The clock, or the fixed one a test set. */
+static inline time_t
+app_now(const struct app *app)
+{
+	return app->now != 0 ? app->now : time(NULL);
+}
+
+#endif

@@ -1,0 +1,534 @@
+/*
+ * token-verify: the egress and API decisions (see verify.h for the
+ * order of the checks).  Everything is driven from a struct sg_req, so
+ * tests/unit/check_verify.c runs it without sockets.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "cfg.h"
+#include "claims.h"
+#include "compat.h"
+#include "crypto.h"
+#include "sgerr.h"
+#include "hosts.h"
+#include "request.h"
+#include "keys.h"
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "route.h"
+#include "session.h"
+#include "token.h"
+#include "verify.h"
+#include "verify-int.h"
+
+/* ---- verdicts --------------------------------------------------------- */
+
+static void
+verdict(struct sg_verdict *vd, int status, const char *decision,
+    const char *reason)
+{
+	vd->status = status;
+	vd->decision = decision;
+	vd->reason = reason;
+}
+
+static void
+deny(struct sg_verdict *vd, int status, const char *reason)
+{
+	verdict(vd, status, "deny", reason);
+}
+
+/*
+ * A failure of ours (out of memory, the crypto library failing: lib/jwt.c
+ * "crypto_failed"): a 500, never a verdict on the client's credentials.
+ */
+static int
+server_fault(enum sg_rc rc)
+{
+	return rc == SG_ENOMEM || rc == SG_EINTERNAL;
+}
+
+static void
+set_str(char *dst, size_t size, const char *src)
+{
+	if (src == NULL || *src == '\0')
+		src = SG_VERIFY_NONE;
+	(void)strlcpy(dst, src, size);
+}
+
+static void
+fill_claims(struct sg_verdict *vd, const struct sg_claims *c)
+{
+	set_str(vd->sub, sizeof(vd->sub), c->sub);
+	set_str(vd->jti, sizeof(vd->jti), c->jti);
+	if (c->kind == SG_KIND_CONTAINER) {
+		vd->kind = "container";
+		set_str(vd->container_id, sizeof(vd->container_id),
+		    c->container_id);
+		set_str(vd->scope, sizeof(vd->scope), NULL);
+	} else {
+		vd->kind = "operator";
+		set_str(vd->container_id, sizeof(vd->container_id), NULL);
+		set_str(vd->scope, sizeof(vd->scope), c->scope);
+	}
+}
+
+/* Whether the time-dependent claims still hold (the rules of claims.h). */
+static int
+times_ok(const struct sg_claims *c, time_t now, int64_t leeway)
+{
+	int64_t	 t = (int64_t)now;
+
+	if (!(t < c->exp + leeway))
+		return 0;
+	if (c->nbf != 0 && c->nbf > t + leeway)
+		return 0;
+	if (c->iat > t + leeway)
+		return 0;
+	return 1;
+}
+
+/*
+ * The verified claims of tok: from the cache when the token is there and
+ * its times still hold, else by a full verification whose result is
+ * cached.  *out points at the cache entry's claims or at scratch; *ent is
+ * the cache entry or NULL.
+ */
+static enum sg_rc
+token_check(struct app *v, const char *tok, size_t len, time_t now,
+    struct sg_claims *scratch, const struct sg_claims **out,
+    struct sg_tcache_ent **ent, int *hit, struct sg_err *err)
+{
+	struct sg_verify_opts	 opts;
+	struct sg_tcache_ent	*e;
+	struct sg_err		 cerr;
+	enum sg_rc		 rc;
+
+	*ent = NULL;
+	*hit = 0;
+	if ((e = sg_tcache_get(v->cache, tok, len)) != NULL) {
+		if (times_ok(&e->claims, now, v->cfg.leeway)) {
+			*out = &e->claims;
+			*ent = e;
+			*hit = 1;
+			sg_metrics_add(SG_M_TOKEN_CACHE, 1, "hit");
+			(void)sg_token_compat_note(&e->claims, 0);
+			return SG_OK;
+		}
+		/* expired (or clock went back): verify again to say why */
+		sg_tcache_drop(v->cache, e);
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.issuer = v->cfg.issuer;
+	opts.accept_no_aud = v->cfg.accept_no_aud;
+	opts.leeway = v->cfg.leeway;
+	opts.max_ttl = v->cfg.token_max_ttl;
+	opts.now = now;
+	sg_metrics_add(SG_M_TOKEN_CACHE, 1, "miss");
+	v->st.verifies++;
+	if ((rc = sg_token_verify(v->keys, tok, len, &opts, scratch, err)) !=
+	    SG_OK)
+		return rc;
+	*out = scratch;
+	(void)sg_token_compat_note(scratch, 1);
+	sg_err_clear(&cerr);
+	/* A failed insert (ENOMEM) only costs the next request a verify. */
+	if ((e = sg_tcache_put(v->cache, tok, len, scratch, &cerr)) != NULL) {
+		*out = &e->claims;
+		*ent = e;
+	}
+	return SG_OK;
+}
+
+/*
+ * The session of a container token: present, same jti.  ip receives the
+ * recorded container address ("" when unknown).  Returns 0 to go on, or
+ * fills vd (deny_status for a missing or different session, 503 when
+ * Redis cannot answer).  *unchecked is set when SANDGATE_REDIS_FAILURE=
+ * open let a Redis failure through.
+ */
+static int
+session_check(struct app *v, const struct sg_claims *c,
+    struct sg_tcache_ent *e, int deny_status, char ip[64], int *unchecked,
+    struct sg_verdict *vd)
+{
+	struct sg_session	 s;
+	struct sg_err		 err;
+	int64_t			 now = mono_us(v);
+	int			 ret = 0;
+	enum sg_rc		 rc;
+
+	ip[0] = '\0';
+	*unchecked = 0;
+	if (e != NULL && e->sess_valid && v->cfg.session_cache_ms > 0 &&
+	    now - e->sess_at_us >= 0 &&
+	    now - e->sess_at_us < v->cfg.session_cache_ms * 1000) {
+		(void)strlcpy(ip, e->sess_ip, 64);
+		return 0;
+	}
+	sg_session_init(&s);
+	sg_err_clear(&err);
+	v->st.session_lookups++;
+	rc = sg_session_get(v->redis, c->container_id, &s, &err);
+	switch (rc) {
+	case SG_OK:
+		if (s.expires_at <= (int64_t)wall_now(v)) {
+			/* Redis has not expired it yet; it is dead anyway */
+			if (e != NULL)
+				e->sess_valid = 0;
+			deny(vd, deny_status, "session_revoked");
+			ret = -1;
+			break;
+		}
+		if (!sg_streq(s.jti, c->jti)) {
+			/* a newer token for this id, or a forged session */
+			if (e != NULL)
+				e->sess_valid = 0;
+			deny(vd, deny_status, "session_mismatch");
+			ret = -1;
+			break;
+		}
+		(void)strlcpy(ip, s.container_ip, 64);
+		if (e != NULL) {
+			e->sess_valid = 1;
+			e->sess_at_us = now;
+			(void)strlcpy(e->sess_ip, s.container_ip,
+			    sizeof(e->sess_ip));
+		}
+		break;
+	case SG_ENOENT:
+		/* destroyed, expired or never created: the token is dead */
+		if (e != NULL)
+			e->sess_valid = 0;
+		deny(vd, deny_status, "session_revoked");
+		ret = -1;
+		break;
+	case SG_EINVAL:
+	case SG_EUPSTREAM:
+		/*
+		 * A session that is there but does not parse (session.h:
+		 * SG_EUPSTREAM "bad_session") cannot vouch for the token;
+		 * other upstream errors are Redis failing, below.
+		 */
+		if (rc == SG_EINVAL || (err.code != NULL &&
+		    strcmp(err.code, "bad_session") == 0)) {
+			if (e != NULL)
+				e->sess_valid = 0;
+			deny(vd, deny_status, "bad_session");
+			ret = -1;
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		if (server_fault(rc)) {
+			/*
+			 * Our own failure (e.g. out of memory parsing the
+			 * session), not Redis's: fail-open does not cover it.
+			 */
+			verdict(vd, 500, "error", err.code != NULL ? err.code :
+			    "internal_error");
+			ret = -1;
+			break;
+		}
+		if (!v->cfg.redis_fail_open) {
+			verdict(vd, 503, "error", "session_store_unavailable");
+			ret = -1;
+			break;
+		}
+		/*
+		 * Fail open (SANDGATE_REDIS_FAILURE=open) relaxes the session
+		 * lookup only; the address binding still needs an address,
+		 * which a stale lookup may still provide.
+		 */
+		*unchecked = 1;
+		if (e != NULL && e->sess_valid)
+			(void)strlcpy(ip, e->sess_ip, 64);
+		break;
+	}
+	sg_session_clear(&s);
+	return ret;
+}
+
+static void
+format_target(const struct sg_target *t, char *buf, size_t size)
+{
+	if (t->kind == SG_HOST_IPV6)
+		(void)snprintf(buf, size, "[%s]:%u", t->host,
+		    (unsigned)t->port);
+	else
+		(void)snprintf(buf, size, "%s:%u", t->host, (unsigned)t->port);
+}
+
+static void
+decide_egress(struct app *v, const struct sg_req *req,
+    struct sg_verdict *vd)
+{
+	char			 buf[SG_VERIFY_MAX_AUTH + 8];
+	char			 cid[SG_ID_MAX + 1], ip[64];
+	struct sg_target	 t;
+	struct sg_claims	 scratch;
+	const struct sg_claims	*c = NULL;
+	struct sg_tcache_ent	*e = NULL;
+	struct sg_err		 err, terr;
+	const char		*tok = NULL, *remote;
+	size_t			 toklen = 0;
+	enum sg_rc		 trc;
+	int			 unchecked = 0;
+
+	sg_claims_init(&scratch);
+	vd->mode = "egress";
+	/* The target comes from REQUEST_URI only (never Host, SERVER_PORT). */
+	sg_err_clear(&terr);
+	memset(&t, 0, sizeof(t));
+	trc = sg_target_parse(req->method, req->raw_uri, &t, &terr);
+	if (trc == SG_OK)
+		format_target(&t, vd->target, sizeof(vd->target));
+
+	sg_err_clear(&err);
+	if (sg_verify_egress_creds(req, buf, sizeof(buf), cid, &tok, &toklen,
+	    &err) != SG_OK) {
+		deny(vd, 407, err.code != NULL ? err.code : "bad_credentials");
+		goto out;
+	}
+	set_str(vd->container_id, sizeof(vd->container_id), cid);
+	if (token_check(v, tok, toklen, wall_now(v), &scratch, &c, &e,
+	    &vd->cache_hit, &err) != SG_OK) {
+		deny(vd, server_fault(err.rc) ? 500 : 407,
+		    err.code != NULL ? err.code : "invalid_token");
+		goto out;
+	}
+	fill_claims(vd, c);
+	if (c->kind != SG_KIND_CONTAINER) {
+		/* an operator token is never an egress credential */
+		deny(vd, 407, "wrong_token_kind");
+		goto out;
+	}
+	if (!sg_streq(cid, c->container_id)) {
+		deny(vd, 407, "container_mismatch");
+		goto out;
+	}
+	if (session_check(v, c, e, 407, ip, &unchecked, vd) != 0)
+		goto out;
+	if (c->binding) {
+		remote = sg_req_param(req, "REMOTE_ADDR");
+		if (unchecked && ip[0] == '\0') {
+			/* Redis down, fail-open, and no address known */
+			verdict(vd, 503, "error", "session_store_unavailable");
+			goto out;
+		}
+		if (!sg_verify_addr_eq(remote, ip)) {
+			/* the credentials are not valid for this client */
+			deny(vd, 407, "binding_mismatch");
+			goto out;
+		}
+	}
+	if (trc != SG_OK) {
+		deny(vd, 403, "bad_target");
+		goto out;
+	}
+	if (!sg_hosts_match(&c->hosts, &t, &v->cfg.egress_ports)) {
+		if (!v->cfg.report_mode) {
+			deny(vd, 403, "host_not_allowed");
+			goto out;
+		}
+		/* report mode: let it through, log what enforce would do */
+		verdict(vd, 200, "would_deny", "host_not_allowed");
+	}
+	if (v->cfg.deny_private) {
+		sg_err_clear(&terr);
+		if (sg_target_check_public(&t, &terr) != SG_OK) {
+			deny(vd, 403, terr.code != NULL ? terr.code :
+			    "private_target");
+			goto out;
+		}
+	}
+	if (vd->decision == NULL)
+		verdict(vd, 200, "allow", unchecked ? "session_unchecked" :
+		    "ok");
+out:
+	sg_cleanse(buf, sizeof(buf));
+	sg_claims_clear(&scratch);
+}
+
+/* How many times a parameter appears in the environment. */
+static size_t
+env_count(const struct sg_req *req, const char *name)
+{
+	char	**p;
+	size_t	 n = 0, l = strlen(name);
+
+	for (p = req->env; p != NULL && *p != NULL; p++)
+		if (strncmp(*p, name, l) == 0 && (*p)[l] == '=')
+			n++;
+	return n;
+}
+
+/* Whether the query string carries a token too (RFC 6750 2.3). */
+static int
+query_has_token(const char *q)
+{
+	const char	*p = q;
+
+	if (q == NULL)
+		return 0;
+	while ((p = strstr(p, "access_token")) != NULL) {
+		if ((p == q || p[-1] == '&') && (p[12] == '=' ||
+		    p[12] == '&' || p[12] == '\0'))
+			return 1;
+		p += 12;
+	}
+	return 0;
+}
+
+static void
+decide_api(struct app *v, const struct sg_req *req,
+    struct sg_verdict *vd)
+{
+	char			 id[SG_ID_MAX + 1], ip[64];
+	struct sg_claims	 scratch;
+	const struct sg_claims	*c = NULL;
+	struct sg_tcache_ent	*e = NULL;
+	struct sg_err		 err;
+	const char		*auth, *tok = NULL, *xcid, *q;
+	size_t			 toklen = 0;
+	enum sg_route		 route;
+	unsigned		 need = 0;
+	int			 unchecked = 0;
+
+	sg_claims_init(&scratch);
+	vd->mode = "api";
+	(void)snprintf(vd->target, sizeof(vd->target), "%.16s %.200s",
+	    req->method != NULL ? req->method : "-",
+	    req->path != NULL ? req->path : "-");
+	route = sg_verify_route(req->method, req->path, &need, id);
+	vd->need_scope = need;
+	if (route == SG_ROUTE_PUBLIC) {
+		/* the JWKS is public: no token needed, none looked at */
+		vd->kind = "anonymous";
+		set_str(vd->sub, sizeof(vd->sub), NULL);
+		set_str(vd->scope, sizeof(vd->scope), NULL);
+		set_str(vd->container_id, sizeof(vd->container_id), NULL);
+		verdict(vd, 200, "allow", "public_route");
+		goto out;
+	}
+	sg_err_clear(&err);
+	auth = sg_req_param(req, "HTTP_AUTHORIZATION");
+	if (auth == NULL || *auth == '\0') {
+		deny(vd, 401, "missing_token");
+		goto out;
+	}
+	/* A token offered twice is refused (docs/security.md E14). */
+	/*
+	 * The query of REQUEST_URI too: an nginx auth subrequest has its
+	 * own (empty) QUERY_STRING and only REQUEST_URI is the client's.
+	 */
+	q = strchr(req->raw_uri, '?');
+	if (sg_req_param(req, "HTTP_PROXY_AUTHORIZATION") != NULL ||
+	    query_has_token(req->query) ||
+	    (q != NULL && query_has_token(q + 1))) {
+		deny(vd, 401, "ambiguous_credentials");
+		goto out;
+	}
+	if (sg_verify_parse_bearer(auth, &tok, &toklen, &err) != SG_OK) {
+		deny(vd, 401, err.code != NULL ? err.code :
+		    "bad_authorization");
+		goto out;
+	}
+	if (token_check(v, tok, toklen, wall_now(v), &scratch, &c, &e,
+	    &vd->cache_hit, &err) != SG_OK) {
+		deny(vd, server_fault(err.rc) ? 500 : 401,
+		    err.code != NULL ? err.code : "invalid_token");
+		goto out;
+	}
+	fill_claims(vd, c);
+	if (req->path == NULL) {
+		deny(vd, 403, "bad_path");
+		goto out;
+	}
+	if (c->kind == SG_KIND_OPERATOR) {
+		if (route == SG_ROUTE_UNKNOWN) {
+			deny(vd, 403, "unknown_route");
+			goto out;
+		}
+		if ((c->scopes & need) == 0) {
+			deny(vd, 403, "insufficient_scope");
+			goto out;
+		}
+		verdict(vd, 200, "allow", "ok");
+		goto out;
+	}
+	/* A container token reads its own session, nothing else. */
+	if (route != SG_ROUTE_SESSION_GET || !sg_streq(id, c->container_id)) {
+		deny(vd, 403, "not_permitted");
+		goto out;
+	}
+	/*
+	 * X-Container-ID is attribution, not proof (DESIGN.md): exact,
+	 * one value (nginx joins duplicates into "a, b"), and required
+	 * when the token asks for binding (docs/security.md X1-X4, C3/C4).
+	 */
+	xcid = sg_req_param(req, "HTTP_X_CONTAINER_ID");
+	if (env_count(req, "HTTP_X_CONTAINER_ID") > 1) {
+		/* given twice (sg_req_param hides a conflict as absent) */
+		deny(vd, 403, "bad_container_header");
+		goto out;
+	}
+	if (xcid != NULL) {
+		if (!sg_id_valid(xcid)) {
+			deny(vd, 403, "bad_container_header");
+			goto out;
+		}
+		if (!sg_streq(xcid, c->container_id)) {
+			deny(vd, 403, "container_header_mismatch");
+			goto out;
+		}
+	} else if (c->binding) {
+		deny(vd, 403, "container_header_missing");
+		goto out;
+	}
+	/* A destroyed sandbox's token is dead here too. */
+	if (session_check(v, c, e, 401, ip, &unchecked, vd) != 0)
+		goto out;
+	verdict(vd, 200, "allow", unchecked ? "session_unchecked" : "ok");
+out:
+	sg_claims_clear(&scratch);
+}
+
+static int
+is_proxy_request(const struct sg_req *req)
+{
+	if (req->method != NULL && strcmp(req->method, "CONNECT") == 0)
+		return 1;
+	/* as sg_req_init: an empty REQUEST_URI falls back to SCRIPT_NAME */
+	return req->raw_uri != NULL && req->raw_uri[0] != '\0' &&
+	    req->raw_uri[0] != '/';
+}
+
+void
+sg_verify_decide(struct app *v, const struct sg_req *req,
+    struct sg_verdict *vd)
+{
+	memset(vd, 0, sizeof(*vd));
+	if (is_proxy_request(req))
+		decide_egress(v, req, vd);
+	else
+		decide_api(v, req, vd);
+	if (vd->status == 0 || vd->decision == NULL) {
+		/* every path above sets a verdict; never answer without one */
+		deny(vd, 500, "internal_error");
+	}
+}
+
+enum sg_route
+sg_verify_route(const char *method, const char *path, unsigned *scope,
+    char id[SG_ID_MAX + 1])
+{
+	return sg_route_match(method, path, scope, id);
+}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench
 #
 # crypto engineer: ES256 throughput next to `openssl speed` (bench/es256.sh).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # deploy/: what `make install` puts on a host besides the programs.
 #
 # The systemd units in deploy/systemd name the Debian paths

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration from SANDGATE_* environment variables (lib/cfg.h;
  * DESIGN.md, Configuration).

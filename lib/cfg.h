@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration from SANDGATE_* environment variables (DESIGN.md,
  * Configuration), read once at start.  A bad value is an error naming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Claims of sandgate tokens (lib/claims.h; DESIGN.md, Tokens;
  * docs/security.md 3.6 and 3.7).

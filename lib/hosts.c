@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Host patterns, egress targets, matching and the private-address
  * classifier (DESIGN.md "Egress decision"; docs/security.md 4.1, 4.2,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Metrics in a shared file: see metrics.h for the design and why.
  *

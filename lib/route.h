@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The routes of the management API (DESIGN.md, Management API), in one
  * table: the path each service answers and the scope an operator token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The start of a service (service.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The start of a service, written once for every main.c: the
  * configuration (SANDGATE_*), the log, metrics and the audit trail, then

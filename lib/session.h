@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sessions in Redis (DESIGN.md, Sessions): the codec (session.c: the
  * stored object to and from JSON, and its validation; no Redis) and the

@@ -5,9 +5,15 @@
 # "SPDX-License-Identifier: ISC" line (https://spdx.dev/ids/), as the
 # first line, or the second after a "#!" line.  Idempotent: a file that
 # already has the identifier there is left alone, so it can be run after
-# every merge.  tests/check-spdx.sh checks the result.
+# every merge.  tests/check-spdx.sh runs it with -n.
 #
 #   tools/add-spdx.sh [-n]     (-n: only list what would change)
+#
+# Source files: C, shell, Python, Autotools input, the deploy
+# configuration (units, tmpfiles/sysusers, server templates, nft, the
+# image's Dockerfile), gnuplot, the manual pages, and any tracked
+# extension-less "#!" script.  Data (JSON, PEM, test vectors, PNG) and
+# Markdown carry no comment syntax worth forcing and are left out.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +21,21 @@ cd "$top"
 dry=0
 [ "${1:-}" = "-n" ] && dry=1
 
-# The files it covers (tests/check-spdx.sh uses the same list).
 sg_spdx_files()
 {
-	git ls-files -- '*.c' '*.h' '*.sh' '*.py' '*.in' '*.am' '*.mk' '*.ac'
+	git ls-files -- '*.c' '*.h' '*.sh' '*.py' '*.in' '*.am' '*.mk' \
+	    '*.ac' '*.gp' '*.conf' '*.service' '*.socket' '*.timer' \
+	    '*.target' '*.example' '*.1' '*.7' '*Dockerfile' \
+	    'deploy/nginx/sg_*params'
+	# Extension-less scripts (bench/run, tests/fuzz/run-*, ...).
+	git ls-files | while IFS= read -r _f; do
+		case ${_f##*/} in
+		*.*) continue ;;
+		esac
+		[ -f "$_f" ] && head -c 2 "$_f" | grep -q '^#!' &&
+		    printf '%s\n' "$_f"
+	done
+	return 0
 }
 
 # has_spdx FILE: the identifier on line 1, or on line 2 after a shebang.
@@ -32,12 +49,12 @@ has_spdx()
 	esac
 }
 
-changed=0
-sg_spdx_files | while IFS= read -r f; do
+sg_spdx_files | sort -u | while IFS= read -r f; do
 	[ -f "$f" ] || continue
 	has_spdx "$f" && continue
 	case $f in
 	*.c|*.h) line='/* SPDX-License-Identifier: ISC */' ;;
+	*.1|*.7) line='.\" SPDX-License-Identifier: ISC' ;;
 	*) line='# SPDX-License-Identifier: ISC' ;;
 	esac
 	echo "$f"

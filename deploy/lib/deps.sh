@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Install and build: the Debian 12 packages sandgate needs to build, test
 # and run (only what is missing is installed), and the build itself.
 SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: POST /v1/sandboxes (DESIGN.md, Management API and
  * Sandboxes).  The handler is pure with respect to FastCGI: it takes a

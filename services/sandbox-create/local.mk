@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # services/sandbox-create: POST /v1/sandboxes
 pkglibexec_PROGRAMS += services/sandbox-create/sandbox-create
 # Everything but main.c; tests/unit/ compiles these too.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: FastCGI responder for POST /v1/sandboxes.  Setup here,
  * the handler in create.c.  Stops with EX_CONFIG on a bad configuration,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: DELETE /v1/sandboxes/{id} (DESIGN.md, Management API).
  * Stops the container with the 5 s grace, removes it with its volumes,

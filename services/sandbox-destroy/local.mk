@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # services/sandbox-destroy: DELETE /v1/sandboxes/{id}
 pkglibexec_PROGRAMS += services/sandbox-destroy/sandbox-destroy
 services_sandbox_destroy_sandbox_destroy_SOURCES = \

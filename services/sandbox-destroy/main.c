@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: FastCGI responder for DELETE /v1/sandboxes/{id}.
  * Setup here, the handler in destroy.c.  Stops with EX_CONFIG on a bad

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # services/session-query: GET /v1/sessions/{id}, GET /v1/sessions?user_id=U
 pkglibexec_PROGRAMS += services/session-query/session-query
 services_session_query_session_query_SOURCES = \

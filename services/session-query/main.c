@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query: FastCGI responder for GET /v1/sessions/{id},
  * GET /v1/sessions?user_id=U and GET /healthz.  Setup here, the handler

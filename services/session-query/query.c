@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query's handler (DESIGN.md, Management API):
  *

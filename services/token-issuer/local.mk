@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # services/token-issuer: POST /v1/tokens, GET /.well-known/jwks.json
 pkglibexec_PROGRAMS += services/token-issuer/token-issuer
 services_token_issuer_token_issuer_SOURCES = \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer: FastCGI responder for POST /v1/tokens,
  * GET /.well-known/jwks.json and GET /healthz.  Setup here, the handler

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # services/token-verify: the authorizer for the egress proxy and the API
 # gateway (issue 4).
 pkglibexec_PROGRAMS += services/token-verify/token-verify

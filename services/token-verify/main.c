@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: FastCGI authorizer for the egress proxy (Apache
  * mod_authnz_fcgi) and the API gateway (lighttpd authorizer, nginx

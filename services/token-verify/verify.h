@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: the one authorizer for the API gateway and the egress
  * proxy (DESIGN.md, "Egress decision" and "API decision";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The stored session object (lib/session.c; DESIGN.md, Sessions): Redis
  * holds JSON that other tools may write, so sg_session_from_json reads

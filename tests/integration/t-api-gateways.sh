@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # token-verify as the API gateway's authorizer, in front of the real
 # token-issuer and session-query, behind both gateways of DESIGN.md:
 # lighttpd (docs/web-servers.md 2.1: authorizer and responder on the

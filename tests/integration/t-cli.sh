@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The operator CLI end to end: keygen (files and modes, no silent
 # overwrite), jwk, token, verify (exit codes 0/1/2, audience, container
 # binding, egress targets with and without the private-address rule).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Operations through the real stack (lib-stack.sh: run.sh's functions,
 # Redis, the services under spawn-fcgi, Apache as egress proxy, lighttpd
 # and nginx as API gateways), on loopback only:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration (lib/cfg.c): the defaults of DESIGN.md, every variable
  * parsed strictly, and every bad value named in the error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/metrics.c and the log hook of lib/ops.c: counters added by forked
  * processes sum up, the exposition is Prometheus text 0.0.4 (HELP, TYPE,

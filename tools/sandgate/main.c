@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandgate: the operator's command line (DESIGN.md, Pieces): keys,
  * operator tokens, offline verification, reaping expired sandboxes.

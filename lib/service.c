@@ -33,6 +33,8 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 	if ((rc = sg_cfg_load(&s->cfg, err)) != SG_OK)
 		return rc;
 	sg_log_init(name, s->cfg.log_level);
+	/* Which release runs, before anything can fail on its behalf. */
+	sg_log(SG_LOG_INFO, "version", "version", SG_VERSION, (char *)NULL);
 	if ((flags & SG_SVC_OPS) &&
 	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
 		return rc;

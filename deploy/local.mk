@@ -44,11 +44,17 @@ sgfirewall_DATA = deploy/firewall/sandgate-proxy.nft.in \
 sgimagedir = $(pkgdatadir)/image
 sgimage_DATA = deploy/image/Dockerfile
 sgimage_SCRIPTS = deploy/image/build.sh
+# gVisor for Debian 12 (docs/deploy.md): the runsc wrapper and the script
+# that registers it with dockerd, side by side (register finds the
+# wrapper next to itself).
+sggvisordir = $(pkgdatadir)/gvisor
+sggvisor_SCRIPTS = deploy/gvisor/register deploy/gvisor/sandgate-runsc
 sgsystemddir = $(pkgdatadir)/systemd
 sgsystemd_DATA = deploy/systemd/sandgate.env.example
 
 doc_DATA = README.md NEWS.md LICENSE docs/deploy.md docs/operations.md \
-	docs/reliability.md docs/upgrading.md
+	docs/reliability.md docs/upgrading.md docs/security.md \
+	docs/web-servers.md
 
 dist_man_MANS = docs/man/sandgate.1 docs/man/sandgate.7
 

@@ -17,7 +17,7 @@
 #define PROG	"sandbox-create"
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static struct sg_service svc;
 	struct app		 app;
@@ -27,7 +27,7 @@ main(void)
 
 	sg_err_clear(&err);
 	if (sg_service_open(&svc, PROG, SG_SVC_OPS | SG_SVC_KEY |
-	    SG_SVC_REDIS | SG_SVC_DOCKER, &err) != SG_OK)
+	    SG_SVC_REDIS | SG_SVC_DOCKER, argc, argv, &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);
 	memset(&app, 0, sizeof(app));
 	app.cfg = &svc.cfg;

@@ -18,7 +18,7 @@
 #define PROG	"session-query"
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static struct sg_service svc;
 	struct app		 app;
@@ -27,7 +27,8 @@ main(void)
 
 	sg_err_clear(&err);
 	/* /metrics reads the shared file; Redis calls are counted in it */
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS, &err) != SG_OK)
+	if (sg_service_open(&svc, PROG, SG_SVC_OPS, argc, argv,
+	    &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);
 	if (query_init(&app, &svc.cfg, &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);

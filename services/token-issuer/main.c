@@ -19,7 +19,7 @@
 #define PROG	"token-issuer"
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static struct sg_service svc;
 	struct app		 app;
@@ -27,7 +27,7 @@ main(void)
 	int			 rc;
 
 	sg_err_clear(&err);
-	if (sg_service_open(&svc, PROG, 0, &err) != SG_OK)
+	if (sg_service_open(&svc, PROG, 0, argc, argv, &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);
 	if (issuer_init(&app, &svc.cfg, &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);

@@ -27,7 +27,7 @@
 static struct app	 app;
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static struct sg_service svc;
 	struct sg_err		 err;
@@ -35,7 +35,8 @@ main(void)
 
 	sg_err_clear(&err);
 	/* metrics and the audit trail (SANDGATE_METRICS_DIR, _AUDIT_MAXLEN) */
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS, &err) != SG_OK)
+	if (sg_service_open(&svc, PROG, SG_SVC_OPS, argc, argv,
+	    &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);
 	if (sg_verify_init(&app, &svc.cfg, &err) != SG_OK)
 		errx(EX_CONFIG, "%s", err.msg);

@@ -10,6 +10,12 @@
 #  - sandgate(1) and sandgate(7) render with `man -l`, without warnings;
 #  - `systemd-analyze verify` accepts the installed units (skipped, with
 #    a note, where it cannot run offline);
+#  - every installed service and the CLI: --version ("sandgate NAME
+#    VERSION"), --help, a bad argument (64), --check-config on a good
+#    configuration (0), on a bad one (78, every error named), with a
+#    misspelled name (a warning naming the right one), with a proxy
+#    named by host name (78); every service unit checks first
+#    (ExecStartPre=... --check-config);
 #  - a second install keeps an edited sandgate.env; `make uninstall`
 #    removes every file but that edited one.
 # Builds nothing: the tree in $SG_BUILD must be built.
@@ -146,6 +152,83 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "note: no systemd-analyze, units not verified"
 fi
+
+# ---- --help, --version, --check-config on what was installed -------------------
+VERSION=$(mkvar PACKAGE_VERSION)
+for v in $(env | sed -n 's/^\(SANDGATE_[A-Z_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+# run CMD...: stdout in $T/out, stderr in $T/err, the status printed.
+run()
+{
+	"$@" >"$T/out" 2>"$T/err" && echo 0 || echo $?
+}
+"$D$BINDIR/sandgate" keygen "$T/keys" >/dev/null
+GOOD="SANDGATE_SIGNING_KEY=$T/keys/private-key.pem
+SANDGATE_VERIFY_KEYS=$T/keys/jwks.json"
+for s in $SERVICES sandgate; do
+	if [ "$s" = sandgate ]; then
+		b=$D$BINDIR/sandgate n=cli
+	else
+		b=$D$LIBEXEC/$s n=$s
+	fi
+	sg_check "$s --version" 0 "$(run "$b" --version)"
+	sg_check "$s --version text" "sandgate $n $VERSION" "$(cat "$T/out")"
+	sg_check "$s --help" 0 "$(run "$b" --help)"
+	sg_check_match "$s --help text" "usage: $s " "$(cat "$T/out")"
+	if [ "$s" != sandgate ]; then
+		sg_check "$s bad argument" 64 "$(run "$b" --frobnicate)"
+		sg_check_match "$s bad argument: usage" "usage: $s" "$(cat "$T/err")"
+	fi
+	# shellcheck disable=SC2086
+	sg_check "$s --check-config good" 0 \
+	    "$(run env $GOOD "$b" --check-config)"
+	sg_check "$s --check-config good: says so" "$s: configuration ok" \
+	    "$(cat "$T/out")"
+	sg_check "$s --check-config good: quiet" "" "$(cat "$T/err")"
+	# shellcheck disable=SC2086
+	sg_check "$s --check-config bad" 78 \
+	    "$(run env $GOOD SANDGATE_LEEWAY=soon SANDGATE_REDIS=http://r \
+	    SANDGATE_CPUS=many "$b" --check-config)"
+	sg_check "$s --check-config: every error reported" \
+	    "SANDGATE_REDIS SANDGATE_LEEWAY SANDGATE_CPUS" \
+	    "$(sed -n 's/^[a-z-]*: error: \(SANDGATE_[A-Z_]*\): .*/\1/p' "$T/err" |
+	    tr '\n' ' ' | sed 's/ $//')"
+	sg_check "$s --check-config: no value echoed" 0 \
+	    "$(grep -c 'soon\|many\|http://r' "$T/err" || true)"
+	sg_check "$s --check-config: nothing served" "" "$(cat "$T/out")"
+	# shellcheck disable=SC2086
+	sg_check "$s --check-config misspelled name" 0 \
+	    "$(run env $GOOD SANDGATE_REDIS_TIMOUT_MS=100 "$b" --check-config)"
+	sg_check "$s: the misspelling named, with the right name" \
+	    "$s: warning: SANDGATE_REDIS_TIMOUT_MS is not a sandgate variable (did you mean SANDGATE_REDIS_TIMEOUT_MS?)" \
+	    "$(cat "$T/err")"
+	# shellcheck disable=SC2086
+	sg_check "$s --check-config proxy by name" 78 \
+	    "$(run env $GOOD SANDGATE_PROXY_URL=http://sandgate-proxy:8443 \
+	    "$b" --check-config)"
+	sg_check_match "$s: the proxy name refused clearly" \
+	    'SANDGATE_PROXY_URL: the host must be an IP address, not a name: a sandbox has no DNS' \
+	    "$(cat "$T/err")"
+done
+# A service's own checks run too: token-verify without keys.
+sg_check "token-verify --check-config without keys" 78 \
+    "$(run "$D$LIBEXEC/token-verify" --check-config)"
+sg_check_match "token-verify: names SANDGATE_VERIFY_KEYS" 'SANDGATE_VERIFY_KEYS' \
+    "$(cat "$T/err")"
+sg_check "sandbox-create --check-config without a key" 78 \
+    "$(run "$D$LIBEXEC/sandbox-create" --check-config)"
+sg_check_match "sandbox-create: SANDGATE_SIGNING_KEY not set" \
+    'SANDGATE_SIGNING_KEY: not set' "$(cat "$T/err")"
+# Every service unit checks its configuration before it starts.
+nopre=""
+for u in "$D$UNITDIR"/sandgate-*.service; do
+	# the last word of ExecStart=, but the CLI of "sandgate reap"
+	prog=$(sed -n -e 's|^ExecStart=\([^ ]*/sandgate\) reap$|\1|p' -e t \
+	    -e 's|^ExecStart=.* \([^ ]*\)$|\1|p' "$u")
+	grep -qx "ExecStartPre=$prog --check-config" "$u" || nopre="$nopre ${u##*/}"
+done
+sg_check "every service unit runs --check-config first" "" "$nopre"
 
 # ---- upgrade and uninstall --------------------------------------------------------
 echo "SANDGATE_LOG_LEVEL=debug" >> "$D$SYSCONF/sandgate/sandgate.env"

@@ -66,6 +66,8 @@ usage(FILE *f, const char *name)
 static void
 parse_args(struct sg_service *s, int argc, char *argv[])
 {
+	const char	*bad;
+
 	if (argc <= 1)
 		return;
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
@@ -81,8 +83,13 @@ parse_args(struct sg_service *s, int argc, char *argv[])
 		s->flags |= SG_SVC_CHECK;
 		return;
 	}
-	fprintf(stderr, "%s: unknown argument \"%.64s\"\n", s->name,
-	    argv[argc == 2 ? 1 : 2]);
+	/* One flag at most: name the first word that is not one. */
+	bad = argv[1];
+	if (argc > 2 && (strcmp(bad, "--help") == 0 ||
+	    strcmp(bad, "--version") == 0 ||
+	    strcmp(bad, "--check-config") == 0))
+		bad = argv[2];
+	fprintf(stderr, "%s: unknown argument \"%.64s\"\n", s->name, bad);
 	usage(stderr, s->name);
 	exit(EX_USAGE);
 }
@@ -128,16 +135,19 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 		sg_log_init(name, SG_LOG_ERROR);
 		return SG_OK;
 	}
-	if (rc != SG_OK)
-		return rc;
+	/*
+	 * Which release runs, and the names it does not know, before a bad
+	 * value can stop it (a bad SANDGATE_LOG_LEVEL leaves the default).
+	 */
 	sg_log_init(name, s->cfg.log_level);
-	/* Which release runs, before anything can fail on its behalf. */
 	sg_log(SG_LOG_INFO, "version", "version", SG_VERSION, (char *)NULL);
 	for (i = 0; i < rep.nwarn && i < SG_CFG_REPORT_MAX; i++)
 		sg_log(SG_LOG_WARN, "config_unknown_variable", "variable",
 		    rep.warn[i].name, "closest",
 		    rep.warn[i].closest[0] != '\0' ? rep.warn[i].closest : NULL,
 		    (char *)NULL);
+	if (rc != SG_OK)
+		return rc;
 	if ((flags & SG_SVC_OPS) &&
 	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
 		return rc;

@@ -220,6 +220,18 @@ sg_check "sandbox-create --check-config without a key" 78 \
     "$(run "$D$LIBEXEC/sandbox-create" --check-config)"
 sg_check_match "sandbox-create: SANDGATE_SIGNING_KEY not set" \
     'SANDGATE_SIGNING_KEY: not set' "$(cat "$T/err")"
+# A normal start with a bad configuration: the log names the release and
+# the misspelling before the service stops with EX_CONFIG.
+sg_check "token-verify start, bad configuration" 78 \
+    "$(run env SANDGATE_VERIFY_KEYS="$T/keys/jwks.json" SANDGATE_LEEWAY=soon \
+    SANDGATE_EGRES_MODE=report "$D$LIBEXEC/token-verify")"
+sg_check_match "start: the release logged" \
+    "\"service\":\"token-verify\",\"level\":\"info\",\"event\":\"version\",\"version\":\"$VERSION\"" \
+    "$(cat "$T/err")"
+sg_check_match "start: the misspelling logged with the right name" \
+    '"event":"config_unknown_variable","variable":"SANDGATE_EGRES_MODE","closest":"SANDGATE_EGRESS_MODE"' \
+    "$(cat "$T/err")"
+sg_check_match "start: the bad value named" 'SANDGATE_LEEWAY: ' "$(cat "$T/err")"
 # Every service unit checks its configuration before it starts.
 nopre=""
 for u in "$D$UNITDIR"/sandgate-*.service; do

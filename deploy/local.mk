@@ -40,7 +40,8 @@ sgnginx_DATA = deploy/nginx/sandgate-api.conf.in deploy/nginx/sg_auth_params \
 	deploy/nginx/sg_params
 sgfirewalldir = $(pkgdatadir)/firewall
 sgfirewall_DATA = deploy/firewall/sandgate-proxy.nft.in \
-	deploy/firewall/sandgate-sandbox-net.nft.in
+	deploy/firewall/sandgate-sandbox-net.nft.in \
+	deploy/firewall/sandgate-authorizer.nft.in
 sgimagedir = $(pkgdatadir)/image
 sgimage_DATA = deploy/image/Dockerfile
 sgimage_SCRIPTS = deploy/image/build.sh

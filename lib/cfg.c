@@ -314,11 +314,13 @@ sg_cfg_defaults(struct sg_cfg *c)
 	c->report_mode = 0;
 	c->max_per_user = 10;
 	c->log_level = SG_LOG_INFO;
+	c->log_rate = 50;
 	c->memory_bytes = 4 * GIB;
 	c->nano_cpus = 2 * NANO;
 	c->pids_limit = 100;
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
+	c->fcgi_timeout_ms = 5000;
 	c->audit_maxlen = 100000;
 }
 
@@ -416,6 +418,9 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	(void)get_int64(l, "SANDGATE_PIDS_LIMIT", 1, 4194304, &c->pids_limit);
 	(void)get_int(l, "SANDGATE_DOCKER_TIMEOUT", 1, 3600,
 	    &c->docker_timeout_s);
+	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
+	    &c->fcgi_timeout_ms);
+	(void)get_int(l, "SANDGATE_LOG_RATE", 0, 100000, &c->log_rate);
 	(void)get_int64(l, "SANDGATE_AUDIT_MAXLEN", 0, 100000000,
 	    &c->audit_maxlen);
 	if (ttl_rc == SG_OK && max_rc == SG_OK &&

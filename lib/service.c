@@ -140,6 +140,7 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 	 * value can stop it (a bad SANDGATE_LOG_LEVEL leaves the default).
 	 */
 	sg_log_init(name, s->cfg.log_level);
+	sg_log_set_rate(s->cfg.log_rate);
 	sg_log(SG_LOG_INFO, "version", "version", SG_VERSION, (char *)NULL);
 	for (i = 0; i < rep.nwarn && i < SG_CFG_REPORT_MAX; i++)
 		sg_log(SG_LOG_WARN, "config_unknown_variable", "variable",
@@ -197,7 +198,9 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 		printf("%s: configuration ok\n", s->name);
 		return 0;
 	}
-	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, handler, app, err);
+	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
+	    handler, app, err);
+	sg_log_flush();		/* the count, before the lines that may drop */
 	if (rc != 0)
 		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
 		    err->code != NULL ? err->code : "", "detail", err->msg,

@@ -71,6 +71,7 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/nginx/sg_auth_params" \
     "$DATADIR/firewall/sandgate-proxy.nft.in" \
     "$DATADIR/firewall/sandgate-sandbox-net.nft.in" \
+    "$DATADIR/firewall/sandgate-authorizer.nft.in" \
     "$DATADIR/image/Dockerfile" "$DATADIR/image/build.sh" \
     "$DATADIR/gvisor/register" "$DATADIR/gvisor/sandgate-runsc" \
     "$DOCDIR/README.md" "$DOCDIR/NEWS.md" "$DOCDIR/LICENSE" \

@@ -66,6 +66,8 @@ unit()
 	_rc=0
 	sh "$top/tests/check-spdx.sh" || _rc=$?
 	[ $_rc -eq 0 ] || [ $_rc -eq 77 ] || return 1
+	# House limits: functions <= 120 lines, lib/ files <= 900.
+	sh "$top/tests/check-layout.sh" || return 1
 	if make -j"$(nproc)" check; then
 		return 0
 	fi

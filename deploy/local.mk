@@ -35,13 +35,16 @@ sgapachedir = $(pkgdatadir)/apache
 sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.in
 sglighttpddir = $(pkgdatadir)/lighttpd
 sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in
+sglighttpderrorsdir = $(pkgdatadir)/lighttpd/errors
+sglighttpderrors_DATA = deploy/lighttpd/errors/404.html
 sgnginxdir = $(pkgdatadir)/nginx
 sgnginx_DATA = deploy/nginx/sandgate-api.conf.in deploy/nginx/sg_auth_params \
 	deploy/nginx/sg_params
 sgfirewalldir = $(pkgdatadir)/firewall
 sgfirewall_DATA = deploy/firewall/sandgate-proxy.nft.in \
 	deploy/firewall/sandgate-sandbox-net.nft.in \
-	deploy/firewall/sandgate-authorizer.nft.in
+	deploy/firewall/sandgate-authorizer.nft.in \
+	deploy/firewall/sandgate-sandbox-bridge.nft.in
 sgimagedir = $(pkgdatadir)/image
 sgimage_DATA = deploy/image/Dockerfile
 sgimage_SCRIPTS = deploy/image/build.sh

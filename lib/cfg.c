@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Configuration from SANDGATE_* environment variables (lib/cfg.h;
- * DESIGN.md, Configuration).
+ * docs/contract.md §8).
  *
  * Every value is checked completely: integers are decimal digits only,
  * parsed by sg_num_parse and range-checked (no atoi, no sign, no spaces,
@@ -321,12 +321,13 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
 	c->fcgi_timeout_ms = 5000;
+	c->dns_timeout_ms = 2000;
 	c->audit_maxlen = 100000;
 }
 
 /*
  * The proxy's host must be an IP literal: a sandbox sits on an internal
- * network without DNS (DESIGN.md, Sandboxes), so a name in HTTP_PROXY
+ * network without DNS (docs/contract.md §6.1), so a name in HTTP_PROXY
  * would never resolve and every request would fail inside the sandbox,
  * not here.  "scheme://" has been checked; IPv6 in brackets (RFC 3986,
  * 3.2.2).
@@ -390,6 +391,8 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	    sizeof(c->data_root));
 	(void)get_str(l, "SANDGATE_SOCKET", STR_WORD, c->socket,
 	    sizeof(c->socket));
+	(void)get_str(l, "SANDGATE_DNS_SERVERS", STR_WORD, c->dns_servers,
+	    sizeof(c->dns_servers));
 	if (get_str(l, "SANDGATE_TMPFS_SIZE", STR_WORD, c->tmpfs_size,
 	    sizeof(c->tmpfs_size)) == SG_OK &&
 	    !tmpfs_size_valid(c->tmpfs_size))
@@ -420,6 +423,8 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->docker_timeout_s);
 	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
 	    &c->fcgi_timeout_ms);
+	(void)get_int(l, "SANDGATE_DNS_TIMEOUT_MS", 100, 30000,
+	    &c->dns_timeout_ms);
 	(void)get_int(l, "SANDGATE_LOG_RATE", 0, 100000, &c->log_rate);
 	(void)get_int64(l, "SANDGATE_AUDIT_MAXLEN", 0, 100000000,
 	    &c->audit_maxlen);

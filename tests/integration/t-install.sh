@@ -72,6 +72,8 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/firewall/sandgate-proxy.nft.in" \
     "$DATADIR/firewall/sandgate-sandbox-net.nft.in" \
     "$DATADIR/firewall/sandgate-authorizer.nft.in" \
+    "$DATADIR/firewall/sandgate-sandbox-bridge.nft.in" \
+    "$DATADIR/lighttpd/errors/404.html" \
     "$DATADIR/image/Dockerfile" "$DATADIR/image/build.sh" \
     "$DATADIR/gvisor/register" "$DATADIR/gvisor/sandgate-runsc" \
     "$DOCDIR/README.md" "$DOCDIR/NEWS.md" "$DOCDIR/LICENSE" \

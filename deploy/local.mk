@@ -44,7 +44,8 @@ sgfirewalldir = $(pkgdatadir)/firewall
 sgfirewall_DATA = deploy/firewall/sandgate-proxy.nft.in \
 	deploy/firewall/sandgate-sandbox-net.nft.in \
 	deploy/firewall/sandgate-authorizer.nft.in \
-	deploy/firewall/sandgate-sandbox-bridge.nft.in
+	deploy/firewall/sandgate-sandbox-bridge.nft.in \
+	deploy/firewall/sandgate-proxy-limits.nft.in
 sgimagedir = $(pkgdatadir)/image
 sgimage_DATA = deploy/image/Dockerfile
 sgimage_SCRIPTS = deploy/image/build.sh

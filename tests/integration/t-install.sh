@@ -73,6 +73,7 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/firewall/sandgate-sandbox-net.nft.in" \
     "$DATADIR/firewall/sandgate-authorizer.nft.in" \
     "$DATADIR/firewall/sandgate-sandbox-bridge.nft.in" \
+    "$DATADIR/firewall/sandgate-proxy-limits.nft.in" \
     "$DATADIR/lighttpd/errors/404.html" \
     "$DATADIR/image/Dockerfile" "$DATADIR/image/build.sh" \
     "$DATADIR/gvisor/register" "$DATADIR/gvisor/sandgate-runsc" \

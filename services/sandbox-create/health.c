@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: GET /healthz (also /healthz/sandbox-create, as the
  * gateways route it), open like the other services' health checks.  It

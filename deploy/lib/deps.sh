@@ -6,7 +6,7 @@ SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables
  clang libclang-rt-14-dev multiwatch
- python3-flask gunicorn gnuplot-nox llvm-14"
+ python3-flask gunicorn gnuplot-nox llvm-14 runsc"
 
 sg_install_deps()
 {

@@ -123,6 +123,24 @@ sg_check_match "token-verify allowed it (address binding: REMOTE_ADDR = session)
     '"decision":"allow"' \
     "$(grep -F "$ID" "$SG_LOGDIR/token-verify-egress.log" | tail -n 1)"
 
+echo "# processes inside count against gVisor's limit, not the host's 100"
+# Under the ptrace platform every process inside costs gVisor host tasks
+# that stay after it ends: with the contract's host pids limit of 100 the
+# sandbox dies after about a dozen processes.  run.sh's stack gives
+# runsc a higher host bound (deploy/lib/config.sh); a sandbox must live
+# through fifty processes and twenty execs.
+sg_check "SANDGATE_PIDS_LIMIT of the stack under $SG_RUNTIME" "${SG_RUNSC_PIDS_LIMIT:-4096}" \
+    "$(docker inspect -f '{{.HostConfig.PidsLimit}}' "$ID")"
+docker exec "$ID" sh -c 'i=0; while [ $i -lt 50 ]; do sleep 1 & i=$((i + 1)); done; wait' \
+    >/dev/null 2>&1 || true
+i=0
+while [ $i -lt 20 ]; do
+	docker exec "$ID" true >/dev/null 2>&1 || break
+	i=$((i + 1))
+done
+sg_check "twenty execs after fifty processes" 20 "$i"
+sg_check "the sandbox still runs" true "$(docker inspect -f '{{.State.Running}}' "$ID")"
+
 sg_check "DELETE the sandbox" 204 "$(sg_run_api DELETE "/v1/sandboxes/$ID" | tail -n 1)"
 echo "# t-gvisor took $(( $(date +%s) - t0 )) s"
 sg_done

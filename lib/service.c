@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "log.h"
 #include "ops.h"
+#include "psl.h"
 #include "service.h"
 #include "session.h"
 #include "sgerr.h"
@@ -32,6 +33,13 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 	if ((rc = sg_cfg_load(&s->cfg, err)) != SG_OK)
 		return rc;
 	sg_log_init(name, s->cfg.log_level);
+	sg_log_set_rate(s->cfg.log_rate);
+	/*
+	 * The Public Suffix List, loaded once here rather than on the first
+	 * token (lib/psl.h); which one is in use is worth a line.
+	 */
+	sg_log(SG_LOG_INFO, "public_suffix_list", "source", sg_psl_source(),
+	    (char *)NULL);
 	if ((flags & SG_SVC_OPS) &&
 	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
 		return rc;
@@ -74,7 +82,10 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 {
 	int	 rc;
 
-	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, handler, app, err);
+	sg_serve_idle(sg_ops_idle, SG_OPS_IDLE_MS);
+	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
+	    handler, app, err);
+	sg_log_flush();		/* the count, before the lines that may drop */
 	if (rc != 0)
 		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
 		    err->code != NULL ? err->code : "", "detail", err->msg,

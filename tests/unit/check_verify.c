@@ -34,6 +34,7 @@
 #include "crypto.h"
 #include "failalloc.h"
 #include "hosts.h"
+#include "jwt.h"
 #include "request.h"
 #include "response.h"
 #include "keys.h"
@@ -1020,6 +1021,98 @@ START_TEST(t_egress_bad_token)
 }
 END_TEST
 
+/*
+ * Capture stderr while fn runs the requests; the text in buf.  (The
+ * decision lines are what the audit hook writes to the trail.)
+ */
+static void
+capture_log(char *buf, size_t size, void (*fn)(void *), void *arg)
+{
+	char	 logf[400];
+	int	 fd, saved;
+	ssize_t	 n;
+
+	(void)snprintf(logf, sizeof(logf), "%s/log-capture.txt", tmpdir);
+	ck_assert_int_ge(fd = open(logf, O_RDWR | O_CREAT | O_TRUNC, 0600),
+	    0);
+	fflush(stderr);
+	saved = dup(2);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	fn(arg);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, 2), 0);
+	close(saved);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+}
+
+struct claimed_case {
+	struct env	*e;
+	int		 status;
+};
+
+static void
+claimed_run(void *arg)
+{
+	struct claimed_case	*c = arg;
+
+	c->status = run(c->e);
+}
+
+/*
+ * docs/security.md 4.5: the credentials' container name is not the
+ * record's until the token proves it.  A garbage token under CID's name
+ * writes nothing attributed to CID; a valid token of CID under CID2's
+ * name is CID's (proven), with CID2 as the claim.
+ */
+START_TEST(t_egress_claimed_not_proven)
+{
+	struct claimed_case	 c;
+	struct tok		 t;
+	struct env		 e;
+	char			*a, buf[8192];
+
+	sg_log_init("check_verify", SG_LOG_INFO);
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+
+	a = creds(CID, "eyJhbGciOiJFUzI1NiJ9.e30.AAAA");
+	env_apache_get(&e, "http://github.com/", a);
+	c.e = &e;
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 407);
+	ck_assert_msg(strstr(buf, "\"claimed_container_id\":\"" CID "\"") !=
+	    NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "\"container_id\":\"" CID "\"") == NULL,
+	    "a refused token was attributed to the name it gave: %s", buf);
+	free(a);
+
+	a = creds(CID2, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 407);
+	ck_assert_ptr_nonnull(strstr(buf, "container_mismatch"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"container_id\":\"" CID "\""));
+	ck_assert_ptr_nonnull(strstr(buf,
+	    "\"claimed_container_id\":\"" CID2 "\""));
+	free(a);
+
+	/* An allowed request: proven, and no separate claim. */
+	a = creds(CID, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 200);
+	ck_assert_ptr_nonnull(strstr(buf, "\"container_id\":\"" CID "\""));
+	ck_assert_ptr_null(strstr(buf, "claimed_container_id"));
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+}
+END_TEST
+
 START_TEST(t_egress_expired)
 {
 	struct tok	 t;
@@ -1184,6 +1277,69 @@ START_TEST(t_egress_binding)
 	env_free(&e);
 	free(a);
 	tok_free(&t);
+}
+END_TEST
+
+/*
+ * C12 through the egress path: a token signed with "*.co.uk" in
+ * allowed_hosts (by an issuer that did not check, e.g. an older one) is a
+ * bad credential, 407, even for a target it also lists; the same token
+ * with "*.example.co.uk" instead passes.
+ */
+static char *
+sign_hosts(const char *hosts, const char *jti)
+{
+	struct sg_err	 err;
+	cJSON		*c;
+	char		*tok = NULL;
+
+	ck_assert_ptr_nonnull(c = cJSON_CreateObject());
+	cJSON_AddStringToObject(c, "iss", ISS);
+	cJSON_AddStringToObject(c, "sub", USER);
+	cJSON_AddStringToObject(c, "aud", SG_AUD_EGRESS);
+	cJSON_AddNumberToObject(c, "iat", (double)NOW);
+	cJSON_AddNumberToObject(c, "nbf", (double)NOW);
+	cJSON_AddNumberToObject(c, "exp", (double)NOW + 3600);
+	cJSON_AddStringToObject(c, "jti", jti);
+	cJSON_AddStringToObject(c, "container_id", CID);
+	cJSON_AddStringToObject(c, "organization_uuid", ORG);
+	cJSON_AddStringToObject(c, "allowed_hosts", hosts);
+	cJSON_AddStringToObject(c, "enforce_container_binding", "true");
+	cJSON_AddStringToObject(c, "use_egress_gateway", "true");
+	cJSON_AddStringToObject(c, "enforce_centralized_egress", "true");
+	cJSON_AddStringToObject(c, "is_hipaa_regulated", "false");
+	cJSON_AddStringToObject(c, "is_pci_compliant", "false");
+	sg_err_clear(&err);
+	ck_assert_msg(sg_jwt_sign(key1, c, &tok, &err) == SG_OK, "%s",
+	    err.msg);
+	cJSON_Delete(c);
+	return tok;
+}
+
+START_TEST(t_egress_public_suffix)
+{
+	struct env	 e;
+	char		*tok, *a;
+
+	tok = sign_hosts("github.com,*.co.uk", "jti_c12_bad");
+	session_put(CID, "jti_c12_bad", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_proxy_challenge();
+	assert_reason("bad_claim");
+	env_free(&e);
+	free(a);
+	free(tok);
+
+	tok = sign_hosts("github.com,*.example.co.uk", "jti_c12_good");
+	session_put(CID, "jti_c12_good", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	free(tok);
 }
 END_TEST
 
@@ -2486,6 +2642,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_no_credentials);
 	tcase_add_test(tc, t_egress_bad_credentials);
 	tcase_add_test(tc, t_egress_bad_token);
+	tcase_add_test(tc, t_egress_claimed_not_proven);
 	tcase_add_test(tc, t_egress_expired);
 	tcase_add_test(tc, t_egress_operator_token);
 	tcase_add_test(tc, t_egress_other_container);
@@ -2493,6 +2650,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_session_cache);
 	tcase_add_test(tc, t_egress_binding);
 	tcase_add_test(tc, t_egress_target_denied);
+	tcase_add_test(tc, t_egress_public_suffix);
 	tcase_add_test(tc, t_egress_host_header_ignored);
 	tcase_add_test(tc, t_egress_bypasses);
 	tcase_add_test(tc, t_egress_private_names);

@@ -103,10 +103,22 @@ body()
 
 # Session and user keys (the audit trail, sandgate:audit, records the
 # failures on purpose: docs/operations.md).
+# Every key but the audit trails: the shared stream, and a sandbox's own
+# sandgate:audit:<id> (lib/audit.h), which outlives the sandbox on
+# purpose and expires by itself -- trails() checks that it does.
 keys()
 {
-	sg_redis --scan --pattern 'sandgate:*' | grep -vx 'sandgate:audit' |
+	sg_redis --scan --pattern 'sandgate:*' | grep -v -E '^sandgate:audit(:|$)' |
 	    sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# trails: the per-sandbox audit trails that would never expire.
+trails()
+{
+	sg_redis --scan --pattern 'sandgate:audit:*' | while read -r _k; do
+		_ttl=$(sg_redis TTL "$_k")
+		[ "$_ttl" -gt 0 ] 2>/dev/null || echo "$_k"
+	done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
 mine()
@@ -118,6 +130,7 @@ nothing_left()
 {
 	sg_check "$1: no container left" "" "$(mine)"
 	sg_check "$1: no Redis key left" "" "$(keys)"
+	sg_check "$1: every audit trail left expires" "" "$(trails)"
 }
 
 insp()

@@ -1,8 +1,8 @@
 /*
  * The teardown of a sandbox, written once for sandbox-destroy,
  * sandbox-create's undo and `sandgate reap`: the container first, the
- * session second, so no token outlives its container (DESIGN.md,
- * Sandboxes).  Absence is success at every step (a repeat finishes the
+ * session second, so no token outlives its container (docs/contract.md
+ * §6.4).  Absence is success at every step (a repeat finishes the
  * job); any other failure stops the teardown and is returned in err.
  */
 #ifndef SG_SANDBOX_H

@@ -1,5 +1,5 @@
 /*
- * sandbox-destroy: DELETE /v1/sandboxes/{id} (DESIGN.md, Management API).
+ * sandbox-destroy: DELETE /v1/sandboxes/{id} (docs/contract.md §5.2).
  * Stops the container with the 5 s grace, removes it with its volumes,
  * then deletes the session and its index entry, so the token stops
  * working at token-verify at once.  204 on success, 404 when neither a

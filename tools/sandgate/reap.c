@@ -9,7 +9,7 @@
  * progress, not an orphan: it is skipped ("skip ID: create in progress")
  * until the create writes its session or the reservation runs out.  With --loop it repeats every
  * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
- * more than one period (DESIGN.md, Sandboxes).  Only containers with a
+ * more than one period (docs/contract.md §6.4).  Only containers with a
  * bind mount under SANDGATE_DATA_ROOT are considered: that is how
  * deployments sharing a Docker host are told apart.  One line per action on
  * stdout; problems on stderr; exit 1 if the last pass had a failure, 2

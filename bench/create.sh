@@ -24,8 +24,7 @@ N=${1:-30}
 [ "$N" -ge 20 ] 2>/dev/null || { echo "N must be >= 20" >&2; exit 64; }
 [ "$N" -le 500 ] || { echo "N must be <= 500" >&2; exit 64; }
 
-# lib.sh finds the tree from $0 (two levels up): point it at ours.
-SG_LIB_TOP=$top
+# lib.sh finds the tree from $0; point it at ours.
 . "$top/tests/integration/lib.sh"
 SG_TOP=$top
 SG_BUILD=${SG_BUILD:-$SG_TOP}

@@ -8,9 +8,9 @@
 # stopped by the PIDs recorded here, never by name.
 set -eu
 
-# The tree: two levels above the test script, or SG_LIB_TOP for a
-# script that lives elsewhere (bench/).
-SG_TOP=${SG_LIB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SG_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# bench/*.sh source this file too, from one level down.
+[ -f "$SG_TOP/deploy/lib/all.sh" ] || SG_TOP=$(cd "$(dirname "$0")/.." && pwd)
 SG_BUILD=${SG_BUILD:-$SG_TOP}
 SG_SVC=$SG_BUILD/services
 SG_CLI=$SG_BUILD/tools/sandgate/sandgate

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # gVisor (runsc) as a Docker runtime: the wrapper (deploy/gvisor/
 # sandgate-runsc, why it exists is in its header) installed where every
 # engine finds it, registered under the name "runsc" with an engine we

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The sandbox side of the engine: the runtime (gVisor; runc only when
 # asked for), the sandbox image, the internal network and its firewall.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: container first, session second.  If the session went
  * first and the container removal then failed, a running sandbox would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: DELETE /v1/sandboxes/{id} (docs/contract.md §5.2).
  * Stops the container with the 5 s grace, removes it with its volumes,

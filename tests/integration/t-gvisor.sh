@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 14: sandboxes really run under gVisor.  The stack as run.sh
 # starts it (its engine with deploy/gvisor's runsc registered), a sandbox
 # created through the API (sandbox-create), and what only gVisor gives:

@@ -141,6 +141,11 @@ def main():
                          cr["docker_cli"]["p50_ms"],
                          cr["docker_cli"]["p95_ms"],
                          cr.get("samples_per_side"), cr.get("runtime")))
+        if cr.get("first_request"):
+            lines.append("Sandbox create -> first allowed request through "
+                         "the proxy p50 / p95: %s / %s ms" % (
+                             cr["first_request"]["p50_ms"],
+                             cr["first_request"]["p95_ms"]))
     if oc:
         lines.append("Decision log line, in process: %d ns alone, %d ns with"
                      " metrics, %d ns with metrics and the audit trail "

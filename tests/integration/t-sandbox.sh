@@ -102,14 +102,24 @@ body()
 	    "$1" "$ORG" "$2" "${3:+,$3}"
 }
 
-# Session and user keys (the audit trails, sandgate:audit and the
-# per-sandbox sandgate:audit:<id>, record the failures on purpose:
-# docs/operations.md).
+# Session and user keys (the audit trail, sandgate:audit, records the
+# failures on purpose: docs/operations.md).
+# Every key but the audit trails: the shared stream, and a sandbox's own
+# sandgate:audit:<id> (lib/audit.h), which outlives the sandbox on
+# purpose and expires by itself -- trails() checks that it does.
 keys()
 {
-	sg_redis --scan --pattern 'sandgate:*' |
-	    grep -vxE 'sandgate:audit(:sandbox_[A-Za-z0-9_-]+)?' |
+	sg_redis --scan --pattern 'sandgate:*' | grep -v -E '^sandgate:audit(:|$)' |
 	    sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# trails: the per-sandbox audit trails that would never expire.
+trails()
+{
+	sg_redis --scan --pattern 'sandgate:audit:*' | while read -r _k; do
+		_ttl=$(sg_redis TTL "$_k")
+		[ "$_ttl" -gt 0 ] 2>/dev/null || echo "$_k"
+	done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
 mine()
@@ -121,6 +131,7 @@ nothing_left()
 {
 	sg_check "$1: no container left" "" "$(mine)"
 	sg_check "$1: no Redis key left" "" "$(keys)"
+	sg_check "$1: every audit trail left expires" "" "$(trails)"
 }
 
 insp()

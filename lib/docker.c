@@ -656,3 +656,39 @@ sg_docker_network_connect(struct sg_docker *d, const char *net,
 	cJSON_Delete(body);
 	return rc;
 }
+
+enum sg_rc
+sg_docker_network_inspect(struct sg_docker *d, const char *net,
+    struct sg_err *err)
+{
+	struct sg_err	 e;
+	cJSON		*ans = NULL;
+	const char	*name;
+	char		 path[192];
+	enum sg_rc	 rc;
+
+	if ((rc = check_name(net, err)) != SG_OK)
+		return rc;
+	(void)snprintf(path, sizeof(path), "/networks/%s", net);
+	sg_err_clear(&e);
+	rc = call(d, "GET", path, NULL, 0, SG_DOCKER_MAX_BODY, NULL, &ans, &e);
+	if (rc != SG_OK && rc != SG_ENOENT) {
+		if (err != NULL)
+			*err = e;
+		goto out;
+	}
+	/*
+	 * The daemon also resolves a prefix of a network's id: only the
+	 * network of that very name counts.
+	 */
+	if (rc == SG_ENOENT || (name = sg_json_str(ans, "Name")) == NULL ||
+	    strcmp(name, net) != 0) {
+		rc = sg_err_set(err, SG_ENOENT, "network_unavailable",
+		    "network %.60s does not exist on the docker host", net);
+		goto out;
+	}
+	rc = SG_OK;
+out:
+	cJSON_Delete(ans);
+	return rc;
+}

@@ -116,6 +116,14 @@ enum sg_rc	 sg_docker_container_remove(struct sg_docker *,
  */
 enum sg_rc	 sg_docker_container_list(struct sg_docker *,
 		    const char *label, cJSON **out, struct sg_err *);
+/*
+ * GET /networks/{net}: SG_OK when a network of exactly that name exists;
+ * SG_ENOENT "network_unavailable" when the daemon has none (an id prefix
+ * that matches another network does not count); other codes when the
+ * daemon did not answer.
+ */
+enum sg_rc	 sg_docker_network_inspect(struct sg_docker *,
+		    const char *net, struct sg_err *);
 /* POST /networks/{net}/connect {"Container": id}. */
 enum sg_rc	 sg_docker_network_connect(struct sg_docker *,
 		    const char *net, const char *id, struct sg_err *);

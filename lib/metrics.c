@@ -115,8 +115,9 @@ static const struct family families[SG_M_COUNT] = {
 	    T_HISTOGRAM, "Duration of Docker Engine API calls by service.",
 	    1, 0, { NULL }, 16 },
 	[SG_M_SANDBOXES_CREATED] = { "sandgate_sandboxes_created_total",
-	    T_COUNTER, "Sandboxes created (POST /v1/sandboxes answered 201).",
-	    0, 0, { NULL }, 1 },
+	    T_COUNTER, "Sandboxes created (POST /v1/sandboxes answered 201), "
+	    "by the container runtime they run under (runsc is gVisor).", 0,
+	    1, { "runtime" }, 16 },
 	[SG_M_SANDBOX_CREATE_FAILURES] = {
 	    "sandgate_sandbox_create_failures_total", T_COUNTER,
 	    "Sandbox creations that failed, by reason code.", 0, 1,

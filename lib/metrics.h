@@ -63,7 +63,7 @@ enum sg_metric {
 	SG_M_DOCKER_CALLS,		/* service */
 	SG_M_DOCKER_ERRORS,		/* service, reason */
 	SG_M_DOCKER_SECONDS,		/* histogram: service */
-	SG_M_SANDBOXES_CREATED,
+	SG_M_SANDBOXES_CREATED,		/* runtime */
 	SG_M_SANDBOX_CREATE_FAILURES,	/* reason */
 	SG_M_SANDBOXES_DESTROYED,
 	SG_M_SANDBOXES_REAPED,		/* reason */

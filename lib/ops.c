@@ -41,7 +41,8 @@ ops_count(const char *event, const cJSON *line)
 			sg_metrics_observe(SG_M_DECISION_SECONDS,
 			    (int64_t)lat->valuedouble, str_of(line, "mode"));
 	} else if (strcmp(event, "sandbox_created") == 0)
-		sg_metrics_add(SG_M_SANDBOXES_CREATED, 1);
+		sg_metrics_add(SG_M_SANDBOXES_CREATED, 1,
+		    str_of(line, "runtime"));
 	else if (strcmp(event, "sandbox_create_failed") == 0)
 		sg_metrics_add(SG_M_SANDBOX_CREATE_FAILURES, 1,
 		    str_of(line, "reason"));

@@ -11,7 +11,8 @@
  *
  *   decision                 sandgate_decisions_total{mode,decision,reason},
  *                            sandgate_decision_duration_seconds{mode}; audit
- *   sandbox_created          sandgate_sandboxes_created_total; audit
+ *   sandbox_created          sandgate_sandboxes_created_total{runtime};
+ *                            audit
  *   sandbox_create_failed    sandgate_sandbox_create_failures_total{reason};
  *                            audit
  *   sandbox_destroyed        sandgate_sandboxes_destroyed_total; audit

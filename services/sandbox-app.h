@@ -15,6 +15,15 @@
 #include "docker.h"
 #include "keys.h"
 #include "session.h"
+#include "sgerr.h"
+
+/* What the probes of sandbox-create's GET /healthz found (health.c). */
+struct create_health {
+	enum sg_rc	 docker;	/* SG_OK: the daemon answered */
+	const char	*docker_code;	/* else why: "docker_timeout"... */
+	int		 runtime_ok;	/* /info "Runtimes" has it */
+	int		 network_ok;	/* GET /networks/<name> found */
+};
 
 struct app {
 	const struct sg_cfg	*cfg;
@@ -24,6 +33,8 @@ struct app {
 	char			 proxy_hostport[300]; /* host:port (create) */
 	time_t			 now;	/* tests: fixed clock */
 	int64_t			 runtime_ok_until; /* sg_now_us() (create) */
+	struct create_health	 health;	/* last probe (create) */
+	int64_t			 health_until;	/* sg_now_us() */
 };
 
 #endif

@@ -5,7 +5,7 @@
  * record the session.  Any failure part-way undoes what was done: no
  * container, no session and no index entry is left behind (docs/contract.md
  * §5.2).  A crash part-way leaves a labelled container without
- * a session, which `sandgate reap` removes.
+ * a session, which `sandgate reap` removes.  GET /healthz is health.c's.
  */
 #include "config.h"
 
@@ -319,7 +319,7 @@ record(struct app *app, struct run *r)
 
 /* The 201 and its log line, with where the time went. */
 static enum step
-reply(struct run *r, struct sg_resp *resp)
+reply(struct app *app, struct run *r, struct sg_resp *resp)
 {
 	cJSON	*ans;
 	char	 lat[32], us_prep[24], us_create[24], us_start[24];
@@ -343,7 +343,8 @@ reply(struct run *r, struct sg_resp *resp)
 	sg_log(SG_LOG_INFO, "sandbox_created", "container_id", r->id,
 	    "user_id", r->spec.user_id, "docker_id", r->did, "jti",
 	    r->minted.jti, "sub", r->sub != NULL ? r->sub : "", "image",
-	    r->spec.image, "container_ip", r->ip, "latency_us", lat,
+	    r->spec.image, "container_ip", r->ip, "runtime",
+	    app->cfg->runtime, "latency_us", lat,
 	    "prepare_us", us_prep, "docker_create_us", us_create,
 	    "docker_start_us", us_start, "inspect_session_us", us_inspect,
 	    NULL);
@@ -355,6 +356,13 @@ reply(struct run *r, struct sg_resp *resp)
  * (lib/sandbox.h).  Then the slot goes back, after the undo; once the
  * session is written it holds the slot itself.  A failure of the
  * unreserve only keeps the slot until the reservation's deadline.
+ *
+ * The user's data directories stay, even when this create made them:
+ * they are the user's uploads and outputs, shared by all of that user's
+ * sandboxes, and a concurrent create for the same user may have bound
+ * them already; removing them under it would detach its outputs.  A
+ * refused create leaves them as they were (t-sandbox.sh: empty for a
+ * new user).
  */
 static void
 undo(struct app *app, struct run *r)
@@ -397,6 +405,11 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	enum step		 st;
 	char			 lat[32];
 
+	if (req->path != NULL && (strcmp(req->path, "/healthz") == 0 ||
+	    strcmp(req->path, "/healthz/sandbox-create") == 0)) {
+		create_healthz(app, req, resp);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.t0 = sg_now_us();
 	r.now = app_now(app);
@@ -410,7 +423,7 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	    (st = prepare(app, &r, resp)) == STEP_GO &&
 	    (st = launch(app, &r, resp)) == STEP_GO &&
 	    (st = record(app, &r)) == STEP_GO)
-		st = reply(&r, resp);
+		st = reply(app, &r, resp);
 	if (st == STEP_FAIL)
 		fail_resp(resp, r.step, &r.err);
 	if (st == STEP_FAIL || st == STEP_LOGFAIL) {

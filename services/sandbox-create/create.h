@@ -123,7 +123,9 @@ cJSON		*create_config(const struct app *,
 void		 create_config_free(cJSON *);
 /*
  * Refuse (SG_EUPSTREAM "hardening_not_applied", naming the setting) an
- * inspected container whose settings are not the ones asked for.  On
+ * inspected container whose settings are not the ones asked for;
+ * SG_EUPSTREAM "runtime_mismatch" when it runs under another runtime
+ * than SANDGATE_RUNTIME (the caller removes it, as for any refusal).  On
  * SG_OK ip (size >= 64) holds the container's address on the sandbox
  * network, or "" with network none.
  */
@@ -131,6 +133,35 @@ enum sg_rc	 create_check_inspect(const struct app *,
 		    const struct create_spec *, const char *container_id,
 		    const cJSON *inspect, char *ip, size_t size,
 		    struct sg_err *);
+/*
+ * The runtime of the contract: gVisor, registered with the daemon as
+ * "runsc" (deploy/gvisor/register).  Any other SANDGATE_RUNTIME runs
+ * untrusted code on the host kernel: allowed when an operator asks for
+ * it, but said at start (create_runtime_warn), in GET /healthz and in
+ * the runtime label of sandgate_sandboxes_created_total.
+ */
+#define CREATE_GVISOR_RUNTIME	"runsc"
+
+int		 create_runtime_is_gvisor(const char *runtime);
+/* Log "runtime_not_gvisor" (a warning) unless the runtime is gVisor. */
+void		 create_runtime_warn(const struct sg_cfg *);
+
+/*
+ * The answer of GET /healthz for what the probes found: 200 and
+ * {"status":"ok","runtime",...}, or 503 with "error" and "message"
+ * naming the first check that failed; 500 (*out NULL) out of memory.
+ */
+int		 create_health_answer(const struct sg_cfg *,
+		    const struct create_health *, cJSON **out);
+/*
+ * GET|HEAD /healthz: probe Docker, then answer as above.  The route is
+ * open, and /info is a slow call: a worker probes at most once per
+ * CREATE_HEALTH_CACHE_US and answers from the last probe in between.
+ */
+#define CREATE_HEALTH_CACHE_US	(2 * 1000000LL)
+void		 create_healthz(struct app *, struct sg_req *,
+		    struct sg_resp *);
+
 /*
  * Make <root>/users/<user>/{uploads,outputs} and <root>/skills if missing,
  * refusing symlinks and world-writable directories on the way.

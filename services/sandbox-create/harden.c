@@ -149,9 +149,17 @@ create_check_inspect(const struct app *app,
 		return refuse(err, "DnsSearch");
 	if (!same_strings(sg_json_get(hc, "DnsOptions"), create_dns_options))
 		return refuse(err, "DnsOptions");
+	/*
+	 * The runtime is the sandbox's kernel (gVisor's, or the host's under
+	 * runc): a daemon that chose another one (a default-runtime, an
+	 * entry renamed in daemon.json) made a container we do not run.
+	 */
 	if ((v = sg_json_str(hc, "Runtime")) == NULL ||
 	    strcmp(v, cfg->runtime) != 0)
-		return refuse(err, "Runtime");
+		return sg_err_set(err, SG_EUPSTREAM, "runtime_mismatch",
+		    "the container runs under runtime %.40s, not %.40s",
+		    v != NULL && sg_docker_name_valid(v) ? v : "?",
+		    cfg->runtime);
 	/* IPv6 off (container.c, create_sysctls). */
 	for (i = 0; create_sysctls[i] != NULL; i += 2)
 		if ((v = sg_json_str(sg_json_get(hc, "Sysctls"),

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sandbox-create: FastCGI responder for POST /v1/sandboxes.  Setup here,
- * the handler in create.c.  Stops with EX_CONFIG on a bad configuration,
- * naming the variable; never exits on the request path.
+ * sandbox-create: FastCGI responder for POST /v1/sandboxes and GET
+ * /healthz.  Setup here, the handlers in create.c and health.c.  Stops
+ * with EX_CONFIG on a bad configuration, naming the variable; never
+ * exits on the request path.  A runtime other than gVisor is logged at
+ * start as a warning (runtime_not_gvisor).
  */
 #include "config.h"
 
@@ -10,6 +12,7 @@
 
 #include "create.h"
 #include "log.h"
+#include "metrics.h"
 #include "service.h"
 
 #define PROG	"sandbox-create"
@@ -35,6 +38,9 @@ start(void *arg, struct sg_service *svc)
 	app->docker = svc->docker;
 	sg_log(SG_LOG_INFO, "start", "runtime", svc->cfg.runtime, "image",
 	    svc->cfg.image, "network", svc->cfg.network, (char *)NULL);
+	create_runtime_warn(&svc->cfg);
+	/* The runtime's series is scraped (at 0) before the first create. */
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 0, svc->cfg.runtime);
 }
 
 int

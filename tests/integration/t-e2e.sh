@@ -114,6 +114,10 @@ sg_check "API gateway answers JWKS" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/.well-known/jwks.json")"
 sg_check "API without a token" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/sessions?user_id=e2e")"
+# Issue 14: sandbox-create's health check, open through the gateway.
+sg_check "healthz/sandbox-create: Docker, runtime $SG_RUNTIME, network" \
+    "ok $SG_RUNTIME true true" \
+    "$(curl -s "$SG_API_URL/healthz/sandbox-create" | jq -r '"\(.status) \(.runtime) \(.runtime_registered) \(.network_exists)"')"
 
 # create_sandbox USER: POST /v1/sandboxes allowed to reach the target's
 # two ports; sets SB_ID, SB_IP, SB_PROXY.
@@ -293,6 +297,8 @@ sg_check "nginx: JWKS" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/.well-known/jwks.json")"
 sg_check "nginx: no token" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/v1/sessions/$B_ID")"
+sg_check "nginx: healthz/sandbox-create" "200 $SG_RUNTIME" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$SG_API_URL/healthz/sandbox-create") $(curl -s "$SG_API_URL/healthz/sandbox-create" | jq -r .runtime)"
 out=$(curl -s -i "$SG_API_URL/v1/sessions/$B_ID" | tr -d '\r')
 sg_check_match "nginx: 401 keeps the Bearer challenge" '^WWW-Authenticate: Bearer' "$out"
 sg_check "nginx: 401 body is the API's JSON" unauthorized \
@@ -320,7 +326,8 @@ sg_run_config
 echo "# operations: metrics and the audit trail of the sandboxes (docs/operations.md)"
 out=$(sg_run_api GET /metrics)
 sg_check "GET /metrics with the operator token" 200 "$(printf '%s\n' "$out" | tail -n 1)"
-sg_check_match "metrics: sandboxes created (A, B, C)" '^sandgate_sandboxes_created_total [3-9]' "$out"
+sg_check_match "metrics: sandboxes created (A, B, C) under $SG_RUNTIME" \
+    "^sandgate_sandboxes_created_total\\{runtime=\"$SG_RUNTIME\"\\} [3-9]" "$out"
 sg_check_match "metrics: sandboxes destroyed (A, C, B)" '^sandgate_sandboxes_destroyed_total [3-9]' "$out"
 sg_check_match "metrics: Docker calls of sandbox-create" \
     '^sandgate_docker_calls_total\{service="sandbox-create"\} [1-9]' "$out"

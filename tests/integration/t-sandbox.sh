@@ -517,7 +517,9 @@ nothing_left "Redis down"
 # answers /start (a daemon that times out), "tamper" turns ReadonlyRootfs
 # off in the inspect answer (hardening not applied), "warn" adds a
 # Warning to the create answer, "nodns" drops the DNS settings from the
-# create request (a daemon that ignores them).  Everything else passes
+# create request (a daemon that ignores them), "runtime" swaps runsc and
+# runc in HostConfig.Runtime of the inspect answer (a daemon that ran the
+# sandbox under another runtime; issue 14, at the end).  Everything else passes
 # through, so the containers are real and the undo has real work to do.
 cat > "$T/fault.py" <<'PY'
 import json, re, socket, sys, threading, time
@@ -587,6 +589,11 @@ def handle(c):
     if mode == "tamper" and re.match(r"GET /v[0-9.]+/containers/[^/]+/json", line):
         j = json.loads(rbody)
         j["HostConfig"]["ReadonlyRootfs"] = False
+        new = json.dumps(j).encode()
+    if mode == "runtime" and re.match(r"GET /v[0-9.]+/containers/[^/]+/json", line):
+        j = json.loads(rbody)
+        hc = j["HostConfig"]
+        hc["Runtime"] = "runc" if hc.get("Runtime") == "runsc" else "runsc"
         new = json.dumps(j).encode()
     if mode == "warn" and "/containers/create" in line and b" 201 " in head.split(b"\r\n")[0]:
         j = json.loads(rbody)
@@ -792,5 +799,117 @@ sg_check "--loop 0 is a usage error" 2 "$rc"
 destroy "$LIVE"
 sg_check "destroy the live one, first try after the Redis restart" 204 "$S"
 nothing_left "at the end"
+
+# ------------------------------------------------- issue 14: runtimes
+# Self-contained: every service here is started with its own settings.
+
+# health PORT [PATH]: GET PATH (default /healthz) with no caller at all,
+# as the gateways send it; sets R, S, B.
+health()
+{
+	R=$(SG_KIND= SG_SCOPE= SG_SUB= sg_fcgi "$1" GET "${2:-/healthz}")
+	S=$(sg_status "$R")
+	B=$(sg_body "$R")
+}
+jb() { printf '%s' "$B" | jq -r "$1"; }
+
+echo "# /healthz of sandbox-create: Docker, the runtime and the network"
+health "$C_PORT"
+sg_check "healthz: 200" 200 "$S"
+sg_check "healthz: status, runtime, docker" \
+    "ok $SANDGATE_RUNTIME ok true $SG_TEST_NET true" \
+    "$(jb '"\(.status) \(.runtime) \(.docker) \(.runtime_registered) \(.network) \(.network_exists)"')"
+health "$C_PORT" /healthz/sandbox-create
+sg_check "healthz/sandbox-create (the gateways' path): 200" 200 "$S"
+R=$(SG_KIND= sg_fcgi "$C_PORT" POST /healthz '{}')
+sg_check "healthz: POST is 405" 405 "$(sg_status "$R")"
+
+F_PORT=$(sg_free_port)
+spawn create-nort "$F_PORT" "$CREATE" SANDGATE_RUNTIME="nosuchruntime$RUN"
+health "$F_PORT"
+sg_check "runtime not registered: 503" 503 "$S"
+sg_check "runtime not registered: runtime_unavailable" \
+    "runtime_unavailable nosuchruntime$RUN false ok" \
+    "$(jb '"\(.error) \(.runtime) \(.runtime_registered) \(.docker)"')"
+sg_check_match "the message names SANDGATE_RUNTIME" SANDGATE_RUNTIME "$(jb .message)"
+sg_check "with Retry-After" 1 "$(printf '%s\n' "$R" | grep -c '^Retry-After:')"
+create "$F_PORT" "$(body kim '[]')"
+sg_check "and its creates: 503 runtime_unavailable" "503 runtime_unavailable" \
+    "$S $(jb .error)"
+
+F_PORT=$(sg_free_port)
+spawn create-nonet2 "$F_PORT" "$CREATE" SANDGATE_NETWORK="sgtest-absent-$RUN"
+health "$F_PORT"
+sg_check "network missing: 503 network_unavailable" \
+    "503 network_unavailable false" "$S $(jb .error) $(jb .network_exists)"
+
+F_PORT=$(sg_free_port)
+spawn create-nosock2 "$F_PORT" "$CREATE" SANDGATE_DOCKER_SOCKET="$T/no-docker.sock"
+health "$F_PORT"
+sg_check "Docker away: 503 docker_unavailable" "503 docker_unavailable down" \
+    "$S $(jb .error) $(jb .docker)"
+sg_check "Docker away: no daemon text in the answer" "" \
+    "$(printf '%s' "$B" | grep -o "$T" || true)"
+
+echo "# runc only when asked for, and then it shows"
+F_PORT=$(sg_free_port)
+spawn create-runc "$F_PORT" "$CREATE" SANDGATE_RUNTIME=runc
+W=$(grep '"event":"runtime_not_gvisor"' "$T/create-runc.log" || true)
+sg_check "runc: one runtime_not_gvisor line at start" 1 \
+    "$(printf '%s\n' "$W" | grep -c runtime_not_gvisor)"
+sg_check "runc: a warning naming the runtime, with a sentence" "warn runc 1" \
+    "$(printf '%s' "$W" | jq -r '"\(.level) \(.runtime) \(.message | length > 20 | if . then 1 else 0 end)"')"
+health "$F_PORT"
+sg_check "runc: healthz says runtime runc and warns" "200 runc runtime_not_gvisor" \
+    "$S $(jb .runtime) $(jb .warning)"
+F_PORT=$(sg_free_port)
+spawn create-gvisor "$F_PORT" "$CREATE" SANDGATE_RUNTIME=runsc
+sg_check "runsc: no such warning" "" \
+    "$(grep runtime_not_gvisor "$T/create-gvisor.log" || true)"
+sg_check "runsc: no warning in healthz either" null \
+    "$(health "$F_PORT"; jb .warning)"
+sg_check "the created line names the runtime (the metric's label)" \
+    "$SANDGATE_RUNTIME" \
+    "$(grep '"event":"sandbox_created"' "$T/create.log" | head -n 1 | jq -r .runtime)"
+
+# audit_events ID: the events of the audit trail for container ID.
+audit_events()
+{
+	sg_redis xrange sandgate:audit - + | awk -v id="$1" '
+	    /^[0-9]+-[0-9]+$/ { if (c == id) print ev; ev = ""; c = ""; k = ""; next }
+	    k == "" { k = $0; next }
+	    { if (k == "event") ev = $0; if (k == "container_id") c = $0; k = "" }
+	    END { if (c == id) print ev }' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+echo "# inspect shows another runtime than the configured one"
+fault runtime
+RU=rita$RUN
+create "$F_PORT" "$(body "$RU" '["github.com"]')"
+sg_check "runtime mismatch: 502 runtime_mismatch" "502 runtime_mismatch" \
+    "$S $(jb .error)"
+FAILED=$(grep '"event":"sandbox_create_failed"' "$T/create-runtime.log" |
+    tail -n 1)
+FID=$(printf '%s' "$FAILED" | jq -r .container_id)
+sg_check_match "the log says which runtime ran it" \
+    "\"detail\":\"the container runs under runtime [a-z]+, not $SANDGATE_RUNTIME\"" \
+    "$FAILED"
+sg_check_match "the container had been made and started" '"step":"inspect"' "$FAILED"
+nothing_left "runtime mismatch"
+sg_check "runtime mismatch: no session for it" 0 \
+    "$(sg_redis exists "sandgate:session:$FID")"
+sg_check "runtime mismatch: no reservation left" 0 \
+    "$(sg_redis exists "sandgate:reserve:$RU")"
+sg_check "runtime mismatch: no container of that name" "" \
+    "$("$SG_DOCKER" ps -aq --filter "name=^$FID\$")"
+_n=20
+while [ -z "$(audit_events "$FID")" ] && [ $_n -gt 0 ]; do
+	sleep 0.1
+	_n=$((_n - 1))
+done
+sg_check "runtime mismatch: the audit has the failure, no creation" \
+    sandbox_create_failed "$(audit_events "$FID")"
+sg_check "runtime mismatch: nothing written for the user" "" \
+    "$(find "$T/data/users/$RU" -mindepth 2 2>/dev/null || true)"
 
 sg_done

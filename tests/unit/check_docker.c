@@ -188,6 +188,9 @@ serve_one(int fd, enum mode m)
 		    "{\"sandgate.container_id\":\"sandbox_x\"}}]");
 	else if (strncmp(path, "/v1.41/images/", 14) == 0)
 		reply(fd, 200, "{\"Id\":\"sha256:00\"}");
+	else if (strcmp(path, "/v1.41/networks/sgnet") == 0 ||
+	    strcmp(path, "/v1.41/networks/sg") == 0)
+		reply(fd, 200, "{\"Name\":\"sgnet\",\"Id\":\"5a1b\"}");
 	else if (strcmp(path, "/v1.41/_ping") == 0)
 		reply(fd, 200, "OK");
 	else
@@ -387,6 +390,53 @@ START_TEST(test_runtime_check)
 	    SG_ENOENT);
 	ck_assert_str_eq(err.code, "runtime_unavailable");
 	ck_assert_ptr_nonnull(strstr(err.msg, "runsc"));
+	sg_docker_free(d);
+}
+END_TEST
+
+START_TEST(test_network_inspect)
+{
+	struct sg_docker	*d;
+	struct sg_err		 err;
+
+	start_fake(M_OK);
+	d = client(5);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_network_inspect(d, "sgnet", &err), SG_OK);
+	/* The daemon answered for another network (an id prefix). */
+	ck_assert_int_eq(sg_docker_network_inspect(d, "sg", &err), SG_ENOENT);
+	ck_assert_str_eq(err.code, "network_unavailable");
+	ck_assert_ptr_nonnull(strstr(err.msg, "sg"));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_network_inspect(d, "a/b", &err),
+	    SG_EINVAL);
+	ck_assert_str_eq(err.code, "bad_docker_name");
+	ck_assert_str_eq(requests(), "GET /v1.41/networks/sgnet\n"
+	    "GET /v1.41/networks/sg\n");
+	sg_docker_free(d);
+}
+END_TEST
+
+START_TEST(test_network_inspect_missing)
+{
+	struct sg_docker	*d;
+	struct sg_err		 err;
+
+	start_fake(M_404);
+	d = client(5);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_network_inspect(d, "sgnet", &err),
+	    SG_ENOENT);
+	ck_assert_str_eq(err.code, "network_unavailable");
+	sg_docker_free(d);
+	teardown();
+	setup();
+	start_fake(M_HANG);
+	d = client(1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_network_inspect(d, "sgnet", &err),
+	    SG_ETIMEOUT);
+	ck_assert_str_eq(err.code, "docker_timeout");
 	sg_docker_free(d);
 }
 END_TEST
@@ -678,6 +728,8 @@ docker_suite(void)
 	tcase_add_test(tc, test_versioned_paths);
 	tcase_add_test(tc, test_list_filter_encoded);
 	tcase_add_test(tc, test_runtime_check);
+	tcase_add_test(tc, test_network_inspect);
+	tcase_add_test(tc, test_network_inspect_missing);
 	tcase_add_test(tc, test_404);
 	tcase_add_test(tc, test_409);
 	tcase_add_test(tc, test_500);

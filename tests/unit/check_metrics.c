@@ -110,12 +110,13 @@ START_TEST(t_counts)
 	sg_metrics_add(SG_M_DECISIONS, 1, "egress", "allow", "ok");
 	sg_metrics_add(SG_M_DECISIONS, 2, "egress", "allow", "ok");
 	sg_metrics_add(SG_M_DECISIONS, 5, "api", "deny", "missing_token");
-	sg_metrics_add(SG_M_SANDBOXES_CREATED, 3);
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 3, "runsc");
 	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "egress", "allow",
 	    "ok"), 3);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "api", "deny",
 	    "missing_token"), 5);
-	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED), 3);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED, "runsc"), 3);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED, "runc"), 0);
 	/* a histogram used as a counter, or the reverse, is ignored */
 	sg_metrics_add(SG_M_DECISION_SECONDS, 1, "egress");
 	sg_metrics_observe(SG_M_DECISIONS, 1, "egress", "allow", "ok");
@@ -185,7 +186,7 @@ START_TEST(t_second_opener)
 	pid_t		 pid;
 	int		 st;
 
-	sg_metrics_add(SG_M_SANDBOXES_CREATED, 1);
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 1, "runsc");
 	ck_assert_int_ge(pid = fork(), 0);
 	if (pid == 0) {
 		(void)alarm(5);
@@ -193,13 +194,13 @@ START_TEST(t_second_opener)
 		sg_err_clear(&err);
 		if (sg_metrics_open(dir, "second", &err) != SG_OK)
 			_exit(2);
-		sg_metrics_add(SG_M_SANDBOXES_CREATED, 1);
+		sg_metrics_add(SG_M_SANDBOXES_CREATED, 1, "runsc");
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "second opener: status %d", st);
-	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED), 2);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED, "runsc"), 2);
 }
 END_TEST
 
@@ -233,8 +234,12 @@ START_TEST(t_exposition)
 	sg_metrics_observe(SG_M_DECISION_SECONDS, 1200, "api");	/* 2.5ms */
 	sg_metrics_observe(SG_M_DECISION_SECONDS, 99000000, "api"); /* Inf */
 	sg_metrics_add(SG_M_DECISIONS, 1, "api", "allow", "ok");
+	/* Adding 0 makes a series show (sandbox-create's runtime at start). */
+	sg_metrics_add(SG_M_SANDBOXES_CREATED, 0, "runsc");
 	sg_err_clear(&err);
 	ck_assert_ptr_nonnull(t = sg_metrics_render(g, 2, &len, &err));
+	ck_assert_ptr_nonnull(strstr(t, "\nsandgate_sandboxes_created_total"
+	    "{runtime=\"runsc\"} 0\n"));
 	/* HELP and TYPE for every family, before its samples */
 	ck_assert_ptr_nonnull(strstr(t, "# HELP sandgate_decisions_total "));
 	ck_assert_ptr_nonnull(strstr(t,
@@ -246,7 +251,7 @@ START_TEST(t_exposition)
 	ck_assert_ptr_nonnull(strstr(t, "# TYPE sandgate_redis_calls_total "
 	    "counter\n"));
 	/* unlabelled counters show 0 before their first add */
-	ck_assert_ptr_nonnull(strstr(t, "\nsandgate_sandboxes_created_total "
+	ck_assert_ptr_nonnull(strstr(t, "\nsandgate_sandboxes_destroyed_total "
 	    "0\n"));
 	/* buckets: le in seconds, cumulative, +Inf == count */
 	ck_assert_double_eq(sample(t, "sandgate_decision_duration_seconds_"
@@ -418,14 +423,18 @@ START_TEST(t_ops_hook)
 	    "would_deny", "host_not_allowed"), 2);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISION_SECONDS, "egress"), 2);
 	sg_log(SG_LOG_INFO, "sandbox_created", "container_id", "sandbox_x",
-	    (char *)NULL);
+	    "runtime", "runsc", (char *)NULL);
+	sg_log(SG_LOG_INFO, "sandbox_created", "container_id", "sandbox_z",
+	    "runtime", "runc", (char *)NULL);
 	sg_log(SG_LOG_WARN, "sandbox_create_failed", "reason",
 	    "docker_timeout", (char *)NULL);
 	sg_log(SG_LOG_INFO, "sandbox_destroyed", (char *)NULL);
 	sg_log_record("sandbox_reaped", "container_id", "sandbox_y", "reason",
 	    "expired", (char *)NULL);
 	sg_log(SG_LOG_INFO, "request", (char *)NULL);	/* not an ops event */
-	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED), 1);
+	/* The runtime label comes from the log line (issue 14). */
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED, "runsc"), 1);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_CREATED, "runc"), 1);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOX_CREATE_FAILURES,
 	    "docker_timeout"), 1);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_SANDBOXES_DESTROYED), 1);

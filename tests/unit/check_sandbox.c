@@ -950,6 +950,239 @@ START_TEST(test_destroy_checks)
 }
 END_TEST
 
+/*
+ * Issue 14: a container that runs under another runtime than the one
+ * configured is refused with its own code, naming both.
+ */
+START_TEST(test_inspect_runtime)
+{
+	struct create_spec	 s;
+	struct sg_err		 err;
+	cJSON			*ins, *hc;
+	char			 ip[64];
+
+	spec_with_hosts(&s, 1);
+	ins = good_inspect(&s, "sandbox_C");
+	hc = cJSON_GetObjectItemCaseSensitive(ins, "HostConfig");
+	ck_assert_str_eq(sg_json_str(hc, "Runtime"), "runc");
+	cJSON_ReplaceItemInObjectCaseSensitive(hc, "Runtime",
+	    cJSON_CreateString("runsc"));
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	ck_assert_str_eq(err.code, "runtime_mismatch");
+	ck_assert_str_eq(err.msg,
+	    "the container runs under runtime runsc, not runc");
+	/* A name Docker would not take is not echoed. */
+	cJSON_ReplaceItemInObjectCaseSensitive(hc, "Runtime",
+	    cJSON_CreateString("run\nc"));
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	ck_assert_str_eq(err.msg,
+	    "the container runs under runtime ?, not runc");
+	cJSON_DeleteItemFromObjectCaseSensitive(hc, "Runtime");
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	ck_assert_str_eq(err.code, "runtime_mismatch");
+	/* The comparison is exact: no prefix, no case folding. */
+	cJSON_AddStringToObject(hc, "Runtime", "RUNC");
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	cJSON_ReplaceItemInObjectCaseSensitive(hc, "Runtime",
+	    cJSON_CreateString("runc2"));
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_EUPSTREAM);
+	cJSON_ReplaceItemInObjectCaseSensitive(hc, "Runtime",
+	    cJSON_CreateString("runc"));
+	ck_assert_int_eq(check(&s, ins, ip, &err), SG_OK);
+	cJSON_Delete(ins);
+	create_spec_clear(&s);
+}
+END_TEST
+
+/* The answer of GET /healthz for what the probes found. */
+static int
+health(enum sg_rc docker, const char *code, int runtime_ok, int network_ok,
+    cJSON **out)
+{
+	struct create_health	 h;
+
+	memset(&h, 0, sizeof(h));
+	h.docker = docker;
+	h.docker_code = code;
+	h.runtime_ok = runtime_ok;
+	h.network_ok = network_ok;
+	return create_health_answer(&cfg, &h, out);
+}
+
+static const char *
+jstr(const cJSON *o, const char *name)
+{
+	const char	*s = sg_json_str(o, name);
+
+	return s != NULL ? s : "(none)";
+}
+
+START_TEST(test_health_answer)
+{
+	cJSON	*o;
+
+	/* All well, under runc: 200, the runtime and the warning. */
+	ck_assert_int_eq(health(SG_OK, NULL, 1, 1, &o), 200);
+	ck_assert_str_eq(jstr(o, "status"), "ok");
+	ck_assert_str_eq(jstr(o, "service"), "sandbox-create");
+	ck_assert_str_eq(jstr(o, "runtime"), "runc");
+	ck_assert_str_eq(jstr(o, "warning"), "runtime_not_gvisor");
+	ck_assert_str_eq(jstr(o, "docker"), "ok");
+	ck_assert(cJSON_IsTrue(sg_json_get(o, "runtime_registered")));
+	ck_assert_str_eq(jstr(o, "network"), "sgnet");
+	ck_assert(cJSON_IsTrue(sg_json_get(o, "network_exists")));
+	ck_assert_ptr_null(sg_json_get(o, "error"));
+	cJSON_Delete(o);
+
+	/* Under gVisor there is nothing to warn about. */
+	(void)snprintf(cfg.runtime, sizeof(cfg.runtime), "runsc");
+	ck_assert_int_eq(health(SG_OK, NULL, 1, 1, &o), 200);
+	ck_assert_str_eq(jstr(o, "runtime"), "runsc");
+	ck_assert_ptr_null(sg_json_get(o, "warning"));
+	cJSON_Delete(o);
+
+	/* The runtime is not registered. */
+	ck_assert_int_eq(health(SG_OK, NULL, 0, 1, &o), 503);
+	ck_assert_str_eq(jstr(o, "status"), "unavailable");
+	ck_assert_str_eq(jstr(o, "error"), "runtime_unavailable");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "message"), "\"runsc\""));
+	ck_assert_ptr_nonnull(strstr(jstr(o, "message"), "SANDGATE_RUNTIME"));
+	ck_assert(cJSON_IsFalse(sg_json_get(o, "runtime_registered")));
+	ck_assert(cJSON_IsTrue(sg_json_get(o, "network_exists")));
+	cJSON_Delete(o);
+
+	/* The network is missing. */
+	ck_assert_int_eq(health(SG_OK, NULL, 1, 0, &o), 503);
+	ck_assert_str_eq(jstr(o, "error"), "network_unavailable");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "message"), "SANDGATE_NETWORK"));
+	ck_assert(cJSON_IsFalse(sg_json_get(o, "network_exists")));
+	cJSON_Delete(o);
+
+	/* Both: the first check is named, both are shown. */
+	ck_assert_int_eq(health(SG_OK, NULL, 0, 0, &o), 503);
+	ck_assert_str_eq(jstr(o, "error"), "runtime_unavailable");
+	ck_assert(cJSON_IsFalse(sg_json_get(o, "network_exists")));
+	cJSON_Delete(o);
+
+	/* Docker down: nothing is known of the runtime or the network. */
+	ck_assert_int_eq(health(SG_EUNAVAIL, "docker_unavailable", 0, 0, &o),
+	    503);
+	ck_assert_str_eq(jstr(o, "docker"), "down");
+	ck_assert_str_eq(jstr(o, "error"), "docker_unavailable");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "message"),
+	    "SANDGATE_DOCKER_SOCKET"));
+	ck_assert_ptr_null(sg_json_get(o, "runtime_registered"));
+	ck_assert_ptr_null(sg_json_get(o, "network_exists"));
+	ck_assert_str_eq(jstr(o, "runtime"), "runsc");
+	cJSON_Delete(o);
+	ck_assert_int_eq(health(SG_ETIMEOUT, "docker_timeout", 1, 1, &o), 503);
+	ck_assert_str_eq(jstr(o, "error"), "docker_timeout");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "message"),
+	    "SANDGATE_DOCKER_TIMEOUT"));
+	cJSON_Delete(o);
+	/* A daemon that answered wrongly: its own words never go out. */
+	ck_assert_int_eq(health(SG_EUPSTREAM, NULL, 1, 1, &o), 503);
+	ck_assert_str_eq(jstr(o, "error"), "docker_error");
+	cJSON_Delete(o);
+}
+END_TEST
+
+static int	 warned;
+static char	 warned_runtime[64];
+
+static void
+warn_hook(const char *event, const struct cJSON *line)
+{
+	const char	*lv = sg_json_str(line, "level");
+
+	if (strcmp(event, "runtime_not_gvisor") != 0 || lv == NULL ||
+	    strcmp(lv, "warn") != 0 ||
+	    sg_json_str(line, "message") == NULL)
+		return;
+	warned++;
+	(void)snprintf(warned_runtime, sizeof(warned_runtime), "%s",
+	    jstr(line, "runtime"));
+}
+
+START_TEST(test_runtime_warning)
+{
+	static const char *const events[] = { "runtime_not_gvisor", NULL };
+
+	ck_assert(create_runtime_is_gvisor("runsc"));
+	ck_assert(!create_runtime_is_gvisor("runc"));
+	ck_assert(!create_runtime_is_gvisor("runsc-other"));
+	ck_assert(!create_runtime_is_gvisor(NULL));
+	warned = 0;
+	sg_log_set_hook(warn_hook, events);
+	create_runtime_warn(&cfg);			/* runc */
+	ck_assert_int_eq(warned, 1);
+	ck_assert_str_eq(warned_runtime, "runc");
+	(void)snprintf(cfg.runtime, sizeof(cfg.runtime), "runsc");
+	create_runtime_warn(&cfg);
+	ck_assert_int_eq(warned, 1);
+	sg_log_set_hook(NULL, NULL);
+}
+END_TEST
+
+/* GET /healthz is open; with Docker down it says so (503). */
+START_TEST(test_healthz_route)
+{
+	struct sg_resp	 resp;
+	static const char *const paths[] = {
+		"/healthz", "/healthz/sandbox-create", NULL
+	};
+	cJSON		*j;
+	size_t		 i;
+
+	for (i = 0; paths[i] != NULL; i++) {
+		call(create_handle, &capp, NULL, NULL, "GET", paths[i], NULL,
+		    "", 0, &resp);
+		ck_assert_int_eq(resp.status, 503);
+		ck_assert_str_eq(errcode(&resp), "docker_unavailable");
+		j = cJSON_ParseWithLength(resp.body, resp.bodylen);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(jstr(j, "runtime"), "runc");
+		ck_assert_str_eq(jstr(j, "docker"), "down");
+		cJSON_Delete(j);
+		sg_resp_clear(&resp);
+	}
+	call(create_handle, &capp, NULL, NULL, "HEAD", "/healthz", NULL, "",
+	    0, &resp);
+	ck_assert_int_eq(resp.status, 503);
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, NULL, NULL, "POST", "/healthz",
+	    "application/json", "{}", 2, &resp);
+	ck_assert_int_eq(resp.status, 405);
+	ck_assert(has_header(&resp, "Allow: GET, HEAD"));
+	sg_resp_clear(&resp);
+	/* Within CREATE_HEALTH_CACHE_US the last probe answers... */
+	ck_assert(capp.health_until > 0);
+	capp.health.docker = SG_OK;
+	capp.health.runtime_ok = 1;
+	capp.health.network_ok = 1;
+	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
+	    &resp);
+	ck_assert_int_eq(resp.status, 200);
+	sg_resp_clear(&resp);
+	/* ...and after it Docker is asked again. */
+	capp.health_until = 0;
+	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
+	    &resp);
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_str_eq(errcode(&resp), "docker_unavailable");
+	sg_resp_clear(&resp);
+	/* Only these two paths: another service's is not ours. */
+	call(create_handle, &capp, NULL, NULL, "GET",
+	    "/healthz/session-query", NULL, "", 0, &resp);
+	ck_assert_int_eq(resp.status, 404);
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, NULL, NULL, "GET", "/healthz/", NULL, "",
+	    0, &resp);
+	ck_assert_int_eq(resp.status, 404);
+	sg_resp_clear(&resp);
+}
+END_TEST
+
 static Suite *
 sandbox_suite(void)
 {
@@ -967,6 +1200,10 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_spec_parse);
 	tcase_add_test(tc, test_config_settings);
 	tcase_add_test(tc, test_inspect_check);
+	tcase_add_test(tc, test_inspect_runtime);
+	tcase_add_test(tc, test_health_answer);
+	tcase_add_test(tc, test_runtime_warning);
+	tcase_add_test(tc, test_healthz_route);
 	tcase_add_test(tc, test_app_config);
 	tcase_add_test(tc, test_dirs);
 	tcase_add_test(tc, test_destroy_checks);

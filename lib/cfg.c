@@ -419,6 +419,17 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	(void)get_int(l, "SANDGATE_MAX_SANDBOXES_PER_USER", 1, 100000,
 	    &c->max_per_user);
 	(void)get_int64(l, "SANDGATE_PIDS_LIMIT", 1, 4194304, &c->pids_limit);
+	/*
+	 * Under gVisor the pids cgroup holds the sandbox's own host threads
+	 * too (the Sentry, the gofer, ptrace's tracer threads): measured, an
+	 * idle sandbox takes 49 of them and fifty short processes inside
+	 * take it to about 600, and at the limit the whole sandbox exits.
+	 * So 100 is a runc figure; gVisor's default is SG_PIDS_LIMIT_GVISOR,
+	 * still a bound for the host against a fork bomb.
+	 */
+	if (env(l, "SANDGATE_PIDS_LIMIT") == NULL &&
+	    strncmp(c->runtime, "runsc", 5) == 0)
+		c->pids_limit = SG_PIDS_LIMIT_GVISOR;
 	(void)get_int(l, "SANDGATE_DOCKER_TIMEOUT", 1, 3600,
 	    &c->docker_timeout_s);
 	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,

@@ -24,6 +24,7 @@
 #include "hosts.h"
 
 #define SG_CFG_STR	512
+#define SG_PIDS_LIMIT_GVISOR	4096	/* default pids limit under runsc */
 
 struct sg_cfg {
 	char		 issuer[SG_CFG_STR];		/* SANDGATE_ISSUER, "sandgate" (<= 256) */
@@ -53,7 +54,7 @@ struct sg_cfg {
 	char		 socket[SG_CFG_STR];		/* SANDGATE_SOCKET, "" */
 	int64_t		 memory_bytes;			/* SANDGATE_MEMORY, 4g */
 	int64_t		 nano_cpus;			/* SANDGATE_CPUS, 2 */
-	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 (1..4194304) */
+	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100; 4096 under runsc* (1..4194304) */
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */

@@ -113,7 +113,8 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.socket, "");
 	ck_assert_int_eq(cfg.memory_bytes, INT64_C(4) << 30);
 	ck_assert_int_eq(cfg.nano_cpus, INT64_C(2000000000));
-	ck_assert_int_eq(cfg.pids_limit, 100);
+	/* the default runtime is runsc: its own threads count (cfg.c) */
+	ck_assert_int_eq(cfg.pids_limit, SG_PIDS_LIMIT_GVISOR);
 	ck_assert_str_eq(cfg.tmpfs_size, "1G");
 	ck_assert_int_eq(cfg.docker_timeout_s, 30);
 	ck_assert_int_eq(cfg.fcgi_timeout_ms, 5000);
@@ -166,6 +167,10 @@ START_TEST(good_values)
 	ck_assert_str_eq(cfg.docker_socket, "/run/docker.sock");
 	GOOD("SANDGATE_RUNTIME", "runc");
 	ck_assert_str_eq(cfg.runtime, "runc");
+	/* runc: the contract's 100; a runsc variant keeps gVisor's default */
+	ck_assert_int_eq(cfg.pids_limit, 100);
+	GOOD("SANDGATE_RUNTIME", "runsc-kvm");
+	ck_assert_int_eq(cfg.pids_limit, SG_PIDS_LIMIT_GVISOR);
 	GOOD("SANDGATE_IMAGE", "registry.example:5000/sandbox@sha256:ab");
 	GOOD("SANDGATE_IMAGES", "a:1,b:2");
 	ck_assert_str_eq(cfg.images, "a:1,b:2");

@@ -11,5 +11,5 @@ EXTRA_DIST += bench/es256.sh
 noinst_PROGRAMS += bench/ops_cost
 bench_ops_cost_SOURCES = bench/ops-cost.c
 bench_ops_cost_LDADD = $(SG_LIBS)
-EXTRA_DIST += bench/run bench/python-ref.sh bench/pyref/app.py \
+EXTRA_DIST += bench/run bench/python-ref.sh bench/destroy.sh bench/pyref/app.py \
 	bench/report.py bench/chart.gp

@@ -9,6 +9,8 @@
 set -eu
 
 SG_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# bench/*.sh source this file too, from one level down.
+[ -f "$SG_TOP/deploy/lib/all.sh" ] || SG_TOP=$(cd "$(dirname "$0")/.." && pwd)
 SG_BUILD=${SG_BUILD:-$SG_TOP}
 SG_SVC=$SG_BUILD/services
 SG_CLI=$SG_BUILD/tools/sandgate/sandgate

@@ -8,12 +8,24 @@
  * the job too (idempotent).  The answer says which happened: 204 when the
  * container is gone, 202 {"revoked":true,"teardown":"pending"} when only
  * the revocation is done.
+ *
+ * Tunnels: the proxy checked the token when a CONNECT began, so a tunnel
+ * opened before the revocation would keep flowing.  Right after the
+ * revocation every host socket whose peer is the sandbox's recorded
+ * address is cut (lib/tunnel.h), and once more after the Docker step,
+ * for tunnels a token-verify worker let through from its session cache
+ * in between.  When the container is gone that second cut only tidies
+ * up; when it may still run (teardown pending) the second cut waits
+ * until the cache period since the revocation is over (at most
+ * CUT_WAIT_MAX_MS), so that no tunnel admitted on a cached lookup
+ * survives the DELETE.
  */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "claims.h"
 #include "compat.h"
@@ -23,8 +35,10 @@
 #include "log.h"
 #include "route.h"
 #include "sandbox.h"
+#include "tunnel.h"
 
 #define ROUTE_PREFIX	SG_PATH_SANDBOXES "/"
+#define CUT_WAIT_MAX_MS	5000	/* longest wait for the second cut */
 
 static void
 keep_err(struct sg_err *err, const struct sg_err *e)
@@ -60,10 +74,12 @@ revoke(struct app *app, const char *id, struct destroy_result *res,
 	res->had_session = 1;
 	if (sg_id_valid(sess.user_id))
 		(void)strlcpy(user, sess.user_id, SG_ID_MAX + 1);
+	(void)strlcpy(res->ip, sess.container_ip, sizeof(res->ip));
 	if ((rc = sg_sandbox_forget(app->redis, id,
 	    user[0] != '\0' ? user : NULL, err)) != SG_OK)
 		goto out;
 	res->revoked = 1;
+	res->revoked_us = sg_now_us();
 	sg_log(SG_LOG_INFO, "sandbox_revoked", "container_id", id,
 	    "user_id", user, (char *)NULL);
 out:
@@ -121,6 +137,49 @@ out:
 	return rc;
 }
 
+/*
+ * Cut the sandbox's connections (see the top of the file).  A failure is
+ * logged, never fatal: the token is dead already, and the tunnels end
+ * with the container at the latest.
+ */
+static void
+cut(const char *id, struct destroy_result *res)
+{
+	struct sg_err	 e;
+	size_t		 n = 0;
+	char		 num[24];
+
+	if (res->ip[0] == '\0')
+		return;			/* network none: nothing to cut */
+	sg_err_clear(&e);
+	if (sg_tunnel_cut(res->ip, &n, &e) != SG_OK) {
+		res->cut_failed = 1;
+		sg_log(SG_LOG_WARN, "tunnel_cut_failed", "container_id", id,
+		    "reason", e.code != NULL ? e.code : "", "detail", e.msg,
+		    (char *)NULL);
+	}
+	res->cut += n;
+	if (n > 0) {
+		(void)snprintf(num, sizeof(num), "%zu", n);
+		sg_log(SG_LOG_INFO, "tunnels_cut", "container_id", id,
+		    "sockets", num, (char *)NULL);
+	}
+}
+
+/* Sleep until the monotonic clock reads at least until_us. */
+static void
+sleep_until(int64_t until_us)
+{
+	struct timespec	 ts;
+	int64_t		 d;
+
+	while ((d = until_us - sg_now_us()) > 0) {
+		ts.tv_sec = (time_t)(d / 1000000);
+		ts.tv_nsec = (long)(d % 1000000) * 1000;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
 enum sg_rc
 destroy_sandbox(struct app *app, const char *id,
     struct destroy_result *res, struct sg_err *err)
@@ -136,8 +195,17 @@ destroy_sandbox(struct app *app, const char *id,
 		res->revoke_failed = 1;
 		return rc;
 	}
+	if (res->revoked)
+		cut(id, res);
 	if ((rc = teardown(app, id, res, err)) != SG_OK && res->revoked)
 		res->pending = 1;
+	if (res->revoked) {
+		if (res->pending && app->cfg != NULL)
+			sleep_until(res->revoked_us + 1000 *
+			    (app->cfg->session_cache_ms < CUT_WAIT_MAX_MS ?
+			    app->cfg->session_cache_ms : CUT_WAIT_MAX_MS));
+		cut(id, res);
+	}
 	return rc;
 }
 
@@ -243,5 +311,6 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	    "sub", sub,
 	    "container", res.had_container ? "removed" : "absent",
 	    "session", res.had_session ? "deleted" : "absent",
+	    "tunnels", res.cut_failed ? "cut_failed" : "cut",
 	    "latency_us", lat, (char *)NULL);
 }

@@ -3,7 +3,9 @@
  * Deletes the session and its index entry first (the revocation: the
  * token is refused at token-verify within SANDGATE_SESSION_CACHE_MS),
  * then stops the container with the 5 s grace and removes it with its
- * volumes.  204 when both are done, 404 when neither a sandgate
+ * volumes; the sandbox's open connections (CONNECT tunnels) are cut
+ * right after the revocation and again after the Docker step
+ * (lib/tunnel.h).  204 when both are done, 404 when neither a sandgate
  * container nor a session exists, 202 {"revoked":true,"teardown":
  * "pending"} when the session is gone but Docker failed (the reaper
  * removes the container, or a repeat of the request), 503 when the
@@ -12,6 +14,9 @@
  */
 #ifndef SG_DESTROY_H
 #define SG_DESTROY_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "cfg.h"
 #include "docker.h"
@@ -30,6 +35,10 @@ struct destroy_result {
 	int	 revoked;	/* this call deleted the session */
 	int	 revoke_failed;	/* Redis failed: nothing done */
 	int	 pending;	/* revoked, but the container may remain */
+	int64_t	 revoked_us;	/* sg_now_us() at the revocation */
+	char	 ip[64];	/* the session's container_ip ("" none) */
+	size_t	 cut;		/* sockets cut (lib/tunnel.h) */
+	int	 cut_failed;	/* a cut failed (logged) */
 };
 
 /* The FastCGI handler (an sg_handler). */

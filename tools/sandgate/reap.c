@@ -187,6 +187,34 @@ cut(const cJSON *c, const char *cid)
 	return fails;
 }
 
+/* The second half of a pass: tear the victims down; the failures. */
+static int
+reap_victims(struct sg_docker *d, struct sg_redis *r, const struct victim *vs,
+    size_t nv)
+{
+	struct sg_err	 err;
+	size_t		 i;
+	int		 fails = 0;
+
+	for (i = 0; i < nv && !reap_stop; i++) {
+		sg_err_clear(&err);
+		if (teardown(d, r, vs[i].did, vs[i].cid, vs[i].user,
+		    &err) == -1) {
+			printf("failed %s %s: %s\n", vs[i].cid, vs[i].why,
+			    err.msg);
+			fails++;
+		} else {
+			printf("reaped %s %s\n", vs[i].cid, vs[i].why);
+			/* metrics and the audit trail only (lib/ops.h) */
+			sg_log_record("sandbox_reaped", "container_id",
+			    vs[i].cid, "user_id", vs[i].user != NULL ?
+			    vs[i].user : "", "reason", vs[i].why, (char *)NULL);
+		}
+		fflush(stdout);
+	}
+	return fails;
+}
+
 /*
  * One pass; returns the number of failures.  *next gets the earliest
  * expiry still ahead among the containers kept (0 if none).
@@ -201,7 +229,7 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 	const char		*did, *cid, *user, *exps, *why;
 	struct victim		*vs = NULL;
 	int64_t			 exp;
-	size_t			 pruned = 0, kept = 0, foreign = 0, nv = 0, i;
+	size_t			 pruned = 0, kept = 0, foreign = 0, nv = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0;
 	enum sg_rc		 rc;
@@ -285,22 +313,7 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 		nv++;
 	}
 	fflush(stdout);
-	for (i = 0; i < nv && !reap_stop; i++) {
-		sg_err_clear(&err);
-		if (teardown(d, r, vs[i].did, vs[i].cid, vs[i].user,
-		    &err) == -1) {
-			printf("failed %s %s: %s\n", vs[i].cid, vs[i].why,
-			    err.msg);
-			fails++;
-		} else {
-			printf("reaped %s %s\n", vs[i].cid, vs[i].why);
-			/* metrics and the audit trail only (lib/ops.h) */
-			sg_log_record("sandbox_reaped", "container_id",
-			    vs[i].cid, "user_id", vs[i].user != NULL ?
-			    vs[i].user : "", "reason", vs[i].why, (char *)NULL);
-		}
-		fflush(stdout);
-	}
+	fails += reap_victims(d, r, vs, nv);
 	free(vs);
 	cJSON_Delete(list);
 

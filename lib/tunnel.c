@@ -260,6 +260,19 @@ sg_tunnel_cut(const char *ip, size_t *ncut, struct sg_err *err)
 	    inet_pton(AF_INET6, ip, &a6) != 1)
 		return sg_err_set(err, SG_EINVAL, "bad_address",
 		    "not an IP address");
+	/*
+	 * 127.0.0.1, ::1 and the unspecified addresses are every local
+	 * client's (Redis, FastCGI, the gateways): never a sandbox's, and
+	 * cutting them would cut the host's own connections.
+	 */
+	if ((is4 == 1 && (ntohl(a4.s_addr) == INADDR_LOOPBACK ||
+	    a4.s_addr == htonl(INADDR_ANY))) || (is4 != 1 &&
+	    (IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+	    (IN6_IS_ADDR_V4MAPPED(&a6) && (a6.s6_addr[12] == 127 ||
+	    (a6.s6_addr[12] | a6.s6_addr[13] | a6.s6_addr[14] |
+	    a6.s6_addr[15]) == 0)))))
+		return sg_err_set(err, SG_EINVAL, "bad_address",
+		    "%s is a local address, never a sandbox's", ip);
 	if ((fd = nl_open()) == -1)
 		return nl_errno(errno, err);
 	if (is4 == 1) {

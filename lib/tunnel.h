@@ -19,7 +19,10 @@
  * CONFIG_INET_DIAG_DESTROY.  An IPv4 address also matches the
  * IPv4-mapped form on AF_INET6 sockets (a proxy listening on [::]).
  *
- * Errors: SG_EINVAL "bad_address" (not an IPv4/IPv6 literal);
+ * Errors: SG_EINVAL "bad_address" (not an IPv4/IPv6 literal, or one
+ * no sandbox has: 127.0.0.1, ::1, an unspecified address, IPv4-mapped
+ * 127.x; every local client uses those, so a session recording one must
+ * not cut the host's own connections);
  * SG_EPERM "tunnel_cut_denied" (no CAP_NET_ADMIN); SG_EUNAVAIL
  * "tunnel_cut_unsupported" (kernel without SOCK_DESTROY, or no
  * sock_diag); SG_EINTERNAL "tunnel_cut_failed" otherwise.  A socket that

@@ -110,6 +110,13 @@ START_TEST(test_bad_address)
 	ck_assert_int_eq(sg_tunnel_cut("host.example", NULL, NULL),
 	    SG_EINVAL);
 	ck_assert_int_eq(sg_tunnel_cut(NULL, NULL, NULL), SG_EINVAL);
+	/* the host's own clients' addresses are never cut */
+	ck_assert_int_eq(sg_tunnel_cut("127.0.0.1", &n, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_tunnel_cut("::1", NULL, NULL), SG_EINVAL);
+	ck_assert_int_eq(sg_tunnel_cut("0.0.0.0", NULL, NULL), SG_EINVAL);
+	ck_assert_int_eq(sg_tunnel_cut("::", NULL, NULL), SG_EINVAL);
+	ck_assert_int_eq(sg_tunnel_cut("::ffff:127.0.0.1", NULL, NULL),
+	    SG_EINVAL);
 	/* an address nothing talks to: nothing to cut, or no privilege */
 	{
 		enum sg_rc rc = sg_tunnel_cut("2001:db8::1", &n, NULL);

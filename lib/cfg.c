@@ -280,11 +280,13 @@ sg_cfg_defaults(struct sg_cfg *c)
 	c->report_mode = 0;
 	c->max_per_user = 10;
 	c->log_level = SG_LOG_INFO;
+	c->log_rate = 50;
 	c->memory_bytes = 4 * GIB;
 	c->nano_cpus = 2 * NANO;
 	c->pids_limit = 100;
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
+	c->fcgi_timeout_ms = 5000;
 	c->audit_maxlen = 100000;
 }
 
@@ -357,6 +359,10 @@ load_numbers(struct sg_cfg *c, struct sg_err *err)
 	    &c->pids_limit, err)) != SG_OK ||
 	    (rc = get_int("SANDGATE_DOCKER_TIMEOUT", 1, 3600,
 	    &c->docker_timeout_s, err)) != SG_OK ||
+	    (rc = get_int("SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
+	    &c->fcgi_timeout_ms, err)) != SG_OK ||
+	    (rc = get_int("SANDGATE_LOG_RATE", 0, 100000, &c->log_rate,
+	    err)) != SG_OK ||
 	    (rc = get_int64("SANDGATE_AUDIT_MAXLEN", 0, 100000000,
 	    &c->audit_maxlen, err)) != SG_OK)
 		return rc;

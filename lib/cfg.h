@@ -47,12 +47,14 @@ struct sg_cfg {
 	int		 report_mode;			/* SANDGATE_EGRESS_MODE enforce|report, enforce */
 	int		 max_per_user;			/* SANDGATE_MAX_SANDBOXES_PER_USER, 10 (1..100000) */
 	int		 log_level;			/* SANDGATE_LOG_LEVEL debug|info|warn|error, info */
+	int		 log_rate;			/* SANDGATE_LOG_RATE, 50 lines/s (0: no limit, ..100000) */
 	char		 socket[SG_CFG_STR];		/* SANDGATE_SOCKET, "" */
 	int64_t		 memory_bytes;			/* SANDGATE_MEMORY, 4g */
 	int64_t		 nano_cpus;			/* SANDGATE_CPUS, 2 */
 	int64_t		 pids_limit;			/* SANDGATE_PIDS_LIMIT, 100 (1..4194304) */
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
+	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
 };

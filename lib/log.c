@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "compat.h"
+#include "clock.h"
 #include "log.h"
 
 #define LOG_MAX_VALUE	512	/* bytes of one value after sanitising */
@@ -33,6 +34,22 @@
 
 static char	 log_service[64] = "sandgate";
 static int	 log_level = SG_LOG_INFO;
+
+/*
+ * The rate limit (sg_log_set_rate): a token bucket of lines.  journald
+ * drops a unit's lines beyond RateLimitBurst (10000) per
+ * RateLimitIntervalSec (30 s) by default, at random as far as we are
+ * concerned, and a flood of refused requests would make it drop the
+ * lines that matter.  We drop first, count what we dropped, and say so
+ * in the next line we print (event log_suppressed).  The audit hook
+ * still sees every line: the trail is complete, the log is sampled.
+ */
+static double	 log_rate;		/* lines per second; 0: no limit */
+static double	 log_burst;
+static double	 log_tokens;
+static int64_t	 log_last_us;
+static uint64_t	 log_dropped;
+static char	 log_dropped_since[48];
 static sg_log_hook	 log_hook;
 static const char *const *log_hook_events;
 static int		 log_in_hook;
@@ -213,16 +230,93 @@ log_begin(int level, const char *event)
 	return o;
 }
 
-/* Print o as one line with a single write(2) where possible. */
+void
+sg_log_set_rate(int per_second)
+{
+	log_rate = per_second > 0 ? per_second : 0;
+	/* Two seconds' worth at once: start-up lines are never dropped. */
+	log_burst = log_rate * 2 < 20 ? 20 : log_rate * 2;
+	log_tokens = log_burst;
+	log_last_us = 0;
+}
+
+/* Whether a line may be printed now (one token taken if so). */
+static int
+log_admit(void)
+{
+	int64_t	 now;
+
+	if (log_rate <= 0)
+		return 1;
+	now = sg_now_us();
+	if (log_last_us != 0 && now > log_last_us) {
+		log_tokens += (double)(now - log_last_us) * log_rate / 1e6;
+		if (log_tokens > log_burst)
+			log_tokens = log_burst;
+	}
+	log_last_us = now;
+	if (log_tokens < 1)
+		return 0;
+	log_tokens -= 1;
+	return 1;
+}
+
+static void	 emit_line(const cJSON *);
+
+/* Before the first line after a gap: how many were dropped, since when. */
+static void
+emit_suppressed(void)
+{
+	cJSON	*o;
+	char	 ts[48];
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return;		/* counted on: the next line tries again */
+	log_ts(ts, sizeof(ts));
+	(void)cJSON_AddStringToObject(o, "ts", ts);
+	add_str(o, "service", log_service);
+	(void)cJSON_AddStringToObject(o, "level", "warn");
+	(void)cJSON_AddStringToObject(o, "event", "log_suppressed");
+	(void)cJSON_AddNumberToObject(o, "dropped", (double)log_dropped);
+	(void)cJSON_AddStringToObject(o, "since", log_dropped_since);
+	(void)cJSON_AddStringToObject(o, "detail", "lines beyond "
+	    "SANDGATE_LOG_RATE were not printed (the audit trail has them)");
+	log_dropped = 0;
+	emit_line(o);
+	cJSON_Delete(o);
+}
+
+void
+sg_log_flush(void)
+{
+	if (log_dropped > 0)
+		emit_suppressed();
+}
+
+/* Print o, unless the rate limit says no (then count it). */
 static void
 emit_keep(const cJSON *o)
+{
+	if (o == NULL)
+		return;
+	if (!log_admit()) {
+		if (log_dropped++ == 0)
+			log_ts(log_dropped_since, sizeof(log_dropped_since));
+		return;
+	}
+	if (log_dropped > 0)
+		emit_suppressed();
+	emit_line(o);
+}
+
+/* Print o as one line with a single write(2) where possible. */
+static void
+emit_line(const cJSON *o)
 {
 	char	*s = NULL;
 	size_t	 len, off = 0;
 	ssize_t	 w;
 
-	if (o == NULL)
-		return;
 	if ((s = cJSON_PrintUnformatted(o)) == NULL)
 		return;
 	len = strlen(s);
@@ -328,6 +422,8 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "reason", d->reason);
 	(void)cJSON_AddNumberToObject(o, "status", d->status);
 	add_str(o, "container_id", d->container_id);
+	if (d->claimed_container_id != NULL)
+		add_str(o, "claimed_container_id", d->claimed_container_id);
 	add_str(o, "jti", d->jti);
 	add_str(o, "sub", d->sub);
 	add_str(o, "target", d->target);

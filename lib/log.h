@@ -30,7 +30,8 @@ struct sg_decision {
 	const char	*decision;	/* "allow", "deny", "would_deny", "error" */
 	const char	*reason;	/* snake_case code */
 	int		 status;
-	const char	*container_id;
+	const char	*container_id;	/* proven by a verified token */
+	const char	*claimed_container_id; /* named, not proven; or NULL */
 	const char	*jti;
 	const char	*sub;
 	const char	*target;	/* "host:port" or "METHOD /path" */
@@ -38,6 +39,15 @@ struct sg_decision {
 };
 
 void		 sg_log_init(const char *service, int level);
+/*
+ * At most per_second lines per second on stderr (bursts of twice that,
+ * at least 20), 0 for no limit (the default).  Lines beyond it are
+ * counted, and the next line printed is preceded by a "log_suppressed"
+ * line with the count; the hook sees every line regardless.
+ */
+void		 sg_log_set_rate(int per_second);
+/* Print the count of dropped lines now, if any (at exit). */
+void		 sg_log_flush(void);
 /*
  * Leveled event with optional extra "key", "value" string pairs,
  * NULL-ended (at most 32 pairs; ts, service, level and event cannot be

@@ -9,15 +9,31 @@
  * and only delivered inside ppoll(2) on the listening socket, so a
  * signal never interrupts a read or write half-way, and there is no
  * window in which a stop request is missed before a blocking accept.
+ *
+ * Deadlines: reading a request (its FastCGI records, parameters and
+ * body) and writing its reply each have SANDGATE_FCGI_TIMEOUT_MS.  One
+ * process serves one connection at a time, so a client that connects
+ * and sends nothing, or drips a byte now and then, would otherwise hold
+ * the process for ever -- four idle sockets from any local process
+ * would stop every decision of a four-worker pool.  The deadline is an
+ * interval timer (ITIMER_REAL): its SIGALRM handler shuts the connection
+ * down, so the blocked read(2) or write(2) inside libfcgi returns (EOF,
+ * EPIPE; SA_RESTART restarts it onto the shut socket) and libfcgi drops
+ * the connection.  A per-read SO_RCVTIMEO would not bound a slow drip,
+ * and accepted unix sockets do not inherit it.  The time a handler
+ * spends (Redis, Docker) is not under this deadline: those calls have
+ * their own timeouts.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +60,9 @@
 
 static volatile sig_atomic_t	 serve_stop;
 static volatile sig_atomic_t	 serve_hupped;
+static volatile sig_atomic_t	 serve_timedout;
+static const int *volatile	 serve_cur_fdp;	/* what a deadline cuts */
+static int			 serve_timeout_ms;
 
 
 static void
@@ -58,6 +77,46 @@ on_hup(int sig)
 {
 	(void)sig;
 	serve_hupped = 1;
+}
+
+/* The deadline passed: cut the connection the blocked call is on. */
+static void
+on_alarm(int sig)
+{
+	const int	*fdp = serve_cur_fdp;
+	int		 fd, save = errno;
+
+	(void)sig;
+	/*
+	 * Read now, not when the deadline was set: libfcgi accepts the
+	 * connection (and stores its fd) inside FCGX_Accept_r, after.
+	 */
+	if (fdp != NULL && (fd = *fdp) >= 0) {
+		(void)shutdown(fd, SHUT_RDWR);	/* async-signal-safe */
+		serve_timedout = 1;
+	}
+	errno = save;
+}
+
+/*
+ * Start the deadline for the connection whose fd is *fdp (the request's
+ * ipcFd: still -1 until libfcgi accepts), or stop it (fdp NULL).
+ */
+static void
+deadline(const int *fdp)
+{
+	struct itimerval	 it;
+
+	(void)memset(&it, 0, sizeof(it));
+	if (fdp == NULL || serve_timeout_ms <= 0) {
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+		serve_cur_fdp = NULL;
+		return;
+	}
+	serve_cur_fdp = fdp;
+	it.it_value.tv_sec = serve_timeout_ms / 1000;
+	it.it_value.tv_usec = (serve_timeout_ms % 1000) * 1000;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
 }
 
 int
@@ -268,6 +327,7 @@ serve_one(FCGX_Request *fr, size_t max_body, sg_handler handler, void *app)
 			goto refuse;
 		}
 	}
+	deadline(NULL);		/* the handler's calls have their own */
 	if (sg_req_init(&req, fr->envp, body, len, &err) != SG_OK) {
 		sg_resp_from_err(&resp, &err);
 		goto reply;
@@ -282,6 +342,7 @@ refuse:
 	 */
 	fr->keepConnection = 0;
 reply:
+	deadline(&fr->ipcFd);	/* until FCGX_Finish_r has flushed it */
 	if ((out = sg_resp_serialize(&resp, &outlen)) != NULL)
 		(void)FCGX_PutStr(out, (int)outlen, fr->out);
 	else {
@@ -345,6 +406,14 @@ serve_signals(sigset_t *orig, sigset_t *waitmask)
 	(void)sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_hup;
 	(void)sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * The deadline: SA_RESTART, so the interrupted read or write inside
+	 * libfcgi is restarted and meets the socket on_alarm shut down.
+	 */
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	(void)sigaction(SIGALRM, &sa, NULL);
+	sa.sa_flags = 0;
 	/* A web server that hangs up must cost an EPIPE, not the process. */
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
@@ -421,14 +490,61 @@ serve_open(const char *listen, int *opened, const char **upath, ino_t *uino,
 	return fd;
 }
 
+/* Log (once) a connection the deadline cut while it was in phase. */
+static void
+timed_out(const char *phase)
+{
+	char	 ms[16];
+
+	if (!serve_timedout)
+		return;
+	serve_timedout = 0;
+	(void)snprintf(ms, sizeof(ms), "%d", serve_timeout_ms);
+	sg_log(SG_LOG_WARN, "fcgi_timeout", "phase", phase, "timeout_ms", ms,
+	    "detail", "a FastCGI client was too slow; its connection was "
+	    "closed", (char *)NULL);
+}
+
+/*
+ * Take the next connection from the listening socket fd into fr: 1, or
+ * 0 when there is none (another process took it) or it failed.
+ *
+ * We accept, not libfcgi: FCGX_Accept_r, when a connection fails
+ * (a deadline cut it), closes it and accepts the next one itself, in a
+ * loop of its own, where no deadline of ours would cover the read.  So
+ * fr->listen_sock is -1 (libfcgi's accept fails at once and
+ * FCGX_Accept_r returns), and each connection reaches FCGX_Accept_r
+ * already open, as a kept connection does (keepConnection, so its
+ * opening FCGX_Finish_r leaves the fd alone; the BEGIN_REQUEST record
+ * then sets it from the web server's FCGI_KEEP_CONN flag).  Like libfcgi,
+ * no Nagle on TCP: replies are small and the web server waits for them.
+ */
+static int
+serve_take(FCGX_Request *fr, int fd)
+{
+	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
+	int			 c, one = 1;
+
+	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		/* EAGAIN: another process won; else back off a bit. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			(void)nanosleep(&backoff, NULL);
+		return 0;
+	}
+	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fr->ipcFd = c;
+	fr->keepConnection = 1;
+	return 1;
+}
+
 /* Accept and serve requests on fd until a stop signal: 0, or -1. */
 static int
 serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
     size_t max_body, sg_handler handler, void *app, struct sg_err *err)
 {
 	struct pollfd		 pfd[2];
-	int			 n, acc, np;
-	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
+	int			 n, np, kept;
 
 	while (!serve_stop) {
 		/*
@@ -437,7 +553,7 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 		 * (FCGI_KEEP_CONN).  Signals are delivered only here.
 		 */
 		np = 0;
-		if (fr->ipcFd >= 0) {
+		if ((kept = fr->ipcFd >= 0)) {
 			pfd[np].fd = fr->ipcFd;
 			pfd[np].events = POLLIN;
 			pfd[np++].revents = 0;
@@ -455,36 +571,41 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 			    "ppoll: %s", strerror(errno));
 			return -1;
 		}
-		/*
-		 * A new connection waits while the kept one is idle: close
-		 * the idle one (as any server may), or one idle web server
-		 * connection per process would starve every other client.
-		 */
-		if (np == 2 && pfd[0].revents == 0 && pfd[1].revents != 0) {
+		if (!kept || pfd[0].revents == 0) {
 			/*
-			 * Nothing is unread or unsent on it, so a plain close
-			 * (libfcgi's "detached" close) needs none of the
-			 * shutdown-and-drain wait of its usual one.
+			 * A new connection waits while the kept one is idle:
+			 * close the idle one (as any server may), or one idle
+			 * web server connection per process would starve
+			 * every other client.  Nothing is unread or unsent on
+			 * it, so a plain close (libfcgi's "detached" close)
+			 * needs none of the shutdown-and-drain wait of its
+			 * usual one.
 			 */
-			fr->detached = 1;
-			FCGX_Free(fr, 1);
+			if (kept) {
+				fr->detached = 1;
+				FCGX_Free(fr, 1);
+			}
+			if (!serve_take(fr, fd))
+				continue;
 		}
-		if ((acc = FCGX_Accept_r(fr)) < 0) {
-			/* EAGAIN: another process won; else back off a bit. */
-			if (acc != -EAGAIN && acc != -EWOULDBLOCK &&
-			    acc != -EINTR)
-				(void)nanosleep(&backoff, NULL);
+		deadline(&fr->ipcFd);
+		if (FCGX_Accept_r(fr) < 0) {
+			/* The connection failed or was cut; libfcgi closed it. */
+			deadline(NULL);
+			timed_out("read");
 			continue;
 		}
 		serve_one(fr, max_body, handler, app);
 		FCGX_Finish_r(fr);
+		deadline(NULL);
+		timed_out("request");
 	}
 	return 0;
 }
 
 int
-sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
-    struct sg_err *err)
+sg_serve(const char *listen, size_t max_body, int timeout_ms,
+    sg_handler handler, void *app, struct sg_err *err)
 {
 	FCGX_Request	 fr;
 	sigset_t	 orig, waitmask;
@@ -494,6 +615,8 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 
 	serve_stop = 0;
 	serve_hupped = 0;
+	serve_timedout = 0;
+	serve_timeout_ms = timeout_ms;
 	serve_signals(&orig, &waitmask);
 	if (FCGX_Init() != 0) {
 		sg_err_set(err, SG_EINTERNAL, "fcgi_init", "FCGX_Init failed");
@@ -501,7 +624,8 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	}
 	if ((fd = serve_open(listen, &opened, &upath, &uino, err)) < 0)
 		goto out;
-	if (FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	/* No listening socket for libfcgi: serve_take accepts. */
+	if (FCGX_InitRequest(&fr, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		sg_err_set(err, SG_EINTERNAL, "fcgi_init",
 		    "FCGX_InitRequest failed");
 		goto out;
@@ -514,6 +638,7 @@ sg_serve(const char *listen, size_t max_body, sg_handler handler, void *app,
 	rc = 0;
 	sg_log(SG_LOG_INFO, "stopping", NULL);
 out:
+	deadline(NULL);
 	if (inited)
 		FCGX_Free(&fr, 1);
 	serve_close(fd, opened, upath, uino);

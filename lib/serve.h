@@ -22,12 +22,14 @@
  * an error.  One request at a time: run several processes to scale
  * (spawn-fcgi -F, several units; not several processes on one
  * SANDGATE_SOCKET path).  Bodies over max_body are answered 413 without
- * being read.  SIGHUP does not stop the loop (see sg_serve_hup); SIGPIPE
+ * being read.  Reading a request and writing its reply each must finish
+ * within timeout_ms (0: no limit), or the connection is closed (logged
+ * as fcgi_timeout).  SIGHUP does not stop the loop (see sg_serve_hup); SIGPIPE
  * is ignored.  Returns 0 on a clean stop, -1 if the socket could not be
  * opened (err says why, naming SANDGATE_SOCKET where it applies).
  */
-int		 sg_serve(const char *listen, size_t max_body, sg_handler,
-		    void *app, struct sg_err *);
+int		 sg_serve(const char *listen, size_t max_body, int timeout_ms,
+		    sg_handler, void *app, struct sg_err *);
 /* 1 once after each SIGHUP (for reloads), else 0. */
 int		 sg_serve_hup(void);
 

@@ -32,6 +32,7 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 	if ((rc = sg_cfg_load(&s->cfg, err)) != SG_OK)
 		return rc;
 	sg_log_init(name, s->cfg.log_level);
+	sg_log_set_rate(s->cfg.log_rate);
 	if ((flags & SG_SVC_OPS) &&
 	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
 		return rc;
@@ -74,7 +75,9 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 {
 	int	 rc;
 
-	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, handler, app, err);
+	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
+	    handler, app, err);
+	sg_log_flush();		/* the count, before the lines that may drop */
 	if (rc != 0)
 		sg_log(SG_LOG_ERROR, "serve_failed", "reason",
 		    err->code != NULL ? err->code : "", "detail", err->msg,

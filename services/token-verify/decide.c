@@ -297,7 +297,9 @@ decide_egress(struct app *v, const struct sg_req *req,
 		deny(vd, 407, err.code != NULL ? err.code : "bad_credentials");
 		goto out;
 	}
-	set_str(vd->container_id, sizeof(vd->container_id), cid);
+	/* Not vd->container_id: the name is the victim's until the token says. */
+	set_str(vd->claimed_container_id, sizeof(vd->claimed_container_id),
+	    cid);
 	if (token_check(v, tok, toklen, wall_now(v), &scratch, &c, &e,
 	    &vd->cache_hit, &err) != SG_OK) {
 		deny(vd, server_fault(err.rc) ? 500 : 407,

@@ -141,6 +141,11 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	d.reason = resp->status == vd.status ? vd.reason : "internal_error";
 	d.status = resp->status;
 	d.container_id = vd.container_id[0] != '\0' ? vd.container_id : NULL;
+	/* Only where it is not what the token proved (docs/security.md 4.5). */
+	if (vd.claimed_container_id[0] != '\0' &&
+	    (d.container_id == NULL ||
+	    strcmp(vd.claimed_container_id, vd.container_id) != 0))
+		d.claimed_container_id = vd.claimed_container_id;
 	d.jti = vd.jti[0] != '\0' ? vd.jti : NULL;
 	d.sub = vd.sub[0] != '\0' ? vd.sub : NULL;
 	d.target = vd.target[0] != '\0' ? vd.target : NULL;

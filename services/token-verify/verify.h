@@ -104,7 +104,13 @@ struct sg_verdict {
 	int		 status;
 	const char	*decision;	/* "allow" | "deny" | "would_deny" | "error" */
 	const char	*reason;	/* snake_case */
-	char		 container_id[SG_ID_MAX + 1];
+	char		 container_id[SG_ID_MAX + 1];	/* the token's, once verified */
+	/*
+	 * The name the credentials gave (container_<id>), which only the
+	 * token can prove: kept apart, so that a request with a victim's
+	 * name and no valid token is never recorded as the victim's.
+	 */
+	char		 claimed_container_id[SG_ID_MAX + 1];
 	char		 jti[SG_ID_MAX + 1];
 	char		 sub[SG_SUB_MAX + 1];
 	char		 scope[256];

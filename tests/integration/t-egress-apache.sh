@@ -550,6 +550,25 @@ sg_check "token never logged" 0 "$(grep -c -- "$SIG_A" "$T/verify1.log" || true)
 sg_check_match "decision lines logged" '"decision":"allow".*"latency_us"' \
     "$(grep '"decision"' "$T/verify1.log" | head -n 1)"
 
+# ---- attribution: only a verified token names the record (security 4.5) --
+# The audit stream (what GET /v1/sessions/{id}/decisions reads) holds
+# fields as name/value pairs; count CID3's records under either name.
+trail()
+{
+	redis-cli -s "$REDIS_SOCK" --raw XRANGE sandgate:audit - + |
+	    grep -A1 -x "$1" | grep -c -x "$2" || true
+}
+n_own=$(trail container_id "$CID3")
+sg_check "forged name, garbage token: 407" 407 \
+    "$(code -x "$P1" -U "container_$CID3:jwt_eyJhbGciOiJFUzI1NiJ9.e30.AAAA" "http://127.0.0.1:$TPORT/f")"
+sleep 0.2
+sg_check "nothing written to the named container's trail" "$n_own" \
+    "$(trail container_id "$CID3")"
+sg_check_match "the name is kept as a claim" '^[1-9]' \
+    "$(trail claimed_container_id "$CID3")"
+sg_check_match "and logged as one" "\"claimed_container_id\":\"$CID3\"" \
+    "$(grep '"reason":"bad_signature"' "$T/verify1.log" | tail -n 1)"
+
 # ---- authorizer down: fail closed (Apache 500) ---------------------------
 kill "$PID_verify2"
 wait "$PID_verify2" 2>/dev/null || true

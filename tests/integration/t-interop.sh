@@ -4,7 +4,13 @@
 # library verify in PyJWT (and its JWK loader reads our jwks.json), and
 # tokens PyJWT signs with the original design's claim set (no aud, flags
 # as "true"/"false" strings) verify with `sandgate verify` exactly when
-# SANDGATE_ACCEPT_NO_AUD=1.
+# SANDGATE_ACCEPT_NO_AUD=1.  Tokens minted by the original AuthService
+# itself (tests/interop/original_authservice.py: no sub, aud, nbf or kid)
+# pass compatibility mode in the CLI and through real Apache +
+# token-verify (egress) + Redis (lib-stack.sh), are counted in
+# sandgate_compat_tokens_total and logged as compat_token_accepted; every
+# other rule (signature, alg, times, jti, strict JSON, hosts, lifetime)
+# still refuses them; without the mode they are refused.
 . "$(dirname "$0")/lib.sh"
 sg_setup
 
@@ -73,7 +79,8 @@ print(jwt.encode(json.loads(claims), key, algorithm="ES256",
                  headers=headers))
 EOF
 
-# The original Python design's claims: no aud, flags as strings.
+# The original claims plus a sub, hand-made so that single members can
+# be changed; the exact original payload is orig() below.
 pyclaims()
 {
 	"$PY" - "$@" <<'EOF'
@@ -102,6 +109,42 @@ for kv in sys.argv[1:]:
         c[k] = json.loads(v)
 print(json.dumps(c))
 EOF
+}
+
+# The original AuthService (tests/interop/original_authservice.py).
+ORIG=$SG_TOP/tests/interop/original_authservice.py
+ORIG_CLAIMS=iss,iat,exp,jti,container_id,organization_uuid,allowed_hosts,enforce_container_binding,use_egress_gateway,enforce_centralized_egress,is_hipaa_regulated,is_pci_compliant
+ORIG_CASES="expired future-iat wrong-key bad-signature alg-none alg-hs256
+    bad-host long-lifetime duplicate-key no-jti other-issuer bool-flag"
+orig()
+{
+	"$PY" "$ORIG" --key "${ORIG_KEY:-$K/private-key.pem}" \
+	    --issuer "${ORIG_ISS:-$ISS}" --container-id "${ORIG_CID:-sandbox_py42}" \
+	    --organization-uuid "$ORG" \
+	    --allowed-hosts "${ORIG_HOSTS:-github.com,pypi.org}" "$@"
+}
+
+# orig_reason CASE: the error code sandgate gives for it.
+orig_reason()
+{
+	case $1 in
+	expired) echo token_expired ;;
+	future-iat) echo token_not_yet_valid ;;
+	wrong-key|bad-signature) echo bad_signature ;;
+	alg-none) echo 'malformed_token|unsupported_alg' ;;
+	alg-hs256) echo unsupported_alg ;;
+	bad-host|bool-flag) echo bad_claim ;;
+	long-lifetime) echo lifetime_too_long ;;
+	duplicate-key) echo bad_payload ;;
+	no-jti) echo missing_claim ;;
+	other-issuer) echo bad_issuer ;;
+	esac
+}
+
+b64d()
+{
+	printf '%s' "$1" | tr '_-' '/+' | awk '{ n = length($0) % 4
+	    printf "%s%s", $0, (n == 2 ? "==" : n == 3 ? "=" : "") }' | base64 -d
 }
 
 pysign()
@@ -161,27 +204,45 @@ sg_check "Python token other hosts" 1 \
     --target evil.com:443)"
 PYK=$(pysign "$(pyclaims)" "{\"kid\":\"$KID\"}")
 sg_check "Python token with our kid" 0 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$PYK")"
-# Exactly the original payload: no sub (nor aud, nor nbf).
-PYNS=$(pysign "$(pyclaims sub=-)")
+# Exactly the original payload (no sub, aud, nbf; no kid), minted by
+# the original AuthService.generate_container_token (tests/interop/).
+PYNS=$(orig)
+sg_check "original token: header as PyJWT writes it" '{"alg":"ES256","typ":"JWT"}' \
+    "$(b64d "${PYNS%%.*}")"
+sg_check "original token: its claims" "$ORIG_CLAIMS" \
+    "$(b64d "$(echo "$PYNS" | cut -d. -f2)" | jq -c -r 'keys_unsorted | join(",")')"
 sg_check "original payload (no sub) without ACCEPT_NO_AUD" 1 "$(vrc "$PYNS")"
+sg_check_match "refused for its audience" 'bad_audience' "$(cat "$T/err")"
+sg_check "original payload with ACCEPT_NO_AUD=0" 1 \
+    "$(SANDGATE_ACCEPT_NO_AUD=0 vrc "$PYNS")"
 sg_check "original payload (no sub) with ACCEPT_NO_AUD=1" 0 \
     "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$PYNS" --audience egress \
     --container-id sandbox_py42)"
 sg_check "no sub is never made up" "null" "$(jq -r '.sub' "$T/out")"
+sg_check "the CLI says compatibility mode let it in" 1 \
+    "$(grep -c 'note: accepted in compatibility mode only' "$T/err")"
+sg_check "original payload reaches its hosts" 0 \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 SANDGATE_EGRESS_DENY_PRIVATE=0 vrc "$PYNS" \
+    --target pypi.org:443)"
+sg_check "original payload, other hosts" 1 \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 SANDGATE_EGRESS_DENY_PRIVATE=0 vrc "$PYNS" \
+    --target evil.com:443)"
+sg_check "no compat note for a token with aud" "" \
+    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$CT" >/dev/null; cat "$T/err")"
 sg_check "original payload with aud still needs sub" 1 \
-    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
-    "$(pysign "$(pyclaims sub=- aud='"sandgate-egress"')")")"
+    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$(orig --claim aud='"sandgate-egress"')")"
 sg_check_match "missing sub reason" 'missing_claim' "$(cat "$T/err")"
 sg_check "original payload, wrong aud" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
-    "$(pysign "$(pyclaims sub=- aud='"other"')")")"
-sg_check "original payload, no jti" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
-    "$(pysign "$(pyclaims sub=- jti=-)")")"
-sg_check "original payload, lifetime over max" 1 \
+    "$(orig --claim aud='"other"')")"
+sg_check "original payload, lifetime over a lower max" 1 \
     "$(SANDGATE_ACCEPT_NO_AUD=1 SANDGATE_TOKEN_MAX_TTL=600 vrc "$PYNS")"
-sg_check "original payload, bad signature" 1 "$(SANDGATE_ACCEPT_NO_AUD=1 vrc \
-    "$("$PY" -c 'import sys; t = sys.argv[1]; i = len(t) - 20
-print(t[:i] + ("A" if t[i] != "A" else "B") + t[i + 1:])' "$PYNS")")"
-sg_check_match "bad signature reason" 'bad_signature' "$(cat "$T/err")"
+# Every other rule still holds in compatibility mode: one token per rule.
+for c in $ORIG_CASES; do
+	sg_check "original payload, $c: refused" 1 \
+	    "$(SANDGATE_ACCEPT_NO_AUD=1 vrc "$(orig --case "$c")")"
+	sg_check_match "original payload, $c: reason" "$(orig_reason "$c")" \
+	    "$(cat "$T/err")"
+done
 PYA=$(pysign "$(pyclaims aud='"sandgate-egress"')")
 sg_check "Python token with aud" 0 "$(vrc "$PYA")"
 PYAA=$(pysign "$(pyclaims aud='["sandgate-egress"]')")
@@ -229,5 +290,108 @@ EOF
 )
 sg_check "HS256 with the public key" 1 "$(vrc "$HS")"
 sg_check_match "HS256 reason" 'unsupported_alg|bad_header' "$(cat "$T/err")"
+
+# --- The original tokens through the real egress path: Apache
+# (mod_authnz_fcgi) -> token-verify (egress mode) -> Redis session ->
+# the loopback target, with the stack of lib-stack.sh (run.sh's own
+# functions and deploy/ configs).  Compatibility mode on for the stack's
+# services, then token-verify-egress restarted without it.
+. "$SG_TOP/tests/integration/lib-stack.sh"
+export SANDGATE_ACCEPT_NO_AUD=1
+stk_init
+stk_start
+# These cases read the stack's key and issuer.
+ORIG_KEY=$SG_KEYS/private-key.pem ORIG_ISS=$SG_ISSUER
+OCID=sandbox_PPPPPPPPPPPPPPPPPPPPPP
+OHOST=127.0.0.1:$SG_TARGET_PORT
+ORIG_CID=$OCID ORIG_HOSTS=$OHOST
+
+# egress CID TOKEN URL: the status of one request through Apache.
+egress()
+{
+	curl -s -o "$T/ebody" -D "$T/ehdr" -w '%{http_code}' --max-time 10 \
+	    -x "$STK_PROXY" -H "Proxy-Authorization: $(stk_basic "$1" "$2")" \
+	    "$3" || true
+}
+# compat_metric: sandgate_compat_tokens_total{service="token-verify"}
+compat_metric()
+{
+	curl -s --max-time 10 -H "Authorization: Bearer $STK_OP" \
+	    "$STK_API/metrics" > "$T/metrics" || true
+	awk '$1 == "sandgate_compat_tokens_total{service=\"token-verify\"}" {
+	    v = $2 } END { print v == "" ? 0 : v }' "$T/metrics"
+}
+
+set -- $(orig --facts)
+OTOK=$1 OJTI=$2 OEXP=$3
+# The session the original platform would have written for it.
+stk_put_session $OCID "$OJTI" "$OEXP" "[\"$OHOST\"]" 127.0.0.1 "$OTOK"
+m0=$(compat_metric)
+sg_check "egress, compat mode: original token, allowed host" 200 \
+    "$(egress $OCID "$OTOK" "http://$OHOST/ok")"
+sg_check "egress, compat mode: the target answered" target-ok "$(cat "$T/ebody")"
+sg_check "egress, compat mode: original token, other host" 403 \
+    "$(egress $OCID "$OTOK" "http://127.0.0.2:$SG_TARGET_PORT/x")"
+sg_check "egress, compat mode: nothing reached the other host" 0 "$(stk_leaks)"
+sg_check "egress, compat mode: another container's name" 407 \
+    "$(egress $STK_A "$OTOK" "http://$OHOST/ok")"
+# Counted per request whose token passed on compatibility mode, whatever
+# the decision after it: three here (a token still in use is what the
+# operator must see before turning the mode off).
+sg_check "metrics: each compat acceptance counted" $((m0 + 3)) "$(compat_metric)"
+# Logged once per full verification: once per worker process that saw it
+# (each has its own token cache), so 1 or 2 times with SG_PROCS=2.
+sg_check_match "log: compat_token_accepted with its jti and container_id" '^[12]$' \
+    "$(grep '"event":"compat_token_accepted"' "$SG_LOGDIR/token-verify-egress.log" |
+    grep -F "\"jti\":\"$OJTI\"" | grep -c -F "\"container_id\":\"$OCID\"")"
+sg_check "logs: no token material" "" \
+    "$(cat "$SG_LOGDIR"/*.log | grep -o -F -e "$(echo "$OTOK" | cut -d. -f2)" \
+    -e "${OTOK##*.}" | head -n 1)"
+
+# Revoked: the session deleted, the token dies at once (no cache: the
+# verifier looks the session up on every request after its TTL).
+sg_check "egress, compat mode: no session" 407 "$(sleep 1.1;
+    stk_redis DEL "sandgate:session:$OCID" >/dev/null
+    egress $OCID "$OTOK" "http://$OHOST/ok")"
+sg_check_match "no session: Proxy-Authenticate" 'Proxy-Authenticate: Basic realm="sandgate"' \
+    "$(tr -d '\r' < "$T/ehdr")"
+stk_put_session $OCID "$OJTI" "$OEXP" "[\"$OHOST\"]" 127.0.0.1 "$OTOK"
+
+# Every other rule still holds: each broken token refused (407), none
+# counted as a compatibility acceptance.
+m1=$(compat_metric)
+for c in $ORIG_CASES; do
+	set -- $(orig --case "$c" --facts)
+	stk_put_session $OCID "$2" "$3" "[\"$OHOST\"]" 127.0.0.1 "$1"
+	sg_check "egress, compat mode, $c: refused" 407 \
+	    "$(egress $OCID "$1" "http://$OHOST/ok")"
+done
+sg_check "metrics: refused tokens are not counted" "$m1" "$(compat_metric)"
+stk_put_session $OCID "$OJTI" "$OEXP" "[\"$OHOST\"]" 127.0.0.1 "$OTOK"
+sg_check "egress, compat mode: the original token again" 200 \
+    "$(egress $OCID "$OTOK" "http://$OHOST/ok")"
+
+# Compatibility mode turned off (the procedure of docs/operations.md:
+# unset the variable, restart token-verify).
+sg_run_kill token-verify-egress
+(unset SANDGATE_ACCEPT_NO_AUD
+sg_run_spawn token-verify-egress "$SG_BUILD/services/token-verify/token-verify" \
+    "tcp:$SG_VERIFY_PORT")
+sg_wait_tcp 127.0.0.1 "$SG_VERIFY_PORT"
+m2=$(compat_metric)
+sg_check "egress, compat mode off: original token refused" 407 \
+    "$(egress $OCID "$OTOK" "http://$OHOST/ok")"
+sg_check_match "compat mode off: Proxy-Authenticate" 'Proxy-Authenticate: Basic realm="sandgate"' \
+    "$(tr -d '\r' < "$T/ehdr")"
+sg_check "egress, compat mode off: other host refused too" 407 \
+    "$(egress $OCID "$OTOK" "http://127.0.0.2:$SG_TARGET_PORT/x")"
+sg_check "compat mode off: both decisions logged as bad_audience" 2 \
+    "$(grep '"reason":"bad_audience"' "$SG_LOGDIR/token-verify-egress.log" |
+    grep -c -F "\"container_id\":\"$OCID\"")"
+sg_check "metrics: nothing counted with compat mode off" "$m2" "$(compat_metric)"
+stk_sessions
+sg_check "egress, compat mode off: a sandgate token still passes" 200 \
+    "$(egress $STK_A "$STK_TOK_A" "http://$OHOST/ok")"
+sg_check "nothing reached the other host" 0 "$(stk_leaks)"
 
 sg_done

@@ -112,6 +112,8 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.pids_limit, 100);
 	ck_assert_str_eq(cfg.tmpfs_size, "1G");
 	ck_assert_int_eq(cfg.docker_timeout_s, 30);
+	ck_assert_int_eq(cfg.fcgi_timeout_ms, 5000);
+	ck_assert_int_eq(cfg.log_rate, 50);
 	ck_assert_str_eq(cfg.metrics_dir, "");
 	ck_assert_int_eq(cfg.audit_maxlen, 100000);
 }
@@ -199,6 +201,12 @@ START_TEST(good_values)
 	ck_assert_str_eq(cfg.tmpfs_size, "512m");
 	GOOD("SANDGATE_DOCKER_TIMEOUT", "60");
 	ck_assert_int_eq(cfg.docker_timeout_s, 60);
+	GOOD("SANDGATE_LOG_RATE", "0");
+	ck_assert_int_eq(cfg.log_rate, 0);
+	GOOD("SANDGATE_LOG_RATE", "100000");
+	ck_assert_int_eq(cfg.log_rate, 100000);
+	GOOD("SANDGATE_FCGI_TIMEOUT_MS", "250");
+	ck_assert_int_eq(cfg.fcgi_timeout_ms, 250);
 	GOOD("SANDGATE_METRICS_DIR", "/run/sandgate/metrics");
 	ck_assert_str_eq(cfg.metrics_dir, "/run/sandgate/metrics");
 	GOOD("SANDGATE_AUDIT_MAXLEN", "0");
@@ -274,7 +282,7 @@ START_TEST(integers)
 	    "SANDGATE_TOKEN_TTL", "SANDGATE_TOKEN_MAX_TTL",
 	    "SANDGATE_REDIS_TIMEOUT_MS", "SANDGATE_SESSION_CACHE_MS",
 	    "SANDGATE_MAX_SANDBOXES_PER_USER", "SANDGATE_PIDS_LIMIT",
-	    "SANDGATE_DOCKER_TIMEOUT", NULL };
+	    "SANDGATE_DOCKER_TIMEOUT", "SANDGATE_FCGI_TIMEOUT_MS", NULL };
 	static const char *const bad[] = { "x", "-1", "+5", " 5", "5 ", "5x",
 	    "0x10", "1e3", "5.0", "99999999999999999999",
 	    "9223372036854775808", "100000000", "\t5", NULL };
@@ -293,6 +301,11 @@ START_TEST(integers)
 	BAD("SANDGATE_MAX_SANDBOXES_PER_USER", "0");
 	BAD("SANDGATE_PIDS_LIMIT", "0");
 	BAD("SANDGATE_DOCKER_TIMEOUT", "0");
+	BAD("SANDGATE_LOG_RATE", "100001");
+	BAD("SANDGATE_LOG_RATE", "-1");
+	BAD("SANDGATE_FCGI_TIMEOUT_MS", "0");
+	BAD("SANDGATE_FCGI_TIMEOUT_MS", "99");
+	BAD("SANDGATE_FCGI_TIMEOUT_MS", "600001");
 	BAD("SANDGATE_AUDIT_MAXLEN", "-1");
 	BAD("SANDGATE_AUDIT_MAXLEN", "100000001");
 	BAD("SANDGATE_AUDIT_MAXLEN", "1e5");

@@ -975,6 +975,64 @@ log_long(void)
 	sg_log(SG_LOG_ERROR, "long", "v", v, NULL);
 }
 
+static void
+log_flood(void)
+{
+	int	 i;
+	char	 n[16];
+
+	sg_log_init("check-http", SG_LOG_INFO);
+	sg_log_set_rate(10);		/* bursts of 20 */
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(n, sizeof(n), "%d", i);
+		sg_log(SG_LOG_INFO, "flood", "n", n, NULL);
+	}
+	(void)usleep(250000);		/* 2.5 lines' worth */
+	sg_log(SG_LOG_INFO, "after", NULL);
+	sg_log_set_rate(0);
+}
+
+/*
+ * The rate limit: a flood is cut to the burst, nothing is lost without
+ * a count (printed + dropped = sent), and the count comes first in the
+ * next line printed after the gap.
+ */
+START_TEST(log_rate_limit)
+{
+	char		*buf, *p;
+	cJSON		*j;
+	const char	*ev;
+	int64_t		 dropped = -1;
+	int		 flood = 0, after = 0, summary_then_after = 0, prev = 0;
+
+	buf = capture_log(log_flood);
+	p = buf;
+	while (*p != '\0') {
+		j = next_line(&p);
+		ev = sg_json_str(j, "event");
+		ck_assert_ptr_nonnull(ev);
+		if (strcmp(ev, "flood") == 0)
+			flood++;
+		else if (strcmp(ev, "after") == 0) {
+			after++;
+			summary_then_after = prev;
+		} else if (strcmp(ev, "log_suppressed") == 0) {
+			ck_assert_str_eq(sg_json_str(j, "level"), "warn");
+			ck_assert_ptr_nonnull(sg_json_str(j, "since"));
+			ck_assert(cJSON_IsNumber(sg_json_get(j, "dropped")));
+			dropped = (int64_t)sg_json_get(j, "dropped")->valuedouble;
+		}
+		prev = strcmp(ev, "log_suppressed") == 0;
+		cJSON_Delete(j);
+	}
+	ck_assert_msg(flood >= 20 && flood <= 25, "%d flood lines", flood);
+	ck_assert_int_eq(after, 1);
+	ck_assert_msg(summary_then_after, "no count right before the next line");
+	ck_assert_int_eq(flood + dropped, 200);
+	free(buf);
+}
+END_TEST
+
 START_TEST(log_truncates)
 {
 	char		*buf, *p;
@@ -1189,6 +1247,7 @@ echo_handler(void *app, struct sg_req *req, struct sg_resp *resp)
 
 static char	 sockdir[64];
 static char	 sockpath[128];
+static int	 serve_timeout;		/* start_server's deadline, ms */
 
 static pid_t
 start_server(const char *listen)
@@ -1207,7 +1266,8 @@ start_server(const char *listen)
 			(void)dup2(devnull, STDERR_FILENO);
 		sg_log_init("check-http", SG_LOG_ERROR);
 		sg_err_clear(&err);
-		_exit(sg_serve(listen, 65536, echo_handler, NULL, &err) == 0 ?
+		_exit(sg_serve(listen, 65536, serve_timeout, echo_handler, NULL,
+		    &err) == 0 ?
 		    0 : 3);
 	}
 	return pid;
@@ -1242,6 +1302,7 @@ serve_teardown(void)
 {
 	char	 p[192];
 
+	serve_timeout = 0;
 	(void)unlink(sockpath);
 	(void)snprintf(p, sizeof(p), "%s/file", sockdir);
 	(void)unlink(p);
@@ -1392,6 +1453,124 @@ START_TEST(serve_term_in_flight)
 }
 END_TEST
 
+static int64_t
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Wait up to 5 s for the server to close fd, writing one byte every
+ * drip_ms (0: write nothing): the milliseconds it took, or -1.
+ */
+static int64_t
+closed_after(int fd, int drip_ms)
+{
+	struct timespec	 t0;
+	struct pollfd	 pfd;
+	char		 c;
+	int		 n;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < 5000) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, drip_ms > 0 ? drip_ms : 100);
+		if (n == 1 && (read(fd, &c, 1) <= 0 ||
+		    (pfd.revents & (POLLHUP | POLLERR))))
+			return ms_since(&t0);
+		/* A byte of the parameters, never the whole record. */
+		if (drip_ms > 0 && send(fd, "\001", 1, MSG_NOSIGNAL) != 1)
+			return ms_since(&t0);
+	}
+	return -1;
+}
+
+/*
+ * Start a request and stop half-way: a BEGIN_REQUEST record, then the
+ * header of a PARAMS record whose 100 bytes never come.  (libfcgi itself
+ * drops a unix-socket client that sends nothing at all.)
+ */
+static void
+stall(int fd)
+{
+	static const unsigned char	 part[] = {
+		1, FCGI_BEGIN, 0, 1, 0, 8, 0, 0,  0, 1, 0, 0, 0, 0, 0, 0,
+		1, FCGI_PARAMS, 0, 1, 0, 100, 0, 0 };
+
+	ck_assert_int_eq(write(fd, part, sizeof(part)), (ssize_t)sizeof(part));
+}
+
+/*
+ * The read deadline: a client that connects and sends nothing, or
+ * drips a byte at a time (each read well inside any per-read timeout),
+ * loses its connection after the deadline, and the one process goes on
+ * serving others.  Without the deadline the idle client holds the
+ * process for ever and the call behind it times out.
+ */
+START_TEST(serve_deadline)
+{
+	static const char *const get[] = { "REQUEST_METHOD=GET",
+	    "REQUEST_URI=/x", NULL };
+	char	*out;
+	pid_t	 pid;
+	int	 idle, drip;
+	int64_t	 ms;
+
+	serve_timeout = 300;
+	pid = start_server(sockpath);
+	out = fcgi_call(sockpath, get, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+
+	idle = fcgi_connect(sockpath);
+	stall(idle);
+	(void)usleep(50000);		/* the server is now reading it */
+	out = fcgi_call(sockpath, get, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	ms = closed_after(idle, 0);
+	ck_assert_msg(ms >= 0, "the idle connection was never closed");
+	(void)close(idle);
+
+	drip = fcgi_connect(sockpath);
+	stall(drip);
+	ms = closed_after(drip, 50);
+	ck_assert_msg(ms >= 0 && ms < 2000,
+	    "a slow drip held the connection for %lld ms", (long long)ms);
+	(void)close(drip);
+	out = fcgi_call(sockpath, get, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+}
+END_TEST
+
+/* A handler slower than the deadline is not cut: only I/O is timed. */
+START_TEST(serve_deadline_not_handler)
+{
+	static const char *const slow[] = { "REQUEST_METHOD=GET",
+	    "REQUEST_URI=/slow", NULL };
+	char	*out;
+	pid_t	 pid;
+
+	serve_timeout = 100;
+	pid = start_server(sockpath);
+	out = fcgi_call(sockpath, slow, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"path\":\"/slow\""));
+	free(out);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+}
+END_TEST
+
 START_TEST(serve_socket_mode)
 {
 	static const char *const get[] = { "REQUEST_METHOD=GET",
@@ -1410,7 +1589,7 @@ START_TEST(serve_socket_mode)
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	/* A live socket is not taken over by a second process. */
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_serve(sockpath, 10, echo_handler, NULL, &err), -1);
+	ck_assert_int_eq(sg_serve(sockpath, 10, 0, echo_handler, NULL, &err), -1);
 	ck_assert_str_eq(err.code, "socket_in_use");
 	/* USR1, the graceful stop of multiwatch and libfcgi, stops it too. */
 	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
@@ -1418,7 +1597,7 @@ START_TEST(serve_socket_mode)
 
 	ck_assert_int_eq(setenv("SANDGATE_SOCKET_MODE", "0999", 1), 0);
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_serve(sockpath, 10, echo_handler, NULL, &err), -1);
+	ck_assert_int_eq(sg_serve(sockpath, 10, 0, echo_handler, NULL, &err), -1);
 	ck_assert_str_eq(err.code, "bad_config");
 	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_SOCKET_MODE"));
 	ck_assert_int_eq(unsetenv("SANDGATE_SOCKET_MODE"), 0);
@@ -1440,7 +1619,7 @@ START_TEST(serve_bad_listen)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		sg_err_clear(&err);
-		ck_assert_msg(sg_serve(bad[i], 10, echo_handler, NULL, &err) ==
+		ck_assert_msg(sg_serve(bad[i], 10, 0, echo_handler, NULL, &err) ==
 		    -1, "accepted %s", bad[i]);
 		ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_SOCKET"));
 	}
@@ -1450,7 +1629,7 @@ START_TEST(serve_bad_listen)
 	ck_assert_int_ge(fd, 0);
 	(void)close(fd);
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_serve(p, 10, echo_handler, NULL, &err), -1);
+	ck_assert_int_eq(sg_serve(p, 10, 0, echo_handler, NULL, &err), -1);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 }
@@ -1467,10 +1646,10 @@ START_TEST(serve_fd0_not_socket)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(dup2(fd, 0), 0);
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_serve(NULL, 10, echo_handler, NULL, &err), -1);
+	ck_assert_int_eq(sg_serve(NULL, 10, 0, echo_handler, NULL, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_SOCKET"));
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_serve("", 10, echo_handler, NULL, &err), -1);
+	ck_assert_int_eq(sg_serve("", 10, 0, echo_handler, NULL, &err), -1);
 	(void)dup2(saved, 0);
 	(void)close(saved);
 	(void)close(fd);
@@ -1538,6 +1717,7 @@ http_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, log_lines);
 	tcase_add_test(tc, log_truncates);
+	tcase_add_test(tc, log_rate_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("serve");
 	tcase_add_checked_fixture(tc, serve_setup, serve_teardown);
@@ -1545,6 +1725,8 @@ http_suite(void)
 	tcase_add_test(tc, serve_requests);
 	tcase_add_test(tc, serve_term_in_flight);
 	tcase_add_test(tc, serve_keep_conn);
+	tcase_add_test(tc, serve_deadline);
+	tcase_add_test(tc, serve_deadline_not_handler);
 	tcase_add_test(tc, serve_socket_mode);
 	tcase_add_test(tc, serve_bad_listen);
 	tcase_add_test(tc, serve_fd0_not_socket);

@@ -1020,6 +1020,98 @@ START_TEST(t_egress_bad_token)
 }
 END_TEST
 
+/*
+ * Capture stderr while fn runs the requests; the text in buf.  (The
+ * decision lines are what the audit hook writes to the trail.)
+ */
+static void
+capture_log(char *buf, size_t size, void (*fn)(void *), void *arg)
+{
+	char	 logf[400];
+	int	 fd, saved;
+	ssize_t	 n;
+
+	(void)snprintf(logf, sizeof(logf), "%s/log-capture.txt", tmpdir);
+	ck_assert_int_ge(fd = open(logf, O_RDWR | O_CREAT | O_TRUNC, 0600),
+	    0);
+	fflush(stderr);
+	saved = dup(2);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	fn(arg);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, 2), 0);
+	close(saved);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+}
+
+struct claimed_case {
+	struct env	*e;
+	int		 status;
+};
+
+static void
+claimed_run(void *arg)
+{
+	struct claimed_case	*c = arg;
+
+	c->status = run(c->e);
+}
+
+/*
+ * docs/security.md 4.5: the credentials' container name is not the
+ * record's until the token proves it.  A garbage token under CID's name
+ * writes nothing attributed to CID; a valid token of CID under CID2's
+ * name is CID's (proven), with CID2 as the claim.
+ */
+START_TEST(t_egress_claimed_not_proven)
+{
+	struct claimed_case	 c;
+	struct tok		 t;
+	struct env		 e;
+	char			*a, buf[8192];
+
+	sg_log_init("check_verify", SG_LOG_INFO);
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+
+	a = creds(CID, "eyJhbGciOiJFUzI1NiJ9.e30.AAAA");
+	env_apache_get(&e, "http://github.com/", a);
+	c.e = &e;
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 407);
+	ck_assert_msg(strstr(buf, "\"claimed_container_id\":\"" CID "\"") !=
+	    NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "\"container_id\":\"" CID "\"") == NULL,
+	    "a refused token was attributed to the name it gave: %s", buf);
+	free(a);
+
+	a = creds(CID2, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 407);
+	ck_assert_ptr_nonnull(strstr(buf, "container_mismatch"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"container_id\":\"" CID "\""));
+	ck_assert_ptr_nonnull(strstr(buf,
+	    "\"claimed_container_id\":\"" CID2 "\""));
+	free(a);
+
+	/* An allowed request: proven, and no separate claim. */
+	a = creds(CID, t.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	capture_log(buf, sizeof(buf), claimed_run, &c);
+	ck_assert_int_eq(c.status, 200);
+	ck_assert_ptr_nonnull(strstr(buf, "\"container_id\":\"" CID "\""));
+	ck_assert_ptr_null(strstr(buf, "claimed_container_id"));
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+}
+END_TEST
+
 START_TEST(t_egress_expired)
 {
 	struct tok	 t;
@@ -2486,6 +2578,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_no_credentials);
 	tcase_add_test(tc, t_egress_bad_credentials);
 	tcase_add_test(tc, t_egress_bad_token);
+	tcase_add_test(tc, t_egress_claimed_not_proven);
 	tcase_add_test(tc, t_egress_expired);
 	tcase_add_test(tc, t_egress_operator_token);
 	tcase_add_test(tc, t_egress_other_container);

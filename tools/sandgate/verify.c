@@ -10,8 +10,10 @@
  * target (allowed_hosts, SANDGATE_EGRESS_PORTS, and the private-address
  * rule when SANDGATE_EGRESS_DENY_PRIVATE=1), as token-verify would.
  *
- * Prints the verified claims as one line of JSON and exits 0; otherwise
- * the reason on stderr and exit 1; usage or configuration errors exit 2.
+ * Prints the verified claims as one line of JSON and exits 0 (with a
+ * one-line note on stderr when only SANDGATE_ACCEPT_NO_AUD let the token
+ * in); otherwise the reason on stderr and exit 1; usage or configuration
+ * errors exit 2.
  */
 #include "config.h"
 
@@ -213,6 +215,15 @@ cmd_verify(int argc, char *argv[])
 			goto out;
 		}
 	}
+	/*
+	 * Accepted only because SANDGATE_ACCEPT_NO_AUD=1: say so, so an
+	 * operator checking tokens before turning the mode off sees which
+	 * ones still depend on it (docs/operations.md).
+	 */
+	if (!cl.has_aud)
+		fprintf(stderr, "sandgate verify: note: accepted in "
+		    "compatibility mode only (no aud; SANDGATE_ACCEPT_NO_AUD=1)"
+		    "\n");
 	if ((text = sg_json_print(payload)) == NULL) {
 		fprintf(stderr, "sandgate verify: out of memory\n");
 		goto out;

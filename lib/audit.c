@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "claims.h"
 #include "compat.h"
 #include "redis-private.h"
@@ -24,7 +25,18 @@
 struct sg_audit {
 	struct sg_redis_sender *redis;	/* fire-and-forget */
 	char		 maxlen[24];
+	/* The run of repeated denials being counted (see audit.h). */
+	cJSON		*rep_line;	/* its first line, written */
+	char		 rep_key[1024];
+	char		 rep_last_ts[48];
+	uint64_t	 rep_count;	/* repeats since, not written */
+	int64_t		 rep_start_us;
+	size_t		 aggregated;	/* for sg_audit_take_aggregated */
 };
+
+static enum sg_rc	 audit_write(struct sg_audit *, const cJSON *,
+			    size_t *, struct sg_err *);
+static void		 repeat_end(struct sg_audit *, size_t *);
 
 enum sg_rc
 sg_audit_new(const char *url, int64_t maxlen, struct sg_audit **out,
@@ -55,6 +67,9 @@ sg_audit_free(struct sg_audit *a)
 {
 	if (a == NULL)
 		return;
+	repeat_end(a, NULL);
+	(void)sg_redis_flush(a->redis, NULL, NULL);
+	cJSON_Delete(a->rep_line);
 	sg_redis_sender_free(a->redis);
 	free(a);
 }
@@ -77,19 +92,146 @@ sg_audit_pending(const struct sg_audit *a)
 }
 
 enum sg_rc
+sg_audit_tick(struct sg_audit *a, size_t *failed)
+{
+	size_t	 f = 0;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (a == NULL)
+		return SG_OK;
+	if (a->rep_line != NULL && sg_now_us() - a->rep_start_us >=
+	    (int64_t)SG_AUDIT_REPEAT_MS * 1000)
+		repeat_end(a, &f);
+	if (failed != NULL)
+		*failed = f;
+	return sg_redis_flush(a->redis, NULL, NULL);
+}
+
+size_t
+sg_audit_take_aggregated(struct sg_audit *a)
+{
+	size_t	 n;
+
+	if (a == NULL)
+		return 0;
+	n = a->aggregated;
+	a->aggregated = 0;
+	return n;
+}
+
+static const char *
+field(const cJSON *line, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line,
+	    name));
+}
+
+/*
+ * The key of a denial for repeat runs in buf, or 0 when line is not a
+ * denial (only those are aggregated: every allow stays an entry).
+ */
+static int
+repeat_key(const cJSON *line, char *buf, size_t size)
+{
+	const char	*ev = field(line, "event"), *d = field(line, "decision");
+	const cJSON	*st = cJSON_GetObjectItemCaseSensitive(line, "status");
+	int		 n;
+
+	if (ev == NULL || strcmp(ev, "decision") != 0 || d == NULL ||
+	    strcmp(d, "deny") != 0)
+		return 0;
+	n = snprintf(buf, size, "%s|%s|%s|%s|%d|%s",
+	    field(line, "mode") ? field(line, "mode") : "",
+	    field(line, "container_id") ? field(line, "container_id") : "",
+	    field(line, "claimed_container_id") ?
+	    field(line, "claimed_container_id") : "",
+	    field(line, "reason") ? field(line, "reason") : "",
+	    cJSON_IsNumber(st) ? (int)st->valuedouble : 0,
+	    field(line, "target") ? field(line, "target") : "");
+	return n > 0 && (size_t)n < size;
+}
+
+/* Write the open run's count (if any repeats) and close it. */
+static void
+repeat_end(struct sg_audit *a, size_t *failed)
+{
+	cJSON		*o;
+	const char	*ts;
+	size_t		 f = 0;
+
+	if (a->rep_line != NULL && a->rep_count > 0 &&
+	    (o = cJSON_Duplicate(a->rep_line, 1)) != NULL) {
+		ts = field(a->rep_line, "ts");
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "event",
+		    cJSON_CreateString("decision_repeated"));
+		(void)cJSON_AddNumberToObject(o, "count",
+		    (double)a->rep_count);
+		(void)cJSON_AddStringToObject(o, "first_ts", ts ? ts : "");
+		(void)cJSON_AddStringToObject(o, "last_ts", a->rep_last_ts);
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "latency_us");
+		(void)audit_write(a, o, &f, NULL);
+		cJSON_Delete(o);
+		if (failed != NULL)
+			*failed += f;
+	}
+	cJSON_Delete(a->rep_line);
+	a->rep_line = NULL;
+	a->rep_count = 0;
+}
+
+enum sg_rc
 sg_audit_send(struct sg_audit *a, const cJSON *line, size_t *failed,
     struct sg_err *err)
 {
-	/* XADD key MAXLEN ~ N * then the fields */
-	const char	*argv[6 + 2 * SG_AUDIT_MAX_FIELDS];
-	char		 num[SG_AUDIT_MAX_FIELDS][32];
-	const cJSON	*m;
-	int		 argc = 0, nf = 0;
+	char		 key[sizeof(a->rep_key)];
+	const char	*ts;
+	int64_t		 now;
+	int		 den;
 
 	if (failed != NULL)
 		*failed = 0;
 	if (a == NULL || line == NULL)
 		return sg_err_set(err, SG_EINVAL, NULL, "no audit entry");
+	den = repeat_key(line, key, sizeof(key));
+	now = sg_now_us();
+	if (den && a->rep_line != NULL && strcmp(key, a->rep_key) == 0 &&
+	    now - a->rep_start_us < (int64_t)SG_AUDIT_REPEAT_MS * 1000) {
+		a->rep_count++;
+		a->aggregated++;
+		ts = field(line, "ts");
+		(void)snprintf(a->rep_last_ts, sizeof(a->rep_last_ts), "%s",
+		    ts != NULL ? ts : "");
+		return SG_OK;
+	}
+	repeat_end(a, failed);
+	if (den && (a->rep_line = cJSON_Duplicate(line, 1)) != NULL) {
+		(void)strlcpy(a->rep_key, key, sizeof(a->rep_key));
+		a->rep_start_us = now;
+	}
+	return audit_write(a, line, failed, err);
+}
+
+/*
+ * One entry to the shared stream and, when it names a container (a
+ * proven one: see audit.h), to that sandbox's own, which then expires
+ * SG_AUDIT_SANDBOX_TTL after this entry.
+ */
+static enum sg_rc
+audit_write(struct sg_audit *a, const cJSON *line, size_t *failed,
+    struct sg_err *err)
+{
+	/* XADD key MAXLEN ~ N * then the fields */
+	const char	*argv[6 + 2 * SG_AUDIT_MAX_FIELDS], *cid;
+	const char	*exp[3];
+	char		 num[SG_AUDIT_MAX_FIELDS][32];
+	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
+	char		 smax[24], ttl[24];
+	const cJSON	*m;
+	size_t		 f = 0;
+	int		 argc = 0, nf = 0;
+	enum sg_rc	 rc;
+
 	argv[argc++] = "XADD";
 	argv[argc++] = SG_AUDIT_STREAM;
 	argv[argc++] = "MAXLEN";
@@ -119,8 +261,28 @@ sg_audit_send(struct sg_audit *a, const cJSON *line, size_t *failed,
 	}
 	if (nf == 0)
 		return sg_err_set(err, SG_EINVAL, NULL, "empty audit entry");
-	return sg_redis_send(a->redis, argc, argv, NULL,
-	    SG_AUDIT_MAX_PENDING, failed, err);
+	if ((rc = sg_redis_send(a->redis, argc, argv, NULL,
+	    SG_AUDIT_MAX_PENDING, failed, err)) != SG_OK)
+		return rc;
+	if ((cid = field(line, "container_id")) == NULL || !sg_id_valid(cid))
+		return SG_OK;
+	(void)snprintf(skey, sizeof(skey), "%s%s", SG_AUDIT_SANDBOX_PREFIX,
+	    cid);
+	(void)snprintf(smax, sizeof(smax), "%d", SG_AUDIT_SANDBOX_MAXLEN);
+	(void)snprintf(ttl, sizeof(ttl), "%d", SG_AUDIT_SANDBOX_TTL);
+	argv[1] = skey;
+	argv[4] = smax;
+	exp[0] = "EXPIRE";
+	exp[1] = skey;
+	exp[2] = ttl;
+	/* The shared entry is in: a dropped copy is not the caller's error. */
+	if (sg_redis_send(a->redis, argc, argv, NULL, SG_AUDIT_MAX_PENDING,
+	    &f, NULL) == SG_OK)
+		(void)sg_redis_send(a->redis, 3, exp, NULL,
+		    SG_AUDIT_MAX_PENDING, NULL, NULL);
+	if (failed != NULL)
+		*failed += f;
+	return SG_OK;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -286,7 +448,8 @@ flatten(const cJSON *e)
 		    !utf8_valid(f->string) || !utf8_valid(f->valuestring))
 			continue;
 		if ((strcmp(f->string, "status") == 0 ||
-		    strcmp(f->string, "latency_us") == 0) &&
+		    strcmp(f->string, "latency_us") == 0 ||
+		    strcmp(f->string, "count") == 0) &&
 		    as_int(f->valuestring, &v)) {
 			if (cJSON_AddNumberToObject(o, f->string, (double)v) ==
 			    NULL)
@@ -339,7 +502,8 @@ sg_audit_read(struct sg_redis *r, const char *id, size_t limit,
 	cJSON		*res = NULL, *page = NULL, *o;
 	const cJSON	*e, *cid;
 	char		 end[96] = "+";
-	const char	*last = NULL;
+	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
+	const char	*last = NULL, *key = SG_AUDIT_STREAM;
 	size_t		 want, got;
 	enum sg_rc	 rc = SG_OK;
 
@@ -353,13 +517,21 @@ sg_audit_read(struct sg_redis *r, const char *id, size_t limit,
 		return sg_err_set(err, SG_EINVAL, NULL, "bad audit limits");
 	if ((res = cJSON_CreateArray()) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	/* The sandbox's own stream, if it has one (see audit.h). */
+	(void)snprintf(skey, sizeof(skey), "%s%s", SG_AUDIT_SANDBOX_PREFIX, id);
+	if ((rc = sg_redis_stream_page(r, skey, "+", 1, &page, err)) != SG_OK)
+		goto out;
+	if (cJSON_GetArraySize(page) > 0)
+		key = skey;
+	cJSON_Delete(page);
+	page = NULL;
 	while (*scanned < scan_max &&
 	    (size_t)cJSON_GetArraySize(res) < limit) {
 		want = scan_max - *scanned;
 		if (want > SG_REDIS_STREAM_PAGE_MAX)
 			want = SG_REDIS_STREAM_PAGE_MAX;
-		if ((rc = sg_redis_stream_page(r, SG_AUDIT_STREAM, end, want,
-		    &page, err)) != SG_OK)
+		if ((rc = sg_redis_stream_page(r, key, end, want, &page,
+		    err)) != SG_OK)
 			goto out;
 		got = (size_t)cJSON_GetArraySize(page);
 		*scanned += got;

@@ -21,14 +21,33 @@
  * failure there is no new try for a second.  The trail is therefore
  * best effort; stderr (journald) remains the log of record.
  *
- * Reading, for GET /v1/sessions/{id}/decisions: one stream for all,
- * read newest first with XREVRANGE in pages and filtered on
- * container_id, at most scan_max entries per request.  A stream per
- * container would make reads exact, but the container id of a denied
- * request comes from unverified credentials, so anyone could create
- * keys at will; one capped stream bounds Redis memory whatever clients
- * send.  "Recent" therefore means within the last scan_max entries of
- * the whole trail; the answer says whether the scan reached its end.
+ * Per-sandbox trails.  An entry whose container_id is set also goes to
+ * sandgate:audit:<container_id>, capped at SG_AUDIT_SANDBOX_MAXLEN and
+ * expiring SG_AUDIT_SANDBOX_TTL after its last entry, so that a flood
+ * from one source, which rolls the shared stream over, cannot evict
+ * another sandbox's trail.  This is safe because container_id is only
+ * ever what a verified token (or sandbox-create itself) proved: a name
+ * that only the credentials gave is claimed_container_id and makes no
+ * key (docs/security.md 4.5), so keys exist only for real sandboxes.
+ *
+ * Repeated denials.  A denial identical to the one before it from this
+ * process (mode, container_id, claimed_container_id, reason, status,
+ * target) within SG_AUDIT_REPEAT_MS of the first of the run is counted,
+ * not written; the run ends with one "decision_repeated" entry (the
+ * first line's fields, "count" of those not written, "first_ts",
+ * "last_ts") when another entry comes or the window has passed.  A
+ * flood of one denial thus costs a few entries per second per worker
+ * instead of one per request.  A run still open when the flood stops is
+ * written by sg_audit_tick, which the services call between requests
+ * (lib/ops.c, every SG_OPS_IDLE_MS), or with the process's next entry,
+ * or at sg_audit_free.
+ *
+ * Reading, for GET /v1/sessions/{id}/decisions: the sandbox's own
+ * stream, newest first; when it does not exist (entries written before
+ * per-sandbox trails), the shared stream, filtered on container_id, at
+ * most scan_max entries per request ("recent" then means within the
+ * last scan_max entries of the whole trail; the answer says whether the
+ * scan reached its end).
  */
 #ifndef SG_AUDIT_H
 #define SG_AUDIT_H
@@ -49,6 +68,10 @@
 #define SG_AUDIT_SCAN_MAX	10000		/* entries read per request */
 #define SG_AUDIT_LIMIT_DEFAULT	100
 #define SG_AUDIT_LIMIT_MAX	1000
+#define SG_AUDIT_SANDBOX_PREFIX	"sandgate:audit:"	/* + container id */
+#define SG_AUDIT_SANDBOX_MAXLEN	10000		/* entries per sandbox */
+#define SG_AUDIT_SANDBOX_TTL	(7 * 86400)	/* seconds after the last */
+#define SG_AUDIT_REPEAT_MS	1000		/* window of a repeat run */
 
 struct sg_audit;
 
@@ -74,6 +97,14 @@ enum sg_rc	 sg_audit_flush(struct sg_audit *, size_t *failed,
 		    struct sg_err *);
 /* Bytes queued and not yet taken by the socket (for tests). */
 size_t		 sg_audit_pending(const struct sg_audit *);
+/*
+ * Close the repeat run if its window has passed (its count written) and
+ * write what is queued, without waiting: call when idle, so that a count
+ * is in the trail within about SG_AUDIT_REPEAT_MS + the idle period.
+ */
+enum sg_rc	 sg_audit_tick(struct sg_audit *, size_t *failed);
+/* Repeated denials counted instead of written since the last call. */
+size_t		 sg_audit_take_aggregated(struct sg_audit *);
 
 /*
  * The newest entries (at most limit, 1..SG_AUDIT_LIMIT_MAX) whose

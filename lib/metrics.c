@@ -128,8 +128,9 @@ static const struct family families[SG_M_COUNT] = {
 	    "(expired, orphan, bad_expiry).", 0, 1, { "reason" }, 16 },
 	[SG_M_AUDIT] = { "sandgate_audit_entries_total", T_COUNTER,
 	    "Audit trail entries by service and result (sent: handed to the "
-	    "socket; dropped: backlog full or Redis away; failed: Redis "
-	    "answered an error).", 1, 1, { "result" }, 64 },
+	    "socket; aggregated: a repeated denial counted in a "
+	    "decision_repeated entry instead; dropped: backlog full or Redis "
+	    "away; failed: Redis answered an error).", 1, 1, { "result" }, 64 },
 	[SG_M_COMPAT_TOKENS] = { "sandgate_compat_tokens_total", T_COUNTER,
 	    "Tokens without aud (the original Python service's) accepted "
 	    "under SANDGATE_ACCEPT_NO_AUD, by service; once it stays flat "

@@ -59,10 +59,12 @@ ops_hook(const char *event, const cJSON *line)
 	ops_count(event, line);
 	if (ops_audit == NULL)
 		return;
-	if (sg_audit_send(ops_audit, line, &failed, NULL) == SG_OK)
-		sg_metrics_add(SG_M_AUDIT, 1, "sent");
-	else
+	if (sg_audit_send(ops_audit, line, &failed, NULL) != SG_OK)
 		sg_metrics_add(SG_M_AUDIT, 1, "dropped");
+	else if (sg_audit_take_aggregated(ops_audit) > 0)
+		sg_metrics_add(SG_M_AUDIT, 1, "aggregated");
+	else
+		sg_metrics_add(SG_M_AUDIT, 1, "sent");
 	if (failed > 0)
 		sg_metrics_add(SG_M_AUDIT, failed, "failed");
 }
@@ -83,6 +85,18 @@ sg_ops_init(const struct sg_cfg *cfg, const char *service,
 	}
 	sg_log_set_hook(ops_hook, ops_events);
 	return SG_OK;
+}
+
+void
+sg_ops_idle(void)
+{
+	size_t	 failed = 0;
+
+	if (ops_audit == NULL)
+		return;
+	(void)sg_audit_tick(ops_audit, &failed);
+	if (failed > 0)
+		sg_metrics_add(SG_M_AUDIT, failed, "failed");
 }
 
 void

@@ -31,5 +31,11 @@
 enum sg_rc	 sg_ops_init(const struct sg_cfg *, const char *service,
 		    struct sg_err *);
 void		 sg_ops_close(void);
+/*
+ * Between requests (sg_serve_idle, SG_OPS_IDLE_MS): close the audit
+ * trail's repeat runs whose window has passed and write what is queued.
+ */
+#define SG_OPS_IDLE_MS	500
+void		 sg_ops_idle(void);
 
 #endif

@@ -63,6 +63,8 @@ static volatile sig_atomic_t	 serve_hupped;
 static volatile sig_atomic_t	 serve_timedout;
 static const int *volatile	 serve_cur_fdp;	/* what a deadline cuts */
 static int			 serve_timeout_ms;
+static void			(*serve_idle_fn)(void);
+static int			 serve_idle_ms;
 
 
 static void
@@ -117,6 +119,13 @@ deadline(const int *fdp)
 	it.it_value.tv_sec = serve_timeout_ms / 1000;
 	it.it_value.tv_usec = (serve_timeout_ms % 1000) * 1000;
 	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void
+sg_serve_idle(void (*fn)(void), int ms)
+{
+	serve_idle_fn = ms > 0 ? fn : NULL;
+	serve_idle_ms = ms;
 }
 
 int
@@ -544,8 +553,11 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
     size_t max_body, sg_handler handler, void *app, struct sg_err *err)
 {
 	struct pollfd		 pfd[2];
+	struct timespec		 idle;
 	int			 n, np, kept;
 
+	idle.tv_sec = serve_idle_ms / 1000;
+	idle.tv_nsec = (long)(serve_idle_ms % 1000) * 1000000;
 	while (!serve_stop) {
 		/*
 		 * Wait for the next request: on the listening socket, and on
@@ -561,9 +573,14 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 		pfd[np].fd = fd;
 		pfd[np].events = POLLIN;
 		pfd[np++].revents = 0;
-		n = ppoll(pfd, np, NULL, waitmask);
+		n = ppoll(pfd, np, serve_idle_fn != NULL ? &idle : NULL,
+		    waitmask);
 		if (serve_stop)
 			break;
+		if (n == 0) {
+			serve_idle_fn();
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -30,6 +30,13 @@
  */
 int		 sg_serve(const char *listen, size_t max_body, int timeout_ms,
 		    sg_handler, void *app, struct sg_err *);
+/*
+ * fn is called when no request has come for ms milliseconds, and again
+ * every ms while none comes (between requests, never during one); NULL
+ * for none.  For work that must not wait for the next request (lib/ops:
+ * the audit trail's open repeat runs and its queue).
+ */
+void		 sg_serve_idle(void (*fn)(void), int ms);
 /* 1 once after each SIGHUP (for reloads), else 0. */
 int		 sg_serve_hup(void);
 

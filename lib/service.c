@@ -75,6 +75,7 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 {
 	int	 rc;
 
+	sg_serve_idle(sg_ops_idle, SG_OPS_IDLE_MS);
 	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
 	    handler, app, err);
 	sg_log_flush();		/* the count, before the lines that may drop */

@@ -19,6 +19,7 @@
 #      log_suppressed line, and the audit stream has every decision.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-stack.sh"
+here=$(cd "$(dirname "$0")" && pwd)
 
 sg_setup
 SG_PROCS=2
@@ -168,47 +169,30 @@ sg_check "rules removed: nobody connects again" connected "$(as_nobody)"
 
 echo "# 4. a flood of refused requests: the log is sampled and counted"
 LOG=$T/token-verify-egress.log
-n_audit0=$(stk_redis XLEN sandgate:audit)
+# audit_decisions: the decisions in the audit stream, a decision_repeated
+# entry counting for its "count" (identical denials are aggregated).
+audit_decisions()
+{
+	stk_redis -2 --json XRANGE sandgate:audit - + | jq '[.[] | .[1] |
+	    [recurse(.[2:]; length > 0) | {(.[0]): .[1]}] | add |
+	    select(.event == "decision" or .event == "decision_repeated") |
+	    if .event == "decision_repeated" then (.count | tonumber) else 1 end] |
+	    add // 0'
+}
+n_audit0=$(audit_decisions)
 n_dec0=$(grep -c '"event":"decision"' "$LOG" || true)
 n_sup0=$(grep '"event":"log_suppressed"' "$LOG" | jq -s 'map(.dropped) | add // 0')
 t0=$(date +%s)
-python3 - "$SG_PROXY_PORT" "$SG_TARGET_PORT" 1500 <<'PY'
-import base64, socket, sys, time
-proxy, target, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-cred = base64.b64encode(b"container_sandbox_FFFFFFFFFFFFFFFFFFFFFF:jwt_eyJhbGciOiJFUzI1NiJ9.e30.AAAA").decode()
-req = ("GET http://127.0.0.1:%d/ok HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-       "Proxy-Authorization: Basic %s\r\n\r\n" % (target, target, cred)).encode()
-end = time.monotonic() + 60
-s, sent = None, 0
-while sent < n and time.monotonic() < end:
-    if s is None:
-        s = socket.create_connection(("127.0.0.1", proxy), timeout=10)
-        f = s.makefile("rb")
-    s.sendall(req)
-    line = f.readline()
-    length, close = 0, False
-    while True:
-        h = f.readline()
-        if h in (b"\r\n", b""):
-            break
-        k, _, v = h.decode().partition(":")
-        if k.lower() == "content-length":
-            length = int(v)
-        if k.lower() == "connection" and "close" in v.lower():
-            close = True
-    f.read(length)
-    sent += 1
-    if close or not line:
-        s.close()
-        s = None
-print(sent)
-PY
+sg_check "1500 refused requests in a forged name" "407=1500" \
+    "$(python3 "$here/proxy-flood.py" "$SG_PROXY_PORT" \
+    "container_sandbox_FFFFFFFFFFFFFFFFFFFFFF:jwt_eyJhbGciOiJFUzI1NiJ9.e30.AAAA" \
+    "http://127.0.0.1:$SG_TARGET_PORT/ok" 1500)"
 secs=$(( $(date +%s) - t0 + 1 ))
 sleep 1.2
 sg_check "after the flood, an allowed request passes" 200 "$(proxied)"
 # Each worker prints its count before its next line, or when it stops.
 sg_run_kill token-verify-egress
-n_audit=$(( $(stk_redis XLEN sandgate:audit) - n_audit0 ))
+n_audit=$(( $(audit_decisions) - n_audit0 ))
 n_dec=$(( $(grep -c '"event":"decision"' "$LOG") - n_dec0 ))
 n_sup=$(( $(grep '"event":"log_suppressed"' "$LOG" | jq -s 'map(.dropped) | add // 0') - n_sup0 ))
 echo "# $n_audit decisions in $secs s: $n_dec printed, $n_sup counted as dropped"

@@ -385,9 +385,11 @@ sg_check_match "compat mode off: Proxy-Authenticate" 'Proxy-Authenticate: Basic 
     "$(tr -d '\r' < "$T/ehdr")"
 sg_check "egress, compat mode off: other host refused too" 407 \
     "$(egress $OCID "$OTOK" "http://127.0.0.2:$SG_TARGET_PORT/x")"
+# The token did not verify: the container is only the name it gave
+# (claimed_container_id, docs/security.md 4.5).
 sg_check "compat mode off: both decisions logged as bad_audience" 2 \
     "$(grep '"reason":"bad_audience"' "$SG_LOGDIR/token-verify-egress.log" |
-    grep -c -F "\"container_id\":\"$OCID\"")"
+    grep -c -F "\"claimed_container_id\":\"$OCID\"")"
 sg_check "metrics: nothing counted with compat mode off" "$m2" "$(compat_metric)"
 stk_sessions
 sg_check "egress, compat mode off: a sandgate token still passes" 200 \

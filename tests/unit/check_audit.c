@@ -26,6 +26,7 @@
 
 #include "audit.h"
 #include "cfg.h"
+#include "json.h"
 #include "compat.h"
 #include "clock.h"
 #include "log.h"
@@ -142,11 +143,15 @@ ms_now(void)
 	return sg_now_us() / 1000;
 }
 
-/* A decision line as log.c builds it. */
+/*
+ * A decision line as log.c builds it.  Denials get a target of their
+ * own (deny-<i>.example): identical ones in a row are aggregated.
+ */
 static cJSON *
 line(const char *cid, int i, const char *decision)
 {
 	cJSON	*o;
+	char	 tgt[64];
 
 	ck_assert_ptr_nonnull(o = cJSON_CreateObject());
 	cJSON_AddStringToObject(o, "ts", "2026-01-01T00:00:00.000Z");
@@ -159,7 +164,11 @@ line(const char *cid, int i, const char *decision)
 	cJSON_AddNumberToObject(o, "status", 200);
 	cJSON_AddStringToObject(o, "container_id", cid);
 	cJSON_AddNullToObject(o, "sub");
-	cJSON_AddStringToObject(o, "target", "github.com:443");
+	if (strcmp(decision, "deny") == 0)
+		(void)snprintf(tgt, sizeof(tgt), "deny-%d.example:443", i);
+	else
+		(void)snprintf(tgt, sizeof(tgt), "github.com:443");
+	cJSON_AddStringToObject(o, "target", tgt);
 	cJSON_AddNumberToObject(o, "latency_us", i);
 	return o;
 }
@@ -241,12 +250,12 @@ START_TEST(t_send_read)
 		ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "sub"));
 	}
 	cJSON_Delete(res);
-	/* all of A's: 30, the scan reached the end */
+	/* all of A's: 30, read from A's own stream (only its entries) */
 	ck_assert(sg_audit_read(rd, CID_A, 1000, 1000, &res, &scanned,
 	    &complete, &err) == SG_OK);
 	ck_assert_int_eq(cJSON_GetArraySize(res), 30);
 	ck_assert_int_eq(complete, 1);
-	ck_assert_uint_eq(scanned, 50);
+	ck_assert_uint_eq(scanned, 30);
 	cJSON_Delete(res);
 	/* a bounded scan stops early and says so */
 	ck_assert(sg_audit_read(rd, CID_B, 1000, 7, &res, &scanned,
@@ -267,9 +276,9 @@ START_TEST(t_send_read)
 	    &complete, &err), SG_EINVAL);
 	ck_assert_int_eq(sg_audit_read(rd, CID_A, 10, SG_AUDIT_SCAN_MAX + 1,
 	    &res, &scanned, &complete, &err), SG_EINVAL);
-	/* paging: more than one page of 1000 */
+	/* paging: B's own stream over more than one page of 1000 */
 	for (i = 0; i < 2100; i++) {
-		o = line(i == 0 ? CID_B : "sandbox_noise", i, "deny");
+		o = line(i % 2 == 0 ? CID_B : "sandbox_noise", i, "deny");
 		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
 		cJSON_Delete(o);
 	}
@@ -277,16 +286,20 @@ START_TEST(t_send_read)
 		(void)sg_audit_flush(a, NULL, NULL);
 		ck_assert(sg_audit_read(rd, CID_B, 1000, SG_AUDIT_SCAN_MAX,
 		    &res, &scanned, &complete, &err) == SG_OK);
-		if (cJSON_GetArraySize(res) == 21 && scanned == 2150)
+		if (cJSON_GetArraySize(res) == 1000 &&
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res,
+		    0), "latency_us")->valuedouble == 2098)
 			break;
 		cJSON_Delete(res);
 		res = NULL;
 		(void)usleep(10000);
 	}
 	ck_assert_ptr_nonnull(res);
-	ck_assert_int_eq(cJSON_GetArraySize(res), 21);
-	ck_assert_int_eq(complete, 1);
-	ck_assert_uint_eq(scanned, 2150);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 1000);
+	/* newest first across pages: 2098, 2096, ... */
+	ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(res, 999), "latency_us")->valuedouble, 100);
+	ck_assert_int_eq(complete, 0);
 	cJSON_Delete(res);
 	sg_audit_free(a);
 }
@@ -472,6 +485,151 @@ START_TEST(t_redis_killed)
 }
 END_TEST
 
+/* Entries of one container in its own stream (up to 1000). */
+static size_t
+own_len(const char *cid)
+{
+	struct sg_err	 err;
+	cJSON		*page = NULL;
+	char		 key[256];
+	size_t		 n;
+
+	(void)snprintf(key, sizeof(key), "%s%s", SG_AUDIT_SANDBOX_PREFIX, cid);
+	sg_err_clear(&err);
+	ck_assert_msg(sg_redis_stream_page(rd, key, "+", 1000, &page,
+	    &err) == SG_OK, "%s", err.msg);
+	n = (size_t)cJSON_GetArraySize(page);
+	cJSON_Delete(page);
+	return n;
+}
+
+/*
+ * A flood from one source rolls the shared stream over but not another
+ * sandbox's own trail; a name only claimed makes no trail at all
+ * (docs/security.md 4.5).
+ */
+START_TEST(t_sandbox_trails)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o, *res = NULL;
+	size_t		 scanned;
+	int		 i, complete;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100, &a, &err) == SG_OK);
+	for (i = 0; i < 5; i++) {
+		o = line(CID_A, i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < 3000; i++) {
+		o = line(CID_B, 100 + i, "deny");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	/* a forged name: claimed only */
+	o = line(CID_A, 9999, "deny");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "container_id");
+	cJSON_AddStringToObject(o, "claimed_container_id", "sandbox_claimed");
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	cJSON_Delete(o);
+	for (i = 0; i < 300 && own_len(CID_B) < 1000; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		(void)usleep(10000);
+	}
+	for (i = 0; i < 300 && sg_audit_pending(a) > 0; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		(void)usleep(10000);
+	}
+	(void)usleep(50000);
+	/* the shared stream was rolled over: A is gone from it */
+	ck_assert_uint_le(stream_len(), 300);
+	/* A's own trail is whole */
+	ck_assert(sg_audit_read(rd, CID_A, 100, 100, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 5);
+	ck_assert_int_eq(complete, 1);
+	cJSON_Delete(res);
+	ck_assert_uint_eq(own_len(CID_A), 5);
+	ck_assert_uint_eq(own_len("sandbox_claimed"), 0);
+	sg_audit_free(a);
+}
+END_TEST
+
+/*
+ * Identical denials in a row are one entry and a count; a different
+ * entry, or the end of the window, closes the run.
+ */
+START_TEST(t_repeats)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o, *res = NULL;
+	const cJSON	*e;
+	size_t		 scanned;
+	int		 i, complete;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	for (i = 0; i < 100; i++) {
+		o = line(CID_A, 0, "deny");	/* the same target each time */
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	ck_assert_uint_eq(sg_audit_take_aggregated(a), 99);
+	ck_assert_uint_eq(sg_audit_take_aggregated(a), 0);
+	o = line(CID_A, 1, "allow");
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	cJSON_Delete(o);
+	/* the same denial twice, a window apart: two runs of one */
+	o = line(CID_A, 2, "deny");
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	(void)usleep((SG_AUDIT_REPEAT_MS + 100) * 1000);
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	cJSON_Delete(o);
+	ck_assert_uint_eq(sg_audit_take_aggregated(a), 0);
+	ck_assert(wait_len(a, 5));
+	ck_assert(sg_audit_read(rd, CID_A, 100, 100, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	/* newest first: deny, deny, allow, decision_repeated, deny */
+	ck_assert_int_eq(cJSON_GetArraySize(res), 5);
+	e = cJSON_GetArrayItem(res, 3);
+	ck_assert_str_eq(sg_json_str(e, "event"), "decision_repeated");
+	ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(e,
+	    "count")->valuedouble, 99);
+	ck_assert_str_eq(sg_json_str(e, "target"), "deny-0.example:443");
+	ck_assert_ptr_nonnull(sg_json_str(e, "first_ts"));
+	ck_assert_ptr_nonnull(sg_json_str(e, "last_ts"));
+	ck_assert_str_eq(sg_json_str(cJSON_GetArrayItem(res, 4), "event"),
+	    "decision");
+	ck_assert_str_eq(sg_json_str(cJSON_GetArrayItem(res, 2), "decision"),
+	    "allow");
+	cJSON_Delete(res);
+	/* a run with nothing after it: the idle tick writes its count */
+	o = line(CID_B, 3, "deny");
+	for (i = 0; i < 10; i++)
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	cJSON_Delete(o);
+	ck_assert(sg_audit_tick(a, NULL) == SG_OK);
+	ck_assert(wait_len(a, 6));
+	(void)usleep(100000);
+	ck_assert_uint_eq(stream_len(), 6);	/* not yet: still in window */
+	(void)usleep((SG_AUDIT_REPEAT_MS + 50) * 1000);
+	ck_assert(sg_audit_tick(a, NULL) == SG_OK);
+	ck_assert(wait_len(a, 7));
+	ck_assert(sg_audit_read(rd, CID_B, 10, 10, &res, &scanned,
+	    &complete, &err) == SG_OK);
+	ck_assert_int_eq(cJSON_GetArraySize(res), 2);
+	e = cJSON_GetArrayItem(res, 0);
+	ck_assert_str_eq(sg_json_str(e, "event"), "decision_repeated");
+	ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(e,
+	    "count")->valuedouble, 9);
+	cJSON_Delete(res);
+	sg_audit_free(a);
+}
+END_TEST
+
 /* The log hook: the decision line on stderr and in the stream, counted. */
 START_TEST(t_ops_decision)
 {
@@ -568,6 +726,8 @@ audit_suite(void)
 	tcase_add_test(tc, t_send_read);
 	tcase_add_test(tc, t_capped);
 	tcase_add_test(tc, t_foreign);
+	tcase_add_test(tc, t_sandbox_trails);
+	tcase_add_test(tc, t_repeats);
 	tcase_add_test(tc, t_redis_stopped);
 	tcase_add_test(tc, t_redis_killed);
 	tcase_add_test(tc, t_ops_decision);

@@ -99,11 +99,13 @@ body()
 	    "$1" "$ORG" "$2" "${3:+,$3}"
 }
 
-# Session and user keys (the audit trail, sandgate:audit, records the
-# failures on purpose: docs/operations.md).
+# Session and user keys (the audit trail, sandgate:audit and the
+# per-sandbox sandgate:audit:<id>, records the failures on purpose:
+# docs/operations.md).
 keys()
 {
-	sg_redis --scan --pattern 'sandgate:*' | grep -vx 'sandgate:audit' |
+	sg_redis --scan --pattern 'sandgate:*' |
+	    grep -v -e '^sandgate:audit$' -e '^sandgate:audit:' |
 	    sort | tr '\n' ' ' | sed 's/ $//'
 }
 

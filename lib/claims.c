@@ -8,7 +8,8 @@
  * leeway is applied once per comparison (T8), and every project claim is
  * type-checked exactly: flags are the strings "true"/"false" and nothing
  * else (C1, C2), ids and UUIDs have a fixed form (C3, C6), allowed_hosts
- * goes through the same parser as the egress check (C5).
+ * goes through the same parser as the egress check (C5) and may not hold
+ * a wildcard on a public suffix (C12, lib/psl.h).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include "claims.h"
 #include "compat.h"
 #include "json.h"
+#include "psl.h"
 
 /* Times are integral NumericDates in (0, 2^40) (docs/security.md 2.6). */
 #define TIME_MIN	INT64_C(1)
@@ -368,6 +370,7 @@ static enum sg_rc
 get_container(const cJSON *p, struct sg_claims *c, struct sg_err *err)
 {
 	const cJSON	*it;
+	struct sg_err	 e;
 	enum sg_rc	 rc;
 	size_t		 len;
 
@@ -403,6 +406,11 @@ get_container(const cJSON *p, struct sg_claims *c, struct sg_err *err)
 		return sg_err_set(err, SG_EAUTH, "bad_claim",
 		    "claim allowed_hosts is not a valid host list");
 	}
+	/* C12: "*.co.uk" is every site under co.uk, whoever signed it. */
+	sg_err_clear(&e);
+	if (sg_psl_check_hosts(&c->hosts, &e) != SG_OK)
+		return sg_err_set(err, SG_EAUTH, "bad_claim",
+		    "claim allowed_hosts: %s", e.msg);
 	if ((c->allowed_hosts = strdup(it->valuestring)) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	if ((rc = get_flag(p, "enforce_container_binding", 1, &c->binding,

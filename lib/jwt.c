@@ -447,11 +447,53 @@ out:
 	return rc;
 }
 
+/*
+ * The texts sg_jwt_sign encodes: the header (DESIGN.md:
+ * {"alg":"ES256","typ":"JWT","kid":"<kid>"}, this order) and the claims.
+ * -1 on ENOMEM, with nothing allocated.
+ */
+static int
+jws_texts(const struct sg_key *k, const cJSON *claims, char **htext,
+    char **ptext)
+{
+	cJSON	*hdr;
+
+	*htext = *ptext = NULL;
+	if ((hdr = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(hdr, "alg", "ES256") == NULL ||
+	    cJSON_AddStringToObject(hdr, "typ", "JWT") == NULL ||
+	    cJSON_AddStringToObject(hdr, "kid", sg_key_kid(k)) == NULL ||
+	    (*htext = cJSON_PrintUnformatted(hdr)) == NULL ||
+	    (*ptext = sg_json_print(claims)) == NULL) {
+		cJSON_Delete(hdr);
+		free(*htext);
+		*htext = NULL;
+		return -1;
+	}
+	cJSON_Delete(hdr);
+	return 0;
+}
+
+size_t
+sg_jwt_sign_len(const struct sg_key *k, const cJSON *claims)
+{
+	char	*htext, *ptext;
+	size_t	 n;
+
+	if (k == NULL || !cJSON_IsObject(claims) ||
+	    jws_texts(k, claims, &htext, &ptext) == -1)
+		return 0;
+	n = SG_B64URL_ENCLEN(strlen(htext)) + 1 +
+	    SG_B64URL_ENCLEN(strlen(ptext)) + 1 + SIG_B64LEN;
+	free(htext);
+	free(ptext);
+	return n;
+}
+
 enum sg_rc
 sg_jwt_sign(const struct sg_key *k, const cJSON *claims, char **out,
     struct sg_err *err)
 {
-	cJSON		*hdr = NULL;
 	char		*htext = NULL, *ptext = NULL, *tok = NULL;
 	uint8_t		 sig[SG_ES256_SIGLEN];
 	size_t		 hl, pl, total, off;
@@ -464,13 +506,7 @@ sg_jwt_sign(const struct sg_key *k, const cJSON *claims, char **out,
 	if (!cJSON_IsObject(claims))
 		return sg_err_set(err, SG_EINVAL, "bad_claims",
 		    "claims are not an object");
-	/* DESIGN.md: {"alg":"ES256","typ":"JWT","kid":"<kid>"}, this order. */
-	if ((hdr = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(hdr, "alg", "ES256") == NULL ||
-	    cJSON_AddStringToObject(hdr, "typ", "JWT") == NULL ||
-	    cJSON_AddStringToObject(hdr, "kid", sg_key_kid(k)) == NULL ||
-	    (htext = cJSON_PrintUnformatted(hdr)) == NULL ||
-	    (ptext = sg_json_print(claims)) == NULL) {
+	if (jws_texts(k, claims, &htext, &ptext) == -1) {
 		sg_err_set(err, SG_ENOMEM, "out_of_memory", "token text");
 		goto out;
 	}
@@ -508,7 +544,6 @@ out:
 		sg_cleanse(tok, total + 1);
 		free(tok);
 	}
-	cJSON_Delete(hdr);
 	free(htext);
 	free(ptext);
 	return rc;

@@ -40,6 +40,12 @@ enum sg_rc	 sg_es256_verify(const struct sg_key *, const void *msg,
 enum sg_rc	 sg_jwt_sign(const struct sg_key *, const cJSON *claims,
 		    char **out, struct sg_err *);
 /*
+ * The length sg_jwt_sign would give claims under this key (the signature
+ * has a fixed length), without signing; 0 on ENOMEM or bad arguments.
+ */
+size_t		 sg_jwt_sign_len(const struct sg_key *,
+		    const cJSON *claims);
+/*
  * Verify form, header and signature of tok (len bytes, not necessarily
  * NUL-terminated).  On SG_OK the caller owns *claims (the parsed, strict
  * payload object); *kid_out (if not NULL) points at the kid of the key

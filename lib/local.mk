@@ -5,7 +5,7 @@
 # them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
-	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS)
+	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS) $(PSL_CFLAGS)
 lib_libsandgate_a_SOURCES = \
 	lib/compat.h lib/compat/strlcpy.c \
 	lib/sgerr.h lib/sgerr.c \
@@ -15,6 +15,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/keys.h lib/keys-internal.h lib/keys.c \
 	lib/jwt.h lib/jwt.c \
 	lib/hosts.h lib/hosts.c \
+	lib/psl.h lib/psl.c \
 	lib/claims.h lib/claims.c \
 	lib/token.h lib/token.c \
 	lib/cfg.h lib/cfg.c \

@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "log.h"
 #include "ops.h"
+#include "psl.h"
 #include "service.h"
 #include "session.h"
 #include "sgerr.h"
@@ -33,6 +34,12 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 		return rc;
 	sg_log_init(name, s->cfg.log_level);
 	sg_log_set_rate(s->cfg.log_rate);
+	/*
+	 * The Public Suffix List, loaded once here rather than on the first
+	 * token (lib/psl.h); which one is in use is worth a line.
+	 */
+	sg_log(SG_LOG_INFO, "public_suffix_list", "source", sg_psl_source(),
+	    (char *)NULL);
 	if ((flags & SG_SVC_OPS) &&
 	    (rc = sg_ops_init(&s->cfg, name, err)) != SG_OK)
 		return rc;

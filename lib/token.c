@@ -4,8 +4,9 @@
  * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the
  * claims it is about to sign: a value the verifier would refuse (a CR/LF
- * in a claim, an empty or over-broad host pattern, a lifetime over the
- * limit) is refused here with SG_EINVAL instead of being signed.
+ * in a claim, an empty or over-broad host pattern, a wildcard on a public
+ * suffix, a lifetime over the limit) is refused here with SG_EINVAL
+ * instead of being signed.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
+#include "psl.h"
 #include "token.h"
 
 /* Times stay below 2^40, the verifier's range (claims.c). */
@@ -147,13 +149,54 @@ common_claims(const char *issuer, const char *sub, const char *aud,
 	return c;
 }
 
+/* The egress credential's parts around the id and the token. */
+#define CRED_PREFIX	"Proxy-Authorization: Basic "
+#define CRED_USER	"container_"
+#define CRED_PASS	":jwt_"
+
+size_t
+sg_token_proxy_credential_len(size_t idlen, size_t toklen)
+{
+	size_t	 n;
+
+	/* RFC 7617 2: base64 (RFC 4648 4, padded) of user-id ":" password. */
+	n = sizeof(CRED_USER) - 1 + idlen + sizeof(CRED_PASS) - 1 + toklen;
+	return sizeof(CRED_PREFIX) - 1 + (n + 2) / 3 * 4;
+}
+
+/*
+ * A container token whose egress credential would be over the proxy's
+ * header limit is refused here, at issue: otherwise it would be issued
+ * and then every request with it would be a 400 from Apache, which the
+ * sandbox cannot tell from anything else.  The hosts are what grows it.
+ */
+static enum sg_rc
+check_cred_len(const struct sg_key *key, const cJSON *c, const char *cid,
+    struct sg_err *err)
+{
+	size_t	 tl, cl;
+
+	if ((tl = sg_jwt_sign_len(key, c)) == 0)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	cl = sg_token_proxy_credential_len(strlen(cid), tl);
+	if (cl > SG_TOKEN_CRED_MAX)
+		return sg_err_set(err, SG_EINVAL, "token_too_large",
+		    "the proxy credential would be %zu bytes, %zu over "
+		    "Apache's LimitRequestFieldSize %d: allow fewer hosts or "
+		    "use wildcards", cl, cl - SG_TOKEN_CRED_MAX,
+		    SG_TOKEN_CRED_MAX);
+	return SG_OK;
+}
+
 /*
  * Run the verifier's claim checks on c, then sign it into out.  max is
- * the lifetime limit the verifiers apply.
+ * the lifetime limit the verifiers apply; cid, for a container token,
+ * the id its egress credential carries (check_cred_len).
  */
 static enum sg_rc
 check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
-    int64_t max, time_t now, struct sg_minted *out, struct sg_err *err)
+    const char *cid, int64_t max, time_t now, struct sg_minted *out,
+    struct sg_err *err)
 {
 	struct sg_verify_opts	 vo;
 	struct sg_claims	 vc;
@@ -176,6 +219,8 @@ check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
 	if (rc != SG_OK)
 		return sg_err_set(err, SG_EINVAL, e.code,
 		    "the verifier would refuse this token: %s", e.msg);
+	if (cid != NULL && (rc = check_cred_len(key, c, cid, err)) != SG_OK)
+		return rc;
 	if ((rc = sg_jwt_sign(key, c, &out->token, err)) != SG_OK)
 		return rc;
 	if ((kid = sg_key_kid(key)) != NULL)
@@ -190,6 +235,7 @@ sg_token_mint_container(const struct sg_key *key,
 {
 	cJSON		*c = NULL;
 	char		*hosts = NULL;
+	struct sg_err	 e;
 	int64_t		 max, iat, exp;
 	enum sg_rc	 rc;
 
@@ -216,6 +262,13 @@ sg_token_mint_container(const struct sg_key *key,
 		return rc;
 	if ((rc = hosts_text(mc->hosts, &hosts, err)) != SG_OK)
 		return rc;
+	/* The verifier checks this too (claims.c); said here in full. */
+	sg_err_clear(&e);
+	if (sg_psl_check_hosts(mc->hosts, &e) != SG_OK) {
+		rc = sg_err_set(err, SG_EINVAL, "bad_allowed_hosts", "%s",
+		    e.msg);
+		goto out;
+	}
 	iat = (int64_t)mc->now;
 	exp = iat + mc->ttl;
 	if ((c = common_claims(mc->issuer, mc->sub, SG_AUD_EGRESS, iat, exp,
@@ -237,8 +290,8 @@ sg_token_mint_container(const struct sg_key *key,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, mc->issuer, max, mc->now, out,
-	    err)) != SG_OK)
+	if ((rc = check_and_sign(key, c, mc->issuer, mc->container_id, max,
+	    mc->now, out, err)) != SG_OK)
 		goto out;
 	out->iat = iat;
 	out->exp = exp;
@@ -290,8 +343,8 @@ sg_token_mint_operator(const struct sg_key *key, const char *issuer,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, issuer, SG_TOKEN_TTL_LIMIT, now, out,
-	    err)) != SG_OK)
+	if ((rc = check_and_sign(key, c, issuer, NULL, SG_TOKEN_TTL_LIMIT, now,
+	    out, err)) != SG_OK)
 		goto out;
 	out->iat = iat;
 	out->exp = exp;

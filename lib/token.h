@@ -17,6 +17,20 @@
 #define SG_TOKEN_TTL_LIMIT	INT64_C(31622400)
 
 /*
+ * The longest egress credential header line a container token may make,
+ * "Proxy-Authorization: Basic " + base64("container_<id>:jwt_<token>")
+ * without its CRLF.  It is the egress proxy's: Apache's
+ * LimitRequestFieldSize, whose default 8190 deploy/apache/httpd.conf.in
+ * sets too; a longer line is refused by Apache with a 400 before
+ * token-verify sees it, so a token whose line would be longer is never
+ * issued.  (Apache 2.4 takes one byte more in fact; t-issue-limits.sh pins
+ * that a line of exactly this length passes it.)  A constant, not a
+ * setting: token-verify's SG_VERIFY_MAX_AUTH and SG_JWT_MAX_LEN bound
+ * the credential too, so raising Apache's limit would not lift it.
+ */
+#define SG_TOKEN_CRED_MAX	8190
+
+/*
  * What a container token says (DESIGN.md, Tokens).  Zero the struct
  * first: fields added later default to 0.
  */
@@ -58,11 +72,19 @@ void		 sg_minted_clear(struct sg_minted *);
  * sg_claims_validate before signing): a token the verifier would refuse
  * is never signed.  Errors are SG_EINVAL with a reason such as
  * "bad_issuer", "bad_sub", "bad_container_id", "bad_organization_uuid",
- * "bad_allowed_hosts", "bad_ttl"; on any error *out holds nothing.
+ * "bad_allowed_hosts", "bad_ttl", and "token_too_large" when the egress
+ * credential it makes would be over SG_TOKEN_CRED_MAX (the sentence
+ * gives its length); on any error *out holds nothing.
  */
 enum sg_rc	 sg_token_mint_container(const struct sg_key *,
 		    const struct sg_mint_container *, struct sg_minted *,
 		    struct sg_err *);
+/*
+ * The length of the egress credential header line (SG_TOKEN_CRED_MAX)
+ * for a token of toklen bytes and a container id of idlen bytes.
+ */
+size_t		 sg_token_proxy_credential_len(size_t idlen,
+		    size_t toklen);
 /*
  * Sign an operator token (iss, sub, aud "sandgate-api", iat, nbf, exp,
  * jti, scope) for sub with the given scope string; ttl 1 to

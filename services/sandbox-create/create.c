@@ -143,7 +143,7 @@ accept_request(struct app *app, struct run *r, struct sg_req *req,
 	return STEP_GO;
 }
 
-/* The id, the user's slot, the runtime, the directories, the token. */
+/* The id, the token, the user's slot, the runtime, the directories. */
 static enum step
 prepare(struct app *app, struct run *r, struct sg_resp *resp)
 {
@@ -153,6 +153,31 @@ prepare(struct app *app, struct run *r, struct sg_resp *resp)
 	r->step = "token";
 	if (sg_random_container_id(r->id, sizeof(r->id), &r->err) != SG_OK)
 		return STEP_FAIL;
+	/*
+	 * The token first: a request whose token cannot be issued (its
+	 * egress credential over the proxy's header limit, "token_too_large")
+	 * is the caller's error, a 400 before any slot, directory or
+	 * container exists.
+	 */
+	memset(&mc, 0, sizeof(mc));
+	mc.issuer = app->cfg->issuer;
+	mc.sub = r->spec.user_id;
+	mc.container_id = r->id;
+	mc.org = r->spec.org;
+	mc.hosts = &r->spec.hosts;
+	mc.binding = 1;
+	mc.hipaa = r->spec.hipaa;
+	mc.pci = r->spec.pci;
+	mc.ttl = r->spec.ttl;
+	mc.now = r->now;
+	if (sg_token_mint_container(app->key, &mc, &r->minted, &r->err) !=
+	    SG_OK) {
+		if (r->err.rc != SG_EINVAL)
+			return STEP_FAIL;
+		sg_resp_error(resp, 400, r->err.code != NULL ? r->err.code :
+		    "invalid_request", "%s", r->err.msg);
+		return STEP_DONE;
+	}
 
 	/*
 	 * The count and the claim of a slot are one step in Redis
@@ -189,21 +214,6 @@ prepare(struct app *app, struct run *r, struct sg_resp *resp)
 	    SG_OK)
 		return STEP_FAIL;
 
-	r->step = "token";
-	memset(&mc, 0, sizeof(mc));
-	mc.issuer = app->cfg->issuer;
-	mc.sub = r->spec.user_id;
-	mc.container_id = r->id;
-	mc.org = r->spec.org;
-	mc.hosts = &r->spec.hosts;
-	mc.binding = 1;
-	mc.hipaa = r->spec.hipaa;
-	mc.pci = r->spec.pci;
-	mc.ttl = r->spec.ttl;
-	mc.now = r->now;
-	if (sg_token_mint_container(app->key, &mc, &r->minted, &r->err) !=
-	    SG_OK)
-		return STEP_FAIL;
 	return STEP_GO;
 }
 

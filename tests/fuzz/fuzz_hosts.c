@@ -11,7 +11,9 @@
  *     canonical form; a target the reference finds plainly valid (an LDH
  *     name ending in a letter label, a decimal port) is accepted;
  *   - sg_hosts_match equals the reference match, with the default ports
- *     and with none.
+ *     and with none;
+ *   - sg_psl_check_hosts refuses exactly the lists with a wildcard on a
+ *     public suffix (C12).
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "hosts.h"
+#include "psl.h"
 #include "fuzz.h"
 
 struct ref_host {
@@ -253,6 +256,32 @@ check_list(const char *s, size_t n, const struct sg_hostlist *l)
 	(void)n;
 }
 
+/*
+ * C12: the public-suffix check refuses a list exactly when one of its
+ * wildcard names is a listed suffix, with its code and a sentence.
+ */
+static void
+check_suffixes(const struct sg_hostlist *l)
+{
+	struct sg_err	 e;
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].kind == SG_HOST_NAME && l->v[i].wildcard &&
+		    sg_psl_is_public_suffix(l->v[i].name) != 0)
+			any = 1;
+	sg_err_clear(&e);
+	if (sg_psl_check_hosts(l, &e) == SG_OK) {
+		FZ_ASSERT(!any, "public-suffix wildcard passed");
+	} else {
+		FZ_ASSERT(any, "list without a suffix wildcard refused");
+		FZ_ASSERT(e.code != NULL &&
+		    strcmp(e.code, "public_suffix_wildcard") == 0 &&
+		    strstr(e.msg, "*.") != NULL, "bad error: %s", e.msg);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -285,9 +314,10 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	sg_hostlist_init(&l);
 	lok = sg_hosts_parse(list, ll, &l, NULL) == SG_OK;
-	if (lok)
+	if (lok) {
 		check_list(list, ll, &l);
-	else
+		check_suffixes(&l);
+	} else
 		FZ_ASSERT(l.n == 0 && l.v == NULL, "failed parse left a list");
 
 	FZ_ASSERT(sg_ports_parse("80,443", &ports, NULL) == SG_OK, "ports");

@@ -604,6 +604,42 @@ START_TEST(c5_allowed_hosts)
 }
 END_TEST
 
+/* C12: a wildcard on a public suffix is refused at verify, however signed. */
+START_TEST(c12_public_suffix)
+{
+	static const char *const bad[] = { "*.co.uk", "*.github.io",
+	    "github.com,*.s3.amazonaws.com", "*.CO.UK", NULL };
+	static const char *const good[] = { "*.example.co.uk",
+	    "*.api.github.com", "github.io", "co.uk,*.github.com", NULL };
+	const char		*const *b;
+	struct sg_claims	 c;
+	struct sg_err		 err;
+	cJSON			*o;
+
+	for (b = bad; *b != NULL; b++) {
+		o = base_container();
+		set_str(o, "allowed_hosts", *b);
+		sg_err_clear(&err);
+		sg_claims_init(&c);
+		ck_assert_int_eq(sg_claims_validate(o, &opts, &c, &err),
+		    SG_EAUTH);
+		ck_assert_str_eq(err.code, "bad_claim");
+		ck_assert_msg(strstr(err.msg, "public suffix") != NULL, "%s",
+		    err.msg);
+		ck_assert_ptr_null(c.allowed_hosts);
+		sg_claims_clear(&c);
+		cJSON_Delete(o);
+	}
+	for (b = good; *b != NULL; b++) {
+		o = base_container();
+		set_str(o, "allowed_hosts", *b);
+		ck_assert_msg(strcmp(verdict_c(o, &c), "ok") == 0, "%s", *b);
+		sg_claims_clear(&c);
+		cJSON_Delete(o);
+	}
+}
+END_TEST
+
 /* C6: organization_uuid and jti have fixed forms. */
 START_TEST(c6_org_jti)
 {
@@ -1150,6 +1186,7 @@ claims_suite(void)
 	tcase_add_test(tc, c1_flags);
 	tcase_add_test(tc, c3_container_id);
 	tcase_add_test(tc, c5_allowed_hosts);
+	tcase_add_test(tc, c12_public_suffix);
 	tcase_add_test(tc, c6_org_jti);
 	tcase_add_test(tc, c7_issuer);
 	tcase_add_test(tc, c9_extra_claims);

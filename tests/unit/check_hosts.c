@@ -19,6 +19,7 @@
 
 #include "sgerr.h"
 #include "hosts.h"
+#include "psl.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1368,6 +1369,80 @@ START_TEST(test_differential_match)
 }
 END_TEST
 
+/*
+ * C12: a wildcard on a public suffix (ICANN or private section of the
+ * Public Suffix List) is refused; one level below it, an exact suffix,
+ * and what the list's exception rules carve out pass.
+ */
+static const struct {
+	const char	*list;
+	const char	*want;		/* NULL: passes; else in the sentence */
+} psltab[] = {
+	{ "*.co.uk", "*.co.uk" },
+	{ "*.CO.UK.", "*.co.uk" },		/* normalised first */
+	{ "*.github.io", "*.github.io" },	/* private section */
+	{ "*.s3.amazonaws.com", "*.s3.amazonaws.com" },
+	{ "*.appspot.com", "*.appspot.com" },
+	{ "*.foo.ck", "*.foo.ck" },		/* the list's "*.ck" rule */
+	{ "*.co.uk:8443", "*.co.uk" },
+	{ "github.com,api.x.com,*.github.io", "*.github.io" },
+	{ "*.example.co.uk", NULL },
+	{ "*.api.github.com", NULL },
+	{ "*.github.com", NULL },
+	{ "*.user.github.io", NULL },
+	{ "*.www.ck", NULL },			/* the list's "!www.ck" */
+	{ "*.corp.internal", NULL },		/* no implicit "*" rule */
+	{ "github.io", NULL },			/* exact: one host */
+	{ "co.uk,com.au:443", NULL },
+	{ "140.82.112.3,[2001:db8::1]:443", NULL },
+	{ "", NULL },
+};
+
+START_TEST(test_public_suffix)
+{
+	struct sg_hostlist	 hl;
+	struct sg_err		 err;
+	const char		*l = psltab[_i].list;
+
+	sg_hostlist_init(&hl);
+	sg_err_clear(&err);
+	if (*l != '\0')
+		ck_assert_msg(sg_hosts_parse(l, strlen(l), &hl, &err) ==
+		    SG_OK, "%s: %s", l, err.msg);
+	if (psltab[_i].want == NULL) {
+		ck_assert_msg(sg_psl_check_hosts(&hl, &err) == SG_OK,
+		    "%s refused: %s", l, err.msg);
+	} else {
+		ck_assert_msg(sg_psl_check_hosts(&hl, &err) == SG_EINVAL,
+		    "%s passed", l);
+		ck_assert_str_eq(err.code, "public_suffix_wildcard");
+		ck_assert_msg(strstr(err.msg, psltab[_i].want) != NULL &&
+		    strstr(err.msg, "public suffix") != NULL, "%s", err.msg);
+	}
+	sg_hostlist_clear(&hl);
+}
+END_TEST
+
+START_TEST(test_public_suffix_list)
+{
+	struct sg_hostpat pat;
+	struct sg_err	 err;
+
+	/* Debian's publicsuffix file, or libpsl's copy: never none. */
+	ck_assert_str_ne(sg_psl_source(), "none");
+	ck_assert_int_eq(sg_psl_is_public_suffix("co.uk"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("github.io"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("com"), 1);
+	ck_assert_int_eq(sg_psl_is_public_suffix("example.co.uk"), 0);
+	ck_assert_int_eq(sg_psl_is_public_suffix("api.github.com"), 0);
+	ck_assert_int_eq(sg_psl_is_public_suffix(""), 0);
+	/* "*.com" never gets this far: the parser refuses it. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_hostpat_parse("*.com", 5, &pat, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_psl_check_hosts(NULL, &err), SG_OK);
+}
+END_TEST
+
 static Suite *
 hosts_suite(void)
 {
@@ -1417,6 +1492,11 @@ hosts_suite(void)
 	tcase_add_test(tc, test_private_misc);
 	tcase_add_loop_test(tc, test_check_public, 0, NELEM(pubtab));
 	tcase_add_test(tc, test_check_public_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("suffixes");
+	tcase_add_loop_test(tc, test_public_suffix, 0, NELEM(psltab));
+	tcase_add_test(tc, test_public_suffix_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

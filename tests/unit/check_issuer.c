@@ -710,6 +710,40 @@ START_TEST(too_many_hosts)
 END_TEST
 
 /*
+ * Issue 16: what would fail only when the token is used is refused here,
+ * with a sentence: a wildcard on a public suffix (C12), and hosts that
+ * make the egress credential longer than Apache takes (C11).
+ */
+START_TEST(late_failures)
+{
+	char	*b;
+	size_t	 off = 0, size = 64 * 1024;
+	int	 i;
+
+	post_fails("{\"container_id\":\"c\"," "\"user_id\":\"u\","
+	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":"
+	    "[\"github.com\",\"*.github.io\"]}", 400, "bad_allowed_hosts",
+	    "*.github.io is a wildcard on a public suffix");
+	post_fails("{\"container_id\":\"c\"," "\"user_id\":\"u\","
+	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":"
+	    "[\"*.co.uk\"]}", 400, "bad_allowed_hosts", "*.co.uk");
+	b = malloc(size);
+	ck_assert_ptr_nonnull(b);
+	off += (size_t)snprintf(b + off, size - off, "{\"container_id\":\"c\","
+	    "\"user_id\":\"u\",\"organization_uuid\":\"" ORG "\","
+	    "\"allowed_hosts\":[");
+	for (i = 0; i < 100; i++)
+		off += (size_t)snprintf(b + off, size - off,
+		    "%s\"h%03d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com\"",
+		    i ? "," : "", i);
+	(void)snprintf(b + off, size - off, "]}");
+	post_fails(b, 400, "token_too_large",
+	    "over Apache's LimitRequestFieldSize 8190");
+	free(b);
+}
+END_TEST
+
+/*
  * Pins: token-issuer called a failed allocation in sg_hostlist_add 400
  * "allowed_hosts is too long".  Each allocation of sandgate's and cJSON's
  * in handling a good request fails in turn: the answer is a 500 (or the
@@ -801,6 +835,7 @@ issuer_suite(void)
 	tcase_add_test(tc, fields);
 	tcase_add_test(tc, hostile_values);
 	tcase_add_test(tc, too_many_hosts);
+	tcase_add_test(tc, late_failures);
 	tcase_add_test(tc, signature_length);
 	tcase_add_test(tc, enomem_not_400);
 	suite_add_tcase(s, tc);

@@ -936,6 +936,29 @@ START_TEST(mint_refuses)
 	    "bad_allowed_hosts");
 	sg_hostlist_clear(&bad);
 
+	/* C12: a wildcard on a public suffix, named in the sentence. */
+	sg_hostlist_clear(&bad);
+	ck_assert_int_eq(sg_hosts_parse("github.com,*.github.io", 22, &bad,
+	    NULL), SG_OK);
+	mc = *mc_default();
+	mc.hosts = &bad;
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	ck_assert_msg(strstr(err.msg, "*.github.io is a wildcard on a public "
+	    "suffix") != NULL, "%s", err.msg);
+	sg_hostlist_clear(&bad);
+	ck_assert_int_eq(sg_hosts_parse("*.co.uk", 7, &bad, NULL), SG_OK);
+	REFUSE(sg_token_mint_container(key1, &mc, &m, &err),
+	    "bad_allowed_hosts");
+	sg_hostlist_clear(&bad);
+	/* One level below, and an exact suffix, are fine. */
+	ck_assert_int_eq(sg_hosts_parse("*.example.co.uk,github.io", 25,
+	    &bad, NULL), SG_OK);
+	ck_assert_int_eq(sg_token_mint_container(key1, &mc, &m, &err), SG_OK);
+	ck_assert_str_eq(vcode(m.token), "ok");
+	sg_minted_clear(&m);
+	sg_hostlist_clear(&bad);
+
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "admin", 60,
 	    (time_t)NOW, &m, &err), "bad_scope");
 	REFUSE(sg_token_mint_operator(key1, ISS, "alice", "", 60,
@@ -1027,6 +1050,116 @@ START_TEST(verify_enomem)
 }
 END_TEST
 
+/*
+ * A comma list of 40 distinct names, total bytes long (at least 40 * 16),
+ * no label over 60 bytes.
+ */
+static char *
+hosts_of_len(size_t total)
+{
+	char	*s;
+	size_t	 i, each, extra, len, k, off = 0;
+
+	ck_assert_uint_ge(total, 40 * 16);
+	s = malloc(total + 1);
+	ck_assert_ptr_nonnull(s);
+	each = (total - 39) / 40;
+	extra = (total - 39) % 40;
+	for (i = 0; i < 40; i++) {
+		len = each + (i < extra ? 1 : 0);
+		if (i > 0)
+			s[off++] = ',';
+		/* "h07-aaa...a.com", a dot every 60 bytes */
+		off += (size_t)snprintf(s + off, total + 1 - off, "h%02zu-", i);
+		for (k = 4; k < len - 4; k++)
+			s[off++] = (k % 61 == 60 && k < len - 5) ? '.' : 'a';
+		memcpy(s + off, ".com", 4);
+		off += 4;
+	}
+	ck_assert_uint_eq(off, total);
+	s[off] = '\0';
+	return s;
+}
+
+/* Mint with hosts of total bytes; SG_OK or the error, token in *m. */
+static enum sg_rc
+mint_hosts_len(size_t total, struct sg_minted *m, struct sg_err *err)
+{
+	struct sg_mint_container mc = *mc_default();
+	struct sg_hostlist	 hl;
+	char			*s = hosts_of_len(total);
+	enum sg_rc		 rc;
+
+	sg_hostlist_init(&hl);
+	ck_assert_msg(sg_hosts_parse(s, strlen(s), &hl, err) == SG_OK, "%s",
+	    err->msg);
+	mc.hosts = &hl;
+	sg_err_clear(err);
+	rc = sg_token_mint_container(key1, &mc, m, err);
+	sg_hostlist_clear(&hl);
+	free(s);
+	return rc;
+}
+
+/*
+ * The egress credential's header line stays within Apache's
+ * LimitRequestFieldSize (SG_TOKEN_CRED_MAX), counted exactly: the largest
+ * line base64 can make (8187: the line is 27 + a multiple of 4) is
+ * issued and its token verifies, the next one (8191) is refused at issue
+ * with token_too_large and a sentence with the length and the limit.
+ */
+START_TEST(cred_limit)
+{
+	struct sg_minted	 m;
+	struct sg_err		 err;
+	char			 user[SG_JWT_MAX_LEN + 64];
+	char			 b64[sizeof(user) * 4 / 3 + 8];
+	char			 line[sizeof(b64) + 32];
+	size_t			 total, cl, last_ok = 0;
+	enum sg_rc		 rc;
+
+	/* "Proxy-Authorization: Basic " + base64 of 15 + id + token bytes */
+	ck_assert_uint_eq(sg_token_proxy_credential_len(0, 0), 27 + 20);
+	ck_assert_uint_eq(sg_token_proxy_credential_len(30, 6000),
+	    27 + (15 + 30 + 6000 + 2) / 3 * 4);
+	for (total = 3800; total < 5000; total++) {
+		memset(&m, 0, sizeof(m));
+		rc = mint_hosts_len(total, &m, &err);
+		if (rc != SG_OK) {
+			ck_assert_int_eq(rc, SG_EINVAL);
+			ck_assert_str_eq(err.code, "token_too_large");
+			ck_assert_ptr_null(m.token);
+			break;
+		}
+		/* The real header line a sandbox sends. */
+		snprintf(user, sizeof(user), "container_%s:jwt_%s", CID,
+		    m.token);
+		ck_assert_uint_gt(sg_b64_encode(user, strlen(user), b64,
+		    sizeof(b64)), 0);
+		snprintf(line, sizeof(line), "Proxy-Authorization: Basic %s",
+		    b64);
+		cl = sg_token_proxy_credential_len(strlen(CID),
+		    strlen(m.token));
+		ck_assert_uint_eq(cl, strlen(line));
+		ck_assert_uint_le(cl, SG_TOKEN_CRED_MAX);
+		last_ok = cl;
+		ck_assert_str_eq(vcode(m.token), "ok");
+		sg_minted_clear(&m);
+	}
+	ck_assert_uint_eq(last_ok, 8187);
+	ck_assert_msg(strstr(err.msg, "would be 8191 bytes, 1 over Apache's "
+	    "LimitRequestFieldSize 8190") != NULL, "%s", err.msg);
+	/* Far over: the same refusal, not the JWT's own size limit. */
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(mint_hosts_len(9000, &m, &err), SG_EINVAL);
+	ck_assert_str_eq(err.code, "token_too_large");
+	ck_assert_msg(strstr(err.msg, "proxy credential") != NULL, "%s",
+	    err.msg);
+	ck_assert_ptr_null(m.token);
+	sg_hostlist_clear(&hosts);
+}
+END_TEST
+
 /* S10 through the whole path: every token's signature is 86 chars. */
 START_TEST(many_tokens)
 {
@@ -1070,6 +1203,7 @@ security_suite(void)
 	tcase_add_test(tc, rfc7515_a3);
 	tcase_add_test(tc, mint_refuses);
 	tcase_add_test(tc, many_tokens);
+	tcase_add_test(tc, cred_limit);
 	tcase_add_test(tc, mint_enomem);
 	tcase_add_test(tc, verify_enomem);
 	suite_add_tcase(s, tc);

@@ -34,6 +34,7 @@
 #include "crypto.h"
 #include "failalloc.h"
 #include "hosts.h"
+#include "jwt.h"
 #include "request.h"
 #include "response.h"
 #include "keys.h"
@@ -1276,6 +1277,69 @@ START_TEST(t_egress_binding)
 	env_free(&e);
 	free(a);
 	tok_free(&t);
+}
+END_TEST
+
+/*
+ * C12 through the egress path: a token signed with "*.co.uk" in
+ * allowed_hosts (by an issuer that did not check, e.g. an older one) is a
+ * bad credential, 407, even for a target it also lists; the same token
+ * with "*.example.co.uk" instead passes.
+ */
+static char *
+sign_hosts(const char *hosts, const char *jti)
+{
+	struct sg_err	 err;
+	cJSON		*c;
+	char		*tok = NULL;
+
+	ck_assert_ptr_nonnull(c = cJSON_CreateObject());
+	cJSON_AddStringToObject(c, "iss", ISS);
+	cJSON_AddStringToObject(c, "sub", USER);
+	cJSON_AddStringToObject(c, "aud", SG_AUD_EGRESS);
+	cJSON_AddNumberToObject(c, "iat", (double)NOW);
+	cJSON_AddNumberToObject(c, "nbf", (double)NOW);
+	cJSON_AddNumberToObject(c, "exp", (double)NOW + 3600);
+	cJSON_AddStringToObject(c, "jti", jti);
+	cJSON_AddStringToObject(c, "container_id", CID);
+	cJSON_AddStringToObject(c, "organization_uuid", ORG);
+	cJSON_AddStringToObject(c, "allowed_hosts", hosts);
+	cJSON_AddStringToObject(c, "enforce_container_binding", "true");
+	cJSON_AddStringToObject(c, "use_egress_gateway", "true");
+	cJSON_AddStringToObject(c, "enforce_centralized_egress", "true");
+	cJSON_AddStringToObject(c, "is_hipaa_regulated", "false");
+	cJSON_AddStringToObject(c, "is_pci_compliant", "false");
+	sg_err_clear(&err);
+	ck_assert_msg(sg_jwt_sign(key1, c, &tok, &err) == SG_OK, "%s",
+	    err.msg);
+	cJSON_Delete(c);
+	return tok;
+}
+
+START_TEST(t_egress_public_suffix)
+{
+	struct env	 e;
+	char		*tok, *a;
+
+	tok = sign_hosts("github.com,*.co.uk", "jti_c12_bad");
+	session_put(CID, "jti_c12_bad", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_proxy_challenge();
+	assert_reason("bad_claim");
+	env_free(&e);
+	free(a);
+	free(tok);
+
+	tok = sign_hosts("github.com,*.example.co.uk", "jti_c12_good");
+	session_put(CID, "jti_c12_good", CIP);
+	a = creds(CID, tok);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	free(tok);
 }
 END_TEST
 
@@ -2586,6 +2650,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_session_cache);
 	tcase_add_test(tc, t_egress_binding);
 	tcase_add_test(tc, t_egress_target_denied);
+	tcase_add_test(tc, t_egress_public_suffix);
 	tcase_add_test(tc, t_egress_host_header_ignored);
 	tcase_add_test(tc, t_egress_bypasses);
 	tcase_add_test(tc, t_egress_private_names);

@@ -61,6 +61,8 @@ unit()
 {
 	# Every docs reference in the tree resolves inside it.
 	sh "$top/tests/check-doc-refs.sh" || return 1
+	# House limits: functions <= 120 lines, lib/ files <= 900.
+	sh "$top/tests/check-layout.sh" || return 1
 	if make -j"$(nproc)" check; then
 		return 0
 	fi

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "claims.h"
 #include "compat.h"
+#include "json.h"
 #include "redis-private.h"
 
 struct sg_audit {
@@ -329,6 +330,13 @@ bad:
 	return NULL;
 }
 
+/* sg_json_array_of's maker: entry i of an XREVRANGE reply. */
+static cJSON *
+entry_at(const void *rep, size_t i)
+{
+	return stream_entry(((const redisReply *)rep)->element[i]);
+}
+
 enum sg_rc
 sg_redis_stream_page(struct sg_redis *r, const char *key, const char *end,
     size_t count, cJSON **out, struct sg_err *err)
@@ -336,8 +344,7 @@ sg_redis_stream_page(struct sg_redis *r, const char *key, const char *end,
 	char		 cnt[24];
 	const char	*argv[] = { "XREVRANGE", key, end, "-", "COUNT", cnt };
 	redisReply	*rep = NULL;
-	cJSON		*arr = NULL, *o;
-	size_t		 i;
+	int		 bad;
 	enum sg_rc	 rc;
 
 	*out = NULL;
@@ -351,22 +358,14 @@ sg_redis_stream_page(struct sg_redis *r, const char *key, const char *end,
 		rc = sg_redis_unexpected(r, "XREVRANGE", err);
 		goto out;
 	}
-	if ((arr = cJSON_CreateArray()) == NULL) {
+	if ((*out = sg_json_array_of(rep->elements, entry_at, rep,
+	    &bad)) != NULL)
+		rc = SG_OK;
+	else if (bad)
+		rc = sg_redis_unexpected(r, "XREVRANGE", err);
+	else
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < rep->elements; i++) {
-		if ((o = stream_entry(rep->element[i])) == NULL) {
-			rc = sg_redis_unexpected(r, "XREVRANGE", err);
-			goto out;
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
-	*out = arr;
-	arr = NULL;
-	rc = SG_OK;
 out:
-	cJSON_Delete(arr);
 	freeReplyObject(rep);
 	return rc;
 }
@@ -377,35 +376,11 @@ static int
 utf8_valid(const char *str)
 {
 	const unsigned char	*s = (const unsigned char *)str;
-	uint32_t		 cp;
-	size_t			 len, i;
+	size_t			 n = strlen(str), i, k;
 
-	while (*s != '\0') {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s <= 0xdf) {
-			len = 2;
-			cp = *s & 0x1f;
-		} else if (*s >= 0xe0 && *s <= 0xef) {
-			len = 3;
-			cp = *s & 0x0f;
-		} else if (*s >= 0xf0 && *s <= 0xf4) {
-			len = 4;
-			cp = *s & 0x07;
-		} else
+	for (i = 0; i < n; i += k)
+		if ((k = sg_utf8_seq(s + i, n - i)) == 0)
 			return 0;
-		for (i = 1; i < len; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		s += len;
-	}
 	return 1;
 }
 

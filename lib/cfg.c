@@ -1,6 +1,6 @@
 /*
  * Configuration from SANDGATE_* environment variables (lib/cfg.h;
- * DESIGN.md, Configuration).
+ * docs/contract.md §8).
  *
  * Every value is checked completely: integers are decimal digits only,
  * parsed by sg_num_parse and range-checked (no atoi, no sign, no spaces,

@@ -1,6 +1,6 @@
 /*
- * Configuration from SANDGATE_* environment variables (DESIGN.md,
- * Configuration), read once at start.  A bad value is an error naming
+ * Configuration from SANDGATE_* environment variables (docs/contract.md
+ * §8), read once at start.  A bad value is an error naming
  * the variable; services stop with EX_CONFIG on it.
  *
  * An unset or empty variable takes the default shown below.  Integers

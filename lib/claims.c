@@ -1,5 +1,5 @@
 /*
- * Claims of sandgate tokens (lib/claims.h; DESIGN.md, Tokens;
+ * Claims of sandgate tokens (lib/claims.h; docs/contract.md §2;
  * docs/security.md 3.6 and 3.7).
  *
  * Everything here runs after the signature has been verified, on the

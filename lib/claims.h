@@ -1,5 +1,5 @@
 /*
- * Claims of sandgate's two kinds of token (DESIGN.md, Tokens), validated
+ * Claims of sandgate's two kinds of token (docs/contract.md §2), validated
  * into a plain struct.  The audience decides the kind: "sandgate-egress"
  * is a container token, "sandgate-api" an operator token; a token without
  * aud is a container token only where accept_no_aud is set (tokens of the

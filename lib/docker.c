@@ -201,6 +201,96 @@ metric_reason(enum sg_rc rc)
 	}
 }
 
+/*
+ * The handle's options for one request (reset first, keeping the
+ * connection cache); b receives the answer.  Total timeout total s.
+ */
+static enum sg_rc
+call_setopt(struct sg_docker *d, const char *url, const char *method,
+    long total, const char *reqbody, struct buf *b, struct sg_err *err)
+{
+	curl_easy_reset(d->h);
+	if (curl_easy_setopt(d->h, CURLOPT_UNIX_SOCKET_PATH, d->sock) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_PROTOCOLS_STR, "http") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_TIMEOUT, total) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_CONNECTTIMEOUT,
+	    (long)(d->timeout_s < CONNECT_MAX_S ? d->timeout_s :
+	    CONNECT_MAX_S)) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, write_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_WRITEDATA, b) != CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_CUSTOMREQUEST, method) !=
+	    CURLE_OK)
+		return sg_err_set(err, SG_EINTERNAL, "curl_setopt",
+		    "libcurl refused an option");
+	if (strcmp(method, "GET") == 0)
+		curl_easy_setopt(d->h, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(d->h, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "DELETE") != 0) {
+		/* POST with an empty body still needs the length. */
+		curl_easy_setopt(d->h, CURLOPT_POSTFIELDS,
+		    reqbody != NULL ? reqbody : "");
+		curl_easy_setopt(d->h, CURLOPT_POSTFIELDSIZE,
+		    (long)(reqbody != NULL ? strlen(reqbody) : 0));
+	}
+	return SG_OK;
+}
+
+/* A failed curl_easy_perform as the error a caller can act on. */
+static enum sg_rc
+perform_err(const struct sg_docker *d, CURLcode cc, const char *method,
+    long total, const struct buf *b, size_t maxbody, struct sg_err *err)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return sg_err_set(err, SG_EUNAVAIL, "docker_unavailable",
+		    "docker daemon not reachable on %.80s", d->sock);
+	case CURLE_OPERATION_TIMEDOUT:
+		return sg_err_set(err, SG_ETIMEOUT, "docker_timeout",
+		    "docker %s did not answer in %ld s", method, total);
+	case CURLE_WRITE_ERROR:
+		if (b->overflow)
+			return sg_err_set(err, SG_EUPSTREAM, "docker_error",
+			    "docker answer over %zu bytes", maxbody);
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return sg_err_set(err, SG_EUNAVAIL, "docker_unavailable",
+		    "docker daemon closed the connection (%s)",
+		    curl_easy_strerror(cc));
+	default:
+		return sg_err_set(err, SG_EUPSTREAM, "docker_error",
+		    "docker call failed: %s", curl_easy_strerror(cc));
+	}
+}
+
+/* The daemon's non-2xx status as an error (ans: its parsed answer). */
+static enum sg_rc
+status_err(long status, const char *method, const char *path,
+    const cJSON *ans, struct sg_err *err)
+{
+	if (status == 404)
+		return set_daemon_err(err, SG_ENOENT, "docker_not_found",
+		    status, method, path, ans);
+	if (status == 409)
+		return set_daemon_err(err, SG_ECONFLICT, "docker_conflict",
+		    status, method, path, ans);
+	if (status >= 400 && status < 500)
+		return set_daemon_err(err, SG_EINVAL, "docker_bad_request",
+		    status, method, path, ans);
+	return set_daemon_err(err, SG_EUPSTREAM, "docker_error", status,
+	    method, path, ans);
+}
+
 static enum sg_rc
 call(struct sg_docker *d, const char *method, const char *path,
     const cJSON *body, int extra_s, size_t maxbody, long *status_out,
@@ -238,42 +328,10 @@ call(struct sg_docker *d, const char *method, const char *path,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-
-	/* Reset options but keep the connection cache of the handle. */
-	curl_easy_reset(d->h);
 	total = (long)d->timeout_s + (extra_s > 0 ? extra_s : 0);
-	if (curl_easy_setopt(d->h, CURLOPT_UNIX_SOCKET_PATH, d->sock) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_PROTOCOLS_STR, "http") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_TIMEOUT, total) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_CONNECTTIMEOUT,
-	    (long)(d->timeout_s < CONNECT_MAX_S ? d->timeout_s :
-	    CONNECT_MAX_S)) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_CUSTOMREQUEST, method) !=
-	    CURLE_OK) {
-		rc = sg_err_set(err, SG_EINTERNAL, "curl_setopt",
-		    "libcurl refused an option");
+	if ((rc = call_setopt(d, url, method, total, reqbody, &b, err)) !=
+	    SG_OK)
 		goto out;
-	}
-	if (strcmp(method, "GET") == 0)
-		curl_easy_setopt(d->h, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(d->h, CURLOPT_NOBODY, 1L);
-	else if (strcmp(method, "DELETE") != 0) {
-		/* POST with an empty body still needs the length. */
-		curl_easy_setopt(d->h, CURLOPT_POSTFIELDS,
-		    reqbody != NULL ? reqbody : "");
-		curl_easy_setopt(d->h, CURLOPT_POSTFIELDSIZE,
-		    (long)(reqbody != NULL ? strlen(reqbody) : 0));
-	}
 	/* No "Expect: 100-continue" round trip for bodies over 1 KiB. */
 	if ((hdrs = curl_slist_append(NULL,
 	    "Content-Type: application/json")) == NULL ||
@@ -283,40 +341,8 @@ call(struct sg_docker *d, const char *method, const char *path,
 		goto out;
 	}
 
-	cc = curl_easy_perform(d->h);
-	if (cc != CURLE_OK) {
-		switch (cc) {
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_COULDNT_RESOLVE_HOST:
-			rc = sg_err_set(err, SG_EUNAVAIL, "docker_unavailable",
-			    "docker daemon not reachable on %.80s", d->sock);
-			break;
-		case CURLE_OPERATION_TIMEDOUT:
-			rc = sg_err_set(err, SG_ETIMEOUT, "docker_timeout",
-			    "docker %s did not answer in %ld s", method,
-			    total);
-			break;
-		case CURLE_WRITE_ERROR:
-			if (b.overflow)
-				rc = sg_err_set(err, SG_EUPSTREAM,
-				    "docker_error",
-				    "docker answer over %zu bytes", maxbody);
-			else
-				rc = sg_err_set(err, SG_ENOMEM, NULL,
-				    "out of memory");
-			break;
-		case CURLE_GOT_NOTHING:
-		case CURLE_SEND_ERROR:
-		case CURLE_RECV_ERROR:
-			rc = sg_err_set(err, SG_EUNAVAIL, "docker_unavailable",
-			    "docker daemon closed the connection (%s)",
-			    curl_easy_strerror(cc));
-			break;
-		default:
-			rc = sg_err_set(err, SG_EUPSTREAM, "docker_error",
-			    "docker call failed: %s", curl_easy_strerror(cc));
-			break;
-		}
+	if ((cc = curl_easy_perform(d->h)) != CURLE_OK) {
+		rc = perform_err(d, cc, method, total, &b, maxbody, err);
 		goto out;
 	}
 	curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &status);
@@ -343,18 +369,8 @@ call(struct sg_docker *d, const char *method, const char *path,
 			*out = ans;
 			ans = NULL;
 		}
-	} else if (status == 404)
-		rc = set_daemon_err(err, SG_ENOENT, "docker_not_found", status,
-		    method, path, ans);
-	else if (status == 409)
-		rc = set_daemon_err(err, SG_ECONFLICT, "docker_conflict",
-		    status, method, path, ans);
-	else if (status >= 400 && status < 500)
-		rc = set_daemon_err(err, SG_EINVAL, "docker_bad_request",
-		    status, method, path, ans);
-	else
-		rc = set_daemon_err(err, SG_EUPSTREAM, "docker_error", status,
-		    method, path, ans);
+	} else
+		rc = status_err(status, method, path, ans, err);
 out:
 	/* Every call counted and timed, failures by reason (metrics.h). */
 	sg_metrics_add(SG_M_DOCKER_CALLS, 1);

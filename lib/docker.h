@@ -37,7 +37,7 @@
 #define SG_DOCKER_API		"v1.41"
 #define SG_DOCKER_MAX_BODY	(1024 * 1024)	/* bytes of one answer */
 #define SG_DOCKER_ID_MAX	64		/* a full container id */
-#define SG_DOCKER_STOP_GRACE	5		/* seconds, DESIGN.md */
+#define SG_DOCKER_STOP_GRACE	5		/* s, docs/contract.md §6.4 */
 #define SG_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
 
 /*

@@ -1,6 +1,6 @@
 /*
  * Host patterns, egress targets, matching and the private-address
- * classifier (DESIGN.md "Egress decision"; docs/security.md 4.1, 4.2,
+ * classifier (docs/contract.md §3.2, §3.4; docs/security.md 4.1, 4.2,
  * 3.7 C5).  Everything here is strict on purpose: a string that two
  * parsers (ours and Apache's, or glibc's getaddrinfo) could read as two
  * different hosts is refused rather than interpreted.  The rules and the
@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "sgerr.h"
 #include "hosts.h"
+#include "localaddr.h"
 
 /* Apache's LimitRequestLine is 8190; anything longer is not a target. */
 #define URI_MAX		16384
@@ -775,6 +776,29 @@ sg_addr_is_private(int family, const uint8_t *addr)
 enum sg_rc
 sg_target_check_public(const struct sg_target *t, struct sg_err *err)
 {
+	return sg_target_check_outside(t, NULL, err);
+}
+
+/* The refusal of an address that is private or local to this host. */
+static enum sg_rc
+refuse_addr(int family, const uint8_t *b, const struct sg_localaddrs *local,
+    int name, struct sg_err *err)
+{
+	if (sg_addr_is_private(family, b))
+		return sg_err_set(err, SG_EPERM, "private_target", name ?
+		    "the target name resolves to a private address" :
+		    "the target is a private address");
+	if (sg_localaddrs_has(local, family, b))
+		return sg_err_set(err, SG_EPERM, "local_target", name ?
+		    "the target name resolves to an address of this host" :
+		    "the target is an address of this host");
+	return SG_OK;
+}
+
+enum sg_rc
+sg_target_check_outside(const struct sg_target *t,
+    const struct sg_localaddrs *local, struct sg_err *err)
+{
 	struct addrinfo	 hints, *res = NULL, *ai;
 	const uint8_t	*b;
 	enum sg_rc	 rc = SG_EPERM;
@@ -782,15 +806,9 @@ sg_target_check_public(const struct sg_target *t, struct sg_err *err)
 
 	switch (t->kind) {
 	case SG_HOST_IPV4:
-		if (sg_addr_is_private(AF_INET, t->addr))
-			return sg_err_set(err, SG_EPERM, "private_target",
-			    "the target is a private address");
-		return SG_OK;
+		return refuse_addr(AF_INET, t->addr, local, 0, err);
 	case SG_HOST_IPV6:
-		if (sg_addr_is_private(AF_INET6, t->addr))
-			return sg_err_set(err, SG_EPERM, "private_target",
-			    "the target is a private address");
-		return SG_OK;
+		return refuse_addr(AF_INET6, t->addr, local, 0, err);
 	case SG_HOST_NAME:
 		break;
 	default:
@@ -820,11 +838,13 @@ sg_target_check_public(const struct sg_target *t, struct sg_err *err)
 			    (const void *)ai->ai_addr)->sin6_addr;
 		else
 			b = NULL;
-		if (sg_addr_is_private(ai->ai_family, b)) {
+		if (b == NULL) {
 			sg_err_set(err, SG_EPERM, "private_target",
 			    "the target name resolves to a private address");
 			goto out;
 		}
+		if (refuse_addr(ai->ai_family, b, local, 1, err) != SG_OK)
+			goto out;
 		n++;
 	}
 	if (n == 0) {

@@ -142,5 +142,13 @@ int		 sg_addr_is_private(int family, const uint8_t *addr);
  */
 enum sg_rc	 sg_target_check_public(const struct sg_target *,
 		    struct sg_err *);
+/*
+ * The same, and also SG_EPERM "local_target" if the target is, or its
+ * name resolves to, one of local's addresses (the proxy host's own,
+ * lib/localaddr.h); local NULL: sg_target_check_public.
+ */
+struct sg_localaddrs;
+enum sg_rc	 sg_target_check_outside(const struct sg_target *,
+		    const struct sg_localaddrs *local, struct sg_err *);
 
 #endif

@@ -36,8 +36,8 @@ is_ws(unsigned char c)
  * One UTF-8 sequence at p (RFC 3629 4): no overlong forms, no surrogates
  * (U+D800..U+DFFF), nothing above U+10FFFF.  Returns its length or 0.
  */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
+size_t
+sg_utf8_seq(const unsigned char *p, size_t n)
 {
 	unsigned char	 c = p[0];
 	size_t		 len, i;
@@ -111,7 +111,7 @@ scan_string(const unsigned char *s, size_t n, size_t *off,
 			return -1;
 		}
 		if (s[i] != '\\') {
-			if ((l = utf8_seq(s + i, n - i)) == 0) {
+			if ((l = sg_utf8_seq(s + i, n - i)) == 0) {
 				sg_err_set(err, SG_EINVAL, "bad_json",
 				    "invalid UTF-8 at %zu", i);
 				return -1;
@@ -589,6 +589,29 @@ sg_json_add_str(cJSON *obj, const char *name, const char *s)
 	if (obj == NULL || name == NULL || s == NULL)
 		return -1;
 	return cJSON_AddStringToObject(obj, name, s) == NULL ? -1 : 0;
+}
+
+cJSON *
+sg_json_array_of(size_t n, cJSON *(*make)(const void *, size_t),
+    const void *ctx, int *bad_item)
+{
+	cJSON	*arr, *o;
+	size_t	 i;
+
+	if (bad_item != NULL)
+		*bad_item = 0;
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((o = make(ctx, i)) == NULL) {
+			if (bad_item != NULL)
+				*bad_item = 1;
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
 }
 
 int

@@ -39,8 +39,22 @@ const char	*sg_json_str(const cJSON *obj, const char *name);
  */
 enum sg_rc	 sg_json_int(const cJSON *obj, const char *name, int64_t min,
 		    int64_t max, int64_t *out, struct sg_err *);
+/*
+ * The length of the one well-formed UTF-8 sequence at p, at most n bytes
+ * (RFC 3629 4: no overlong forms, no surrogates, nothing above U+10FFFF;
+ * ASCII is 1), or 0 if there is none.
+ */
+size_t		 sg_utf8_seq(const unsigned char *p, size_t n);
 /* Compact text of a tree; malloc'd, the caller frees it.  NULL on ENOMEM. */
 char		*sg_json_print(const cJSON *);
+/*
+ * A new array of the n items make(ctx, i) returns, in order; NULL when
+ * the array cannot be made or make returns NULL (then *bad_item, if
+ * bad_item, is 1; it is 0 for out of memory).
+ */
+cJSON		*sg_json_array_of(size_t n,
+		    cJSON *(*make)(const void *ctx, size_t i), const void *ctx,
+		    int *bad_item);
 /* Add a string member; returns 0 on success, -1 on ENOMEM. */
 int		 sg_json_add_str(cJSON *obj, const char *name, const char *);
 /*

@@ -448,7 +448,7 @@ out:
 }
 
 /*
- * The texts sg_jwt_sign encodes: the header (DESIGN.md:
+ * The texts sg_jwt_sign encodes: the header (docs/contract.md §2.1:
  * {"alg":"ES256","typ":"JWT","kid":"<kid>"}, this order) and the claims.
  * -1 on ENOMEM, with nothing allocated.
  */

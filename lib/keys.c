@@ -56,11 +56,6 @@ struct sg_key {
 	struct key_ops	*ops;
 };
 
-struct sg_keyset {
-	struct sg_key	*keys[SG_KEYSET_MAX];
-	size_t		 n;
-};
-
 /* Do not leave OpenSSL's per-thread error queue filling up on failures. */
 static enum sg_rc
 ossl_fail(struct sg_err *err, enum sg_rc rc, const char *code,
@@ -376,12 +371,8 @@ out:
 	return rc;
 }
 
-/*
- * Read a whole regular file of at most SG_KEYFILE_MAX bytes into a
- * NUL-terminated buffer of *size bytes (wipe it with sg_cleanse).
- */
-static enum sg_rc
-read_file(const char *path, char **out, size_t *outlen, size_t *size,
+enum sg_rc
+sg_key_read_file(const char *path, char **out, size_t *outlen, size_t *size,
     struct sg_err *err)
 {
 	struct stat	 st;
@@ -457,7 +448,7 @@ sg_key_load_pem(const char *path, struct sg_key **out, struct sg_err *err)
 	*out = NULL;
 	if (path == NULL)
 		return sg_err_set(err, SG_EINVAL, "bad_key_file", "no path");
-	if ((rc = read_file(path, &buf, &len, &size, err)) != SG_OK)
+	if ((rc = sg_key_read_file(path, &buf, &len, &size, err)) != SG_OK)
 		return rc;
 	rc = sg_key_from_pem(buf, len, out, err);
 	sg_cleanse(buf, size);
@@ -804,237 +795,4 @@ sg_key_ctx_put(const struct sg_key *k, int sign, EVP_PKEY_CTX *ctx)
 		    &ops->verify_busy, memory_order_release);
 	else
 		EVP_PKEY_CTX_free(ctx);
-}
-
-/* Key sets. */
-
-struct sg_keyset *
-sg_keyset_new(void)
-{
-	return calloc(1, sizeof(struct sg_keyset));
-}
-
-void
-sg_keyset_free(struct sg_keyset *ks)
-{
-	size_t	 i;
-
-	if (ks == NULL)
-		return;
-	for (i = 0; i < ks->n; i++)
-		sg_key_free(ks->keys[i]);
-	free(ks);
-}
-
-enum sg_rc
-sg_keyset_add(struct sg_keyset *ks, struct sg_key *k, struct sg_err *err)
-{
-	enum sg_rc	 rc = SG_EINVAL;
-
-	if (ks == NULL || k == NULL) {
-		sg_err_set(err, SG_EINVAL, "bad_key", "no key set or key");
-		goto out;
-	}
-	if (ks->n >= SG_KEYSET_MAX) {
-		sg_err_set(err, SG_EINVAL, "too_many_keys",
-		    "more than %d keys in one set", SG_KEYSET_MAX);
-		goto out;
-	}
-	/* Selection is by exact kid, so a kid must name one key only. */
-	if (sg_keyset_find(ks, k->kid) != NULL) {
-		sg_err_set(err, SG_EINVAL, "duplicate_kid",
-		    "two keys with kid \"%s\"", k->kid);
-		goto out;
-	}
-	ks->keys[ks->n++] = k;
-	k = NULL;
-	rc = SG_OK;
-out:
-	sg_key_free(k);
-	return rc;
-}
-
-enum sg_rc
-sg_keyset_add_jwks(struct sg_keyset *ks, const char *buf, size_t len,
-    struct sg_err *err)
-{
-	cJSON		*doc = NULL;
-	const cJSON	*keys, *jwk;
-	struct sg_key	*k = NULL;
-	enum sg_rc	 rc = SG_EINVAL;
-
-	if (ks == NULL || buf == NULL || len > SG_KEYFILE_MAX)
-		return sg_err_set(err, SG_EINVAL, "bad_jwks",
-		    "JWKS empty or over %d bytes", SG_KEYFILE_MAX);
-	if ((doc = sg_json_parse_object(buf, len, err)) == NULL)
-		return err != NULL && err->rc == SG_ENOMEM ? SG_ENOMEM :
-		    sg_err_set(err, SG_EINVAL, "bad_jwks", "JWKS not JSON");
-	if (!member_unique(doc, "keys")) {
-		sg_err_set(err, SG_EINVAL, "bad_jwks", "\"keys\" repeated");
-		goto out;
-	}
-	keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
-	if (keys == NULL && cJSON_GetObjectItemCaseSensitive(doc, "kty") !=
-	    NULL) {
-		/* A single bare JWK is a set of one. */
-		if ((rc = sg_key_from_jwk(doc, &k, err)) != SG_OK)
-			goto out;
-		rc = sg_keyset_add(ks, k, err);
-		goto out;
-	}
-	if (!cJSON_IsArray(keys) || cJSON_GetArraySize(keys) == 0) {
-		sg_err_set(err, SG_EINVAL, "bad_jwks",
-		    "JWKS \"keys\" is not a non-empty array");
-		goto out;
-	}
-	/* Every key must load: a bad one fails the whole set (S11). */
-	cJSON_ArrayForEach(jwk, keys) {
-		if ((rc = sg_key_from_jwk(jwk, &k, err)) != SG_OK)
-			goto out;
-		if ((rc = sg_keyset_add(ks, k, err)) != SG_OK)
-			goto out;
-	}
-	rc = SG_OK;
-out:
-	cJSON_Delete(doc);
-	return rc;
-}
-
-/* Prefix the recorded error message with the file it is about. */
-static void
-name_file(struct sg_err *err, const char *path)
-{
-	char	 msg[sizeof(err->msg)];
-
-	if (err == NULL || err->rc == SG_OK ||
-	    strncmp(err->msg, path, strlen(path)) == 0)
-		return;
-	/* Truncation is fine: the start of the message names the file. */
-	if (snprintf(msg, sizeof(msg), "%s: %s", path, err->msg) < 0)
-		return;
-	(void)strlcpy(err->msg, msg, sizeof(err->msg));
-}
-
-/* Add one file, PEM or JWKS, to ks. */
-static enum sg_rc
-keyset_add_file(struct sg_keyset *ks, const char *path, struct sg_err *err)
-{
-	struct sg_key	*k = NULL, *pub = NULL;
-	char		*buf = NULL;
-	size_t		 len = 0, size = 0, i;
-	enum sg_rc	 rc;
-
-	if ((rc = read_file(path, &buf, &len, &size, err)) != SG_OK)
-		return rc;
-	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' ||
-	    buf[i] == '\r' || buf[i] == '\n'); i++)
-		;
-	if (i < len && buf[i] == '{') {
-		rc = sg_keyset_add_jwks(ks, buf, len, err);
-		goto out;
-	}
-	if ((rc = sg_key_from_pem(buf, len, &k, err)) != SG_OK)
-		goto out;
-	/* A verification set holds public keys only. */
-	if (k->priv) {
-		if ((rc = sg_key_public(k, &pub, err)) != SG_OK)
-			goto out;
-		sg_key_free(k);
-		k = pub;
-	}
-	rc = sg_keyset_add(ks, k, err);
-	k = NULL;
-out:
-	if (rc != SG_OK)
-		name_file(err, path);
-	sg_key_free(k);
-	sg_cleanse(buf, size);
-	free(buf);
-	return rc;
-}
-
-enum sg_rc
-sg_keyset_load(const char *paths, struct sg_keyset **out,
-    struct sg_err *err)
-{
-	struct sg_keyset	*ks = NULL;
-	const char		*p, *comma;
-	char			 path[PATH_MAX];
-	size_t			 n;
-	enum sg_rc		 rc = SG_EINVAL;
-
-	*out = NULL;
-	if (paths == NULL || paths[0] == '\0')
-		return sg_err_set(err, SG_EINVAL, "bad_key_file",
-		    "no key files given");
-	if ((ks = sg_keyset_new()) == NULL)
-		return sg_err_set(err, SG_ENOMEM, "out_of_memory", "key set");
-	for (p = paths;; p = comma + 1) {
-		comma = strchr(p, ',');
-		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (n == 0 || n >= sizeof(path)) {
-			rc = sg_err_set(err, SG_EINVAL, "bad_key_file",
-			    "empty or overlong path in key file list");
-			goto out;
-		}
-		memcpy(path, p, n);
-		path[n] = '\0';
-		if ((rc = keyset_add_file(ks, path, err)) != SG_OK)
-			goto out;
-		if (comma == NULL)
-			break;
-	}
-	*out = ks;
-	ks = NULL;
-	rc = SG_OK;
-out:
-	sg_keyset_free(ks);
-	return rc;
-}
-
-size_t
-sg_keyset_count(const struct sg_keyset *ks)
-{
-	return ks != NULL ? ks->n : 0;
-}
-
-const struct sg_key *
-sg_keyset_at(const struct sg_keyset *ks, size_t i)
-{
-	return ks != NULL && i < ks->n ? ks->keys[i] : NULL;
-}
-
-const struct sg_key *
-sg_keyset_find(const struct sg_keyset *ks, const char *kid)
-{
-	size_t	 i;
-
-	if (ks == NULL || kid == NULL)
-		return NULL;
-	/* kids are public; a plain comparison leaks nothing secret. */
-	for (i = 0; i < ks->n; i++)
-		if (strcmp(ks->keys[i]->kid, kid) == 0)
-			return ks->keys[i];
-	return NULL;
-}
-
-cJSON *
-sg_keyset_jwks(const struct sg_keyset *ks)
-{
-	cJSON	*doc = NULL, *arr, *jwk;
-	size_t	 i;
-
-	if ((doc = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if ((arr = cJSON_AddArrayToObject(doc, "keys")) == NULL)
-		goto fail;
-	for (i = 0; ks != NULL && i < ks->n; i++) {
-		if ((jwk = sg_key_jwk(ks->keys[i])) == NULL)
-			goto fail;
-		cJSON_AddItemToArray(arr, jwk);
-	}
-	return doc;
-fail:
-	cJSON_Delete(doc);
-	return NULL;
 }

@@ -29,6 +29,13 @@ enum sg_rc	 sg_key_generate(struct sg_key **, struct sg_err *);
 /* PEM: "PRIVATE KEY", "EC PRIVATE KEY" or "PUBLIC KEY"; P-256 only. */
 enum sg_rc	 sg_key_from_pem(const char *buf, size_t len, struct sg_key **,
 		    struct sg_err *);
+/*
+ * A whole regular file of at most SG_KEYFILE_MAX bytes in a NUL-terminated
+ * malloc'd buffer (*len bytes read, *size allocated: wipe it with
+ * sg_cleanse before free).
+ */
+enum sg_rc	 sg_key_read_file(const char *path, char **out, size_t *len,
+		    size_t *size, struct sg_err *);
 enum sg_rc	 sg_key_load_pem(const char *path, struct sg_key **,
 		    struct sg_err *);
 /* DER SubjectPublicKeyInfo. */

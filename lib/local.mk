@@ -12,9 +12,10 @@ lib_libsandgate_a_SOURCES = \
 	lib/crypto.h lib/crypto.c \
 	lib/b64url.h lib/b64url.c \
 	lib/json.h lib/json.c \
-	lib/keys.h lib/keys-internal.h lib/keys.c \
+	lib/keys.h lib/keys-internal.h lib/keys.c lib/keyset.c \
 	lib/jwt.h lib/jwt.c \
 	lib/hosts.h lib/hosts.c \
+	lib/localaddr.h lib/localaddr.c \
 	lib/psl.h lib/psl.c \
 	lib/claims.h lib/claims.c \
 	lib/token.h lib/token.c \

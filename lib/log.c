@@ -1,5 +1,5 @@
 /*
- * Structured logs: one JSON object per line on stderr (DESIGN.md, Logs).
+ * Structured logs: one JSON object per line on stderr (docs/contract.md §9).
  *
  * Every line is built as a cJSON object and printed unformatted, so a
  * value with a quote, a newline or any other control byte is escaped and
@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "clock.h"
+#include "json.h"
 #include "log.h"
 
 #define LOG_MAX_VALUE	512	/* bytes of one value after sanitising */
@@ -135,40 +136,6 @@ log_ts(char *buf, size_t size)
 	(void)snprintf(buf, size, "%s.%03ldZ", day, ts.tv_nsec / 1000000);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t		 len, i;
-	uint32_t	 cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF (RFC 3629 3). */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /*
  * A copy of v safe to log: at most LOG_MAX_VALUE bytes (cut on a
  * character boundary, "..." appended), invalid UTF-8 bytes as '?'.
@@ -182,7 +149,7 @@ log_clean(const char *v, char *out, size_t size)
 
 	n = strlen(v);
 	while (i < n) {
-		k = utf8_seq(s + i, n - i);
+		k = sg_utf8_seq(s + i, n - i);
 		if (o + (k == 0 ? 1 : k) + 4 > size || o >= LOG_MAX_VALUE) {
 			(void)memcpy(out + o, "...", 3);
 			o += 3;
@@ -427,6 +394,7 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "jti", d->jti);
 	add_str(o, "sub", d->sub);
 	add_str(o, "target", d->target);
+	add_str(o, "client", d->client);
 	(void)cJSON_AddNumberToObject(o, "latency_us", (double)d->latency_us);
 	/*
 	 * stderr first: the hook (audit trail) may find Redis away, and

@@ -2,7 +2,7 @@
  * Logs: one JSON object per line on stderr with ts (RFC 3339 UTC with
  * milliseconds), service, level, event, and for decisions mode,
  * decision, reason, status, container_id, jti, sub, target, latency_us
- * (DESIGN.md, Logs).  Every value is escaped by cJSON, so no value can
+ * (docs/contract.md §9).  Every value is escaped by cJSON, so no value can
  * split a line or forge a field; values are cut at 512 bytes and
  * invalid UTF-8 becomes '?'.  A NULL value is logged as null.  Lines
  * below the level given to sg_log_init are dropped (default: info).
@@ -35,6 +35,8 @@ struct sg_decision {
 	const char	*jti;
 	const char	*sub;
 	const char	*target;	/* "host:port" or "METHOD /path" */
+	/* the peer address the web server saw (REMOTE_ADDR), or NULL */
+	const char	*client;
 	int64_t		 latency_us;
 };
 

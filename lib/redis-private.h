@@ -61,6 +61,14 @@ enum sg_rc	 sg_redis_conn_parse(struct sg_redis_conn *, const char *url,
 		    int timeout_ms, struct sg_err *);
 /* Close the context and free (and wipe) what parse stored. */
 void		 sg_redis_conn_clear(struct sg_redis_conn *);
+/*
+ * *out = a zeroed object of size bytes whose first member is a struct
+ * sg_redis_conn parsed from url (a pointer to a struct is a pointer to
+ * its first member, C11 6.7.2.1); sg_redis_conn_free frees it.
+ */
+enum sg_rc	 sg_redis_conn_new(size_t size, const char *url,
+		    int timeout_ms, void **out, struct sg_err *);
+void		 sg_redis_conn_free(void *);
 /* Close the context only; the next call reconnects. */
 void		 sg_redis_conn_drop(struct sg_redis_conn *);
 /*
@@ -68,6 +76,20 @@ void		 sg_redis_conn_drop(struct sg_redis_conn *);
  * SG_OK, or the classified error with the context dropped.
  */
 enum sg_rc	 sg_redis_conn_open(struct sg_redis_conn *, struct sg_err *);
+/*
+ * The commands a new connection starts with: AUTH when the URL has a
+ * password, SELECT when it names a database other than 0; cmd[0..n).
+ * auth_first: cmd[0] is the AUTH.  Points into itself: do not copy.
+ */
+struct sg_redis_hello {
+	struct sg_redis_cmd	 cmd[2];
+	size_t			 n;
+	int			 auth_first;
+	const char		*auth[3], *sel[2];
+	char			 db[16];
+};
+void		 sg_redis_conn_hello(const struct sg_redis_conn *,
+		    struct sg_redis_hello *);
 /*
  * Classify the context's error (e: errno right after the call) and drop
  * the context; sets lost when the server closed an established one.

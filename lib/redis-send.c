@@ -15,7 +15,7 @@
 #include "redis-private.h"
 
 struct sg_redis_sender {
-	struct sg_redis_conn	 conn;
+	struct sg_redis_conn	 conn;		/* first: sg_redis_conn_new */
 	int64_t		 retry_at_us;	/* no connect before (backoff) */
 	unsigned	 undrained;	/* commands since the last drain */
 };
@@ -36,30 +36,22 @@ enum sg_rc
 sg_redis_sender_new(const char *url, int timeout_ms,
     struct sg_redis_sender **out, struct sg_err *err)
 {
-	struct sg_redis_sender *rs;
+	void		*p = NULL;
 	enum sg_rc	 rc;
 
 	if (out == NULL)
 		return sg_err_set(err, SG_EINVAL, NULL, "no result pointer");
-	*out = NULL;
-	if ((rs = calloc(1, sizeof(*rs))) == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	if ((rc = sg_redis_conn_parse(&rs->conn, url, timeout_ms, err)) !=
-	    SG_OK) {
-		free(rs);
-		return rc;
-	}
-	*out = rs;
-	return SG_OK;
+	/* conn is the first member (redis-private.h). */
+	rc = sg_redis_conn_new(sizeof(struct sg_redis_sender), url,
+	    timeout_ms, &p, err);
+	*out = p;
+	return rc;
 }
 
 void
 sg_redis_sender_free(struct sg_redis_sender *rs)
 {
-	if (rs == NULL)
-		return;
-	sg_redis_conn_clear(&rs->conn);
-	free(rs);
+	sg_redis_conn_free(rs);
 }
 
 static void
@@ -80,9 +72,10 @@ static enum sg_rc
 send_connect(struct sg_redis_sender *rs, struct sg_err *err)
 {
 	struct sg_redis_conn *r = &rs->conn;
-	const char	*auth[3], *sel[2];
-	char		 dbbuf[16];
-	int		 a = 0, fl, e;
+	struct sg_redis_hello h;
+	size_t		 i;
+	int		 fl;
+	enum sg_rc	 rc;
 
 	if (r->c != NULL && r->pid == getpid())
 		return SG_OK;
@@ -90,35 +83,17 @@ send_connect(struct sg_redis_sender *rs, struct sg_err *err)
 	if (rs->retry_at_us != 0 && sg_now_us() < rs->retry_at_us)
 		return sg_err_set(err, SG_EUNAVAIL, "redis_backoff",
 		    "redis failed recently; not retrying yet");
-	errno = 0;
-	if (r->is_unix)
-		r->c = redisConnectUnixWithTimeout(r->host, r->tv);
-	else
-		r->c = redisConnectWithTimeout(r->host, r->port, r->tv);
-	e = errno;
-	if (r->c == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	r->pid = getpid();
-	if (r->c->err != 0) {
-		(void)sg_redis_conn_error(r, e, 1, err);
-		send_fail(rs);
-		return err != NULL ? err->rc : SG_EUNAVAIL;
+	if ((rc = sg_redis_conn_open(r, err)) != SG_OK) {
+		/* Out of memory is no reason to wait for the server. */
+		if (rc != SG_ENOMEM)
+			send_fail(rs);
+		return rc;
 	}
-	if (r->password != NULL) {
-		auth[a++] = "AUTH";
-		if (r->user != NULL)
-			auth[a++] = r->user;
-		auth[a++] = r->password;
-		if (redisAppendCommandArgv(r->c, a, auth, NULL) != REDIS_OK)
+	sg_redis_conn_hello(r, &h);
+	for (i = 0; i < h.n; i++)
+		if (redisAppendCommandArgv(r->c, h.cmd[i].argc, h.cmd[i].argv,
+		    NULL) != REDIS_OK)
 			goto fail;
-	}
-	if (r->db != 0) {
-		(void)snprintf(dbbuf, sizeof(dbbuf), "%ld", r->db);
-		sel[0] = "SELECT";
-		sel[1] = dbbuf;
-		if (redisAppendCommandArgv(r->c, 2, sel, NULL) != REDIS_OK)
-			goto fail;
-	}
 	/* From here on no call may wait: hiredis honours REDIS_BLOCK. */
 	if ((fl = fcntl(r->c->fd, F_GETFL)) == -1 ||
 	    fcntl(r->c->fd, F_SETFL, fl | O_NONBLOCK) == -1)

@@ -29,7 +29,7 @@
 
 /* A blocking client: one connection, reconnected after any failure. */
 struct sg_redis {
-	struct sg_redis_conn	 conn;
+	struct sg_redis_conn	 conn;		/* first: sg_redis_conn_new */
 };
 
 /*
@@ -381,35 +381,52 @@ sg_redis_conn_clear(struct sg_redis_conn *r)
 }
 
 enum sg_rc
+sg_redis_conn_new(size_t size, const char *url, int timeout_ms, void **out,
+    struct sg_err *err)
+{
+	struct sg_redis_conn	*conn;
+	enum sg_rc		 rc;
+
+	*out = NULL;
+	if ((conn = calloc(1, size)) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	if ((rc = sg_redis_conn_parse(conn, url, timeout_ms, err)) != SG_OK) {
+		free(conn);
+		return rc;
+	}
+	*out = conn;
+	return SG_OK;
+}
+
+void
+sg_redis_conn_free(void *obj)
+{
+	if (obj == NULL)
+		return;
+	sg_redis_conn_clear(obj);
+	free(obj);
+}
+
+enum sg_rc
 sg_redis_new(const char *url, int timeout_ms, struct sg_redis **out,
     struct sg_err *err)
 {
-	struct sg_redis	*r;
+	void		*p = NULL;
 	enum sg_rc	 rc;
 
 	if (out == NULL)
 		return sg_err_set(err, SG_EINVAL, NULL, "no result pointer");
-	*out = NULL;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	if ((rc = sg_redis_conn_parse(&r->conn, url, timeout_ms, err)) !=
-	    SG_OK) {
-		free(r);
-		return rc;
-	}
-	*out = r;
-	return SG_OK;
+	rc = sg_redis_conn_new(sizeof(struct sg_redis), url, timeout_ms, &p,
+	    err);
+	*out = p;
+	return rc;
 }
 
 void
 sg_redis_free(struct sg_redis *r)
 {
-	if (r == NULL)
-		return;
-	sg_redis_conn_clear(&r->conn);
-	free(r);
+	sg_redis_conn_free(r);
 }
-
 
 /* ---- connection and commands ----------------------------------------- */
 
@@ -614,6 +631,34 @@ sg_redis_conn_open(struct sg_redis_conn *r, struct sg_err *err)
 	return SG_OK;
 }
 
+void
+sg_redis_conn_hello(const struct sg_redis_conn *r, struct sg_redis_hello *h)
+{
+	int	 a = 0;
+
+	h->n = 0;
+	h->auth_first = r->password != NULL;
+	if (r->password != NULL) {
+		h->auth[a++] = "AUTH";
+		if (r->user != NULL)
+			h->auth[a++] = r->user;
+		h->auth[a++] = r->password;
+		h->cmd[h->n].argc = a;
+		h->cmd[h->n].argv = h->auth;
+		h->cmd[h->n].len = NULL;
+		h->n++;
+	}
+	if (r->db != 0) {
+		(void)snprintf(h->db, sizeof(h->db), "%ld", r->db);
+		h->sel[0] = "SELECT";
+		h->sel[1] = h->db;
+		h->cmd[h->n].argc = 2;
+		h->cmd[h->n].argv = h->sel;
+		h->cmd[h->n].len = NULL;
+		h->n++;
+	}
+}
+
 /*
  * Connect if there is no live context: connect timeout, command timeout,
  * then AUTH and SELECT, pipelined.
@@ -622,11 +667,8 @@ static enum sg_rc
 connect_ctx(struct sg_redis_conn *r, struct sg_err *err)
 {
 	redisReply	*rep[2] = { NULL, NULL };
-	struct sg_redis_cmd  cmds[2];
-	const char	*auth[3], *sel[2];
-	char		 dbbuf[16];
-	size_t		 n = 0, i;
-	int		 a = 0;
+	struct sg_redis_hello h;
+	size_t		 i;
 	enum sg_rc	 rc = SG_OK;
 
 	if (r->c != NULL && r->pid == getpid())
@@ -637,31 +679,13 @@ connect_ctx(struct sg_redis_conn *r, struct sg_err *err)
 	if (redisSetTimeout(r->c, r->tv) != REDIS_OK)
 		return sg_redis_conn_error(r, errno, 1, err);
 
-	if (r->password != NULL) {
-		auth[a++] = "AUTH";
-		if (r->user != NULL)
-			auth[a++] = r->user;
-		auth[a++] = r->password;
-		cmds[n].argc = a;
-		cmds[n].argv = auth;
-		cmds[n].len = NULL;
-		n++;
-	}
-	if (r->db != 0) {
-		(void)snprintf(dbbuf, sizeof(dbbuf), "%ld", r->db);
-		sel[0] = "SELECT";
-		sel[1] = dbbuf;
-		cmds[n].argc = 2;
-		cmds[n].argv = sel;
-		cmds[n].len = NULL;
-		n++;
-	}
-	if (n == 0)
+	sg_redis_conn_hello(r, &h);
+	if (h.n == 0)
 		return SG_OK;
-	if ((rc = pipeline(r, cmds, n, rep, 1, err)) != SG_OK)
+	if ((rc = pipeline(r, h.cmd, h.n, rep, 1, err)) != SG_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
-		int	 is_auth = i == 0 && r->password != NULL;
+	for (i = 0; i < h.n; i++) {
+		int	 is_auth = i == 0 && h.auth_first;
 
 		if (rep[i]->type == REDIS_REPLY_ERROR) {
 			/*
@@ -682,7 +706,7 @@ connect_ctx(struct sg_redis_conn *r, struct sg_err *err)
 			break;
 		}
 	}
-	sg_redis_free_replies(rep, n);
+	sg_redis_free_replies(rep, h.n);
 	return rc;
 }
 

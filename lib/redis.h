@@ -1,5 +1,5 @@
 /*
- * The Redis client (DESIGN.md, Sessions), on the hiredis 0.14 API,
+ * The Redis client (docs/contract.md §7), on the hiredis 0.14 API,
  * without hiredis in this header (lib/redis-private.h has it).  Two
  * kinds of handle, each with its own type so that one cannot be used as
  * the other: struct sg_redis, blocking, for commands whose answer the

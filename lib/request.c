@@ -425,3 +425,10 @@ sg_req_auth(const struct sg_req *req, struct sg_resp *resp, const char *kind,
 	return 0;
 }
 
+
+int
+sg_req_is_get(const struct sg_req *req)
+{
+	return req->method != NULL && (strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0);
+}

@@ -95,6 +95,8 @@ int		 sg_req_query(const struct sg_req *, const char *name,
  */
 int		 sg_req_auth(const struct sg_req *, struct sg_resp *,
 		    const char *kind, const char *scope);
+/* 1 for GET or HEAD (RFC 9110 9.3.2: HEAD is GET without the body). */
+int		 sg_req_is_get(const struct sg_req *);
 /* 1 if scope is one of the space-separated words of list. */
 int		 sg_scope_has(const char *list, const char *scope);
 

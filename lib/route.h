@@ -1,5 +1,5 @@
 /*
- * The routes of the management API (DESIGN.md, Management API), in one
+ * The routes of the management API (docs/contract.md §5.2), in one
  * table: the path each service answers and the scope an operator token
  * needs for it.  token-verify decides by sg_route_match; the services
  * check their own path against the same SG_PATH_* names.

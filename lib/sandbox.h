@@ -4,7 +4,7 @@
  * revocation: token-verify refuses the token once the session is gone),
  * the container second, so no token outlives the request that ended it
  * however slow Docker is; a container whose removal then failed has no
- * session and is an orphan to `sandgate reap` (DESIGN.md, Sandboxes).
+ * session and is an orphan to `sandgate reap` (docs/contract.md §6.4).
  * Absence is success at every step (a repeat finishes the job); any
  * other failure stops the teardown and is returned in err.
  */

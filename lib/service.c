@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <err.h>
 #include <locale.h>
 #include <string.h>
 #include <sysexits.h>
@@ -112,4 +113,32 @@ int
 sg_service_status(const struct sg_err *err)
 {
 	return err->rc == SG_EINVAL ? EX_CONFIG : EX_OSERR;
+}
+
+int
+sg_service_main(const struct sg_service_def *def, void *app)
+{
+	static struct sg_service svc;
+	struct sg_err		 err;
+	const char		*what;
+	int			 rc;
+
+	sg_err_clear(&err);
+	if (sg_service_open(&svc, def->name, def->flags, &err) != SG_OK)
+		errx(EX_CONFIG, "%s", err.msg);
+	if (def->init != NULL && def->init(app, &svc, &err) != SG_OK)
+		errx(EX_CONFIG, "%s", err.msg);
+	if (sg_service_connect(&svc, &what, &err) != SG_OK)
+		errx(EX_CONFIG, "%s: %s", what, err.msg);
+	if (def->start != NULL)
+		def->start(app, &svc);
+	else
+		sg_log(SG_LOG_INFO, "start", (char *)NULL);
+	rc = sg_service_serve(&svc, def->handler, app, &err);
+	if (def->clear != NULL)
+		def->clear(app);
+	sg_service_close(&svc);
+	if (rc != 0)
+		errx(sg_service_status(&err), "%s", err.msg);
+	return 0;
 }

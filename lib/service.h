@@ -51,4 +51,32 @@ void		 sg_service_close(struct sg_service *);
 /* The sysexits(3) status for a failure: EX_CONFIG or EX_OSERR. */
 int		 sg_service_status(const struct sg_err *);
 
+/*
+ * One service's main.c, as data: its name, the SG_SVC_* it needs, and
+ * hooks on its struct app.  Every hook may be NULL.
+ *   init	after the configuration and ops, before the handles: the app
+ *		from the configuration (an error's message names the
+ *		variable);
+ *   start	after the handles: hand them to the app and log "start"
+ *		(NULL: a plain "start" line);
+ *   clear	after the serve loop.
+ */
+struct sg_service_def {
+	const char	*name;
+	unsigned	 flags;
+	enum sg_rc	(*init)(void *app, struct sg_service *,
+			    struct sg_err *);
+	void		(*start)(void *app, struct sg_service *);
+	sg_handler	 handler;
+	void		(*clear)(void *app);
+};
+
+/*
+ * The whole main(): open, init, connect, start, serve until SIGTERM,
+ * clear, close.  Exits with errx(3) on a failure (EX_CONFIG for a bad
+ * configuration, naming the variable; EX_OSERR when the socket cannot be
+ * served); returns 0 after a clean stop.
+ */
+int		 sg_service_main(const struct sg_service_def *, void *app);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * The session store in Redis (session.h) on the blocking client of
  * redis-private.h: put, get, del, list, count, the per-user reservation,
- * prune and the live count.  DESIGN.md (Sessions) has the key layout.
+ * prune and the live count.  docs/contract.md §7.1 has the key layout.
  */
 #include "config.h"
 
@@ -21,7 +21,7 @@ mkkey(char *buf, const char *prefix, const char *id, struct sg_err *err)
 {
 	int	 n;
 
-	/* Ids reach a key only after this check (DESIGN.md, ids). */
+	/* Ids reach a key only after this check (docs/contract.md §5.3). */
 	if (id == NULL || !sg_id_valid(id))
 		return sg_err_set(err, SG_EINVAL, "bad_id",
 		    "id must match ^[A-Za-z0-9_-]{1,128}$");
@@ -319,6 +319,76 @@ session_cmp(const void *a, const void *b)
 	return strcmp(x->container_id, y->container_id);
 }
 
+/* The ids to take out of a user's set: "SREM" key id... */
+struct stale {
+	const char	**argv;
+	size_t		 *len;
+	size_t		  n;		/* argv[0..1] are SREM and the key */
+};
+
+static void
+stale_add(struct stale *st, const char *id, size_t len)
+{
+	st->argv[st->n] = id;
+	st->len[st->n++] = len;
+}
+
+/*
+ * Best effort: a failed SREM (a read-only replica, say) does not fail
+ * the read; the next list or prune retries.  *removed (if removed) counts
+ * the ids SREM took out.
+ */
+static void
+stale_remove(struct sg_redis *r, const struct stale *st, size_t *removed)
+{
+	struct sg_redis_cmd	 c;
+	struct sg_err		 tmp;
+	redisReply		*rem = NULL;
+
+	if (st->n <= 2)
+		return;
+	c.argc = (int)st->n;
+	c.argv = st->argv;
+	c.len = st->len;
+	sg_err_clear(&tmp);
+	if (sg_redis_run(r, &c, 1, &rem, &tmp) == SG_OK && removed != NULL &&
+	    rem->type == REDIS_REPLY_INTEGER && rem->integer > 0)
+		*removed = (size_t)rem->integer;
+	if (rem != NULL)
+		freeReplyObject(rem);
+}
+
+/*
+ * The session keys of the members mem sampled, in kp[0..*nk) (the
+ * strings in keys, KEY_MAX each); a member that is no valid id goes to
+ * st instead.
+ */
+static enum sg_rc
+sample_keys(struct sg_redis *r, const redisReply *mem, char *keys,
+    const char **kp, size_t *nk, struct stale *st, struct sg_err *err)
+{
+	size_t	 i;
+
+	*nk = 0;
+	for (i = 0; i < mem->elements; i++) {
+		const redisReply *m = mem->element[i];
+
+		if (m->type != REDIS_REPLY_STRING)
+			return sg_redis_unexpected(r, "SRANDMEMBER", err);
+		/* Garbage in the index (not from us): drop it. */
+		if (m->len > SG_ID_MAX || memchr(m->str, '\0', m->len) ||
+		    !sg_id_valid(m->str)) {
+			stale_add(st, m->str, m->len);
+			continue;
+		}
+		(void)mkkey(keys + *nk * KEY_MAX, SG_SESSION_KEY_PREFIX, m->str,
+		    NULL);
+		kp[*nk] = keys + *nk * KEY_MAX;
+		(*nk)++;
+	}
+	return SG_OK;
+}
+
 /*
  * The live sessions of user.  With v, they are returned in *v (sorted
  * by created_at, then id; the caller clears and frees them), else only
@@ -336,14 +406,12 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 {
 	char		 ukey[KEY_MAX], limit[16];
 	const char	*sample[] = { "SRANDMEMBER", ukey, limit };
-	redisReply	*mem = NULL, *got = NULL, *rem = NULL;
-	const char	**kp = NULL, **dargv = NULL;
-	size_t		*dlen = NULL;
+	redisReply	*mem = NULL, *got = NULL;
+	const char	**kp = NULL;
 	char		*keys = NULL;
 	struct sg_session *out = NULL, s;
-	struct sg_redis_cmd	 c;
-	struct sg_err	 tmp;
-	size_t		 n, i, nk = 0, nd = 2, no = 0;
+	struct stale	 st = { NULL, NULL, 2 };
+	size_t		 n, i, nk = 0, no = 0;
 	enum sg_rc	 rc;
 
 	sg_session_init(&s);
@@ -374,36 +442,19 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 		goto out;
 	}
 	if ((kp = calloc(n, sizeof(*kp))) == NULL ||
-	    (dargv = calloc(n + 2, sizeof(*dargv))) == NULL ||
-	    (dlen = calloc(n + 2, sizeof(*dlen))) == NULL ||
+	    (st.argv = calloc(n + 2, sizeof(*st.argv))) == NULL ||
+	    (st.len = calloc(n + 2, sizeof(*st.len))) == NULL ||
 	    (keys = calloc(n, KEY_MAX)) == NULL ||
 	    (v != NULL && (out = calloc(n, sizeof(*out))) == NULL)) {
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	dargv[0] = "SREM";
-	dlen[0] = 4;
-	dargv[1] = ukey;
-	dlen[1] = strlen(ukey);
-	for (i = 0; i < n; i++) {
-		const redisReply *m = mem->element[i];
-
-		if (m->type != REDIS_REPLY_STRING) {
-			rc = sg_redis_unexpected(r, "SRANDMEMBER", err);
-			goto out;
-		}
-		/* Garbage in the index (not from us): drop it. */
-		if (m->len > SG_ID_MAX || memchr(m->str, '\0', m->len) ||
-		    !sg_id_valid(m->str)) {
-			dargv[nd] = m->str;
-			dlen[nd++] = m->len;
-			continue;
-		}
-		(void)mkkey(keys + nk * KEY_MAX, SG_SESSION_KEY_PREFIX, m->str,
-		    NULL);
-		kp[nk] = keys + nk * KEY_MAX;
-		nk++;
-	}
+	st.argv[0] = "SREM";
+	st.len[0] = 4;
+	st.argv[1] = ukey;
+	st.len[1] = strlen(ukey);
+	if ((rc = sample_keys(r, mem, keys, kp, &nk, &st, err)) != SG_OK)
+		goto out;
 	if (nk > 0 && (rc = fetch(r, kp, nk, &got, err)) != SG_OK)
 		goto out;
 	for (i = 0; i < nk; i++) {
@@ -412,16 +463,14 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 
 		if (got->element[2 * i]->integer == 0) {
 			/* Expired or evicted: treat as gone. */
-			dargv[nd] = id;
-			dlen[nd++] = strlen(id);
+			stale_add(&st, id, strlen(id));
 			continue;
 		}
 		if ((rc = decode(id, g->str, g->len, &s, err)) != SG_OK)
 			goto out;
 		if (strcmp(s.user_id, user) != 0) {
 			/* The session says it is someone else's. */
-			dargv[nd] = id;
-			dlen[nd++] = strlen(id);
+			stale_add(&st, id, strlen(id));
 			sg_session_clear(&s);
 			continue;
 		}
@@ -432,19 +481,7 @@ collect(struct sg_redis *r, const char *user, struct sg_session **v,
 			sg_session_clear(&s);
 		no++;
 	}
-	if (nd > 2) {
-		/*
-		 * Best effort: a failed SREM (a read-only replica, say) does
-		 * not fail the read; the next list or prune retries.
-		 */
-		c.argc = (int)nd;
-		c.argv = dargv;
-		c.len = dlen;
-		sg_err_clear(&tmp);
-		if (sg_redis_run(r, &c, 1, &rem, &tmp) == SG_OK && removed != NULL &&
-		    rem->type == REDIS_REPLY_INTEGER && rem->integer > 0)
-			*removed = (size_t)rem->integer;
-	}
+	stale_remove(r, &st, removed);
 	if (out != NULL && no > 1)
 		qsort(out, no, sizeof(*out), session_cmp);
 	*count = no;
@@ -460,17 +497,22 @@ out:
 		free(out);
 	}
 	sg_session_clear(&s);
-	if (rem != NULL)
-		freeReplyObject(rem);
 	if (got != NULL)
 		freeReplyObject(got);
 	if (mem != NULL)
 		freeReplyObject(mem);
 	free(keys);
-	free(dlen);
-	free(dargv);
+	free(st.len);
+	free(st.argv);
 	free(kp);
 	return rc;
+}
+
+/* sg_json_array_of's maker: session i of a collected vector. */
+static cJSON *
+session_at(const void *v, size_t i)
+{
+	return sg_session_to_json((const struct sg_session *)v + i);
 }
 
 enum sg_rc
@@ -478,7 +520,6 @@ sg_session_list(struct sg_redis *r, const char *user, cJSON **out,
     struct sg_err *err)
 {
 	struct sg_session *v = NULL;
-	cJSON		*arr = NULL, *o;
 	size_t		 n = 0, i;
 	enum sg_rc	 rc;
 
@@ -487,22 +528,9 @@ sg_session_list(struct sg_redis *r, const char *user, cJSON **out,
 	*out = NULL;
 	if ((rc = collect(r, user, &v, &n, NULL, err)) != SG_OK)
 		return rc;
-	if ((arr = cJSON_CreateArray()) == NULL) {
+	/* A session that does not convert is out of memory too. */
+	if ((*out = sg_json_array_of(n, session_at, v, NULL)) == NULL)
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if ((o = sg_session_to_json(&v[i])) == NULL) {
-			rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-			goto out;
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
-	*out = arr;
-	arr = NULL;
-	rc = SG_OK;
-out:
-	cJSON_Delete(arr);
 	for (i = 0; i < n; i++)
 		sg_session_clear(&v[i]);
 	free(v);

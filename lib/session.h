@@ -1,5 +1,5 @@
 /*
- * Sessions in Redis (DESIGN.md, Sessions): the codec (session.c: the
+ * Sessions in Redis (docs/contract.md §7): the codec (session.c: the
  * stored object to and from JSON, and its validation; no Redis) and the
  * store on the Redis client of redis.h (session-store.c).
  *

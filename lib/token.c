@@ -1,5 +1,5 @@
 /*
- * Minting and verifying sandgate tokens (lib/token.h; DESIGN.md, Tokens).
+ * Minting and verifying sandgate tokens (lib/token.h; docs/contract.md §2).
  *
  * The verifier trusts whatever the issuer signs (docs/security.md 3.7,
  * "Issuer-side tests"), so minting runs the verifier's own checks on the
@@ -189,14 +189,15 @@ check_cred_len(const struct sg_key *key, const cJSON *c, const char *cid,
 }
 
 /*
- * Run the verifier's claim checks on c, then sign it into out.  max is
- * the lifetime limit the verifiers apply; cid, for a container token,
- * the id its egress credential carries (check_cred_len).
+ * Run the verifier's claim checks on c, then sign it into out (with the
+ * iat and exp it carries).  max is the lifetime limit the verifiers
+ * apply; cid, for a container token, the id its egress credential
+ * carries (check_cred_len).
  */
 static enum sg_rc
 check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
-    const char *cid, int64_t max, time_t now, struct sg_minted *out,
-    struct sg_err *err)
+    const char *cid, int64_t max, time_t now, int64_t iat, int64_t exp,
+    struct sg_minted *out, struct sg_err *err)
 {
 	struct sg_verify_opts	 vo;
 	struct sg_claims	 vc;
@@ -225,6 +226,8 @@ check_and_sign(const struct sg_key *key, const cJSON *c, const char *issuer,
 		return rc;
 	if ((kid = sg_key_kid(key)) != NULL)
 		(void)strlcpy(out->kid, kid, sizeof(out->kid));
+	out->iat = iat;
+	out->exp = exp;
 	return SG_OK;
 }
 
@@ -290,11 +293,8 @@ sg_token_mint_container(const struct sg_key *key,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, mc->issuer, mc->container_id, max,
-	    mc->now, out, err)) != SG_OK)
-		goto out;
-	out->iat = iat;
-	out->exp = exp;
+	rc = check_and_sign(key, c, mc->issuer, mc->container_id, max,
+	    mc->now, iat, exp, out, err);
 out:
 	if (rc != SG_OK)
 		sg_minted_clear(out);
@@ -343,11 +343,8 @@ sg_token_mint_operator(const struct sg_key *key, const char *issuer,
 		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_and_sign(key, c, issuer, NULL, SG_TOKEN_TTL_LIMIT, now,
-	    out, err)) != SG_OK)
-		goto out;
-	out->iat = iat;
-	out->exp = exp;
+	rc = check_and_sign(key, c, issuer, NULL, SG_TOKEN_TTL_LIMIT, now,
+	    iat, exp, out, err);
 out:
 	if (rc != SG_OK)
 		sg_minted_clear(out);

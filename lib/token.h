@@ -31,7 +31,7 @@
 #define SG_TOKEN_CRED_MAX	8190
 
 /*
- * What a container token says (DESIGN.md, Tokens).  Zero the struct
+ * What a container token says (docs/contract.md §2.2).  Zero the struct
  * first: fields added later default to 0.
  */
 struct sg_mint_container {

@@ -16,6 +16,10 @@
 #     first cell (or a heading) is that ID.  A "docs/<name>.md" that does
 #     not exist is unresolved whatever follows it.
 #
+# (c) The contract is docs/contract.md: no tracked file may cite the old
+#     out-of-tree contract file (DESIGN dot md, at the top of a shared
+#     directory); cite "docs/contract.md §N" instead, which (b) checks.
+#
 # Prints "file:line: ref" for each problem and exits 1 if there is any.
 # Usage: sh tests/check-doc-refs.sh   (from anywhere inside the checkout)
 
@@ -36,6 +40,13 @@ if [ -n "$out" ]; then
 	# character before the path.
 	printf '%s\n' "$out" |
 	    sed 's/^\([^:]*:[0-9]*\):[^A-Za-z0-9_./-]*/\1: /'
+	bad=1
+fi
+
+# (c) Spelt so that this script does not match itself.
+out=$(git grep -nIoE -e 'DESIGN[.]md' -- . 2>/dev/null)
+if [ -n "$out" ]; then
+	printf '%s\n' "$out" | sed 's/^\([^:]*:[0-9]*\):/\1: /'
 	bad=1
 fi
 

@@ -20,6 +20,8 @@ sg_run_config()
 	SG_SUBNET=${SG_SUBNET:-172.30.99.0/24}
 	_net=${SG_SUBNET%/*}
 	SG_GATEWAY_IP=${SG_GATEWAY_IP:-${_net%.*}.1}
+	# Who may use the egress proxy (Apache's Require ip): the sandboxes.
+	SG_PROXY_CLIENTS=${SG_PROXY_CLIENTS:-$SG_SUBNET}
 	SG_NETWORK=${SG_NETWORK:-sandgate-egress}
 	SG_BRIDGE=${SG_BRIDGE:-sg-egress0}
 	SG_FW_TABLE=${SG_FW_TABLE:-sandgate_run}
@@ -66,6 +68,7 @@ sg_run_fill()
 	    -e "s|@WWW_GROUP@|$SG_WWW_GROUP|g" \
 	    -e "s|@PROXY_ADDR@|$SG_GATEWAY_IP|g" \
 	    -e "s|@GATEWAY_IP@|$SG_GATEWAY_IP|g" \
+	    -e "s|@SANDBOX_SUBNET@|$SG_PROXY_CLIENTS|g" \
 	    -e "s|@CONNECT_PORTS@|$SG_CONNECT_PORTS|g" \
 	    -e "s|@BRIDGE@|$SG_BRIDGE|g" \
 	    -e "s|@TABLE@|$SG_FW_TABLE|g" \

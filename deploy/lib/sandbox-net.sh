@@ -61,6 +61,26 @@ sg_run_firewall()
 	    "$SG_RUNDIR/sandbox-net.nft"
 	sed -i "s|@PROXY_PORTS@|{ $SG_PROXY_PORT, $SG_STRICT_PORT }|" \
 	    "$SG_RUNDIR/sandbox-net.nft"
+	# The forward chain sees bridged IPv4 and IPv6 (sandbox to sandbox)
+	# only through br_netfilter.
+	for _f in /proc/sys/net/bridge/bridge-nf-call-iptables \
+	    /proc/sys/net/bridge/bridge-nf-call-ip6tables; do
+		if [ -w "$_f" ]; then
+			echo 1 > "$_f" || sg_run_die "cannot set $_f"
+		else
+			sg_run_say "WARNING: $_f missing (no br_netfilter): bridged traffic between sandboxes is not seen by the inet rules"
+		fi
+	done
 	nft -f "$SG_RUNDIR/sandbox-net.nft" || sg_run_die "nft rules failed"
 	echo "$SG_FW_TABLE" > "$SG_RUNDIR/firewall.loaded"
+	sg_run_fill "$SG_TOP/deploy/firewall/sandgate-sandbox-bridge.nft.in" \
+	    "$SG_RUNDIR/sandbox-bridge.nft"
+	SG_FW_BRIDGE=0
+	if nft -c -f "$SG_RUNDIR/sandbox-bridge.nft" 2>/dev/null; then
+		nft -f "$SG_RUNDIR/sandbox-bridge.nft" ||
+		    sg_run_die "nft bridge rules failed"
+		SG_FW_BRIDGE=1
+	else
+		sg_run_say "note: the kernel has no bridge meta matching (CONFIG_NFT_BRIDGE_META): sandbox-to-sandbox frames are dropped for IPv4 and IPv6 only (br_netfilter), not for other ethertypes"
+	fi
 }

@@ -43,6 +43,7 @@ sg_run_stop()
 	done
 	if [ -s "$SG_RUNDIR/firewall.loaded" ]; then
 		nft delete table inet "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true
+		nft delete table bridge "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true
 		rm -f "$SG_RUNDIR/firewall.loaded"
 	fi
 	if [ -s "$SG_RUNDIR/network.created" ]; then

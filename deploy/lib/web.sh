@@ -38,6 +38,9 @@ sg_run_api_server()
 		    "$SG_RUNDIR/lighttpd/lighttpd.conf"
 		sed -i "s|$SG_LOGDIR/lighttpd-|$SG_LOGDIR/www/lighttpd-|" \
 		    "$SG_RUNDIR/lighttpd/lighttpd.conf"
+		mkdir -p "$SG_RUNDIR/lighttpd/errors"
+		cp "$SG_TOP/deploy/lighttpd/errors/404.html" \
+		    "$SG_RUNDIR/lighttpd/errors/"
 		lighttpd -tt -f "$SG_RUNDIR/lighttpd/lighttpd.conf" >/dev/null ||
 		    sg_run_die "lighttpd config test failed"
 		setsid lighttpd -D -f "$SG_RUNDIR/lighttpd/lighttpd.conf" \

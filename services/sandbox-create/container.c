@@ -1,6 +1,6 @@
 /*
- * sandbox-create: the Docker create body of a hardened sandbox (DESIGN.md,
- * Sandboxes) and its wiping.
+ * sandbox-create: the Docker create body of a hardened sandbox
+ * (docs/contract.md §6.1) and its wiping.
  */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 #include "crypto.h"
 #include "json.h"
 
-/* The capabilities a sandbox keeps (DESIGN.md, Sandboxes). */
+/* The capabilities a sandbox keeps (docs/contract.md §6.1). */
 const char *const create_cap_add[] = {
 	"CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", NULL
 };
@@ -24,6 +24,19 @@ const char *const create_cap_add[] = {
 const char *const create_dns_servers[] = { CREATE_DNS_SERVER, NULL };
 const char *const create_dns_search[] = { CREATE_DNS_SEARCH, NULL };
 const char *const create_dns_options[] = { CREATE_DNS_OPTIONS, NULL };
+
+/*
+ * IPv6 off in the sandbox (create-int.h).  Docker's enable_icc=false
+ * drops bridge traffic between sandboxes for IPv4 only, and every
+ * interface gets a link-local fe80:: address (RFC 4862 5.3) even on a
+ * network without IPv6: "all" covers the interfaces present when the
+ * runtime applies it, "default" any added later.
+ */
+const char *const create_sysctls[] = {
+	"net.ipv6.conf.all.disable_ipv6", "1",
+	"net.ipv6.conf.default.disable_ipv6", "1",
+	NULL
+};
 
 static int
 add_strings(cJSON *obj, const char *name, const char *const *v)
@@ -60,7 +73,7 @@ create_config(const struct app *app, const struct create_spec *s,
 {
 	const struct sg_cfg	*cfg = app->cfg;
 	cJSON			*c = NULL, *hc, *env, *labels;
-	cJSON			*tmpfs, *binds;
+	cJSON			*tmpfs, *binds, *sysctls;
 	const char		*net;
 	char			 proxy[PROXY_URL_MAX];
 	char			 buf[PATH_MAX + 64];
@@ -115,9 +128,14 @@ create_config(const struct app *app, const struct create_spec *s,
 	    add_strings(hc, "DnsSearch", create_dns_search) == -1 ||
 	    add_strings(hc, "DnsOptions", create_dns_options) == -1 ||
 	    cJSON_AddStringToObject(hc, "IpcMode", "private") == NULL ||
+	    (sysctls = cJSON_AddObjectToObject(hc, "Sysctls")) == NULL ||
 	    (tmpfs = cJSON_AddObjectToObject(hc, "Tmpfs")) == NULL ||
 	    (binds = cJSON_AddArrayToObject(hc, "Binds")) == NULL)
 		goto fail;
+	for (n = 0; create_sysctls[n] != NULL; n += 2)
+		if (cJSON_AddStringToObject(sysctls, create_sysctls[n],
+		    create_sysctls[n + 1]) == NULL)
+			goto fail;
 	(void)snprintf(buf, sizeof(buf), "size=%s,mode=1777", cfg->tmpfs_size);
 	if (cJSON_AddStringToObject(tmpfs, "/tmp", buf) == NULL)
 		goto fail;

@@ -2,8 +2,8 @@
  * sandbox-create: validate the request, mint the container token, create
  * and start a hardened container, check that the hardening took effect,
  * record the session.  Any failure part-way undoes what was done: no
- * container, no session and no index entry is left behind (DESIGN.md,
- * Management API).  A crash part-way leaves a labelled container without
+ * container, no session and no index entry is left behind (docs/contract.md
+ * §5.2).  A crash part-way leaves a labelled container without
  * a session, which `sandgate reap` removes.
  */
 #include "config.h"

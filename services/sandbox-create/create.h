@@ -1,6 +1,6 @@
 /*
- * sandbox-create: POST /v1/sandboxes (DESIGN.md, Management API and
- * Sandboxes).  The handler is pure with respect to FastCGI: it takes a
+ * sandbox-create: POST /v1/sandboxes (docs/contract.md §5.2 and
+ * §6).  The handler is pure with respect to FastCGI: it takes a
  * struct sg_req and fills a struct sg_resp, so Check tests drive it
  * without sockets; Docker and Redis are reached through the clients in
  * struct app.
@@ -111,7 +111,7 @@ enum sg_rc	 create_spec_parse(const struct sg_cfg *, const cJSON *body,
 
 /*
  * The POST /containers/create body for a sandbox: every setting of
- * DESIGN.md.  token is the container token (it goes into the proxy
+ * docs/contract.md §6.1.  token is the container token (it goes into the proxy
  * URLs); expires_at the label.  NULL on ENOMEM.  The result holds the
  * token: free it with create_config_free().
  */

@@ -151,6 +151,12 @@ create_check_inspect(const struct app *app,
 	if ((v = sg_json_str(hc, "Runtime")) == NULL ||
 	    strcmp(v, cfg->runtime) != 0)
 		return refuse(err, "Runtime");
+	/* IPv6 off (container.c, create_sysctls). */
+	for (i = 0; create_sysctls[i] != NULL; i += 2)
+		if ((v = sg_json_str(sg_json_get(hc, "Sysctls"),
+		    create_sysctls[i])) == NULL ||
+		    strcmp(v, create_sysctls[i + 1]) != 0)
+			return refuse(err, "Sysctls (IPv6 off)");
 
 	if (s->hosts.n == 0)
 		return SG_OK;

@@ -5,9 +5,7 @@
  */
 #include "config.h"
 
-#include <err.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "create.h"
 #include "log.h"
@@ -15,34 +13,36 @@
 
 #define PROG	"sandbox-create"
 
+/* The handler's settings, checked before any handle is opened. */
+static enum sg_rc
+init(void *arg, struct sg_service *svc, struct sg_err *err)
+{
+	struct app	*app = arg;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = &svc->cfg;
+	return create_app_config(app, err);
+}
+
+static void
+start(void *arg, struct sg_service *svc)
+{
+	struct app	*app = arg;
+
+	app->key = svc->key;
+	app->redis = svc->redis;
+	app->docker = svc->docker;
+	sg_log(SG_LOG_INFO, "start", "runtime", svc->cfg.runtime, "image",
+	    svc->cfg.image, "network", svc->cfg.network, (char *)NULL);
+}
+
 int
 main(void)
 {
-	static struct sg_service svc;
-	struct app		 app;
-	struct sg_err		 err;
-	const char		*what;
-	int			 rc;
+	static const struct sg_service_def def = { PROG, SG_SVC_OPS |
+	    SG_SVC_KEY | SG_SVC_REDIS | SG_SVC_DOCKER, init, start,
+	    create_handle, NULL };
+	static struct app	 app;
 
-	sg_err_clear(&err);
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS | SG_SVC_KEY |
-	    SG_SVC_REDIS | SG_SVC_DOCKER, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	memset(&app, 0, sizeof(app));
-	app.cfg = &svc.cfg;
-	if (create_app_config(&app, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	if (sg_service_connect(&svc, &what, &err) != SG_OK)
-		errx(EX_CONFIG, "%s: %s", what, err.msg);
-	app.key = svc.key;
-	app.redis = svc.redis;
-	app.docker = svc.docker;
-
-	sg_log(SG_LOG_INFO, "start", "runtime", svc.cfg.runtime, "image",
-	    svc.cfg.image, "network", svc.cfg.network, (char *)NULL);
-	rc = sg_service_serve(&svc, create_handle, &app, &err);
-	sg_service_close(&svc);
-	if (rc != 0)
-		errx(sg_service_status(&err), "%s", err.msg);
-	return 0;
+	return sg_service_main(&def, &app);
 }

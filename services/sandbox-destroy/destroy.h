@@ -1,5 +1,5 @@
 /*
- * sandbox-destroy: DELETE /v1/sandboxes/{id} (DESIGN.md, Management API).
+ * sandbox-destroy: DELETE /v1/sandboxes/{id} (docs/contract.md §5.2).
  * Deletes the session and its index entry first (the revocation: the
  * token is refused at token-verify within SANDGATE_SESSION_CACHE_MS),
  * then stops the container with the 5 s grace and removes it with its

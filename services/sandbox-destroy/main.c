@@ -5,9 +5,7 @@
  */
 #include "config.h"
 
-#include <err.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "destroy.h"
 #include "log.h"
@@ -15,30 +13,24 @@
 
 #define PROG	"sandbox-destroy"
 
+static void
+start(void *arg, struct sg_service *svc)
+{
+	struct app	*app = arg;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = &svc->cfg;
+	app->redis = svc->redis;
+	app->docker = svc->docker;
+	sg_log(SG_LOG_INFO, "start", (char *)NULL);
+}
+
 int
 main(void)
 {
-	static struct sg_service svc;
-	struct app		 app;
-	struct sg_err		 err;
-	const char		*what;
-	int			 rc;
+	static const struct sg_service_def def = { PROG, SG_SVC_OPS |
+	    SG_SVC_REDIS | SG_SVC_DOCKER, NULL, start, destroy_handle, NULL };
+	static struct app	 app;
 
-	sg_err_clear(&err);
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS | SG_SVC_REDIS |
-	    SG_SVC_DOCKER, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	if (sg_service_connect(&svc, &what, &err) != SG_OK)
-		errx(EX_CONFIG, "%s: %s", what, err.msg);
-	memset(&app, 0, sizeof(app));
-	app.cfg = &svc.cfg;
-	app.redis = svc.redis;
-	app.docker = svc.docker;
-
-	sg_log(SG_LOG_INFO, "start", (char *)NULL);
-	rc = sg_service_serve(&svc, destroy_handle, &app, &err);
-	sg_service_close(&svc);
-	if (rc != 0)
-		errx(sg_service_status(&err), "%s", err.msg);
-	return 0;
+	return sg_service_main(&def, &app);
 }

@@ -7,34 +7,30 @@
  */
 #include "config.h"
 
-#include <err.h>
-#include <sysexits.h>
-
-#include "log.h"
 #include "query.h"
 #include "service.h"
 
 #define PROG	"session-query"
 
+static enum sg_rc
+init(void *app, struct sg_service *svc, struct sg_err *err)
+{
+	return query_init(app, &svc->cfg, err);
+}
+
+static void
+clear(void *app)
+{
+	query_clear(app);
+}
+
 int
 main(void)
 {
-	static struct sg_service svc;
-	struct app		 app;
-	struct sg_err		 err;
-	int			 rc;
-
-	sg_err_clear(&err);
 	/* /metrics reads the shared file; Redis calls are counted in it */
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	if (query_init(&app, &svc.cfg, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	sg_log(SG_LOG_INFO, "start", (char *)NULL);
-	rc = sg_service_serve(&svc, query_handle, &app, &err);
-	query_clear(&app);
-	sg_service_close(&svc);
-	if (rc != 0)
-		errx(sg_service_status(&err), "%s", err.msg);
-	return 0;
+	static const struct sg_service_def def = { PROG, SG_SVC_OPS, init,
+	    NULL, query_handle, clear };
+	static struct app	 app;
+
+	return sg_service_main(&def, &app);
 }

@@ -1,5 +1,5 @@
 /*
- * session-query's handler (DESIGN.md, Management API):
+ * session-query's handler (docs/contract.md §5.2):
  *
  *   GET /v1/sessions/{id}        operator with sessions:read, or the
  *                                container whose verified id is {id}
@@ -79,13 +79,6 @@ query_clear(struct app *q)
 	(void)memset(q, 0, sizeof(*q));
 }
 
-static int
-is_get(const struct sg_req *req)
-{
-	return strcmp(req->method, "GET") == 0 ||
-	    strcmp(req->method, "HEAD") == 0;
-}
-
 /*
  * A failed Redis call: 503 when it is down (fail closed), else 502/500
  * (sg_rc_http_dep).
@@ -130,7 +123,7 @@ healthz(struct app *q, struct sg_req *req, struct sg_resp *resp)
 	cJSON		*o = NULL;
 	int		 up;
 
-	if (!is_get(req)) {
+	if (!sg_req_is_get(req)) {
 		sg_resp_method(resp, "GET, HEAD");
 		return;
 	}
@@ -150,6 +143,45 @@ healthz(struct app *q, struct sg_req *req, struct sg_resp *resp)
 	sg_resp_json(resp, up ? 200 : 503, o);
 }
 
+/*
+ * What every read checks first, in this order: the caller (kind and
+ * scope as sg_req_auth; NULL: any token), GET or HEAD, and a valid
+ * session id when id is not NULL.  0 to go on, else resp has the answer.
+ */
+static int
+read_checks(struct sg_req *req, struct sg_resp *resp, const char *kind,
+    const char *scope, const char *id)
+{
+	if (sg_req_auth(req, resp, kind, scope) != 0)
+		return -1;
+	if (!sg_req_is_get(req)) {
+		sg_resp_method(resp, "GET, HEAD");
+		return -1;
+	}
+	if (id != NULL && !sg_id_valid(id)) {
+		sg_resp_error(resp, 400, "invalid_id",
+		    "The session id must match " ID_RULE ".");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * 200 with the object o, or 500 when building it failed (!ok); what is
+ * left of it (o, and orphan, a member not yet attached) is freed then.
+ */
+static void
+reply_object(struct sg_resp *resp, int ok, cJSON *o, cJSON *orphan)
+{
+	if (!ok) {
+		cJSON_Delete(orphan);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	sg_resp_json(resp, 200, o);
+}
+
 static void
 get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
     const char *id)
@@ -159,17 +191,8 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	const char		*kind, *cid;
 	cJSON			*o = NULL;
 
-	if (sg_req_auth(req, resp, NULL, NULL) != 0)
+	if (read_checks(req, resp, NULL, NULL, id) != 0)
 		return;
-	if (!is_get(req)) {
-		sg_resp_method(resp, "GET, HEAD");
-		return;
-	}
-	if (!sg_id_valid(id)) {
-		sg_resp_error(resp, 400, "invalid_id",
-		    "The session id must match " ID_RULE ".");
-		return;
-	}
 	kind = sg_req_param(req, "SG_KIND");
 	if (strcmp(kind, "operator") == 0) {
 		if (!sg_scope_has(sg_req_param(req, "SG_SCOPE"),
@@ -221,13 +244,10 @@ list(struct app *q, struct sg_req *req, struct sg_resp *resp)
 	struct sg_err	 err;
 	char		 user[SG_ID_MAX + 1];
 	cJSON		*arr = NULL, *o = NULL, *it;
+	int		 ok;
 
-	if (sg_req_auth(req, resp, "operator", "sessions:read") != 0)
+	if (read_checks(req, resp, "operator", "sessions:read", NULL) != 0)
 		return;
-	if (!is_get(req)) {
-		sg_resp_method(resp, "GET, HEAD");
-		return;
-	}
 	switch (sg_req_query(req, "user_id", user, sizeof(user))) {
 	case 1:
 		break;
@@ -253,14 +273,9 @@ list(struct app *q, struct sg_req *req, struct sg_resp *resp)
 	}
 	cJSON_ArrayForEach(it, arr)
 		strip_token(it);
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddItemToObjectCS(o, "sessions", arr)) {
-		cJSON_Delete(arr);
-		cJSON_Delete(o);
-		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
-		return;
-	}
-	sg_resp_json(resp, 200, o);
+	ok = (o = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddItemToObjectCS(o, "sessions", arr);
+	reply_object(resp, ok, o, ok ? NULL : arr);
 }
 
 /* "1".."1000" without sign, space or leading zero; -1 if not. */
@@ -288,20 +303,11 @@ decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	char		 buf[16];
 	cJSON		*arr = NULL, *o = NULL;
 	size_t		 scanned = 0;
-	int		 limit = SG_AUDIT_LIMIT_DEFAULT, complete = 0;
+	int		 limit = SG_AUDIT_LIMIT_DEFAULT, complete = 0, ok;
 
 	/* The audit trail is the operators': sessions:read, no container. */
-	if (sg_req_auth(req, resp, "operator", "sessions:read") != 0)
+	if (read_checks(req, resp, "operator", "sessions:read", id) != 0)
 		return;
-	if (!is_get(req)) {
-		sg_resp_method(resp, "GET, HEAD");
-		return;
-	}
-	if (!sg_id_valid(id)) {
-		sg_resp_error(resp, 400, "invalid_id",
-		    "The session id must match " ID_RULE ".");
-		return;
-	}
 	switch (sg_req_query(req, "limit", buf, sizeof(buf))) {
 	case 0:
 		break;
@@ -321,17 +327,12 @@ decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		store_error(resp, &err);
 		return;
 	}
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    sg_json_add_str(o, "container_id", id) != 0 ||
-	    !cJSON_AddItemToObjectCS(o, "decisions", arr) ||
-	    (arr = NULL, sg_json_add_int(o, "scanned", (int64_t)scanned)) !=
-	    0 || cJSON_AddBoolToObject(o, "complete", complete) == NULL) {
-		cJSON_Delete(arr);
-		cJSON_Delete(o);
-		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
-		return;
-	}
-	sg_resp_json(resp, 200, o);
+	ok = (o = cJSON_CreateObject()) != NULL &&
+	    sg_json_add_str(o, "container_id", id) == 0 &&
+	    cJSON_AddItemToObjectCS(o, "decisions", arr) &&
+	    (arr = NULL, sg_json_add_int(o, "scanned", (int64_t)scanned)) ==
+	    0 && cJSON_AddBoolToObject(o, "complete", complete) != NULL;
+	reply_object(resp, ok, o, arr);
 }
 
 static void
@@ -345,7 +346,7 @@ metrics(struct app *q, struct sg_req *req, struct sg_resp *resp)
 
 	if (sg_req_auth(req, resp, "operator", "metrics:read") != 0)
 		return;
-	if (!is_get(req)) {
+	if (!sg_req_is_get(req)) {
 		sg_resp_method(resp, "GET, HEAD");
 		return;
 	}

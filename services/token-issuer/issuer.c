@@ -1,5 +1,5 @@
 /*
- * token-issuer's handler (DESIGN.md, Management API):
+ * token-issuer's handler (docs/contract.md §5.2):
  *
  *   POST /v1/tokens              operator with tokens:issue -> 201
  *        {"container_id","user_id","organization_uuid","allowed_hosts":[..],
@@ -146,19 +146,12 @@ issuer_clear(struct app *is)
 	(void)memset(is, 0, sizeof(*is));
 }
 
-static int
-is_get(const struct sg_req *req)
-{
-	return strcmp(req->method, "GET") == 0 ||
-	    strcmp(req->method, "HEAD") == 0;
-}
-
 static void
 healthz(struct app *is, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON	*o = NULL;
 
-	if (!is_get(req)) {
+	if (!sg_req_is_get(req)) {
 		sg_resp_method(resp, "GET, HEAD");
 		return;
 	}
@@ -185,7 +178,7 @@ jwks(struct app *is, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON	*o;
 
-	if (!is_get(req)) {
+	if (!sg_req_is_get(req)) {
 		sg_resp_method(resp, "GET, HEAD");
 		return;
 	}

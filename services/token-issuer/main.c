@@ -7,9 +7,6 @@
  */
 #include "config.h"
 
-#include <err.h>
-#include <sysexits.h>
-
 #include "issuer.h"
 #include "keys.h"
 #include "log.h"
@@ -17,24 +14,33 @@
 
 #define PROG	"token-issuer"
 
+static enum sg_rc
+init(void *app, struct sg_service *svc, struct sg_err *err)
+{
+	return issuer_init(app, &svc->cfg, err);
+}
+
+static void
+start(void *arg, struct sg_service *svc)
+{
+	struct app	*app = arg;
+
+	(void)svc;
+	sg_log(SG_LOG_INFO, "start", "kid", sg_key_kid(app->key), (char *)NULL);
+}
+
+static void
+clear(void *app)
+{
+	issuer_clear(app);
+}
+
 int
 main(void)
 {
-	static struct sg_service svc;
-	struct app		 app;
-	struct sg_err		 err;
-	int			 rc;
+	static const struct sg_service_def def = { PROG, 0, init, start,
+	    issuer_serve, clear };
+	static struct app	 app;
 
-	sg_err_clear(&err);
-	if (sg_service_open(&svc, PROG, 0, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	if (issuer_init(&app, &svc.cfg, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	sg_log(SG_LOG_INFO, "start", "kid", sg_key_kid(app.key), (char *)NULL);
-	rc = sg_service_serve(&svc, issuer_serve, &app, &err);
-	issuer_clear(&app);
-	sg_service_close(&svc);
-	if (rc != 0)
-		errx(sg_service_status(&err), "%s", err.msg);
-	return 0;
+	return sg_service_main(&def, &app);
 }

@@ -97,28 +97,36 @@ set_of(struct sg_tcache *c, uint64_t h)
 	return &c->ent[(h & (c->nsets - 1)) * SG_TCACHE_WAYS];
 }
 
+/*
+ * The entry of tok in its set (the hash h picks the set), or NULL.  The
+ * hash only picks candidates; the whole token decides, in constant time
+ * for equal lengths.
+ */
+static struct sg_tcache_ent *
+find(struct sg_tcache_ent *set, uint64_t h, const char *tok, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < SG_TCACHE_WAYS; i++)
+		if (set[i].len == len && set[i].hash == h &&
+		    sg_memeq(set[i].tok, tok, len))
+			return &set[i];
+	return NULL;
+}
+
 struct sg_tcache_ent *
 sg_tcache_get(struct sg_tcache *c, const char *tok, size_t len)
 {
-	struct sg_tcache_ent	*set;
+	struct sg_tcache_ent	*e;
 	uint64_t		 h;
-	size_t			 i;
 
 	if (c == NULL || len == 0)
 		return NULL;
 	h = hash_token(c->seed, tok, len);
-	set = set_of(c, h);
-	for (i = 0; i < SG_TCACHE_WAYS; i++) {
-		/*
-		 * The hash only picks candidates; the whole token decides,
-		 * in constant time for equal lengths.
-		 */
-		if (set[i].len == len && set[i].hash == h &&
-		    sg_memeq(set[i].tok, tok, len)) {
-			set[i].used = ++c->tick;
-			c->st.hits++;
-			return &set[i];
-		}
+	if ((e = find(set_of(c, h), h, tok, len)) != NULL) {
+		e->used = ++c->tick;
+		c->st.hits++;
+		return e;
 	}
 	c->st.misses++;
 	return NULL;
@@ -139,13 +147,7 @@ sg_tcache_put(struct sg_tcache *c, const char *tok, size_t len,
 	}
 	h = hash_token(c->seed, tok, len);
 	set = set_of(c, h);
-	for (i = 0; i < SG_TCACHE_WAYS; i++) {
-		if (set[i].len == len && set[i].hash == h &&
-		    sg_memeq(set[i].tok, tok, len)) {
-			e = &set[i];	/* replace in place */
-			break;
-		}
-	}
+	e = find(set, h, tok, len);	/* replace in place */
 	if (e == NULL) {
 		for (i = 0; i < SG_TCACHE_WAYS; i++) {
 			if (set[i].len == 0) {

@@ -344,8 +344,21 @@ decide_egress(struct app *v, const struct sg_req *req,
 		verdict(vd, 200, "would_deny", "host_not_allowed");
 	}
 	if (v->cfg.deny_private) {
+		/*
+		 * Private, and local to this host: an allowed name pointing
+		 * at the proxy host's own public address would reach its
+		 * services (lib/localaddr.h).  The list is re-read every
+		 * SG_LOCALADDR_TTL_US; without one, fail closed.
+		 */
 		sg_err_clear(&terr);
-		if (sg_target_check_public(&t, &terr) != SG_OK) {
+		if (sg_localaddrs_refresh(&v->local, mono_us(v), &terr) !=
+		    SG_OK) {
+			verdict(vd, 503, "error", terr.code != NULL ?
+			    terr.code : "local_addresses_unavailable");
+			goto out;
+		}
+		sg_err_clear(&terr);
+		if (sg_target_check_outside(&t, &v->local, &terr) != SG_OK) {
 			deny(vd, 403, terr.code != NULL ? terr.code :
 			    "private_target");
 			goto out;
@@ -472,8 +485,8 @@ decide_api(struct app *v, const struct sg_req *req,
 		goto out;
 	}
 	/*
-	 * X-Container-ID is attribution, not proof (DESIGN.md): exact,
-	 * one value (nginx joins duplicates into "a, b"), and required
+	 * X-Container-ID is attribution, not proof (docs/contract.md §4):
+	 * exact, one value (nginx joins duplicates into "a, b"), and required
 	 * when the token asks for binding (docs/security.md X1-X4, C3/C4).
 	 */
 	xcid = sg_req_param(req, "HTTP_X_CONTAINER_ID");

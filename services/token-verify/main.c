@@ -13,37 +13,40 @@
  */
 #include "config.h"
 
-#include <err.h>
-#include <sysexits.h>
-
 #include "log.h"
 #include "service.h"
 #include "verify.h"
 
 #define PROG	"token-verify"
 
-/* Static: struct app holds the whole configuration. */
-static struct app	 app;
+static enum sg_rc
+init(void *app, struct sg_service *svc, struct sg_err *err)
+{
+	return sg_verify_init(app, &svc->cfg, err);
+}
+
+static void
+start(void *app, struct sg_service *svc)
+{
+	(void)app;
+	sg_log(SG_LOG_INFO, "start", "mode",
+	    svc->cfg.report_mode ? "report" : "enforce", (char *)NULL);
+}
+
+static void
+clear(void *app)
+{
+	sg_verify_clear(app);
+}
 
 int
 main(void)
 {
-	static struct sg_service svc;
-	struct sg_err		 err;
-	int			 rc;
-
-	sg_err_clear(&err);
 	/* metrics and the audit trail (SANDGATE_METRICS_DIR, _AUDIT_MAXLEN) */
-	if (sg_service_open(&svc, PROG, SG_SVC_OPS, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	if (sg_verify_init(&app, &svc.cfg, &err) != SG_OK)
-		errx(EX_CONFIG, "%s", err.msg);
-	sg_log(SG_LOG_INFO, "start", "mode",
-	    svc.cfg.report_mode ? "report" : "enforce", (char *)NULL);
-	rc = sg_service_serve(&svc, sg_verify_handle, &app, &err);
-	sg_verify_clear(&app);
-	sg_service_close(&svc);
-	if (rc != 0)
-		errx(sg_service_status(&err), "%s", err.msg);
-	return 0;
+	static const struct sg_service_def def = { PROG, SG_SVC_OPS, init,
+	    start, sg_verify_handle, clear };
+	/* Static: struct app holds the whole configuration. */
+	static struct app	 app;
+
+	return sg_service_main(&def, &app);
 }

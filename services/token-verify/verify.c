@@ -115,6 +115,8 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	struct sg_verdict	 vd;
 	struct sg_decision	 d;
 	struct sg_err		 err;
+	const char		*remote;
+	char			 client[INET6_ADDRSTRLEN];
 	int64_t			 t0 = sg_now_us();
 	int			 r;
 
@@ -149,6 +151,15 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	d.jti = vd.jti[0] != '\0' ? vd.jti : NULL;
 	d.sub = vd.sub[0] != '\0' ? vd.sub : NULL;
 	d.target = vd.target[0] != '\0' ? vd.target : NULL;
+	/*
+	 * The TCP peer as the web server saw it, never a header: nothing
+	 * in front of Apache rewrites it (no mod_remoteip; the egress site
+	 * refuses to load with it), so a sandbox cannot put another's
+	 * address into the log or the audit trail.  Bounded: INET6 text.
+	 */
+	(void)strlcpy(client, (remote = sg_req_param(req, "REMOTE_ADDR"))
+	    != NULL ? remote : "", sizeof(client));
+	d.client = client[0] != '\0' ? client : NULL;
 	d.latency_us = sg_now_us() - t0;
 	sg_log_decision(&d);
 }

@@ -1,6 +1,6 @@
 /*
  * token-verify: the one authorizer for the API gateway and the egress
- * proxy (DESIGN.md, "Egress decision" and "API decision";
+ * proxy (docs/contract.md §3 and §4;
  * docs/web-servers.md section 4).
  *
  * Dialect by FCGI_ROLE.  AUTHORIZER (Apache mod_authnz_fcgi, lighttpd
@@ -54,6 +54,7 @@
 #include "request.h"
 #include "response.h"
 #include "keys.h"
+#include "localaddr.h"
 #include "route.h"
 #include "session.h"
 
@@ -93,6 +94,8 @@ struct app {
 	struct sg_verify_keyfile files[SG_VERIFY_KEYFILES];
 	int64_t		 last_stat_us;
 	struct sg_verify_stats st;
+	/* the host's own public addresses (SANDGATE_EGRESS_DENY_PRIVATE) */
+	struct sg_localaddrs local;
 	/* for tests: when non-zero, used instead of the clocks */
 	time_t		 fixed_now;
 	int64_t		 fixed_mono_us;

@@ -1,6 +1,6 @@
 /*
  * sandbox-create's body check and container configuration
- * (create_spec_parse, create_config; DESIGN.md, Sandboxes): the body of
+ * (create_spec_parse, create_config; docs/contract.md §6.1): the body of
  * POST /v1/sandboxes is client JSON.  What is accepted has valid ids,
  * a UUID, patterns the host parser accepts, a lifetime within the
  * configured maximum and an allowed image; the configuration built from

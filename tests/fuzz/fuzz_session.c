@@ -1,5 +1,5 @@
 /*
- * The stored session object (lib/session.c; DESIGN.md, Sessions): Redis
+ * The stored session object (lib/session.c; docs/contract.md §7.2): Redis
  * holds JSON that other tools may write, so sg_session_from_json reads
  * hostile text.  What it accepts obeys session.h's rules, and writing it
  * back (sg_session_to_json) gives an object that reads to the same

@@ -44,6 +44,8 @@ stk_init()
 	SG_TARGET_PORT=$(sg_free_port)
 	SG_TARGET_TLS_PORT=$(sg_free_port)
 	SG_GATEWAY_IP=127.0.0.1
+	# The "sandboxes" are loopback clients here (Apache's Require ip).
+	SG_PROXY_CLIENTS=127.0.0.0/8
 	SG_RUNTIME=${SG_RUNTIME:-runc}
 	SG_ISSUER=sandgate-faults
 	SG_PROCS=${SG_PROCS:-2}

@@ -132,6 +132,17 @@ sg_spawn()
 	sg_wait_tcp 127.0.0.1 "$2"
 }
 
+# sg_spawn_sock NAME SOCKET BINARY: the same on the unix socket SOCKET
+# (SANDGATE_SOCKET_MODE from the environment).
+sg_spawn_sock()
+{
+	SANDGATE_SOCKET="$2" "$3" 2>>"$T/$1.log" &
+	_pid=$!
+	sg_track_pid $_pid
+	eval "PID_$(echo "$1" | tr -c 'A-Za-z0-9\n' _)=$_pid"
+	sg_wait_file "$2"
+}
+
 # Assertions.  sg_check NAME EXPECTED ACTUAL
 sg_check()
 {

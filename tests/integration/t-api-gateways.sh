@@ -1,6 +1,8 @@
 #!/bin/sh
 # token-verify as the API gateway's authorizer, in front of the real
-# token-issuer and session-query, behind both gateways of DESIGN.md:
+# token-issuer and session-query, behind both gateways as deploy/
+# configures them (the configs rendered from deploy/lighttpd and
+# deploy/nginx, the services on unix sockets):
 # lighttpd (docs/web-servers.md 2.1: authorizer and responder on the
 # same route, FCGI_ROLE=AUTHORIZER, Variable-SG_*) and nginx auth_request
 # (3.1: RESPONDER, X-SG-* turned into SG_* by auth_request_set; the auth
@@ -9,7 +11,8 @@
 # session with X-Container-ID, binding, 401/403 bodies and challenges,
 # the SG_* facts reaching the backends (session-query's 200 for a
 # container token needs SG_KIND and SG_CONTAINER_ID), and no X-SG-* or
-# Variable-* leak to clients.
+# Variable-* leak to clients; every unknown route answers the API's JSON
+# 404 through both.
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
@@ -29,9 +32,6 @@ CID2=sandbox_BBBBBBBBBBBBBBBBBBBBBB
 KEY1=$SG_DATA/test-key-1.pem
 
 sg_start_redis
-VPORT=$(sg_free_port)
-IPORT=$(sg_free_port)
-QPORT=$(sg_free_port)
 LPORT=$(sg_free_port)
 NPORT=$(sg_free_port)
 
@@ -44,9 +44,6 @@ export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
 export SANDGATE_REDIS=unix:$REDIS_SOCK
 export SANDGATE_REDIS_TIMEOUT_MS=300
 export SANDGATE_SESSION_CACHE_MS=0
-sg_spawn verify $VPORT "$VERIFY"
-sg_spawn issuer $IPORT "$ISSUER"
-sg_spawn query $QPORT "$QUERY"
 
 # ---- tokens and sessions -------------------------------------------------
 op() { "$MINT" operator "$KEY1" "$ISS" ops "$1" 600 | cut -d' ' -f1; }
@@ -72,123 +69,48 @@ set -- $("$MINT" container "$KEY1" "$ISS" "$USER_ID" $CID2 "$ORG" github.com fal
 CT2=$1
 put_session $CID2 "$2" "$3" "$CT2"
 
-# ---- lighttpd: authorizer + responder per route --------------------------
-L=$T/lighttpd
-mkdir -p "$L/empty"
-chown -R www-data:www-data "$L"
-cat >"$L/lighttpd.conf" <<EOF
-server.modules = ( "mod_fastcgi" )
-server.document-root = "$L/empty"
-server.bind = "127.0.0.1"
-server.port = $LPORT
-server.username = "www-data"
-server.groupname = "www-data"
-server.errorlog = "$L/error.log"
-var.sg_authz = ( "host" => "127.0.0.1", "port" => $VPORT,
-	"mode" => "authorizer", "check-local" => "disable" )
-var.sg_issuer = ( "host" => "127.0.0.1", "port" => $IPORT,
-	"check-local" => "disable" )
-var.sg_query = ( "host" => "127.0.0.1", "port" => $QPORT,
-	"check-local" => "disable" )
-\$HTTP["url"] == "/.well-known/jwks.json" {
-	fastcgi.server = ( "/" => ( "issuer" => var.sg_issuer ) )
+# ---- the gateways, from deploy/'s own configs ----------------------------
+# The services on unix sockets under $S, named as deploy/ expects.  No
+# sandbox services here (no Docker): session-query stands in on their
+# sockets and answers 404 once past the authorizer.
+S=$T/sock
+W=$T/www
+mkdir -p "$S" "$W/lighttpd/empty" "$W/lighttpd/errors" "$W/nginx/tmp" "$W/log"
+chown -R www-data:www-data "$W"
+export SANDGATE_SOCKET_MODE=0666
+sg_spawn_sock verify "$S/token-verify-api.sock" "$VERIFY"
+sg_spawn_sock issuer "$S/token-issuer.sock" "$ISSUER"
+sg_spawn_sock query "$S/session-query.sock" "$QUERY"
+unset SANDGATE_SOCKET_MODE
+ln -s session-query.sock "$S/sandbox-create.sock"
+ln -s session-query.sock "$S/sandbox-destroy.sock"
+
+# gw_fill TEMPLATE OUT PORT: deploy/'s placeholders, as run.sh fills them.
+gw_fill()
+{
+	sed -e "s|@RUNDIR@|$W|g" -e "s|@LOGDIR@|$W/log|g" \
+	    -e "s|@SOCKDIR@|$S|g" -e "s|@API_ADDR@|127.0.0.1|g" \
+	    -e "s|@PORT_API@|$3|g" -e "s|@WWW_USER@|www-data|g" \
+	    -e "s|@WWW_GROUP@|www-data|g" "$1" >"$2"
 }
-else \$HTTP["url"] == "/v1/tokens" {
-	fastcgi.server = ( "/" => ( "verify" => var.sg_authz,
-		"issuer" => var.sg_issuer ) )
-}
-else \$HTTP["url"] =~ "^/v1/sandboxes" {
-	# no sandbox service here: session-query answers 404 once past
-	fastcgi.server = ( "/" => ( "verify" => var.sg_authz,
-		"query" => var.sg_query ) )
-}
-else \$HTTP["url"] =~ "^/v1/sessions(/[A-Za-z0-9_-]{1,128})?\$" {
-	fastcgi.server = ( "/" => ( "verify" => var.sg_authz,
-		"query" => var.sg_query ) )
-}
-else \$HTTP["url"] == "/healthz/token-verify" {
-	fastcgi.server = ( "/" => ( "h" => ( "host" => "127.0.0.1",
-		"port" => $VPORT, "check-local" => "disable" ) ) )
-}
-EOF
-lighttpd -D -f "$L/lighttpd.conf" 2>>"$T/lighttpd.log" &
+
+# lighttpd: authorizer + responder per route.
+gw_fill "$SG_TOP/deploy/lighttpd/sandgate-api.conf.in" \
+    "$W/lighttpd/lighttpd.conf" "$LPORT"
+cp "$SG_TOP/deploy/lighttpd/errors/404.html" "$W/lighttpd/errors/"
+lighttpd -tt -f "$W/lighttpd/lighttpd.conf" >>"$T/lighttpd.log" 2>&1
+lighttpd -D -f "$W/lighttpd/lighttpd.conf" 2>>"$T/lighttpd.log" &
 sg_track_pid $!
 sg_wait_tcp 127.0.0.1 $LPORT
 
-# ---- nginx: auth_request -------------------------------------------------
-N=$T/nginx
-mkdir -p "$N/tmp"
-chown -R www-data:www-data "$N/tmp"
-cat >"$N/nginx.conf" <<EOF
-user www-data;
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $T/nginx.log warn;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
-	underscores_in_headers off;
-	ignore_invalid_headers on;
-	server {
-		listen 127.0.0.1:$NPORT;
-		default_type application/json;
-		auth_request_set \$sg_sub          \$upstream_http_x_sg_sub;
-		auth_request_set \$sg_scope        \$upstream_http_x_sg_scope;
-		auth_request_set \$sg_container_id \$upstream_http_x_sg_container_id;
-		auth_request_set \$sg_kind         \$upstream_http_x_sg_kind;
-		# Not "include fastcgi_params" + an empty CONTENT_LENGTH: nginx
-		# would send CONTENT_LENGTH twice (13 and ""), and sg_serve
-		# refuses a request whose parameter is given twice (400,
-		# which auth_request turns into 500 on every POST).
-		location = /_sg_auth {
-			internal;
-			fastcgi_pass_request_body off;
-			fastcgi_param CONTENT_LENGTH "";
-			fastcgi_param CONTENT_TYPE "";
-			fastcgi_param REQUEST_URI \$request_uri;
-			fastcgi_param REQUEST_METHOD \$request_method;
-			fastcgi_param QUERY_STRING \$query_string;
-			fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
-			fastcgi_param DOCUMENT_URI \$document_uri;
-			fastcgi_param SERVER_PROTOCOL \$server_protocol;
-			fastcgi_param REMOTE_ADDR \$remote_addr;
-			fastcgi_param REMOTE_PORT \$remote_port;
-			fastcgi_pass 127.0.0.1:$VPORT;
-		}
-		location = /v1/tokens {
-			auth_request /_sg_auth;
-			include /etc/nginx/fastcgi_params;
-			fastcgi_param SG_SUB \$sg_sub;
-			fastcgi_param SG_SCOPE \$sg_scope;
-			fastcgi_param SG_CONTAINER_ID \$sg_container_id;
-			fastcgi_param SG_KIND \$sg_kind;
-			fastcgi_pass 127.0.0.1:$IPORT;
-		}
-		location ~ "^/v1/(sessions|sandboxes)" {
-			auth_request /_sg_auth;
-			include /etc/nginx/fastcgi_params;
-			fastcgi_param SG_SUB \$sg_sub;
-			fastcgi_param SG_SCOPE \$sg_scope;
-			fastcgi_param SG_CONTAINER_ID \$sg_container_id;
-			fastcgi_param SG_KIND \$sg_kind;
-			fastcgi_pass 127.0.0.1:$QPORT;
-		}
-		location = /healthz/token-verify {
-			include /etc/nginx/fastcgi_params;
-			fastcgi_pass 127.0.0.1:$VPORT;
-		}
-		location / {
-			return 404;
-		}
-	}
-}
-EOF
-nginx -c "$N/nginx.conf" -p "$N" -g 'daemon off;' 2>>"$T/nginx.log" &
+# nginx: auth_request.
+gw_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" "$W/nginx/nginx.conf" \
+    "$NPORT"
+cp "$SG_TOP/deploy/nginx/sg_params" "$SG_TOP/deploy/nginx/sg_auth_params" \
+    "$W/nginx/"
+nginx -q -t -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$T/nginx.log"
+nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -g 'daemon off;' \
+    2>>"$T/nginx.log" &
 sg_track_pid $!
 sg_wait_tcp 127.0.0.1 $NPORT
 
@@ -280,6 +202,22 @@ for gw in lighttpd nginx; do
 	# -- health of the pool, routed directly
 	sg_check "$gw: token-verify health" 200 "$(req GET "$G/healthz/token-verify")"
 	sg_check_match "$gw: health JSON" '"service":"token-verify"' "$(cat "$T/b")"
+
+	# -- routes the gateway does not know: the API's JSON 404, never
+	# the web server's HTML page, with or without a token
+	for u in /nope /v1/nope /v1/sandboxes/x/y/z /v2/ /healthz/nope \
+	    /v1/sessions/x/y/z /v1/tokensx; do
+		sg_check "$gw: GET $u -> 404" 404 "$(req GET "$G$u")"
+		sg_check "$gw: GET $u JSON" application/json "$(hdr Content-Type)"
+		sg_check "$gw: GET $u not_found" not_found \
+		    "$(jq -r .error <"$T/b" 2>/dev/null)"
+	done
+	sg_check "$gw: POST /nope -> 404" 404 \
+	    "$(req POST "$G/nope" -H "Authorization: Bearer $OP_ALL" --data '{}')"
+	sg_check "$gw: POST /nope not_found" not_found \
+	    "$(jq -r .error <"$T/b" 2>/dev/null)"
+	sg_check "$gw: DELETE /v1/sandboxes/x/y -> 404 JSON" "404 not_found" \
+	    "$(req DELETE "$G/v1/sandboxes/x/y" -H "Authorization: Bearer $OP_ALL") $(jq -r .error <"$T/b" 2>/dev/null)"
 done
 
 # lighttpd passes token-verify's own answers through

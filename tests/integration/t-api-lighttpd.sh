@@ -48,7 +48,8 @@ sg_spawn issuer "$IPORT" "$ISSUER"
 sg_spawn query "$QPORT" "$QUERY"
 sg_spawn verify "$VPORT" "$VERIFY"
 
-mkdir -p "$T/docroot"
+mkdir -p "$T/docroot" "$T/errors"
+cp "$SG_TOP/deploy/lighttpd/errors/404.html" "$T/errors/"
 cat >"$T/lighttpd.conf" <<EOF
 server.modules = ( "mod_access", "mod_fastcgi" )
 server.document-root = "$T/docroot"
@@ -56,6 +57,9 @@ server.bind = "127.0.0.1"
 server.port = $LPORT
 server.errorlog = "$T/lighttpd-error.log"
 server.max-request-size = 128
+# deploy/'s catch-all: unknown routes get the API's JSON 404.
+server.errorfile-prefix = "$T/errors/"
+mimetype.assign = ( "/errors/404.html" => "application/json" )
 var.authz = ( "host" => "127.0.0.1", "port" => $VPORT,
 	"mode" => "authorizer", "check-local" => "disable" )
 var.issuer = ( "host" => "127.0.0.1", "port" => $IPORT,
@@ -145,6 +149,17 @@ req GET "$API/healthz/token-issuer"
 sg_check "issuer healthz" "200 ok" "$ST $(jf .status)"
 req GET "$API/healthz/session-query"
 sg_check "query healthz" "200 ok ok" "$ST $(jf .status) $(jf .redis)"
+
+# Routes the gateway does not know: the API's JSON 404, not lighttpd's
+# HTML page.
+for u in /nope /v1/nope /v1/sandboxes/x/y/z /v2/ /healthz/nope; do
+	req GET "$API$u"
+	sg_check "unknown $u 404" 404 "$ST"
+	sg_check "unknown $u JSON" application/json "$(hdr Content-Type)"
+	sg_check "unknown $u not_found" not_found "$(jf .error)"
+done
+req DELETE "$API/v1/nope" -H "Authorization: Bearer $OP_ISSUE"
+sg_check "unknown DELETE 404 not_found" "404 not_found" "$ST $(jf .error)"
 
 # ---- POST /v1/tokens ------------------------------------------------------
 TOKBODY='{"container_id":"'$CID'","user_id":"'$USER_ID'","organization_uuid":"'$ORG'","allowed_hosts":["github.com","*.example.com:8443"],"duration_hours":2}'

@@ -330,7 +330,7 @@ sg_check "its resolv.conf: the embedded resolver, no search domain" \
     "$(docker exec "$A" cat /etc/resolv.conf | grep -v '^#' | grep . | paste -sd '|')"
 
 echo "# sandbox $A: every way to a name server"
-fw0=$(nft list chain inet "$SG_FW_TABLE" input | sed -n 's/.*counter packets \([0-9]*\).*drop.*/\1/p')
+fw0=$(nft list chain inet "$SG_FW_TABLE" input | sed -n "s/.*iifname \"$SG_BRIDGE\" counter packets \([0-9]*\).*drop.*/\1/p")
 lookups "$A" sb > "$T/sb.out"
 sed 's/^/#   sandbox /' "$T/sb.out"
 for way in getent nslookup udp-127.0.0.11 udp-gateway tcp-127.0.0.11 tcp-gateway; do
@@ -338,7 +338,7 @@ for way in getent nslookup udp-127.0.0.11 udp-gateway tcp-127.0.0.11 tcp-gateway
 done
 sg_check "sandbox: not even an allowed name" " 2" \
     "$(inside "$A" "getent hosts target.$ZONE")"
-fw1=$(nft list chain inet "$SG_FW_TABLE" input | sed -n 's/.*counter packets \([0-9]*\).*drop.*/\1/p')
+fw1=$(nft list chain inet "$SG_FW_TABLE" input | sed -n "s/.*iifname \"$SG_BRIDGE\" counter packets \([0-9]*\).*drop.*/\1/p")
 sg_check "the firewall dropped its packets to the gateway" 1 \
     "$(atleast $((${fw0:-0} + 1)) "${fw1:-0}")"
 sg_check "the witness saw no query from the sandbox" 0 "$(seen "$W_LOG" ' sb-')"

@@ -1,13 +1,13 @@
 #!/bin/sh
-# The Redis session format as a contract with other tools (DESIGN.md,
-# Sessions): what lib/session.c writes, read back with redis-cli and
+# The Redis session format as a contract with other tools (docs/contract.md
+# §7): what lib/session.c writes, read back with redis-cli and
 # Python's json module; what another tool (Python, redis-cli) writes, read
 # by lib/session.c; and a server restarted from its RDB file, which
 # answers -LOADING for a while (docs/security.md 6.3).  Kill/restart,
 # SIGSTOP, READONLY and AUTH are covered by tests/unit/check_session.
 . "$(dirname "$0")/lib.sh"
 
-DRV=$SG_BUILD/tests/unit/session_driver
+DRV=$SG_BUILD/tests/unit/sgtest_session
 [ -x "$DRV" ] || { echo "missing $DRV (run make)" >&2; exit 1; }
 
 sg_setup

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -33,6 +32,7 @@
 #include "metrics.h"
 #include "ops.h"
 #include "session.h"
+#include "sgtest.h"
 
 #define CID_A	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
 #define CID_B	"sandbox_BBBBBBBBBBBBBBBBBBBBBB"
@@ -43,63 +43,10 @@ static char		 url[160];
 static pid_t		 redis_pid = -1;
 static struct sg_redis	*rd;		/* blocking reader */
 
-static pid_t
-redis_start(void)
-{
-	char	 logf[160];
-	pid_t	 pid, parent = getpid();
-	int	 fd;
-
-	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", "0",
-		    "--unixsocket", sock, "--unixsocketperm", "700",
-		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
-		    "--logfile", logf, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int
-redis_ready(void)
-{
-	struct sg_err	 err;
-	int		 i;
-
-	for (i = 0; i < 250; i++) {
-		sg_err_clear(&err);
-		if (sg_redis_ping(rd, &err) == SG_OK)
-			return 1;
-		(void)usleep(20000);
-	}
-	return 0;
-}
-
 static void
 redis_stop(void)
 {
-	int	 i;
-
-	if (redis_pid <= 0)
-		return;
-	(void)kill(redis_pid, SIGCONT);
-	(void)kill(redis_pid, SIGKILL);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid)
-			break;
-		(void)usleep(10000);
-	}
+	sgtest_redis_stop(redis_pid, SIGKILL);
 	redis_pid = -1;
 	(void)unlink(sock);
 }
@@ -112,13 +59,13 @@ setup(void)
 	sg_log_init("check-audit", SG_LOG_ERROR);
 	(void)strlcpy(tmpdir, "/tmp/check_audit.XXXXXX", sizeof(tmpdir));
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	(void)snprintf(sock, sizeof(sock), "%s/r.sock", tmpdir);
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "redis");
 	(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	sg_err_clear(&err);
 	ck_assert(sg_redis_new(url, 500, &rd, &err) == SG_OK);
-	redis_pid = redis_start();
-	ck_assert_int_gt(redis_pid, 0);
-	ck_assert_msg(redis_ready(), "redis-server did not start");
+	redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL);
+	ck_assert_msg(redis_pid > 0, "redis-server did not start");
+	ck_assert(sgtest_redis_ready(rd));
 }
 
 static void
@@ -135,12 +82,6 @@ teardown(void)
 	(void)snprintf(p, sizeof(p), "%s/%s", tmpdir, SG_METRICS_FILE);
 	(void)unlink(p);
 	(void)rmdir(tmpdir);
-}
-
-static int64_t
-ms_now(void)
-{
-	return sg_now_us() / 1000;
 }
 
 /*
@@ -411,7 +352,7 @@ START_TEST(t_redis_stopped)
 	ck_assert(wait_len(NULL, 1));
 	before = stream_len();
 	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
-	t0 = ms_now();
+	t0 = sgtest_ms();
 	for (i = 0; i < 20000; i++) {
 		o = line(CID_A, i, "allow");
 		t = sg_now_us();
@@ -427,7 +368,7 @@ START_TEST(t_redis_stopped)
 			worst = t;
 		cJSON_Delete(o);
 	}
-	t = ms_now() - t0;
+	t = sgtest_ms() - t0;
 	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
 	/*
 	 * Bounded: no entry waited for Redis.  A writer that read or
@@ -462,18 +403,19 @@ START_TEST(t_redis_killed)
 	sg_err_clear(&err);
 	ck_assert(sg_audit_new(url, 1000, &a, &err) == SG_OK);
 	redis_stop();
-	t0 = ms_now();
+	t0 = sgtest_ms();
 	for (i = 0; i < 1000; i++) {
 		o = line(CID_A, i, "deny");
 		if (sg_audit_send(a, o, NULL, NULL) != SG_OK)
 			fails++;
 		cJSON_Delete(o);
 	}
-	ck_assert_int_lt(ms_now() - t0, 1000);
+	ck_assert_int_lt(sgtest_ms() - t0, 1000);
 	ck_assert_int_eq(fails, 1000);
 	/* back: after the backoff the next entry goes through */
-	redis_pid = redis_start();
-	ck_assert(redis_ready());
+	redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL);
+	ck_assert_int_gt(redis_pid, 0);
+	ck_assert(sgtest_redis_ready(rd));
 	(void)usleep(1100000);
 	o = line(CID_A, 7, "allow");
 	sg_err_clear(&err);

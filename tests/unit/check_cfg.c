@@ -1,5 +1,5 @@
 /*
- * Configuration (lib/cfg.c): the defaults of DESIGN.md, every variable
+ * Configuration (lib/cfg.c): the defaults of docs/contract.md §8, every
  * parsed strictly, and every bad value named in the error.
  */
 #include "config.h"

@@ -12,10 +12,11 @@
 #include <string.h>
 
 #include "claims.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "json.h"
 
-#define NOW	INT64_C(1767225600)	/* SG_TEST_NOW, 2026-01-01 */
+#define NOW	SGTEST_NOW
 #define ISS	"https://sandgate.test"
 #define ORG	"3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 #define CID	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
@@ -1143,11 +1144,11 @@ START_TEST(enomem_not_bad_claim)
 		for (at = 0; ; at++) {
 			sg_claims_init(&c);
 			sg_err_clear(&err);
-			failalloc_at(at);
+			sgtest_failalloc_at(at);
 			rc = sg_claims_validate(p[i], &opts, &c, &err);
-			failalloc_off();
+			sgtest_failalloc_off();
 			sg_claims_clear(&c);
-			if (!failalloc_hit(at)) {
+			if (!sgtest_failalloc_hit(at)) {
 				ck_assert_int_eq(rc, SG_OK);
 				break;
 			}

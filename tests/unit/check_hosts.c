@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ifaddrs.h>
 
 #include <check.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 
 #include "sgerr.h"
 #include "hosts.h"
+#include "localaddr.h"
 #include "psl.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -233,9 +235,9 @@ static const struct {
 	{ "*", 0, NULL },
 	{ "*.com", 0, NULL },
 	{ "https://github.com", 0, NULL },
-	{ "github.com:443", 1, "github.com:443" },	/* DESIGN: ":port" */
+	{ "github.com:443", 1, "github.com:443" },	/* contract.md §3.2 */
 	{ "github.com/path", 0, NULL },
-	{ "127.0.0.1", 1, "127.0.0.1" },	/* DESIGN: IP literals */
+	{ "127.0.0.1", 1, "127.0.0.1" },	/* contract.md §3.2 */
 	{ "xn--80ak6aa92e.com", 1, "xn--80ak6aa92e.com" },
 	{ "g\xd1\x96thub.com", 0, NULL },
 	{ "a.com,,b.com", 0, NULL },
@@ -1018,6 +1020,81 @@ START_TEST(test_check_public_empty)
 }
 END_TEST
 
+/*
+ * Issue 15: the host's own public addresses are refused like private
+ * ones; private and loopback addresses are not even kept.
+ */
+START_TEST(test_check_local)
+{
+	struct sockaddr_in	 a4[3];
+	struct sockaddr_in6	 a6;
+	struct ifaddrs		 ifa[5];
+	struct sg_localaddrs	*l;
+	struct sg_target	 t;
+	struct sg_err		 err;
+	uint8_t			 b[16];
+	size_t			 i;
+
+	l = calloc(1, sizeof(*l));
+	ck_assert_ptr_nonnull(l);
+	memset(ifa, 0, sizeof(ifa));
+	memset(a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	for (i = 0; i < 3; i++)
+		a4[i].sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &a4[0].sin_addr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "10.1.2.3", &a4[1].sin_addr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "198.20.0.7", &a4[2].sin_addr), 1);
+	a6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, "2a00:1450::7", &a6.sin6_addr), 1);
+	ifa[0].ifa_addr = (struct sockaddr *)&a4[0];
+	ifa[1].ifa_addr = (struct sockaddr *)&a4[1];
+	ifa[2].ifa_addr = (struct sockaddr *)&a4[2];
+	ifa[3].ifa_addr = (struct sockaddr *)&a6;
+	ifa[4].ifa_addr = (struct sockaddr *)&a4[2];	/* twice: kept once */
+	for (i = 0; i < 4; i++)
+		ifa[i].ifa_next = &ifa[i + 1];
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_localaddrs_load(l, ifa, &err), SG_OK);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:198.20.0.7", b), 1);
+	ck_assert(sg_localaddrs_has(l, AF_INET6, b));
+	ck_assert(sg_localaddrs_has(l, AF_INET, b + 12));
+	ck_assert(!sg_localaddrs_has(NULL, AF_INET, b + 12));
+
+	ck_assert_int_eq(sg_target_parse("CONNECT", "198.20.0.7:443", &t,
+	    NULL), SG_OK);
+	ck_assert_int_eq(sg_target_check_public(&t, &err), SG_OK);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "local_target");
+	ck_assert_int_eq(sg_target_parse("CONNECT", "[2a00:1450::7]:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "local_target");
+	ck_assert_int_eq(sg_target_parse("CONNECT", "198.20.0.8:443", &t,
+	    NULL), SG_OK);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_OK);
+	ck_assert_int_eq(sg_target_parse("CONNECT", "10.1.2.3:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "private_target");
+
+	/* The real list loads, and a fresh one is not re-read. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000, &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000 + SG_LOCALADDR_TTL_US
+	    - 1, &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000);
+	ck_assert_int_eq(sg_localaddrs_refresh(l, 1000 + SG_LOCALADDR_TTL_US,
+	    &err), SG_OK);
+	ck_assert_int_eq(l->loaded_us, 1000 + SG_LOCALADDR_TTL_US);
+	free(l);
+}
+END_TEST
+
 /* ---- round trip: parse -> join -> parse is a fixed point ---- */
 
 START_TEST(test_roundtrip)
@@ -1492,6 +1569,7 @@ hosts_suite(void)
 	tcase_add_test(tc, test_private_misc);
 	tcase_add_loop_test(tc, test_check_public, 0, NELEM(pubtab));
 	tcase_add_test(tc, test_check_public_empty);
+	tcase_add_test(tc, test_check_local);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("suffixes");

@@ -18,7 +18,8 @@
 #include "claims.h"
 #include "cfg.h"
 #include "compat.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "request.h"
 #include "response.h"
 #include "issuer.h"
@@ -27,7 +28,7 @@
 #include "log.h"
 #include "token.h"
 
-#define NOW		INT64_C(1767225600)	/* SG_TEST_NOW, 2026-01-01 */
+#define NOW		SGTEST_NOW
 #define KEY1		SG_TESTDATA "/test-key-1.pem"
 #define KEY1PUB		SG_TESTDATA "/test-key-1.pub.pem"
 #define KEY2		SG_TESTDATA "/test-key-2.pem"
@@ -763,16 +764,16 @@ START_TEST(enomem_not_400)
 	struct sg_resp	 resp;
 	long		 at, hits = 0, e500 = 0;
 
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		sg_resp_init(&resp);
 		ck_assert_int_eq(sg_req_init(&req, env, body, strlen(body),
 		    NULL), SG_OK);
-		failalloc_at(at);
+		sgtest_failalloc_at(at);
 		issuer_handle(&is, &req, &resp);
-		failalloc_off();
+		sgtest_failalloc_off();
 		sg_req_clear(&req);
-		if (!failalloc_hit(at)) {
+		if (!sgtest_failalloc_hit(at)) {
 			ck_assert_int_eq(resp.status, 201);
 			sg_resp_clear(&resp);
 			break;

@@ -42,7 +42,7 @@
 #define P256_N	"FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"
 #define P256_P	"FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF"
 
-/* A container token's claims at SG_TEST_NOW (2026-01-01T00:00:00Z). */
+/* A container token's claims at SGTEST_NOW (2026-01-01T00:00:00Z). */
 #define PAYLOAD	"{\"iss\":\"https://sandgate.test\",\"sub\":\"user-1\"," \
 	"\"aud\":\"sandgate-egress\",\"iat\":1767225600,\"nbf\":1767225600," \
 	"\"exp\":1767240000,\"jti\":\"q7m1Yk0bZC7Qd3l2n0xW3A\"," \
@@ -314,7 +314,7 @@ START_TEST(test_sign_verify_baseline)
 	t = baseline(key1);
 	ACCEPT(ks1, t);
 	ACCEPT(ks12, t);
-	/* The header is exactly the one DESIGN.md fixes. */
+	/* The header is exactly the one docs/contract.md §2.1 fixes. */
 	dots(t, &d1, &d2);
 	ck_assert_int_eq(sg_b64url_decode(t, d1, buf, sizeof(buf), &n, NULL),
 	    SG_OK);

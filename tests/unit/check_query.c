@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -33,6 +32,7 @@
 #include "metrics.h"
 #include "query.h"
 #include "session.h"
+#include "sgtest.h"
 
 #define ORG	"3fa85f64-5717-4562-b3fc-2c963f66afa6"
 #define SHA	"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -48,64 +48,10 @@ static pid_t		 redis_pid = -1;
 static struct sg_cfg	 cfg;
 static struct app	 q;
 
-static pid_t
-redis_start(void)
-{
-	char	 logf[160];
-	pid_t	 pid, parent = getpid();
-	int	 fd;
-
-	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		/* Die with the (forked) test that started us. */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", "0",
-		    "--unixsocket", sock, "--unixsocketperm", "700",
-		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
-		    "--logfile", logf, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait until Redis answers through the library itself. */
-static int
-redis_ready(void)
-{
-	struct sg_err	 err;
-	int		 i;
-
-	for (i = 0; i < 250; i++) {
-		sg_err_clear(&err);
-		if (sg_redis_ping(q.redis, &err) == SG_OK)
-			return 1;
-		(void)usleep(20000);
-	}
-	return 0;
-}
-
 static void
 redis_stop(void)
 {
-	int	 i;
-
-	if (redis_pid <= 0)
-		return;
-	(void)kill(redis_pid, SIGKILL);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid)
-			break;
-		(void)usleep(10000);
-	}
+	sgtest_redis_stop(redis_pid, SIGKILL);
 	redis_pid = -1;
 	(void)unlink(sock);
 }
@@ -144,15 +90,15 @@ setup(void)
 	sg_log_init("check-query", SG_LOG_ERROR);
 	(void)strlcpy(tmpdir, "/tmp/check_query.XXXXXX", sizeof(tmpdir));
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	(void)snprintf(sock, sizeof(sock), "%s/r.sock", tmpdir);
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "redis");
 	sg_cfg_defaults(&cfg);
 	(void)snprintf(cfg.redis, sizeof(cfg.redis), "unix:%s", sock);
 	cfg.redis_timeout_ms = 300;
 	sg_err_clear(&err);
 	ck_assert_msg(query_init(&q, &cfg, &err) == SG_OK, "%s", err.msg);
-	redis_pid = redis_start();
-	ck_assert_int_gt(redis_pid, 0);
-	ck_assert_msg(redis_ready(), "redis-server did not start");
+	redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL);
+	ck_assert_msg(redis_pid > 0, "redis-server did not start");
+	ck_assert(sgtest_redis_ready(q.redis));
 	put(CID_A, "user-1", (int64_t)now - 10);
 	put(CID_B, "user-1", (int64_t)now - 5);
 	put(CID_C, "user-2", (int64_t)now);
@@ -562,9 +508,9 @@ START_TEST(redis_restart)
 	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
 	expect_503("/v1/sessions?user_id=user-1", "operator", OPS, NULL);
 	expect_503("/v1/sessions/" CID_A, "operator", OPS, NULL);
-	redis_pid = redis_start();
+	redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL);
 	ck_assert_int_gt(redis_pid, 0);
-	ck_assert(redis_ready());
+	ck_assert(sgtest_redis_ready(q.redis));
 	/* An empty Redis (no persistence here): 404, not a stale 200. */
 	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 404,
 	    "not_found");
@@ -588,7 +534,7 @@ START_TEST(redis_stalled)
 	    (b.tv_nsec - a.tv_nsec) / 1000000;
 	ck_assert_int_lt(ms, 3000);
 	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
-	ck_assert(redis_ready());
+	ck_assert(sgtest_redis_ready(q.redis));
 	expect("GET", "/v1/sessions/" CID_A, "operator", OPS, NULL, 200, NULL);
 }
 END_TEST

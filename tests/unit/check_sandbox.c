@@ -23,8 +23,9 @@
 #include "cfg.h"
 #include "json.h"
 #include "log.h"
+#include "sgtest.h"
 
-#define NOW		1767225600
+#define NOW		SGTEST_NOW
 #define ORG		"123e4567-e89b-12d3-a456-426614174000"
 #define PROXY		"http://10.0.0.1:8443"
 
@@ -600,6 +601,11 @@ START_TEST(test_config_settings)
 	    "timeout:1");
 	ck_assert_str_eq(arr_str(sg_json_get(hc, "DnsOptions"), 2),
 	    "attempts:1");
+	/* Issue 15: IPv6 off in the sandbox. */
+	ck_assert_str_eq(sg_json_str(sg_json_get(hc, "Sysctls"),
+	    "net.ipv6.conf.all.disable_ipv6"), "1");
+	ck_assert_str_eq(sg_json_str(sg_json_get(hc, "Sysctls"),
+	    "net.ipv6.conf.default.disable_ipv6"), "1");
 	binds = sg_json_get(hc, "Binds");
 	ck_assert_int_eq(cJSON_GetArraySize(binds), 3);
 	(void)snprintf(want, sizeof(want),
@@ -750,6 +756,14 @@ START_TEST(test_inspect_check)
 	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(hc, "DnsOptions",
 	    cJSON_CreateStringArray((const char *const[]){ "timeout:1",
 	    "ndots:0", "attempts:1" }, 3)));
+	/* Issue 15: a daemon that dropped the sysctls leaves IPv6 on. */
+	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(hc, "Sysctls"));
+	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(hc, "Sysctls"),
+	    "net.ipv6.conf.all.disable_ipv6", cJSON_CreateString("0")));
+	MUTATE(cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(hc, "Sysctls"),
+	    "net.ipv6.conf.default.disable_ipv6"));
 	MUTATE(cJSON_ReplaceItemInObjectCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(ins, "Config"), "User",
 	    cJSON_CreateString("0")));

@@ -18,13 +18,14 @@
 #include "claims.h"
 #include "compat.h"
 #include "crypto.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "json.h"
 #include "jwt.h"
 #include "keys.h"
 #include "token.h"
 
-#define NOW	INT64_C(1767225600)	/* SG_TEST_NOW */
+#define NOW	SGTEST_NOW
 #define ISS	"https://sandgate.test"
 #define ORG	"3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 #define CID	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
@@ -271,7 +272,7 @@ START_TEST(valid_container)
 	ck_assert_int_eq(c.exp, m.exp);
 	sg_claims_clear(&c);
 
-	/* The claim set of DESIGN.md, flags as strings. */
+	/* The claim set of docs/contract.md §2.2, flags as strings. */
 	p = payload_of(m.token);
 	assert_str_claim(p, "iss", ISS);
 	assert_str_claim(p, "sub", "user_1");
@@ -989,14 +990,14 @@ START_TEST(mint_enomem)
 	enum sg_rc		 rc;
 	long			 at, hits = 0;
 
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		memset(&m, 0, sizeof(m));
 		sg_err_clear(&err);
-		failalloc_at(at);
+		sgtest_failalloc_at(at);
 		rc = sg_token_mint_container(key1, &mc, &m, &err);
-		failalloc_off();
-		if (!failalloc_hit(at)) {
+		sgtest_failalloc_off();
+		if (!sgtest_failalloc_hit(at)) {
 			ck_assert_msg(rc == SG_OK, "%s", err.msg);
 			sg_minted_clear(&m);
 			break;
@@ -1026,16 +1027,16 @@ START_TEST(verify_enomem)
 	long			 at, hits = 0;
 
 	ck_assert_int_eq(sg_token_mint_container(key1, &mc, &m, NULL), SG_OK);
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		sg_claims_init(&c);
 		sg_err_clear(&err);
-		failalloc_at(at);
+		sgtest_failalloc_at(at);
 		rc = sg_token_verify(ks, m.token, strlen(m.token), &opts, &c,
 		    &err);
-		failalloc_off();
+		sgtest_failalloc_off();
 		sg_claims_clear(&c);
-		if (!failalloc_hit(at)) {
+		if (!sgtest_failalloc_hit(at)) {
 			ck_assert_msg(rc == SG_OK, "%s", err.msg);
 			break;
 		}

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -34,6 +33,7 @@
 #include "compat.h"
 #include "sgerr.h"
 #include "session.h"
+#include "sgtest.h"
 
 #define TIMEOUT_MS	300
 #define PASSWORD	"s3cret pass:@/"	/* of the auth servers */
@@ -53,136 +53,7 @@ static pid_t	 auth_pid = -1;
 
 /* ---- servers ---------------------------------------------------------- */
 
-static int
-free_port(void)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, port;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		close(fd);
-		return -1;
-	}
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
-srv_ready(const char *sock, int secs)
-{
-	struct timeval	 tv = { 0, 200000 };
-	redisContext	*c;
-	redisReply	*rep;
-	int		 i, ok = 0;
-
-	for (i = 0; i < secs * 50 && !ok; i++) {
-		if ((c = redisConnectUnixWithTimeout(sock, tv)) != NULL &&
-		    c->err == 0) {
-			redisSetTimeout(c, tv);
-			rep = redisCommand(c, "PING");
-			/* PONG, NOAUTH, MASTERDOWN: it answers. */
-			ok = rep != NULL;
-			if (rep != NULL)
-				freeReplyObject(rep);
-		}
-		if (c != NULL)
-			redisFree(c);
-		if (!ok)
-			usleep(20000);
-	}
-	return ok;
-}
-
-/*
- * redis-server on <tmpdir>/<name>.sock and, if port > 0, 127.0.0.1:port
- * and [::1]:port; extra arguments are appended.  Returns the PID.
- */
-static pid_t
-srv_start(const char *name, int port, const char *const *extra)
-{
-	const char	*argv[48];
-	char		 portbuf[16], sock[128], logf[128];
-	pid_t		 pid, parent = getpid();
-	int		 n = 0, fd;
-
-	(void)snprintf(portbuf, sizeof(portbuf), "%d", port > 0 ? port : 0);
-	(void)snprintf(sock, sizeof(sock), "%s/%s.sock", tmpdir, name);
-	(void)snprintf(logf, sizeof(logf), "%s/%s.log", tmpdir, name);
-	argv[n++] = "redis-server";
-	argv[n++] = "--port";
-	argv[n++] = portbuf;
-	argv[n++] = "--bind";
-	argv[n++] = "127.0.0.1";
-	argv[n++] = "-::1";		/* optional: only where IPv6 is up */
-	argv[n++] = "--unixsocket";
-	argv[n++] = sock;
-	argv[n++] = "--unixsocketperm";
-	argv[n++] = "700";
-	argv[n++] = "--save";
-	argv[n++] = "";
-	argv[n++] = "--appendonly";
-	argv[n++] = "no";
-	argv[n++] = "--dir";
-	argv[n++] = tmpdir;
-	argv[n++] = "--logfile";
-	argv[n++] = logf;
-	while (extra != NULL && *extra != NULL && n < 46)
-		argv[n++] = *extra++;
-	argv[n] = NULL;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		/* Die with the process (or forked test) that started us. */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		execvp("redis-server", (char *const *)argv);
-		_exit(127);
-	}
-	if (!srv_ready(sock, 10)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-static void
-srv_stop(pid_t pid, int sig)
-{
-	int	 i;
-
-	if (pid <= 0)
-		return;
-	kill(pid, sig);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
-static void
-sockpath(char *buf, size_t size, const char *name)
-{
-	(void)snprintf(buf, size, "%s/%s.sock", tmpdir, name);
-}
+/* sgtest_redis_start / _stop (tests/unit/sgtest.c) run each server. */
 
 /* ---- raw inspection ---------------------------------------------------- */
 
@@ -1459,7 +1330,8 @@ START_TEST(test_ping)
 	expect(sg_redis_ping(r, &err), &err, SG_EUNAVAIL, "redis_connect",
 	    "no socket");
 	sg_redis_free(r);
-	(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d", free_port());
+	(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d",
+	    sgtest_free_port());
 	r = client(url, TIMEOUT_MS);
 	sg_err_clear(&err);
 	expect(sg_redis_ping(r, &err), &err, SG_EUNAVAIL, "redis_connect",
@@ -1514,12 +1386,12 @@ START_TEST(test_auth_url)
 	struct sg_redis	*r;
 	struct sg_err	 err;
 	char		 url[192];
-	int		 port = free_port();
+	int		 port = sgtest_free_port();
 	const char	*extra[] = { "--requirepass", PASSWORD, NULL };
 	pid_t		 pid;
 
 	/* TCP, since only redis:// URLs carry a password. */
-	pid = srv_start("authtcp", port, extra);
+	pid = sgtest_redis_start(tmpdir, "authtcp", port, extra);
 	ck_assert_int_gt(pid, 0);
 	(void)snprintf(url, sizeof(url),
 	    "redis://:s3cret%%20pass%%3A%%40%%2F@127.0.0.1:%d/1", port);
@@ -1540,7 +1412,7 @@ START_TEST(test_auth_url)
 	expect(sg_redis_ping(r, &err), &err, SG_EUNAVAIL, "redis_auth",
 	    "wrong url password");
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 END_TEST
 
@@ -1562,9 +1434,9 @@ START_TEST(test_readonly)
 	time_t		 now = time(NULL);
 
 	(void)snprintf(port, sizeof(port), "%d", main_port);
-	pid = srv_start("replica", 0, extra);
+	pid = sgtest_redis_start(tmpdir, "replica", 0, extra);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "replica");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "replica");
 	(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	r = client(url, TIMEOUT_MS);
 	c = raw_open(sock);
@@ -1594,7 +1466,7 @@ START_TEST(test_readonly)
 	redisFree(c);
 	sg_session_clear(&s);
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 END_TEST
 
@@ -1609,10 +1481,10 @@ START_TEST(test_masterdown)
 	    "--replica-serve-stale-data", "no", NULL };
 	pid_t		 pid;
 
-	(void)snprintf(port, sizeof(port), "%d", free_port());
-	pid = srv_start("orphan", 0, extra);
+	(void)snprintf(port, sizeof(port), "%d", sgtest_free_port());
+	pid = sgtest_redis_start(tmpdir, "orphan", 0, extra);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "orphan");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "orphan");
 	(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	r = client(url, TIMEOUT_MS);
 	sg_session_init(&got);
@@ -1620,7 +1492,7 @@ START_TEST(test_masterdown)
 	expect(sg_session_get(r, "sandbox_x", &got, &err), &err, SG_EUNAVAIL,
 	    "redis_masterdown", "get");
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 END_TEST
 
@@ -1636,9 +1508,9 @@ START_TEST(test_oom)
 	pid_t		 pid;
 	time_t		 now = time(NULL);
 
-	pid = srv_start("oom", 0, NULL);
+	pid = sgtest_redis_start(tmpdir, "oom", 0, NULL);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "oom");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "oom");
 	(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	c = raw_open(sock);
 	raw_ok(c, 4, set1);
@@ -1650,7 +1522,7 @@ START_TEST(test_oom)
 	redisFree(c);
 	sg_session_clear(&s);
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 END_TEST
 
@@ -1671,9 +1543,9 @@ START_TEST(test_busy)
 	int		 i;
 	pid_t		 pid;
 
-	pid = srv_start("busy", 0, NULL);
+	pid = sgtest_redis_start(tmpdir, "busy", 0, NULL);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "busy");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "busy");
 	(void)snprintf(url, sizeof(url), "unix:%s", sock);
 	c = raw_open(sock);
 	k = raw_open(sock);
@@ -1706,7 +1578,7 @@ START_TEST(test_busy)
 	redisFree(k);
 	redisFree(c);
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 END_TEST
 
@@ -1725,13 +1597,13 @@ kill_restart(int tcp)
 	struct sg_redis	*r;
 	struct sg_err	 err;
 	char		 url[160], sock[128];
-	int		 port = free_port(), i;
+	int		 port = sgtest_free_port(), i;
 	pid_t		 pid;
 	time_t		 now = time(NULL);
 
-	pid = srv_start("phoenix", port, NULL);
+	pid = sgtest_redis_start(tmpdir, "phoenix", port, NULL);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "phoenix");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "phoenix");
 	if (tcp)
 		(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
 	else
@@ -1742,7 +1614,7 @@ kill_restart(int tcp)
 	sg_err_clear(&err);
 	expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL, "put");
 
-	srv_stop(pid, SIGKILL);
+	sgtest_redis_stop(pid, SIGKILL);
 	/* Twice each: once on the dead connection, once reconnecting. */
 	for (i = 0; i < 2; i++) {
 		sg_err_clear(&err);
@@ -1754,7 +1626,7 @@ kill_restart(int tcp)
 	}
 	ck_assert_str_eq(err.code, "redis_connect");
 
-	pid = srv_start("phoenix", port, NULL);
+	pid = sgtest_redis_start(tmpdir, "phoenix", port, NULL);
 	ck_assert_int_gt(pid, 0);
 	/* No persistence: the session is gone, the connection is back. */
 	sg_err_clear(&err);
@@ -1768,20 +1640,20 @@ kill_restart(int tcp)
 	 * meets the stale connection, reconnects and succeeds; a put
 	 * (MULTI/EXEC) as well as a get; and after a graceful restart.
 	 */
-	srv_stop(pid, SIGKILL);
-	pid = srv_start("phoenix", port, NULL);
+	sgtest_redis_stop(pid, SIGKILL);
+	pid = sgtest_redis_start(tmpdir, "phoenix", port, NULL);
 	ck_assert_int_gt(pid, 0);
 	sg_err_clear(&err);
 	expect(sg_session_get(r, "sandbox_k", &got, &err), &err, SG_ENOENT,
 	    NULL, "first get after restart (stale connection)");
-	srv_stop(pid, SIGKILL);
-	pid = srv_start("phoenix", port, NULL);
+	sgtest_redis_stop(pid, SIGKILL);
+	pid = sgtest_redis_start(tmpdir, "phoenix", port, NULL);
 	ck_assert_int_gt(pid, 0);
 	sg_err_clear(&err);
 	expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL,
 	    "first put after restart (stale connection)");
-	srv_stop(pid, SIGTERM);
-	pid = srv_start("phoenix", port, NULL);
+	sgtest_redis_stop(pid, SIGTERM);
+	pid = sgtest_redis_start(tmpdir, "phoenix", port, NULL);
 	ck_assert_int_gt(pid, 0);
 	sg_err_clear(&err);
 	expect(sg_redis_ping(r, &err), &err, SG_OK, NULL,
@@ -1791,7 +1663,7 @@ kill_restart(int tcp)
 	    NULL, "get");
 	sg_session_clear(&s);
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 
 START_TEST(test_kill_restart_unix)
@@ -1820,13 +1692,13 @@ sigstop(int tcp)
 	struct timespec	 t0;
 	char		 url[160], sock[128];
 	double		 ms;
-	int		 i, tmo = 200, port = free_port();
+	int		 i, tmo = 200, port = sgtest_free_port();
 	pid_t		 pid;
 	time_t		 now = time(NULL);
 
-	pid = srv_start("frozen", port, NULL);
+	pid = sgtest_redis_start(tmpdir, "frozen", port, NULL);
 	ck_assert_int_gt(pid, 0);
-	sockpath(sock, sizeof(sock), "frozen");
+	sgtest_redis_sock(sock, sizeof(sock), tmpdir, "frozen");
 	if (tcp)
 		(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
 	else
@@ -1854,7 +1726,7 @@ sigstop(int tcp)
 	sg_session_clear(&got);
 	sg_session_clear(&s);
 	sg_redis_free(r);
-	srv_stop(pid, SIGTERM);
+	sgtest_redis_stop(pid, SIGTERM);
 }
 
 START_TEST(test_sigstop_unix)
@@ -2250,23 +2122,24 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	if ((main_port = free_port()) <= 0 ||
-	    (main_pid = srv_start("main", main_port, NULL)) <= 0 ||
-	    (auth_pid = srv_start("auth", 0, extra)) <= 0) {
+	if ((main_port = sgtest_free_port()) <= 0 ||
+	    (main_pid = sgtest_redis_start(tmpdir, "main", main_port,
+	    NULL)) <= 0 ||
+	    (auth_pid = sgtest_redis_start(tmpdir, "auth", 0, extra)) <= 0) {
 		fprintf(stderr, "cannot start redis-server (see %s)\n", tmpdir);
-		srv_stop(main_pid, SIGTERM);
+		sgtest_redis_stop(main_pid, SIGTERM);
 		return 1;
 	}
-	sockpath(main_sock, sizeof(main_sock), "main");
-	sockpath(auth_sock, sizeof(auth_sock), "auth");
+	sgtest_redis_sock(main_sock, sizeof(main_sock), tmpdir, "main");
+	sgtest_redis_sock(auth_sock, sizeof(auth_sock), tmpdir, "auth");
 
 	sr = srunner_create(session_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 
-	srv_stop(auth_pid, SIGTERM);
-	srv_stop(main_pid, SIGTERM);
+	sgtest_redis_stop(auth_pid, SIGTERM);
+	sgtest_redis_stop(main_pid, SIGTERM);
 	if (failed == 0)
 		rm_tmpdir();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -32,7 +32,8 @@
 #include "claims.h"
 #include "compat.h"
 #include "crypto.h"
-#include "failalloc.h"
+#include "sgtest.h"
+#include "sgtest_failalloc.h"
 #include "hosts.h"
 #include "jwt.h"
 #include "request.h"
@@ -43,7 +44,7 @@
 #include "token.h"
 #include "verify.h"
 
-#define NOW	((time_t)1767225600)	/* SG_TEST_NOW, 2026-01-01 */
+#define NOW	((time_t)SGTEST_NOW)
 #define MONO0	INT64_C(1000000000)
 #define ISS	"https://sandgate.test"
 #define ORG	"3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -86,53 +87,24 @@ keys_use(const struct sg_key *k)
 }
 
 static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		(void)waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-}
-
-static void
 redis_start(void)
 {
-	char	 logf[300];
-	int	 i;
-
-	(void)snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock",
-	    tmpdir);
+	sgtest_redis_sock(redis_sock, sizeof(redis_sock), tmpdir, "redis");
 	(void)snprintf(redis_url, sizeof(redis_url), "unix:%s", redis_sock);
-	(void)snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
-	if ((redis_pid = fork()) == 0) {
-		execlp("redis-server", "redis-server", "--port", "0",
-		    "--unixsocket", redis_sock, "--unixsocketperm", "700",
-		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
-		    "--logfile", logf, (char *)NULL);
-		_exit(127);
-	}
-	if (redis_pid < 0) {
-		fprintf(stderr, "fork failed\n");
+	if ((redis_pid = sgtest_redis_start(tmpdir, "redis", 0, NULL)) <= 0) {
+		fprintf(stderr, "redis-server did not start (%s/redis.log)\n",
+		    tmpdir);
 		exit(1);
 	}
-	if (sg_redis_new(redis_url, 1000, &tr, NULL) != SG_OK) {
-		fprintf(stderr, "sg_redis_new failed\n");
+	if (sg_redis_new(redis_url, 1000, &tr, NULL) != SG_OK ||
+	    !sgtest_redis_ready(tr)) {
+		fprintf(stderr, "redis-server does not answer\n");
+		sgtest_redis_stop(redis_pid, SIGTERM);
 		exit(1);
 	}
-	for (i = 0; i < 100; i++) {
-		if (access(redis_sock, F_OK) == 0 &&
-		    sg_redis_ping(tr, NULL) == SG_OK) {
-			/* each test (a forked child) opens its own */
-			sg_redis_free(tr);
-			tr = NULL;
-			return;
-		}
-		usleep(50000);
-	}
-	fprintf(stderr, "redis-server did not start (%s)\n", logf);
-	redis_stop();
-	exit(1);
+	/* each test (a forked child) opens its own */
+	sg_redis_free(tr);
+	tr = NULL;
 }
 
 static void
@@ -140,7 +112,8 @@ cleanup(void)
 {
 	char	 cmd[400];
 
-	redis_stop();
+	sgtest_redis_stop(redis_pid, SIGTERM);
+	redis_pid = -1;
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
@@ -2044,7 +2017,7 @@ START_TEST(t_log_line)
 	FILE		*f;
 	size_t		 lines = 0;
 
-	/* one JSON line per request; never the token (DESIGN.md, Logs) */
+	/* one JSON line per request; never the token (docs/contract.md §9) */
 	sg_log_init("check_verify", SG_LOG_INFO);
 	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
 	session_put(CID, t.jti, CIP);
@@ -2562,10 +2535,10 @@ decide_failing_at(struct env *e, long at, int *hit)
 	e->v[e->n] = NULL;
 	ck_assert_int_eq(sg_req_init(&req, e->v, NULL, 0, NULL), SG_OK);
 	memset(&vd, 0, sizeof(vd));
-	failalloc_at(at);
+	sgtest_failalloc_at(at);
 	sg_verify_decide(&app, &req, &vd);
-	failalloc_off();
-	*hit = failalloc_hit(at);
+	sgtest_failalloc_off();
+	*hit = sgtest_failalloc_hit(at);
 	sg_req_clear(&req);
 	return vd.status;
 }
@@ -2595,7 +2568,7 @@ START_TEST(t_enomem_never_fail_open)
 	a = creds(CID, t.s);
 	env_apache_get(&e, "http://github.com/", a);
 	ck_assert_int_eq(run(&e), 407);
-	failalloc_cjson();
+	sgtest_failalloc_cjson();
 	for (at = 0; ; at++) {
 		st = decide_failing_at(&e, at, &hit);
 		if (!hit) {
@@ -2705,9 +2678,6 @@ main(void)
 		fprintf(stderr, "test keys: %s\n", err.msg);
 		return 1;
 	}
-	(void)snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock",
-	    tmpdir);
-	(void)snprintf(redis_url, sizeof(redis_url), "unix:%s", redis_sock);
 	redis_start();
 	sr = srunner_create(suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,8 +1,13 @@
 # tests/unit
+#
+# Every Check binary also links tests/unit/sgtest.c (sgtest.h: the fixed
+# clock, a real redis-server child, free ports); the allocation-failure
+# wrappers are tests/unit/sgtest_failalloc.h.
+SGTEST_SOURCES = tests/unit/sgtest.c tests/unit/sgtest.h
 
 # hosts engineer
 check_PROGRAMS += tests/unit/check_hosts
-tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c
+tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c $(SGTEST_SOURCES)
 tests_unit_check_hosts_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_hosts_LDADD = $(SG_CHECK_LIBS)
 
@@ -14,24 +19,24 @@ tests_unit_check_tunnel_LDADD = $(SG_CHECK_LIBS)
 
 # num: strict decimal numbers and hex digits
 check_PROGRAMS += tests/unit/check_num
-tests_unit_check_num_SOURCES = tests/unit/check_num.c
+tests_unit_check_num_SOURCES = tests/unit/check_num.c $(SGTEST_SOURCES)
 tests_unit_check_num_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_num_LDADD = $(SG_CHECK_LIBS)
 
 # http engineer: http + log, token-issuer, session-query
 check_PROGRAMS += tests/unit/check_http
-tests_unit_check_http_SOURCES = tests/unit/check_http.c
+tests_unit_check_http_SOURCES = tests/unit/check_http.c $(SGTEST_SOURCES)
 tests_unit_check_http_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_http_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_issuer
-tests_unit_check_issuer_SOURCES = tests/unit/check_issuer.c \
+tests_unit_check_issuer_SOURCES = tests/unit/check_issuer.c $(SGTEST_SOURCES) \
 	services/token-issuer/issuer.c
 tests_unit_check_issuer_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-issuer
 tests_unit_check_issuer_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_issuer_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_query
-tests_unit_check_query_SOURCES = tests/unit/check_query.c \
+tests_unit_check_query_SOURCES = tests/unit/check_query.c $(SGTEST_SOURCES) \
 	services/session-query/query.c
 tests_unit_check_query_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/session-query
@@ -40,29 +45,29 @@ tests_unit_check_query_LDADD = $(SG_CHECK_LIBS)
 
 # crypto engineer: b64url, keys, jwt, wycheproof
 check_PROGRAMS += tests/unit/check_b64url
-tests_unit_check_b64url_SOURCES = tests/unit/check_b64url.c
+tests_unit_check_b64url_SOURCES = tests/unit/check_b64url.c $(SGTEST_SOURCES)
 tests_unit_check_b64url_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_b64url_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_keys
-tests_unit_check_keys_SOURCES = tests/unit/check_keys.c
+tests_unit_check_keys_SOURCES = tests/unit/check_keys.c $(SGTEST_SOURCES)
 tests_unit_check_keys_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_keys_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_jwt
-tests_unit_check_jwt_SOURCES = tests/unit/check_jwt.c
+tests_unit_check_jwt_SOURCES = tests/unit/check_jwt.c $(SGTEST_SOURCES)
 tests_unit_check_jwt_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_jwt_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_wycheproof
-tests_unit_check_wycheproof_SOURCES = tests/unit/check_wycheproof.c
+tests_unit_check_wycheproof_SOURCES = tests/unit/check_wycheproof.c $(SGTEST_SOURCES)
 tests_unit_check_wycheproof_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_wycheproof_LDADD = $(SG_CHECK_LIBS)
 
 # docker engineer: docker client, sandbox-create/-destroy handlers
 check_PROGRAMS += tests/unit/check_docker
-tests_unit_check_docker_SOURCES = tests/unit/check_docker.c
+tests_unit_check_docker_SOURCES = tests/unit/check_docker.c $(SGTEST_SOURCES)
 tests_unit_check_docker_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_docker_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_sandbox
-tests_unit_check_sandbox_SOURCES = tests/unit/check_sandbox.c \
+tests_unit_check_sandbox_SOURCES = tests/unit/check_sandbox.c $(SGTEST_SOURCES) \
 	$(SC_SOURCES) \
 	services/sandbox-destroy/destroy.c services/sandbox-destroy/destroy.h
 tests_unit_check_sandbox_CFLAGS = $(SG_CHECK_CFLAGS)
@@ -70,35 +75,35 @@ tests_unit_check_sandbox_LDADD = $(SG_CHECK_LIBS)
 
 # claims engineer: json, claims, cfg, security
 check_PROGRAMS += tests/unit/check_json
-tests_unit_check_json_SOURCES = tests/unit/check_json.c
+tests_unit_check_json_SOURCES = tests/unit/check_json.c $(SGTEST_SOURCES)
 tests_unit_check_json_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_json_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_claims
-tests_unit_check_claims_SOURCES = tests/unit/check_claims.c
+tests_unit_check_claims_SOURCES = tests/unit/check_claims.c $(SGTEST_SOURCES)
 tests_unit_check_claims_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_claims_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_cfg
-tests_unit_check_cfg_SOURCES = tests/unit/check_cfg.c
+tests_unit_check_cfg_SOURCES = tests/unit/check_cfg.c $(SGTEST_SOURCES)
 tests_unit_check_cfg_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_cfg_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_security
-tests_unit_check_security_SOURCES = tests/unit/check_security.c
+tests_unit_check_security_SOURCES = tests/unit/check_security.c $(SGTEST_SOURCES)
 tests_unit_check_security_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_security_LDADD = $(SG_CHECK_LIBS)
 
 # session engineer: the Redis session store (starts its own redis-server)
 check_PROGRAMS += tests/unit/check_session
-tests_unit_check_session_SOURCES = tests/unit/check_session.c
+tests_unit_check_session_SOURCES = tests/unit/check_session.c $(SGTEST_SOURCES)
 tests_unit_check_session_CFLAGS = $(SG_CHECK_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_check_session_LDADD = $(SG_CHECK_LIBS)
 # a driver for tests/integration/t-redis.sh (built by make, not a test)
-noinst_PROGRAMS += tests/unit/session_driver
-tests_unit_session_driver_SOURCES = tests/unit/session_driver.c
-tests_unit_session_driver_LDADD = $(SG_LIBS)
+noinst_PROGRAMS += tests/unit/sgtest_session
+tests_unit_sgtest_session_SOURCES = tests/unit/sgtest_session.c
+tests_unit_sgtest_session_LDADD = $(SG_LIBS)
 
 # verify engineer: token-verify's decisions (drives the handler directly)
 check_PROGRAMS += tests/unit/check_verify
-tests_unit_check_verify_SOURCES = tests/unit/check_verify.c $(TV_SOURCES)
+tests_unit_check_verify_SOURCES = tests/unit/check_verify.c $(SGTEST_SOURCES) $(TV_SOURCES)
 tests_unit_check_verify_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/token-verify
 tests_unit_check_verify_CFLAGS = $(SG_CHECK_CFLAGS)
@@ -106,24 +111,24 @@ tests_unit_check_verify_LDADD = $(SG_CHECK_LIBS)
 
 # ops engineer: metrics (shared file, forked writers), the audit trail
 check_PROGRAMS += tests/unit/check_metrics
-tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c $(SGTEST_SOURCES)
 tests_unit_check_metrics_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_metrics_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_audit
-tests_unit_check_audit_SOURCES = tests/unit/check_audit.c
+tests_unit_check_audit_SOURCES = tests/unit/check_audit.c $(SGTEST_SOURCES)
 tests_unit_check_audit_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_audit_LDADD = $(SG_CHECK_LIBS)
 
-# fixes engineer: allocation failures on demand (tests/unit/failalloc.h)
+# fixes engineer: allocation failures on demand (tests/unit/sgtest_failalloc.h)
 # for the tests that pin "out of memory reported as a client error".
 SG_FAILALLOC_WRAP = $(AM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
-tests_unit_check_claims_SOURCES += tests/unit/failalloc.h
+tests_unit_check_claims_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_claims_LDFLAGS = $(SG_FAILALLOC_WRAP)
-tests_unit_check_security_SOURCES += tests/unit/failalloc.h
+tests_unit_check_security_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_security_LDFLAGS = $(SG_FAILALLOC_WRAP)
-tests_unit_check_issuer_SOURCES += tests/unit/failalloc.h
+tests_unit_check_issuer_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_issuer_LDFLAGS = $(SG_FAILALLOC_WRAP)
-tests_unit_check_verify_SOURCES += tests/unit/failalloc.h
+tests_unit_check_verify_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_verify_LDFLAGS = $(SG_FAILALLOC_WRAP) \
 	-Wl,--wrap=i2d_ECDSA_SIG

@@ -11,6 +11,16 @@
 #define SG_EXIT_FAIL	1
 #define SG_EXIT_USAGE	2
 
+#include <stdio.h>
+
+/*
+ * How every command ends its option switch and its operand check: 'h'
+ * (--help) prints usage to stdout and is SG_EXIT_OK; anything else (an
+ * unknown option, wrong operands: pass '?') prints it to stderr and is
+ * SG_EXIT_USAGE.
+ */
+int	cmd_usage(int c, void (*usage)(FILE *));
+
 int	cmd_keygen(int argc, char *argv[]);
 int	cmd_jwk(int argc, char *argv[]);
 int	cmd_token(int argc, char *argv[]);

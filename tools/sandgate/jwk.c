@@ -39,16 +39,11 @@ cmd_jwk(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'h':
-			usage(stdout);
-			return SG_EXIT_OK;
 		default:
-			usage(stderr);
-			return SG_EXIT_USAGE;
+			return cmd_usage(c, usage);
 		}
-	if (argc - optind != 1) {
-		usage(stderr);
-		return SG_EXIT_USAGE;
-	}
+	if (argc - optind != 1)
+		return cmd_usage('?', usage);
 	sg_err_clear(&err);
 	if (sg_key_load_pem(argv[optind], &k, &err) != SG_OK) {
 		fprintf(stderr, "sandgate jwk: %s: %s\n", argv[optind],

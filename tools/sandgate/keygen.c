@@ -153,16 +153,11 @@ cmd_keygen(int argc, char *argv[])
 			force = 1;
 			break;
 		case 'h':
-			usage(stdout);
-			return SG_EXIT_OK;
 		default:
-			usage(stderr);
-			return SG_EXIT_USAGE;
+			return cmd_usage(c, usage);
 		}
-	if (argc - optind != 1) {
-		usage(stderr);
-		return SG_EXIT_USAGE;
-	}
+	if (argc - optind != 1)
+		return cmd_usage('?', usage);
 	dir = argv[optind];
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "sandgate keygen: %s: %s\n", dir,

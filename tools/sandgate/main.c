@@ -1,5 +1,5 @@
 /*
- * sandgate: the operator's command line (DESIGN.md, Pieces): keys,
+ * sandgate: the operator's command line (docs/contract.md §1): keys,
  * operator tokens, offline verification, reaping expired sandboxes.
  *
  *	sandgate keygen [--force] DIR
@@ -26,6 +26,17 @@ static const struct {
 	{ "verify",	cmd_verify,	"verify a token read from stdin" },
 	{ "reap",	cmd_reap,	"destroy sandboxes whose token expired" },
 };
+
+int
+cmd_usage(int c, void (*usage)(FILE *))
+{
+	if (c == 'h') {
+		usage(stdout);
+		return SG_EXIT_OK;
+	}
+	usage(stderr);
+	return SG_EXIT_USAGE;
+}
 
 static void
 usage(FILE *f)

@@ -9,7 +9,7 @@
  * progress, not an orphan: it is skipped ("skip ID: create in progress")
  * until the create writes its session or the reservation runs out.  With --loop it repeats every
  * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
- * more than one period (DESIGN.md, Sandboxes); and it wakes early, at
+ * more than one period (docs/contract.md §6.4); and it wakes early, at
  * the next sandgate.expires_at it saw, so that a sandbox is reaped
  * (and its tunnels cut) within a fraction of a second of its expiry.
  *

@@ -66,16 +66,11 @@ cmd_token(int argc, char *argv[])
 			ttls = optarg;
 			break;
 		case 'h':
-			usage(stdout);
-			return SG_EXIT_OK;
 		default:
-			usage(stderr);
-			return SG_EXIT_USAGE;
+			return cmd_usage(c, usage);
 		}
-	if (optind != argc || sub == NULL || scope == NULL) {
-		usage(stderr);
-		return SG_EXIT_USAGE;
-	}
+	if (optind != argc || sub == NULL || scope == NULL)
+		return cmd_usage('?', usage);
 	sg_err_clear(&err);
 	if (sg_cfg_load(&cfg, &err) != SG_OK) {
 		fprintf(stderr, "sandgate token: %s\n", err.msg);

@@ -89,8 +89,10 @@ read_token(char *buf, size_t size)
 	return (long)n;
 }
 
-int
-cmd_verify(int argc, char *argv[])
+/* What the command line asks for; -1 to go on, else the exit status. */
+static int
+verify_args(int argc, char *argv[], enum want_kind *want, const char **cid,
+    const char **target)
 {
 	static const struct option longopts[] = {
 		{ "audience",		required_argument,	NULL, 'a' },
@@ -99,30 +101,17 @@ cmd_verify(int argc, char *argv[])
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL,			0,			NULL, 0 }
 	};
-	static struct sg_cfg	 cfg;
-	static char		 tok[SG_JWT_MAX_LEN + 3];
-	struct sg_keyset	*ks = NULL;
-	struct sg_verify_opts	 vo;
-	struct sg_claims	 cl;
-	struct sg_target	 t;
-	struct sg_err		 err;
-	enum want_kind		 want = WANT_ANY;
-	const char		*cid = NULL, *target = NULL, *keys;
-	cJSON			*payload = NULL;
-	char			*text = NULL;
-	long			 len = -1;
-	int			 c, ret = SG_EXIT_FAIL;
+	int	 c;
 
-	sg_claims_init(&cl);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a':
 			if (strcmp(optarg, "egress") == 0 ||
 			    strcmp(optarg, SG_AUD_EGRESS) == 0)
-				want = WANT_CONTAINER;
+				*want = WANT_CONTAINER;
 			else if (strcmp(optarg, "api") == 0 ||
 			    strcmp(optarg, SG_AUD_API) == 0)
-				want = WANT_OPERATOR;
+				*want = WANT_OPERATOR;
 			else {
 				fprintf(stderr, "sandgate verify: --audience "
 				    "is egress or api\n");
@@ -130,27 +119,82 @@ cmd_verify(int argc, char *argv[])
 			}
 			break;
 		case 'c':
-			cid = optarg;
-			if (!sg_id_valid(cid)) {
+			*cid = optarg;
+			if (!sg_id_valid(*cid)) {
 				fprintf(stderr, "sandgate verify: "
 				    "--container-id is not a valid id\n");
 				return SG_EXIT_USAGE;
 			}
 			break;
 		case 't':
-			target = optarg;
+			*target = optarg;
 			break;
 		case 'h':
-			usage(stdout);
-			return SG_EXIT_OK;
 		default:
-			usage(stderr);
-			return SG_EXIT_USAGE;
+			return cmd_usage(c, usage);
 		}
-	if (optind != argc) {
-		usage(stderr);
-		return SG_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cmd_usage('?', usage);
+	return -1;
+}
+
+/*
+ * Whether the valid token's claims cl are what was asked for: the
+ * audience, the container, a target its allowed_hosts reach.  Refuses
+ * (and returns -1) otherwise.
+ */
+static int
+verify_claims(const struct sg_claims *cl, enum want_kind want,
+    const char *cid, const char *target, const struct sg_cfg *cfg)
+{
+	struct sg_target	 t;
+	struct sg_err		 err;
+
+	sg_err_clear(&err);
+	if ((want == WANT_CONTAINER && cl->kind != SG_KIND_CONTAINER) ||
+	    (want == WANT_OPERATOR && cl->kind != SG_KIND_OPERATOR))
+		return refuse("bad_audience", "token is not for this audience"),
+		    -1;
+	if (cid != NULL && (cl->kind != SG_KIND_CONTAINER ||
+	    !sg_streq(cl->container_id, cid)))
+		return refuse("container_mismatch",
+		    "container_id is not the one given"), -1;
+	if (target == NULL)
+		return 0;
+	if (cl->kind != SG_KIND_CONTAINER)
+		return refuse("target_not_allowed",
+		    "an operator token reaches no target"), -1;
+	if (sg_target_parse("CONNECT", target, &t, &err) != SG_OK)
+		return refuse("bad_target", err.msg), -1;
+	if (!sg_hosts_match(&cl->hosts, &t, &cfg->egress_ports))
+		return refuse("target_not_allowed",
+		    "allowed_hosts does not allow the target"), -1;
+	if (cfg->deny_private && sg_target_check_public(&t, &err) != SG_OK)
+		return refuse(err.code != NULL ? err.code : "private_target",
+		    err.msg), -1;
+	return 0;
+}
+
+int
+cmd_verify(int argc, char *argv[])
+{
+	static struct sg_cfg	 cfg;
+	static char		 tok[SG_JWT_MAX_LEN + 3];
+	struct sg_keyset	*ks = NULL;
+	struct sg_verify_opts	 vo;
+	struct sg_claims	 cl;
+	struct sg_err		 err;
+	enum want_kind		 want = WANT_ANY;
+	const char		*cid = NULL, *target = NULL, *keys;
+	cJSON			*payload = NULL;
+	char			*text = NULL;
+	long			 len = -1;
+	int			 ret = SG_EXIT_FAIL;
+
+	if ((ret = verify_args(argc, argv, &want, &cid, &target)) != -1)
+		return ret;
+	ret = SG_EXIT_FAIL;
+	sg_claims_init(&cl);
 	sg_err_clear(&err);
 	if (sg_cfg_load(&cfg, &err) != SG_OK) {
 		fprintf(stderr, "sandgate verify: %s\n", err.msg);
@@ -182,39 +226,8 @@ cmd_verify(int argc, char *argv[])
 		refuse(err.code != NULL ? err.code : "invalid_token", err.msg);
 		goto out;
 	}
-	if ((want == WANT_CONTAINER && cl.kind != SG_KIND_CONTAINER) ||
-	    (want == WANT_OPERATOR && cl.kind != SG_KIND_OPERATOR)) {
-		refuse("bad_audience", "token is not for this audience");
+	if (verify_claims(&cl, want, cid, target, &cfg) != 0)
 		goto out;
-	}
-	if (cid != NULL && (cl.kind != SG_KIND_CONTAINER ||
-	    !sg_streq(cl.container_id, cid))) {
-		refuse("container_mismatch",
-		    "container_id is not the one given");
-		goto out;
-	}
-	if (target != NULL) {
-		if (cl.kind != SG_KIND_CONTAINER) {
-			refuse("target_not_allowed",
-			    "an operator token reaches no target");
-			goto out;
-		}
-		if (sg_target_parse("CONNECT", target, &t, &err) != SG_OK) {
-			refuse("bad_target", err.msg);
-			goto out;
-		}
-		if (!sg_hosts_match(&cl.hosts, &t, &cfg.egress_ports)) {
-			refuse("target_not_allowed",
-			    "allowed_hosts does not allow the target");
-			goto out;
-		}
-		if (cfg.deny_private &&
-		    sg_target_check_public(&t, &err) != SG_OK) {
-			refuse(err.code != NULL ? err.code : "private_target",
-			    err.msg);
-			goto out;
-		}
-	}
 	/*
 	 * Accepted only because SANDGATE_ACCEPT_NO_AUD=1: say so, so an
 	 * operator checking tokens before turning the mode off sees which

@@ -2,14 +2,14 @@
  * A small driver of lib/session.c for tests/integration/t-redis.sh, which
  * restarts servers and plays "another tool" with redis-cli around it.
  *
- *   session_driver URL put ID USER TTL	a fixed session, expires now+TTL
- *   session_driver URL get ID		the stored session as JSON
- *   session_driver URL del ID [USER]
- *   session_driver URL list USER		{"sessions":[...]}
- *   session_driver URL count USER
- *   session_driver URL prune		how many ids were pruned
- *   session_driver URL ping
- *   session_driver URL wait-get ID TRIES MS
+ *   sgtest_session URL put ID USER TTL	a fixed session, expires now+TTL
+ *   sgtest_session URL get ID		the stored session as JSON
+ *   sgtest_session URL del ID [USER]
+ *   sgtest_session URL list USER		{"sessions":[...]}
+ *   sgtest_session URL count USER
+ *   sgtest_session URL prune		how many ids were pruned
+ *   sgtest_session URL ping
+ *   sgtest_session URL wait-get ID TRIES MS
  *	get every MS ms with the same sg_redis until one succeeds (at most
  *	TRIES times); prints each distinct result in order ("redis_loading
  *	ok"), so a test sees that one object recovers by itself.
@@ -41,7 +41,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: session_driver URL put|get|del|list|count|"
+	fprintf(stderr, "usage: sgtest_session URL put|get|del|list|count|"
 	    "prune|ping|wait-get ...\n");
 	exit(2);
 }
@@ -75,7 +75,7 @@ static int
 fail(const struct sg_err *err)
 {
 	printf("ERR %s\n", err->code != NULL ? err->code : "unknown");
-	fprintf(stderr, "session_driver: %s: %s\n", sg_rc_str(err->rc),
+	fprintf(stderr, "sgtest_session: %s: %s\n", sg_rc_str(err->rc),
 	    err->msg);
 	return 1;
 }

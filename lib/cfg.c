@@ -287,6 +287,7 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
 	c->fcgi_timeout_ms = 5000;
+	c->dns_timeout_ms = 2000;
 	c->audit_maxlen = 100000;
 }
 
@@ -319,6 +320,8 @@ load_strings(struct sg_cfg *c, struct sg_err *err)
 	    sizeof(c->data_root), err)) != SG_OK ||
 	    (rc = get_str("SANDGATE_SOCKET", STR_WORD, c->socket,
 	    sizeof(c->socket), err)) != SG_OK ||
+	    (rc = get_str("SANDGATE_DNS_SERVERS", STR_WORD, c->dns_servers,
+	    sizeof(c->dns_servers), err)) != SG_OK ||
 	    (rc = get_str("SANDGATE_TMPFS_SIZE", STR_WORD, c->tmpfs_size,
 	    sizeof(c->tmpfs_size), err)) != SG_OK ||
 	    (rc = get_str("SANDGATE_METRICS_DIR", STR_ABSPATH, c->metrics_dir,
@@ -361,6 +364,8 @@ load_numbers(struct sg_cfg *c, struct sg_err *err)
 	    &c->docker_timeout_s, err)) != SG_OK ||
 	    (rc = get_int("SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
 	    &c->fcgi_timeout_ms, err)) != SG_OK ||
+	    (rc = get_int("SANDGATE_DNS_TIMEOUT_MS", 100, 30000,
+	    &c->dns_timeout_ms, err)) != SG_OK ||
 	    (rc = get_int("SANDGATE_LOG_RATE", 0, 100000, &c->log_rate,
 	    err)) != SG_OK ||
 	    (rc = get_int64("SANDGATE_AUDIT_MAXLEN", 0, 100000000,

@@ -23,6 +23,7 @@
 #include "sgerr.h"
 #include "hosts.h"
 #include "localaddr.h"
+#include "resolve.h"
 
 /* Apache's LimitRequestLine is 8190; anything longer is not a target. */
 #define URI_MAX		16384
@@ -773,6 +774,56 @@ sg_addr_is_private(int family, const uint8_t *addr)
 	return 1;
 }
 
+/* The resolver of sg_target_check_public (NULL: getaddrinfo). */
+static struct sg_resolver	*hosts_resolver;
+
+void
+sg_hosts_set_resolver(struct sg_resolver *r)
+{
+	hosts_resolver = r;
+}
+
+/*
+ * The addresses of name into out: through the resolver (deadline,
+ * cache) when one is set, else getaddrinfo(3).  SG_EPERM with err set.
+ */
+static enum sg_rc
+resolve_name(const char *name, struct sg_resolved *out, struct sg_err *err)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	int		 f;
+
+	if (hosts_resolver != NULL)
+		return sg_resolve(hosts_resolver, name, out, err);
+	out->n = 0;
+	out->cached = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0 || res == NULL)
+		return sg_err_set(err, SG_EPERM, "unresolvable_target",
+		    "the target name does not resolve");
+	for (ai = res; ai != NULL && out->n < SG_RESOLVE_MAX_ADDRS;
+	    ai = ai->ai_next) {
+		f = ai->ai_family;
+		if (f == AF_INET && ai->ai_addrlen >= sizeof(struct sockaddr_in))
+			memcpy(out->a[out->n].addr, &((const struct sockaddr_in *)
+			    (const void *)ai->ai_addr)->sin_addr, 4);
+		else if (f == AF_INET6 &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
+			memcpy(out->a[out->n].addr, &((const struct sockaddr_in6 *)
+			    (const void *)ai->ai_addr)->sin6_addr, 16);
+		else
+			continue;
+		out->a[out->n++].family = f;
+	}
+	freeaddrinfo(res);
+	if (out->n == 0)
+		return sg_err_set(err, SG_EPERM, "unresolvable_target",
+		    "the target name does not resolve");
+	return SG_OK;
+}
+
 enum sg_rc
 sg_target_check_public(const struct sg_target *t, struct sg_err *err)
 {
@@ -799,10 +850,9 @@ enum sg_rc
 sg_target_check_outside(const struct sg_target *t,
     const struct sg_localaddrs *local, struct sg_err *err)
 {
-	struct addrinfo	 hints, *res = NULL, *ai;
-	const uint8_t	*b;
-	enum sg_rc	 rc = SG_EPERM;
-	int		 n = 0;
+	struct sg_resolved	 res;
+	enum sg_rc		 rc;
+	size_t			 i;
 
 	switch (t->kind) {
 	case SG_HOST_IPV4:
@@ -818,43 +868,12 @@ sg_target_check_outside(const struct sg_target *t,
 	if (t->host[0] == '\0')
 		return sg_err_set(err, SG_EPERM, "unresolvable_target",
 		    "the target has no host");
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(t->host, NULL, &hints, &res) != 0 || res == NULL) {
-		sg_err_set(err, SG_EPERM, "unresolvable_target",
-		    "the target name does not resolve");
-		goto out;
-	}
+	if ((rc = resolve_name(t->host, &res, err)) != SG_OK)
+		return rc;
 	/* Any private address refuses the name: the connector may pick it. */
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET &&
-		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
-			b = (const uint8_t *)&((const struct sockaddr_in *)
-			    (const void *)ai->ai_addr)->sin_addr;
-		else if (ai->ai_family == AF_INET6 &&
-		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
-			b = (const uint8_t *)&((const struct sockaddr_in6 *)
-			    (const void *)ai->ai_addr)->sin6_addr;
-		else
-			b = NULL;
-		if (b == NULL) {
-			sg_err_set(err, SG_EPERM, "private_target",
-			    "the target name resolves to a private address");
-			goto out;
-		}
-		if (refuse_addr(ai->ai_family, b, local, 1, err) != SG_OK)
-			goto out;
-		n++;
-	}
-	if (n == 0) {
-		sg_err_set(err, SG_EPERM, "unresolvable_target",
-		    "the target name does not resolve");
-		goto out;
-	}
-	rc = SG_OK;
-out:
-	if (res != NULL)
-		freeaddrinfo(res);
-	return rc;
+	for (i = 0; i < res.n; i++)
+		if ((rc = refuse_addr(res.a[i].family, res.a[i].addr, local, 1,
+		    err)) != SG_OK)
+			return rc;
+	return SG_OK;
 }

@@ -134,11 +134,18 @@ int		 sg_hosts_match(const struct sg_hostlist *,
  * disguise; inside it 2001:db8::/32, 3fff::/20, 2001:2::/48, 2001:10::/28.
  */
 int		 sg_addr_is_private(int family, const uint8_t *addr);
+struct sg_resolver;
+/*
+ * Resolve names in sg_target_check_public through r (resolve.h: a
+ * deadline and a cache) instead of getaddrinfo(3); NULL to go back.
+ */
+void		 sg_hosts_set_resolver(struct sg_resolver *r);
 /*
  * For the private-target rule: SG_OK if t is public.  An IP target is
- * classified directly; a name is resolved (getaddrinfo) and refused
- * (SG_EPERM "private_target") if any address is private, or
- * (SG_EPERM "unresolvable_target") if it does not resolve.
+ * classified directly; a name is resolved (sg_hosts_set_resolver, else
+ * getaddrinfo) and refused (SG_EPERM "private_target") if any address is
+ * private, (SG_EPERM "unresolvable_target") if it does not resolve, or
+ * (SG_EPERM "dns_timeout") if it did not resolve in time.
  */
 enum sg_rc	 sg_target_check_public(const struct sg_target *,
 		    struct sg_err *);

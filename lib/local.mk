@@ -1,11 +1,12 @@
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
 # only the files that include redis-private.h (redis.c, redis-send.c,
-# session-store.c, audit.c) hiredis, only docker.c libcurl, only serve.c
+# session-store.c, audit.c) hiredis, only docker.c libcurl, only resolve.c c-ares, only serve.c
 # libfcgi (request.c and response.c, what handlers use, need none of
 # them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
 lib_libsandgate_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) \
-	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS) $(PSL_CFLAGS)
+	$(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(FCGI_CFLAGS) $(PSL_CFLAGS) \
+	$(CARES_CFLAGS)
 lib_libsandgate_a_SOURCES = \
 	lib/compat.h lib/compat/strlcpy.c \
 	lib/sgerr.h lib/sgerr.c \
@@ -16,6 +17,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/jwt.h lib/jwt.c \
 	lib/hosts.h lib/hosts.c \
 	lib/localaddr.h lib/localaddr.c \
+	lib/resolve.h lib/resolve.c \
 	lib/psl.h lib/psl.c \
 	lib/claims.h lib/claims.c \
 	lib/token.h lib/token.c \

@@ -25,6 +25,11 @@ sg_run_config()
 	SG_NETWORK=${SG_NETWORK:-sandgate-egress}
 	SG_BRIDGE=${SG_BRIDGE:-sg-egress0}
 	SG_FW_TABLE=${SG_FW_TABLE:-sandgate_run}
+	# open connections per sandbox to the proxy (deploy/firewall/sandgate-proxy-limits.nft.in)
+	SG_MAX_TUNNELS=${SANDGATE_MAX_TUNNELS:-${SG_MAX_TUNNELS:-32}}
+	case $SG_MAX_TUNNELS in
+	''|*[!0-9]*|0) sg_run_die "SANDGATE_MAX_TUNNELS: a number of connections, at least 1" ;;
+	esac
 	SG_IMAGE=${SG_IMAGE:-sandgate-sandbox:latest}
 	SG_ISSUER=${SG_ISSUER:-sandgate-local}
 	SG_TARGET_PORT=${SG_TARGET_PORT:-8090}

@@ -73,6 +73,14 @@ sg_run_firewall()
 	done
 	nft -f "$SG_RUNDIR/sandbox-net.nft" || sg_run_die "nft rules failed"
 	echo "$SG_FW_TABLE" > "$SG_RUNDIR/firewall.loaded"
+	# At most SG_MAX_TUNNELS open connections per sandbox to the proxy.
+	sg_run_fill "$SG_TOP/deploy/firewall/sandgate-proxy-limits.nft.in" \
+	    "$SG_RUNDIR/proxy-limits.nft"
+	sed -i -e "s|@PROXY_PORTS@|{ $SG_PROXY_PORT, $SG_STRICT_PORT }|" \
+	    -e "s|@IFACE@|$SG_BRIDGE|" -e "s|@MAX_CONNS@|$SG_MAX_TUNNELS|" \
+	    -e "s|$SG_FW_TABLE|${SG_FW_TABLE}_limits|g" \
+	    "$SG_RUNDIR/proxy-limits.nft"
+	nft -f "$SG_RUNDIR/proxy-limits.nft" || sg_run_die "nft limit rules failed"
 	sg_run_fill "$SG_TOP/deploy/firewall/sandgate-sandbox-bridge.nft.in" \
 	    "$SG_RUNDIR/sandbox-bridge.nft"
 	SG_FW_BRIDGE=0

@@ -44,6 +44,7 @@ sg_run_stop()
 	if [ -s "$SG_RUNDIR/firewall.loaded" ]; then
 		nft delete table inet "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true
 		nft delete table bridge "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true
+		nft delete table inet "$(cat "$SG_RUNDIR/firewall.loaded")_limits" 2>/dev/null || true
 		rm -f "$SG_RUNDIR/firewall.loaded"
 	fi
 	if [ -s "$SG_RUNDIR/network.created" ]; then

@@ -17,8 +17,10 @@
 #include "compat.h"
 #include "sgerr.h"
 #include "keys.h"
+#include "hosts.h"
 #include "log.h"
 #include "metrics.h"
+#include "resolve.h"
 #include "session.h"
 #include "verify.h"
 #include "verify-int.h"
@@ -169,6 +171,11 @@ sg_verify_init(struct app *v, const struct sg_cfg *cfg,
 		    "token cache");
 		goto out;
 	}
+	/* Target names: a deadline per lookup and a cache (resolve.h). */
+	if ((rc = sg_resolver_new(v->cfg.dns_timeout_ms, v->cfg.dns_servers,
+	    &v->resolver, err)) != SG_OK)
+		goto out;
+	sg_hosts_set_resolver(v->resolver);
 	v->last_stat_us = mono_us(v);
 	rc = SG_OK;
 out:
@@ -182,6 +189,9 @@ sg_verify_clear(struct app *v)
 {
 	sg_tcache_free(v->cache);
 	v->cache = NULL;
+	sg_hosts_set_resolver(NULL);
+	sg_resolver_free(v->resolver);
+	v->resolver = NULL;
 	sg_keyset_free(v->keys);
 	v->keys = NULL;
 	sg_redis_free(v->redis);

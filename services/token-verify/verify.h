@@ -90,6 +90,7 @@ struct app {
 	struct sg_keyset *keys;
 	struct sg_redis	*redis;
 	struct sg_tcache *cache;
+	struct sg_resolver *resolver;	/* target names (resolve.h) */
 	size_t		 nfiles;
 	struct sg_verify_keyfile files[SG_VERIFY_KEYFILES];
 	int64_t		 last_stat_us;

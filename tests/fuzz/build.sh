@@ -25,7 +25,7 @@ JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 mkdir -p "$B/obj" "$B/bin" "$B/seeds" "$B/corpus"
 
-PKGS="fcgi libcrypto libcjson hiredis libcurl libpsl"
+PKGS="fcgi libcrypto libcjson hiredis libcurl libpsl libcares"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
 PKG_LIBS=$(pkg-config --libs $PKGS)
 

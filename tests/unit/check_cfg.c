@@ -114,6 +114,8 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.docker_timeout_s, 30);
 	ck_assert_int_eq(cfg.fcgi_timeout_ms, 5000);
 	ck_assert_int_eq(cfg.log_rate, 50);
+	ck_assert_int_eq(cfg.dns_timeout_ms, 2000);
+	ck_assert_str_eq(cfg.dns_servers, "");
 	ck_assert_str_eq(cfg.metrics_dir, "");
 	ck_assert_int_eq(cfg.audit_maxlen, 100000);
 }
@@ -205,6 +207,10 @@ START_TEST(good_values)
 	ck_assert_int_eq(cfg.log_rate, 0);
 	GOOD("SANDGATE_LOG_RATE", "100000");
 	ck_assert_int_eq(cfg.log_rate, 100000);
+	GOOD("SANDGATE_DNS_TIMEOUT_MS", "100");
+	ck_assert_int_eq(cfg.dns_timeout_ms, 100);
+	GOOD("SANDGATE_DNS_SERVERS", "127.0.0.1:5353,[::1]:53");
+	ck_assert_str_eq(cfg.dns_servers, "127.0.0.1:5353,[::1]:53");
 	GOOD("SANDGATE_FCGI_TIMEOUT_MS", "250");
 	ck_assert_int_eq(cfg.fcgi_timeout_ms, 250);
 	GOOD("SANDGATE_METRICS_DIR", "/run/sandgate/metrics");
@@ -303,6 +309,8 @@ START_TEST(integers)
 	BAD("SANDGATE_DOCKER_TIMEOUT", "0");
 	BAD("SANDGATE_LOG_RATE", "100001");
 	BAD("SANDGATE_LOG_RATE", "-1");
+	BAD("SANDGATE_DNS_TIMEOUT_MS", "99");
+	BAD("SANDGATE_DNS_TIMEOUT_MS", "30001");
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "0");
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "99");
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "600001");

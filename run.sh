@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sandgate, the whole stack on one machine, with one command (as root, on
 # Debian 12):
 #

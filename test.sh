@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what is missing, build, and run every test:
 #
 #   1. the Check unit tests (make check), one binary per module/service;
@@ -61,6 +62,10 @@ unit()
 {
 	# Every docs reference in the tree resolves inside it.
 	sh "$top/tests/check-doc-refs.sh" || return 1
+	# Every source file carries its SPDX licence line (77: no git).
+	_rc=0
+	sh "$top/tests/check-spdx.sh" || _rc=$?
+	[ $_rc -eq 0 ] || [ $_rc -eq 77 ] || return 1
 	# House limits: functions <= 120 lines, lib/ files <= 900.
 	sh "$top/tests/check-layout.sh" || return 1
 	if make -j"$(nproc)" check; then

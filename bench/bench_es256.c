@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ES256 throughput through the library: the raw primitive
  * (sg_es256_sign/verify) and whole tokens (sg_jwt_sign/verify), each for

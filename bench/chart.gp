@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Throughput and latency side by side, from the data file bench/report.py
 # writes (one row per run: label, requests/s, p50 ms, p99 ms, group).
 #   gnuplot -e "data='bench/results.dat'; out='bench/results.png'; \

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Sandbox creation latency: POST /v1/sandboxes end to end through the
 # sandbox-create FastCGI service (validation, per-user count in Redis,
 # token, container create + start + inspect, session write) against

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Destroy-to-deny (issue 15): how long a destroyed sandbox's token keeps
 # working at the egress proxy.  The stack of run.sh on loopback
 # (tests/integration/lib-stack.sh: Redis, the services, Apache as egress

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # ES256 throughput of sandgate's library next to `openssl speed ecdsap256`,
 # in the same run, with the ratios (target: the raw primitive at >= 0.9 of
 # OpenSSL for both sign and verify).  Writes bench/results/es256.json.

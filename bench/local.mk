@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench
 #
 # crypto engineer: ES256 throughput next to `openssl speed` (bench/es256.sh).
@@ -11,5 +12,6 @@ EXTRA_DIST += bench/es256.sh
 noinst_PROGRAMS += bench/ops_cost
 bench_ops_cost_SOURCES = bench/ops-cost.c
 bench_ops_cost_LDADD = $(SG_LIBS)
-EXTRA_DIST += bench/run bench/python-ref.sh bench/destroy.sh bench/pyref/app.py \
-	bench/report.py bench/chart.gp
+EXTRA_DIST += bench/run bench/python-ref.sh bench/pyref/app.py \
+	bench/report.py bench/chart.gp bench/create.sh bench/tenant.sh \
+	bench/destroy.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ops_cost: what metrics and the audit trail add to one decision log
  * line, in process (bench/python-ref.sh measures the same through nginx).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Python reference next to token-verify (issue 8, "Benchmark report"):
 # the same API decision, a container token reading its own session with
 # X-Container-ID, answered by

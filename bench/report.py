@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Gather bench/results/*.json into bench/results.json, a table and a chart.
 
 Run by bench/run after the benchmarks; alone it re-draws from the last

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A quiet sandbox next to a hostile one (issue 16), one run, bounded:
 # the quiet sandbox B (bound to 127.0.0.3) makes N requests through the
 # egress proxy, one at a time on one keep-alive connection, first with

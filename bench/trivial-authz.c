@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * trivial-authz: a FastCGI authorizer that always says 200, straight on
  * libfcgi, as the ceiling of bench/verify.sh (nginx auth_request with

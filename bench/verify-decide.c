@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verify-decide: the cost of token-verify's decision in process, without
  * sockets or a web server in the way (bench/verify.sh runs it next to the

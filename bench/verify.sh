@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # token-verify throughput on loopback (issue 4, "Speed"), one run, bounded:
 #
 #  (a) nginx auth_request -> bench/trivial_authz (always 200): the ceiling

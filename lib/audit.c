@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The audit trail in a Redis stream: see audit.h.  Entries go out
  * through the non-blocking sender (redis-send.c, sg_redis_send); they

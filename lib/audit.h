@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The audit trail: every decision line of token-verify and the sandbox
  * lifecycle events (sandbox_created, sandbox_create_failed, sandbox_revoked,

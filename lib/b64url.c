@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict base64url (RFC 4648 section 5, unpadded as in RFC 7515 section 2
  * and appendix C) and strict standard base64 (RFC 4648 section 4).

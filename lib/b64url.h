@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict base64url (RFC 4648 section 5) without padding, as JOSE uses it
  * (RFC 7515 section 2): only [A-Za-z0-9_-], no '=', length mod 4 != 1,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration from SANDGATE_* environment variables (docs/contract.md
  * §8), read once at start.  A bad value is an error naming
@@ -17,6 +18,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sgerr.h"
 #include "hosts.h"
@@ -38,7 +40,7 @@ struct sg_cfg {
 	char		 image[SG_CFG_STR];		/* SANDGATE_IMAGE, sandgate-sandbox:latest */
 	char		 images[2048];			/* SANDGATE_IMAGES, extra allowed images */
 	char		 network[128];			/* SANDGATE_NETWORK, sandgate-egress */
-	char		 proxy_url[SG_CFG_STR];		/* SANDGATE_PROXY_URL, http://sandgate-proxy:8443 */
+	char		 proxy_url[SG_CFG_STR];		/* SANDGATE_PROXY_URL, http://172.30.99.1:8443 (IP) */
 	char		 data_root[PATH_MAX];		/* SANDGATE_DATA_ROOT, /var/lib/sandgate */
 	struct sg_ports	 egress_ports;			/* SANDGATE_EGRESS_PORTS, 80,443 */
 	int		 deny_private;			/* SANDGATE_EGRESS_DENY_PRIVATE, 1 */
@@ -64,5 +66,40 @@ struct sg_cfg {
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */
 enum sg_rc	 sg_cfg_load(struct sg_cfg *, struct sg_err *);
 void		 sg_cfg_defaults(struct sg_cfg *);
+
+/*
+ * What sg_cfg_check found: every error ("VAR: why", the value never
+ * echoed) and every SANDGATE_* variable in the environment that the
+ * configuration does not know, with the closest known name when one is
+ * within three edits (a misspelling: SANDGATE_REDIS_TIMOUT_MS).  Counts
+ * go on past SG_CFG_REPORT_MAX; only that many entries are kept.
+ */
+#define SG_CFG_REPORT_MAX	32
+#define SG_CFG_MSG		160
+#define SG_CFG_NAME		63
+#define SG_CFG_VARS_MAX		64	/* names cfg.c reads, with room */
+
+struct sg_cfg_warn {
+	char		 name[SG_CFG_NAME + 1];
+	char		 closest[SG_CFG_NAME + 1];	/* "" if none near */
+};
+
+struct sg_cfg_report {
+	size_t			 nerr;
+	size_t			 nwarn;
+	char			 err[SG_CFG_REPORT_MAX][SG_CFG_MSG];
+	struct sg_cfg_warn	 warn[SG_CFG_REPORT_MAX];
+};
+
+/*
+ * sg_cfg_load, checking every variable instead of stopping at the first
+ * bad one; err gets the first (as from sg_cfg_load), rep (may be NULL)
+ * all of them and the unknown-name warnings.  SG_EINVAL if any error.
+ */
+enum sg_rc	 sg_cfg_check(struct sg_cfg *, struct sg_cfg_report *,
+		    struct sg_err *);
+/* "PROG: error: ..." and "PROG: warning: ..." lines, one per entry. */
+void		 sg_cfg_report_print(FILE *, const char *prog,
+		    const struct sg_cfg_report *);
 
 #endif

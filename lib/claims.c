@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Claims of sandgate tokens (lib/claims.h; docs/contract.md §2;
  * docs/security.md 3.6 and 3.7).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Claims of sandgate's two kinds of token (docs/contract.md §2), validated
  * into a plain struct.  The audience decides the kind: "sandgate-egress"

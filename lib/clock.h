@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The clocks.  Wall time for claims and sessions comes in as a time_t
  * argument so that tests can fix it; elapsed time for latencies and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What glibc 2.36 (Debian 12) lacks. */
 #ifndef SG_COMPAT_H
 #define SG_COMPAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Randomness, SHA-256, constant-time comparison and wiping on OpenSSL 3,
  * so that the services never include OpenSSL themselves.

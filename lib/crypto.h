@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Small cryptographic utilities on OpenSSL: randomness, SHA-256,
  * constant-time comparison, wiping.  Kept apart from jwt.c/keys.c so that

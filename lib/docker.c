@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Docker Engine API client over the unix socket (see docker.h).  The only
  * file that includes libcurl.

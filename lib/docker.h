@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small Docker Engine API client on libcurl over the daemon's unix
  * socket (SANDGATE_DOCKER_SOCKET).  Only docker.c includes libcurl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Host patterns, egress targets, matching and the private-address
  * classifier (docs/contract.md §3.2, §3.4; docs/security.md 4.1, 4.2,

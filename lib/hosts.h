@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Host patterns (the allowed_hosts claim) and egress targets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict JSON on top of cJSON (lib/json.h; docs/security.md 3.5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict JSON on top of cJSON (RFC 8259 plus the rules of RFC 7515 5.2,
  * RFC 7519 4 and RFC 8725 3.7): the text must be valid UTF-8, carry no

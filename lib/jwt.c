@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compact JWS with ES256 only (RFC 7515, RFC 7518 3.4), verified by the
  * rules of docs/security.md section 2: format and length first, strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compact JWS with ES256 only (RFC 7515, RFC 7518 3.4).  This layer checks
  * form, header and signature; claims are claims.c's business.

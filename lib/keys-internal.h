@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What jwt.c needs to see of a struct sg_key, and nobody else: the
  * OpenSSL key and its cached operation contexts.  Only keys.c and jwt.c

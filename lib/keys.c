@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * P-256 keys and key sets on OpenSSL 3 (EVP_PKEY only; the EC_KEY API is
  * deprecated).  Every way in (PEM, SPKI DER, JWK, generation) ends in

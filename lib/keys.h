@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * P-256 keys and key sets.  A key is a P-256 EC key, private (can sign
  * and verify) or public (verify only); any other curve or key type is

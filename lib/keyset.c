@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Key sets: the verification keys a service accepts, loaded from a list
  * of PEM and JWKS files (SANDGATE_VERIFY_KEYS) and found by kid.  The

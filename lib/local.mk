@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
 # only the files that include redis-private.h (redis.c, redis-send.c,
 # session-store.c, audit.c) hiredis, only docker.c libcurl, only resolve.c c-ares, only serve.c

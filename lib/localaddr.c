@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The host's own addresses (localaddr.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The host's own addresses (getifaddrs), for the egress rule "the target
  * is not local to this host" (issue 15): a name or an IP an allow-list

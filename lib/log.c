@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Structured logs: one JSON object per line on stderr (docs/contract.md §9).
  *

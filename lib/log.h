@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logs: one JSON object per line on stderr with ts (RFC 3339 UTC with
  * milliseconds), service, level, event, and for decisions mode,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Metrics in a shared file: see metrics.h for the design and why.
  *
@@ -776,6 +777,15 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 		if (!pid_dead(__atomic_load_n(&M.hdr->slot_pid[i],
 		    __ATOMIC_RELAXED)))
 			used++;
+	/*
+	 * The info-metric idiom: a constant 1 whose label carries the
+	 * release, so a query can join it onto any series or alert on a
+	 * mix of versions during a rollout.
+	 */
+	bprintf(&b, "# HELP sandgate_build_info The sandgate release this "
+	    "process runs.\n"
+	    "# TYPE sandgate_build_info gauge\n"
+	    "sandgate_build_info{version=\"%s\"} 1\n", SG_VERSION);
 	bprintf(&b, "# HELP sandgate_metrics_processes Processes that hold a "
 	    "slot of the metrics file and still run.\n"
 	    "# TYPE sandgate_metrics_processes gauge\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Metrics: counters and histograms shared by every process of every
  * sandgate service, exposed as Prometheus text (exposition format

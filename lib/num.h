@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Numbers from text, strictly: decimal digits only (no sign, no
  * space, no "0x", no locale), the whole string, range-checked.  Every

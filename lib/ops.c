@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Metrics and the audit trail fed from the log hook: see ops.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Operations wiring for one service process: metrics (metrics.h) and the
  * audit trail (audit.h), both fed from the log through its hook (log.h),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Public Suffix List check (lib/psl.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Public Suffix List (https://publicsuffix.org/, through libpsl):
  * a host pattern "*.X" where X is a public suffix ("*.co.uk",

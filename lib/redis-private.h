@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Redis client's insides, shared by the lib files that speak to
  * Redis: redis.c (URL, connection, blocking commands), redis-send.c

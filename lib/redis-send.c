@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The non-blocking Redis sender (redis.h, sg_redis_send): fire-and-forget
  * commands for the audit trail.  Its own type, so that a non-blocking

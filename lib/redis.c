@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The blocking Redis client on the hiredis 0.14 synchronous API: the
  * URL, connect and reconnect, pipelines, the classification of error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Redis client (docs/contract.md §7), on the hiredis 0.14 API,
  * without hiredis in this header (lib/redis-private.h has it).  Two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI requests as handlers see them: parameters, the routed path,
  * CONTENT_LENGTH, a JSON body, the query string and the verified

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI requests as handlers see them.  Handlers get a struct sg_req
  * and fill a struct sg_resp (response.h); unit tests build requests by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Name resolution with a deadline and a TTL cache: see resolve.h.
  * c-ares does the DNS; we drive it with select(2) until the answer or

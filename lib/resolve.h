@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Name resolution for the egress check, with a deadline and a cache.
  *

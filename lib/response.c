@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI responses: status, headers, a JSON body, and the FastCGI
  * stdout text they become.  No libfcgi here either: sg_serve (serve.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI responses, built by handlers and serialised by sg_serve.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The routes of the management API (route.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The routes of the management API (docs/contract.md §5.2), in one
  * table: the path each service answers and the scope an operator token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The teardown of a sandbox (sandbox.h).  Each step works on its own
  * sg_err and hands a failure on only when err holds none yet, so the

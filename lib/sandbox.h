@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The teardown of a sandbox, written once for sandbox-destroy,
  * sandbox-create's undo and `sandgate reap`: the session first (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI accept loop every service runs: the listening socket, the
  * signals, one request at a time.  The only file that includes libfcgi.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI accept loop every service runs (the only part of the
  * library that includes libfcgi).  Only the services' main.c include

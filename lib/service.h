@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The start of a service, written once for every main.c: the
  * configuration (SANDGATE_*), the log, metrics and the audit trail, then
@@ -20,6 +21,7 @@
 #define SG_SVC_KEY	0x02	/* SANDGATE_SIGNING_KEY, a private key */
 #define SG_SVC_REDIS	0x04	/* SANDGATE_REDIS (not connected yet) */
 #define SG_SVC_DOCKER	0x08	/* SANDGATE_DOCKER_SOCKET */
+#define SG_SVC_CHECK	0x100	/* set by --check-config: check, never serve */
 
 struct sg_service {
 	const char	*name;
@@ -31,19 +33,30 @@ struct sg_service {
 };
 
 /*
- * The C locale (cJSON and strtod follow LC_NUMERIC), the configuration,
- * the log and, with SG_SVC_OPS, metrics and audit.  On failure err's
- * message names the variable.
+ * The command line (--help and --version print and exit 0, anything
+ * unknown exits EX_USAGE), the C locale (cJSON and strtod follow
+ * LC_NUMERIC), the configuration, the log with a "version" line and a
+ * warning per unknown SANDGATE_* name, and, with SG_SVC_OPS, metrics and
+ * audit.  On failure err's message names the variable.
+ *
+ * --check-config: every configuration error and warning goes to stderr
+ * and a bad configuration exits EX_CONFIG here; otherwise the main goes
+ * on through its own checks and sg_service_connect (which load keys but
+ * connect to nothing), and sg_service_serve prints "configuration ok"
+ * and returns 0 instead of serving.  Metrics are not opened.
  */
 enum sg_rc	 sg_service_open(struct sg_service *, const char *name,
-		    unsigned flags, struct sg_err *);
+		    unsigned flags, int argc, char *argv[], struct sg_err *);
 /*
  * The handles of SG_SVC_KEY, _REDIS and _DOCKER in flags, in that order.
  * On failure *what is the variable at fault.
  */
 enum sg_rc	 sg_service_connect(struct sg_service *, const char **what,
 		    struct sg_err *);
-/* sg_serve on SANDGATE_SOCKET, with the "serve_failed" or "stop" line. */
+/*
+ * sg_serve on SANDGATE_SOCKET, with the "serve_failed" or "stop" line;
+ * under --check-config, "NAME: configuration ok" on stdout and 0.
+ */
 int		 sg_service_serve(struct sg_service *, sg_handler, void *app,
 		    struct sg_err *);
 /* Free the handles and close ops. */
@@ -73,10 +86,12 @@ struct sg_service_def {
 
 /*
  * The whole main(): open, init, connect, start, serve until SIGTERM,
- * clear, close.  Exits with errx(3) on a failure (EX_CONFIG for a bad
+ * clear, close; argc and argv are main's, for sg_service_open's
+ * --help, --version and --check-config.  Exits with errx(3) on a failure (EX_CONFIG for a bad
  * configuration, naming the variable; EX_OSERR when the socket cannot be
  * served); returns 0 after a clean stop.
  */
-int		 sg_service_main(const struct sg_service_def *, void *app);
+int		 sg_service_main(const struct sg_service_def *, void *app,
+		    int argc, char *argv[]);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The session store in Redis (session.h) on the blocking client of
  * redis-private.h: put, get, del, list, count, the per-user reservation,

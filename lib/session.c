@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The session object (session.h): to and from the contract's JSON, and
  * the validation both directions share.  Pure: no Redis here (the store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sessions in Redis (docs/contract.md §7): the codec (session.c: the
  * stored object to and from JSON, and its validation; no Redis) and the

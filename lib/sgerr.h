@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Error codes shared by the whole library.  Library functions return an
  * enum sg_rc (SG_OK == 0) and, when the caller passes one, fill a struct

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Minting and verifying sandgate tokens (lib/token.h; docs/contract.md §2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Minting and verifying sandgate tokens: jwt.c plus claims.c.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Cutting a sandbox's open connections: see tunnel.h.  sock_diag(7) over
  * NETLINK_SOCK_DIAG: SOCK_DIAG_BY_FAMILY dumps (inet_diag_req_v2, one per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Cutting a sandbox's open connections on this host (issue 15).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The app of the two sandbox services, sandbox-create and
  * sandbox-destroy: one struct for both, since they share their setup

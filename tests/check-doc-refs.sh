@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Documentation references must stay inside the project and resolve.
 #
 # (a) No tracked file outside docs/ may point at the old background notes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # House limits on the C sources of lib/, services/ and tools/: no function
 # longer than MAX_FN lines (120) and no lib/ file longer than MAX_FILE
 # lines (900).  Functions are found by the KNF layout: the name starts a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # One-shot rewrite of the old background-note paths to the project's own
 # docs, in every tracked text file: docs/web-servers.md and
 # docs/security.md (with or without a leading directory such as

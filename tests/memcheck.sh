@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Memory checks of the Check unit tests (issue 7, STYLE.md "Tests"):
 #
 #   1. an out-of-tree build with --enable-asan (AddressSanitizer + UBSan)

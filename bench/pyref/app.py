@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The reference a user would otherwise deploy for sandgate's API decision.
 
 A Flask app whose decorator decodes the Bearer token with PyJWT (ES256

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A tiny HTTP(S) server standing in for "a host on the internet" in the
 local demo (run.sh) and the end-to-end test: it answers every GET with a
 short text naming itself, so a caller can tell it got through.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build the sandgate sandbox image with no registry: a FROM-scratch image
 # whose root file system is copied from the host (busybox-static, curl and
 # the shared libraries ldd names, CA certificates).

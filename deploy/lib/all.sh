@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The shell library of sandgate's scripts: run.sh, test.sh and the
 # integration tests source it.  One file per concern, each function once:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Settings: every SG_* variable of the stack (environment overrides),
 # messages, the run directory, the services' environment and the
 # @PLACEHOLDERS@ of deploy/ filled in.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The demonstration: a stand-in for "a host on the internet", the API
 # with the operator token, a demo sandbox and what it shows, the summary.
 

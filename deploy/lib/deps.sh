@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Install and build: the Debian 12 packages sandgate needs to build, test
 # and run (only what is missing is installed), and the build itself.
 SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -7,14 +8,44 @@ SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables
  clang libclang-rt-14-dev multiwatch
- python3-flask gunicorn gnuplot-nox llvm-14"
+ python3-flask gunicorn gnuplot-nox llvm-14
+ debhelper dpkg-dev devscripts fakeroot lintian man-db systemd"
+
+# sg_deb_installed PACKAGE: dpkg has it installed.
+sg_deb_installed()
+{
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+	    grep -q "install ok installed"
+}
+
+# sg_deb_skip PACKAGE: the host already has its own build of what PACKAGE
+# provides; installing Debian's would replace it (docker.io conflicts with
+# docker-ce and moby-engine; nginx-light with nginx-full/-core/-extras).
+# The tests need the command, not this package.
+sg_deb_skip()
+{
+	case $1 in
+	docker.io)
+		command -v dockerd >/dev/null 2>&1 && return 0
+		for _o in docker-ce moby-engine; do
+			sg_deb_installed "$_o" && return 0
+		done ;;
+	nginx-light)
+		command -v nginx >/dev/null 2>&1 && return 0
+		for _o in nginx nginx-full nginx-core nginx-extras; do
+			sg_deb_installed "$_o" && return 0
+		done ;;
+	esac
+	return 1
+}
 
 sg_install_deps()
 {
 	missing=""
 	for p in $SG_DEB_PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q "install ok installed" || missing="$missing $p"
+		sg_deb_installed "$p" && continue
+		sg_deb_skip "$p" && continue
+		missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
 	echo "installing:$missing"
@@ -24,11 +55,24 @@ sg_install_deps()
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	# Installing servers must not start them (there may be no systemd).
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod +x /usr/sbin/policy-rc.d
+	# A policy-rc.d the host already has is set aside and put back.
+	_prc=/usr/sbin/policy-rc.d
+	_saved=""
+	if [ -e "$_prc" ] || [ -L "$_prc" ]; then
+		_saved=$_prc.sg-saved.$$
+		mv "$_prc" "$_saved"
+	fi
+	printf '#!/bin/sh\nexit 101\n' > "$_prc"
+	chmod +x "$_prc"
+	_rc=0
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $missing
-	rm -f /usr/sbin/policy-rc.d
+	    --no-install-recommends $missing || _rc=$?
+	if [ -n "$_saved" ]; then
+		mv -f "$_saved" "$_prc"
+	else
+		rm -f "$_prc"
+	fi
+	return $_rc
 }
 
 # sg_build TOP BUILD RECONFIGURE [CONFIGURE-FLAG...]: autogen.sh in TOP

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The Docker engine: one starter for every dockerd we run (the system
 # engine when none answers, or a private one of a test's own), one stop.
 # Needs proc.sh.

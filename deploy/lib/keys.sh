@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Keys: the signing key pair and the operator token of the stack.
 
 # Signing key and its public half.  An existing key is kept.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Processes: start records, the PID table, one stop (signal, bounded
 # wait, SIGKILL) and the waits for a port or a file.  Nothing is ever
 # stopped by name: only PIDs we started, recorded when we started them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Redis: one starter for every redis-server we run (the stack's, on a
 # unix socket only; a test's, also on a loopback TCP port).  Needs proc.sh.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The sandbox side of the engine: the runtime (gVisor or runc), the
 # sandbox image, the internal network and its firewall.
 

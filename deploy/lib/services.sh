@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The FastCGI services under spawn-fcgi.  Needs proc.sh.
 
 # sg_run_spawn NAME BINARY unix|tcp:PORT: SG_PROCS processes on one socket.

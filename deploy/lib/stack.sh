@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The stack as a whole: start what is not running, stop everything
 # started, say what runs.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The web servers: Apache (the egress proxy) and the API gateway
 # (lighttpd or nginx), from the deploy/ templates.  Needs proc.sh.
 

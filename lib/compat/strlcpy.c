@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * strlcpy and strlcat as in OpenBSD: the result is always NUL-terminated
  * (when size > 0) and the return value is the length of the string that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: the Docker create body of a hardened sandbox
  * (docs/contract.md §6.1) and its wiping.

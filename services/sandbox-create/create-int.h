@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: what its source files share and nothing outside uses.
  */

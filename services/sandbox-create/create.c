@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: validate the request, mint the container token, create
  * and start a hardened container, check that the hardening took effect,

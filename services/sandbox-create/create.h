@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: POST /v1/sandboxes (docs/contract.md §5.2 and
  * §6).  The handler is pure with respect to FastCGI: it takes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: the per-user data directories under SANDGATE_DATA_ROOT,
  * made and opened without following a symlink.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: the check that the hardening asked for took effect,
  * read back from docker inspect.

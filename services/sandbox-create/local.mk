@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: ISC
 # services/sandbox-create: POST /v1/sandboxes
-sbin_PROGRAMS += services/sandbox-create/sandbox-create
+pkglibexec_PROGRAMS += services/sandbox-create/sandbox-create
 # Everything but main.c; tests/unit/ compiles these too.
 SC_SOURCES = services/sandbox-create/create.c services/sandbox-create/create.h \
 	services/sandbox-create/create-int.h services/sandbox-create/spec.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: FastCGI responder for POST /v1/sandboxes.  Setup here,
  * the handler in create.c.  Stops with EX_CONFIG on a bad configuration,
@@ -37,12 +38,12 @@ start(void *arg, struct sg_service *svc)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static const struct sg_service_def def = { PROG, SG_SVC_OPS |
 	    SG_SVC_KEY | SG_SVC_REDIS | SG_SVC_DOCKER, init, start,
 	    create_handle, NULL };
 	static struct app	 app;
 
-	return sg_service_main(&def, &app);
+	return sg_service_main(&def, &app, argc, argv);
 }

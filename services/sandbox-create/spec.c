@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create: its configuration (SANDGATE_PROXY_URL, the image
  * allow-list) and the validation of a request body into a create_spec.

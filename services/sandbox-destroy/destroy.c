@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: revocation first, teardown second.  The session is
  * deleted before Docker is asked anything, so the token dies at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: DELETE /v1/sandboxes/{id} (docs/contract.md §5.2).
  * Deletes the session and its index entry first (the revocation: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-destroy: FastCGI responder for DELETE /v1/sandboxes/{id}.
  * Setup here, the handler in destroy.c.  Stops with EX_CONFIG on a bad
@@ -26,11 +27,11 @@ start(void *arg, struct sg_service *svc)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static const struct sg_service_def def = { PROG, SG_SVC_OPS |
 	    SG_SVC_REDIS | SG_SVC_DOCKER, NULL, start, destroy_handle, NULL };
 	static struct app	 app;
 
-	return sg_service_main(&def, &app);
+	return sg_service_main(&def, &app, argc, argv);
 }

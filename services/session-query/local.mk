@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: ISC
 # services/session-query: GET /v1/sessions/{id}, GET /v1/sessions?user_id=U
-sbin_PROGRAMS += services/session-query/session-query
+pkglibexec_PROGRAMS += services/session-query/session-query
 services_session_query_session_query_SOURCES = \
 	services/session-query/main.c \
 	services/session-query/query.c services/session-query/query.h

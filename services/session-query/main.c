@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query: FastCGI responder for GET /v1/sessions/{id},
  * GET /v1/sessions?user_id=U and GET /healthz.  Setup here, the handler
@@ -25,12 +26,12 @@ clear(void *app)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	/* /metrics reads the shared file; Redis calls are counted in it */
 	static const struct sg_service_def def = { PROG, SG_SVC_OPS, init,
 	    NULL, query_handle, clear };
 	static struct app	 app;
 
-	return sg_service_main(&def, &app);
+	return sg_service_main(&def, &app, argc, argv);
 }

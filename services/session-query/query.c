@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query's handler (docs/contract.md §5.2):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query: GET /v1/sessions/{id}, GET /v1/sessions?user_id=U and
  * GET /healthz over the Redis session store.  query_handle is a pure

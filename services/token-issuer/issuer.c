@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer's handler (docs/contract.md §5.2):
  *

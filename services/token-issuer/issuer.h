@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer: POST /v1/tokens mints container tokens, GET
  * /.well-known/jwks.json publishes the verification keys, GET /healthz.

@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: ISC
 # services/token-issuer: POST /v1/tokens, GET /.well-known/jwks.json
-sbin_PROGRAMS += services/token-issuer/token-issuer
+pkglibexec_PROGRAMS += services/token-issuer/token-issuer
 services_token_issuer_token_issuer_SOURCES = \
 	services/token-issuer/main.c \
 	services/token-issuer/issuer.c services/token-issuer/issuer.h

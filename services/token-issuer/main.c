@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer: FastCGI responder for POST /v1/tokens,
  * GET /.well-known/jwks.json and GET /healthz.  Setup here, the handler
@@ -36,11 +37,11 @@ clear(void *app)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	static const struct sg_service_def def = { PROG, 0, init, start,
 	    issuer_serve, clear };
 	static struct app	 app;
 
-	return sg_service_main(&def, &app);
+	return sg_service_main(&def, &app, argc, argv);
 }

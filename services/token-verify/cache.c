@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Token cache of token-verify: see cache.h.
  */

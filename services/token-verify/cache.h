@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A bounded cache of verified tokens for token-verify, so that the
  * repeated requests of one container cost a hash lookup instead of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: the credentials a request carries (RFC 6750 Bearer,
  * RFC 7617 Basic) and the comparison of client addresses.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: the egress and API decisions (see verify.h for the
  * order of the checks).  Everything is driven from a struct sg_req, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: the key files of SANDGATE_VERIFY_KEYS, their reload when
  * one changes on disk, and the set-up and clearing of struct app.

@@ -1,6 +1,7 @@
+# SPDX-License-Identifier: ISC
 # services/token-verify: the authorizer for the egress proxy and the API
 # gateway (issue 4).
-sbin_PROGRAMS += services/token-verify/token-verify
+pkglibexec_PROGRAMS += services/token-verify/token-verify
 # Everything but main.c; bench/ and tests/unit/ compile these too.
 TV_SOURCES = services/token-verify/verify.c services/token-verify/verify.h \
 	services/token-verify/verify-int.h \

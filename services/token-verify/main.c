@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: FastCGI authorizer for the egress proxy (Apache
  * mod_authnz_fcgi) and the API gateway (lighttpd authorizer, nginx
@@ -40,7 +41,7 @@ clear(void *app)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	/* metrics and the audit trail (SANDGATE_METRICS_DIR, _AUDIT_MAXLEN) */
 	static const struct sg_service_def def = { PROG, SG_SVC_OPS, init,
@@ -48,5 +49,5 @@ main(void)
 	/* Static: struct app holds the whole configuration. */
 	static struct app	 app;
 
-	return sg_service_main(&def, &app);
+	return sg_service_main(&def, &app, argc, argv);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: a verdict written as a response, in the dialect of the
  * request's FastCGI role (AUTHORIZER or RESPONDER; see verify.h).

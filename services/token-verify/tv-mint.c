@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tv-mint: mint sandgate tokens with the library, for token-verify's
  * integration tests and benchmark (not installed).  Prints one line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify's handler: key reload, the health answer, then the
  * decision (decide.c), its response (reply.c) and one log line.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify: the one authorizer for the API gateway and the egress
  * proxy (docs/contract.md §3 and §4;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build the libFuzzer targets of tests/fuzz/ with clang, ASan and UBSan,
 # outside the Autotools build (libFuzzer needs -fsanitize=fuzzer, which
 # gcc lacks), and generate their seed corpora.

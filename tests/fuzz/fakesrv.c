@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scripted fake server of the wire-level fuzz targets (fakesrv.h).
  */

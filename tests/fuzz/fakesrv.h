@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A scripted fake server on a unix socket for the wire-level fuzz targets
  * (Docker answers through libcurl, Redis replies through hiredis).  A

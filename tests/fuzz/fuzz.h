@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Helpers shared by the libFuzzer targets in tests/fuzz/ (not part of the
  * library build: tests/fuzz/build.sh compiles them with clang).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Base64url and base64 (lib/b64url.c): the decoders are canonical, so any
  * accepted text re-encodes to itself (docs/security.md E6-E11, 6.6 #2),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The claims validator (lib/claims.c, docs/security.md 3.6, 3.7) on any
  * strict JSON object: what it accepts obeys every rule of claims.h, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create's body check and container configuration
  * (create_spec_parse, create_config; docs/contract.md §6.1): the body of

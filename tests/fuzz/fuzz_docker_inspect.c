@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create's check of what the daemon created
  * (create_check_inspect, services/sandbox-create/create.c;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Docker client's answer handling (lib/docker.c) end to end: libcurl
  * talks HTTP/1.1 over a unix socket to a fake daemon (fakesrv.c) that

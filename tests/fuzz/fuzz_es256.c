@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The ES256 signature check (sg_es256_verify: the P1363 r||s to
  * ECDSA_SIG conversion and the range checks of RFC 7518 3.4;

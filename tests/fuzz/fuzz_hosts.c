@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * allowed_hosts and the egress match (lib/hosts.c; docs/security.md 4.1,
  * C5), differentially against a small reference written here: it

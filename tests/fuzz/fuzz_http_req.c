@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI request reader (lib/request.c) on fuzzed parameters and body:
  * sg_req_init, sg_req_param, sg_req_content_length, sg_req_json,

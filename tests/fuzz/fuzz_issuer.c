@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer's handler (services/token-issuer/issuer.c) on fuzzed
  * requests: POST /v1/tokens bodies, the authorizer's SG_* facts, paths

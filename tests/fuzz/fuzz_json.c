@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict JSON (lib/json.c, docs/security.md 3.5): whatever sg_json_parse
  * accepts has no duplicate or case-variant member names, nests no deeper

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JWK sets (sg_keyset_add_jwks, sg_key_from_jwk; SANDGATE_VERIFY_KEYS
  * may name a JWKS file).  Checked: what loads is at most SG_KEYSET_MAX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Redis session store's reply handling (lib/session.c on hiredis)
  * end to end: hiredis talks RESP over a unix socket to a fake server

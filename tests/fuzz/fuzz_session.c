@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The stored session object (lib/session.c; docs/contract.md §7.2): Redis
  * holds JSON that other tools may write, so sg_session_from_json reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sg_target_parse (REQUEST_METHOD + REQUEST_URI of a proxy request;
  * docs/security.md 4.1, 4.2): a target it accepts is canonical, stays

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The token verifier (sg_token_verify = sg_jwt_verify + claims) with
  * fixed keys and the fixed clock (docs/security.md 2, 3, 6.6 #1).  Keys:

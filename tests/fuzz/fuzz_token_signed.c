@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Header and claims through the whole verifier with a valid signature.
  * A fuzzed token almost never carries a valid signature, so the target

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify's decision (services/token-verify/verify.c) on fuzzed
  * FastCGI parameters: sg_verify_decide, then sg_verify_respond and

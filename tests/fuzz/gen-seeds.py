@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Write the unsigned seed corpora of the fuzz targets (tests/fuzz/build.sh
 runs it; gen-tokens writes the signed ones).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gen-tokens: write the signed seeds of the fuzz targets into DIR
  * (tests/fuzz/build.sh runs it).  The tokens are signed with test-key-1

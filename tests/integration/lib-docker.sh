@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Docker helpers for integration tests.  Source after lib.sh and sg_setup:
 #
 #   . "$(dirname "$0")/lib-docker.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The stack for the fault-injection and load tests (t-faults-*.sh,
 # t-load.sh), built from run.sh's own functions (deploy/lib/, which
 # lib.sh sources) and the deploy/ configs,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared helpers for integration tests.  Source it from a t-*.sh script:
 #
 #   . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # proxy-flood.py PROXY_PORT CREDENTIALS URL N: N requests for URL through
 # the forward proxy on 127.0.0.1:PROXY_PORT with "Proxy-Authorization:
 # Basic base64(CREDENTIALS)", on keep-alive connections, as fast as the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run every integration test script (tests/integration/t-*.sh) in order;
 # each starts the real servers it needs on loopback and cleans up after.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 15, item 7: deploy/apache/sandgate-egress.conf.in installed as a
 # site of Debian's packaged apache2 behaves as under run.sh's stand-alone
 # httpd.conf: the access log uses the sg_egress format (not the literal

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # token-verify as the API gateway's authorizer, in front of the real
 # token-issuer and session-query, behind both gateways as deploy/
 # configures them (the configs rendered from deploy/lighttpd and

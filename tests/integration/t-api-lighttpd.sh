@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # token-issuer and session-query behind a real lighttpd API gateway with
 # the real token-verify as its FastCGI authorizer (docs/web-servers.md
 # 2.1), a real redis-server holding sessions written with redis-cli in

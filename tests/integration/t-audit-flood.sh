@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Audit trails that a flood cannot forge or flush (issue 16.4), against
 # the real stack (Apache, token-verify, session-query behind lighttpd,
 # Redis), with the shared stream capped small (SANDGATE_AUDIT_MAXLEN=200)

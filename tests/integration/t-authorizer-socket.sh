@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The egress authorizer's own socket (issue 16.3): token-verify listens on
 # loopback TCP for Apache's mod_authnz_fcgi, one connection at a time per
 # worker.  Proven here against the real stack (Apache, token-verify

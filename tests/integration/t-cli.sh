@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The operator CLI end to end: keygen (files and modes, no silent
 # overwrite), jwk, token, verify (exit codes 0/1/2, audience, container
 # binding, egress targets with and without the private-address rule).
@@ -38,7 +39,7 @@ mode()
 
 # --- top level
 sg_check "version" 0 "$(rc "$SG_CLI" --version)"
-sg_check_match "version text" '^sandgate [0-9]+\.[0-9]+' "$(cat "$T/out")"
+sg_check_match "version text" '^sandgate cli [0-9]+\.[0-9]+' "$(cat "$T/out")"
 sg_check "help" 0 "$(rc "$SG_CLI" --help)"
 sg_check "no command" 2 "$(rc "$SG_CLI")"
 sg_check "unknown command" 2 "$(rc "$SG_CLI" frobnicate)"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Name resolution in token-verify (issue 16.2): with a private-target
 # check every allowed name is resolved before it is allowed, and a
 # blocking getaddrinfo with the resolver's retries held a worker for

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 9: sandboxes resolve no names.  Sandboxes created through the API
 # of a full stack (run.sh's functions: Redis, the services, the internal
 # network and its firewall, Apache as egress proxy, lighttpd) try every

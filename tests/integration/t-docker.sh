@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Docker engine facts that lib/docker.c and sandbox-create rely on,
 # checked against the real daemon over its unix socket: API v1.41 paths,
 # the status codes the client classifies (404, 409, 304), what /info says

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end: the whole stack as run.sh starts it (Redis, Docker, the
 # internal sandbox network and its firewall, the five services under
 # spawn-fcgi, Apache as egress proxy, lighttpd as API gateway), exercised

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # token-verify behind a real Apache forward proxy (mod_proxy,
 # mod_proxy_connect, mod_authnz_fcgi in check_user_id mode, as
 # docs/web-servers.md 1.1 with SG_ names), a target HTTP server on

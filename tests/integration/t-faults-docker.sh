@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Docker faults (issue 7; docs/security.md 6.4): a Docker engine of this
 # test's own (its own socket, data and exec roots; the system engine and
 # other tests are never touched), the stack of run.sh on loopback using

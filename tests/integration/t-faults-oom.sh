@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Pins: a failed allocation reported as the client's fault (4xx), e.g.
 # lib/json.c's "bad_json" when cJSON runs out of memory, verify.c's 407
 # for crypto_failed; and guards that one never becomes an allow.

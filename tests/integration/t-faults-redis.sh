@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Redis faults under load (issue 7; docs/security.md 6.3): the stack of
 # run.sh on loopback, wrk sending the mixed egress decisions through
 # Apache and the mixed API decisions through lighttpd while

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Process faults (issue 7; docs/security.md 4.4, 6.5): the stack of
 # run.sh on loopback with token-verify (egress and API), session-query
 # and sandbox-create under a supervisor (spawn-fcgi -n + multiwatch,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Interoperability with PyJWT (Debian's python3-jwt), the library the
 # original Python design used: tokens from `sandgate token` and from the
 # library verify in PyJWT (and its JWK loader reads our jwks.json), and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 15, isolation round two, on the whole stack as run.sh starts it
 # (Redis, the services, the internal sandbox network and its firewall,
 # Apache as egress proxy, lighttpd), with sandboxes created through the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What must be refused when a token is issued, not when it is used
 # (issue 16): a token too large for the egress proxy, and a wildcard on a
 # public suffix.

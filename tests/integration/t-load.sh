@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Bounded load (issue 7, "Load and leaks"): 100,000 mixed decisions on
 # loopback, half through Apache as the egress proxy (allowed, unlisted
 # host, unlisted port, bad signature, revoked, another container's name,

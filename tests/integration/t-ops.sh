@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Operations through the real stack (lib-stack.sh: run.sh's functions,
 # Redis, the services under spawn-fcgi, Apache as egress proxy, lighttpd
 # and nginx as API gateways), on loopback only:
@@ -118,6 +119,21 @@ sg_check_match "audit entries sent" \
 sg_check "live sessions from Redis (A and B)" 2 "$(metric sandgate_live_sessions)"
 sg_check_match "several processes add up" '^([4-9]|[1-9][0-9])$' \
     "$(metric sandgate_metrics_processes)"
+ver=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$SG_BUILD/config.h")
+sg_check "the release as sandgate_build_info" \
+    "sandgate_build_info{version=\"$ver\"} 1" \
+    "$(grep '^sandgate_build_info' "$T/body")"
+# every service's log (not its supervisor's) opens with its release
+nlogs=0 nover=""
+for f in "$SG_LOGDIR"/token-*.log "$SG_LOGDIR"/session-*.log \
+    "$SG_LOGDIR"/sandbox-*.log; do
+	[ -f "$f" ] || continue
+	nlogs=$((nlogs + 1))
+	grep -q "\"event\":\"version\",\"version\":\"$ver\"" "$f" ||
+	    nover="$nover ${f##*/}"
+done
+sg_check_match "service logs found ($nlogs)" '^[1-9]' "$nlogs"
+sg_check "every service logs its release at start" "" "$nover"
 # labels: never an id, a user, a token or a host
 sg_check "no container id in the metrics" 0 "$(grep -c "$STK_A\|$STK_R" "$T/body" || true)"
 sg_check "no user in the metrics" 0 "$(grep -c "$STK_USER" "$T/body" || true)"

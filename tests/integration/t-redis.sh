@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Redis session format as a contract with other tools (docs/contract.md
 # §7): what lib/session.c writes, read back with redis-cli and
 # Python's json module; what another tool (Python, redis-cli) writes, read

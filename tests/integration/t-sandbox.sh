@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sandbox-create, sandbox-destroy and `sandgate reap` against the real
 # Docker engine and a real Redis (issue 5): every setting in docker
 # inspect, the session, the token; destroy and its idempotence; the

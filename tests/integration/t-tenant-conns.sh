@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # One sandbox cannot take the proxy's workers from the others (issue
 # 16.1), against the real stack (Apache, token-verify, Redis) on
 # loopback, sandbox A bound to 127.0.0.2 and B to 127.0.0.3:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Open tunnels do not outlive their token (issue 15): the whole stack of
 # run.sh (as t-e2e.sh starts it: Redis, Docker, the sandbox network and
 # its firewall, the services, Apache as egress proxy), real sandboxes, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The audit trail (lib/audit.c with its stream reader, sg_redis_send in
  * lib/redis-send.c, the hook in lib/ops.c) against a real redis-server

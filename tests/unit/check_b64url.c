@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict base64url / base64 (lib/b64url.c) and the small utilities of
  * lib/crypto.c (random ids, SHA-256, constant-time comparison).

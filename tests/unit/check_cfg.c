@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration (lib/cfg.c): the defaults of docs/contract.md §8, every
- * parsed strictly, and every bad value named in the error.
+ * variable parsed strictly, and every bad value named in the error; the
+ * report of --check-config (every error at once, misspelled names with
+ * the known name they are closest to).
  */
 #include "config.h"
 
@@ -95,7 +98,8 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.image, "sandgate-sandbox:latest");
 	ck_assert_str_eq(cfg.images, "");
 	ck_assert_str_eq(cfg.network, "sandgate-egress");
-	ck_assert_str_eq(cfg.proxy_url, "http://sandgate-proxy:8443");
+	/* An IP literal: a sandbox has no DNS to resolve a name. */
+	ck_assert_str_eq(cfg.proxy_url, "http://172.30.99.1:8443");
 	ck_assert_str_eq(cfg.data_root, "/var/lib/sandgate");
 	ck_assert_uint_eq(cfg.egress_ports.n, 2);
 	ck_assert_uint_eq(cfg.egress_ports.v[0], 80);
@@ -455,6 +459,158 @@ START_TEST(names_the_variable)
 }
 END_TEST
 
+/* The proxy is named by address: a name would never resolve in a sandbox. */
+START_TEST(proxy_ip_literal)
+{
+	const char	*m;
+
+	GOOD("SANDGATE_PROXY_URL", "http://10.0.0.1:3128");
+	GOOD("SANDGATE_PROXY_URL", "https://10.0.0.1:3128/");
+	GOOD("SANDGATE_PROXY_URL", "http://[fd00::1]:3128/");
+	GOOD("SANDGATE_PROXY_URL", "http://172.30.99.1");
+	BAD("SANDGATE_PROXY_URL", "http://sandgate-proxy:8443");
+	BAD("SANDGATE_PROXY_URL", "http://localhost:8443");
+	BAD("SANDGATE_PROXY_URL", "http://10.0.0.1.nip.io:8443");
+	BAD("SANDGATE_PROXY_URL", "http://1.2.3:8443");
+	BAD("SANDGATE_PROXY_URL", "http://[fd00::1:8443");
+	BAD("SANDGATE_PROXY_URL", "http://[10.0.0.1]:8443");
+	BAD("SANDGATE_PROXY_URL", "http://:8443");
+	BAD("SANDGATE_PROXY_URL", "http://");
+	m = load_with("SANDGATE_PROXY_URL", "http://sandgate-proxy:8443");
+	ck_assert_msg(strstr(m, "IP address") != NULL &&
+	    strstr(m, "DNS") != NULL, "unclear: %s", m);
+	/* The value is not echoed. */
+	ck_assert_ptr_null(strstr(m, "sandgate-proxy"));
+}
+END_TEST
+
+/* sg_cfg_check reports every bad variable, sg_cfg_load the first. */
+START_TEST(check_reports_every_error)
+{
+	static struct sg_cfg_report	 rep;
+	struct sg_err			 err;
+	size_t				 i;
+
+	setup();
+	setenv("SANDGATE_CPUS", "lots", 1);
+	setenv("SANDGATE_REDIS", "http://x", 1);
+	setenv("SANDGATE_LEEWAY", "-1", 1);
+	setenv("SANDGATE_LOG_LEVEL", "loud", 1);
+	setenv("SANDGATE_PROXY_URL", "http://proxy:8443", 1);
+	setenv("SANDGATE_EGRESS_PORTS", "80,", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_check(&cfg, &rep, &err), SG_EINVAL);
+	ck_assert_uint_eq(rep.nerr, 6);
+	ck_assert(strncmp(rep.err[0], "SANDGATE_REDIS: ", 16) == 0);
+	ck_assert(strncmp(rep.err[1], "SANDGATE_PROXY_URL: ", 20) == 0);
+	ck_assert(strncmp(rep.err[2], "SANDGATE_LEEWAY: ", 17) == 0);
+	ck_assert(strncmp(rep.err[3], "SANDGATE_LOG_LEVEL: ", 20) == 0);
+	ck_assert(strncmp(rep.err[4], "SANDGATE_EGRESS_PORTS: ", 23) == 0);
+	ck_assert(strncmp(rep.err[5], "SANDGATE_CPUS: ", 15) == 0);
+	for (i = 0; i < rep.nerr; i++)
+		ck_assert_ptr_null(strstr(rep.err[i], "lots"));
+	/* err holds the first, exactly as sg_cfg_load reports it. */
+	ck_assert_str_eq(err.msg, rep.err[0]);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_EINVAL);
+	ck_assert_str_eq(err.msg, rep.err[0]);
+	/* A bad value leaves its default, not a half-parsed one. */
+	ck_assert_int_eq(cfg.egress_ports.n, 2);
+	ck_assert_int_eq(cfg.leeway, 30);
+	/* A clean environment: no error, no warning. */
+	setup();
+	ck_assert_int_eq(sg_cfg_check(&cfg, &rep, NULL), SG_OK);
+	ck_assert_uint_eq(rep.nerr, 0);
+	ck_assert_uint_eq(rep.nwarn, 0);
+}
+END_TEST
+
+/* Unknown SANDGATE_* names are warnings, with the nearest known name. */
+START_TEST(unknown_names_warned)
+{
+	static struct sg_cfg_report	 rep;
+	char				 name[64], *text = NULL;
+	size_t				 i, len = 0;
+	FILE				*f;
+
+	setup();
+	setenv("SANDGATE_REDIS_TIMOUT_MS", "100", 1);
+	setenv("SANDGATE_SINGING_KEY", "/k.pem", 1);
+	setenv("SANDGATE_COMPLETELY_OTHER_THING", "1", 1);
+	/* Known, though read outside cfg.c: never warned about. */
+	setenv("SANDGATE_REDIS_PASSWORD", "pw", 1);
+	setenv("SANDGATE_SOCKET_MODE", "0660", 1);
+	setenv("SANDGATE_WORKERS", "4", 1);
+	setenv("SANDGATE_ISSUER", "me", 1);
+	ck_assert_int_eq(sg_cfg_check(&cfg, &rep, NULL), SG_OK);
+	ck_assert_uint_eq(rep.nerr, 0);
+	ck_assert_uint_eq(rep.nwarn, 3);
+	for (i = 0; i < rep.nwarn; i++) {
+		if (strcmp(rep.warn[i].name, "SANDGATE_REDIS_TIMOUT_MS") == 0)
+			ck_assert_str_eq(rep.warn[i].closest,
+			    "SANDGATE_REDIS_TIMEOUT_MS");
+		else if (strcmp(rep.warn[i].name, "SANDGATE_SINGING_KEY") == 0)
+			ck_assert_str_eq(rep.warn[i].closest,
+			    "SANDGATE_SIGNING_KEY");
+		else {
+			ck_assert_str_eq(rep.warn[i].name,
+			    "SANDGATE_COMPLETELY_OTHER_THING");
+			ck_assert_str_eq(rep.warn[i].closest, "");
+		}
+	}
+	/* The misspelled setting did not take effect: the default holds. */
+	ck_assert_int_eq(cfg.redis_timeout_ms, 500);
+	/* Printed: names only, never a value. */
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	sg_cfg_report_print(f, "svc", &rep);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ptr_nonnull(strstr(text, "svc: warning: "
+	    "SANDGATE_REDIS_TIMOUT_MS is not a sandgate variable (did you "
+	    "mean SANDGATE_REDIS_TIMEOUT_MS?)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "svc: warning: "
+	    "SANDGATE_COMPLETELY_OTHER_THING is not a sandgate variable\n"));
+	ck_assert_ptr_null(strstr(text, "/k.pem"));
+	free(text);
+	/* Past the cap, still counted. */
+	setup();
+	for (i = 0; i < SG_CFG_REPORT_MAX + 8; i++) {
+		(void)snprintf(name, sizeof(name), "SANDGATE_ZZ_%zu", i);
+		setenv(name, "1", 1);
+	}
+	ck_assert_int_eq(sg_cfg_check(&cfg, &rep, NULL), SG_OK);
+	ck_assert_uint_eq(rep.nwarn, SG_CFG_REPORT_MAX + 8);
+	/* A name longer than the buffer is cut, still warned about. */
+	setup();
+	memset(name, 'X', sizeof(name) - 1);
+	memcpy(name, "SANDGATE_", 9);
+	name[sizeof(name) - 1] = '\0';
+	setenv(name, "1", 1);
+	ck_assert_int_eq(sg_cfg_check(&cfg, &rep, NULL), SG_OK);
+	ck_assert_uint_eq(rep.nwarn, 1);
+	ck_assert_uint_eq(strlen(rep.warn[0].name), SG_CFG_NAME);
+}
+END_TEST
+
+/* Errors past the cap are counted and summarised. */
+START_TEST(report_print_errors)
+{
+	static struct sg_cfg_report	 rep;
+	char				*text = NULL;
+	size_t				 len = 0;
+	FILE				*f;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.nerr = SG_CFG_REPORT_MAX + 2;
+	(void)snprintf(rep.err[0], sizeof(rep.err[0]), "SANDGATE_X: bad");
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	sg_cfg_report_print(f, "p", &rep);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert(strncmp(text, "p: error: SANDGATE_X: bad\n", 26) == 0);
+	ck_assert_ptr_nonnull(strstr(text, "p: error: 2 more\n"));
+	free(text);
+}
+END_TEST
+
 static Suite *
 cfg_suite(void)
 {
@@ -473,6 +629,10 @@ cfg_suite(void)
 	tcase_add_test(tc, strings);
 	tcase_add_test(tc, ports);
 	tcase_add_test(tc, names_the_variable);
+	tcase_add_test(tc, proxy_ip_literal);
+	tcase_add_test(tc, check_reports_every_error);
+	tcase_add_test(tc, unknown_names_warned);
+	tcase_add_test(tc, report_print_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

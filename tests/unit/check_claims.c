@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Claims validation (lib/claims.c): docs/security.md 3.6 (T1-T8) and
  * 3.7 (C1-C7, C9, C10) at the claims layer, the audience and kind rules,

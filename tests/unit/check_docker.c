@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/docker.c against a tiny fake Docker daemon on a unix socket, forked
  * per test.  The fake exists for fault injection only (timeouts, error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/hosts: host patterns, egress targets, matching, the private-address
  * classifier.  Rows come from docs/security.md 4.1 (H1-H10), 4.2 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI requests, responses and the accept loop (lib/request.c,
  * lib/response.c, lib/serve.c) and logging (lib/log.c): path

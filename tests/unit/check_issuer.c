@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-issuer's handler (services/token-issuer/issuer.c), driven with
  * hand-built requests: identity and scope from the SG_* params only,

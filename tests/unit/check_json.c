@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict JSON (lib/json.c): every cJSON trap of docs/security.md 3.5
  * (J1-J14) must be rejected, and ordinary JSON (whitespace, escapes, any

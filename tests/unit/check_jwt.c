@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compact ES256 JWS (lib/jwt.c) against the malicious-token catalogue of
  * docs/security.md: 3.1 structure and encoding (E1-E14), 3.2 header and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * P-256 keys and key sets (lib/keys.c): loading from PEM, SPKI and JWK,
  * refusal of every other curve and key type and of bad points

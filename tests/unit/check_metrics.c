@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/metrics.c and the log hook of lib/ops.c: counters added by forked
  * processes sum up, the exposition is Prometheus text 0.0.4 (HELP, TYPE,
@@ -266,6 +267,9 @@ START_TEST(t_exposition)
 	ck_assert_ptr_nonnull(strstr(t, "# TYPE sandgate_live_sessions gauge\n"
 	    "sandgate_live_sessions 12\n"));
 	ck_assert_double_eq(sample(t, "sandgate_metrics_processes"), 1);
+	/* the release, as an info metric */
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE sandgate_build_info gauge\n"
+	    "sandgate_build_info{version=\"" SG_VERSION "\"} 1\n"));
 	/* every line: comment, or name{labels} value; buckets monotonic */
 	for (p = t; *p != '\0'; p += n + 1) {
 		n = strcspn(p, "\n");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict decimal numbers (lib/num.c): sg_num_parse for configuration
  * and command lines, sg_num_parse_canon for wire formats, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session-query's handler (services/session-query/query.c) with
  * hand-built requests against a real redis-server started here on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandbox-create and sandbox-destroy handlers, driven with hand-built
  * requests: caller checks, strict body validation (hostile bodies

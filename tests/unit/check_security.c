@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Whole tokens end to end through sg_token_verify (jwt.c + claims.c) with
  * the test key and the fixed clock: what the issuer mints verifies; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Session store against real redis-server processes started here, in a
  * temporary directory, on unix sockets and loopback TCP ports.  Servers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Cutting a peer's connections (lib/tunnel.c): a real loopback
  * connection from 127.0.0.2 to a listener on 127.0.0.1, cut by the

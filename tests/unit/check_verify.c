@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token-verify's decisions (services/token-verify): driven with hand-built
  * FastCGI environments taken from the dumps in docs/web-servers.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Project Wycheproof vectors (tests/data/vectors/wycheproof, read with
  * cJSON at run time) through the library:

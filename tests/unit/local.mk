@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/unit
 #
 # Every Check binary also links tests/unit/sgtest.c (sgtest.h: the fixed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the Check tests share (sgtest.c): the fixed clock the claim and
  * token tests run at, the monotonic clock in milliseconds, and a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Allocation failures on demand for the Check tests that pin "out of
  * memory reported as the client's fault" bugs.  A test binary linked with

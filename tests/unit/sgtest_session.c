@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small driver of lib/session.c for tests/integration/t-redis.sh, which
  * restarts servers and plays "another tool" with redis-cli around it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sandgate operator CLI: one function per command, each called with
  * argv[0] set to the command's name ("keygen", "verify", ...).  Commands

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tools/sandgate: the operator CLI (reap.c is the docker engineer's).
 bin_PROGRAMS += tools/sandgate/sandgate
 tools_sandgate_sandgate_SOURCES = tools/sandgate/main.c tools/sandgate/cmd.h \

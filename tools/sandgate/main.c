@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandgate: the operator's command line (docs/contract.md §1): keys,
  * operator tokens, offline verification, reaping expired sandboxes.
@@ -10,9 +11,12 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
+#include "cfg.h"
 #include "cmd.h"
 
 static const struct {
@@ -45,12 +49,35 @@ usage(FILE *f)
 
 	fprintf(f, "usage: sandgate COMMAND [OPTIONS]\n"
 	    "       sandgate COMMAND --help\n"
-	    "       sandgate --version\n\ncommands:\n");
+	    "       sandgate --version\n"
+	    "       sandgate --check-config\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
 	fprintf(f, "\nConfiguration comes from the SANDGATE_* environment "
-	    "variables.\nExit status: 0 success, 1 failure, 2 usage or "
+	    "variables (sandgate(7)).\n--check-config reports every error "
+	    "and unknown name in them, exit 0 or 78.\n"
+	    "Exit status: 0 success, 1 failure, 2 usage or "
 	    "configuration error.\n");
+}
+
+/*
+ * The configuration as the commands load it (sandgate reap's unit runs
+ * this first).  Keys are not opened: the reaper's user may not read the
+ * signing key the shared sandgate.env names.
+ */
+static int
+check_config(void)
+{
+	static struct sg_cfg_report	 rep;
+	static struct sg_cfg		 cfg;
+
+	(void)setlocale(LC_ALL, "C");
+	(void)sg_cfg_check(&cfg, &rep, NULL);
+	sg_cfg_report_print(stderr, "sandgate", &rep);
+	if (rep.nerr > 0)
+		return EX_CONFIG;
+	printf("sandgate: configuration ok\n");
+	return SG_EXIT_OK;
 }
 
 int
@@ -69,9 +96,12 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0) {
-		printf("sandgate %s\n", PACKAGE_VERSION);
+		/* "sandgate PROGRAM VERSION", as every service prints it. */
+		printf("sandgate cli %s\n", SG_VERSION);
 		return SG_EXIT_OK;
 	}
+	if (strcmp(argv[1], "--check-config") == 0)
+		return check_config();
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);

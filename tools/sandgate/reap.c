@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandgate reap [--dry-run] [--loop SECONDS]
  *

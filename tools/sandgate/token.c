@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandgate token --sub NAME --scope "SCOPES" [--ttl SECONDS]
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sandgate verify [--audience AUD] [--container-id ID] [--target HOST:PORT]
  *

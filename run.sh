@@ -18,6 +18,10 @@
 #   SG_SUBNET=172.30.99.0/24, SG_NETWORK=sandgate-egress,
 #   SG_BRIDGE=sg-egress0   the internal Docker network for sandboxes
 #   SG_RUNDIR=./run        state directory
+#   SG_RUNTIME=runsc       sandbox runtime: gVisor, registered with the
+#                          engine here (deploy/gvisor); runc only if asked
+#   SG_RUNSC_PLATFORM=auto gVisor platform: auto (KVM if it works), ptrace
+#   SG_RUNSC_PIDS_LIMIT=4096  host pids limit under gVisor (docs/deploy.md 5)
 #   SG_NO_BUILD=1          use the binaries already built (in SG_BUILD)
 #
 # The steps are functions of deploy/lib/ (see all.sh there), which the

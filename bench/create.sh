@@ -3,10 +3,15 @@
 # Sandbox creation latency: POST /v1/sandboxes end to end through the
 # sandbox-create FastCGI service (validation, per-user count in Redis,
 # token, container create + start + inspect, session write) against
-# `docker run -d` from the Docker CLI with the same image and settings,
-# in one run on the same engine, interleaved so that both see the same
-# conditions.  Every sandbox and container is removed after its sample
-# (not timed).  Prints a table and writes bench/results/create.json.
+# `docker run -d` from the Docker CLI with the same image, settings and
+# runtime (gVisor's runsc; SG_RUNTIME=runc to compare), in one run on
+# the same engine, interleaved so that both see the same conditions.
+# Then create -> first allowed request: on the stack as run.sh starts it
+# (lighttpd, the services, Apache as egress proxy, the internal network
+# and its firewall), from POST /v1/sandboxes to the first answer a
+# program in the new sandbox gets through the proxy for an allowed host.
+# Every sandbox and container is removed after its sample (not timed).
+# Prints a table and writes bench/results/create.json.
 #
 #   bench/create.sh [N]        N samples per side, default 30 (min 20)
 #
@@ -40,7 +45,8 @@ sg_on_exit "sg_remove_sandboxes_of '$T/data'"
 export SANDGATE_REDIS="unix:$REDIS_SOCK"
 export SANDGATE_SIGNING_KEY="$SG_DATA/test-key-1.pem"
 export SANDGATE_ISSUER=sandgate-bench
-export SANDGATE_RUNTIME=runc
+RT=${SG_RUNTIME:-runsc}
+export SANDGATE_RUNTIME="$RT"
 export SANDGATE_IMAGE="$SG_TEST_IMAGE"
 export SANDGATE_NETWORK="$SG_TEST_NET"
 export SANDGATE_PROXY_URL=http://192.0.2.1:8443
@@ -91,7 +97,7 @@ one_cli()
 	_cli=$1 _out=$2 _i=$3
 	name=sgbench-cli-$(basename "$T" | tr -dc 'A-Za-z0-9')-$_i
 	t0=$(now_us)
-	"$_cli" run -d --name "$name" --runtime runc --user 65534:65534 \
+	"$_cli" run -d --name "$name" --runtime "$RT" --user 65534:65534 \
 	    --cap-drop ALL --cap-add CHOWN --cap-add SETUID --cap-add SETGID \
 	    --cap-add NET_BIND_SERVICE --security-opt no-new-privileges:true \
 	    --read-only --tmpfs /tmp:size=1G,mode=1777 --memory 4g \
@@ -146,11 +152,100 @@ while [ $i -lt "$N" ]; do
 	i=$((i + 1))
 done
 
+# ------------------------------------------- create -> first request
+# run.sh's stack (deploy/lib) with this run's own directory, ports,
+# network, bridge and firewall table.
+SG_RUNDIR=$T/run
+for _v in SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
+    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT; do
+	eval "$_v=\$(sg_free_port)"
+done
+SG_NETWORK=sgbench-$$
+SG_BRIDGE=sgbn$(($$ % 1000000))
+SG_FW_TABLE=sgbench_$$
+SG_IMAGE=sandgate-sandbox:bench
+SG_ISSUER=sandgate-bench
+SG_PROCS=2
+SG_WWW_USER=nobody
+SG_WWW_GROUP=nogroup
+SG_RUNTIME=$RT
+used="$(ip -4 route show | awk '{ print $1 }') $("$SG_DOCKER" network inspect \
+    $("$SG_DOCKER" network ls -q) -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}')"
+n=$((250 + $$ % 5))
+i=0
+while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
+	n=$((250 + (n - 249) % 5))
+	i=$((i + 1))
+	[ $i -lt 5 ] || { echo "no free 172.30.x.0/24" >&2; exit 1; }
+done
+SG_SUBNET=172.30.$n.0/24
+export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
+    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
+    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
+    SG_WWW_USER SG_WWW_GROUP SG_RUNTIME
+unset SG_CLI
+sg_run_config
+sg_on_exit 'sg_run_stop'
+echo "# create -> first request: starting the stack (runtime $RT)" >&2
+sg_run_start_stack > "$T/stack.log" 2>&1 || {
+	tail -n 20 "$T/stack.log" >&2
+	exit 1
+}
+FBODY="{\"user_id\":\"bench-first\",\"organization_uuid\":\"123e4567-e89b-12d3-a456-426614174000\",\"allowed_hosts\":[\"localhost:$SG_TARGET_PORT\"]}"
+
+# one_first: POST through lighttpd, then `docker exec curl` (as an agent
+# runs its commands) of an allowed URL through the sandbox's HTTP_PROXY,
+# again every 20 ms until it is answered 200 (at most 20 s); the time of
+# the POST alone goes to post.us.
+one_first()
+{
+	t0=$(now_us)
+	out=$(sg_run_api POST /v1/sandboxes "$FBODY" 2>/dev/null) || out=""
+	t1=$(now_us)
+	if [ "$(printf '%s\n' "$out" | tail -n 1)" != 201 ]; then
+		echo "first: create failed: $(printf '%s\n' "$out" | head -n 1)" >&2
+		echo x >> "$T/first.err"
+		return 0
+	fi
+	id=$(printf '%s\n' "$out" | head -n 1 | jq -r .container_id)
+	k=0
+	until [ "$("$SG_DOCKER" exec "$id" curl -s -o /dev/null -w '%{http_code}' \
+	    --max-time 5 --noproxy '' "http://localhost:$SG_TARGET_PORT/first" \
+	    2>/dev/null)" = 200 ]; do
+		k=$((k + 1))
+		if [ $k -ge 1000 ] || [ $(( $(now_us) - t0 )) -gt 20000000 ]; then
+			echo "first: no answer from $id in 20 s" >&2
+			echo x >> "$T/first.err"
+			sg_run_api DELETE "/v1/sandboxes/$id" >/dev/null 2>&1 || true
+			return 0
+		fi
+		sleep 0.02
+	done
+	t2=$(now_us)
+	echo $((t1 - t0)) >> "$T/post.us"
+	echo $((t2 - t0)) >> "$T/first.us"
+	echo "$k" >> "$T/first.retries"
+	sg_run_api DELETE "/v1/sandboxes/$id" >/dev/null 2>&1 || true
+}
+: > "$T/post.us"
+: > "$T/first.us"
+one_first
+rm -f "$T/first.err"
+: > "$T/post.us"
+: > "$T/first.us"
+: > "$T/first.retries"
+i=0
+while [ $i -lt "$N" ]; do
+	one_first
+	i=$((i + 1))
+done
+
 mkdir -p "$here/results"
-python3 - "$T" "$N" "$CLI_VER" "${DEB_VER:-}" "$ENGINE" \
+python3 - "$T" "$N" "$CLI_VER" "${DEB_VER:-}" "$ENGINE" "$RT" \
+    "${SG_RUNTIME_PLATFORM:-}" \
     > "$here/results/create.json" <<'PY'
 import json, platform, sys, time
-t, n, cli_ver, deb_ver, engine = sys.argv[1:6]
+t, n, cli_ver, deb_ver, engine, runtime, platform_ = sys.argv[1:8]
 def load(name):
     try:
         return [int(x) for x in open(f"{t}/{name}.us") if x.strip()]
@@ -172,7 +267,7 @@ out = {"benchmark": "create",
                "same image and settings, interleaved",
        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
        "host": platform.node(), "engine": engine,
-       "runtime": "runc", "samples_per_side": int(n),
+       "runtime": runtime, "samples_per_side": int(n),
        "sandgate": stats(load("sandgate")),
        "docker_cli": dict(stats(load("cli")), client=cli_ver)}
 # Per-step medians from sandbox-create's own log (the last N creates).
@@ -204,6 +299,15 @@ def errors(name):
         return 0
 out["sandgate"]["errors"] = errors("sandgate.err")
 out["docker_cli"]["errors"] = errors("cli.us.err")
+if platform_:
+    out["runtime_platform"] = platform_
+first, post = load("first"), load("post")
+if first:
+    out["first_request"] = dict(stats(first), errors=errors("first.err"),
+        what="POST /v1/sandboxes through lighttpd until a docker exec curl "
+             "in the sandbox gets 200 through the egress proxy")
+    out["first_request_post"] = stats(post)
+    out["first_request_p50_under_500ms"] = out["first_request"]["p50_ms"] < 500
 out["sandgate_not_slower_than_cli"] = (
     out["sandgate"]["p50_ms"] <= out["docker_cli"]["p50_ms"] and
     out["sandgate"]["p95_ms"] <= out["docker_cli"]["p95_ms"])
@@ -218,8 +322,10 @@ rows.append(("docker run -d (CLI %s)" % r["docker_cli"]["client"], r["docker_cli
 if "docker_cli_debian" in r:
     rows.append(("docker run -d (CLI %s)" % r["docker_cli_debian"]["client"],
                  r["docker_cli_debian"]))
-print("create latency, engine %s, runc, %d samples each (failures: "
-      "sandgate %d, CLI %d)" % (r["engine"], r["samples_per_side"],
+print("create latency, engine %s, %s%s, %d samples each (failures: "
+      "sandgate %d, CLI %d)" % (r["engine"], r["runtime"],
+      (" (" + r["runtime_platform"] + ")") if "runtime_platform" in r else "",
+      r["samples_per_side"],
       r["sandgate"]["errors"], r["docker_cli"]["errors"]))
 print("%-36s %8s %8s %8s %8s" % ("", "p50 ms", "p95 ms", "min ms", "max ms"))
 for name, s in rows:
@@ -237,5 +343,14 @@ if st:
 print("median of paired differences (sandgate - CLI): %+.1f ms" %
       r["paired_diff_p50_ms"])
 print("sandgate no slower than the CLI (p50 and p95):",
-      "yes" if r["sandgate_not_slower_than_cli"] else "NO")
+      "yes" if r["sandgate_not_slower_than_cli"] else "NO",
+      "(ratio of p50s %.2fx, p95s %.2fx)" % (
+      r["sandgate"]["p50_ms"] / r["docker_cli"]["p50_ms"],
+      r["sandgate"]["p95_ms"] / r["docker_cli"]["p95_ms"]))
+f = r.get("first_request")
+if f:
+    print("create -> first allowed request through the proxy: p50 %.1f ms, "
+          "p95 %.1f ms (POST alone p50 %.1f ms; failures %d); p50 < 500 ms: %s"
+          % (f["p50_ms"], f["p95_ms"], r["first_request_post"]["p50_ms"],
+             f["errors"], "yes" if r["first_request_p50_under_500ms"] else "NO"))
 PY

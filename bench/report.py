@@ -143,6 +143,11 @@ def main():
                          cr["docker_cli"]["p50_ms"],
                          cr["docker_cli"]["p95_ms"],
                          cr.get("samples_per_side"), cr.get("runtime")))
+        if cr.get("first_request"):
+            lines.append("Sandbox create -> first allowed request through "
+                         "the proxy p50 / p95: %s / %s ms" % (
+                             cr["first_request"]["p50_ms"],
+                             cr["first_request"]["p95_ms"]))
     if de and de.get("deny_after_delete_answer"):
         d = de["deny_after_delete_answer"]
         lines.append("Destroy-to-deny (first 407 at the proxy after the "

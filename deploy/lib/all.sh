@@ -8,6 +8,7 @@
 #   config.sh       the SG_* settings, messages, run directory, environment
 #   keys.sh         signing key, operator token
 #   redis.sh        redis-server
+#   gvisor.sh       gVisor (runsc) registered with an engine
 #   dockerd.sh      the Docker engine (system or private)
 #   sandbox-net.sh  runtime, sandbox image, internal network, firewall
 #   services.sh     the FastCGI services under spawn-fcgi
@@ -16,7 +17,7 @@
 #   stack.sh        start, stop, status of the whole stack
 #
 # Usage: SG_TOP=<source tree>; . "$SG_TOP/deploy/lib/all.sh"
-for _sg_lib in proc deps config keys redis dockerd sandbox-net services \
+for _sg_lib in proc deps config keys redis gvisor dockerd sandbox-net services \
     web demo stack; do
 	. "$SG_TOP/deploy/lib/$_sg_lib.sh"
 done

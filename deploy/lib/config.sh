@@ -117,6 +117,18 @@ sg_run_env()
 	# The demo target listens on loopback, which the private-address
 	# rule refuses (as it should in production); off for this stack.
 	export SANDGATE_EGRESS_DENY_PRIVATE=0
+	# gVisor's ptrace platform counts its own host tasks against the
+	# container's pids cgroup (the Sentry's threads, and a stub process
+	# with threads for every address space, kept after the process ends):
+	# measured with Debian's runsc, an idle sandbox holds 49, fifty short
+	# processes inside take it to about 600, and at the limit the Sentry
+	# cannot make a thread and the whole sandbox dies.  The contract's
+	# 100 would kill a sandbox after a dozen processes, so under gVisor
+	# the host limit only bounds gVisor's own tasks (docs/deploy.md,
+	# section 5).  runc keeps 100.  An operator's setting wins.
+	if [ "$SG_RUNTIME" != runc ] && [ -z "${SANDGATE_PIDS_LIMIT:-}" ]; then
+		export SANDGATE_PIDS_LIMIT="${SG_RUNSC_PIDS_LIMIT:-4096}"
+	fi
 	unset SANDGATE_SOCKET
 	env | grep '^SANDGATE_' | sort > "$SG_RUNDIR/sandgate.env"
 }

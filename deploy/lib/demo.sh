@@ -140,7 +140,7 @@ sg_run_summary()
    services (FastCGI)      $SG_SOCKDIR/*.sock, $SG_PROCS processes each
    redis                   $SG_SOCKDIR/redis.sock
    demo target             http://localhost:$SG_TARGET_PORT  https://localhost:$SG_TARGET_TLS_PORT
-   sandbox runtime         $SG_RUNTIME
+   sandbox runtime         $SG_RUNTIME${SG_RUNTIME_PLATFORM:+ (gVisor, platform $SG_RUNTIME_PLATFORM)}
    logs                    $SG_LOGDIR
 
    Try the API (operator token in $SG_RUNDIR/operator.token):

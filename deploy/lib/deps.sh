@@ -9,7 +9,7 @@ SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  wrk jq iproute2 procps valgrind busybox-static nftables
  clang libclang-rt-14-dev multiwatch
  python3-flask gunicorn gnuplot-nox llvm-14
- debhelper dpkg-dev devscripts fakeroot lintian man-db systemd"
+ debhelper dpkg-dev devscripts fakeroot lintian man-db systemd runsc"
 
 # sg_deb_installed PACKAGE: dpkg has it installed.
 sg_deb_installed()

@@ -48,18 +48,31 @@ sg_dockerd_stop()
 # sg_dockerd_ensure SOCKET LOG [DOCKERD-ARG...]: use the engine that
 # answers on SOCKET, or wait for the system one that is starting (a test,
 # run.sh), or start one (as root).  SG_DOCKERD_PID is the PID of the one
-# started here, empty when it was already running.
+# started here, empty when it was already running.  The system engine
+# gets gVisor registered as the runtime "runsc" (gvisor.sh): one we
+# start reads a configuration generated beside LOG (the operator's
+# /etc/docker/daemon.json merged in, never written); a running one has
+# the entry merged into the file it reads and reloads.  Not having runsc
+# is said on stderr, not fatal here: sg_run_runtime (and a create) fail
+# when a sandbox asks for it.
 sg_dockerd_ensure()
 {
 	SG_DOCKERD_PID=""
 	_es=$1 _el=$2
 	shift 2
-	sg_docker_up "$_es" && return 0
+	if sg_docker_up "$_es"; then
+		[ "$_es" != /var/run/docker.sock ] ||
+		    sg_gvisor_ensure "$_es" /var/run/docker.pid || true
+		return 0
+	fi
 	if [ "$_es" = /var/run/docker.sock ] && [ -s /var/run/docker.pid ] &&
 	    kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
 		_en=600
 		while [ $_en -gt 0 ]; do
-			sg_docker_up "$_es" && return 0
+			if sg_docker_up "$_es"; then
+				sg_gvisor_ensure "$_es" /var/run/docker.pid || true
+				return 0
+			fi
 			sleep 0.1
 			_en=$((_en - 1))
 		done
@@ -74,6 +87,12 @@ sg_dockerd_ensure()
 		echo "dockerd missing (Debian package docker.io)" >&2
 		return 1
 	}
+	if [ "$_es" = /var/run/docker.sock ]; then
+		_ej=${_el%.log}.json
+		if sg_gvisor_config "$_ej"; then
+			set -- --config-file "$_ej" "$@"
+		fi
+	fi
 	sg_dockerd_start "$_es" "" "" "" "$_el" "$@"
 }
 
@@ -99,23 +118,24 @@ sg_dockerd_release()
 
 # The stack's engine: the one that answers on $SG_DOCKER_SOCKET, or the
 # system engine started here (its PID recorded as "dockerd", so that
-# sg_run_stop stops it), with gVisor's runsc registered when installed.
+# sg_run_stop stops it), with gVisor's runsc registered (sg_dockerd_ensure;
+# sg_run_runtime checks it works).
 sg_run_dockerd()
 {
-	sg_docker_up "$SG_DOCKER_SOCKET" && return 0
+	if sg_docker_up "$SG_DOCKER_SOCKET" &&
+	    [ "$SG_DOCKER_SOCKET" != /var/run/docker.sock ]; then
+		return 0
+	fi
 	if [ "$SG_DOCKER_SOCKET" != /var/run/docker.sock ]; then
 		sg_run_die "no Docker daemon answers on $SG_DOCKER_SOCKET"
 	fi
-	[ -s /var/run/docker.pid ] &&
-	    kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null ||
-	    sg_run_say "starting dockerd (none was running)"
-	set --
-	if command -v runsc >/dev/null 2>&1; then
-		set -- --add-runtime "runsc=$(command -v runsc)"
+	if ! sg_docker_up "$SG_DOCKER_SOCKET" &&
+	    ! { [ -s /var/run/docker.pid ] &&
+	    kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; then
+		sg_run_say "starting dockerd (none was running)"
 	fi
 	_rc=0
-	sg_dockerd_ensure "$SG_DOCKER_SOCKET" "$SG_LOGDIR/dockerd.log" "$@" ||
-	    _rc=1
+	sg_dockerd_ensure "$SG_DOCKER_SOCKET" "$SG_LOGDIR/dockerd.log" || _rc=1
 	if [ -n "$SG_DOCKERD_PID" ]; then
 		echo "$SG_DOCKERD_PID" > "$SG_PIDDIR/dockerd.pid"
 		sg_run_record dockerd

@@ -1,27 +1,32 @@
 # SPDX-License-Identifier: ISC
-# The sandbox side of the engine: the runtime (gVisor or runc), the
-# sandbox image, the internal network and its firewall.
+# The sandbox side of the engine: the runtime (gVisor; runc only when
+# asked for), the sandbox image, the internal network and its firewall.
 
-# gVisor if the daemon has it and it works here, else runc, said aloud.
+# The runtime sandboxes run under: gVisor's runsc (the contract's
+# default), or runc only when SG_RUNTIME or SANDGATE_RUNTIME says runc.
+# Asked for runsc, the engine must list it (sg_dockerd_ensure registers
+# it) and start a container with it here; otherwise we stop with the
+# reason: no silent fallback to a runtime that shares the host kernel.
+# Sets SG_RUNTIME and SG_RUNTIME_PLATFORM; both go to $SG_RUNDIR/runtime
+# for `run.sh status`.
 sg_run_runtime()
 {
-	if [ -n "${SG_RUNTIME:-}" ]; then
-		return 0
-	fi
-	SG_RUNTIME=runc
-	if docker info --format '{{json .Runtimes}}' 2>/dev/null |
-	    grep -q '"runsc"'; then
-		if docker run --rm --runtime runsc --network none \
-		    "$SG_IMAGE" true >/dev/null 2>&1; then
-			SG_RUNTIME=runsc
-			return 0
-		fi
-		SG_RUNTIME_NOTE="gVisor (runsc) is registered but cannot start a container on this machine"
+	SG_RUNTIME=${SG_RUNTIME:-${SANDGATE_RUNTIME:-runsc}}
+	SG_RUNTIME_PLATFORM=""
+	_rs=$SG_DOCKER_SOCKET
+	if [ "$SG_RUNTIME" = runc ]; then
+		sg_run_say "WARNING: runtime runc asked for: sandboxes share the host kernel (no gVisor; see docs/deploy.md)"
 	else
-		SG_RUNTIME_NOTE="gVisor (runsc) is not installed in the Docker daemon"
+		sg_gvisor_listed "$_rs" "$SG_RUNTIME" ||
+		    sg_run_die "the Docker engine on $_rs has no runtime $SG_RUNTIME (register it: deploy/gvisor/register, docs/deploy.md; or SG_RUNTIME=runc to run without gVisor)"
+		SG_RUNTIME_PLATFORM=$(sg_gvisor_platform "$_rs" "$SG_RUNTIME")
+		if ! _err=$(docker -H "unix://$_rs" run --rm --runtime "$SG_RUNTIME" \
+		    --network none "$SG_IMAGE" true 2>&1); then
+			sg_run_die "runtime $SG_RUNTIME (platform $SG_RUNTIME_PLATFORM) cannot start a container here: $_err"
+		fi
 	fi
-	sg_run_say "WARNING: $SG_RUNTIME_NOTE: sandboxes run under runc"
-	sg_run_say "         (shared host kernel; see docs/deploy.md, gVisor)"
+	printf 'runtime %s\nplatform %s\n' "$SG_RUNTIME" \
+	    "${SG_RUNTIME_PLATFORM:--}" > "$SG_RUNDIR/runtime"
 }
 
 sg_run_image()

@@ -69,6 +69,20 @@ sg_run_status()
 			printf '%-22s DEAD\n' "$_s"
 		fi
 	done
+	# The runtime chosen at start, and what the engine says now.
+	if [ -s "$SG_RUNDIR/runtime" ]; then
+		_rt=$(awk '$1 == "runtime" { print $2 }' "$SG_RUNDIR/runtime")
+		_rp=$(awk '$1 == "platform" { print $2 }' "$SG_RUNDIR/runtime")
+		if [ "$_rt" = runc ]; then
+			_now="runc: no gVisor, shared host kernel"
+		elif sg_gvisor_listed "$SG_DOCKER_SOCKET" "$_rt"; then
+			_now="registered, platform $(sg_gvisor_platform "$SG_DOCKER_SOCKET" "$_rt")"
+		else
+			_now="NOT registered with the engine now"
+		fi
+		printf '%-22s %s (platform %s at start; %s)\n' "sandbox runtime" \
+		    "$_rt" "$_rp" "$_now"
+	fi
 	[ -s "$SG_RUNDIR/demo.sandbox" ] &&
 	    echo "demo sandbox           $(cat "$SG_RUNDIR/demo.sandbox")"
 	return 0

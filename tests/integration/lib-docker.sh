@@ -20,10 +20,13 @@ _sg_image_ours=0
 
 # sg_ensure_dockerd: make sure an engine answers through $SG_DOCKER (a
 # private one of lib-stack.sh's, or the system's on $SG_DOCKER_SOCK,
-# started here when none answers and then stopped at exit).
+# started here when none answers and then stopped at exit), the system
+# one with gVisor registered as runsc (sg_dockerd_ensure).
 sg_ensure_dockerd()
 {
-	"$SG_DOCKER" info >/dev/null 2>&1 && return 0
+	if [ "$SG_DOCKER" != docker ] || [ "$SG_DOCKER_SOCK" != /var/run/docker.sock ]; then
+		"$SG_DOCKER" info >/dev/null 2>&1 && return 0
+	fi
 	sg_dockerd_ensure "$SG_DOCKER_SOCK" "$T/dockerd.log" || return 1
 	[ -n "$SG_DOCKERD_PID" ] || return 0
 	_sg_dockerd_pid=$SG_DOCKERD_PID

@@ -47,7 +47,8 @@ stk_init()
 	SG_GATEWAY_IP=127.0.0.1
 	# The "sandboxes" are loopback clients here (Apache's Require ip).
 	SG_PROXY_CLIENTS=127.0.0.0/8
-	SG_RUNTIME=${SG_RUNTIME:-runc}
+	# gVisor, as in production (SG_RUNTIME=runc only when a test asks).
+	SG_RUNTIME=${SG_RUNTIME:-runsc}
 	SG_ISSUER=sandgate-faults
 	SG_PROCS=${SG_PROCS:-2}
 	sg_run_config
@@ -647,7 +648,8 @@ stk_reap_check()
 
 # --------------------------------------------------- a private dockerd
 # stk_dockerd_start: a Docker engine of this test's own (socket, data,
-# exec root, pid file under $T/d; no bridge, no iptables), so that it
+# exec root, pid file under $T/d; no bridge, no iptables; gVisor
+# registered as runsc when installed), so that it
 # can be stopped without touching the system's engine or other tests.
 # Sets STK_DOCKER_SOCK and SG_DOCKER (a docker CLI wrapper for it, used
 # by lib-docker.sh).  Stopped, and its mounts released, at exit.
@@ -657,7 +659,10 @@ stk_dockerd_start()
 	STK_DOCKER_SOCK=$STK_D/docker.sock
 	mkdir -p "$STK_D/data" "$STK_D/x"
 	if [ ! -e "$STK_D/daemon.json" ]; then
-		echo '{}' > "$STK_D/daemon.json"
+		# gVisor registered as "runsc" (deploy/gvisor/register), on
+		# nothing of the host's configuration (a file that is not there).
+		sg_gvisor_config "$STK_D/daemon.json" "$STK_D/none.json" ||
+		    echo '{}' > "$STK_D/daemon.json"
 		printf '#!/bin/sh\nexec docker -H unix://%s "$@"\n' \
 		    "$STK_DOCKER_SOCK" > "$STK_D/docker"
 		chmod +x "$STK_D/docker"

@@ -82,12 +82,14 @@ def main():
     es = load("es256")
     ve = load("verify")
     cr = load("create")
+    de = load("destroy")
     py = load("python-ref")
     oc = load("ops-cost")
     out = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "es256": es, "verify": ve, "create": cr, "python_ref": py,
+        "es256": es, "verify": ve, "create": cr, "destroy": de,
+        "python_ref": py,
         "ops_cost": oc,
     }
     rows = []   # label, rps, p50, p99
@@ -146,6 +148,15 @@ def main():
                          "the proxy p50 / p95: %s / %s ms" % (
                              cr["first_request"]["p50_ms"],
                              cr["first_request"]["p95_ms"]))
+    if de and de.get("deny_after_delete_answer"):
+        d = de["deny_after_delete_answer"]
+        lines.append("Destroy-to-deny (first 407 at the proxy after the "
+                     "DELETE answered) p50 / p99: %s / %s ms with "
+                     "SANDGATE_SESSION_CACHE_MS=%s (%s sandboxes; goal "
+                     "p99 < %s ms: %s)" % (
+                         d["p50_ms"], d["p99_ms"], de["session_cache_ms"],
+                         de["sandboxes"], de["goal_p99_ms"],
+                         "met" if de.get("goal_met") else "not met"))
     if oc:
         lines.append("Decision log line, in process: %d ns alone, %d ns with"
                      " metrics, %d ns with metrics and the audit trail "

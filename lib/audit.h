@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The audit trail: every decision line of token-verify and the sandbox
- * lifecycle events (sandbox_created, sandbox_create_failed,
+ * lifecycle events (sandbox_created, sandbox_create_failed, sandbox_revoked,
  * sandbox_destroyed, sandbox_destroy_failed, sandbox_reaped) also go to
  * the Redis stream sandgate:audit, capped with XADD MAXLEN ~ N
  * (SANDGATE_AUDIT_MAXLEN, default 100000; 0 turns the trail off).  An

@@ -32,7 +32,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
 	lib/session.h lib/session.c lib/session-store.c \
 	lib/docker.h lib/docker.c \
-	lib/sandbox.h lib/sandbox.c \
+	lib/sandbox.h lib/sandbox.c lib/tunnel.h lib/tunnel.c \
 	lib/service.h lib/service.c \
 	lib/route.h lib/route.c \
 	lib/metrics.h lib/metrics.c \

@@ -15,6 +15,7 @@
  *                            audit
  *   sandbox_create_failed    sandgate_sandbox_create_failures_total{reason};
  *                            audit
+ *   sandbox_revoked          audit (sandbox-destroy, before Docker)
  *   sandbox_destroyed        sandgate_sandboxes_destroyed_total; audit
  *   sandbox_destroy_failed   audit
  *   sandbox_reaped           sandgate_sandboxes_reaped_total{reason}; audit

@@ -58,8 +58,12 @@ sg_sandbox_teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
 {
 	enum sg_rc	 rc;
 
-	if ((rc = sg_sandbox_remove(d, did, 1, err)) != SG_OK)
+	/*
+	 * Revocation first: the token must die even when Docker then
+	 * fails, and a container without a session is an orphan the next
+	 * reaper pass (or a repeat) removes.
+	 */
+	if ((rc = sg_sandbox_forget(r, cid, user, err)) != SG_OK)
 		return rc;
-	/* The container is gone: now its token must die too. */
-	return sg_sandbox_forget(r, cid, user, err);
+	return sg_sandbox_remove(d, did, 1, err);
 }

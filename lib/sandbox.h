@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The teardown of a sandbox, written once for sandbox-destroy,
- * sandbox-create's undo and `sandgate reap`: the container first, the
- * session second, so no token outlives its container (docs/contract.md
- * §6.4).  Absence is success at every step (a repeat finishes the
- * job); any other failure stops the teardown and is returned in err.
+ * sandbox-create's undo and `sandgate reap`: the session first (the
+ * revocation: token-verify refuses the token once the session is gone),
+ * the container second, so no token outlives the request that ended it
+ * however slow Docker is; a container whose removal then failed has no
+ * session and is an orphan to `sandgate reap` (docs/contract.md §6.4).
+ * Absence is success at every step (a repeat finishes the job); any
+ * other failure stops the teardown and is returned in err.
  */
 #ifndef SG_SANDBOX_H
 #define SG_SANDBOX_H
@@ -23,7 +26,7 @@ enum sg_rc	 sg_sandbox_remove(struct sg_docker *, const char *did,
 /* Delete the session of cid and its entry in user's index (user: NULL ok). */
 enum sg_rc	 sg_sandbox_forget(struct sg_redis *, const char *cid,
 		    const char *user, struct sg_err *);
-/* Both: sg_sandbox_remove(did, stop) then sg_sandbox_forget. */
+/* Both: sg_sandbox_forget, then sg_sandbox_remove(did, stop). */
 enum sg_rc	 sg_sandbox_teardown(struct sg_docker *, struct sg_redis *,
 		    const char *did, const char *cid, const char *user,
 		    struct sg_err *);

@@ -6,9 +6,11 @@
 # it, and
 #   1. the engine stopped (SIGTERM), then crashed (SIGKILL), while three
 #      clients keep creating sandboxes through the API gateway: every
-#      answer is 201 or 503 (502 for a reply cut short), DELETE and the
-#      reaper refuse to guess while it is down (503 / exit 1, Redis left
-#      alone), and once it is back `sandgate reap` leaves only sandboxes
+#      answer is 201 or 503 (502 for a reply cut short), DELETE revokes
+#      while it is down (202 "teardown":"pending", the session gone), the
+#      reaper refuses to guess (exit 1, Redis left alone), and once the
+#      engine is back `sandgate reap` removes the revoked container and
+#      leaves only sandboxes
 #      whose container and session both exist; then none is left;
 #   2. a slow engine (a unix-socket proxy that delays every call): below
 #      SANDGATE_DOCKER_TIMEOUT a create succeeds, above it the answer is
@@ -75,14 +77,20 @@ for sig in TERM KILL; do
 	NFAULT=$((NFAULT + 1))
 	echo "# engine down after $(( $(wc -l < "$T/created") - n0 )) creates"
 	sleep 1
-	sess0=$(stk_session_ids)
-	# What a client sees while it is down.
+	# What a client sees while it is down: revocation first, so the
+	# token is dead although the container cannot be removed.
 	id=$(tail -n 1 "$T/created")
 	st=$(curl -s -D "$T/h" -o "$T/b" -w '%{http_code}' --max-time 30 \
 	    -X DELETE -H "Authorization: Bearer $STK_OP" "$STK_API/v1/sandboxes/$id")
-	sg_check "SIG$sig: DELETE while down: 503" 503 "$st"
-	sg_check_match "SIG$sig: DELETE while down: Retry-After" '^[Rr]etry-[Aa]fter: ' \
-	    "$(tr -d '\r' < "$T/h" | grep -i '^retry-after:' || true)"
+	sg_check "SIG$sig: DELETE while down: 202" 202 "$st"
+	sg_check "SIG$sig: DELETE while down: revoked, teardown pending" "true pending" \
+	    "$(jq -r '"\(.revoked) \(.teardown)"' < "$T/b")"
+	sg_check "SIG$sig: DELETE while down: the session is gone" "" \
+	    "$(stk_session_ids | tr ' ' '\n' | grep -x "$id" || true)"
+	# Destroyed: the reaper must remove its container, not keep it.
+	grep -v -x "$id" "$T/created" > "$T/created.new" || true
+	mv "$T/created.new" "$T/created"
+	sess0=$(stk_session_ids)
 	rc=0
 	"$SG_CLI" reap > "$T/reap.out" 2> "$T/reap.err" || rc=$?
 	sg_check "SIG$sig: reap while down exits 1" 1 "$rc"
@@ -105,6 +113,8 @@ for sig in TERM KILL; do
 	sg_check "SIG$sig: every sandbox-create and -destroy process lives (no crash)" 1 \
 	    "$(sg_run_alive sandbox-create && sg_run_alive sandbox-destroy && echo 1)"
 	stk_reap_check "SIG$sig"
+	sg_check_match "SIG$sig: the reaper removed the revoked sandbox's container" \
+	    "reaped $id orphan" "$(cat "$T/reap0.out")"
 	: > "$T/created"
 done
 NCREATE=$(wc -l < "$T/creates")

@@ -298,21 +298,39 @@ destroy "$ID2"
 sg_check "destroy answers 204" 204 "$S"
 sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID2")"
 
-echo "# destroy with Docker down: 503, and the session stays"
-create "$(body alice '[]')"
+echo "# destroy with Docker down: revoked at once (202), the container left to the reaper"
+# Issue 15: revocation first.  The session goes before Docker is asked,
+# so the token is dead even when the engine cannot answer.
+create "$(body alice '["github.com"]')"
 ID3=$(printf '%s' "$B" | jq -r .container_id)
+TOKEN3=$(printf '%s' "$B" | jq -r .token)
+IP3=$(insp "$ID3" "{{(index .NetworkSettings.Networks \"$SG_TEST_NET\").IPAddress}}")
+sg_check "its token works before the destroy" 200 \
+    "$(egress "$ID3" "$TOKEN3" "$IP3" github.com:443)"
 DD_PORT=$(sg_free_port)
 spawn destroy-nosock "$DD_PORT" "$DESTROY" \
     SANDGATE_DOCKER_SOCKET="$T/no-docker.sock"
 R=$(SG_KIND=operator SG_SCOPE=sandboxes:destroy \
     sg_fcgi "$DD_PORT" DELETE "/v1/sandboxes/$ID3")
-sg_check "503" 503 "$(sg_status "$R")"
-sg_check "Retry-After" 1 "$(printf '%s\n' "$R" | grep -c '^Retry-After:')"
-sg_check "the session stays" 1 "$(sg_redis exists "sandgate:session:$ID3")"
-sg_check "the container still runs" true "$(insp "$ID3" '{{.State.Running}}')"
-destroy "$ID3"
-sg_check "with Docker back the destroy completes" 204 "$S"
+sg_check "202" 202 "$(sg_status "$R")"
+sg_check "revoked, teardown pending, and why" "true pending docker_unavailable $ID3" \
+    "$(sg_body "$R" | jq -r '"\(.revoked) \(.teardown) \(.reason) \(.container_id)"')"
 sg_check "the session is gone" 0 "$(sg_redis exists "sandgate:session:$ID3")"
+sg_check "the index entry is gone" 0 "$(sg_redis sismember sandgate:user:alice "$ID3")"
+sg_check "token-verify refuses the token" 407 \
+    "$(egress "$ID3" "$TOKEN3" "$IP3" github.com:443)"
+sg_check "the container still runs" true "$(insp "$ID3" '{{.State.Running}}')"
+sg_check_match "the log says revoked, teardown pending" \
+    '"event":"sandbox_destroy_failed".*"revoked":"yes","teardown":"pending"' \
+    "$(grep sandbox_destroy_failed "$T/destroy-nosock.log")"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:destroy \
+    sg_fcgi "$DD_PORT" DELETE "/v1/sandboxes/$ID3")
+sg_check "again with Docker still down: 503 (nothing left to revoke)" 503 \
+    "$(sg_status "$R")"
+sg_check "Retry-After" 1 "$(printf '%s\n' "$R" | grep -c '^Retry-After:')"
+destroy "$ID3"
+sg_check "with Docker back a repeat finishes the job" 204 "$S"
+sg_check "the container is gone" "" "$("$SG_DOCKER" ps -aq --filter "name=^$ID3\$")"
 
 echo "# destroy never touches a container sandgate did not make"
 VICTIM=sgtest-victim-$RUN
@@ -555,6 +573,9 @@ def handle(c):
     if mode == "hang" and "/start" in line:
         time.sleep(600)
         return
+    if mode == "stall":
+        time.sleep(600)
+        return
     hdrs = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
     if mode == "nodns" and "/containers/create" in line:
         j = json.loads(body)
@@ -639,6 +660,69 @@ sg_check "answered within the timeout budget" 1 \
 sg_check_match "the container had been created" '"step":"start"' \
     "$(grep sandbox_create_failed "$T/create-hang.log")"
 nothing_left "daemon timeout"
+
+echo "# destroy while the engine hangs: the token dies within the cache bound"
+# Issue 15: revocation first.  A token-verify with the default session
+# cache (1000 ms) has just vouched for the token; DELETE goes to a
+# sandbox-destroy whose engine never answers.  The token must be refused
+# within SANDGATE_SESSION_CACHE_MS of the DELETE, while the DELETE still
+# waits on Docker; the reaper later removes the container.
+create "$(body hank '["github.com"]')"
+IDH=$(printf '%s' "$B" | jq -r .container_id)
+TOKH=$(printf '%s' "$B" | jq -r .token)
+IPH=$(insp "$IDH" "{{(index .NetworkSettings.Networks \"$SG_TEST_NET\").IPAddress}}")
+fault stall
+DH_PORT=$(sg_free_port)
+spawn destroy-stall "$DH_PORT" "$DESTROY" \
+    SANDGATE_DOCKER_SOCKET="$T/fault-stall.sock" SANDGATE_DOCKER_TIMEOUT=3
+V1_PORT=$V_PORT
+V_PORT=$(sg_free_port)
+spawn verify-cached "$V_PORT" "$SG_SVC/token-verify/token-verify" \
+    SANDGATE_SESSION_CACHE_MS=1000 SANDGATE_EGRESS_DENY_PRIVATE=0
+sg_check "the cached verifier allows the token" 200 \
+    "$(egress "$IDH" "$TOKH" "$IPH" github.com:443)"
+t0=$(date +%s%N)
+( R=$(SG_KIND=operator SG_SCOPE=sandboxes:destroy \
+    sg_fcgi "$DH_PORT" DELETE "/v1/sandboxes/$IDH")
+  date +%s%N > "$T/stall.done"
+  printf '%s\n' "$R" > "$T/stall.resp" ) &
+DPID=$!
+i=0
+st=$(egress "$IDH" "$TOKH" "$IPH" github.com:443)
+while [ "$st" = 200 ] && [ $i -lt 200 ]; do
+	sleep 0.02
+	st=$(egress "$IDH" "$TOKH" "$IPH" github.com:443)
+	i=$((i + 1))
+done
+t1=$(date +%s%N)
+sg_check "the token is refused" 407 "$st"
+sg_check "refused before the DELETE returned (Docker still hanging)" "" \
+    "$(cat "$T/stall.done" 2>/dev/null || true)"
+deny_ms=$(( (t1 - t0) / 1000000 ))
+echo "# refused $deny_ms ms after the DELETE was sent (session cache 1000 ms)"
+sg_check "refused within the cache bound plus 1 s" 1 \
+    "$([ "$deny_ms" -le 2000 ] && echo 1)"
+wait "$DPID"
+R=$(cat "$T/stall.resp")
+sg_check "DELETE: 202" 202 "$(sg_status "$R")"
+sg_check "revoked, teardown pending: docker_timeout" "true pending docker_timeout" \
+    "$(sg_body "$R" | jq -r '"\(.revoked) \(.teardown) \(.reason)"')"
+sg_check "the container still runs" true "$(insp "$IDH" '{{.State.Running}}')"
+out=$("$SG_CLI" reap 2>"$T/reap.err") || true
+sg_check_match "the reaper removes the revoked sandbox" "reaped $IDH orphan" "$out"
+sg_check "its container is gone" "" "$("$SG_DOCKER" ps -aq --filter "name=^$IDH\$")"
+# events ID: the sandbox events of ID in the audit trail, oldest first
+events()
+{
+	sg_redis --raw xrange sandgate:audit - + | awk -v id="$1" '
+	    /^[0-9]+-[0-9]+$/ { if (c == id && e ~ /^sandbox_/) print e; c = ""; e = ""; next }
+	    k == "event" { e = $0 } k == "container_id" { c = $0 } { k = $0 }
+	    END { if (c == id && e ~ /^sandbox_/) print e }' | tr '\n' ' ' | sed 's/ $//'
+}
+sg_check "the audit trail: created, revoked, teardown pending, reaped" \
+    "sandbox_created sandbox_revoked sandbox_destroy_failed sandbox_reaped" \
+    "$(events "$IDH")"
+V_PORT=$V1_PORT
 
 echo "# inspect shows the hardening did not take effect"
 fault tamper

@@ -12,6 +12,12 @@ tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c $(SGTEST_SOURCES)
 tests_unit_check_hosts_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_hosts_LDADD = $(SG_CHECK_LIBS)
 
+# tunnel: cutting a peer's connections (sock_diag SOCK_DESTROY)
+check_PROGRAMS += tests/unit/check_tunnel
+tests_unit_check_tunnel_SOURCES = tests/unit/check_tunnel.c
+tests_unit_check_tunnel_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_tunnel_LDADD = $(SG_CHECK_LIBS)
+
 # num: strict decimal numbers and hex digits
 check_PROGRAMS += tests/unit/check_num
 tests_unit_check_num_SOURCES = tests/unit/check_num.c $(SGTEST_SOURCES)

@@ -10,7 +10,16 @@
  * progress, not an orphan: it is skipped ("skip ID: create in progress")
  * until the create writes its session or the reservation runs out.  With --loop it repeats every
  * SECONDS until SIGTERM or SIGINT, so no sandbox outlives its token by
- * more than one period (docs/contract.md §6.4).  Only containers with a
+ * more than one period (docs/contract.md §6.4); and it wakes early, at
+ * the next sandgate.expires_at it saw, so that a sandbox is reaped
+ * (and its tunnels cut) within a fraction of a second of its expiry.
+ *
+ * Open connections: before any container is removed, every host socket
+ * whose peer is one of a victim's addresses is cut (lib/tunnel.h), all
+ * victims first, so that a slow stop of one does not hold the others'
+ * tunnels open.  Cutting needs CAP_NET_ADMIN; without it the failure is
+ * reported on stderr and the pass goes on (the tunnels end with the
+ * container).  Only containers with a
  * bind mount under SANDGATE_DATA_ROOT are considered: that is how
  * deployments sharing a Docker host are told apart.  One line per action on
  * stdout; problems on stderr; exit 1 if the last pass had a failure, 2
@@ -38,8 +47,15 @@
 #include "ops.h"
 #include "sandbox.h"
 #include "session.h"
+#include "tunnel.h"
 
 #define LOOP_MAX_S	86400
+#define NAP_MS		100	/* sleep step of --loop */
+
+/* A container to reap, found in the first half of a pass. */
+struct victim {
+	const char	*did, *cid, *user, *why;
+};
 
 static volatile sig_atomic_t	reap_stop;
 
@@ -137,25 +153,101 @@ orphan(struct sg_redis *r, const char *cid, const char *user,
 	return rc;
 }
 
-/* One pass; returns the number of failures. */
+/*
+ * Cut the connections of every address of a listed container (its
+ * NetworkSettings.Networks).  Returns the number of failures.
+ */
 static int
-reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
+cut(const cJSON *c, const char *cid)
+{
+	struct sg_err	 err;
+	const cJSON	*n;
+	const char	*ip;
+	size_t		 k;
+	int		 fails = 0, i;
+
+	cJSON_ArrayForEach(n, sg_json_get(sg_json_get(c, "NetworkSettings"),
+	    "Networks")) {
+		for (i = 0; i < 2; i++) {
+			ip = sg_json_str(n, i == 0 ? "IPAddress" :
+			    "GlobalIPv6Address");
+			if (ip == NULL || ip[0] == '\0')
+				continue;
+			sg_err_clear(&err);
+			k = 0;
+			if (sg_tunnel_cut(ip, &k, &err) != SG_OK) {
+				fprintf(stderr, "sandgate reap: %s: cannot cut "
+				    "connections of %s: %s\n", cid, ip,
+				    err.msg);
+				fails++;
+			}
+			if (k > 0)
+				printf("cut %s %zu connections\n", cid, k);
+		}
+	}
+	return fails;
+}
+
+/* The second half of a pass: tear the victims down; the failures. */
+static int
+reap_victims(struct sg_docker *d, struct sg_redis *r, const struct victim *vs,
+    size_t nv)
+{
+	struct sg_err	 err;
+	size_t		 i;
+	int		 fails = 0;
+
+	for (i = 0; i < nv && !reap_stop; i++) {
+		sg_err_clear(&err);
+		if (teardown(d, r, vs[i].did, vs[i].cid, vs[i].user,
+		    &err) == -1) {
+			printf("failed %s %s: %s\n", vs[i].cid, vs[i].why,
+			    err.msg);
+			fails++;
+		} else {
+			printf("reaped %s %s\n", vs[i].cid, vs[i].why);
+			/* metrics and the audit trail only (lib/ops.h) */
+			sg_log_record("sandbox_reaped", "container_id",
+			    vs[i].cid, "user_id", vs[i].user != NULL ?
+			    vs[i].user : "", "reason", vs[i].why, (char *)NULL);
+		}
+		fflush(stdout);
+	}
+	return fails;
+}
+
+/*
+ * One pass; returns the number of failures.  *next gets the earliest
+ * expiry still ahead among the containers kept (0 if none).
+ */
+static int
+reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
+    int64_t *next)
 {
 	struct sg_err		 err;
 	cJSON			*list = NULL;
 	const cJSON		*c, *labels;
 	const char		*did, *cid, *user, *exps, *why;
+	struct victim		*vs = NULL;
 	int64_t			 exp;
-	size_t			 pruned = 0, kept = 0, foreign = 0;
+	size_t			 pruned = 0, kept = 0, foreign = 0, nv = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0;
 	enum sg_rc		 rc;
+
+	*next = 0;
 
 	sg_err_clear(&err);
 	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list,
 	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
 		    err.msg);
+		return 1;
+	}
+	if ((vs = calloc((size_t)cJSON_GetArraySize(list) + 1,
+	    sizeof(*vs))) == NULL) {
+		fprintf(stderr, "sandgate reap: out of memory\n");
+		cJSON_Delete(list);
 		return 1;
 	}
 	cJSON_ArrayForEach(c, list) {
@@ -203,25 +295,27 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry)
 		}
 		if (why == NULL) {
 			kept++;
+			if (exps != NULL && sg_num_parse(exps, 0,
+			    INT64_C(1) << 40, &exp) == 0 &&
+			    (*next == 0 || exp < *next))
+				*next = exp;
 			continue;
 		}
 		if (dry) {
 			printf("would reap %s %s\n", cid, why);
 			continue;
 		}
-		sg_err_clear(&err);
-		if (teardown(d, r, did, cid, user, &err) == -1) {
-			printf("failed %s %s: %s\n", cid, why, err.msg);
-			fails++;
-		} else {
-			printf("reaped %s %s\n", cid, why);
-			/* metrics and the audit trail only (lib/ops.h) */
-			sg_log_record("sandbox_reaped", "container_id", cid,
-			    "user_id", user != NULL ? user : "", "reason", why,
-			    (char *)NULL);
-		}
-		fflush(stdout);
+		/* The tunnels at once; the slow part (stop) afterwards. */
+		fails += cut(c, cid);
+		vs[nv].did = did;
+		vs[nv].cid = cid;
+		vs[nv].user = user;
+		vs[nv].why = why;
+		nv++;
 	}
+	fflush(stdout);
+	fails += reap_victims(d, r, vs, nv);
+	free(vs);
 	cJSON_Delete(list);
 
 	if (!dry && !reap_stop) {
@@ -248,9 +342,9 @@ cmd_reap(int argc, char *argv[])
 	struct sg_redis		*r = NULL;
 	struct sigaction	 sa;
 	struct sg_err		 err;
-	int64_t			 loop = 0;
+	struct timespec		 nap = { 0, NAP_MS * 1000000L };
+	int64_t			 loop = 0, next, until;
 	int			 i, dry = 0, fails = 0, ret = SG_EXIT_USAGE;
-	unsigned		 slept;
 
 	(void)setlocale(LC_NUMERIC, "C");
 	/* argv[0] is "reap". */
@@ -307,12 +401,20 @@ cmd_reap(int argc, char *argv[])
 	(void)sigaction(SIGINT, &sa, NULL);
 
 	for (;;) {
-		fails = reap_once(d, r, cfg.data_root, dry);
+		fails = reap_once(d, r, cfg.data_root, dry, &next);
 		if (loop == 0 || reap_stop)
 			break;
-		/* Sleep in short steps so SIGTERM ends the wait at once. */
-		for (slept = 0; slept < (unsigned)loop && !reap_stop; slept++)
-			(void)sleep(1);
+		/*
+		 * Until the period is over or the next expiry comes, in
+		 * short steps so SIGTERM ends the wait at once.  The labels
+		 * count whole seconds and a sandbox is expired at
+		 * expires_at <= now, so waking at that second is in time.
+		 */
+		until = (int64_t)time(NULL) + loop;
+		if (next > 0 && next < until)
+			until = next;
+		while (!reap_stop && (int64_t)time(NULL) < until)
+			(void)nanosleep(&nap, NULL);
 		if (reap_stop)
 			break;
 	}

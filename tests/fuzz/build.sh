@@ -50,6 +50,7 @@ probe() {	# probe NAME CODE
 	echo "/* written by tests/fuzz/build.sh */"
 	echo "#define _GNU_SOURCE 1"
 	echo "#define PACKAGE_VERSION \"fuzz\""
+	echo "#define SG_VERSION PACKAGE_VERSION"
 	probe HAVE_STRLCPY 'char b[2]; strlcpy(b, "x", 2);'
 	probe HAVE_STRLCAT 'char b[2] = ""; strlcat(b, "x", 2);'
 	probe HAVE_EXPLICIT_BZERO 'char b[2]; explicit_bzero(b, 2);'

@@ -246,7 +246,7 @@ sg_check_match "start: the bad value named" 'SANDGATE_LEEWAY: ' "$(cat "$T/err")
 nopre=""
 for u in "$D$UNITDIR"/sandgate-*.service; do
 	# the last word of ExecStart=, but the CLI of "sandgate reap"
-	prog=$(sed -n -e 's|^ExecStart=\([^ ]*/sandgate\) reap$|\1|p' -e t \
+	prog=$(sed -n -e 's|^ExecStart=\([^ ]*/sandgate\) reap\( .*\)*$|\1|p' -e t \
 	    -e 's|^ExecStart=.* \([^ ]*\)$|\1|p' "$u")
 	grep -qx "ExecStartPre=$prog --check-config" "$u" || nopre="$nopre ${u##*/}"
 done

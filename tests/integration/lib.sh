@@ -174,3 +174,54 @@ sg_done()
 	echo "$_sg_pass passed, $_sg_fail failed"
 	[ $_sg_fail -eq 0 ] && [ $_sg_pass -gt 0 ]
 }
+
+# sg_own_stack TAG PROCS: the settings of a Docker-backed stack of the
+# test's own, so that it never touches ./run/ or a stack of ./run.sh:
+# its run directory, free ports, network, bridge and firewall table named
+# after TAG, image sandgate-sandbox:TAG, issuer sandgate-TAG, PROCS
+# workers per service, the web servers as nobody (so the proxy-host
+# firewall, keyed on the proxy's user, touches no other Apache here).
+# Exported for sg_run_config; change any of them after the call.
+sg_own_stack()
+{
+	SG_RUNDIR=$T/run
+	SG_API_PORT=$(sg_free_port)
+	SG_PROXY_PORT=$(sg_free_port)
+	SG_STRICT_PORT=$(sg_free_port)
+	SG_VERIFY_PORT=$(sg_free_port)
+	SG_VERIFY_STRICT_PORT=$(sg_free_port)
+	SG_TARGET_PORT=$(sg_free_port)
+	SG_TARGET_TLS_PORT=$(sg_free_port)
+	SG_NETWORK=sgtest-$1-$$
+	SG_BRIDGE=sg$1$(($$ % 1000000))
+	SG_FW_TABLE=sgtest_$1_$$
+	SG_IMAGE=sandgate-sandbox:$1
+	SG_ISSUER=sandgate-$1
+	SG_PROCS=$2
+	SG_WWW_USER=nobody
+	SG_WWW_GROUP=nogroup
+	export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT \
+	    SG_VERIFY_PORT SG_VERIFY_STRICT_PORT SG_TARGET_PORT \
+	    SG_TARGET_TLS_PORT SG_NETWORK SG_BRIDGE SG_FW_TABLE SG_IMAGE \
+	    SG_ISSUER SG_PROCS SG_WWW_USER SG_WWW_GROUP
+}
+
+# sg_own_subnet A.B LOW COUNT [SEED]: SG_SUBNET=A.B.N.0/24 with N in
+# LOW..LOW+COUNT-1 that no route and no network of the engine uses
+# (tests take ranges of their own, so that they can run side by side).
+sg_own_subnet()
+{
+	_used="$(ip -4 route show | awk '{ print $1 }') $( (docker network \
+	    inspect $(docker network ls -q) -f \
+	    '{{range .IPAM.Config}}{{.Subnet}} {{end}}') 2>/dev/null || true)"
+	_re=$(printf '%s' "$1" | sed 's/\./\\./g')
+	_n=$(($2 + ($$ + ${4:-0}) % $3))
+	_i=0
+	while printf '%s\n' $_used | grep -q "^$_re\.$_n\."; do
+		_n=$(($2 + (_n - $2 + 1) % $3))
+		_i=$((_i + 1))
+		[ $_i -lt "$3" ] || { echo "no free $1.x.0/24"; exit 1; }
+	done
+	SG_SUBNET=$1.$_n.0/24
+	export SG_SUBNET
+}

@@ -175,38 +175,11 @@ DOCKERD_PID=$SG_DOCKERD_PID
 [ "${_rc:-0}" -eq 0 ] || exit 1
 
 # ---------------------------------------------------------------- stack
-SG_RUNDIR=$T/run
-SG_API_PORT=$(sg_free_port)
-SG_PROXY_PORT=$(sg_free_port)
-SG_STRICT_PORT=$(sg_free_port)
-SG_VERIFY_PORT=$(sg_free_port)
-SG_VERIFY_STRICT_PORT=$(sg_free_port)
-SG_TARGET_PORT=$(sg_free_port)
-SG_TARGET_TLS_PORT=$(sg_free_port)
-SG_NETWORK=sgtest-dns-$$
-SG_BRIDGE=sgdns$(($$ % 1000000))
-SG_FW_TABLE=sgtest_dns_$$
-SG_IMAGE=sandgate-sandbox:dns
-SG_ISSUER=sandgate-dns
-SG_PROCS=1
-SG_WWW_USER=nobody
-SG_WWW_GROUP=nogroup
+sg_own_stack dns 1
 # Sandboxes under gVisor, as in production (SG_RUNTIME=runc to compare).
-SG_RUNTIME=${SG_RUNTIME:-runsc}
-# A /24 under 172.30.0.0/16 that no route uses (t-e2e takes 100-199).
-used=$(ip -4 route show | awk '{ print $1 }')
-n=$((200 + $$ % 50))
-i=0
-while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
-	n=$((200 + (n - 199) % 50))
-	i=$((i + 1))
-	[ $i -lt 50 ] || { echo "no free 172.30.x.0/24"; exit 1; }
-done
-SG_SUBNET=172.30.$n.0/24
-export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
-    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
-    SG_WWW_USER SG_WWW_GROUP SG_RUNTIME SG_DOCKER_SOCKET
+export SG_RUNTIME=${SG_RUNTIME:-runsc} SG_DOCKER_SOCKET
+# A /24 under 172.30.0.0/16 (t-e2e takes 100-199).
+sg_own_subnet 172.30 200 50
 sg_run_config
 
 # The deploy image plus getent, resolving through DNS as most images do

@@ -22,42 +22,11 @@ sg_ensure_dockerd
 # ---------------------------------------------------------------- settings
 # Our own run directory, ports, network, bridge and firewall table, so the
 # test never touches ./run/ or a stack started by ./run.sh.
-SG_RUNDIR=$T/run
-SG_API_PORT=$(sg_free_port)
+sg_own_stack e2e 2
 SG_API2_PORT=$(sg_free_port)
-SG_PROXY_PORT=$(sg_free_port)
-SG_STRICT_PORT=$(sg_free_port)
-SG_VERIFY_PORT=$(sg_free_port)
-SG_VERIFY_STRICT_PORT=$(sg_free_port)
-SG_TARGET_PORT=$(sg_free_port)
-SG_TARGET_TLS_PORT=$(sg_free_port)
 UNLISTED_PORT=$(sg_free_port)
-SG_NETWORK=sgtest-e2e-$$
-SG_BRIDGE=sge2e$(($$ % 1000000))
-SG_FW_TABLE=sgtest_e2e_$$
-SG_IMAGE=sandgate-sandbox:e2e
-SG_ISSUER=sandgate-e2e
-SG_PROCS=2
-# The web servers run as nobody here, so the proxy-host firewall test below
-# (rules keyed on the proxy's user) touches no other Apache on this machine.
-SG_WWW_USER=nobody
-SG_WWW_GROUP=nogroup
-
-# A /24 under 172.30.0.0/16 that no Docker network and no route uses.
-used="$(ip -4 route show | awk '{ print $1 }') $(docker network inspect \
-    $(docker network ls -q) -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}')"
-n=$((100 + $$ % 100))
-i=0
-while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
-	n=$((100 + (n - 99) % 100))
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "no free 172.30.x.0/24"; exit 1; }
-done
-SG_SUBNET=172.30.$n.0/24
-export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
-    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
-    SG_WWW_USER SG_WWW_GROUP
+# A /24 under 172.30.0.0/16: 100-199 here.
+sg_own_subnet 172.30 100 100
 sg_run_config
 
 # Containers this test starts outside the API, removed at exit.
@@ -158,7 +127,8 @@ rc()
 
 create_sandbox e2e-a
 A_ID=$SB_ID A_IP=$SB_IP A_PROXY=$SB_PROXY A_TOKEN=$SB_TOKEN
-sg_check_match "sandbox A on the test network" "^172\.30\.$n\." "$A_IP"
+sg_check_match "sandbox A on the test network" \
+    "^$(printf '%s' "${SG_SUBNET%.0/24}" | sed 's/\./\\./g')\." "$A_IP"
 sg_check_match "A's proxy URL carries its id and token" \
     "^http://container_${A_ID}:jwt_[A-Za-z0-9_.-]+@$SG_GATEWAY_IP:$SG_PROXY_PORT\$" "$A_PROXY"
 sg_check "A runs under $SG_RUNTIME" "$SG_RUNTIME" \

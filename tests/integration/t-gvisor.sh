@@ -24,39 +24,10 @@ t0=$(date +%s)
 . "$SG_TOP/tests/integration/lib-docker.sh"
 sg_ensure_dockerd
 
-SG_RUNDIR=$T/run
-SG_API_PORT=$(sg_free_port)
-SG_PROXY_PORT=$(sg_free_port)
-SG_STRICT_PORT=$(sg_free_port)
-SG_VERIFY_PORT=$(sg_free_port)
-SG_VERIFY_STRICT_PORT=$(sg_free_port)
-SG_TARGET_PORT=$(sg_free_port)
-SG_TARGET_TLS_PORT=$(sg_free_port)
-SG_NETWORK=sgtest-gvisor-$$
-SG_BRIDGE=sggv$(($$ % 1000000))
-SG_FW_TABLE=sgtest_gvisor_$$
-SG_IMAGE=sandgate-sandbox:gvisor
-SG_ISSUER=sandgate-gvisor
-SG_PROCS=1
-SG_WWW_USER=nobody
-SG_WWW_GROUP=nogroup
-SG_RUNTIME=${SG_RUNTIME:-runsc}
-# A /24 under 172.30.0.0/16 that no route and no network uses (t-e2e
-# takes 100-199, t-dns 200-249).
-used="$(ip -4 route show | awk '{ print $1 }') $(docker network inspect \
-    $(docker network ls -q) -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}')"
-n=$((250 + $$ % 5))
-i=0
-while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
-	n=$((250 + (n - 249) % 5))
-	i=$((i + 1))
-	[ $i -lt 5 ] || { echo "no free 172.30.x.0/24"; exit 1; }
-done
-SG_SUBNET=172.30.$n.0/24
-export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
-    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
-    SG_WWW_USER SG_WWW_GROUP SG_RUNTIME
+sg_own_stack gvisor 1
+export SG_RUNTIME=${SG_RUNTIME:-runsc}
+# A /24 under 172.30.0.0/16 (t-e2e takes 100-199, t-dns 200-249).
+sg_own_subnet 172.30 250 5
 sg_run_config
 : > "$T/containers"
 sg_on_exit 'sg_run_stop'

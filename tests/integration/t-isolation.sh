@@ -36,41 +36,13 @@ t0=$(date +%s)
 . "$SG_TOP/tests/integration/lib-docker.sh"
 sg_ensure_dockerd
 
-SG_RUNDIR=$T/run
-SG_API_PORT=$(sg_free_port)
-SG_PROXY_PORT=$(sg_free_port)
-SG_STRICT_PORT=$(sg_free_port)
-SG_VERIFY_PORT=$(sg_free_port)
-SG_VERIFY_STRICT_PORT=$(sg_free_port)
-SG_TARGET_PORT=$(sg_free_port)
-SG_TARGET_TLS_PORT=$(sg_free_port)
+sg_own_stack iso 1
 HOSTSVC_PORT=$(sg_free_port)
-SG_NETWORK=sgtest-iso-$$
-SG_BRIDGE=sgiso$(($$ % 1000000))
-SG_FW_TABLE=sgtest_iso_$$
-SG_IMAGE=sandgate-sandbox:iso
-SG_ISSUER=sandgate-iso
-SG_PROCS=1
-SG_WWW_USER=nobody
-SG_WWW_GROUP=nogroup
-# A /24 under 172.29.0.0/16 that no route and no Docker network uses.
-used="$(ip -4 route show | awk '{ print $1 }') $(docker network inspect \
-    $(docker network ls -q) -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}')"
-n=$((100 + $$ % 100))
-i=0
-while printf '%s\n' $used | grep -q "^172\.29\.$n\."; do
-	n=$((100 + (n - 99) % 100))
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "no free 172.29.x.0/24"; exit 1; }
-done
-SG_SUBNET=172.29.$n.0/24
+# A /24 under 172.29.0.0/16.
+sg_own_subnet 172.29 100 100
 # CONNECT to the host service's port must pass Apache's AllowCONNECT,
 # so that the refusal seen is token-verify's or the firewall's.
-SG_CONNECT_PORTS="443 $SG_TARGET_TLS_PORT $HOSTSVC_PORT"
-export SG_RUNDIR SG_CONNECT_PORTS SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
-    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
-    SG_WWW_USER SG_WWW_GROUP
+export SG_CONNECT_PORTS="443 $SG_TARGET_TLS_PORT $HOSTSVC_PORT"
 sg_run_config
 
 : > "$T/containers"

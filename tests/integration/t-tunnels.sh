@@ -20,39 +20,13 @@ sg_setup
 . "$SG_TOP/tests/integration/lib-docker.sh"
 sg_ensure_dockerd
 
-SG_RUNDIR=$T/run
-SG_API_PORT=$(sg_free_port)
-SG_PROXY_PORT=$(sg_free_port)
-SG_STRICT_PORT=$(sg_free_port)
-SG_VERIFY_PORT=$(sg_free_port)
-SG_VERIFY_STRICT_PORT=$(sg_free_port)
-SG_TARGET_PORT=$(sg_free_port)
-SG_TARGET_TLS_PORT=$(sg_free_port)
-SLOW_PORT=$(sg_free_port)
-SG_CONNECT_PORTS="443 $SG_TARGET_TLS_PORT $SLOW_PORT"
-SG_NETWORK=sgtest-tun-$$
-SG_BRIDGE=sgtun$(($$ % 1000000))
-SG_FW_TABLE=sgtest_tun_$$
+sg_own_stack tun 2
 SG_IMAGE=sandgate-sandbox:e2e
 SG_ISSUER=sandgate-tunnels
-SG_PROCS=2
-SG_WWW_USER=nobody
-SG_WWW_GROUP=nogroup
-# A /24 under 172.30.0.0/16 that no Docker network and no route uses.
-used="$(ip -4 route show | awk '{ print $1 }') $(docker network inspect \
-    $(docker network ls -q) -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}')"
-n=$((100 + ($$ + 37) % 100))
-i=0
-while printf '%s\n' $used | grep -q "^172\.30\.$n\."; do
-	n=$((100 + (n - 99) % 100))
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "no free 172.30.x.0/24"; exit 1; }
-done
-SG_SUBNET=172.30.$n.0/24
-export SG_RUNDIR SG_API_PORT SG_PROXY_PORT SG_STRICT_PORT SG_VERIFY_PORT \
-    SG_VERIFY_STRICT_PORT SG_TARGET_PORT SG_TARGET_TLS_PORT SG_NETWORK \
-    SG_BRIDGE SG_FW_TABLE SG_IMAGE SG_ISSUER SG_PROCS SG_SUBNET \
-    SG_WWW_USER SG_WWW_GROUP SG_CONNECT_PORTS
+SLOW_PORT=$(sg_free_port)
+export SG_CONNECT_PORTS="443 $SG_TARGET_TLS_PORT $SLOW_PORT"
+# A /24 under 172.30.0.0/16, in t-e2e's range from another start.
+sg_own_subnet 172.30 100 100 37
 sg_run_config
 : > "$T/containers"
 sg_on_exit 'sg_run_stop'

@@ -236,15 +236,9 @@ static void
 emit_suppressed(void)
 {
 	cJSON	*o;
-	char	 ts[48];
 
-	if ((o = cJSON_CreateObject()) == NULL)
+	if ((o = log_begin(SG_LOG_WARN, "log_suppressed")) == NULL)
 		return;		/* counted on: the next line tries again */
-	log_ts(ts, sizeof(ts));
-	(void)cJSON_AddStringToObject(o, "ts", ts);
-	add_str(o, "service", log_service);
-	(void)cJSON_AddStringToObject(o, "level", "warn");
-	(void)cJSON_AddStringToObject(o, "event", "log_suppressed");
 	(void)cJSON_AddNumberToObject(o, "dropped", (double)log_dropped);
 	(void)cJSON_AddStringToObject(o, "since", log_dropped_since);
 	(void)cJSON_AddStringToObject(o, "detail", "lines beyond "

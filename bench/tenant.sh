@@ -22,18 +22,7 @@ SG_PROCS=${WORKERS:-2}
 stk_init
 stk_start
 SLOW=$(sg_free_port)
-python3 - "$SLOW" "$T/slow.ready" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1024)
-open(sys.argv[2], "w").close()
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-PY
+python3 "$SG_TOP/tests/integration/slow-upstream.py" "$SLOW" "$T/slow.ready" &
 sg_track_pid $!
 sg_wait_file "$T/slow.ready"
 CA=sandbox_TENANTAAAAAAAAAAAAAAAAA

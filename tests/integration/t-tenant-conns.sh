@@ -22,22 +22,10 @@ stk_start
 SLOW=$(sg_free_port)
 # The upstream that accepts and never answers; stopping it closes what
 # it holds, which frees the Apache workers waiting on it.
-cat > "$T/slow.py" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1024)
-open(sys.argv[2], "w").close()
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-PY
 slow_start()
 {
 	rm -f "$T/slow.ready"
-	python3 "$T/slow.py" "$SLOW" "$T/slow.ready" &
+	python3 "$SG_TOP/tests/integration/slow-upstream.py" "$SLOW" "$T/slow.ready" &
 	SLOW_PID=$!
 	sg_track_pid $SLOW_PID
 	sg_wait_file "$T/slow.ready"

@@ -398,6 +398,10 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	    !tmpfs_size_valid(c->tmpfs_size))
 		(void)bad(l, "SANDGATE_TMPFS_SIZE",
 		    "not a size like 1G or 512m");
+	(void)get_str(l, "SANDGATE_SECRET_KEYS", STR_TEXT, c->secret_keys,
+	    sizeof(c->secret_keys));
+	(void)get_str(l, "SANDGATE_BROKER_CA_FILE", STR_ABSPATH,
+	    c->broker_ca_file, sizeof(c->broker_ca_file));
 	(void)get_str(l, "SANDGATE_METRICS_DIR", STR_ABSPATH, c->metrics_dir,
 	    sizeof(c->metrics_dir) - 32);
 }

@@ -62,6 +62,8 @@ struct sg_cfg {
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
+	char		 secret_keys[1024];		/* SANDGATE_SECRET_KEYS, "" (key files, first seals) */
+	char		 broker_ca_file[PATH_MAX];	/* SANDGATE_BROKER_CA_FILE, "" (system CAs) */
 };
 
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */

@@ -479,4 +479,15 @@ put("jwks", "a3", json.dumps({"keys": [a3["public_jwk"]]}))
 put("jwks", "a3-private", json.dumps({"keys": [a3["jwk"]]}))
 put("jwks", "dup-kid", json.dumps({"keys": [dict(a3["public_jwk"], kid="k"), dict(a3["public_jwk"], kid="k")]}))
 
+# ---- secrets (lib/secret.c) -------------------------------------------------
+
+sec = {"name": "EXAMPLE", "host": "api.example.com", "header": "Authorization",
+       "value": "Bearer sk-test-0123456789"}
+put("secret", "one", json.dumps([sec]))
+put("secret", "port", json.dumps([dict(sec, host="api.example.com:8443", header="x-api-key")]))
+put("secret", "crlf", json.dumps([dict(sec, value="a\r\nX: y")]))
+put("secret", "extra", json.dumps([dict(sec, extra=1)]))
+put("secret", "record", json.dumps({"v": 1, "kid": "0" * 16, "host": "api.example.com",
+    "header": "Authorization", "nonce": "AAAAAAAAAAAAAAAA", "ct": "A" * 40}))
+
 print("gen-seeds.py: %d seed files" % count)

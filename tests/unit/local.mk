@@ -133,3 +133,13 @@ tests_unit_check_issuer_LDFLAGS = $(SG_FAILALLOC_WRAP)
 tests_unit_check_verify_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_verify_LDFLAGS = $(SG_FAILALLOC_WRAP) \
 	-Wl,--wrap=i2d_ECDSA_SIG
+
+# secrets: sealing (lib/secret.c) and the broker's masking
+check_PROGRAMS += tests/unit/check_secret
+tests_unit_check_secret_SOURCES = tests/unit/check_secret.c \
+	services/secret-broker/broker.c $(TV_SOURCES)
+tests_unit_check_secret_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) \
+	-I$(top_srcdir)/services/secret-broker \
+	-I$(top_srcdir)/services/token-verify
+tests_unit_check_secret_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_secret_LDADD = $(SG_CHECK_LIBS)

@@ -375,6 +375,40 @@ record(struct broker *b, const char *cid, const char *name, char **rec,
 	return rc;
 }
 
+/*
+ * The path of the request: origin-form as it is, or the path of an
+ * absolute-form http://<proxy>/broker/... (a client that went through
+ * its proxy settings), checked by sg_req_init's same rules.
+ */
+static const char *
+req_path(const struct sg_req *req, char *buf, size_t size)
+{
+	char		 e_uri[SG_HTTP_MAX_PATH + 32];
+	char		*env[3];
+	const char	*p;
+	struct sg_req	 r;
+	int		 n;
+
+	if (req->path != NULL)
+		return req->path;
+	if (strncmp(req->raw_uri, "http://", 7) != 0 ||
+	    (p = strchr(req->raw_uri + 7, '/')) == NULL)
+		return NULL;
+	n = snprintf(e_uri, sizeof(e_uri), "REQUEST_URI=%s", p);
+	if (n < 0 || (size_t)n >= sizeof(e_uri))
+		return NULL;
+	env[0] = e_uri;
+	env[1] = (char *)"REQUEST_METHOD=GET";
+	env[2] = NULL;
+	if (sg_req_init(&r, env, NULL, 0, NULL) != SG_OK || r.path == NULL) {
+		sg_req_clear(&r);
+		return NULL;
+	}
+	(void)strlcpy(buf, r.path, size);
+	sg_req_clear(&r);
+	return buf;
+}
+
 void
 sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
@@ -385,6 +419,7 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	struct call	 c;
 	char		 name[SG_SECRET_NAME_MAX + 1], cid[SG_ID_MAX + 1];
 	char		 host[SG_HOST_MAX + 8], buf[SG_VERIFY_MAX_AUTH];
+	char		 pbuf[SG_HTTP_MAX_PATH + 1];
 	char		*rec = NULL;
 	const char	*rest, *cred, *tok;
 	size_t		 len, toklen;
@@ -392,7 +427,7 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	memset(&s, 0, sizeof(s));
 	memset(&c, 0, sizeof(c));
 	sg_err_clear(&err);
-	if (!split_path(req->path, name, &rest)) {
+	if (!split_path(req_path(req, pbuf, sizeof(pbuf)), name, &rest)) {
 		deny(resp, 404, "not_found", "-",
 		    "broker paths are /broker/<NAME>/<path>");
 		goto out;

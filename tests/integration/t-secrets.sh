@@ -232,6 +232,17 @@ sg_check "a sandbox's own Authorization is replaced, not added" "$SECRET" \
         -H 'Authorization: Bearer placeholder' >/dev/null
        tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["headers"].get("authorization"))')"
 
+sg_check "through the proxy settings (absolute-form, Proxy-Authorization)" 200 \
+    "$(curl -s -o "$T/body" -w '%{http_code}' --max-time 10 \
+        --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
+        -H 'Authorization: Bearer sdk-placeholder' "$B/EXAMPLE/v1/sdk"; cat "$T/body" >>"$T/seen")"
+sg_check "... arrived with the secret instead of the placeholder" "/v1/sdk $SECRET" \
+    "$(tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["path"], d["headers"].get("authorization"))')"
+sg_check "another path on the proxy's own address stays denied" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+        --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
+        "http://127.0.0.1:$PPORT/other")"
+
 echo "# refusals"
 n0=$(hits)
 sg_check "no credentials -> 401" 401 "$(call EXAMPLE /x "")"

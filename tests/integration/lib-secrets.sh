@@ -56,6 +56,10 @@ log = sys.argv[1]
 lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # one write per answer, no Nagle: bench/secrets.sh measures the
+    # paths, not delayed ACKs
+    disable_nagle_algorithm = True
+    wbufsize = 65536
     def do_GET(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""

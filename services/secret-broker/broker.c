@@ -206,7 +206,7 @@ skip_header(const char *name, size_t n, const char *secret_hdr)
 
 /* The request's HTTP_* params as header lines, then the secret's. */
 static struct curl_slist *
-headers(const struct sg_req *req, const struct sg_secret *s, int *ok)
+headers(const struct sg_req *req, const struct sg_secret *s)
 {
 	struct curl_slist *l = NULL, *t;
 	char		 line[SG_SECRET_HEADER_MAX + SG_SECRET_VALUE_MAX + 4];
@@ -214,7 +214,6 @@ headers(const struct sg_req *req, const struct sg_secret *s, int *ok)
 	const char	*e, *eq;
 	size_t		 i, j, n, count = 0;
 
-	*ok = 0;
 	for (i = 0; req->env[i] != NULL; i++) {
 		e = req->env[i];
 		if (strncmp(e, "HTTP_", 5) != 0 ||
@@ -248,7 +247,6 @@ headers(const struct sg_req *req, const struct sg_secret *s, int *ok)
 	sg_cleanse(line, sizeof(line));
 	if (t == NULL)
 		goto fail;
-	*ok = 1;
 	return t;
 fail:
 	sg_cleanse(line, sizeof(line));
@@ -271,7 +269,7 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 	struct curl_slist *hl;
 	char		 url[SG_HOST_MAX + 16 + SG_HTTP_MAX_PATH + 8192];
 	const char	*ct = NULL;
-	int		 ok, n;
+	int		 n;
 
 	memset(c, 0, sizeof(*c));
 	c->cc = CURLE_OUT_OF_MEMORY;
@@ -281,7 +279,7 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 		c->cc = CURLE_URL_MALFORMAT;
 		return;
 	}
-	if ((hl = headers(req, s, &ok)) == NULL)
+	if ((hl = headers(req, s)) == NULL)
 		return;
 	curl_easy_reset(h);
 	(void)curl_easy_setopt(h, CURLOPT_URL, url);
@@ -324,7 +322,6 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 			sg_cleanse(x->data, strlen(x->data));
 	}
 	curl_slist_free_all(hl);
-	(void)ok;
 }
 
 static void
@@ -443,9 +440,20 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	sg_cleanse(buf, sizeof(buf));
 	/* Only the claimed sandbox's own hash is read; the decision proves it. */
 	if (record(b, cid, name, &rec, &len, host, &err) != SG_OK) {
-		if (err.rc == SG_EUNAVAIL || err.rc == SG_ETIMEOUT)
+		if (err.rc == SG_EUNAVAIL || err.rc == SG_ETIMEOUT) {
 			deny(resp, 503, "unavailable", name,
 			    "the session store cannot answer");
+			goto out;
+		}
+		/*
+		 * The credentials still decide first, so that a request
+		 * without a valid token learns nothing about which names
+		 * another sandbox holds.  ".invalid" (RFC 6761 6.4) is in
+		 * no allow-list and never resolved.
+		 */
+		decide(b, req, cred, "name.invalid:443", &vd);
+		if (vd.status == 407 || vd.status == 503)
+			deny_verdict(resp, &vd, name);
 		else
 			deny(resp, 403, "secret_not_found", name,
 			    "this sandbox has no secret of that name");
@@ -466,7 +474,7 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	}
 	upstream(b, req, &s, rest, &c);
 	if (c.cc != CURLE_OK) {
-		deny(resp, c.bd.over ? 502 : 502, c.bd.over ? "upstream_too_big" :
+		deny(resp, 502, c.bd.over ? "upstream_too_big" :
 		    "upstream_failed", name, c.bd.over ?
 		    "the upstream's answer is over the broker's limit" :
 		    "the upstream could not be reached over verified TLS");

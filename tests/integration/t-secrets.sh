@@ -69,6 +69,8 @@ echo "# refusals"
 n0=$(hits)
 sg_check "no credentials -> 401" 401 "$(call EXAMPLE /x "")"
 sg_check "401 body {error,message}" "bad_credentials msg" "$(err_of)"
+sg_check "bad token, a name the sandbox lacks -> 401 (no probing names)" 401 \
+    "$(call NOPE /x "Proxy-Authorization: $(basic $CID "$TOK_B")")"
 sg_check "bad token -> 401" 401 \
     "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_B")")"
 sg_check "another sandbox's token -> 403 (it has no such secret)" 403 \

@@ -23,7 +23,9 @@ SG_UNITS = \
 	deploy/systemd/sandgate-token-verify-api.service \
 	deploy/systemd/sandgate-token-verify-api.socket \
 	deploy/systemd/sandgate-token-verify-egress.service \
-	deploy/systemd/sandgate-token-verify-egress.socket
+	deploy/systemd/sandgate-token-verify-egress.socket \
+	deploy/systemd/sandgate-secret-broker.service \
+	deploy/systemd/sandgate-secret-broker.socket
 
 SG_PATH_SED = sed -e 's|/usr/libexec/sandgate|$(pkglibexecdir)|g' \
 	-e 's|/usr/bin/sandgate|$(bindir)/sandgate|g' \
@@ -59,7 +61,7 @@ sgsystemd_DATA = deploy/systemd/sandgate.env.example
 
 doc_DATA = README.md NEWS.md LICENSE docs/deploy.md docs/operations.md \
 	docs/reliability.md docs/upgrading.md docs/security.md \
-	docs/web-servers.md
+	docs/web-servers.md docs/secrets.md
 
 dist_man_MANS = docs/man/sandgate.1 docs/man/sandgate.7
 

@@ -45,7 +45,8 @@ MANDIR=$(mkvar mandir)
 UNITDIR=$(mkvar systemdsystemunitdir)
 TMPFILES=$(mkvar tmpfilesdir)
 SYSUSERS=$(mkvar sysusersdir)
-SERVICES="token-issuer token-verify session-query sandbox-create sandbox-destroy"
+SERVICES="token-issuer token-verify session-query sandbox-create sandbox-destroy
+    secret-broker"
 
 # ---- the file list -----------------------------------------------------------
 missing=""
@@ -59,7 +60,8 @@ for u in sandgate.target sandgate-reap.service sandgate-reap.timer \
     sandgate-token-verify-egress.service sandgate-token-verify-egress.socket \
     sandgate-session-query.service sandgate-session-query.socket \
     sandgate-sandbox-create.service sandgate-sandbox-create.socket \
-    sandgate-sandbox-destroy.service sandgate-sandbox-destroy.socket; do
+    sandgate-sandbox-destroy.service sandgate-sandbox-destroy.socket \
+    sandgate-secret-broker.service sandgate-secret-broker.socket; do
 	[ -f "$D$UNITDIR/$u" ] || missing="$missing $UNITDIR/$u"
 done
 for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
@@ -79,6 +81,7 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/gvisor/register" "$DATADIR/gvisor/sandgate-runsc" \
     "$DOCDIR/README.md" "$DOCDIR/NEWS.md" "$DOCDIR/LICENSE" \
     "$DOCDIR/deploy.md" "$DOCDIR/upgrading.md" "$DOCDIR/operations.md" \
+    "$DOCDIR/secrets.md" \
     "$MANDIR/man1/sandgate.1" "$MANDIR/man7/sandgate.7"; do
 	[ -f "$D$f" ] || missing="$missing $f"
 done
@@ -174,8 +177,10 @@ run()
 	"$@" >"$T/out" 2>"$T/err" && echo 0 || echo $?
 }
 "$D$BINDIR/sandgate" keygen "$T/keys" >/dev/null
+openssl rand -hex 32 >"$T/keys/secret.key"
 GOOD="SANDGATE_SIGNING_KEY=$T/keys/private-key.pem
-SANDGATE_VERIFY_KEYS=$T/keys/jwks.json"
+SANDGATE_VERIFY_KEYS=$T/keys/jwks.json
+SANDGATE_SECRET_KEYS=$T/keys/secret.key"
 for s in $SERVICES sandgate; do
 	if [ "$s" = sandgate ]; then
 		b=$D$BINDIR/sandgate n=cli

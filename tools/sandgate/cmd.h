@@ -12,6 +12,8 @@
 #define SG_EXIT_FAIL	1
 #define SG_EXIT_USAGE	2
 
+#include <sys/types.h>
+
 #include <stdio.h>
 
 /*
@@ -22,7 +24,23 @@
  */
 int	cmd_usage(int c, void (*usage)(FILE *));
 
+/* dir/name into buf; -1 if it does not fit. */
+int	cmd_join(char *buf, size_t size, const char *dir, const char *name);
+/*
+ * Write len bytes of data to dir/name with mode, through a temporary
+ * file in dir (fsync, then link or rename: a reader never sees half a
+ * file).  With excl the name must not exist yet.  0, or -1 with a
+ * message "sandgate CMD: ..." on stderr.
+ */
+int	cmd_write_file(const char *cmd, const char *dir, const char *name,
+	    const char *data, size_t len, mode_t mode, int excl);
+/* Indented JSON text with a final newline; malloc'd, NULL on ENOMEM. */
+struct cJSON;
+char	*cmd_json_text(const struct cJSON *);
+
 int	cmd_keygen(int argc, char *argv[]);
+/* tools/sandgate/keys.c: the key directory the units read. */
+int	cmd_keys(int argc, char *argv[]);
 int	cmd_jwk(int argc, char *argv[]);
 int	cmd_token(int argc, char *argv[]);
 int	cmd_verify(int argc, char *argv[]);

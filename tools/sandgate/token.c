@@ -94,14 +94,9 @@ cmd_token(int argc, char *argv[])
 		    "set\n");
 		return SG_EXIT_USAGE;
 	}
-	if (sg_key_load_pem(cfg.signing_key, &k, &err) != SG_OK) {
+	if (sg_key_load_signing(cfg.signing_key, &k, &err) != SG_OK) {
 		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY: %s\n",
 		    err.msg);
-		goto out;
-	}
-	if (!sg_key_is_private(k)) {
-		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY is not "
-		    "a private key\n");
 		goto out;
 	}
 	if (sg_token_mint_operator(k, cfg.issuer, sub, scope, ttl,

@@ -41,6 +41,7 @@
 #include "response.h"
 #include "keys.h"
 #include "log.h"
+#include "revoke.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -2384,14 +2385,21 @@ START_TEST(t_api_public_and_redis_down)
 	env_set(&e, "REQUEST_METHOD", "POST");
 	ck_assert_int_eq(run(&e), 401);
 	env_free(&e);
-	/* operator decisions need no Redis; container ones do (503) */
+	/*
+	 * Operator decisions need Redis too (the revocation list): 503, and
+	 * let through as revocation_unchecked only with
+	 * SANDGATE_REDIS_FAILURE=open; container ones 503.
+	 */
 	app_fini();
 	(void)snprintf(dead, sizeof(dead), "unix:%s/nothing.sock", tmpdir);
 	app_init(dead, 0, 0);
 	t = mint_o(key1, "sessions:read", NOW, 3600);
 	b = bearer(t.s);
 	env_nginx(&e, "GET", "/v1/sessions/" CID, b);
+	ck_assert_int_eq(run(&e), 503);
+	app.cfg.redis_fail_open = 1;
 	ck_assert_int_eq(run(&e), 200);
+	app.cfg.redis_fail_open = 0;
 	free(b);
 	tok_free(&t);
 	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
@@ -2401,6 +2409,52 @@ START_TEST(t_api_public_and_redis_down)
 	env_free(&e);
 	free(b);
 	tok_free(&t);
+}
+END_TEST
+
+/* `sandgate token revoke`: the jti on the list, seen within the cache bound. */
+START_TEST(t_api_operator_revoked)
+{
+	struct tok	 t, t2;
+	struct env	 e;
+	struct sg_err	 err;
+	char		*b;
+	uint64_t	 n;
+
+	t = mint_o(key1, "sessions:read", NOW, 3600);
+	t2 = mint_o(key1, "sessions:read", NOW, 3600);
+	b = bearer(t.s);
+	env_nginx(&e, "GET", "/v1/sessions/" CID, b);
+	ck_assert_int_eq(run(&e), 200);
+	n = app.st.verifies;
+	sg_err_clear(&err);
+	/* Redis expires the entry by its own clock, not the fixed one */
+	ck_assert_msg(sg_revoke_put(tr, t.jti, (int64_t)time(NULL) + 3600,
+	    NOW, "test", &err) == SG_OK, "%s", err.msg);
+	app.fixed_mono_us += 500000;
+	ck_assert_int_eq(run(&e), 200);	/* cached "not revoked": < 1 s */
+	app.fixed_mono_us += 600000;
+	ck_assert_int_eq(run(&e), 401);
+	assert_reason("token_revoked");
+	ck_assert_uint_eq(app.st.verifies, n);	/* the signature was cached */
+	/* and stays refused: a revoked answer is not cached as good */
+	ck_assert_int_eq(run(&e), 401);
+	free(b);
+	/* another token of the same operator is not affected */
+	b = bearer(t2.s);
+	env_set(&e, "HTTP_AUTHORIZATION", "%s", b);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(b);
+	/* the entry dies when the token would have */
+	ck_assert_int_eq(sg_revoke_put(tr, t.jti, NOW, NOW, "test", &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_revoke_put(tr, "bad jti", NOW + 9, NOW, "test",
+	    &err), SG_EINVAL);
+	ck_assert_int_eq(sg_revoke_put(tr, t.jti, NOW + 9, NOW, "a\nb", &err),
+	    SG_EINVAL);
+	tok_free(&t);
+	tok_free(&t2);
 }
 END_TEST
 
@@ -2651,6 +2705,7 @@ suite(void)
 	tcase_add_test(tc, t_api_scheme_e13_e14);
 	tcase_add_test(tc, t_api_container);
 	tcase_add_test(tc, t_api_public_and_redis_down);
+	tcase_add_test(tc, t_api_operator_revoked);
 	tcase_add_test(tc, t_api_host_ignored);
 	tcase_add_test(tc, t_api_operator_cannot_egress_container_cannot_api);
 	tcase_add_test(tc, t_health);

@@ -38,11 +38,20 @@ int	cmd_write_file(const char *cmd, const char *dir, const char *name,
 struct cJSON;
 char	*cmd_json_text(const struct cJSON *);
 
+/*
+ * A token from stdin into buf (size > SG_JWT_MAX_LEN + 2): at most
+ * SG_JWT_MAX_LEN bytes after one trailing "\n" or "\r\n" is removed.
+ * The length, or -1 with "sandgate CMD: code: reason" on stderr.
+ */
+long	cmd_read_token(const char *cmd, char *buf, size_t size);
+
 int	cmd_keygen(int argc, char *argv[]);
 /* tools/sandgate/keys.c: the key directory the units read. */
 int	cmd_keys(int argc, char *argv[]);
 int	cmd_jwk(int argc, char *argv[]);
 int	cmd_token(int argc, char *argv[]);
+/* tools/sandgate/revoke.c: sandgate token revoke. */
+int	cmd_token_revoke(int argc, char *argv[]);
 int	cmd_verify(int argc, char *argv[]);
 /* tools/sandgate/reap.c (the docker engineer's). */
 int	cmd_reap(int argc, char *argv[]);

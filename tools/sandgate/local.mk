@@ -2,7 +2,7 @@
 # tools/sandgate: the operator CLI (reap.c is the docker engineer's).
 bin_PROGRAMS += tools/sandgate/sandgate
 tools_sandgate_sandgate_SOURCES = tools/sandgate/main.c tools/sandgate/cmd.h \
-	tools/sandgate/keygen.c tools/sandgate/keys.c tools/sandgate/jwk.c tools/sandgate/token.c \
+	tools/sandgate/keygen.c tools/sandgate/keys.c tools/sandgate/jwk.c tools/sandgate/token.c tools/sandgate/revoke.c \
 	tools/sandgate/verify.c tools/sandgate/reap.c
 tools_sandgate_sandgate_LDADD = $(SG_LIBS)
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * sandgate token --sub NAME --scope "SCOPES" [--ttl SECONDS]
+ * sandgate token revoke ... (revoke.c)
  *
  * Mint an operator token (aud "sandgate-api") with the key in
  * SANDGATE_SIGNING_KEY and the issuer SANDGATE_ISSUER.  The lifetime
@@ -32,7 +33,10 @@ usage(FILE *f)
 	    "SANDGATE_SIGNING_KEY.\nSCOPES is a space-separated list of: "
 	    "tokens:issue sandboxes:create\nsandboxes:destroy sessions:read "
 	    "metrics:read.  The lifetime defaults to\nSANDGATE_TOKEN_TTL and "
-	    "is at most SANDGATE_TOKEN_MAX_TTL seconds.\n");
+	    "is at most SANDGATE_TOKEN_MAX_TTL seconds.\n"
+	    "\n       sandgate token revoke [--jti JTI] < TOKEN\n"
+	    "refuses one operator token from now on (sandgate token revoke "
+	    "--help).\n");
 }
 
 int
@@ -55,6 +59,8 @@ cmd_token(int argc, char *argv[])
 	int			 c, ret = SG_EXIT_FAIL;
 
 	memset(&m, 0, sizeof(m));
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+		return cmd_token_revoke(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		switch (c) {
 		case 's':

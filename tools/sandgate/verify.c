@@ -62,30 +62,35 @@ refuse(const char *code, const char *msg)
 	return SG_EXIT_FAIL;
 }
 
-/*
- * The token from stdin into buf (size > SG_JWT_MAX_LEN + 2): at most
- * SG_JWT_MAX_LEN bytes after one trailing "\n" or "\r\n" is removed.
- * Returns the length, or -1 (reason printed).
- */
-static long
-read_token(char *buf, size_t size)
+long
+cmd_read_token(const char *cmd, char *buf, size_t size)
 {
-	size_t	 n;
+	const char	*why = NULL;
+	size_t		 n;
 
 	n = fread(buf, 1, size, stdin);
-	if (ferror(stdin))
-		return refuse("io_error", "cannot read stdin"), -1;
-	if (n == size)
-		return refuse("malformed_token", "token too long"), -1;
-	if (n > 0 && buf[n - 1] == '\n') {
-		n--;
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
+	if (ferror(stdin)) {
+		fprintf(stderr, "sandgate %s: io_error: cannot read stdin\n",
+		    cmd);
+		return -1;
 	}
-	if (n == 0)
-		return refuse("malformed_token", "no token on stdin"), -1;
-	if (n > SG_JWT_MAX_LEN)
-		return refuse("malformed_token", "token too long"), -1;
+	if (n == size)
+		why = "token too long";
+	else {
+		if (n > 0 && buf[n - 1] == '\n') {
+			n--;
+			if (n > 0 && buf[n - 1] == '\r')
+				n--;
+		}
+		if (n == 0)
+			why = "no token on stdin";
+		else if (n > SG_JWT_MAX_LEN)
+			why = "token too long";
+	}
+	if (why != NULL) {
+		fprintf(stderr, "sandgate %s: malformed_token: %s\n", cmd, why);
+		return -1;
+	}
 	buf[n] = '\0';
 	return (long)n;
 }
@@ -213,7 +218,7 @@ cmd_verify(int argc, char *argv[])
 		ret = SG_EXIT_USAGE;
 		goto out;
 	}
-	if ((len = read_token(tok, sizeof(tok))) == -1)
+	if ((len = cmd_read_token("verify", tok, sizeof(tok))) == -1)
 		goto out;
 
 	memset(&vo, 0, sizeof(vo));

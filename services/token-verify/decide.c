@@ -135,8 +135,8 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
 	opts.now = now;
 	sg_metrics_add(SG_M_TOKEN_CACHE, 1, "miss");
 	v->st.verifies++;
-	if ((rc = sg_token_verify(v->keys, tok, len, &opts, scratch, err)) !=
-	    SG_OK)
+	if ((rc = sg_token_verify_kinds(v->keys, v->op_keys, tok, len, &opts,
+	    scratch, NULL, err)) != SG_OK)
 		return rc;
 	*out = scratch;
 	(void)sg_token_compat_note(scratch, 1);

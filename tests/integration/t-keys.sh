@@ -160,6 +160,39 @@ sg_check "group-writable refused" 1 "$(st mint)"
 chmod 600 "$K/signing.pem"
 sg_check "keys list refuses nothing at 0600" 0 "$(st "$SG_CLI" keys list "$K")"
 
+# --- operator tokens under their own key (SANDGATE_OPERATOR_KEYS), which
+# no service holds: the sandbox key then mints no operator token
+sg_check "keys --operator init" 0 "$(st "$SG_CLI" keys --operator init "$K")"
+OPKID=$(cat "$T/out")
+sg_check "operator.pem mode" 600 "$(stat -c %a "$K/operator.pem")"
+sg_check "operator.jwks.json has the operator key only" "$OPKID" \
+    "$(jq -r '[.keys[].kid] | join(" ")' "$K/operator.jwks.json")"
+sg_check "sandbox set untouched" "$(cat "$T/kid3")" \
+    "$(jq -r '[.keys[].kid] | join(" ")' "$K/verify.jwks.json")"
+# before: a token signed with the sandbox key is an operator token
+LEGACY=$(mint)
+export SANDGATE_OPERATOR_KEYS=$K/operator.jwks.json
+sg_check "with operator keys, the sandbox key's operator token" refused \
+    "$(ok "$LEGACY")"
+sg_check_match "refused as wrong_key" 'wrong_key' "$(cat "$T/verr")"
+export SANDGATE_OPERATOR_SIGNING_KEY=$K/operator.pem
+OPTOK=$(mint)
+sg_check "the CLI signs with the operator key" "$OPKID" "$(kid "$OPTOK")"
+sg_check "and the verifier accepts it" accepted "$(ok "$OPTOK")"
+sg_check "rotate the operator key" 0 \
+    "$(st "$SG_CLI" keys rotate --operator "$K")"
+sg_check "operator-next.pem staged" 600 "$(stat -c %a "$K/operator-next.pem")"
+sg_check "activate it" 0 "$(st "$SG_CLI" keys --operator activate "$K")"
+OPKID2=$(cat "$T/out")
+sg_check "new operator kid" "$OPKID2" "$(kid "$(mint)")"
+sg_check "old operator token still accepted" accepted "$(ok "$OPTOK")"
+# a key in both sets is refused
+cp "$K/verify.jwks.json" "$T/both.jwks.json"
+sg_check "one key in both sets refused" 2 "$(SANDGATE_OPERATOR_KEYS=$T/both.jwks.json \
+    st "$SG_CLI" verify --audience api </dev/null)"
+sg_check_match "says they need their own" 'need their own' "$(cat "$T/err")"
+unset SANDGATE_OPERATOR_KEYS SANDGATE_OPERATOR_SIGNING_KEY
+
 sg_check "keys without DIR" 2 "$(st "$SG_CLI" keys rotate)"
 sg_check "keys unknown verb" 2 "$(st "$SG_CLI" keys frobnicate "$K")"
 sg_check "--force only for retire" 2 "$(st "$SG_CLI" keys rotate --force "$K")"

@@ -2458,6 +2458,78 @@ START_TEST(t_api_operator_revoked)
 }
 END_TEST
 
+/*
+ * SANDGATE_OPERATOR_KEYS: each kind of token only under its own keys, so
+ * the sandbox-signing key (token-issuer, sandbox-create) mints no
+ * operator token; a key in both sets stops the start.
+ */
+START_TEST(t_operator_keys_apart)
+{
+	struct sg_cfg	 cfg;
+	struct sg_err	 err;
+	struct tok	 t;
+	struct env	 e;
+	char		 opfile[300], *pem, *a;
+
+	(void)snprintf(opfile, sizeof(opfile), "%s/operator.pem", tmpdir);
+	ck_assert_ptr_nonnull(pem = sg_key_pem(key2, 0));
+	write_file(opfile, pem);
+	free(pem);
+	cfg = app.cfg;
+	(void)strlcpy(cfg.operator_keys, opfile, sizeof(cfg.operator_keys));
+	app_fini();
+	sg_err_clear(&err);
+	ck_assert_msg(sg_verify_init(&app, &cfg, &err) == SG_OK, "%s", err.msg);
+	app.fixed_now = NOW;
+	app.fixed_mono_us = MONO0;
+	app.last_stat_us = MONO0;
+
+	/* operator token under the operator key: allowed */
+	t = mint_o(key2, "sessions:read", NOW, 3600);
+	a = bearer(t.s);
+	env_nginx(&e, "GET", "/v1/sessions/" CID, a);
+	ck_assert_int_eq(run(&e), 200);
+	free(a);
+	tok_free(&t);
+	/* operator token under the sandbox key: refused */
+	t = mint_o(key1, "sessions:read", NOW, 3600);
+	a = bearer(t.s);
+	env_set(&e, "HTTP_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 401);
+	ck_assert_ptr_nonnull(strstr(hdr("WWW-Authenticate"), "invalid_token"));
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+	/* container token under the sandbox key: allowed */
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+	/* container token under the operator key: refused */
+	t = mint_c(key2, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("wrong_key");
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+
+	/* one key in both sets: no start */
+	app_fini();
+	(void)strlcpy(cfg.operator_keys, keysfile, sizeof(cfg.operator_keys));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_verify_init(&app, &cfg, &err), SG_EINVAL);
+	ck_assert_msg(strstr(err.msg, "need their own") != NULL, "%s", err.msg);
+	app_init(redis_url, 0, 1000);
+}
+END_TEST
+
 START_TEST(t_api_host_ignored)
 {
 	struct tok	 t;
@@ -2706,6 +2778,7 @@ suite(void)
 	tcase_add_test(tc, t_api_container);
 	tcase_add_test(tc, t_api_public_and_redis_down);
 	tcase_add_test(tc, t_api_operator_revoked);
+	tcase_add_test(tc, t_operator_keys_apart);
 	tcase_add_test(tc, t_api_host_ignored);
 	tcase_add_test(tc, t_api_operator_cannot_egress_container_cannot_api);
 	tcase_add_test(tc, t_health);

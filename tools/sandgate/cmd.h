@@ -44,6 +44,16 @@ char	*cmd_json_text(const struct cJSON *);
  * The length, or -1 with "sandgate CMD: code: reason" on stderr.
  */
 long	cmd_read_token(const char *cmd, char *buf, size_t size);
+/*
+ * The verifier's key sets from cfg: *ks from SANDGATE_VERIFY_KEYS (with
+ * fallback, the public half of SANDGATE_SIGNING_KEY when that is unset),
+ * *op from SANDGATE_OPERATOR_KEYS (NULL when unset; never sharing a key
+ * with *ks).  SG_EXIT_OK, or SG_EXIT_USAGE with the reason printed.
+ */
+struct sg_cfg;
+struct sg_keyset;
+int	cmd_load_keysets(const char *cmd, const struct sg_cfg *cfg,
+	    int fallback, struct sg_keyset **ks, struct sg_keyset **op);
 
 int	cmd_keygen(int argc, char *argv[]);
 /* tools/sandgate/keys.c: the key directory the units read. */

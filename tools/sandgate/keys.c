@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sandgate keys init|rotate|activate|retire|list DIR
+ * sandgate keys [--operator] init|rotate|activate|retire|list DIR
  *
  * The key directory the units read (docs/deploy.md §3), by the names they
  * read:
@@ -11,6 +11,11 @@
  *	verify.jwks.json every public key a verifier accepts
  *			 (SANDGATE_VERIFY_KEYS=DIR/verify.jwks.json), 0644
  *	next.pem	 during a rotation only: the staged private key, 0600
+ *
+ * and, with --operator, the same for the key of operator tokens, which
+ * no service holds (the CLI signs with it): operator.pem
+ * (SANDGATE_OPERATOR_SIGNING_KEY), operator.jwks.json
+ * (SANDGATE_OPERATOR_KEYS), operator-next.pem.
  *
  * A rotation is three steps with waits between them, so that no verifier
  * ever sees a token signed by a key it does not know yet and no token
@@ -49,22 +54,41 @@
 #include "crypto.h"
 #include "keys.h"
 
-#define SIGNING		"signing.pem"
-#define NEXT		"next.pem"
-#define JWKS		"verify.jwks.json"
+/* The names of one key kind: sandbox tokens, or with --operator theirs. */
+struct names {
+	const char	*signing, *next, *jwks;
+};
+static const struct names sandbox_names = {
+	"signing.pem", "next.pem", "verify.jwks.json"
+};
+static const struct names operator_names = {
+	"operator.pem", "operator-next.pem", "operator.jwks.json"
+};
+static const struct names *nm = &sandbox_names;
+
+#define SIGNING		(nm->signing)
+#define NEXT		(nm->next)
+#define JWKS		(nm->jwks)
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: sandgate keys init DIR\n"
-	    "       sandgate keys rotate DIR\n"
-	    "       sandgate keys activate DIR\n"
-	    "       sandgate keys retire [--force] DIR\n"
-	    "       sandgate keys list DIR\n\n"
+	fprintf(f, "usage: sandgate keys [--operator] init DIR\n"
+	    "       sandgate keys [--operator] rotate DIR\n"
+	    "       sandgate keys [--operator] activate DIR\n"
+	    "       sandgate keys [--operator] retire [--force] DIR\n"
+	    "       sandgate keys [--operator] list DIR\n\n"
 	    "The key directory of the units (e.g. /etc/sandgate/keys):\n"
-	    "  " SIGNING "       0600, the signing key (LoadCredential)\n"
-	    "  " JWKS "  0644, SANDGATE_VERIFY_KEYS\n"
-	    "  " NEXT "          0600, a staged key during a rotation\n\n"
+	    "  signing.pem         0600, the sandbox-token key "
+	    "(LoadCredential)\n"
+	    "  verify.jwks.json    0644, SANDGATE_VERIFY_KEYS\n"
+	    "  next.pem            0600, a staged key during a rotation\n"
+	    "and with --operator, the operator-token key, which no service "
+	    "holds:\n"
+	    "  operator.pem        0600, SANDGATE_OPERATOR_SIGNING_KEY (the "
+	    "CLI)\n"
+	    "  operator.jwks.json  0644, SANDGATE_OPERATOR_KEYS\n"
+	    "  operator-next.pem   0600, staged\n\n"
 	    "init      the first signing key\n"
 	    "rotate    stage a new key: next.pem, public key published\n"
 	    "activate  the staged key signs from now on (restart signers)\n"
@@ -239,8 +263,8 @@ keys_activate(const char *dir)
 	    (ks = load_jwks(dir)) == NULL)
 		goto out;
 	if (sg_keyset_find(ks, sg_key_kid(k)) == NULL) {
-		fprintf(stderr, "sandgate keys: %s/" NEXT " is not in " JWKS
-		    "; run \"sandgate keys rotate\" again\n", dir);
+		fprintf(stderr, "sandgate keys: %s/%s is not in %s; run "
+		    "\"sandgate keys rotate\" again\n", dir, NEXT, JWKS);
 		goto out;
 	}
 	if (path_of(from, dir, NEXT) == -1 || path_of(to, dir, SIGNING) == -1)
@@ -272,8 +296,8 @@ retire_after(const char *dir, time_t *when)
 		return -1;
 	}
 	if (exists(dir, SIGNING, &st) != 1) {
-		fprintf(stderr, "sandgate keys: %s/" SIGNING " is missing\n",
-		    dir);
+		fprintf(stderr, "sandgate keys: %s/%s is missing\n", dir,
+		    SIGNING);
 		return -1;
 	}
 	*when = st.st_mtime + (time_t)cfg.token_max_ttl + (time_t)cfg.leeway;
@@ -352,7 +376,7 @@ keys_list(const char *dir)
 	rc = 0;
 	if (sign != NULL && sg_keyset_find(ks, sg_key_kid(sign)) == NULL) {
 		fprintf(stderr, "sandgate keys: the signing key %s is not in "
-		    JWKS ": verifiers refuse its tokens\n", sg_key_kid(sign));
+		    "%s: verifiers refuse its tokens\n", sg_key_kid(sign), JWKS);
 		rc = -1;
 	}
 out:
@@ -367,6 +391,7 @@ cmd_keys(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "force",	no_argument,	NULL, 'f' },
+		{ "operator",	no_argument,	NULL, 'o' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL,		0,		NULL, 0 }
 	};
@@ -374,9 +399,13 @@ cmd_keys(int argc, char *argv[])
 	const char	*verb, *dir;
 	int		 c, force = 0, rc;
 
-	/* Options before the verb: only --help. */
-	if ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1)
-		return cmd_usage(c, usage);
+	/* Options before the verb: --operator, --help. */
+	nm = &sandbox_names;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (c != 'o')
+			return cmd_usage(c, usage);
+		nm = &operator_names;
+	}
 	if (argc - optind < 1)
 		return cmd_usage('?', usage);
 	verb = argv[optind];
@@ -387,6 +416,9 @@ cmd_keys(int argc, char *argv[])
 		switch (c) {
 		case 'f':
 			force = 1;
+			break;
+		case 'o':
+			nm = &operator_names;
 			break;
 		case 'h':
 		default:
@@ -410,8 +442,8 @@ cmd_keys(int argc, char *argv[])
 		rc = make_key(dir, SIGNING);
 	else if (strcmp(verb, "rotate") == 0) {
 		if ((rc = exists(dir, SIGNING, &st)) == 0)
-			fprintf(stderr, "sandgate keys: %s/" SIGNING " is "
-			    "missing: \"sandgate keys init\" first\n", dir);
+			fprintf(stderr, "sandgate keys: %s/%s is missing: "
+			    "\"sandgate keys init\" first\n", dir, SIGNING);
 		rc = rc == 1 ? make_key(dir, NEXT) : -1;
 	}
 	else if (strcmp(verb, "activate") == 0)

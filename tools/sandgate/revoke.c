@@ -50,7 +50,7 @@ static int
 token_jti(const struct sg_cfg *cfg, char jti[SG_ID_MAX + 1], int64_t *exp)
 {
 	static char		 tok[SG_JWT_MAX_LEN + 3];
-	struct sg_keyset	*ks = NULL;
+	struct sg_keyset	*ks = NULL, *op = NULL;
 	struct sg_verify_opts	 vo;
 	struct sg_claims	 cl;
 	struct sg_err		 err;
@@ -59,16 +59,10 @@ token_jti(const struct sg_cfg *cfg, char jti[SG_ID_MAX + 1], int64_t *exp)
 
 	sg_claims_init(&cl);
 	sg_err_clear(&err);
-	if (cfg->verify_keys[0] == '\0') {
-		fprintf(stderr, "sandgate token revoke: SANDGATE_VERIFY_KEYS is "
-		    "not set\n");
-		return SG_EXIT_USAGE;
-	}
-	if (sg_keyset_load(cfg->verify_keys, &ks, &err) != SG_OK) {
-		fprintf(stderr, "sandgate token revoke: SANDGATE_VERIFY_KEYS: "
-		    "%s\n", err.msg);
-		return SG_EXIT_USAGE;
-	}
+	if ((ret = cmd_load_keysets("token revoke", cfg, 0, &ks, &op)) !=
+	    SG_EXIT_OK)
+		return ret;
+	ret = SG_EXIT_FAIL;
 	if ((len = cmd_read_token("token revoke", tok, sizeof(tok))) == -1)
 		goto out;
 	memset(&vo, 0, sizeof(vo));
@@ -77,7 +71,8 @@ token_jti(const struct sg_cfg *cfg, char jti[SG_ID_MAX + 1], int64_t *exp)
 	vo.leeway = cfg->leeway;
 	vo.max_ttl = cfg->token_max_ttl;
 	vo.now = time(NULL);
-	if (sg_token_verify(ks, tok, (size_t)len, &vo, &cl, &err) != SG_OK) {
+	if (sg_token_verify_kinds(ks, op, tok, (size_t)len, &vo, &cl, NULL,
+	    &err) != SG_OK) {
 		fprintf(stderr, "sandgate token revoke: %s: %s (an expired "
 		    "token needs no revoking)\n", err.code != NULL ? err.code :
 		    "invalid_token", err.msg);
@@ -96,6 +91,7 @@ out:
 	sg_cleanse(tok, sizeof(tok));
 	sg_claims_clear(&cl);
 	sg_keyset_free(ks);
+	sg_keyset_free(op);
 	return ret;
 }
 

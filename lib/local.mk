@@ -33,11 +33,8 @@ lib_libsandgate_a_SOURCES = \
 	lib/serve.h lib/serve.c \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
 	lib/session.h lib/session.c lib/session-store.c \
-<<<<<<< HEAD
 	lib/secret.h lib/secret.c lib/secret-store.c \
-=======
 	lib/revoke.h lib/revoke.c \
->>>>>>> main
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c lib/tunnel.h lib/tunnel.c \
 	lib/service.h lib/service.c \

@@ -29,6 +29,8 @@ lib_libsandgate_a_SOURCES = \
 	lib/request.h lib/request.c \
 	lib/response.h lib/response.c \
 	lib/serve.h lib/serve.c \
+	lib/notify.h lib/notify.c \
+	lib/pool.h lib/pool.c \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
 	lib/session.h lib/session.c lib/session-store.c \
 	lib/docker.h lib/docker.c \

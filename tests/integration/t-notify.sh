@@ -8,6 +8,7 @@
 #   1. READY=1 arrives after the socket serves: a FastCGI request
 #      sent the moment it arrives is answered; three workers run under
 #      the one main process;
+#      with no Redis, /healthz and /readyz answer 503, /livez 200;
 #   2. a worker that dies is replaced (new PID), the pool keeps running;
 #   3. SIGHUP to the main process reloads the workers (keys_reloaded on
 #      their next request) and stops none of them (multiwatch stopped its
@@ -65,17 +66,27 @@ with open(out, "a", buffering=1) as f:
         f.write(m + extra + "\n")
 PY
 
-# One FastCGI request (GET /) to 127.0.0.1:PORT; exit 0 if answered.
+# One FastCGI request (GET URI, default /) to 127.0.0.1:PORT; exit 0 if
+# answered; prints the status code.
 cat > "$T/req.py" <<'PY'
-import socket, sys
+import re, socket, sys
 def nv(k, v):
     return bytes([len(k), len(v)]) + k + v
-p = nv(b"REQUEST_METHOD", b"GET") + nv(b"REQUEST_URI", b"/")
+uri = (sys.argv[2] if len(sys.argv) > 2 else "/").encode()
+p = nv(b"REQUEST_METHOD", b"GET") + nv(b"REQUEST_URI", uri)
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
 s.sendall(bytes([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]) +
           bytes([1, 4, 0, 1, 0, len(p), 0, 0]) + p +
           bytes([1, 4, 0, 1, 0, 0, 0, 0]) + bytes([1, 5, 0, 1, 0, 0, 0, 0]))
-sys.exit(0 if b"Status:" in s.recv(4096) else 1)
+got = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
+m = re.search(rb"Status: (\d+)", got)
+print(m.group(1).decode() if m else "none")
+sys.exit(0 if m else 1)
 PY
 
 # listener NAME PORT: the notification socket $T/NAME.sock.
@@ -150,6 +161,13 @@ wait_workers 3
 sg_check "three workers under the main process" 3 "$(workers | wc -w)"
 sg_check_match "the pool logged" '"event":"pool_start","workers":"3"' \
     "$(cat "$T/a.log")"
+
+# Readiness over HTTP (issue 20.8): Redis is not there (SANDGATE_REDIS
+# names no socket), so the node cannot decide: /healthz and /readyz 503,
+# /livez 200.
+sg_check "Redis down: /healthz 503" 503 "$(python3 "$T/req.py" "$P" /healthz)"
+sg_check "Redis down: /readyz 503" 503 "$(python3 "$T/req.py" "$P" /readyz)"
+sg_check "Redis down: /livez 200" 200 "$(python3 "$T/req.py" "$P" /livez)"
 
 # ---- 2. a dead worker is replaced -----------------------------------------------
 before=$(workers)

@@ -18,7 +18,8 @@
 #      READY=1;
 #   6. workers that keep dying within 10 s of their start: the main
 #      process stops the pool and exits 70, so the unit fails
-#      (multiwatch exits 0 after its crash-loop limit).
+#      (multiwatch exits 0 after its crash-loop limit);
+#   7. sandbox-destroy's /healthz: 503 without Docker or Redis, else 200.
 . "$(dirname "$0")/lib.sh"
 sg_setup
 
@@ -85,7 +86,9 @@ while True:
         break
     got += d
 m = re.search(rb"Status: (\d+)", got)
-print(m.group(1).decode() if m else "none")
+e = re.search(rb'"error":"([a-z_]+)"', got)
+print((m.group(1).decode() if m else "none") +
+      (" " + e.group(1).decode() if e and len(sys.argv) > 3 else ""))
 sys.exit(0 if m else 1)
 PY
 
@@ -238,5 +241,28 @@ sg_check_match "crash loop: logged" '"event":"pool_crash_loop"' \
     "$(cat "$T/c.log")"
 sg_check_match "crash loop: STATUS for systemctl status" \
     'STATUS=worker pool crash loop' "$(cat "$T/c.out")"
+
+# ---- 7. sandbox-destroy's /healthz (issue 20.8) ------------------------------------
+# Docker's /_ping and Redis's PING only: nothing is created.
+export SANDGATE_WORKERS=1
+P=$(sg_free_port)
+SANDGATE_DOCKER_SOCKET=$T/no-docker.sock sg_spawn destroy-a "$P" \
+    "$SG_SVC/sandbox-destroy/sandbox-destroy"
+sg_check "destroy /healthz, no Docker: 503" "503 docker_unavailable" \
+    "$(python3 "$T/req.py" "$P" /healthz/sandbox-destroy e)"
+if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then
+	P=$(sg_free_port)
+	sg_spawn destroy-b "$P" "$SG_SVC/sandbox-destroy/sandbox-destroy"
+	sg_check "destroy /healthz, no Redis: 503" "503 redis_unavailable" \
+	    "$(python3 "$T/req.py" "$P" /healthz e)"
+	sg_start_redis
+	P=$(sg_free_port)
+	SANDGATE_REDIS=unix:$REDIS_SOCK sg_spawn destroy-c "$P" \
+	    "$SG_SVC/sandbox-destroy/sandbox-destroy"
+	sg_check "destroy /healthz, both up: 200" 200 \
+	    "$(python3 "$T/req.py" "$P" /healthz)"
+else
+	echo "note: no dockerd answers; sandbox-destroy's healthy case not run"
+fi
 
 sg_done

@@ -55,17 +55,17 @@ names_path(const char *v, const char *path)
 	    (path[n] == '\0' || path[n] == '/' || v[n - 1] == '/');
 }
 
+#define HEALTH_LIVE	1	/* /livez: the process answers */
+#define HEALTH_READY	2	/* /healthz, /readyz: and can decide */
+
 /*
- * GET /healthz or /healthz/token-verify sent to token-verify as an
+ * GET /healthz, /readyz or /livez (each also with /token-verify) sent as an
  * ordinary request (the gateways route it so).  Never under the
  * AUTHORIZER role, and only when SCRIPT_NAME and DOCUMENT_URI (when
  * present) belong to that path: an nginx auth subrequest carries the
  * auth location's (SCRIPT_NAME=/_sg_auth), so a client cannot turn an
  * authorization into a health answer.
  */
-#define HEALTH_LIVE	1	/* /livez: the process answers */
-#define HEALTH_READY	2	/* /healthz, /readyz: and can decide */
-
 static int
 is_health(const struct sg_req *req)
 {

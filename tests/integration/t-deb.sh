@@ -109,9 +109,12 @@ fi
 # ---- the stack from the package -------------------------------------------------
 # Keys as the unit reads them: root-owned, readable by group sandgate.
 sandgate keygen "$T/keys" >/dev/null
-chgrp -R sandgate "$T/keys"
-chmod 750 "$T/keys"
-chmod 640 "$T/keys"/*
+sandgate keygen "$T/opkeys" >/dev/null
+for k in keys opkeys; do
+	chgrp -R sandgate "$T/$k"
+	chmod 750 "$T/$k"
+	chmod 640 "$T/$k"/*
+done
 P=$(sg_free_port)
 cat > "$T/notify.py" <<'PY'
 import socket, sys
@@ -131,6 +134,7 @@ sg_wait_file "$T/notify.out.up"
 # test's own settings (what token-verify-egress.env would hold).
 cat > "$T/own.env" <<EOF
 SANDGATE_VERIFY_KEYS=$T/keys/jwks.json
+SANDGATE_OPERATOR_KEYS=$T/opkeys/jwks.json
 SANDGATE_REDIS=unix:$T/no-redis.sock
 SANDGATE_WORKERS=2
 EOF

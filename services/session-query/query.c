@@ -17,6 +17,8 @@
  *                                Prometheus text (lib/metrics.h) plus
  *                                gauges read from Redis at scrape time;
  *                                503 when SANDGATE_METRICS_DIR is unset
+ *   GET|PATCH|DELETE /v1/sandboxes/{id}/policy,
+ *   POST /v1/sandboxes/{id}/grants  the narrow-only policy (policy.c)
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
@@ -415,6 +417,8 @@ query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 
 	if (p == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
+	else if (policy_handle(q, req, resp))
+		return;
 	else if (strcmp(p, SESSIONS) == 0)
 		list(q, req, resp);
 	else if (is_decisions(p, id, sizeof(id)))

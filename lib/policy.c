@@ -630,7 +630,10 @@ sg_policy_decide(const struct sg_policy *p, const char *method,
 			continue;
 		if ((r = rule_decide(&p->rules[i], method, uri)) == NULL)
 			return NULL;
-		why = r;
+		/* the most telling reason: a path refused where the method
+		 * was allowed, else the method */
+		if (strcmp(why, "path_not_allowed") != 0)
+			why = r;
 	}
 	return why;
 }

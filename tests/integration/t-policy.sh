@@ -32,9 +32,9 @@ BOUND=1.2
 TP=$SG_TARGET_PORT
 A=127.0.0.1:$TP
 L=localhost:$TP
-stk_mint $STK_A "$A,$L,*.cdn.test" true 7200
+stk_mint $STK_A "$A,$L,*.a.cdn.test" true 7200
 TOK=$TOK TEXP=$EXP
-stk_put_session $STK_A "$JTI" "$EXP" "[\"$A\",\"$L\",\"*.cdn.test\"]" \
+stk_put_session $STK_A "$JTI" "$EXP" "[\"$A\",\"$L\",\"*.a.cdn.test\"]" \
     127.0.0.1 "$TOK"
 PA=$(stk_basic $STK_A "$TOK")
 OPU=$("$SG_CLI" token --sub alice --scope "sandboxes:update sessions:read" \
@@ -118,9 +118,9 @@ w()
 }
 w "other host" "{\"hosts\":[\"127.0.0.2:$TP\"]}" host_not_in_token
 w "unpinned port" '{"hosts":["127.0.0.1"]}' host_not_in_token
-w "wildcard's apex" '{"hosts":["cdn.test"]}' host_not_in_token
-w "wider wildcard" '{"hosts":["*.test"]}' host_not_in_token
-w "lookalike" '{"hosts":["xcdn.test"]}' host_not_in_token
+w "wildcard's apex" '{"hosts":["a.cdn.test"]}' host_not_in_token
+w "wider wildcard" '{"hosts":["*.cdn.test"]}' host_not_in_token
+w "lookalike" '{"hosts":["xa.cdn.test"]}' host_not_in_token
 w "later expiry" "{\"hosts\":[],\"expires_at\":$((TEXP + 60))}" \
     expiry_after_token
 w "unknown field" '{"hosts":[],"allow_all":true}' unknown_field

@@ -27,6 +27,41 @@ void
 sg_policy_init(struct sg_policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->rules = NULL;
+}
+
+void
+sg_policy_clear(struct sg_policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->rules);
+	sg_policy_init(p);
+}
+
+void
+sg_policy_free(struct sg_policy *p)
+{
+	sg_policy_clear(p);
+	free(p);
+}
+
+enum sg_rc
+sg_policy_copy(struct sg_policy *dst, const struct sg_policy *src,
+    struct sg_err *err)
+{
+	struct sg_policy_rule	*r = NULL;
+
+	if (src->n > 0) {
+		if ((r = calloc(src->n, sizeof(*r))) == NULL)
+			return sg_err_set(err, SG_ENOMEM, NULL,
+			    "out of memory");
+		memcpy(r, src->rules, src->n * sizeof(*r));
+	}
+	sg_policy_clear(dst);
+	*dst = *src;
+	dst->rules = r;
+	return SG_OK;
 }
 
 /* The bit of a method name (case-sensitive, RFC 9110 9.1); HEAD is GET. */
@@ -200,6 +235,7 @@ parse_overlay(const cJSON *o, struct sg_policy *p, enum sg_rc bad,
     struct sg_err *err)
 {
 	const cJSON	*hosts, *it;
+	struct sg_policy_rule *nr = NULL;
 	struct sg_err	 e;
 	size_t		 n = 0;
 	int64_t		 exp = 0;
@@ -213,24 +249,36 @@ parse_overlay(const cJSON *o, struct sg_policy *p, enum sg_rc bad,
 		return sg_err_set(err, bad, "too_many_hosts",
 		    "An overlay names at most %d hosts.",
 		    SG_POLICY_MAX_HOSTS);
+	if (cJSON_GetArraySize(hosts) > 0 && (nr = calloc(
+	    (size_t)cJSON_GetArraySize(hosts), sizeof(*nr))) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	cJSON_ArrayForEach(it, hosts) {
-		if (n >= SG_POLICY_MAX_HOSTS)
-			return sg_err_set(err, bad, "too_many_hosts",
+		if (n >= (size_t)cJSON_GetArraySize(hosts)) {
+			rc = sg_err_set(err, bad, "too_many_hosts",
 			    "An overlay names at most %d hosts.",
 			    SG_POLICY_MAX_HOSTS);
-		if ((rc = parse_rule(it, &p->rules[n], bad, err)) != SG_OK)
-			return rc;
+			goto fail;
+		}
+		if ((rc = parse_rule(it, &nr[n], bad, err)) != SG_OK)
+			goto fail;
 		n++;
 	}
 	sg_err_clear(&e);
 	rc = sg_json_int(o, "expires_at", 1, TS_MAX - 1, &exp, &e);
-	if (rc != SG_OK && rc != SG_ENOENT)
-		return sg_err_set(err, bad, "bad_expires_at",
+	if (rc != SG_OK && rc != SG_ENOENT) {
+		rc = sg_err_set(err, bad, "bad_expires_at",
 		    "expires_at must be a Unix time in seconds.");
+		goto fail;
+	}
+	free(p->rules);
+	p->rules = nr;
 	p->n = n;
 	p->expires_at = rc == SG_OK ? exp : 0;
 	p->overlay = 1;
 	return SG_OK;
+fail:
+	free(nr);
+	return rc;
 }
 
 enum sg_rc
@@ -238,9 +286,7 @@ sg_policy_parse_overlay(const cJSON *o, struct sg_policy *p,
     struct sg_err *err)
 {
 	static const char *const names[] = { "hosts", "expires_at" };
-	struct sg_policy	*tmp;
 	const char		*u = NULL;
-	enum sg_rc		 rc;
 
 	if (!cJSON_IsObject(o))
 		return sg_err_set(err, SG_EINVAL, "bad_json",
@@ -248,13 +294,8 @@ sg_policy_parse_overlay(const cJSON *o, struct sg_policy *p,
 	if (!members_known(o, names, 2, &u))
 		return sg_err_set(err, SG_EINVAL, "unknown_field",
 		    "An overlay takes only hosts and expires_at, once each.");
-	if ((tmp = malloc(sizeof(*tmp))) == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	*tmp = *p;
-	if ((rc = parse_overlay(o, tmp, SG_EINVAL, err)) == SG_OK)
-		*p = *tmp;
-	free(tmp);
-	return rc;
+	/* p changes only on success (parse_overlay) */
+	return parse_overlay(o, p, SG_EINVAL, err);
 }
 
 /* Whether name is a subdomain of base (on a label boundary). */
@@ -489,7 +530,7 @@ sg_policy_from_json(const cJSON *o, struct sg_policy *out,
 {
 	static const char *const names[] = { "hosts", "expires_at", "grants",
 	    "set_by", "set_at", "rev" };
-	struct sg_policy	*p;
+	struct sg_policy	 tmp, *p = &tmp;
 	struct sg_err		 e;
 	const char		*u = NULL;
 	const cJSON		*by;
@@ -498,14 +539,13 @@ sg_policy_from_json(const cJSON *o, struct sg_policy *out,
 	if (!cJSON_IsObject(o) || !members_known(o, names, 6, &u))
 		return sg_err_set(err, SG_EUPSTREAM, "bad_session",
 		    "policy: not an object of known members");
-	if ((p = malloc(sizeof(*p))) == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	sg_policy_init(p);
 	sg_err_clear(&e);
 	if (sg_json_get(o, "hosts") != NULL &&
 	    parse_overlay(o, p, SG_EUPSTREAM, &e) != SG_OK) {
-		rc = sg_err_set(err, SG_EUPSTREAM, "bad_session",
-		    "policy: %s", e.msg);
+		rc = e.rc == SG_ENOMEM ? sg_err_set(err, SG_ENOMEM, NULL,
+		    "out of memory") : sg_err_set(err, SG_EUPSTREAM,
+		    "bad_session", "policy: %s", e.msg);
 		goto out;
 	}
 	if (sg_json_get(o, "hosts") == NULL &&
@@ -529,9 +569,11 @@ sg_policy_from_json(const cJSON *o, struct sg_policy *out,
 		    "policy: bad set_by, set_at or rev");
 		goto out;
 	}
+	sg_policy_clear(out);
 	*out = *p;
+	sg_policy_init(p);
 out:
-	free(p);
+	sg_policy_clear(p);
 	return rc;
 }
 

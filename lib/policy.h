@@ -68,7 +68,7 @@ struct sg_policy {
 	int		 overlay;	/* 0: no overlay (token alone) */
 	int64_t		 expires_at;	/* 0: the token's */
 	size_t		 n;
-	struct sg_policy_rule rules[SG_POLICY_MAX_HOSTS];
+	struct sg_policy_rule *rules;	/* n of them, malloc'd */
 	size_t		 ngrants;
 	struct sg_policy_grant grants[SG_POLICY_MAX_GRANTS];
 	char		 set_by[SG_SUB_MAX + 1];	/* operator sub */
@@ -76,7 +76,16 @@ struct sg_policy {
 	int64_t		 rev;		/* bumped on every write */
 };
 
+/*
+ * An initialised policy (or one zeroed by calloc) owns its rules:
+ * clear frees them, free frees a malloc'd policy too (NULL is fine),
+ * copy makes a deep copy (SG_ENOMEM; dst initialised or cleared).
+ */
 void		 sg_policy_init(struct sg_policy *);
+void		 sg_policy_clear(struct sg_policy *);
+void		 sg_policy_free(struct sg_policy *);
+enum sg_rc	 sg_policy_copy(struct sg_policy *dst, const struct sg_policy *,
+		    struct sg_err *);
 /*
  * The PATCH body (see above) into p's overlay (grants, set_by, rev are
  * left as they are).  SG_EINVAL with code unknown_field, bad_hosts,

@@ -64,7 +64,7 @@ sg_session_clear(struct sg_session *s)
 	if (s == NULL)
 		return;
 	free(s->allowed_hosts);
-	free(s->policy);
+	sg_policy_free(s->policy);
 	sg_session_init(s);
 }
 
@@ -369,7 +369,7 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			ok = get_int(it, &s.expires_at);
 			break;
 		case M_POLICY:
-			if ((s.policy = malloc(sizeof(*s.policy))) == NULL) {
+			if ((s.policy = calloc(1, sizeof(*s.policy))) == NULL) {
 				rc = sg_err_set(err, SG_ENOMEM, NULL,
 				    "out of memory");
 				goto out;

@@ -175,14 +175,13 @@ build(enum op op, const struct sg_session *s, const cJSON *body,
 	rev = s->policy != NULL ? s->policy->rev : 0;
 	if (op == OP_DELETE)
 		return 0;
-	if ((p = malloc(sizeof(*p))) == NULL) {
+	sg_err_clear(&err);
+	if ((p = calloc(1, sizeof(*p))) == NULL || (s->policy != NULL &&
+	    sg_policy_copy(p, s->policy, &err) != SG_OK)) {
+		free(p);
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
 		return -1;
 	}
-	if (s->policy != NULL)
-		*p = *s->policy;
-	else
-		sg_policy_init(p);
 	sg_policy_prune(p, now);
 	sg_hostlist_init(&hosts);
 	sg_err_clear(&err);
@@ -238,7 +237,7 @@ build(enum op op, const struct sg_session *s, const cJSON *body,
 	ret = 0;
 out:
 	sg_hostlist_clear(&hosts);
-	free(p);
+	sg_policy_free(p);
 	return ret;
 }
 
@@ -308,7 +307,7 @@ policy_do(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		if (build(op, &s, body, sub, now, &np, resp) != 0)
 			goto out;
 		rev = s.policy != NULL ? s.policy->rev : 0;
-		free(s.policy);
+		sg_policy_free(s.policy);
 		s.policy = np;
 		np = NULL;
 		sg_err_clear(&err);
@@ -323,7 +322,7 @@ policy_do(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	}
 	store_fail(resp, &err);
 out:
-	free(np);
+	sg_policy_free(np);
 	cJSON_Delete(body);
 	sg_session_clear(&s);
 }

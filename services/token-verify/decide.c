@@ -206,7 +206,7 @@ session_check(struct app *v, const struct sg_claims *c,
 			e->sess_at_us = now;
 			(void)strlcpy(e->sess_ip, s.container_ip,
 			    sizeof(e->sess_ip));
-			free(e->sess_policy);
+			sg_policy_free(e->sess_policy);
 			e->sess_policy = s.policy;
 			*pol = s.policy;
 		} else {
@@ -563,7 +563,7 @@ sg_verify_decide(struct app *v, const struct sg_req *req,
 		decide_egress(v, req, vd);
 	else
 		decide_api(v, req, vd);
-	free(v->own_policy);
+	sg_policy_free(v->own_policy);
 	v->own_policy = NULL;
 	if (vd->status == 0 || vd->decision == NULL) {
 		/* every path above sets a verdict; never answer without one */

@@ -76,14 +76,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n > SG_POLICY_MAX_BODY * 4 ||
 	    (j = sg_json_parse((const char *)d, n, NULL)) == NULL)
 		return 0;
-	if ((p = malloc(sizeof(*p))) == NULL ||
-	    (q = malloc(sizeof(*q))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (q = calloc(1, sizeof(*q))) == NULL)
 		goto out;
 	FZ_ASSERT(sg_hosts_parse(TOKEN, strlen(TOKEN), &l, NULL) == SG_OK,
 	    "token");
 	FZ_ASSERT(sg_ports_parse("80,443", &dflt, NULL) == SG_OK, "ports");
 	/* the stored form: anything read must print and read back */
-	sg_policy_init(q);
 	sg_err_clear(&err);
 	if (sg_policy_from_json(j, q, &err) == SG_OK) {
 		decide_all(q, &dflt);
@@ -95,7 +94,6 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	free(a);
 	a = NULL;
 	/* the PATCH body */
-	sg_policy_init(p);
 	sg_err_clear(&err);
 	if (sg_policy_parse_overlay(j, p, &err) != SG_OK) {
 		FZ_ASSERT(err.rc == SG_EINVAL || err.rc == SG_ENOMEM,
@@ -112,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	FZ_ASSERT((o = sg_policy_to_json(p, 0)) != NULL, "to_json");
 	a = sg_json_print(o);
 	FZ_ASSERT(a != NULL, "print");
-	sg_policy_init(q);
+	sg_policy_clear(q);
 	sg_err_clear(&err);
 	FZ_ASSERT(sg_policy_from_json(o, q, &err) == SG_OK,
 	    "own output refused (%s): %s", err.msg, a);
@@ -125,8 +123,8 @@ out:
 	sg_hostlist_clear(&l);
 	free(a);
 	free(b);
-	free(p);
-	free(q);
+	sg_policy_free(p);
+	sg_policy_free(q);
 	cJSON_Delete(o);
 	cJSON_Delete(j);
 	return 0;

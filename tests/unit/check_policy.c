@@ -43,7 +43,7 @@ overlay_code(const char *txt, struct sg_policy *p)
 	enum sg_rc		 rc;
 
 	sg_err_clear(&err);
-	sg_policy_init(p);
+	sg_policy_clear(p);
 	if ((o = sg_json_parse(txt, strlen(txt), &err)) == NULL)
 		return "bad_json";
 	rc = sg_policy_parse_overlay(o, p, &err);
@@ -128,18 +128,18 @@ static const struct {
 
 START_TEST(test_overlay_codec)
 {
-	struct sg_policy	*p = malloc(sizeof(*p));
+	struct sg_policy	*p = calloc(1, sizeof(*p));
 
 	ck_assert_ptr_nonnull(p);
 	ck_assert_str_eq(overlay_code(overlays[_i].txt, p),
 	    overlays[_i].code);
-	free(p);
+	sg_policy_free(p);
 }
 END_TEST
 
 START_TEST(test_overlay_limits)
 {
-	struct sg_policy	*p = malloc(sizeof(*p));
+	struct sg_policy	*p = calloc(1, sizeof(*p));
 	char			 buf[8192], path[200];
 	size_t			 i, n;
 
@@ -169,7 +169,7 @@ START_TEST(test_overlay_limits)
 	    "com\",\"paths\":[\"/1\",\"/2\",\"/3\",\"/4\",\"/5\",\"/6\",\"/7\","
 	    "\"/8\",\"/9\"]}]}");
 	ck_assert_str_eq(overlay_code(buf, p), "bad_paths");
-	free(p);
+	sg_policy_free(p);
 }
 END_TEST
 
@@ -191,12 +191,11 @@ decide(const struct sg_policy *p, const char *method, const char *uri,
 
 START_TEST(test_decide)
 {
-	struct sg_policy	*p = malloc(sizeof(*p));
+	struct sg_policy	*p = calloc(1, sizeof(*p));
 	struct sg_err		 err;
 
 	ck_assert_ptr_nonnull(p);
 	/* no overlay: the token alone */
-	sg_policy_init(p);
 	ALLOW("GET", "http://evil.example.com/", 1);
 	ck_assert_ptr_null(sg_policy_decide(NULL, "GET", "http://x/", NULL,
 	    &dflt, 1));
@@ -238,13 +237,13 @@ START_TEST(test_decide)
 	DENY("POST", "http://b.cdn.example.net/any", 500, "host_not_allowed");
 	sg_policy_prune(p, 500);
 	ck_assert_uint_eq(p->ngrants, 0);
-	free(p);
+	sg_policy_free(p);
 }
 END_TEST
 
 START_TEST(test_stored_roundtrip)
 {
-	struct sg_policy	*p = malloc(sizeof(*p)), *q = malloc(sizeof(*q));
+	struct sg_policy	*p = calloc(1, sizeof(*p)), *q = calloc(1, sizeof(*q));
 	struct sg_err		 err;
 	cJSON			*j, *k;
 	char			*a, *b;
@@ -283,8 +282,8 @@ START_TEST(test_stored_roundtrip)
 	cJSON_AddNumberToObject(j, "extra", 1);
 	ck_assert_int_eq(sg_policy_from_json(j, q, &err), SG_EUPSTREAM);
 	cJSON_Delete(j);
-	free(p);
-	free(q);
+	sg_policy_free(p);
+	sg_policy_free(q);
 }
 END_TEST
 

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "claims.h"
@@ -42,6 +43,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "query.h"
 #include "route.h"
 #include "session.h"
@@ -192,7 +194,7 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	struct sg_session	 s;
 	struct sg_err		 err;
 	const char		*kind, *cid;
-	cJSON			*o = NULL;
+	cJSON			*o = NULL, *pol = NULL;
 
 	if (read_checks(req, resp, NULL, NULL, id) != 0)
 		return;
@@ -236,6 +238,15 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		goto out;
 	}
 	strip_token(o);
+	/* the policy as it stands now: grants that expired left out */
+	if (s.policy != NULL && ((pol = sg_policy_to_json(s.policy,
+	    (int64_t)time(NULL))) == NULL ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(o, "policy", pol))) {
+		cJSON_Delete(pol);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
 	sg_resp_json(resp, 200, o);
 out:
 	sg_session_clear(&s);

@@ -241,9 +241,9 @@ out:
 	return ret;
 }
 
+/* The audit entry of a change: who, what, and the new stored form. */
 static void
-audit(enum op op, const struct sg_session *s, const char *sub,
-    const cJSON *body)
+audit(enum op op, const struct sg_session *s, const char *sub)
 {
 	static const char *const names[] = { "get", "set", "delete", "grant" };
 	cJSON	*pol = NULL;
@@ -252,7 +252,6 @@ audit(enum op op, const struct sg_session *s, const char *sub,
 	if (s->policy != NULL && (pol = sg_policy_to_json(s->policy, 0)) !=
 	    NULL)
 		txt = sg_json_print(pol);
-	(void)body;
 	sg_log(SG_LOG_INFO, "policy_changed", "container_id",
 	    s->container_id, "user_id", s->user_id, "sub", sub, "action",
 	    names[op], "policy", txt != NULL ? txt : "", (char *)NULL);
@@ -312,7 +311,7 @@ policy_do(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		np = NULL;
 		sg_err_clear(&err);
 		if (sg_session_replace(q->redis, &s, rev, &err) == SG_OK) {
-			audit(op, &s, sub, body);
+			audit(op, &s, sub);
 			reply_effective(resp, op == OP_GRANT ? 201 : 200, &s,
 			    now);
 			goto out;

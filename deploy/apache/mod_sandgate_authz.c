@@ -67,9 +67,16 @@ struct sga_dir {
 	const char		*path;	/* unix socket, or NULL: off */
 };
 
-/* One process's idle connections (a stack, most recently used on top). */
+/*
+ * One process's idle connections, each with the socket path it is
+ * connected to (several vhosts may name several token-verify pools).
+ */
+struct sga_conn {
+	int		 fd;
+	const char	*path;		/* the directory config's string */
+};
 static apr_thread_mutex_t	*sga_mu;
-static int			 sga_idle[SGA_IDLE_MAX];
+static struct sga_conn		 sga_idle[SGA_IDLE_MAX];
 static int			 sga_nidle;
 
 static void *
@@ -157,18 +164,23 @@ sga_connect(const char *path)
  * closed while it was idle reads as ready (EOF) and is dropped here.
  */
 static int
-sga_take(void)
+sga_take(const char *path)
 {
 	struct pollfd	 pfd;
-	int		 fd;
+	int		 fd, i;
 
 	if (sga_mu == NULL)
 		return -1;
 	for (;;) {
 		fd = -1;
 		apr_thread_mutex_lock(sga_mu);
-		if (sga_nidle > 0)
-			fd = sga_idle[--sga_nidle];
+		for (i = sga_nidle - 1; i >= 0; i--) {
+			if (strcmp(sga_idle[i].path, path) != 0)
+				continue;
+			fd = sga_idle[i].fd;
+			sga_idle[i] = sga_idle[--sga_nidle];
+			break;
+		}
 		apr_thread_mutex_unlock(sga_mu);
 		if (fd < 0)
 			return -1;
@@ -181,12 +193,13 @@ sga_take(void)
 }
 
 static void
-sga_give(int fd)
+sga_give(int fd, const char *path)
 {
 	if (sga_mu != NULL) {
 		apr_thread_mutex_lock(sga_mu);
 		if (sga_nidle < SGA_IDLE_MAX) {
-			sga_idle[sga_nidle++] = fd;
+			sga_idle[sga_nidle].fd = fd;
+			sga_idle[sga_nidle++].path = path;
 			fd = -1;
 		}
 		apr_thread_mutex_unlock(sga_mu);
@@ -391,7 +404,7 @@ sga_call(request_rec *r, const char *path, const char *req, size_t reqlen,
 	int	 fd, reused, tries;
 
 	for (tries = 0; tries <= SGA_IDLE_MAX; tries++) {
-		reused = (fd = sga_take()) >= 0;
+		reused = (fd = sga_take(path)) >= 0;
 		if (!reused && (fd = sga_connect(path)) < 0) {
 			ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r,
 			    "sandgate_authz: cannot connect to %s", path);
@@ -400,7 +413,7 @@ sga_call(request_rec *r, const char *path, const char *req, size_t reqlen,
 		got = 0;
 		if (sga_write(fd, req, reqlen) == 0 &&
 		    sga_answer(r, fd, out, outlen, &got) == 0) {
-			sga_give(fd);
+			sga_give(fd, path);
 			return 0;
 		}
 		close(fd);

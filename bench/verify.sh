@@ -127,6 +127,8 @@ sg_redis SET "sandgate:session:$CID" "$(printf '{"container_id":"%s","user_id":"
 N=$T/nginx
 mkdir -p "$N/tmp" "$N/www"
 printf 'ok\n' >"$N/www/ok.txt"
+# 64 MB for the bytes/s inside a CONNECT tunnel
+head -c 67108864 /dev/zero >"$N/www/big.bin"
 chown -R www-data:www-data "$N/tmp"
 chmod -R a+rX "$N/www"
 cat >"$N/nginx.conf" <<EOF
@@ -191,6 +193,7 @@ http {
 	server {
 		listen 127.0.0.1:$TPORT;
 		root $N/www;
+		location = /big.bin { }
 		location / { try_files /ok.txt =404; }
 	}
 }
@@ -222,12 +225,14 @@ LoadModule authz_user_module     $M/mod_authz_user.so
 LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
 LoadModule proxy_module          $M/mod_proxy.so
 LoadModule proxy_http_module     $M/mod_proxy_http.so
+LoadModule proxy_connect_module  $M/mod_proxy_connect.so
 Listen 127.0.0.1:$PPORT
 Listen 127.0.0.1:$PPORT2
 AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
 <VirtualHost 127.0.0.1:$PPORT>
   ProxyRequests On
   ProxyVia Off
+  AllowCONNECT $TPORT
   <Proxy "*">
     Require all granted
   </Proxy>
@@ -235,6 +240,7 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
 <VirtualHost 127.0.0.1:$PPORT2>
   ProxyRequests On
   ProxyVia Off
+  AllowCONNECT $TPORT
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
@@ -251,6 +257,7 @@ Listen 127.0.0.1:$PPORT3
 <VirtualHost 127.0.0.1:$PPORT3>
   ProxyRequests On
   ProxyVia Off
+  AllowCONNECT $TPORT
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
@@ -364,6 +371,20 @@ for n in $PCONNS; do
 	fi
 done
 CONNS=$_c0 THREADS=$_t0
+# CONNECT: new tunnels per second (16 clients, each opening and closing
+# tunnels) and bytes/s inside one open tunnel, d, e, f interleaved.
+for k in d e f; do
+	case $k in
+	d) _p=$PPORT _a="" ;;
+	e) _p=$PPORT2 _a=$PA ;;
+	f) [ -f "$SGAMOD" ] || continue
+	   _p=$PPORT3 _a=$PA ;;
+	esac
+	echo "connect $k ($DURATION s) ..."
+	python3 "$SG_TOP/bench/connect.py" "$_p" "$TPORT" "$DURATION" 16 \
+	    "$_a" /big.bin >"$T/conn-$k.json" 2>>"$T/connect.log" ||
+	    echo '{}' >"$T/conn-$k.json"
+done
 # RSS of the egress workers (kB each) after the runs.
 RSS=$(for p in $(cat "$T/verify-unix.pid" 2>/dev/null); do
 	awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done | tr '\n' ' ')
@@ -446,6 +467,19 @@ res["proxy_what"] = {
     "f": "mod_sandgate_authz -> token-verify (unix socket, kept connections)",
 }
 res["egress_worker_rss_kb"] = rss
+conn = {}
+for k in "def":
+    try:
+        conn[k] = json.load(open("%s/conn-%s.json" % (t, k)))
+    except (OSError, ValueError):
+        pass
+for k in "ef":
+    if k in conn and conn.get("d", {}).get("tunnels_per_s"):
+        conn[k + "_tunnels_over_d"] = ratio(conn[k].get("tunnels_per_s", 0),
+                                            conn["d"]["tunnels_per_s"])
+        conn[k + "_bytes_over_d"] = ratio(conn[k].get("tunnel_bytes_per_s", 0),
+                                          conn["d"].get("tunnel_bytes_per_s", 0))
+res["connect"] = conn
 res["targets"] = {
     "b_over_a >= 0.8": res["b_over_a"] >= 0.8,
     "c >= 0.8 x ecdsa x workers": res["c_over_ecdsa_x_workers"] >= 0.8,
@@ -482,6 +516,13 @@ for n in pconns:
                     row[k]["non_2xx"])
             cells.append(c)
     print("  %3s conns: %s" % (n, "   ".join(cells)))
+for k in "def":
+    if k in conn:
+        c = conn[k]
+        print("CONNECT %s: %s tunnels/s (%s failed), %.0f MB/s inside one%s" % (k,
+            c.get("tunnels_per_s"), c.get("failed"), c.get("tunnel_bytes_per_s", 0) / 1e6,
+            "" if k == "d" else "  (%.2fx, %.2fx of d)" % (conn.get(k + "_tunnels_over_d", 0),
+                                                       conn.get(k + "_bytes_over_d", 0))))
 print("egress worker RSS (kB): %s" % (" ".join(str(x) for x in rss) or "n/a"))
 print("load average after the runs: %s" % load)
 print("results: %s" % out)

@@ -18,7 +18,9 @@
  * (serve.c closes an idle kept connection when another one waits): a
  * request that fails before any byte of the answer came back is sent
  * once more on a new connection.  token-verify read nothing of it, so
- * nothing was decided twice.
+ * nothing was decided twice (unless a worker died after deciding and
+ * before its first byte: then the decision is logged twice, the client
+ * gets one answer).
  *
  *   LoadModule sandgate_authz_module .../mod_sandgate_authz.so
  *   <Proxy "*">
@@ -345,8 +347,7 @@ sga_request(request_rec *r, apr_table_t *env, size_t *len)
 
 /*
  * Read the answer to request 1 on fd: STDOUT into out (*outlen), until
- * END_REQUEST.  0; -1 on error (*got: bytes read before it).  *keep
- * is cleared when the answer was not read to its end.
+ * END_REQUEST.  0; -1 on error (*got: bytes read before it).
  */
 static int
 sga_answer(request_rec *r, int fd, char *out, size_t *outlen, size_t *got)
@@ -478,8 +479,8 @@ sga_check_authn(request_rec *r)
 	}
 	if (r->status != HTTP_OK) {
 		/* The authorizer's body, as the client's (FastCGI 6.3). */
-		body = apr_palloc(r->pool, SGA_MAX_OUT + 1);
-		blen = SGA_MAX_OUT;
+		blen = outlen;
+		body = apr_palloc(r->pool, blen + 1);
 		if (apr_brigade_flatten(bb, body, &blen) == APR_SUCCESS &&
 		    blen > 0) {
 			body[blen] = '\0';

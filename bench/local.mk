@@ -5,7 +5,7 @@
 noinst_PROGRAMS += bench/bench_es256
 bench_bench_es256_SOURCES = bench/bench_es256.c
 bench_bench_es256_LDADD = $(SG_LIBS)
-EXTRA_DIST += bench/es256.sh
+EXTRA_DIST += bench/es256.sh bench/connect.py
 
 # ops engineer: what metrics and the audit trail add to a decision line
 # (bench/python-ref.sh and bench/run call it), and the Python reference.

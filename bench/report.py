@@ -108,6 +108,7 @@ def main():
         add("token-verify, operator token, cold", r.get("c"))
         add("Apache proxy, no authorization", r.get("d"))
         add("Apache proxy + token-verify (egress)", r.get("e"))
+        add("Apache proxy + token-verify via mod_sandgate_authz", r.get("f"))
     if py:
         r = py.get("runs", {})
         add("Python ref (gunicorn), warm", r.get("p1"))
@@ -128,6 +129,24 @@ def main():
         lines.append("| %s | %.0f | %s | %s |" % (
             l, a, "%.2f" % b if b is not None else "-",
             "%.2f" % c if c is not None else "-"))
+    pc = ve.get("proxy_by_connections") if ve else None
+    if pc:
+        lines.append("")
+        lines.append("| proxy GET, connections | no auth req/s | mod_authnz_fcgi"
+                     " | mod_sandgate_authz |")
+        lines.append("|---:|---:|---:|---:|")
+        for n, row in pc.items():
+            cell = lambda k: ("%.0f (%.2fx)" % (row[k]["rps"],
+                              row.get(k + "_over_d", 0)) if k in row else "-")
+            lines.append("| %s | %.0f | %s | %s |" % (
+                n, row.get("d", {}).get("rps", 0), cell("e"), cell("f")))
+    cn = ve.get("connect") if ve else None
+    if cn and "d" in cn:
+        lines.append("")
+        lines.append("CONNECT tunnels/s (16 clients) and MB/s inside one: "
+                     + ", ".join("%s %s / %.0f" % (k, cn[k].get("tunnels_per_s"),
+                                 cn[k].get("tunnel_bytes_per_s", 0) / 1e6)
+                                 for k in "def" if k in cn))
     if es:
         s, o = es.get("sandgate", {}), es.get("openssl_speed_ecdsap256", {})
         lines.append("")

@@ -10,6 +10,10 @@
 #      so every request pays an ECDSA verification)
 #  (d) Apache forward proxy, GET through it with no authorization
 #  (e) the same proxy with token-verify (egress mode, session in Redis)
+#      through mod_authnz_fcgi (TCP, a new connection per request)
+#  (f) the same through mod_sandgate_authz (unix socket, kept
+#      connections), when the build has it (deploy/apache)
+#  d, e and f again at 1, 16 and 64 connections, interleaved (PCONNS)
 #
 # Targets: b >= 0.8 a;  c >= 0.8 x (openssl speed ecdsap256 verify/s) x
 # token-verify worker processes;  e >= 0.7 d.
@@ -69,6 +73,7 @@ NPORT2=$(sg_free_port)	# nginx: token-verify
 TPORT=$(sg_free_port)	# nginx: static target of the proxy
 PPORT=$(sg_free_port)	# Apache, no auth
 PPORT2=$(sg_free_port)	# Apache, token-verify
+PPORT3=$(sg_free_port)	# Apache, mod_sandgate_authz -> token-verify
 
 mkdir -p "$T/keys"
 "$MINT" jwks "$KEY" >"$T/keys/verify.json"
@@ -91,6 +96,18 @@ spawn()
 	done
 }
 spawn trivial $APORT "$TRIVIAL"
+# token-verify (egress) on a unix socket for mod_sandgate_authz (f):
+# owned by the web server's user, mode 0600, as deployed.
+SGAMOD=${SGAMOD:-$SG_BUILD/deploy/apache/mod_sandgate_authz.so}
+ESOCK=$T/verify-egress.sock
+if [ -f "$SGAMOD" ]; then
+	spawn-fcgi -s "$ESOCK" -M 0600 -U www-data -G www-data -F "$WORKERS" \
+	    -P "$T/verify-unix.pid" -- /bin/sh -c 'exec "$0" 2>>"$1"' \
+	    "$VERIFY" "$T/verify-unix.log" >/dev/null
+	for p in $(cat "$T/verify-unix.pid"); do
+		sg_track_pid "$p"
+	done
+fi
 spawn verify $VPORT "$VERIFY"
 spawn verify-egress $EPORT "$VERIFY"
 
@@ -110,6 +127,8 @@ sg_redis SET "sandgate:session:$CID" "$(printf '{"container_id":"%s","user_id":"
 N=$T/nginx
 mkdir -p "$N/tmp" "$N/www"
 printf 'ok\n' >"$N/www/ok.txt"
+# 64 MB for the bytes/s inside a CONNECT tunnel
+head -c 67108864 /dev/zero >"$N/www/big.bin"
 chown -R www-data:www-data "$N/tmp"
 chmod -R a+rX "$N/www"
 cat >"$N/nginx.conf" <<EOF
@@ -174,6 +193,7 @@ http {
 	server {
 		listen 127.0.0.1:$TPORT;
 		root $N/www;
+		location = /big.bin { }
 		location / { try_files /ok.txt =404; }
 	}
 }
@@ -205,12 +225,14 @@ LoadModule authz_user_module     $M/mod_authz_user.so
 LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
 LoadModule proxy_module          $M/mod_proxy.so
 LoadModule proxy_http_module     $M/mod_proxy_http.so
+LoadModule proxy_connect_module  $M/mod_proxy_connect.so
 Listen 127.0.0.1:$PPORT
 Listen 127.0.0.1:$PPORT2
 AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
 <VirtualHost 127.0.0.1:$PPORT>
   ProxyRequests On
   ProxyVia Off
+  AllowCONNECT $TPORT
   <Proxy "*">
     Require all granted
   </Proxy>
@@ -218,6 +240,7 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
 <VirtualHost 127.0.0.1:$PPORT2>
   ProxyRequests On
   ProxyVia Off
+  AllowCONNECT $TPORT
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
@@ -227,6 +250,23 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
   </Proxy>
 </VirtualHost>
 EOF
+if [ -f "$SGAMOD" ]; then
+	cat >>"$A/httpd.conf" <<EOF
+LoadModule sandgate_authz_module $SGAMOD
+Listen 127.0.0.1:$PPORT3
+<VirtualHost 127.0.0.1:$PPORT3>
+  ProxyRequests On
+  ProxyVia Off
+  AllowCONNECT $TPORT
+  <Proxy "*">
+    AuthType SandgateToken
+    AuthName sandgate
+    SandgateAuthz unix:$ESOCK
+    Require valid-user
+  </Proxy>
+</VirtualHost>
+EOF
+fi
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 sg_track_pid $!
 sg_wait_tcp 127.0.0.1 $PPORT
@@ -276,6 +316,14 @@ chk -H "Authorization: Bearer $(head -n 1 "$T/tokens.txt")" \
 chk -x "http://127.0.0.1:$PPORT" "http://127.0.0.1:$TPORT/ok.txt"
 chk -x "http://127.0.0.1:$PPORT2" -H "Proxy-Authorization: $PA" \
     "http://127.0.0.1:$TPORT/ok.txt"
+if [ -f "$SGAMOD" ]; then
+	sg_wait_tcp 127.0.0.1 $PPORT3
+	chk -x "http://127.0.0.1:$PPORT3" -H "Proxy-Authorization: $PA" \
+	    "http://127.0.0.1:$TPORT/ok.txt"
+	c=$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PPORT3" \
+	    "http://127.0.0.1:$TPORT/ok.txt")
+	[ "$c" = 407 ] || { echo "mod_sandgate_authz does not deny ($c)" >&2; exit 1; }
+fi
 c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x.y.z" \
     "http://127.0.0.1:$NPORT2/v1/sessions/$CID")
 [ "$c" = 401 ] || { echo "token-verify does not deny ($c)" >&2; exit 1; }
@@ -308,14 +356,48 @@ wrk -t1 -c4 -d1s -s "$T/proxy.lua" "http://127.0.0.1:$PPORT/" >/dev/null 2>&1
 wrk -t1 -c4 -d1s -s "$T/proxy-auth.lua" "http://127.0.0.1:$PPORT2/" >/dev/null 2>&1
 run d "http://127.0.0.1:$PPORT/" -s "$T/proxy.lua"
 run e "http://127.0.0.1:$PPORT2/" -s "$T/proxy-auth.lua"
+# The proxy side by side at 1, 16 and 64 connections, interleaved (d, e,
+# f at one concurrency, then the next) so that a neighbour's load on a
+# shared machine falls on all three alike.
+PCONNS=${PCONNS:-1 16 64}
+_c0=$CONNS _t0=$THREADS
+for n in $PCONNS; do
+	CONNS=$n
+	THREADS=$([ "$n" -lt 2 ] && echo 1 || echo "$_t0")
+	run "d$n" "http://127.0.0.1:$PPORT/" -s "$T/proxy.lua"
+	run "e$n" "http://127.0.0.1:$PPORT2/" -s "$T/proxy-auth.lua"
+	if [ -f "$SGAMOD" ]; then
+		run "f$n" "http://127.0.0.1:$PPORT3/" -s "$T/proxy-auth.lua"
+	fi
+done
+CONNS=$_c0 THREADS=$_t0
+# CONNECT: new tunnels per second (16 clients, each opening and closing
+# tunnels) and bytes/s inside one open tunnel, d, e, f interleaved.
+for k in d e f; do
+	case $k in
+	d) _p=$PPORT _a="" ;;
+	e) _p=$PPORT2 _a=$PA ;;
+	f) [ -f "$SGAMOD" ] || continue
+	   _p=$PPORT3 _a=$PA ;;
+	esac
+	echo "connect $k ($DURATION s) ..."
+	python3 "$SG_TOP/bench/connect.py" "$_p" "$TPORT" "$DURATION" 16 \
+	    "$_a" /big.bin >"$T/conn-$k.json" 2>>"$T/connect.log" ||
+	    echo '{}' >"$T/conn-$k.json"
+done
+# RSS of the egress workers (kB each) after the runs.
+RSS=$(for p in $(cat "$T/verify-unix.pid" 2>/dev/null); do
+	awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done | tr '\n' ' ')
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$T" "$OUT/verify.json" "$OSSL" "$WORKERS" "$NCPU" "$DURATION" \
-    "$CONNS" "$THREADS" "$NTOK" "$DECIDE" "$LOAD" <<'EOF'
+    "$CONNS" "$THREADS" "$NTOK" "$DECIDE" "$LOAD" "$PCONNS" "$RSS" <<'EOF'
 import json, sys, time
 t, out, ossl, workers, ncpu, dur, conns, threads, ntok = sys.argv[1:10]
 decide = json.loads(sys.argv[10] or "{}")
 load = sys.argv[11]
+pconns = sys.argv[12].split()
+rss = [int(x) for x in sys.argv[13].split()]
 def f(name, ext):
     try:
         return open("%s/%s.%s" % (t, name, ext)).read().strip()
@@ -352,6 +434,52 @@ res = {
     "in_process_cold_over_ecdsa": ratio(decide.get("decide_cold_per_s", 0), ossl),
     "loadavg_after": load,
 }
+def ms(v):
+    # wrk prints 1.23ms, 456.00us, 1.02s
+    for suf, k in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if v.endswith(suf):
+            try:
+                return float(v[:-len(suf)]) * k
+            except ValueError:
+                return None
+    return None
+proxy = {}
+for n in pconns:
+    row = {}
+    for k in "def":
+        rps = f(k + n, "rps")
+        if not rps:
+            continue
+        row[k] = {"rps": float(rps), "non_2xx": int(f(k + n, "bad") or 0),
+                  "p50": f(k + n, "p50"), "p99": f(k + n, "p99")}
+    for k in "ef":
+        if k in row and "d" in row:
+            row[k + "_over_d"] = ratio(row[k]["rps"], row["d"]["rps"])
+            for q in ("p50", "p99"):
+                a, b = ms(row[k][q]), ms(row["d"][q])
+                if a is not None and b is not None:
+                    row[k + "_added_" + q + "_ms"] = round(a - b, 3)
+    proxy[n] = row
+res["proxy_by_connections"] = proxy
+res["proxy_what"] = {
+    "d": "Apache forward proxy, no authorization",
+    "e": "mod_authnz_fcgi -> token-verify (TCP, a connection per request)",
+    "f": "mod_sandgate_authz -> token-verify (unix socket, kept connections)",
+}
+res["egress_worker_rss_kb"] = rss
+conn = {}
+for k in "def":
+    try:
+        conn[k] = json.load(open("%s/conn-%s.json" % (t, k)))
+    except (OSError, ValueError):
+        pass
+for k in "ef":
+    if k in conn and conn.get("d", {}).get("tunnels_per_s"):
+        conn[k + "_tunnels_over_d"] = ratio(conn[k].get("tunnels_per_s", 0),
+                                            conn["d"]["tunnels_per_s"])
+        conn[k + "_bytes_over_d"] = ratio(conn[k].get("tunnel_bytes_per_s", 0),
+                                          conn["d"].get("tunnel_bytes_per_s", 0))
+res["connect"] = conn
 res["targets"] = {
     "b_over_a >= 0.8": res["b_over_a"] >= 0.8,
     "c >= 0.8 x ecdsa x workers": res["c_over_ecdsa_x_workers"] >= 0.8,
@@ -374,6 +502,28 @@ if decide:
           "cold decision %(decide_cold_per_s)d, warm decision %(decide_warm_per_s)d, "
           "warm handle+log %(handle_warm_per_s)d" % decide)
     print("in-process cold decision / openssl verify = %.3f (target >= 0.8)" % res["in_process_cold_over_ecdsa"])
+print()
+print("proxy GET by connections: req/s (ratio to d), added p50/p99 ms")
+for n in pconns:
+    row = proxy[n]
+    cells = []
+    for k in "def":
+        if k in row:
+            c = "%s %.0f" % (k, row[k]["rps"])
+            if k != "d":
+                c += " (%.2fx, +%s/+%s ms, %d non-2xx)" % (row.get(k + "_over_d", 0),
+                    row.get(k + "_added_p50_ms"), row.get(k + "_added_p99_ms"),
+                    row[k]["non_2xx"])
+            cells.append(c)
+    print("  %3s conns: %s" % (n, "   ".join(cells)))
+for k in "def":
+    if k in conn:
+        c = conn[k]
+        print("CONNECT %s: %s tunnels/s (%s failed), %.0f MB/s inside one%s" % (k,
+            c.get("tunnels_per_s"), c.get("failed"), c.get("tunnel_bytes_per_s", 0) / 1e6,
+            "" if k == "d" else "  (%.2fx, %.2fx of d)" % (conn.get(k + "_tunnels_over_d", 0),
+                                                       conn.get(k + "_bytes_over_d", 0))))
+print("egress worker RSS (kB): %s" % (" ".join(str(x) for x in rss) or "n/a"))
 print("load average after the runs: %s" % load)
 print("results: %s" % out)
 EOF

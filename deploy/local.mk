@@ -36,6 +36,19 @@ SG_PATH_SED = sed -e 's|/usr/libexec/sandgate|$(pkglibexecdir)|g' \
 # Templates the operator copies and fills in (docs/deploy.md).
 sgapachedir = $(pkgdatadir)/apache
 sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.in
+# The egress authorizer module of Apache (kept FastCGI connections to
+# token-verify; docs/performance.md), in Debian's module directory under
+# this prefix.  Not libtool: one shared object, Apache's headers only.
+EXTRA_DIST += deploy/apache/mod_sandgate_authz.c
+if HAVE_APXS
+apachemoddir = $(libdir)/apache2/modules
+apachemod_DATA = deploy/apache/mod_sandgate_authz.so
+CLEANFILES += deploy/apache/mod_sandgate_authz.so
+deploy/apache/mod_sandgate_authz.so: $(srcdir)/deploy/apache/mod_sandgate_authz.c
+	@$(MKDIR_P) deploy/apache
+	$(CC) -shared -fPIC $(APXS_CFLAGS) $(SG_CFLAGS) \
+	    -Wno-unused-parameter -o $@ $(srcdir)/deploy/apache/mod_sandgate_authz.c
+endif
 sglighttpddir = $(pkgdatadir)/lighttpd
 sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in
 sglighttpderrorsdir = $(pkgdatadir)/lighttpd/errors

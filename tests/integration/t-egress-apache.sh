@@ -15,9 +15,19 @@
 # every credential failure is still a 407); Redis stopped mid-run -> 503,
 # then recovery; key rotation (file change and SIGHUP) without a failed
 # request.
+#
+# SG_EGRESS_AUTHZ=module (t-egress-module.sh): the same checks with the
+# project's mod_sandgate_authz (kept FastCGI connections on unix sockets)
+# in place of mod_authnz_fcgi.
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
+AUTHZ=${SG_EGRESS_AUTHZ:-fcgi}
+SGAMOD=$SG_BUILD/deploy/apache/mod_sandgate_authz.so
+if [ "$AUTHZ" = module ] && [ ! -f "$SGAMOD" ]; then
+	echo "skip: $SGAMOD not built (no apxs at configure time)"
+	exit 0
+fi
 VERIFY=$SG_BUILD/services/token-verify/token-verify
 MINT=$SG_BUILD/services/token-verify/tv-mint
 for b in "$VERIFY" "$MINT"; do
@@ -126,6 +136,17 @@ mint_c "$KEY1" $CID3 "$HOSTS" false 3600 -7200
 TOK_EXP=$TOK
 
 # ---- token-verify x2 -----------------------------------------------------
+# spawn_v NAME PORT: on 127.0.0.1:PORT, or (module) on $T/NAME.sock,
+# which only the web server's user may open (0660, owner www-data).
+spawn_v()
+{
+	if [ "$AUTHZ" = module ]; then
+		sg_spawn_sock "$1" "$T/$1.sock" "$VERIFY"
+		chown www-data:www-data "$T/$1.sock"
+	else
+		sg_spawn "$1" "$2" "$VERIFY"
+	fi
+}
 export SANDGATE_ISSUER=$ISS
 export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
 export SANDGATE_REDIS=unix:$REDIS_SOCK
@@ -133,20 +154,29 @@ export SANDGATE_REDIS_TIMEOUT_MS=300
 export SANDGATE_EGRESS_PORTS=80,443
 export SANDGATE_SESSION_CACHE_MS=0
 export SANDGATE_EGRESS_DENY_PRIVATE=0
-sg_spawn verify1 $VPORT1 "$VERIFY"
+spawn_v verify1 $VPORT1
 # the second one keeps the default private-target rule
 export SANDGATE_EGRESS_DENY_PRIVATE=1
 # 3 s of session cache: long enough that "still cached" holds on a busy
 # machine, short enough to wait out
 export SANDGATE_SESSION_CACHE_MS=3000
-sg_spawn verify2 $VPORT2 "$VERIFY"
+spawn_v verify2 $VPORT2
 # the third one in report mode (the session checked on every request)
 export SANDGATE_EGRESS_DENY_PRIVATE=0 SANDGATE_SESSION_CACHE_MS=0
 export SANDGATE_EGRESS_MODE=report
-sg_spawn verify3 $VPORT3 "$VERIFY"
+spawn_v verify3 $VPORT3
 unset SANDGATE_EGRESS_MODE
 
 # ---- Apache --------------------------------------------------------------
+# authz N: the vhost's authorizer line for token-verify N
+authz()
+{
+	if [ "$AUTHZ" = module ]; then
+		echo "SandgateAuthz unix:$T/verify$1.sock"
+	else
+		echo "AuthnzFcgiCheckAuthnProvider sg_egress$1 Authoritative On RequireBasicAuth Off UserExpr \"%{reqenv:SG_CONTAINER_ID}\""
+	fi
+}
 A=$T/apache
 mkdir -p "$A"
 M=/usr/lib/apache2/modules
@@ -168,6 +198,7 @@ LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
 LoadModule proxy_module          $M/mod_proxy.so
 LoadModule proxy_http_module     $M/mod_proxy_http.so
 LoadModule proxy_connect_module  $M/mod_proxy_connect.so
+$([ "$AUTHZ" = module ] && echo "LoadModule sandgate_authz_module $SGAMOD")
 LogFormat "%h %u [%{SG_CONTAINER_ID}e] \"%r\" %>s" sg
 CustomLog $T/apache-access.log sg
 Listen 127.0.0.1:$PPORT1
@@ -184,7 +215,7 @@ AuthnzFcgiDefineProvider authn sg_egress3 fcgi://127.0.0.1:$VPORT3/
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
-    AuthnzFcgiCheckAuthnProvider sg_egress1 Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    $(authz 1)
     Require valid-user
     CGIPassAuth On
   </Proxy>
@@ -200,7 +231,7 @@ AuthnzFcgiDefineProvider authn sg_egress3 fcgi://127.0.0.1:$VPORT3/
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
-    AuthnzFcgiCheckAuthnProvider sg_egress2 Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    $(authz 2)
     Require valid-user
     CGIPassAuth On
   </Proxy>
@@ -216,7 +247,7 @@ AuthnzFcgiDefineProvider authn sg_egress3 fcgi://127.0.0.1:$VPORT3/
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
-    AuthnzFcgiCheckAuthnProvider sg_egress3 Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    $(authz 3)
     Require valid-user
     CGIPassAuth On
   </Proxy>

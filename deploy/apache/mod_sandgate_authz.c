@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mod_sandgate_authz: the egress proxy's check_authn hook, as
+ * mod_authnz_fcgi's AuthnzFcgiCheckAuthnProvider does it, but over kept
+ * FastCGI connections (FCGI_KEEP_CONN) to token-verify on a unix socket.
+ *
+ * Why: mod_authnz_fcgi opens a new TCP connection for every request and
+ * closes it after one FastCGI round trip (docs/performance.md has the
+ * figures).  This module keeps a small pool of connections per Apache
+ * process and sends each request's authorizer call on one of them.
+ * token-verify still makes every decision: the module forwards the same
+ * CGI variables (FCGI_ROLE=AUTHORIZER, FCGI_APACHE_ROLE=AUTHENTICATOR)
+ * and applies the answer as mod_authnz_fcgi does: 200 sets r->user from
+ * Variable-SG_CONTAINER_ID; any other status goes to the client with
+ * the authorizer's headers and body unchanged (ap_custom_response).
+ *
+ * A kept connection may have been closed by token-verify while idle
+ * (serve.c closes an idle kept connection when another one waits): a
+ * request that fails before any byte of the answer came back is sent
+ * once more on a new connection.  token-verify read nothing of it, so
+ * nothing was decided twice (unless a worker died after deciding and
+ * before its first byte: then the decision is logged twice, the client
+ * gets one answer).
+ *
+ *   LoadModule sandgate_authz_module .../mod_sandgate_authz.so
+ *   <Proxy "*">
+ *     AuthType SandgateToken
+ *     AuthName sandgate
+ *     SandgateAuthz unix:/run/sandgate/token-verify-egress.sock
+ *     Require valid-user
+ *   </Proxy>
+ *
+ * Built by `make` when configure finds apxs (Debian: apache2-dev); the
+ * Apache headers are the only ones it includes, nothing of libsandgate.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "util_fcgi.h"
+#include "util_script.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#define SGA_IO_MS	10000	/* per read/write, as mod_authnz_fcgi's 10 s */
+#define SGA_MAX_OUT	65536	/* an answer larger than this is an error */
+#define SGA_IDLE_MAX	64	/* kept connections per Apache process */
+#define SGA_USER_VAR	"SG_CONTAINER_ID"
+
+module AP_MODULE_DECLARE_DATA sandgate_authz_module;
+
+struct sga_dir {
+	const char		*path;	/* unix socket, or NULL: off */
+};
+
+/*
+ * One process's idle connections, each with the socket path it is
+ * connected to (several vhosts may name several token-verify pools).
+ */
+struct sga_conn {
+	int		 fd;
+	const char	*path;		/* the directory config's string */
+};
+static apr_thread_mutex_t	*sga_mu;
+static struct sga_conn		 sga_idle[SGA_IDLE_MAX];
+static int			 sga_nidle;
+
+static void *
+sga_dir_create(apr_pool_t *p, char *d)
+{
+	(void)d;
+	return apr_pcalloc(p, sizeof(struct sga_dir));
+}
+
+static void *
+sga_dir_merge(apr_pool_t *p, void *basev, void *addv)
+{
+	struct sga_dir	*m = apr_pcalloc(p, sizeof(*m));
+	struct sga_dir	*base = basev, *add = addv;
+
+	m->path = add->path != NULL ? add->path : base->path;
+	return m;
+}
+
+static const char *
+sga_cmd_socket(cmd_parms *cmd, void *dv, const char *arg)
+{
+	struct sga_dir	*d = dv;
+	struct sockaddr_un sun;
+
+	if (strcasecmp(arg, "None") == 0) {
+		d->path = NULL;
+		return NULL;
+	}
+	if (strncmp(arg, "unix:", 5) == 0)
+		arg += 5;
+	if (*arg != '/' || strlen(arg) >= sizeof(sun.sun_path))
+		return apr_psprintf(cmd->pool, "SandgateAuthz: expected "
+		    "unix:/absolute/path (under %zu bytes) or None, got '%s'",
+		    sizeof(sun.sun_path), arg);
+	d->path = apr_pstrdup(cmd->pool, arg);
+	return NULL;
+}
+
+/* Wait for fd to be ready for events, SGA_IO_MS at most: 0, or -1. */
+static int
+sga_wait(int fd, short events)
+{
+	struct pollfd	 pfd;
+	int		 n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	do
+		n = poll(&pfd, 1, SGA_IO_MS);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? 0 : -1;
+}
+
+static int
+sga_connect(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { SGA_IO_MS / 1000, 0 };
+	int			 fd, fl;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	apr_cpystrn(sun.sun_path, path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	/*
+	 * Blocking, bounded by SO_SNDTIMEO: a non-blocking unix connect
+	 * fails with EAGAIN when the backlog is full instead of waiting.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A kept connection, or -1: make a new one.  One that token-verify has
+ * closed while it was idle reads as ready (EOF) and is dropped here.
+ */
+static int
+sga_take(const char *path)
+{
+	struct pollfd	 pfd;
+	int		 fd, i;
+
+	if (sga_mu == NULL)
+		return -1;
+	for (;;) {
+		fd = -1;
+		apr_thread_mutex_lock(sga_mu);
+		for (i = sga_nidle - 1; i >= 0; i--) {
+			if (strcmp(sga_idle[i].path, path) != 0)
+				continue;
+			fd = sga_idle[i].fd;
+			sga_idle[i] = sga_idle[--sga_nidle];
+			break;
+		}
+		apr_thread_mutex_unlock(sga_mu);
+		if (fd < 0)
+			return -1;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 0)
+			return fd;
+		close(fd);
+	}
+}
+
+static void
+sga_give(int fd, const char *path)
+{
+	if (sga_mu != NULL) {
+		apr_thread_mutex_lock(sga_mu);
+		if (sga_nidle < SGA_IDLE_MAX) {
+			sga_idle[sga_nidle].fd = fd;
+			sga_idle[sga_nidle++].path = path;
+			fd = -1;
+		}
+		apr_thread_mutex_unlock(sga_mu);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+sga_write(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (errno == EAGAIN && sga_wait(fd, POLLOUT) != 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Exactly len bytes: 0; -1 on error, EOF or timeout (*got: bytes read). */
+static int
+sga_read(int fd, char *p, size_t len, size_t *got)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = recv(fd, p, len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (errno == EAGAIN && sga_wait(fd, POLLIN) != 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The CGI variables of the call, as mod_authnz_fcgi sends them. */
+static apr_table_t *
+sga_env(request_rec *r)
+{
+	apr_table_t	*saved = r->subprocess_env, *env;
+	const char	*v;
+	static const char *const drop[] = { "CONTENT_LENGTH", "PATH_INFO",
+	    "PATH_TRANSLATED", "SCRIPT_NAME", "HTTP_KEEP_ALIVE", "HTTP_TE",
+	    "HTTP_TRAILER", "HTTP_TRANSFER_ENCODING", "HTTP_UPGRADE", NULL };
+	size_t		 i;
+
+	r->subprocess_env = apr_table_copy(r->pool, saved);
+	ap_add_common_vars(r);
+	ap_add_cgi_vars(r);
+	env = r->subprocess_env;
+	r->subprocess_env = saved;
+	for (i = 0; drop[i] != NULL; i++)
+		apr_table_unset(env, drop[i]);
+	/*
+	 * The credentials, whatever CGIPassAuth says: without them every
+	 * decision would be a 407 (mod_authnz_fcgi needs CGIPassAuth On).
+	 */
+	if ((v = apr_table_get(r->headers_in, "Proxy-Authorization")) != NULL)
+		apr_table_setn(env, "HTTP_PROXY_AUTHORIZATION", v);
+	if ((v = apr_table_get(r->headers_in, "Authorization")) != NULL)
+		apr_table_setn(env, "HTTP_AUTHORIZATION", v);
+	apr_table_setn(env, "FCGI_ROLE", AP_FCGI_AUTHORIZER_STR);
+	apr_table_setn(env, "FCGI_APACHE_ROLE",
+	    AP_FCGI_APACHE_ROLE_AUTHENTICATOR_STR);
+	apr_table_setn(env, "HTTP_CONNECTION", "close");
+	return env;
+}
+
+/* BEGIN_REQUEST (keep the connection), PARAMS..., empty PARAMS. */
+static char *
+sga_request(request_rec *r, apr_table_t *env, size_t *len)
+{
+	const apr_array_header_t *arr = apr_table_elts(env);
+	ap_fcgi_header		 h;
+	ap_fcgi_begin_request_body brb;
+	apr_size_t		 need, cap, off = 0;
+	int			 next = 0, start;
+	char			*buf, *body;
+
+	/* At most 16 kB per PARAMS record; a header each plus the ends. */
+	cap = 3 * AP_FCGI_HEADER_LEN;
+	while (next < arr->nelts) {
+		need = ap_fcgi_encoded_env_len(env, 16384, &next);
+		if (need == 0) {
+			if (next < arr->nelts) {
+				next++;		/* one too large: skip */
+				continue;
+			}
+			break;
+		}
+		cap += need + AP_FCGI_HEADER_LEN;
+	}
+	buf = apr_palloc(r->pool, cap);
+	ap_fcgi_fill_in_header(&h, AP_FCGI_BEGIN_REQUEST, 1,
+	    sizeof(ap_fcgi_begin_request_body), 0);
+	ap_fcgi_header_to_array(&h, (unsigned char *)buf + off);
+	off += AP_FCGI_HEADER_LEN;
+	ap_fcgi_fill_in_request_body(&brb, AP_FCGI_AUTHORIZER,
+	    AP_FCGI_KEEP_CONN);
+	ap_fcgi_begin_request_body_to_array(&brb, (unsigned char *)buf + off);
+	off += AP_FCGI_HEADER_LEN;
+	next = 0;
+	while (next < arr->nelts) {
+		start = next;
+		need = ap_fcgi_encoded_env_len(env, 16384, &next);
+		if (need == 0) {
+			if (next < arr->nelts) {
+				next++;
+				continue;
+			}
+			break;
+		}
+		body = buf + off + AP_FCGI_HEADER_LEN;
+		if (ap_fcgi_encode_env(r, env, body, need, &start) !=
+		    APR_SUCCESS)
+			return NULL;
+		ap_fcgi_fill_in_header(&h, AP_FCGI_PARAMS, 1,
+		    (apr_uint16_t)need, 0);
+		ap_fcgi_header_to_array(&h, (unsigned char *)buf + off);
+		off += AP_FCGI_HEADER_LEN + need;
+	}
+	ap_fcgi_fill_in_header(&h, AP_FCGI_PARAMS, 1, 0, 0);
+	ap_fcgi_header_to_array(&h, (unsigned char *)buf + off);
+	off += AP_FCGI_HEADER_LEN;
+	*len = off;
+	return buf;
+}
+
+/*
+ * Read the answer to request 1 on fd: STDOUT into out (*outlen), until
+ * END_REQUEST.  0; -1 on error (*got: bytes read before it).
+ */
+static int
+sga_answer(request_rec *r, int fd, char *out, size_t *outlen, size_t *got)
+{
+	unsigned char	 hdr[AP_FCGI_HEADER_LEN], type, ver, plen;
+	apr_uint16_t	 rid, clen;
+	char		 pad[256], *sink;
+
+	*outlen = 0;
+	for (;;) {
+		if (sga_read(fd, (char *)hdr, sizeof(hdr), got) != 0)
+			return -1;
+		ap_fcgi_header_fields_from_array(&ver, &type, &rid, &clen,
+		    &plen, hdr);
+		if (ver != AP_FCGI_VERSION_1 || rid != 1) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (type == AP_FCGI_STDOUT) {
+			if (*outlen + clen > SGA_MAX_OUT) {
+				errno = EMSGSIZE;
+				return -1;
+			}
+			if (sga_read(fd, out + *outlen, clen, got) != 0)
+				return -1;
+			*outlen += clen;
+		} else {
+			sink = apr_palloc(r->pool, (apr_size_t)clen + 1);
+			if (sga_read(fd, sink, clen, got) != 0)
+				return -1;
+			sink[clen] = '\0';
+			if (type == AP_FCGI_STDERR && clen > 0)
+				ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+				    "sandgate_authz: authorizer stderr: %s",
+				    sink);
+		}
+		if (plen > 0 && sga_read(fd, pad, plen, got) != 0)
+			return -1;
+		if (type == AP_FCGI_END_REQUEST)
+			return 0;
+	}
+}
+
+/*
+ * One round trip on a kept or new connection: 0 with out filled, or -1.
+ * A kept connection that fails before any byte of the answer is closed
+ * and the next one tried (at most every idle one, then a new one); a
+ * new connection that fails is the end.
+ */
+static int
+sga_call(request_rec *r, const char *path, const char *req, size_t reqlen,
+    char *out, size_t *outlen)
+{
+	size_t	 got;
+	int	 fd, reused, tries;
+
+	for (tries = 0; tries <= SGA_IDLE_MAX; tries++) {
+		reused = (fd = sga_take(path)) >= 0;
+		if (!reused && (fd = sga_connect(path)) < 0) {
+			ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r,
+			    "sandgate_authz: cannot connect to %s", path);
+			return -1;
+		}
+		got = 0;
+		if (sga_write(fd, req, reqlen) == 0 &&
+		    sga_answer(r, fd, out, outlen, &got) == 0) {
+			sga_give(fd, path);
+			return 0;
+		}
+		close(fd);
+		if (!reused || got > 0)
+			break;
+	}
+	ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r,
+	    "sandgate_authz: FastCGI call to %s failed", path);
+	return -1;
+}
+
+static int
+sga_var(void *vars, const char *key, const char *val)
+{
+	if (strncasecmp(key, "Variable-", 9) == 0 && key[9] != '\0')
+		apr_table_setn(vars, key, val);
+	return 1;
+}
+
+static int
+sga_move(void *rv, const char *key, const char *val)
+{
+	request_rec	*r = rv;
+
+	apr_table_unset(r->err_headers_out, key);
+	apr_table_setn(r->subprocess_env, key + 9, val);
+	return 1;
+}
+
+static int
+sga_check_authn(request_rec *r)
+{
+	struct sga_dir	*d = ap_get_module_config(r->per_dir_config,
+	    &sandgate_authz_module);
+	apr_bucket_brigade *bb;
+	apr_table_t	*vars;
+	const char	*user;
+	char		*req, *out, *body;
+	size_t		 reqlen, outlen;
+	apr_size_t	 blen;
+	int		 st;
+
+	if (d == NULL || d->path == NULL)
+		return DECLINED;
+	if ((req = sga_request(r, sga_env(r), &reqlen)) == NULL)
+		return HTTP_INTERNAL_SERVER_ERROR;
+	out = apr_palloc(r->pool, SGA_MAX_OUT + 1);
+	if (sga_call(r, d->path, req, reqlen, out, &outlen) != 0)
+		return HTTP_INTERNAL_SERVER_ERROR;
+	out[outlen] = '\0';
+	/* Status, headers into r->err_headers_out, as for a CGI script. */
+	bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+	APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(out, outlen,
+	    r->pool, r->connection->bucket_alloc));
+	r->status = HTTP_OK;
+	st = ap_scan_script_header_err_brigade_ex(r, bb, NULL,
+	    APLOG_MODULE_INDEX);
+	if (st != OK) {
+		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+		    "sandgate_authz: bad answer headers from %s", d->path);
+		return HTTP_INTERNAL_SERVER_ERROR;
+	}
+	if (r->status != HTTP_OK) {
+		/* The authorizer's body, as the client's (FastCGI 6.3). */
+		blen = outlen;
+		body = apr_palloc(r->pool, blen + 1);
+		if (apr_brigade_flatten(bb, body, &blen) == APR_SUCCESS &&
+		    blen > 0) {
+			body[blen] = '\0';
+			ap_custom_response(r, r->status, body);
+		}
+		return r->status;
+	}
+	/*
+	 * Variable-NAME headers of a 200 are for the server, not the
+	 * client (FastCGI 6.3): into the environment as NAME.
+	 */
+	vars = apr_table_make(r->pool, 4);
+	apr_table_do(sga_var, vars, r->err_headers_out, NULL);
+	apr_table_do(sga_move, r, vars, NULL);
+	user = apr_table_get(r->subprocess_env, SGA_USER_VAR);
+	if (user == NULL || *user == '\0') {
+		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+		    "sandgate_authz: 200 without Variable-" SGA_USER_VAR);
+		return HTTP_INTERNAL_SERVER_ERROR;
+	}
+	r->user = apr_pstrdup(r->pool, user);
+	return OK;
+}
+
+static void
+sga_child_init(apr_pool_t *p, server_rec *s)
+{
+	if (apr_thread_mutex_create(&sga_mu, APR_THREAD_MUTEX_DEFAULT, p) !=
+	    APR_SUCCESS) {
+		ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+		    "sandgate_authz: no mutex; connections are not kept");
+		sga_mu = NULL;
+	}
+	sga_nidle = 0;
+}
+
+static void
+sga_register_hooks(apr_pool_t *p)
+{
+	(void)p;
+	ap_hook_child_init(sga_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+	ap_hook_check_authn(sga_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+	    AP_AUTH_INTERNAL_PER_CONF);
+}
+
+static const command_rec sga_cmds[] = {
+	AP_INIT_TAKE1("SandgateAuthz", sga_cmd_socket, NULL, OR_AUTHCFG,
+	    "unix:/path of token-verify's FastCGI socket, or None"),
+	{ NULL }
+};
+
+AP_DECLARE_MODULE(sandgate_authz) = {
+	STANDARD20_MODULE_STUFF,
+	sga_dir_create,
+	sga_dir_merge,
+	NULL,
+	NULL,
+	sga_cmds,
+	sga_register_hooks,
+	AP_MODULE_FLAG_NONE
+};

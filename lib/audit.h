@@ -120,6 +120,14 @@ enum sg_rc	 sg_audit_read(struct sg_redis *, const char *id,
 		    size_t limit, size_t scan_max, cJSON **out,
 		    size_t *scanned, int *complete, struct sg_err *);
 
+/*
+ * The whole of sandbox id's own trail, oldest first: an array of
+ * {"id", "fields"} (sg_redis_stream_page's form, values as stored),
+ * at most max entries (SG_ETOOBIG when there are more).  Missing: [].
+ */
+enum sg_rc	 sg_audit_trail(struct sg_redis *, const char *id,
+		    size_t max, cJSON **out, struct sg_err *);
+
 #define SG_REDIS_STREAM_PAGE_MAX 1000
 /*
  * XREVRANGE key end - COUNT count (count 1..SG_REDIS_STREAM_PAGE_MAX;

@@ -26,6 +26,8 @@ int	cmd_keygen(int argc, char *argv[]);
 int	cmd_jwk(int argc, char *argv[]);
 int	cmd_token(int argc, char *argv[]);
 int	cmd_verify(int argc, char *argv[]);
+/* tools/sandgate/audit.c: exit 78 (not 2) on usage, as issue 17 asks. */
+int	cmd_audit(int argc, char *argv[]);
 /* tools/sandgate/reap.c (the docker engineer's). */
 int	cmd_reap(int argc, char *argv[]);
 

@@ -73,6 +73,7 @@
 #define SG_AUDIT_SANDBOX_MAXLEN	10000		/* entries per sandbox */
 #define SG_AUDIT_SANDBOX_TTL	(7 * 86400)	/* seconds after the last */
 #define SG_AUDIT_REPEAT_MS	1000		/* window of a repeat run */
+#define SG_AUDIT_SCRIPT_MS	1000		/* chain script reloaded */
 
 struct sg_audit;
 

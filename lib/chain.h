@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Chained, signed per-sandbox audit trails (docs/contract.md §9.5).
+ * Chained, signed per-sandbox audit trails (docs/contract.md §7.4).
  *
  * Every entry of sandgate:audit:<container_id> carries three fields the
  * writer does not choose freely:

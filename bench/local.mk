@@ -15,3 +15,9 @@ bench_ops_cost_LDADD = $(SG_LIBS)
 EXTRA_DIST += bench/run bench/python-ref.sh bench/pyref/app.py \
 	bench/report.py bench/chart.gp bench/create.sh bench/tenant.sh \
 	bench/destroy.sh bench/secrets.sh
+
+# chained audit trail: what chaining adds per decision (bench/chain.sh).
+noinst_PROGRAMS += bench/chain_cost
+bench_chain_cost_SOURCES = bench/chain-cost.c
+bench_chain_cost_LDADD = $(SG_LIBS)
+EXTRA_DIST += bench/chain.sh

@@ -18,9 +18,11 @@
 #include <cjson/cJSON.h>
 
 #include "audit.h"
+#include "chain.h"
 #include "clock.h"
 #include "claims.h"
 #include "compat.h"
+#include "crypto.h"
 #include "json.h"
 #include "redis-private.h"
 
@@ -34,11 +36,15 @@ struct sg_audit {
 	uint64_t	 rep_count;	/* repeats since, not written */
 	int64_t		 rep_start_us;
 	size_t		 aggregated;	/* for sg_audit_take_aggregated */
+	char		 script_sha[41];	/* EVALSHA name of the chain */
+	int64_t		 script_at_us;	/* last SCRIPT LOAD sent */
 };
 
 static enum sg_rc	 audit_write(struct sg_audit *, const cJSON *,
 			    size_t *, struct sg_err *);
 static void		 repeat_end(struct sg_audit *, size_t *);
+static enum sg_rc	 chain_write(struct sg_audit *, const char *, int,
+			    const char **, size_t *);
 
 enum sg_rc
 sg_audit_new(const char *url, int64_t maxlen, struct sg_audit **out,
@@ -54,6 +60,7 @@ sg_audit_new(const char *url, int64_t maxlen, struct sg_audit **out,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
 	(void)snprintf(a->maxlen, sizeof(a->maxlen), "%" PRId64, maxlen);
+	sg_sha1_hex(sg_chain_script, strlen(sg_chain_script), a->script_sha);
 	if ((rc = sg_redis_sender_new(url, SG_AUDIT_CONNECT_MS, &a->redis,
 	    err)) !=
 	    SG_OK) {
@@ -225,10 +232,7 @@ audit_write(struct sg_audit *a, const cJSON *line, size_t *failed,
 {
 	/* XADD key MAXLEN ~ N * then the fields */
 	const char	*argv[6 + 2 * SG_AUDIT_MAX_FIELDS], *cid;
-	const char	*exp[3];
 	char		 num[SG_AUDIT_MAX_FIELDS][32];
-	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
-	char		 smax[24], ttl[24];
 	const cJSON	*m;
 	size_t		 f = 0;
 	int		 argc = 0, nf = 0;
@@ -268,23 +272,78 @@ audit_write(struct sg_audit *a, const cJSON *line, size_t *failed,
 		return rc;
 	if ((cid = field(line, "container_id")) == NULL || !sg_id_valid(cid))
 		return SG_OK;
+	/* The shared entry is in: a dropped copy is not the caller's error. */
+	(void)chain_write(a, cid, argc - 6, argv + 6, &f);
+	if (failed != NULL)
+		*failed += f;
+	return SG_OK;
+}
+
+/*
+ * The sandbox's copy, through the chain script (chain.h): Redis sets
+ * seq and prev when it appends, so every writer's entries form one
+ * sequence; the digest is computed here over what Redis will store
+ * (names it would drop or repeat are left out, as the reader does).
+ */
+static enum sg_rc
+chain_write(struct sg_audit *a, const char *cid, int nfv, const char **fv,
+    size_t *failed)
+{
+	const char	*argv[8 + 2 * SG_AUDIT_MAX_FIELDS];
+	const char	*names[SG_AUDIT_MAX_FIELDS], *values[SG_AUDIT_MAX_FIELDS];
+	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
+	char		 smax[24], ttl[24], d[SG_CHAIN_HEX];
+	size_t		 n = 0, j;
+	int		 argc = 0, i;
+
+	for (i = 0; i + 1 < nfv; i += 2) {
+		if (fv[i][0] == '\0' || strlen(fv[i]) >= 64 ||
+		    sg_chain_reserved(fv[i]))
+			continue;
+		for (j = 0; j < n && strcmp(names[j], fv[i]) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		names[n] = fv[i];
+		values[n++] = fv[i + 1];
+	}
+	if (sg_chain_digest(names, values, n, d, NULL) != SG_OK)
+		return SG_ENOMEM;
+	/*
+	 * EVALSHA, not EVAL: the script is 1 KB.  Redis keeps loaded
+	 * scripts until it restarts (never on disk), and the sender's
+	 * answers are not read, so the script is loaded again at most
+	 * every SG_AUDIT_SCRIPT_MS: after a Redis restart, per-sandbox
+	 * copies fail (NOSCRIPT, counted) for at most that long, and the
+	 * chain stays one sequence because a failed call appends nothing.
+	 */
+	if (a->script_at_us == 0 || sg_now_us() - a->script_at_us >=
+	    (int64_t)SG_AUDIT_SCRIPT_MS * 1000) {
+		argv[0] = "SCRIPT";
+		argv[1] = "LOAD";
+		argv[2] = sg_chain_script;
+		if (sg_redis_send(a->redis, 3, argv, NULL,
+		    SG_AUDIT_MAX_PENDING, failed, NULL) == SG_OK)
+			a->script_at_us = sg_now_us();
+	}
 	(void)snprintf(skey, sizeof(skey), "%s%s", SG_AUDIT_SANDBOX_PREFIX,
 	    cid);
 	(void)snprintf(smax, sizeof(smax), "%d", SG_AUDIT_SANDBOX_MAXLEN);
 	(void)snprintf(ttl, sizeof(ttl), "%d", SG_AUDIT_SANDBOX_TTL);
-	argv[1] = skey;
-	argv[4] = smax;
-	exp[0] = "EXPIRE";
-	exp[1] = skey;
-	exp[2] = ttl;
-	/* The shared entry is in: a dropped copy is not the caller's error. */
-	if (sg_redis_send(a->redis, argc, argv, NULL, SG_AUDIT_MAX_PENDING,
-	    &f, NULL) == SG_OK)
-		(void)sg_redis_send(a->redis, 3, exp, NULL,
-		    SG_AUDIT_MAX_PENDING, NULL, NULL);
-	if (failed != NULL)
-		*failed += f;
-	return SG_OK;
+	argv[argc++] = "EVALSHA";
+	argv[argc++] = a->script_sha;
+	argv[argc++] = "1";
+	argv[argc++] = skey;
+	argv[argc++] = smax;
+	argv[argc++] = ttl;
+	argv[argc++] = d;
+	argv[argc++] = "";
+	for (j = 0; j < n; j++) {
+		argv[argc++] = names[j];
+		argv[argc++] = values[j];
+	}
+	return sg_redis_send(a->redis, argc, argv, NULL, SG_AUDIT_MAX_PENDING,
+	    failed, NULL);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -536,6 +595,58 @@ sg_audit_read(struct sg_redis *r, const char *id, size_t limit,
 		cJSON_Delete(page);
 		page = NULL;
 		last = NULL;
+	}
+	*out = res;
+	res = NULL;
+out:
+	cJSON_Delete(page);
+	cJSON_Delete(res);
+	return rc;
+}
+
+enum sg_rc
+sg_audit_trail(struct sg_redis *r, const char *id, size_t max, cJSON **out,
+    struct sg_err *err)
+{
+	cJSON		*res = NULL, *page = NULL, *e;
+	char		 end[96] = "+";
+	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
+	const char	*last;
+	size_t		 got, want;
+	enum sg_rc	 rc = SG_OK;
+
+	*out = NULL;
+	if (id == NULL || !sg_id_valid(id))
+		return sg_err_set(err, SG_EINVAL, "bad_id", "bad container id");
+	if ((res = cJSON_CreateArray()) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	(void)snprintf(skey, sizeof(skey), "%s%s", SG_AUDIT_SANDBOX_PREFIX, id);
+	for (;;) {
+		want = max - (size_t)cJSON_GetArraySize(res);
+		if (want > SG_REDIS_STREAM_PAGE_MAX)
+			want = SG_REDIS_STREAM_PAGE_MAX;
+		if (want == 0) {
+			rc = sg_err_set(err, SG_ETOOBIG, "trail_too_long",
+			    "the trail has more than %zu entries", max);
+			goto out;
+		}
+		if ((rc = sg_redis_stream_page(r, skey, end, want, &page,
+		    err)) != SG_OK)
+			goto out;
+		got = (size_t)cJSON_GetArraySize(page);
+		last = NULL;
+		/* newest first: each goes in front, so res is oldest first */
+		while ((e = cJSON_DetachItemFromArray(page, 0)) != NULL) {
+			last = sg_json_str(e, "id");
+			if (last != NULL)
+				(void)strlcpy(end, last, sizeof(end));
+			(void)cJSON_InsertItemInArray(res, 0, e);
+		}
+		cJSON_Delete(page);
+		page = NULL;
+		if (got < want || last == NULL ||
+		    !id_before(end, end, sizeof(end)))
+			break;
 	}
 	*out = res;
 	res = NULL;

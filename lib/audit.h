@@ -73,6 +73,7 @@
 #define SG_AUDIT_SANDBOX_MAXLEN	10000		/* entries per sandbox */
 #define SG_AUDIT_SANDBOX_TTL	(7 * 86400)	/* seconds after the last */
 #define SG_AUDIT_REPEAT_MS	1000		/* window of a repeat run */
+#define SG_AUDIT_SCRIPT_MS	1000		/* chain script reloaded */
 
 struct sg_audit;
 
@@ -119,6 +120,14 @@ size_t		 sg_audit_take_aggregated(struct sg_audit *);
 enum sg_rc	 sg_audit_read(struct sg_redis *, const char *id,
 		    size_t limit, size_t scan_max, cJSON **out,
 		    size_t *scanned, int *complete, struct sg_err *);
+
+/*
+ * The whole of sandbox id's own trail, oldest first: an array of
+ * {"id", "fields"} (sg_redis_stream_page's form, values as stored),
+ * at most max entries (SG_ETOOBIG when there are more).  Missing: [].
+ */
+enum sg_rc	 sg_audit_trail(struct sg_redis *, const char *id,
+		    size_t max, cJSON **out, struct sg_err *);
 
 #define SG_REDIS_STREAM_PAGE_MAX 1000
 /*

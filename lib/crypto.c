@@ -92,6 +92,24 @@ sg_sha256(const void *data, size_t len, uint8_t out[32])
 }
 
 void
+sg_sha1_hex(const void *data, size_t len, char out[41])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint8_t			 md[20];
+	unsigned int		 outlen = 0;
+	size_t			 i;
+
+	if (EVP_Digest(data, len, md, &outlen, EVP_sha1(), NULL) != 1 ||
+	    outlen != 20)
+		memset(md, 0, sizeof(md));
+	for (i = 0; i < sizeof(md); i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	out[40] = '\0';
+}
+
+void
 sg_sha256_hex(const void *data, size_t len, char out[65])
 {
 	static const char	 hex[] = "0123456789abcdef";

@@ -25,6 +25,12 @@ enum sg_rc	 sg_random_jti(char *buf, size_t size, struct sg_err *);
 void		 sg_sha256(const void *, size_t, uint8_t out[32]);
 /* Lowercase hex of SHA-256(data); out holds 65 bytes. */
 void		 sg_sha256_hex(const void *, size_t, char out[65]);
+/*
+ * Lowercase hex of SHA-1(data); out holds 41 bytes.  Only for names that
+ * others define by SHA-1 (a Redis script's EVALSHA name), never for
+ * integrity.
+ */
+void		 sg_sha1_hex(const void *, size_t, char out[41]);
 /* Constant-time equality of two buffers of the same length. */
 int		 sg_memeq(const void *, const void *, size_t);
 /* Constant-time equality of two NUL-terminated strings (length leaks). */

@@ -43,5 +43,5 @@ lib_libsandgate_a_SOURCES = \
 	lib/service.h lib/service.c \
 	lib/route.h lib/route.c \
 	lib/metrics.h lib/metrics.c \
-	lib/audit.h lib/audit.c \
+	lib/audit.h lib/audit.c lib/chain.h lib/chain.c \
 	lib/ops.h lib/ops.c

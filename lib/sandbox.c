@@ -8,7 +8,10 @@
 
 #include <stddef.h>
 
+#include "chain.h"
 #include "docker.h"
+#include "log.h"
+#include "ops.h"
 #include "sandbox.h"
 #include "secret.h"
 #include "session.h"
@@ -78,4 +81,22 @@ sg_sandbox_teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
 	if ((rc = sg_sandbox_forget(r, cid, user, err)) != SG_OK)
 		return rc;
 	return sg_sandbox_remove(d, did, 1, err);
+}
+
+void
+sg_sandbox_seal(struct sg_redis *r, const struct sg_key *key,
+    const char *cid, const char *service, const char *reason)
+{
+	struct sg_err	 e;
+	enum sg_rc	 rc;
+
+	if (key == NULL)
+		return;
+	/* What this process queued for the trail goes out first. */
+	sg_ops_idle();
+	sg_err_clear(&e);
+	rc = sg_chain_seal(r, key, cid, service, reason, 1, &e);
+	if (rc != SG_OK && rc != SG_ENOENT)
+		sg_log(SG_LOG_WARN, "audit_seal_failed", "container_id", cid,
+		    "detail", e.msg, (char *)NULL);
 }

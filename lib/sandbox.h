@@ -13,6 +13,7 @@
 #define SG_SANDBOX_H
 
 #include "docker.h"
+#include "keys.h"
 #include "session.h"
 #include "sgerr.h"
 
@@ -33,5 +34,15 @@ enum sg_rc	 sg_sandbox_forget(struct sg_redis *, const char *cid,
 enum sg_rc	 sg_sandbox_teardown(struct sg_docker *, struct sg_redis *,
 		    const char *did, const char *cid, const char *user,
 		    struct sg_err *);
+
+/*
+ * Close cid's audit trail with a final seal signed by key (lib/chain.h)
+ * once the sandbox is gone: sandbox-destroy and `sandgate reap`.  No-op
+ * when key is NULL (no SANDGATE_SIGNING_KEY: the trail stays chained,
+ * unsigned); a failure is logged ("audit_seal_failed"), never returned:
+ * the teardown is done.
+ */
+void		 sg_sandbox_seal(struct sg_redis *, const struct sg_key *key,
+		    const char *cid, const char *service, const char *reason);
 
 #endif

@@ -361,4 +361,6 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	    "session", res.had_session ? "deleted" : "absent",
 	    "tunnels", res.cut_failed ? "cut_failed" : "cut",
 	    "latency_us", lat, (char *)NULL);
+	sg_sandbox_seal(app->redis, app->key, id, "sandbox-destroy",
+	    "sandbox_destroyed");
 }

@@ -23,6 +23,24 @@ start(void *arg, struct sg_service *svc)
 	app->cfg = &svc->cfg;
 	app->redis = svc->redis;
 	app->docker = svc->docker;
+	/*
+	 * Optional: with a signing key the trail is sealed at destroy
+	 * (lib/chain.h); without one it stays chained but unsigned.
+	 */
+	if (svc->cfg.signing_key[0] != '\0') {
+		struct sg_err	 e;
+
+		sg_err_clear(&e);
+		/* Not fatal: destroying must work without the key. */
+		if (sg_key_load_pem(svc->cfg.signing_key, &app->key, &e) !=
+		    SG_OK || !sg_key_is_private(app->key)) {
+			sg_log(SG_LOG_WARN, "audit_seal_disabled", "detail",
+			    e.msg[0] != '\0' ? e.msg : "not a private key",
+			    (char *)NULL);
+			sg_key_free(app->key);
+			app->key = NULL;
+		}
+	}
 	sg_log(SG_LOG_INFO, "start", (char *)NULL);
 }
 

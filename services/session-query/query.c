@@ -13,6 +13,10 @@
  *                                "scanned","complete"}: the audit trail
  *                                of that container, newest first
  *                                (lib/audit.h; N 1..1000, default 100)
+ *   GET /v1/sessions/{id}/decisions?export=1
+ *                                the same scope -> 200, JSON lines
+ *                                (application/x-ndjson): the whole
+ *                                chained trail, oldest first (lib/chain.h)
  *   GET /metrics                 operator with metrics:read -> 200
  *                                Prometheus text (lib/metrics.h) plus
  *                                gauges read from Redis at scrape time;
@@ -37,6 +41,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "chain.h"
 #include "claims.h"
 #include "request.h"
 #include "response.h"
@@ -309,6 +314,48 @@ parse_limit(const char *s)
 	return v <= SG_AUDIT_LIMIT_MAX ? v : -1;
 }
 
+/*
+ * ?export=1: the sandbox's whole chained trail, oldest first, as JSON
+ * lines (lib/chain.h), for `sandgate audit verify --file`.  Bounded by
+ * SG_CHAIN_READ_MAX entries (413 beyond: export from Redis directly).
+ */
+static void
+export(struct app *q, struct sg_resp *resp, const char *id)
+{
+	struct sg_err	 err;
+	cJSON		*arr = NULL;
+	char		*text;
+	size_t		 len = 0;
+
+	sg_err_clear(&err);
+	if (sg_audit_trail(q->redis, id, SG_CHAIN_READ_MAX, &arr, &err) !=
+	    SG_OK) {
+		if (err.rc == SG_ETOOBIG)
+			sg_resp_error(resp, 413, "trail_too_long", "%s",
+			    err.msg);
+		else
+			store_error(resp, &err);
+		return;
+	}
+	if (cJSON_GetArraySize(arr) == 0) {
+		cJSON_Delete(arr);
+		sg_resp_error(resp, 404, "not_found",
+		    "This sandbox has no audit trail.");
+		return;
+	}
+	text = sg_chain_export(arr, &len);
+	cJSON_Delete(arr);
+	if (text == NULL) {
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	resp->status = 200;
+	resp->body = text;
+	resp->bodylen = len;
+	(void)sg_resp_header(resp, "Content-Type", "application/x-ndjson");
+	(void)sg_resp_header(resp, "Cache-Control", "no-store");
+}
+
 static void
 decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
     const char *id)
@@ -322,6 +369,20 @@ decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	/* The audit trail is the operators': sessions:read, no container. */
 	if (read_checks(req, resp, "operator", "sessions:read", id) != 0)
 		return;
+	switch (sg_req_query(req, "export", buf, sizeof(buf))) {
+	case 0:
+		break;
+	case 1:
+		if (strcmp(buf, "1") == 0) {
+			export(q, resp, id);
+			return;
+		}
+		/* FALLTHROUGH */
+	default:
+		sg_resp_error(resp, 400, "invalid_parameter",
+		    "export must be 1.");
+		return;
+	}
 	switch (sg_req_query(req, "limit", buf, sizeof(buf))) {
 	case 0:
 		break;

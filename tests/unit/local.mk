@@ -119,6 +119,11 @@ check_PROGRAMS += tests/unit/check_metrics
 tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c $(SGTEST_SOURCES)
 tests_unit_check_metrics_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_metrics_LDADD = $(SG_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_chain
+tests_unit_check_chain_SOURCES = tests/unit/check_chain.c $(SGTEST_SOURCES)
+tests_unit_check_chain_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_chain_LDADD = $(SG_CHECK_LIBS)
+
 check_PROGRAMS += tests/unit/check_audit
 tests_unit_check_audit_SOURCES = tests/unit/check_audit.c $(SGTEST_SOURCES)
 tests_unit_check_audit_CFLAGS = $(SG_CHECK_CFLAGS)

@@ -63,6 +63,8 @@ int	cmd_token(int argc, char *argv[]);
 /* tools/sandgate/revoke.c: sandgate token revoke. */
 int	cmd_token_revoke(int argc, char *argv[]);
 int	cmd_verify(int argc, char *argv[]);
+/* tools/sandgate/audit.c: exit 78 (not 2) on usage, as issue 17 asks. */
+int	cmd_audit(int argc, char *argv[]);
 /* tools/sandgate/reap.c (the docker engineer's). */
 int	cmd_reap(int argc, char *argv[]);
 

@@ -32,6 +32,7 @@ static const struct {
 	{ "token",	cmd_token,	"mint an operator token" },
 	{ "verify",	cmd_verify,	"verify a token read from stdin" },
 	{ "reap",	cmd_reap,	"destroy sandboxes whose token expired" },
+	{ "audit",	cmd_audit,	"verify or seal a sandbox's audit trail" },
 };
 
 int

@@ -73,12 +73,16 @@ usage(FILE *f)
 	fprintf(f, "usage: sandgate reap [--dry-run] [--loop SECONDS]\n");
 }
 
+/* SANDGATE_SIGNING_KEY, when set: reaped trails are sealed with it. */
+static struct sg_key	*seal_key;
+
 static int
 teardown(struct sg_docker *d, struct sg_redis *r, const char *did,
     const char *cid, const char *user, struct sg_err *err)
 {
 	if (sg_sandbox_teardown(d, r, did, cid, user, err) != SG_OK)
 		return -1;
+	sg_sandbox_seal(r, seal_key, cid, "sandgate-reap", "sandbox_reaped");
 	/*
 	 * An orphan's sandbox-create died before its session write, still
 	 * holding a slot of the user's limit (lib/session.h, reserve):
@@ -394,6 +398,20 @@ cmd_reap(int argc, char *argv[])
 		goto out;
 	}
 
+	/*
+	 * Not fatal: a reaper that cannot read the key still reaps (its
+	 * unit passes the key as a credential; docs/operations.md).
+	 */
+	if (cfg.signing_key[0] != '\0' && (sg_key_load_pem(cfg.signing_key,
+	    &seal_key, &err) != SG_OK || !sg_key_is_private(seal_key))) {
+		sg_log(SG_LOG_WARN, "audit_seal_disabled", "detail",
+		    err.msg[0] != '\0' ? err.msg : "not a private key",
+		    (char *)NULL);
+		sg_key_free(seal_key);
+		seal_key = NULL;
+		sg_err_clear(&err);
+	}
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -420,6 +438,8 @@ cmd_reap(int argc, char *argv[])
 	}
 	ret = fails > 0 ? SG_EXIT_FAIL : SG_EXIT_OK;
 out:
+	sg_key_free(seal_key);
+	seal_key = NULL;
 	sg_docker_free(d);
 	sg_redis_free(r);
 	sg_ops_close();

@@ -29,6 +29,10 @@ message_of(const struct sg_verdict *vd)
 		    "not permitted for this token";
 	case 407:
 		return "proxy credentials missing or not valid";
+	case 429:
+		return vd->budget != NULL && strcmp(vd->budget, "bytes") == 0 ?
+		    "this sandbox has used up its budget of bytes" :
+		    "this sandbox has used up its budget of requests";
 	case 503:
 		return "session store unavailable";
 	default:

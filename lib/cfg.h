@@ -62,6 +62,7 @@ struct sg_cfg {
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
+	int64_t		 budget_requests;		/* SANDGATE_BUDGET_REQUESTS, 0 (unlimited, ..10^12) */
 };
 
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */

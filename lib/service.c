@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "log.h"
 #include "ops.h"
+#include "pool.h"
 #include "psl.h"
 #include "service.h"
 #include "session.h"
@@ -152,6 +153,13 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 	if (rc != SG_OK)
 		return rc;
 	/*
+	 * SANDGATE_WORKERS > 1: from here on this is a worker forked by the
+	 * pool manager (which never returns), so every handle below is the
+	 * worker's own.
+	 */
+	if (s->cfg.workers > 1 && sg_pool_run(s->cfg.workers, err) != 0)
+		return SG_EINTERNAL;
+	/*
 	 * The Public Suffix List, loaded once here rather than on the first
 	 * token (lib/psl.h); which one is in use is worth a line.
 	 */
@@ -175,12 +183,9 @@ sg_service_connect(struct sg_service *s, const char **what,
 		if (cfg->signing_key[0] == '\0')
 			return sg_err_set(err, SG_EINVAL, "bad_config",
 			    "not set");
-		if ((rc = sg_key_load_pem(cfg->signing_key, &s->key,
+		if ((rc = sg_key_load_signing(cfg->signing_key, &s->key,
 		    err)) != SG_OK)
 			return rc;
-		if (!sg_key_is_private(s->key))
-			return sg_err_set(err, SG_EINVAL, "bad_config",
-			    "not a private key");
 	}
 	*what = "SANDGATE_REDIS";
 	if ((s->flags & SG_SVC_REDIS) &&

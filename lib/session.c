@@ -31,6 +31,7 @@ enum member {
 	M_CREATED_AT,
 	M_EXPIRES_AT,
 	M_BUDGET,		/* optional */
+	M_POLICY,	/* optional */
 	M_COUNT
 };
 
@@ -46,7 +47,8 @@ static const char *const member_names[M_COUNT] = {
 	"image",
 	"created_at",
 	"expires_at",
-	"budget"
+	"budget",
+	"policy"
 };
 
 /* ---- the session object ---------------------------------------------- */
@@ -64,6 +66,7 @@ sg_session_clear(struct sg_session *s)
 	if (s == NULL)
 		return;
 	free(s->allowed_hosts);
+	sg_policy_free(s->policy);
 	sg_session_init(s);
 }
 
@@ -236,7 +239,7 @@ sg_session_budget_parse(const cJSON *o, int64_t *requests, int64_t *bytes,
 cJSON *
 sg_session_to_json(const struct sg_session *s)
 {
-	cJSON		*o = NULL, *arr = NULL, *str, *b;
+	cJSON		*o = NULL, *arr = NULL, *str, *b, *pol;
 	const char	*p, *e;
 	char		 buf[SG_HOST_MAX + 16];
 	size_t		 n;
@@ -279,6 +282,11 @@ sg_session_to_json(const struct sg_session *s)
 		    (s->budget_bytes > 0 && sg_json_add_int(b, "bytes",
 		    s->budget_bytes) == -1))
 			goto fail;
+	}
+	if (s->policy != NULL) {
+		if ((pol = sg_policy_to_json(s->policy, 0)) == NULL)
+			goto fail;
+		cJSON_AddItemToObject(o, "policy", pol);
 	}
 	return o;
 fail:
@@ -431,6 +439,18 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			    &s.budget_bytes, SG_EUPSTREAM, "bad_session",
 			    NULL) == SG_OK;
 			break;
+		case M_POLICY:
+			if ((s.policy = calloc(1, sizeof(*s.policy))) == NULL) {
+				rc = sg_err_set(err, SG_ENOMEM, NULL,
+				    "out of memory");
+				goto out;
+			}
+			sg_policy_init(s.policy);
+			if ((rc = sg_policy_from_json(it, s.policy, err)) !=
+			    SG_OK)
+				goto out;
+			ok = 1;
+			break;
 		default:
 			ok = 0;
 			break;
@@ -441,8 +461,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			goto out;
 		}
 	}
-	for (i = 0; i < M_BUDGET; i++) {
-		if (!(seen & (1u << i))) {
+	for (i = 0; i < M_COUNT; i++) {
+		if (i != M_POLICY && i != M_BUDGET && !(seen & (1u << i))) {
 			rc = sg_err_set(err, SG_EUPSTREAM, "bad_session",
 			    "session: missing %s", member_names[i]);
 			goto out;

@@ -17,6 +17,8 @@
  *                                Prometheus text (lib/metrics.h) plus
  *                                gauges read from Redis at scrape time;
  *                                503 when SANDGATE_METRICS_DIR is unset
+ *   GET|PATCH|DELETE /v1/sandboxes/{id}/policy,
+ *   POST /v1/sandboxes/{id}/grants  the narrow-only policy (policy.c)
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "claims.h"
@@ -40,6 +43,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "query.h"
 #include "route.h"
 #include "budget.h"
@@ -219,7 +223,7 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	struct sg_session	 s;
 	struct sg_err		 err;
 	const char		*kind, *cid;
-	cJSON			*o = NULL;
+	cJSON			*o = NULL, *pol = NULL;
 
 	if (read_checks(req, resp, NULL, NULL, id) != 0)
 		return;
@@ -263,6 +267,15 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		goto out;
 	}
 	strip_token(o);
+	/* the policy as it stands now: grants that expired left out */
+	if (s.policy != NULL && ((pol = sg_policy_to_json(s.policy,
+	    (int64_t)time(NULL))) == NULL ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(o, "policy", pol))) {
+		cJSON_Delete(pol);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
 	if (add_used(q, &s, o, resp) != 0) {
 		cJSON_Delete(o);
 		goto out;
@@ -448,6 +461,8 @@ query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 
 	if (p == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
+	else if (policy_handle(q, req, resp))
+		return;
 	else if (strcmp(p, SESSIONS) == 0)
 		list(q, req, resp);
 	else if (is_decisions(p, id, sizeof(id)))

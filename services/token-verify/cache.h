@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "claims.h"
+#include "policy.h"
 #include "sgerr.h"
 
 #define SG_TCACHE_WAYS		4
@@ -42,6 +43,8 @@ struct sg_tcache_ent {
 	char		 sess_ip[64];
 	int64_t		 sess_budget_requests;	/* the session's budget */
 	int64_t		 sess_budget_bytes;
+	/* that session's overlay and grants (lib/policy.h), or NULL */
+	struct sg_policy *sess_policy;
 };
 
 struct sg_tcache_stats {

@@ -24,7 +24,9 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "route.h"
+#include "revoke.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -135,8 +137,8 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
 	opts.now = now;
 	sg_metrics_add(SG_M_TOKEN_CACHE, 1, "miss");
 	v->st.verifies++;
-	if ((rc = sg_token_verify(v->keys, tok, len, &opts, scratch, err)) !=
-	    SG_OK)
+	if ((rc = sg_token_verify_kinds(v->keys, v->op_keys, tok, len, &opts,
+	    scratch, NULL, err)) != SG_OK)
 		return rc;
 	*out = scratch;
 	(void)sg_token_compat_note(scratch, 1);
@@ -156,10 +158,18 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
  * Redis cannot answer).  *unchecked is set when SANDGATE_REDIS_FAILURE=
  * open let a Redis failure through.
  */
+/* The budget the cached session lookup saw. */
+static void
+cached_budget(const struct sg_tcache_ent *e, int64_t budget[2])
+{
+	budget[0] = e->sess_budget_requests;
+	budget[1] = e->sess_budget_bytes;
+}
+
 static int
 session_check(struct app *v, const struct sg_claims *c,
     struct sg_tcache_ent *e, int deny_status, char ip[64], int *unchecked,
-    int64_t budget[2], struct sg_verdict *vd)
+    int64_t budget[2], struct sg_policy **pol, struct sg_verdict *vd)
 {
 	struct sg_session	 s;
 	struct sg_err		 err;
@@ -170,12 +180,14 @@ session_check(struct app *v, const struct sg_claims *c,
 	ip[0] = '\0';
 	*unchecked = 0;
 	budget[0] = budget[1] = 0;
+	*pol = NULL;
 	if (e != NULL && e->sess_valid && v->cfg.session_cache_ms > 0 &&
 	    now - e->sess_at_us >= 0 &&
 	    now - e->sess_at_us < v->cfg.session_cache_ms * 1000) {
+		/* the overlay is as old as the lookup: SESSION_CACHE_MS */
 		(void)strlcpy(ip, e->sess_ip, 64);
-		budget[0] = e->sess_budget_requests;
-		budget[1] = e->sess_budget_bytes;
+		cached_budget(e, budget);
+		*pol = e->sess_policy;
 		return 0;
 	}
 	sg_session_init(&s);
@@ -210,7 +222,15 @@ session_check(struct app *v, const struct sg_claims *c,
 			e->sess_budget_bytes = s.budget_bytes;
 			(void)strlcpy(e->sess_ip, s.container_ip,
 			    sizeof(e->sess_ip));
+			sg_policy_free(e->sess_policy);
+			e->sess_policy = s.policy;
+			*pol = s.policy;
+		} else {
+			/* no cache entry: the caller frees it */
+			*pol = s.policy;
+			v->own_policy = s.policy;
 		}
+		s.policy = NULL;
 		break;
 	case SG_ENOENT:
 		/* destroyed, expired or never created: the token is dead */
@@ -259,8 +279,8 @@ session_check(struct app *v, const struct sg_claims *c,
 		*unchecked = 1;
 		if (e != NULL && e->sess_valid) {
 			(void)strlcpy(ip, e->sess_ip, 64);
-			budget[0] = e->sess_budget_requests;
-			budget[1] = e->sess_budget_bytes;
+			cached_budget(e, budget);
+			*pol = e->sess_policy;
 		}
 		break;
 	}
@@ -310,6 +330,63 @@ budget_check(struct app *v, const char *id, const int64_t budget[2],
 	return -1;
 }
 
+/*
+ * An operator token on the revocation list (lib/revoke.h, `sandgate token
+ * revoke`) is refused with 401 "token_revoked".  A "not revoked" answer
+ * is reused for SANDGATE_SESSION_CACHE_MS, the bound sessions have too
+ * (an operator token has no session: the cache entry's session fields
+ * hold this answer instead).  Redis failing is a 503 unless
+ * SANDGATE_REDIS_FAILURE=open, which lets it through as *unchecked.
+ */
+static int
+revoked_check(struct app *v, const struct sg_claims *c,
+    struct sg_tcache_ent *e, int *unchecked, struct sg_verdict *vd)
+{
+	struct sg_err	 err;
+	int64_t		 now = mono_us(v);
+	int		 revoked = 0;
+	enum sg_rc	 rc;
+
+	*unchecked = 0;
+	if (e != NULL && e->sess_valid && v->cfg.session_cache_ms > 0 &&
+	    now - e->sess_at_us >= 0 &&
+	    now - e->sess_at_us < v->cfg.session_cache_ms * 1000)
+		return 0;
+	sg_err_clear(&err);
+	rc = sg_revoke_check(v->redis, c->jti, &revoked, &err);
+	if (rc == SG_OK && revoked) {
+		if (e != NULL)
+			e->sess_valid = 0;
+		deny(vd, 401, "token_revoked");
+		return -1;
+	}
+	if (rc == SG_OK) {
+		if (e != NULL) {
+			e->sess_valid = 1;
+			e->sess_at_us = now;
+			e->sess_ip[0] = '\0';
+		}
+		return 0;
+	}
+	if (rc == SG_EINVAL) {
+		/* a jti that cannot be a key was never issued by us */
+		deny(vd, 401, "bad_jti");
+		return -1;
+	}
+	if (server_fault(rc)) {
+		verdict(vd, 500, "error", err.code != NULL ? err.code :
+		    "internal_error");
+		return -1;
+	}
+	if (!v->cfg.redis_fail_open) {
+		/* the code the API services answer a Redis outage with */
+		verdict(vd, 503, "error", "redis_unavailable");
+		return -1;
+	}
+	*unchecked = 1;
+	return 0;
+}
+
 static void
 format_target(const struct sg_target *t, char *buf, size_t size)
 {
@@ -331,7 +408,8 @@ decide_egress(struct app *v, const struct sg_req *req,
 	const struct sg_claims	*c = NULL;
 	struct sg_tcache_ent	*e = NULL;
 	struct sg_err		 err, terr;
-	const char		*tok = NULL, *remote;
+	const char		*tok = NULL, *remote, *why;
+	struct sg_policy	*pol = NULL;
 	size_t			 toklen = 0;
 	enum sg_rc		 trc;
 	int64_t			 budget[2];
@@ -371,7 +449,8 @@ decide_egress(struct app *v, const struct sg_req *req,
 		deny(vd, 407, "container_mismatch");
 		goto out;
 	}
-	if (session_check(v, c, e, 407, ip, &unchecked, budget, vd) != 0)
+	if (session_check(v, c, e, 407, ip, &unchecked, budget, &pol,
+	    vd) != 0)
 		goto out;
 	if (c->binding) {
 		remote = sg_req_param(req, "REMOTE_ADDR");
@@ -397,6 +476,16 @@ decide_egress(struct app *v, const struct sg_req *req,
 		}
 		/* report mode: let it through, log what enforce would do */
 		verdict(vd, 200, "would_deny", "host_not_allowed");
+	}
+	/* The overlay narrows what the token allows (lib/policy.h). */
+	if (vd->decision == NULL && (why = sg_policy_decide(pol, req->method,
+	    req->raw_uri, &t, &v->cfg.egress_ports,
+	    (int64_t)wall_now(v))) != NULL) {
+		if (!v->cfg.report_mode) {
+			deny(vd, 403, why);
+			goto out;
+		}
+		verdict(vd, 200, "would_deny", why);
 	}
 	if (v->cfg.deny_private) {
 		/*
@@ -473,6 +562,7 @@ decide_api(struct app *v, const struct sg_req *req,
 	const char		*auth, *tok = NULL, *xcid, *q;
 	size_t			 toklen = 0;
 	enum sg_route		 route;
+	struct sg_policy	*pol = NULL;
 	unsigned		 need = 0;
 	int			 unchecked = 0;
 
@@ -535,7 +625,10 @@ decide_api(struct app *v, const struct sg_req *req,
 			deny(vd, 403, "insufficient_scope");
 			goto out;
 		}
-		verdict(vd, 200, "allow", "ok");
+		if (revoked_check(v, c, e, &unchecked, vd) != 0)
+			goto out;
+		verdict(vd, 200, "allow", unchecked ? "revocation_unchecked" :
+		    "ok");
 		goto out;
 	}
 	/* A container token reads its own session, nothing else. */
@@ -568,7 +661,8 @@ decide_api(struct app *v, const struct sg_req *req,
 		goto out;
 	}
 	/* A destroyed sandbox's token is dead here too. */
-	if (session_check(v, c, e, 401, ip, &unchecked, budget, vd) != 0)
+	if (session_check(v, c, e, 401, ip, &unchecked, budget, &pol,
+	    vd) != 0)
 		goto out;
 	verdict(vd, 200, "allow", unchecked ? "session_unchecked" : "ok");
 out:
@@ -590,10 +684,13 @@ sg_verify_decide(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	memset(vd, 0, sizeof(*vd));
+	v->own_policy = NULL;
 	if (is_proxy_request(req))
 		decide_egress(v, req, vd);
 	else
 		decide_api(v, req, vd);
+	sg_policy_free(v->own_policy);
+	v->own_policy = NULL;
 	if (vd->status == 0 || vd->decision == NULL) {
 		/* every path above sets a verdict; never answer without one */
 		deny(vd, 500, "internal_error");

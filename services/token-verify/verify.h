@@ -89,6 +89,8 @@ struct sg_verify_stats {
 struct app {
 	struct sg_cfg	 cfg;
 	struct sg_keyset *keys;
+	/* SANDGATE_OPERATOR_KEYS; NULL: operator tokens verify under keys */
+	struct sg_keyset *op_keys;
 	struct sg_redis	*redis;
 	struct sg_tcache *cache;
 	struct sg_resolver *resolver;	/* target names (resolve.h) */
@@ -98,6 +100,8 @@ struct app {
 	struct sg_verify_stats st;
 	/* the host's own public addresses (SANDGATE_EGRESS_DENY_PRIVATE) */
 	struct sg_localaddrs local;
+	/* a session's policy read without a cache entry, for one decision */
+	struct sg_policy *own_policy;
 	/* for tests: when non-zero, used instead of the clocks */
 	time_t		 fixed_now;
 	int64_t		 fixed_mono_us;

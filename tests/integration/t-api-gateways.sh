@@ -52,6 +52,7 @@ OP_ALL=$(op "tokens:issue sandboxes:create sandboxes:destroy sessions:read metri
 OP_ISSUE=$(op tokens:issue)
 OP_READ=$(op sessions:read)
 OP_CREATE=$(op sandboxes:create)
+OP_UPDATE=$(op "sandboxes:update sessions:read")
 
 put_session()
 {
@@ -157,6 +158,29 @@ for gw in lighttpd nginx; do
 	    "$(req DELETE "$G/v1/sandboxes/$CID" -H "Authorization: Bearer $OP_CREATE")"
 	sg_check "$gw: all scopes delete passes to the backend" 404 \
 	    "$(req DELETE "$G/v1/sandboxes/$CID" -H "Authorization: Bearer $OP_ALL")"
+	# -- the policy overlay (session-query; docs/contract.md §10)
+	sg_check "$gw: policy PATCH needs sandboxes:update" 403 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_ALL" \
+	    -H 'Content-Type: application/json' --data '{"hosts":[]}')"
+	sg_check "$gw: policy PATCH narrows" 200 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"hosts":["github.com"]}')"
+	sg_check_match "$gw: policy PATCH answer" '"overlay":\{"hosts":\[\{"host":"github.com"\}\]' \
+	    "$(cat "$T/b")"
+	sg_check "$gw: policy PATCH widening refused" 400 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"hosts":["evil.com"]}')"
+	sg_check_match "$gw: widening code" '"error":"host_not_in_token"' "$(cat "$T/b")"
+	sg_check "$gw: grant" 201 \
+	    "$(req POST "$G/v1/sandboxes/$CID/grants" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"host":"github.com","minutes":5}')"
+	sg_check "$gw: policy GET" 200 \
+	    "$(req GET "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_READ")"
+	sg_check_match "$gw: policy GET shows the grant" '"grants":\[\{"host":"github.com"' \
+	    "$(cat "$T/b")"
+	sg_check "$gw: policy DELETE" 200 \
+	    "$(req DELETE "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE")"
+	sg_check_match "$gw: policy DELETE answer" '"overlay":null' "$(cat "$T/b")"
 
 	# -- 401
 	sg_check "$gw: no token -> 401" 401 "$(req GET "$G/v1/sessions/$CID")"
@@ -247,6 +271,46 @@ for G in http://127.0.0.1:$LPORT http://127.0.0.1:$NPORT; do
 	sg_check "revoked container token -> 401 ($G)" 401 \
 	    "$(req GET "$G/v1/sessions/$CID" -H "Authorization: Bearer $CT" -H "X-Container-ID: $CID")"
 done
+# an operator token revoked one by one (sandgate token revoke): refused on
+# both gateways (SANDGATE_SESSION_CACHE_MS=0 here: at once), while the
+# same operator's other tokens keep working
+OP_READ2=$(op sessions:read)
+for G in http://127.0.0.1:$LPORT http://127.0.0.1:$NPORT; do
+	sg_check "before revoke: operator token works ($G)" 200 \
+	    "$(req GET "$G/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ")"
+done
+printf '%s\n' "$OP_READ" | "$SG_CLI" token revoke >"$T/revoke.out" \
+    2>"$T/revoke.err" && rc=0 || rc=$?
+sg_check "sandgate token revoke" 0 "$rc"
+JTI=$(cut -d' ' -f1 "$T/revoke.out")
+sg_check_match "revoke prints jti and until" '^[A-Za-z0-9_-]+ [0-9]+$' \
+    "$(cat "$T/revoke.out")"
+TTL=$(sg_redis TTL "sandgate:revoked:$JTI")
+sg_check_match "the entry dies with the token (600 s + leeway)" \
+    '^6[0-3][0-9]$' "$TTL"
+for G in http://127.0.0.1:$LPORT http://127.0.0.1:$NPORT; do
+	sg_check "revoked operator token -> 401 ($G)" 401 \
+	    "$(req GET "$G/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ")"
+	sg_check "the other token still works ($G)" 200 \
+	    "$(req GET "$G/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ2")"
+done
+sg_check_match "decision logged as token_revoked" '"reason":"token_revoked"' \
+    "$(cat "$T/verify.log")"
+printf '%s\n' "$CT2" | "$SG_CLI" token revoke >/dev/null 2>"$T/revoke.err" &&
+    rc=0 || rc=$?
+sg_check "a container token is not revoked this way" 1 "$rc"
+sg_check "--jti alone" 0 "$("$SG_CLI" token revoke --jti "$(printf '%s' \
+    "$OP_ALL" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null |
+    jq -r .jti)" >/dev/null 2>&1 && echo 0 || echo $?)"
+sg_check "revoked by jti -> 401" 401 \
+    "$(req GET "http://127.0.0.1:$LPORT/v1/sessions/$CID2" -H "Authorization: Bearer $OP_ALL")"
+sg_check "--jti bad" 2 "$("$SG_CLI" token revoke --jti 'a b' >/dev/null \
+    2>&1 && echo 0 || echo $?)"
+# Redis down: operator decisions fail closed too (503 from the authorizer)
+sg_stop_redis
+sg_check_match "Redis down: operator token refused (lighttpd)" '^5' \
+    "$(req GET "http://127.0.0.1:$LPORT/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ2")"
+
 # authorizer down: fail closed
 kill "$PID_verify"
 wait "$PID_verify" 2>/dev/null || true

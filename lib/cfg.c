@@ -27,6 +27,7 @@
 #include "num.h"
 #include "claims.h"
 #include "compat.h"
+#include "session.h"
 #include "token.h"
 
 #define KIB		INT64_C(1024)
@@ -454,6 +455,9 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	(void)get_int(l, "SANDGATE_LOG_RATE", 0, 100000, &c->log_rate);
 	(void)get_int64(l, "SANDGATE_AUDIT_MAXLEN", 0, 100000000,
 	    &c->audit_maxlen);
+	/* The default budget of a sandbox whose create names none. */
+	(void)get_int64(l, "SANDGATE_BUDGET_REQUESTS", 0,
+	    SG_BUDGET_MAX_REQUESTS, &c->budget_requests);
 	if (ttl_rc == SG_OK && max_rc == SG_OK &&
 	    c->token_ttl > c->token_max_ttl) {
 		/* A lowered maximum lowers the default lifetime with it. */

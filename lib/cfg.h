@@ -68,6 +68,7 @@ struct sg_cfg {
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
 	char		 secret_keys[1024];		/* SANDGATE_SECRET_KEYS, "" (key files, first seals) */
 	char		 broker_ca_file[PATH_MAX];	/* SANDGATE_BROKER_CA_FILE, "" (system CAs) */
+	int64_t		 budget_requests;		/* SANDGATE_BUDGET_REQUESTS, 0 (unlimited, ..10^12) */
 };
 
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */

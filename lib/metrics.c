@@ -138,6 +138,10 @@ static const struct family families[SG_M_COUNT] = {
 	    "Tokens without aud (the original Python service's) accepted "
 	    "under SANDGATE_ACCEPT_NO_AUD, by service; once it stays flat "
 	    "the setting can go.", 1, 0, { NULL }, 16 },
+	[SG_M_BUDGET_EXHAUSTED] = { "sandgate_budget_exhausted_total",
+	    T_COUNTER, "Egress requests refused (429 budget_exhausted) "
+	    "because the sandbox used up its budget, by kind (requests or "
+	    "bytes).", 0, 1, { "kind" }, 4 },
 };
 
 /* This process's view of the file. */

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "num.h"
 #include "redis-private.h"
+#include "budget.h"
 #include "session.h"
 
 #define KEY_MAX		(sizeof(SG_SESSION_KEY_PREFIX) + SG_ID_MAX + 1)
@@ -304,6 +305,9 @@ sg_session_del(struct sg_redis *r, const char *id, const char *user,
 		    "no session %s", id);
 	else
 		rc = SG_OK;
+	/* Best effort: the counters expire with the session anyway. */
+	sg_err_clear(&tmp);
+	(void)sg_budget_del(r, id, &tmp);
 out:
 	sg_redis_free_replies(rep, 4);
 	sg_session_clear(&s);

@@ -30,6 +30,7 @@ enum member {
 	M_IMAGE,
 	M_CREATED_AT,
 	M_EXPIRES_AT,
+	M_BUDGET,		/* optional */
 	M_POLICY,	/* optional */
 	M_COUNT
 };
@@ -46,6 +47,7 @@ static const char *const member_names[M_COUNT] = {
 	"image",
 	"created_at",
 	"expires_at",
+	"budget",
 	"policy"
 };
 
@@ -173,15 +175,71 @@ sg_session_check(const struct sg_session *s, enum sg_rc bad, const char *code,
 	else if (s->expires_at <= 0 || s->expires_at >= TS_MAX ||
 	    s->expires_at < s->created_at)
 		what = "expires_at";
+	else if (s->budget_requests < 0 ||
+	    s->budget_requests > SG_BUDGET_MAX_REQUESTS ||
+	    s->budget_bytes < 0 || s->budget_bytes > SG_BUDGET_MAX_BYTES)
+		what = "budget";
 	if (what != NULL)
 		return sg_err_set(err, bad, code, "session: bad %s", what);
+	return SG_OK;
+}
+
+/* An integral JSON number in [1, max], without cJSON's valueint. */
+static int
+get_limit(const cJSON *it, int64_t max, int64_t *v)
+{
+	double	 d;
+
+	if (!cJSON_IsNumber(it))
+		return 0;
+	d = it->valuedouble;
+	if (!(d >= 1 && d <= (double)max))	/* also false for NaN */
+		return 0;
+	*v = (int64_t)d;
+	return (double)*v == d;
+}
+
+enum sg_rc
+sg_session_budget_parse(const cJSON *o, int64_t *requests, int64_t *bytes,
+    enum sg_rc bad, const char *code, struct sg_err *err)
+{
+	const cJSON	*it;
+	int64_t		 r = 0, b = 0;
+	int		 nr = 0, nb = 0;
+
+	if (!cJSON_IsObject(o))
+		return sg_err_set(err, bad, code,
+		    "budget must be an object with requests and/or bytes");
+	cJSON_ArrayForEach(it, o) {
+		if (it->string != NULL && strcmp(it->string, "requests") == 0) {
+			if (nr++ > 0 || !get_limit(it, SG_BUDGET_MAX_REQUESTS,
+			    &r))
+				return sg_err_set(err, bad, code,
+				    "budget.requests must be an integer from "
+				    "1 to %lld", (long long)SG_BUDGET_MAX_REQUESTS);
+		} else if (it->string != NULL &&
+		    strcmp(it->string, "bytes") == 0) {
+			if (nb++ > 0 || !get_limit(it, SG_BUDGET_MAX_BYTES, &b))
+				return sg_err_set(err, bad, code,
+				    "budget.bytes must be an integer from 1 "
+				    "to %lld", (long long)SG_BUDGET_MAX_BYTES);
+		} else
+			return sg_err_set(err, bad, code,
+			    "budget has a member other than requests and "
+			    "bytes");
+	}
+	if (nr == 0 && nb == 0)
+		return sg_err_set(err, bad, code,
+		    "budget needs requests or bytes");
+	*requests = r;
+	*bytes = b;
 	return SG_OK;
 }
 
 cJSON *
 sg_session_to_json(const struct sg_session *s)
 {
-	cJSON		*o = NULL, *arr = NULL, *str, *pol;
+	cJSON		*o = NULL, *arr = NULL, *str, *b, *pol;
 	const char	*p, *e;
 	char		 buf[SG_HOST_MAX + 16];
 	size_t		 n;
@@ -217,6 +275,14 @@ sg_session_to_json(const struct sg_session *s)
 	    sg_json_add_int(o, "created_at", s->created_at) == -1 ||
 	    sg_json_add_int(o, "expires_at", s->expires_at) == -1)
 		goto fail;
+	if (s->budget_requests > 0 || s->budget_bytes > 0) {
+		if ((b = cJSON_AddObjectToObject(o, "budget")) == NULL ||
+		    (s->budget_requests > 0 && sg_json_add_int(b, "requests",
+		    s->budget_requests) == -1) ||
+		    (s->budget_bytes > 0 && sg_json_add_int(b, "bytes",
+		    s->budget_bytes) == -1))
+			goto fail;
+	}
 	if (s->policy != NULL) {
 		if ((pol = sg_policy_to_json(s->policy, 0)) == NULL)
 			goto fail;
@@ -368,6 +434,11 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		case M_EXPIRES_AT:
 			ok = get_int(it, &s.expires_at);
 			break;
+		case M_BUDGET:
+			ok = sg_session_budget_parse(it, &s.budget_requests,
+			    &s.budget_bytes, SG_EUPSTREAM, "bad_session",
+			    NULL) == SG_OK;
+			break;
 		case M_POLICY:
 			if ((s.policy = calloc(1, sizeof(*s.policy))) == NULL) {
 				rc = sg_err_set(err, SG_ENOMEM, NULL,
@@ -391,7 +462,7 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		}
 	}
 	for (i = 0; i < M_COUNT; i++) {
-		if (i != M_POLICY && !(seen & (1u << i))) {
+		if (i != M_POLICY && i != M_BUDGET && !(seen & (1u << i))) {
 			rc = sg_err_set(err, SG_EUPSTREAM, "bad_session",
 			    "session: missing %s", member_names[i]);
 			goto out;

@@ -27,7 +27,9 @@
  *   and expires_at integral numbers in (0, 2^40) with created_at <=
  *   expires_at, and optionally "policy" (lib/policy.h's stored form,
  *   sg_policy_from_json; absent in sessions written before it and when
- *   no overlay or grant is set).  Unknown members are ignored (they never reach the
+ *   no overlay or grant is set), and optionally "budget"
+ *   (sg_session_budget_parse; absent: unlimited, and the output has it
+ *   only when a limit is set).  Unknown members are ignored (they never reach the
  *   output, which is rebuilt from the struct).  Anything else, a text
  *   that sg_json_parse_object refuses, over SG_SESSION_MAX_JSON, or a
  *   container_id that differs from the key: SG_EUPSTREAM "bad_session".
@@ -95,6 +97,13 @@
 #define SG_SESSION_RESERVE_MAX_MS (24 * 3600 * 1000LL)
 #define SG_SESSION_MAX_PER_USER	1000	/* ids read from a user's set */
 #define SG_SESSION_PRUNE_MAX_SCAN 100000	/* SCAN rounds per prune */
+/*
+ * A sandbox's budget (docs/contract.md §7): at most this many allowed
+ * egress requests and transferred bytes; 0 is unlimited.  Both bounds
+ * stay below 2^53, so a JSON number holds them exactly.
+ */
+#define SG_BUDGET_MAX_REQUESTS	1000000000000LL		/* 10^12 */
+#define SG_BUDGET_MAX_BYTES	((int64_t)1 << 50)	/* 1 PiB */
 
 struct sg_session {
 	char		 container_id[SG_ID_MAX + 1];
@@ -108,6 +117,8 @@ struct sg_session {
 	char		 image[256];
 	int64_t		 created_at;
 	int64_t		 expires_at;
+	int64_t		 budget_requests;	/* 0: unlimited */
+	int64_t		 budget_bytes;		/* 0: unlimited */
 	/* the narrow-only overlay and grants (policy.h); NULL: none */
 	struct sg_policy *policy;
 };
@@ -128,6 +139,15 @@ enum sg_rc	 sg_session_from_json(const cJSON *, struct sg_session *,
  */
 enum sg_rc	 sg_session_check(const struct sg_session *, enum sg_rc bad,
 		    const char *code, struct sg_err *);
+/*
+ * A "budget" object: {"requests":N,"bytes":N}, each member optional,
+ * at least one, nothing else; N an integer from 1 to
+ * SG_BUDGET_MAX_REQUESTS / SG_BUDGET_MAX_BYTES.  Absent members are 0
+ * (unlimited).  On failure err names the member (rc bad, code).
+ */
+enum sg_rc	 sg_session_budget_parse(const cJSON *, int64_t *requests,
+		    int64_t *bytes, enum sg_rc bad, const char *code,
+		    struct sg_err *);
 
 /*
  * Write the session and add its id to the user's set, atomically

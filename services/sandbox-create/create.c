@@ -311,6 +311,8 @@ record(struct app *app, struct run *r)
 	(void)strlcpy(sess->image, r->spec.image, sizeof(sess->image));
 	sess->created_at = r->now;
 	sess->expires_at = r->minted.exp;
+	sess->budget_requests = r->spec.budget_requests;
+	sess->budget_bytes = r->spec.budget_bytes;
 	r->put_tried = 1;
 	if (sg_session_put(app->redis, sess, r->now, &r->err) != SG_OK)
 		return STEP_FAIL;

@@ -87,6 +87,8 @@ struct create_spec {
 	char			 image[256];
 	int			 hipaa;
 	int			 pci;
+	int64_t			 budget_requests;	/* 0: unlimited */
+	int64_t			 budget_bytes;
 };
 
 /*

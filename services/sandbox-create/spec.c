@@ -15,10 +15,11 @@
 #include "create.h"
 #include "create-int.h"
 #include "json.h"
+#include "session.h"
 
 static const char *const body_fields[] = {
 	"user_id", "organization_uuid", "allowed_hosts", "duration_hours",
-	"image", "is_hipaa_regulated", "is_pci_compliant", NULL
+	"image", "is_hipaa_regulated", "is_pci_compliant", "budget", NULL
 };
 
 /*
@@ -322,6 +323,24 @@ create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
 	if (parse_bool(body, "is_hipaa_regulated", &s->hipaa, err) != SG_OK ||
 	    parse_bool(body, "is_pci_compliant", &s->pci, err) != SG_OK)
 		goto out;
+
+	/* Optional; without it the operator's default (0: unlimited). */
+	s->budget_requests = cfg->budget_requests;
+	s->budget_bytes = 0;
+	if ((f = sg_json_get(body, "budget")) != NULL &&
+	    (rc = sg_session_budget_parse(f, &s->budget_requests,
+	    &s->budget_bytes, SG_EINVAL, "bad_field", err)) != SG_OK)
+		goto out;
+	if (s->budget_bytes != 0) {
+		/*
+		 * token-verify enforces a bytes budget, but nothing feeds the
+		 * byte counter from the proxy yet: refuse rather than accept
+		 * a limit that would never bite.
+		 */
+		rc = sg_err_set(err, SG_EINVAL, "bad_field",
+		    "budget.bytes is not supported yet; only budget.requests");
+		goto out;
+	}
 	rc = SG_OK;
 out:
 	return rc;

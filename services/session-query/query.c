@@ -51,6 +51,7 @@
 #include "policy.h"
 #include "query.h"
 #include "route.h"
+#include "budget.h"
 #include "session.h"
 
 #define SESSIONS	SG_PATH_SESSIONS
@@ -192,6 +193,34 @@ reply_object(struct sg_resp *resp, int ok, cJSON *o, cJSON *orphan)
 	sg_resp_json(resp, 200, o);
 }
 
+/*
+ * A sandbox with a budget: what it has used so far, next to the limits
+ * ("budget" of the session object), as "budget_used".  0 to go on.
+ */
+static int
+add_used(struct app *q, const struct sg_session *s, cJSON *o,
+    struct sg_resp *resp)
+{
+	struct sg_budget_use	 use;
+	struct sg_err		 err;
+	cJSON			*u;
+
+	if (s->budget_requests <= 0 && s->budget_bytes <= 0)
+		return 0;
+	sg_err_clear(&err);
+	if (sg_budget_get(q->redis, s->container_id, &use, &err) != SG_OK) {
+		store_error(resp, &err);
+		return -1;
+	}
+	if ((u = cJSON_AddObjectToObject(o, "budget_used")) == NULL ||
+	    sg_json_add_int(u, "requests", use.requests) != 0 ||
+	    sg_json_add_int(u, "bytes", use.bytes) != 0) {
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
     const char *id)
@@ -250,6 +279,10 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		cJSON_Delete(pol);
 		cJSON_Delete(o);
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
+	if (add_used(q, &s, o, resp) != 0) {
+		cJSON_Delete(o);
 		goto out;
 	}
 	sg_resp_json(resp, 200, o);

@@ -41,6 +41,8 @@ struct sg_tcache_ent {
 	int		 sess_valid;
 	int64_t		 sess_at_us;	/* monotonic */
 	char		 sess_ip[64];
+	int64_t		 sess_budget_requests;	/* the session's budget */
+	int64_t		 sess_budget_bytes;
 	/* that session's overlay and grants (lib/policy.h), or NULL */
 	struct sg_policy *sess_policy;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "budget.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
@@ -157,10 +158,18 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
  * Redis cannot answer).  *unchecked is set when SANDGATE_REDIS_FAILURE=
  * open let a Redis failure through.
  */
+/* The budget the cached session lookup saw. */
+static void
+cached_budget(const struct sg_tcache_ent *e, int64_t budget[2])
+{
+	budget[0] = e->sess_budget_requests;
+	budget[1] = e->sess_budget_bytes;
+}
+
 static int
 session_check(struct app *v, const struct sg_claims *c,
     struct sg_tcache_ent *e, int deny_status, char ip[64], int *unchecked,
-    struct sg_policy **pol, struct sg_verdict *vd)
+    int64_t budget[2], struct sg_policy **pol, struct sg_verdict *vd)
 {
 	struct sg_session	 s;
 	struct sg_err		 err;
@@ -170,12 +179,14 @@ session_check(struct app *v, const struct sg_claims *c,
 
 	ip[0] = '\0';
 	*unchecked = 0;
+	budget[0] = budget[1] = 0;
 	*pol = NULL;
 	if (e != NULL && e->sess_valid && v->cfg.session_cache_ms > 0 &&
 	    now - e->sess_at_us >= 0 &&
 	    now - e->sess_at_us < v->cfg.session_cache_ms * 1000) {
 		/* the overlay is as old as the lookup: SESSION_CACHE_MS */
 		(void)strlcpy(ip, e->sess_ip, 64);
+		cached_budget(e, budget);
 		*pol = e->sess_policy;
 		return 0;
 	}
@@ -202,9 +213,13 @@ session_check(struct app *v, const struct sg_claims *c,
 			break;
 		}
 		(void)strlcpy(ip, s.container_ip, 64);
+		budget[0] = s.budget_requests;
+		budget[1] = s.budget_bytes;
 		if (e != NULL) {
 			e->sess_valid = 1;
 			e->sess_at_us = now;
+			e->sess_budget_requests = s.budget_requests;
+			e->sess_budget_bytes = s.budget_bytes;
 			(void)strlcpy(e->sess_ip, s.container_ip,
 			    sizeof(e->sess_ip));
 			sg_policy_free(e->sess_policy);
@@ -264,12 +279,55 @@ session_check(struct app *v, const struct sg_claims *c,
 		*unchecked = 1;
 		if (e != NULL && e->sess_valid) {
 			(void)strlcpy(ip, e->sess_ip, 64);
+			cached_budget(e, budget);
 			*pol = e->sess_policy;
 		}
 		break;
 	}
 	sg_session_clear(&s);
 	return ret;
+}
+
+/*
+ * A sandbox with a budget (docs/contract.md §7): count this allowed
+ * request, or refuse it with 429 once a counter reached its limit.
+ * Returns 0 to go on, or fills vd.  Redis failing is the session
+ * lookup's rule: 503, or through under SANDGATE_REDIS_FAILURE=open.
+ */
+static int
+budget_check(struct app *v, const char *id, const int64_t budget[2],
+    struct sg_verdict *vd)
+{
+	enum sg_budget_verdict	 bv;
+	struct sg_budget_use	 use;
+	struct sg_err		 err;
+	enum sg_rc		 rc;
+
+	if (budget[0] <= 0 && budget[1] <= 0)
+		return 0;
+	sg_err_clear(&err);
+	rc = sg_budget_take(v->redis, id, budget[0], budget[1], &bv, &use,
+	    &err);
+	if (rc == SG_ENOENT) {
+		deny(vd, 407, "session_revoked");
+		return -1;
+	}
+	if (rc != SG_OK) {
+		if (server_fault(rc)) {
+			verdict(vd, 500, "error", "internal_error");
+			return -1;
+		}
+		if (v->cfg.redis_fail_open)
+			return 0;
+		verdict(vd, 503, "error", "session_store_unavailable");
+		return -1;
+	}
+	if (bv == SG_BUDGET_OK)
+		return 0;
+	vd->budget = bv == SG_BUDGET_BYTES ? "bytes" : "requests";
+	deny(vd, 429, "budget_exhausted");
+	sg_metrics_add(SG_M_BUDGET_EXHAUSTED, 1, vd->budget);
+	return -1;
 }
 
 /*
@@ -354,6 +412,7 @@ decide_egress(struct app *v, const struct sg_req *req,
 	struct sg_policy	*pol = NULL;
 	size_t			 toklen = 0;
 	enum sg_rc		 trc;
+	int64_t			 budget[2];
 	int			 unchecked = 0;
 
 	sg_claims_init(&scratch);
@@ -390,7 +449,8 @@ decide_egress(struct app *v, const struct sg_req *req,
 		deny(vd, 407, "container_mismatch");
 		goto out;
 	}
-	if (session_check(v, c, e, 407, ip, &unchecked, &pol, vd) != 0)
+	if (session_check(v, c, e, 407, ip, &unchecked, budget, &pol,
+	    vd) != 0)
 		goto out;
 	if (c->binding) {
 		remote = sg_req_param(req, "REMOTE_ADDR");
@@ -448,6 +508,9 @@ decide_egress(struct app *v, const struct sg_req *req,
 			goto out;
 		}
 	}
+	/* Last: only a request that would pass is counted. */
+	if (budget_check(v, c->container_id, budget, vd) != 0)
+		goto out;
 	if (vd->decision == NULL)
 		verdict(vd, 200, "allow", unchecked ? "session_unchecked" :
 		    "ok");
@@ -491,6 +554,7 @@ decide_api(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	char			 id[SG_ID_MAX + 1], ip[64];
+	int64_t			 budget[2];
 	struct sg_claims	 scratch;
 	const struct sg_claims	*c = NULL;
 	struct sg_tcache_ent	*e = NULL;
@@ -597,7 +661,8 @@ decide_api(struct app *v, const struct sg_req *req,
 		goto out;
 	}
 	/* A destroyed sandbox's token is dead here too. */
-	if (session_check(v, c, e, 401, ip, &unchecked, &pol, vd) != 0)
+	if (session_check(v, c, e, 401, ip, &unchecked, budget, &pol,
+	    vd) != 0)
 		goto out;
 	verdict(vd, 200, "allow", unchecked ? "session_unchecked" : "ok");
 out:

@@ -49,6 +49,11 @@ message_of(const struct sg_verdict *vd)
 {
 	size_t	 i;
 
+	/* budget_exhausted names which budget (decide.c sets vd->budget) */
+	if (vd->budget != NULL)
+		return strcmp(vd->budget, "bytes") == 0 ?
+		    "the sandbox has used up its budget of bytes" :
+		    "the sandbox has used up its budget of requests";
 	if (strcmp(vd->mode, "egress") == 0 && vd->reason != NULL)
 		for (i = 0; i < sizeof(reason_msgs) / sizeof(reason_msgs[0]);
 		    i++)

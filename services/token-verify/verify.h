@@ -126,6 +126,7 @@ struct sg_verdict {
 	const char	*kind;		/* "container" | "operator" | "anonymous" */
 	char		 target[SG_HOST_MAX + 64];
 	unsigned	 need_scope;	/* for insufficient_scope */
+	const char	*budget;	/* budget_exhausted: "requests" | "bytes" */
 	int		 cache_hit;
 };
 

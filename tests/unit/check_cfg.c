@@ -228,6 +228,10 @@ START_TEST(good_values)
 	ck_assert_int_eq(cfg.audit_maxlen, 0);
 	GOOD("SANDGATE_AUDIT_MAXLEN", "100000000");
 	ck_assert_int_eq(cfg.audit_maxlen, 100000000);
+	GOOD("SANDGATE_BUDGET_REQUESTS", "0");
+	ck_assert(cfg.budget_requests == 0);
+	GOOD("SANDGATE_BUDGET_REQUESTS", "1000000000000");
+	ck_assert(cfg.budget_requests == 1000000000000LL);
 }
 END_TEST
 
@@ -326,6 +330,9 @@ START_TEST(integers)
 	BAD("SANDGATE_AUDIT_MAXLEN", "-1");
 	BAD("SANDGATE_AUDIT_MAXLEN", "100000001");
 	BAD("SANDGATE_AUDIT_MAXLEN", "1e5");
+	BAD("SANDGATE_BUDGET_REQUESTS", "-1");
+	BAD("SANDGATE_BUDGET_REQUESTS", "1000000000001");
+	BAD("SANDGATE_BUDGET_REQUESTS", "5k");
 	/* Leading zeros are still decimal. */
 	GOOD("SANDGATE_LEEWAY", "010");
 	ck_assert_int_eq(cfg.leeway, 10);

@@ -157,6 +157,56 @@ create(const char *body, struct sg_resp *resp)
 }
 
 /* The "error" member of a response body, or "" */
+/* budget: requests only (bytes are not counted yet), strict, default. */
+START_TEST(test_spec_budget)
+{
+	static const char *const bad[] = {
+		"{}", "{\"requests\":0}", "{\"requests\":2.5}",
+		"{\"requests\":\"5\"}", "{\"bytes\":1000}", "[5]",
+		"{\"requests\":5,\"extra\":1}"
+	};
+	struct create_spec	 s;
+	struct sg_err		 err;
+	struct sg_cfg		 c = cfg;
+	char			 buf[512];
+	cJSON			*b;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		create_spec_init(&s);
+		sg_err_clear(&err);
+		(void)snprintf(buf, sizeof(buf), "{\"user_id\":\"u\","
+		    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":[],"
+		    "\"budget\":%s}", bad[i]);
+		b = cJSON_Parse(buf);
+		ck_assert_msg(create_spec_parse(&cfg, b, &s, &err) == SG_EINVAL,
+		    "accepted %s", bad[i]);
+		ck_assert_str_eq(err.code, "bad_field");
+		ck_assert_msg(strstr(err.msg, "budget") != NULL, "%s", err.msg);
+		cJSON_Delete(b);
+		create_spec_clear(&s);
+	}
+	create_spec_init(&s);
+	sg_err_clear(&err);
+	b = cJSON_Parse("{\"user_id\":\"u\",\"organization_uuid\":\"" ORG
+	    "\",\"allowed_hosts\":[],\"budget\":{\"requests\":5}}");
+	ck_assert_int_eq(create_spec_parse(&cfg, b, &s, &err), SG_OK);
+	ck_assert(s.budget_requests == 5 && s.budget_bytes == 0);
+	cJSON_Delete(b);
+	create_spec_clear(&s);
+
+	/* none given: SANDGATE_BUDGET_REQUESTS (0 = unlimited) */
+	c.budget_requests = 77;
+	create_spec_init(&s);
+	b = cJSON_Parse("{\"user_id\":\"u\",\"organization_uuid\":\"" ORG
+	    "\",\"allowed_hosts\":[]}");
+	ck_assert_int_eq(create_spec_parse(&c, b, &s, &err), SG_OK);
+	ck_assert(s.budget_requests == 77);
+	cJSON_Delete(b);
+	create_spec_clear(&s);
+}
+END_TEST
+
 static const char *
 errcode(const struct sg_resp *resp)
 {
@@ -1202,6 +1252,7 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_huge_body);
 	tcase_add_test(tc, test_valid_body_redis_down);
 	tcase_add_test(tc, test_spec_parse);
+	tcase_add_test(tc, test_spec_budget);
 	tcase_add_test(tc, test_config_settings);
 	tcase_add_test(tc, test_inspect_check);
 	tcase_add_test(tc, test_inspect_runtime);

@@ -31,6 +31,7 @@
 #include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
 
+#include "budget.h"
 #include "compat.h"
 #include "sgerr.h"
 #include "session.h"
@@ -658,6 +659,138 @@ START_TEST(test_expiry)
 	cJSON_Delete(arr);
 	redisFree(c);
 	sg_session_clear(&s);
+	sg_redis_free(r);
+}
+END_TEST
+
+/* The optional budget: strict limits, absent = unlimited, round trip. */
+START_TEST(test_budget_codec)
+{
+	static const char *const bad[] = {
+		"{}", "[]", "5", "{\"requests\":0}", "{\"requests\":-1}",
+		"{\"requests\":1.5}", "{\"requests\":\"5\"}",
+		"{\"requests\":1000000000001}", "{\"bytes\":1125899906842625}",
+		"{\"requests\":5,\"requests\":6}", "{\"requests\":5,\"x\":1}",
+		"{\"bytes\":null}", "{\"requests\":1e400}"
+	};
+	struct sg_session s, got;
+	struct sg_err	 err;
+	cJSON		*o, *b;
+	int64_t		 rq, by;
+	size_t		 i;
+	time_t		 now = time(NULL);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = cJSON_Parse(bad[i]);
+		sg_err_clear(&err);
+		ck_assert_msg(sg_session_budget_parse(o, &rq, &by, SG_EINVAL,
+		    "bad_field", &err) == SG_EINVAL, "accepted %s", bad[i]);
+		ck_assert_str_eq(err.code, "bad_field");
+		cJSON_Delete(o);
+	}
+	o = cJSON_Parse("{\"requests\":1000000000000,\"bytes\":1}");
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_budget_parse(o, &rq, &by, SG_EINVAL,
+	    "bad_field", &err), SG_OK);
+	ck_assert(rq == SG_BUDGET_MAX_REQUESTS && by == 1);
+	cJSON_Delete(o);
+
+	/* Without a budget: no member written, unlimited when read. */
+	mksession(&s, "sandbox_budget", USER, now, now + 60);
+	sg_session_init(&got);
+	o = sg_session_to_json(&s);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(o, "budget"));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_from_json(o, &got, &err), SG_OK);
+	ck_assert(got.budget_requests == 0 && got.budget_bytes == 0);
+	cJSON_Delete(o);
+
+	/* With one: only the limits that are set, read back the same. */
+	s.budget_requests = 5;
+	o = sg_session_to_json(&s);
+	b = cJSON_GetObjectItemCaseSensitive(o, "budget");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(b, "bytes"));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_from_json(o, &got, &err), SG_OK);
+	ck_assert(got.budget_requests == 5 && got.budget_bytes == 0);
+	cJSON_Delete(o);
+
+	/* A stored session with a bad budget is a bad session. */
+	o = sg_session_to_json(&s);
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "budget",
+	    cJSON_Parse("{\"requests\":0}"));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_from_json(o, &got, &err), SG_EUPSTREAM);
+	ck_assert_str_eq(err.code, "bad_session");
+	cJSON_Delete(o);
+
+	/* put refuses an out-of-range budget too. */
+	s.budget_bytes = SG_BUDGET_MAX_BYTES + 1;
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_check(&s, SG_EINVAL, "bad_session", &err),
+	    SG_EINVAL);
+	sg_session_clear(&s);
+	sg_session_clear(&got);
+}
+END_TEST
+
+/* The counters: N allowed, then refused; bytes; gone with the session. */
+START_TEST(test_budget_counters)
+{
+	struct sg_session s;
+	struct sg_redis	*r = main_unix();
+	struct sg_err	 err;
+	struct sg_budget_use u;
+	enum sg_budget_verdict vd;
+	redisContext	*c = raw_open(main_sock);
+	const char	*ttl[] = { "TTL", "sandgate:budget:sandbox_bud1" };
+	int		 i, counted;
+	time_t		 now = time(NULL);
+
+	/* No session: nothing counted, nothing created. */
+	sg_err_clear(&err);
+	expect(sg_budget_take(r, "sandbox_bud1", 5, 0, &vd, &u, &err), &err,
+	    SG_ENOENT, "session_not_found", "take without session");
+	ck_assert_int_eq(raw_exists(c, "sandgate:budget:sandbox_bud1"), 0);
+
+	mksession(&s, "sandbox_bud1", USER, now, now + 600);
+	s.budget_requests = 5;
+	s.budget_bytes = 1000;
+	sg_err_clear(&err);
+	expect(sg_session_put(r, &s, now, &err), &err, SG_OK, NULL, "put");
+	/* Bytes before the first request: not counted (no hash yet). */
+	expect(sg_budget_add_bytes(r, "sandbox_bud1", 10, &counted, &err),
+	    &err, SG_OK, NULL, "bytes early");
+	ck_assert_int_eq(counted, 0);
+	for (i = 1; i <= 5; i++) {
+		expect(sg_budget_take(r, "sandbox_bud1", 5, 1000, &vd, &u,
+		    &err), &err, SG_OK, NULL, "take");
+		ck_assert_int_eq(vd, SG_BUDGET_OK);
+		ck_assert_int_eq(u.requests, i);
+	}
+	expect(sg_budget_take(r, "sandbox_bud1", 5, 1000, &vd, &u, &err),
+	    &err, SG_OK, NULL, "take 6");
+	ck_assert_int_eq(vd, SG_BUDGET_REQUESTS);
+	ck_assert_int_eq(u.requests, 5);
+	/* The hash lives as long as the session. */
+	ck_assert_int_gt(raw_int(c, 2, ttl), 500);
+
+	expect(sg_budget_add_bytes(r, "sandbox_bud1", 1000, &counted, &err),
+	    &err, SG_OK, NULL, "bytes");
+	ck_assert_int_eq(counted, 1);
+	expect(sg_budget_take(r, "sandbox_bud1", 0, 1000, &vd, &u, &err),
+	    &err, SG_OK, NULL, "take bytes");
+	ck_assert_int_eq(vd, SG_BUDGET_BYTES);
+	expect(sg_budget_get(r, "sandbox_bud1", &u, &err), &err, SG_OK, NULL,
+	    "get");
+	ck_assert(u.requests == 5 && u.bytes == 1000);
+
+	expect(sg_session_del(r, "sandbox_bud1", NULL, &err), &err, SG_OK,
+	    NULL, "del");
+	ck_assert_int_eq(raw_exists(c, "sandgate:budget:sandbox_bud1"), 0);
+	sg_session_clear(&s);
+	redisFree(c);
 	sg_redis_free(r);
 }
 END_TEST
@@ -2040,6 +2173,7 @@ session_suite(void)
 	tcase_add_test(tc, test_url_password_not_echoed);
 	tcase_add_test(tc, test_url_db);
 	tcase_add_test(tc, test_url_ipv6);
+	tcase_add_test(tc, test_budget_codec);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");
@@ -2052,6 +2186,7 @@ session_suite(void)
 	tcase_add_test(tc, test_put_expired);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_del);
+	tcase_add_test(tc, test_budget_counters);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_list_foreign_session);
 	tcase_add_test(tc, test_list_limit);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "b64url.h"
+#include "budget.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
@@ -189,7 +190,8 @@ mint_o(const struct sg_key *k, const char *scope, time_t now, int64_t ttl)
 }
 
 static void
-session_put(const char *cid, const char *jti, const char *ip)
+session_put_budget(const char *cid, const char *jti, const char *ip,
+    int64_t requests, int64_t bytes)
 {
 	struct sg_session	 s;
 	struct sg_err		 err;
@@ -208,9 +210,17 @@ session_put(const char *cid, const char *jti, const char *ip)
 	(void)strlcpy(s.image, "sandgate-sandbox:latest", sizeof(s.image));
 	s.created_at = (int64_t)NOW;
 	s.expires_at = (int64_t)NOW + 3600;
+	s.budget_requests = requests;
+	s.budget_bytes = bytes;
 	ck_assert_msg(sg_session_put(tr, &s, NOW, &err) == SG_OK,
 	    "session_put: %s", err.msg);
 	sg_session_clear(&s);
+}
+
+static void
+session_put(const char *cid, const char *jti, const char *ip)
+{
+	session_put_budget(cid, jti, ip, 0, 0);
 }
 
 static void
@@ -869,6 +879,45 @@ START_TEST(t_egress_get_allowed)
 	/* H4: case and one trailing dot normalise */
 	env_set(&e, "REQUEST_URI", "http://GitHub.COM./x");
 	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+}
+END_TEST
+
+/* A budget of 3 requests: 3 allowed, then 429 budget_exhausted; bytes. */
+START_TEST(t_egress_budget)
+{
+	struct tok	 t;
+	struct env	 e;
+	struct sg_err	 err;
+	char		*a;
+	int		 i;
+
+	t = mint_c(key1, CID, HOSTS, 1, NOW, 3600);
+	session_put_budget(CID, t.jti, CIP, 3, 0);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/x", a);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(run(&e), 200);
+	ck_assert_int_eq(run(&e), 429);
+	assert_reason("budget_exhausted");
+	ck_assert_msg(strstr(body(), "budget of requests") != NULL, "%s",
+	    body());
+	/* a denied target is not counted and still says 403 */
+	env_set(&e, "REQUEST_URI", "http://evil.example.net/");
+	ck_assert_int_eq(run(&e), 403);
+
+	/* bytes: refused once the counter reached the limit */
+	session_put_budget(CID, t.jti, CIP, 0, 100);
+	app.fixed_mono_us += 2000000;	/* past the session cache */
+	(void)sg_budget_del(tr, CID, NULL);
+	env_set(&e, "REQUEST_URI", "http://github.com/x");
+	ck_assert_int_eq(run(&e), 200);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_budget_add_bytes(tr, CID, 100, NULL, &err), SG_OK);
+	ck_assert_int_eq(run(&e), 429);
+	ck_assert_msg(strstr(body(), "budget of bytes") != NULL, "%s", body());
 	env_free(&e);
 	free(a);
 	tok_free(&t);
@@ -2818,6 +2867,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_egress_get_allowed);
 	tcase_add_test(tc, t_egress_connect_allowed);
+	tcase_add_test(tc, t_egress_budget);
 	tcase_add_test(tc, t_egress_no_credentials);
 	tcase_add_test(tc, t_egress_bad_credentials);
 	tcase_add_test(tc, t_egress_bad_token);

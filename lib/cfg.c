@@ -364,9 +364,10 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	if (get_str(l, "SANDGATE_REDIS", STR_WORD, c->redis,
 	    sizeof(c->redis)) == SG_OK &&
 	    strncmp(c->redis, "redis://", 8) != 0 &&
+	    strncmp(c->redis, "sentinel://", 11) != 0 &&
 	    strncmp(c->redis, "unix:", 5) != 0)
 		(void)bad(l, "SANDGATE_REDIS",
-		    "must start with redis:// or unix:");
+		    "must start with redis://, sentinel:// or unix:");
 	(void)get_str(l, "SANDGATE_DOCKER_SOCKET", STR_ABSPATH,
 	    c->docker_socket, sizeof(c->docker_socket));
 	(void)get_str(l, "SANDGATE_RUNTIME", STR_NAME, c->runtime,
@@ -488,13 +489,14 @@ load_other(struct ld *l, struct sg_cfg *c)
 
 /*
  * SANDGATE_* names read outside this file, which the configuration
- * knows all the same: the Redis password (lib/redis.c reads it so it is
- * never copied into struct sg_cfg), the listening socket's mode
+ * knows all the same: the Redis credentials (lib/redis-creds.c reads
+ * them so they are never copied into struct sg_cfg), the listening socket's mode
  * (lib/serve.c), the units' worker count (multiwatch), the runsc path of
  * deploy/gvisor/register.
  */
 static const char *const other_names[] = {
-	"SANDGATE_REDIS_PASSWORD", "SANDGATE_SOCKET_MODE",
+	"SANDGATE_REDIS_PASSWORD", "SANDGATE_REDIS_PASSWORD_FILE",
+	"SANDGATE_REDIS_USER", "SANDGATE_SOCKET_MODE",
 	"SANDGATE_WORKERS", "SANDGATE_RUNSC", NULL
 };
 

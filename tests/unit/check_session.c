@@ -296,6 +296,10 @@ START_TEST(test_url_good)
 		"unix:/run/redis/redis.sock",
 		"unix:/run/redis/redis.sock?db=2",
 		"unix:///run/redis/redis.sock",
+		"sentinel://127.0.0.1:26379/mymaster",
+		"sentinel://127.0.0.1:26379/mymaster/0",
+		"sentinel://a.example,b.example:26380,[::1]:3/m-1.x_y/7",
+		"sentinel://u:pw@10.0.0.1,10.0.0.2,10.0.0.3/sg/1",
 	};
 	struct sg_redis	*r;
 	struct sg_err	 err;
@@ -331,6 +335,14 @@ START_TEST(test_url_bad)
 		"unix:/x?foo=1", "unix:/x?db=1&x=2", "unix:/a b",
 		"unix:/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"sentinel://", "sentinel://h:1", "sentinel://h:1/",
+		"sentinel://h:1//0", "sentinel://h:1/m/", "sentinel://h:1/m/x",
+		"sentinel://h:1/m/0/1", "sentinel://h:1,/m", "sentinel://,h/m",
+		"sentinel://h:0/m", "sentinel://h:1x/m", "sentinel://127.1/m",
+		"sentinel://h/m m", "sentinel://h/m*", "sentinel://h/m?x",
+		"sentinel://h,h,h,h,h,h,h,h,h/m", "sentinel://user:@h/m",
+		"sentinel://h/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxx",
 	};
 	struct sg_redis	*r;
 	struct sg_err	 err;
@@ -383,6 +395,84 @@ START_TEST(test_url_password_not_echoed)
 	ck_assert_int_eq(sg_redis_new("redis://user:@h:1", 100, &r, &err),
 	    SG_EINVAL);
 	unsetenv("SANDGATE_REDIS_PASSWORD");
+}
+END_TEST
+
+/*
+ * SANDGATE_REDIS_PASSWORD_FILE: owner-only mode, one line, the only
+ * source of the password; SANDGATE_REDIS_USER needs one.
+ */
+START_TEST(test_url_password_file)
+{
+	struct sg_redis	*r = NULL;
+	struct sg_err	 err;
+	char		 path[] = "/tmp/sg-check-pwXXXXXX";
+	int		 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, "Hunter2file\n", 12), 12);
+	ck_assert_int_eq(close(fd), 0);
+	setenv("SANDGATE_REDIS_PASSWORD_FILE", path, 1);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err), SG_OK);
+	sg_redis_free(r);
+	/* with an ACL user from the environment */
+	setenv("SANDGATE_REDIS_USER", "svc-verify", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err), SG_OK);
+	sg_redis_free(r);
+	/* and the URL naming one too: ambiguous */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://other:@h:1", 100, &r, &err),
+	    SG_EINVAL);
+	setenv("SANDGATE_REDIS_USER", "bad user", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS_USER"));
+	unsetenv("SANDGATE_REDIS_USER");
+	/* readable by the group or others: refused, the mode named */
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "0640"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS_PASSWORD_FILE"));
+	ck_assert_int_eq(chmod(path, 0604), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(chmod(path, 0400), 0);
+	/* a password in the URL as well: refused, never echoed */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://:Hunter2url@h:1", 100, &r,
+	    &err), SG_EINVAL);
+	ck_assert_ptr_null(strstr(err.msg, "Hunter2"));
+	/* two lines, or empty */
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, "a\nb\n", 4), 4);
+	ck_assert_int_eq(close(fd), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_null(strstr(err.msg, "a\nb"));
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(close(fd), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	/* missing, relative */
+	ck_assert_int_eq(unlink(path), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	setenv("SANDGATE_REDIS_PASSWORD_FILE", "pw.txt", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	unsetenv("SANDGATE_REDIS_PASSWORD_FILE");
 }
 END_TEST
 
@@ -2038,6 +2128,7 @@ session_suite(void)
 	tcase_add_test(tc, test_url_good);
 	tcase_add_test(tc, test_url_bad);
 	tcase_add_test(tc, test_url_password_not_echoed);
+	tcase_add_test(tc, test_url_password_file);
 	tcase_add_test(tc, test_url_db);
 	tcase_add_test(tc, test_url_ipv6);
 	suite_add_tcase(s, tc);

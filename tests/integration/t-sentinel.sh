@@ -11,6 +11,11 @@
 # (goal: under down-after-milliseconds + 1 s; asserted: + 4 s, the shared
 # machine's margin); a session acknowledged with WAIT 1 before the failover
 # is found after it; the old master, back as a replica, is never written.
+# Credentials as in production: the servers need a password (the admin's,
+# for replication and the sentinels), token-verify logs in as an ACL user
+# limited to sandgate:* keys, its password read from
+# SANDGATE_REDIS_PASSWORD_FILE (refused when group/other may read it;
+# never logged); a wrong password is a 503, never an allow.
 . "$(dirname "$0")/lib.sh"
 
 sg_setup
@@ -39,6 +44,8 @@ S3=$(sg_free_port)
 TPORT=$(sg_free_port)
 VPORT=$(sg_free_port)
 PPORT=$(sg_free_port)
+WPORT=$(sg_free_port)
+PPORT2=$(sg_free_port)
 
 # redis_at NAME PORT [ARGS...]: a redis-server without persistence
 redis_at()
@@ -53,10 +60,17 @@ redis_at()
 	sg_track_pid $!
 	sg_wait_tcp 127.0.0.1 "$_p"
 }
-rc_at() { _p=$1; shift; redis-cli -h 127.0.0.1 -p "$_p" "$@"; }
+# the admin (default user) for the test; sentinels have no password
+ADMINPW=admin-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+SVCPW="svc pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+rc_at() { _p=$1; shift; redis-cli --no-auth-warning -a "$ADMINPW" -h 127.0.0.1 -p "$_p" "$@"; }
+rs_at() { _p=$1; shift; redis-cli -h 127.0.0.1 -p "$_p" "$@"; }
+# the same users on every data node (ACLs are not replicated)
+ACL_ARGS="--requirepass $ADMINPW --masterauth $ADMINPW"
 
-redis_at master $MPORT
-redis_at replica $RPORT --replicaof 127.0.0.1 $MPORT
+redis_at master $MPORT $ACL_ARGS --user sgverify on ">$SVCPW" '~sandgate:*' '+@all'
+redis_at replica $RPORT $ACL_ARGS --user sgverify on ">$SVCPW" '~sandgate:*' '+@all' \
+    --replicaof 127.0.0.1 $MPORT
 for i in 1 2 3; do
 	eval "_sp=\$S$i"
 	mkdir -p "$T/s$i"
@@ -69,6 +83,7 @@ sentinel monitor sg 127.0.0.1 $MPORT 2
 sentinel down-after-milliseconds sg $DOWN_MS
 sentinel failover-timeout sg 10000
 sentinel parallel-syncs sg 1
+sentinel auth-pass sg $ADMINPW
 EOF
 	TZ=UTC setsid "$SENTINEL" "$T/s$i/sentinel.conf" </dev/null >/dev/null 2>&1 &
 	sg_track_pid $!
@@ -81,9 +96,9 @@ i=0
 while [ $i -lt 150 ]; do
 	ok=1
 	for p in $S1 $S2 $S3; do
-		[ "$(rc_at $p SENTINEL replicas sg | grep -c "^127.0.0.1:$RPORT$" || true)" -ge 1 ] ||
-		    [ "$(rc_at $p --raw SENTINEL replicas sg | grep -cx "$RPORT" || true)" -ge 1 ] || ok=0
-		[ "$(rc_at $p --raw SENTINEL sentinels sg | grep -cx 'ip' || true)" -ge 2 ] || ok=0
+		[ "$(rs_at $p SENTINEL replicas sg | grep -c "^127.0.0.1:$RPORT$" || true)" -ge 1 ] ||
+		    [ "$(rs_at $p --raw SENTINEL replicas sg | grep -cx "$RPORT" || true)" -ge 1 ] || ok=0
+		[ "$(rs_at $p --raw SENTINEL sentinels sg | grep -cx 'ip' || true)" -ge 2 ] || ok=0
 	done
 	[ $ok = 1 ] && break
 	sleep 0.2
@@ -153,7 +168,22 @@ export SANDGATE_REDIS_TIMEOUT_MS=200
 export SANDGATE_EGRESS_PORTS=80,443
 export SANDGATE_SESSION_CACHE_MS=0
 export SANDGATE_EGRESS_DENY_PRIVATE=0
+export SANDGATE_REDIS_USER=sgverify
+PWF=$T/redis-password
+printf '%s\n' "$SVCPW" >"$PWF"
+export SANDGATE_REDIS_PASSWORD_FILE=$PWF
+# a password file others may read: refused at start (78), mode named
+chmod 644 "$PWF"
+st=0
+SANDGATE_SOCKET=127.0.0.1:$VPORT "$VERIFY" 2>"$T/verify-mode.log" || st=$?
+sg_check "password file mode 0644: refused at start" 78 "$st"
+sg_check_match "the refusal names the variable and the mode" \
+    'SANDGATE_REDIS_PASSWORD_FILE.*0644' "$(cat "$T/verify-mode.log")"
+chmod 600 "$PWF"
 sg_spawn verify $VPORT "$VERIFY"
+printf 'wrong-%s\n' "$SVCPW" >"$T/wrong-password"
+chmod 600 "$T/wrong-password"
+SANDGATE_REDIS_PASSWORD_FILE=$T/wrong-password sg_spawn verify-wrong $WPORT "$VERIFY"
 
 A=$T/apache
 mkdir -p "$A"
@@ -176,14 +206,20 @@ LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
 LoadModule proxy_module          $M/mod_proxy.so
 LoadModule proxy_http_module     $M/mod_proxy_http.so
 Listen 127.0.0.1:$PPORT
+Listen 127.0.0.1:$PPORT2
 AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$VPORT/
-<VirtualHost 127.0.0.1:$PPORT>
+AuthnzFcgiDefineProvider authn sg_wrong fcgi://127.0.0.1:$WPORT/
+EOF
+for v in "$PPORT sg_egress" "$PPORT2 sg_wrong"; do
+	set -- $v
+	cat >>"$A/httpd.conf" <<EOF
+<VirtualHost 127.0.0.1:$1>
   ProxyRequests On
   ProxyVia Off
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
-    AuthnzFcgiCheckAuthnProvider sg_egress Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
+    AuthnzFcgiCheckAuthnProvider $2 Authoritative On RequireBasicAuth Off UserExpr "%{reqenv:SG_CONTAINER_ID}"
     Require valid-user
     CGIPassAuth On
   </Proxy>
@@ -192,16 +228,27 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$VPORT/
   </Location>
 </VirtualHost>
 EOF
+done
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 sg_track_pid $!
 sg_wait_tcp 127.0.0.1 $PPORT
+sg_wait_tcp 127.0.0.1 $PPORT2
 P=http://127.0.0.1:$PPORT
+P2=http://127.0.0.1:$PPORT2
 code() { curl -s -o "$T/b" -w '%{http_code}' --max-time 10 "$@" || true; }
 
 sg_check "live session through the sentinels' master" 200 \
     "$(code -x "$P" -U "container_$CID:jwt_$TOK_A" "http://127.0.0.1:$TPORT/a")"
 sg_check "revoked session" 407 \
     "$(code -x "$P" -U "container_$CIDR:jwt_$TOK_R" "http://127.0.0.1:$TPORT/r")"
+# the ACL user, not the admin, is who token-verify is
+sg_check_match "token-verify logged in as the ACL user" 'user=sgverify' \
+    "$(rc_at $MPORT CLIENT LIST | grep -v 'cmd=client' | tr '\n' ' ')"
+# a wrong password: fail closed (503), never an allow; never logged
+sg_check "wrong password: 503" 503 \
+    "$(code -x "$P2" -U "container_$CID:jwt_$TOK_A" "http://127.0.0.1:$TPORT/w")"
+sg_check "password never logged" 0 \
+    "$(cat "$T"/verify*.log | grep -c -F -e "$SVCPW" -e "$ADMINPW" || true)"
 
 # ---- the load: a decision every 20 ms, alternating live and revoked ---------
 # Each line: milliseconds since the epoch, kind (a|r), HTTP status.
@@ -249,7 +296,7 @@ wait "$PID_master" 2>/dev/null || true
 i=0
 new=""
 while [ $i -lt 200 ]; do
-	new=$(rc_at $S1 --raw SENTINEL get-master-addr-by-name sg | tail -n 1)
+	new=$(rs_at $S1 --raw SENTINEL get-master-addr-by-name sg | tail -n 1)
 	[ "$new" = "$RPORT" ] && break
 	sleep 0.1
 	i=$((i + 1))
@@ -308,7 +355,7 @@ print(best if best is not None else "")
     "the SIGKILL; first allow $(( ${first:-$PROM} - PROM )) ms after the promotion"
 
 # ---- the old master comes back as a replica: never written ----------------
-redis_at master $MPORT
+redis_at master $MPORT $ACL_ARGS --user sgverify on ">$SVCPW" '~sandgate:*' '+@all'
 i=0
 while [ $i -lt 100 ]; do
 	rc_at $MPORT --raw ROLE | head -n 1 | grep -qx slave && break

@@ -32,6 +32,7 @@
 #include <hiredis/hiredis.h>
 
 #include "compat.h"
+#include "lock.h"
 #include "sgerr.h"
 #include "session.h"
 #include "sgtest.h"
@@ -575,6 +576,69 @@ START_TEST(test_roundtrip_unix)
 
 	roundtrip(r, "sandbox_AAAAAAAAAAAAAAAAAAAAAA");
 	sg_redis_free(r);
+}
+END_TEST
+
+/* lib/lock.h: one holder; released only with its token. */
+START_TEST(test_lock)
+{
+	struct sg_redis	*r = main_unix(), *r2 = main_unix();
+	char		 tok[SG_LOCK_TOKEN_LEN + 1], tok2[SG_LOCK_TOKEN_LEN + 1];
+	char		 wrong[SG_LOCK_TOKEN_LEN + 1];
+	struct sg_err	 err;
+	int		 got, rel;
+
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_lock_take(r, "reap:sandbox_A", 5000, tok, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	ck_assert_uint_eq(strlen(tok), SG_LOCK_TOKEN_LEN);
+	/* a second client (another node) does not get it */
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_A", 5000, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 0);
+	ck_assert_str_eq(tok2, "");
+	/* another name is another lock */
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_B", 5000, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* not the owner: nothing released */
+	memset(wrong, 'a', SG_LOCK_TOKEN_LEN);
+	wrong[SG_LOCK_TOKEN_LEN] = '\0';
+	ck_assert_int_eq(sg_lock_release(r2, "reap:sandbox_A", wrong, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	ck_assert_int_eq(sg_lock_release(r2, "reap:sandbox_A", tok2, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	/* the owner releases; then the other takes it */
+	ck_assert_int_eq(sg_lock_release(r, "reap:sandbox_A", tok, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 1);
+	ck_assert_int_eq(sg_lock_release(r, "reap:sandbox_A", tok, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_A", 50, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* the TTL ends a holder that died */
+	usleep(120000);
+	ck_assert_int_eq(sg_lock_take(r, "reap:sandbox_A", 5000, tok, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* bad names and TTLs */
+	ck_assert_int_eq(sg_lock_take(r, "", 5000, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "a b", 5000, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "x", 0, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "x", SG_LOCK_MAX_TTL_MS + 1, tok,
+	    &got, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_lock_release(r, "x", "short", &rel, &err),
+	    SG_EINVAL);
+	sg_redis_free(r);
+	sg_redis_free(r2);
 }
 END_TEST
 
@@ -2137,6 +2201,7 @@ session_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_roundtrip_unix);
+	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_roundtrip_tcp);
 	tcase_add_test(tc, test_roundtrip_empty_fields);
 	tcase_add_test(tc, test_wire_contract);

@@ -297,6 +297,8 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->redis, "redis://127.0.0.1:6379/0", sizeof(c->redis));
 	c->redis_timeout_ms = 500;
 	c->redis_fail_open = 0;
+	c->redis_wait_replicas = 0;
+	c->redis_wait_ms = 100;
 	(void)strlcpy(c->docker_socket, "/var/run/docker.sock",
 	    sizeof(c->docker_socket));
 	(void)strlcpy(c->runtime, "runsc", sizeof(c->runtime));
@@ -415,6 +417,14 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->token_ttl);
 	(void)get_int(l, "SANDGATE_REDIS_TIMEOUT_MS", 1, 60000,
 	    &c->redis_timeout_ms);
+	(void)get_int(l, "SANDGATE_REDIS_WAIT_REPLICAS", 0, 16,
+	    &c->redis_wait_replicas);
+	/* WAIT blocks the connection: it must end before our read timeout. */
+	if (get_int(l, "SANDGATE_REDIS_WAIT_MS", 1, 10000,
+	    &c->redis_wait_ms) == SG_OK && c->redis_wait_replicas > 0 &&
+	    c->redis_wait_ms >= c->redis_timeout_ms)
+		(void)bad(l, "SANDGATE_REDIS_WAIT_MS",
+		    "must be below SANDGATE_REDIS_TIMEOUT_MS");
 	(void)get_int64(l, "SANDGATE_SESSION_CACHE_MS", 0, 60000,
 	    &c->session_cache_ms);
 	(void)get_int(l, "SANDGATE_MAX_SANDBOXES_PER_USER", 1, 100000,

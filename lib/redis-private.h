@@ -53,6 +53,9 @@ struct sg_redis_conn {
 	char		*master_name;
 	size_t		 sentinel_next;
 	int		 ready;
+	/* sg_redis_set_wait: WAIT after a session write (0: none) */
+	int		 wait_replicas;
+	int		 wait_ms;
 };
 
 /* URL pieces shared by redis.c and redis-sentinel.c (redis.c). */
@@ -148,6 +151,9 @@ enum sg_rc	 sg_redis_run(struct sg_redis *, const struct sg_redis_cmd *,
 		    size_t n, redisReply **, struct sg_err *);
 enum sg_rc	 sg_redis_run1(struct sg_redis *, int argc, const char **argv,
 		    redisReply **, struct sg_err *);
+/* sg_redis_set_wait's replicas (0: none) and *timeout_ms. */
+int		 sg_redis_wait_replicas(const struct sg_redis *,
+		    int *timeout_ms);
 /* A reply of the wrong shape: drop the connection, SG_EUPSTREAM. */
 enum sg_rc	 sg_redis_unexpected(struct sg_redis *, const char *what,
 		    struct sg_err *);

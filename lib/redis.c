@@ -801,6 +801,22 @@ sg_redis_run1(struct sg_redis *r, int argc, const char **argv,
 	return sg_redis_run(r, &c, 1, rep, err);
 }
 
+void
+sg_redis_set_wait(struct sg_redis *r, int replicas, int timeout_ms)
+{
+	if (r == NULL)
+		return;
+	r->conn.wait_replicas = replicas > 0 ? replicas : 0;
+	r->conn.wait_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+int
+sg_redis_wait_replicas(const struct sg_redis *r, int *timeout_ms)
+{
+	*timeout_ms = r->conn.wait_ms;
+	return r->conn.wait_replicas;
+}
+
 enum sg_rc
 sg_redis_ping(struct sg_redis *r, struct sg_err *err)
 {

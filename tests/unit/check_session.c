@@ -642,6 +642,34 @@ START_TEST(test_lock)
 }
 END_TEST
 
+/*
+ * SANDGATE_REDIS_WAIT_REPLICAS: a session write waits for replicas; a
+ * server without any cannot acknowledge it (redis_not_replicated).
+ */
+START_TEST(test_put_wait)
+{
+	struct sg_redis	*r = main_unix();
+	struct sg_session s;
+	struct sg_err	 err;
+	time_t		 now = time(NULL);
+	int64_t		 t0;
+
+	mksession(&s, "sandbox_WAITWAITWAITWAITWAITWA", "user_wait", now,
+	    now + 600);
+	sg_redis_set_wait(r, 1, 50);
+	sg_err_clear(&err);
+	t0 = (int64_t)time(NULL);
+	ck_assert_int_eq(sg_session_put(r, &s, now, &err), SG_EUNAVAIL);
+	ck_assert_str_eq(err.code, "redis_not_replicated");
+	ck_assert_int_le((int64_t)time(NULL) - t0, 2);
+	sg_redis_set_wait(r, 0, 50);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_put(r, &s, now, &err), SG_OK);
+	sg_session_clear(&s);
+	sg_redis_free(r);
+}
+END_TEST
+
 START_TEST(test_roundtrip_tcp)
 {
 	struct sg_redis	*r = main_tcp();
@@ -2202,6 +2230,7 @@ session_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_roundtrip_unix);
 	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_put_wait);
 	tcase_add_test(tc, test_roundtrip_tcp);
 	tcase_add_test(tc, test_roundtrip_empty_fields);
 	tcase_add_test(tc, test_wire_contract);

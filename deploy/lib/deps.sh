@@ -3,7 +3,7 @@
 # and run (only what is missing is installed), and the build itself.
 SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  libfcgi-dev libfcgi-bin libssl-dev libcjson-dev libhiredis-dev
- libcurl4-openssl-dev libpsl-dev publicsuffix libc-ares-dev check redis-server redis-sentinel docker.io
+ libcurl4-openssl-dev libpsl-dev publicsuffix libc-ares-dev check redis-server redis-sentinel stunnel4 docker.io
  lighttpd apache2
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables

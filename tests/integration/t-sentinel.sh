@@ -10,7 +10,10 @@
 # the promoted replica without a restart; the gap is measured and printed
 # (goal: under down-after-milliseconds + 1 s; asserted: + 4 s, the shared
 # machine's margin); a session acknowledged with WAIT 1 before the failover
-# is found after it; the old master, back as a replica, is never written.
+# is found after it; the old master, back as a replica, is never written;
+# a sentinel that names a replica (lying or behind) gets no decision
+# through (ROLE is checked: 503, no session read from the replica), and
+# listed before a real one it is skipped.
 # Credentials as in production: the servers need a password (the admin's,
 # for replication and the sentinels), token-verify logs in as an ACL user
 # limited to sandgate:* keys, its password read from
@@ -388,6 +391,45 @@ sg_check "session on the new master acknowledged" 1 \
     "$(MPORT=$RPORT put_session $CIDW "$JTI" "$EXP" "$TOK")"
 sg_check "new session allowed" 200 \
     "$(code -x "$P" -U "container_$CIDW:jwt_$TOK" "http://127.0.0.1:$TPORT/w")"
+
+# ---- a sentinel that names a replica: never used (ROLE is checked) -------
+# A lying (or lagging) sentinel answers every command with the old master's
+# address, a replica now.  Alone, it gets no decision through (503, never
+# a read from the replica); listed before the real ones, it is skipped.
+FPORT=$(sg_free_port)
+python3 - "$FPORT" "$MPORT" <<'EOF' 2>>"$T/fake-sentinel.log" &
+import socketserver, sys
+port, target = int(sys.argv[1]), sys.argv[2].encode()
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            d = self.request.recv(4096)
+            if not d:
+                return
+            ans = (b"*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n"
+                   % (len(target), target))
+            self.request.sendall(ans * max(1, d.count(b"*")))
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("127.0.0.1", port), H).serve_forever()
+EOF
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 $FPORT
+kill "$PID_verify"
+wait "$PID_verify" 2>/dev/null || true
+rc_at $MPORT CONFIG RESETSTAT >/dev/null
+SANDGATE_REDIS="sentinel://127.0.0.1:$FPORT/sg/0" sg_spawn verify $VPORT "$VERIFY"
+sg_check "a sentinel naming a replica: fails closed" 503 \
+    "$(code -x "$P" -U "container_$CID:jwt_$TOK_A" "http://127.0.0.1:$TPORT/f")"
+# (reads are not replicated: any EXISTS or GETRANGE there is ours)
+sg_check "the replica was asked ROLE, never for a session" 0 \
+    "$(rc_at $MPORT --raw INFO commandstats | tr -d '\r' | grep -c '^cmdstat_\(exists\|getrange\):' || true)"
+sg_check_match "but it was asked ROLE" '^cmdstat_role:calls=[1-9]' \
+    "$(rc_at $MPORT --raw INFO commandstats | tr -d '\r' | grep '^cmdstat_role:' || true)"
+kill "$PID_verify"
+wait "$PID_verify" 2>/dev/null || true
+SANDGATE_REDIS="sentinel://127.0.0.1:$FPORT,127.0.0.1:$S2/sg/0" sg_spawn verify $VPORT "$VERIFY"
+sg_check "listed first, it is skipped for a real one" 200 \
+    "$(code -x "$P" -U "container_$CID:jwt_$TOK_A" "http://127.0.0.1:$TPORT/g")"
 
 [ -z "${SG_SENTINEL_KEEP:-}" ] || cp -r "$T" "$SG_SENTINEL_KEEP"
 sg_done

@@ -323,6 +323,7 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
 	c->fcgi_timeout_ms = 5000;
+	c->workers = 1;
 	c->dns_timeout_ms = 2000;
 	c->audit_maxlen = 100000;
 }
@@ -449,6 +450,12 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->docker_timeout_s);
 	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
 	    &c->fcgi_timeout_ms);
+	(void)get_int(l, "SANDGATE_WORKERS", 1, SG_CFG_WORKERS_MAX, &c->workers);
+	/* The pool's workers share the socket the manager inherited. */
+	if (c->workers > 1 && c->socket[0] != '\0')
+		(void)bad(l, "SANDGATE_WORKERS", "more than 1 needs the "
+		    "socket on fd 0 (a socket unit, spawn-fcgi -n), not "
+		    "SANDGATE_SOCKET");
 	(void)get_int(l, "SANDGATE_DNS_TIMEOUT_MS", 100, 30000,
 	    &c->dns_timeout_ms);
 	(void)get_int(l, "SANDGATE_LOG_RATE", 0, 100000, &c->log_rate);
@@ -504,14 +511,13 @@ load_other(struct ld *l, struct sg_cfg *c)
 /*
  * SANDGATE_* names read outside this file, which the configuration
  * knows all the same: the Redis credentials (lib/redis-creds.c reads
- * them so they are never copied into struct sg_cfg), the listening socket's mode
- * (lib/serve.c), the units' worker count (multiwatch), the runsc path of
- * deploy/gvisor/register.
+ * them so they are never copied into struct sg_cfg), the listening
+ * socket's mode (lib/serve.c), the runsc path of deploy/gvisor/register.
  */
 static const char *const other_names[] = {
 	"SANDGATE_REDIS_PASSWORD", "SANDGATE_REDIS_PASSWORD_FILE",
 	"SANDGATE_REDIS_USER", "SANDGATE_SOCKET_MODE",
-	"SANDGATE_WORKERS", "SANDGATE_RUNSC", NULL
+	"SANDGATE_RUNSC", NULL
 };
 
 /* Levenshtein distance of a and b, capped at SG_CFG_NAME (cheap). */

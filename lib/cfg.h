@@ -24,6 +24,7 @@
 #include "hosts.h"
 
 #define SG_CFG_STR	512
+#define SG_CFG_WORKERS_MAX	256	/* SANDGATE_WORKERS */
 #define SG_PIDS_LIMIT_GVISOR	4096	/* default pids limit under runsc */
 
 struct sg_cfg {
@@ -62,6 +63,7 @@ struct sg_cfg {
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */
+	int		 workers;			/* SANDGATE_WORKERS, 1 (1..256): processes on the socket (lib/pool.h) */
 	int		 dns_timeout_ms;		/* SANDGATE_DNS_TIMEOUT_MS, 2000 (100..30000) */
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */

@@ -298,6 +298,8 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->redis, "redis://127.0.0.1:6379/0", sizeof(c->redis));
 	c->redis_timeout_ms = 500;
 	c->redis_fail_open = 0;
+	c->redis_wait_replicas = 0;
+	c->redis_wait_ms = 100;
 	(void)strlcpy(c->docker_socket, "/var/run/docker.sock",
 	    sizeof(c->docker_socket));
 	(void)strlcpy(c->runtime, "runsc", sizeof(c->runtime));
@@ -370,9 +372,10 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	if (get_str(l, "SANDGATE_REDIS", STR_WORD, c->redis,
 	    sizeof(c->redis)) == SG_OK &&
 	    strncmp(c->redis, "redis://", 8) != 0 &&
+	    strncmp(c->redis, "sentinel://", 11) != 0 &&
 	    strncmp(c->redis, "unix:", 5) != 0)
 		(void)bad(l, "SANDGATE_REDIS",
-		    "must start with redis:// or unix:");
+		    "must start with redis://, sentinel:// or unix:");
 	(void)get_str(l, "SANDGATE_DOCKER_SOCKET", STR_ABSPATH,
 	    c->docker_socket, sizeof(c->docker_socket));
 	(void)get_str(l, "SANDGATE_RUNTIME", STR_NAME, c->runtime,
@@ -424,6 +427,14 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->token_ttl);
 	(void)get_int(l, "SANDGATE_REDIS_TIMEOUT_MS", 1, 60000,
 	    &c->redis_timeout_ms);
+	(void)get_int(l, "SANDGATE_REDIS_WAIT_REPLICAS", 0, 16,
+	    &c->redis_wait_replicas);
+	/* WAIT blocks the connection: it must end before our read timeout. */
+	if (get_int(l, "SANDGATE_REDIS_WAIT_MS", 1, 10000,
+	    &c->redis_wait_ms) == SG_OK && c->redis_wait_replicas > 0 &&
+	    c->redis_wait_ms >= c->redis_timeout_ms)
+		(void)bad(l, "SANDGATE_REDIS_WAIT_MS",
+		    "must be below SANDGATE_REDIS_TIMEOUT_MS");
 	(void)get_int64(l, "SANDGATE_SESSION_CACHE_MS", 0, 60000,
 	    &c->session_cache_ms);
 	(void)get_int(l, "SANDGATE_MAX_SANDBOXES_PER_USER", 1, 100000,
@@ -507,12 +518,13 @@ load_other(struct ld *l, struct sg_cfg *c)
 
 /*
  * SANDGATE_* names read outside this file, which the configuration
- * knows all the same: the Redis password (lib/redis.c reads it so it is
- * never copied into struct sg_cfg), the listening socket's mode
- * (lib/serve.c), the runsc path of deploy/gvisor/register.
+ * knows all the same: the Redis credentials (lib/redis-creds.c reads
+ * them so they are never copied into struct sg_cfg), the listening
+ * socket's mode (lib/serve.c), the runsc path of deploy/gvisor/register.
  */
 static const char *const other_names[] = {
-	"SANDGATE_REDIS_PASSWORD", "SANDGATE_SOCKET_MODE",
+	"SANDGATE_REDIS_PASSWORD", "SANDGATE_REDIS_PASSWORD_FILE",
+	"SANDGATE_REDIS_USER", "SANDGATE_SOCKET_MODE",
 	"SANDGATE_RUNSC", NULL
 };
 

@@ -39,6 +39,8 @@ struct sg_cfg {
 	char		 redis[SG_CFG_STR];		/* SANDGATE_REDIS, redis://127.0.0.1:6379/0 */
 	int		 redis_timeout_ms;		/* SANDGATE_REDIS_TIMEOUT_MS, 500 (1..60000) */
 	int		 redis_fail_open;		/* SANDGATE_REDIS_FAILURE closed|open, closed */
+	int		 redis_wait_replicas;		/* SANDGATE_REDIS_WAIT_REPLICAS, 0 (0..16) */
+	int		 redis_wait_ms;			/* SANDGATE_REDIS_WAIT_MS, 100 (1..10000, < TIMEOUT_MS) */
 	char		 docker_socket[PATH_MAX];	/* SANDGATE_DOCKER_SOCKET, /var/run/docker.sock */
 	char		 runtime[64];			/* SANDGATE_RUNTIME, runsc */
 	char		 image[SG_CFG_STR];		/* SANDGATE_IMAGE, sandgate-sandbox:latest */

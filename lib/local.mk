@@ -2,8 +2,9 @@
 # lib/: the common library.  Only keys.c, jwt.c, crypto.c and secret.c include
 # OpenSSL,
 # only the files that include redis-private.h (redis.c, redis-send.c,
-# session-store.c, secret-store.c, policy-store.c, audit.c, revoke.c,
-# budget.c) hiredis, only docker.c libcurl, only resolve.c c-ares, only serve.c
+# redis-creds.c, redis-sentinel.c, lock.c, session-store.c, secret-store.c,
+# policy-store.c, audit.c, revoke.c, budget.c) hiredis, only docker.c libcurl,
+# only resolve.c c-ares, only serve.c
 # libfcgi (request.c and response.c, what handlers use, need none of
 # them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
@@ -34,6 +35,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/notify.h lib/notify.c \
 	lib/pool.h lib/pool.c \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
+	lib/redis-creds.c lib/redis-sentinel.c lib/lock.h lib/lock.c \
 	lib/session.h lib/session.c lib/session-store.c \
 	lib/secret.h lib/secret.c lib/secret-store.c \
 	lib/budget.h lib/budget.c \

@@ -19,6 +19,8 @@
 
 #include "redis.h"
 
+#define SG_REDIS_MAX_SENTINELS	8
+
 /*
  * What both client kinds hold: the parsed URL and one context.  c is
  * NULL until the first call and after every failure; pid is the process
@@ -39,7 +41,53 @@ struct sg_redis_conn {
 	struct timeval	 tv;
 	/* set by sg_redis_conn_error: the server closed the connection */
 	int		 lost;
+	/*
+	 * sentinel:// (redis-sentinel.c): the sentinels to ask, the master
+	 * name; host and port then hold the master last found.  ready: the
+	 * open already sent AUTH and SELECT (and ROLE) on c.
+	 */
+	int		 is_sentinel;
+	size_t		 n_sentinels;
+	char		*sentinel_host[SG_REDIS_MAX_SENTINELS];
+	int		 sentinel_port[SG_REDIS_MAX_SENTINELS];
+	char		*master_name;
+	size_t		 sentinel_next;
+	int		 ready;
+	/* sg_redis_set_wait: WAIT after a session write (0: none) */
+	int		 wait_replicas;
+	int		 wait_ms;
 };
+
+/* URL pieces shared by redis.c and redis-sentinel.c (redis.c). */
+enum sg_rc	 sg_redis_bad_url(struct sg_err *, const char *why);
+long		 sg_redis_url_num(const char *, size_t, long lo, long hi);
+enum sg_rc	 sg_redis_parse_userinfo(struct sg_redis_conn *,
+		    const char *p, const char **rest, struct sg_err *);
+enum sg_rc	 sg_redis_parse_hostport(const char *hp, const char *stops,
+		    int dflt, char **host, int *port, const char **rest,
+		    struct sg_err *);
+/*
+ * "sentinel://[[user]:password@]host[:port][,host[:port]...]/name[/db]"
+ * after the scheme (redis-sentinel.c); no connect.
+ */
+enum sg_rc	 sg_redis_sentinel_parse(struct sg_redis_conn *,
+		    const char *p, struct sg_err *);
+/*
+ * Ask the sentinels for the master, connect to it, send AUTH/SELECT and
+ * check with ROLE that it is a master; sets c (blocking, command
+ * timeout set) and ready.  SG_EUNAVAIL "redis_no_master" when no
+ * sentinel names a reachable master.
+ */
+enum sg_rc	 sg_redis_sentinel_open(struct sg_redis_conn *,
+		    struct sg_err *);
+void		 sg_redis_sentinel_clear(struct sg_redis_conn *);
+
+/*
+ * The credentials from the environment (redis-creds.c):
+ * SANDGATE_REDIS_PASSWORD, SANDGATE_REDIS_PASSWORD_FILE,
+ * SANDGATE_REDIS_USER, merged with what the URL carries.
+ */
+enum sg_rc	 sg_redis_creds_env(struct sg_redis_conn *, struct sg_err *);
 
 /* One command of a pipeline. */
 struct sg_redis_cmd {
@@ -103,6 +151,9 @@ enum sg_rc	 sg_redis_run(struct sg_redis *, const struct sg_redis_cmd *,
 		    size_t n, redisReply **, struct sg_err *);
 enum sg_rc	 sg_redis_run1(struct sg_redis *, int argc, const char **argv,
 		    redisReply **, struct sg_err *);
+/* sg_redis_set_wait's replicas (0: none) and *timeout_ms. */
+int		 sg_redis_wait_replicas(const struct sg_redis *,
+		    int *timeout_ms);
 /* A reply of the wrong shape: drop the connection, SG_EUPSTREAM. */
 enum sg_rc	 sg_redis_unexpected(struct sg_redis *, const char *what,
 		    struct sg_err *);

@@ -90,7 +90,10 @@ send_connect(struct sg_redis_sender *rs, struct sg_err *err)
 			send_fail(rs);
 		return rc;
 	}
-	sg_redis_conn_hello(r, &h);
+	/* Behind sentinels the open has sent AUTH, SELECT and ROLE already. */
+	h.n = 0;
+	if (!r->ready)
+		sg_redis_conn_hello(r, &h);
 	for (i = 0; i < h.n; i++)
 		if (redisAppendCommandArgv(r->c, h.cmd[i].argc, h.cmd[i].argv,
 		    NULL) != REDIS_OK)

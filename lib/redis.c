@@ -166,20 +166,26 @@ host_name_valid(const char *s, size_t len)
 }
 
 /* A number of the URL in its one spelling (lib/num.h), lo..hi; -1 if not. */
-static long
-url_num(const char *s, size_t len, long lo, long hi)
+long
+sg_redis_url_num(const char *s, size_t len, long lo, long hi)
 {
 	int64_t	 v;
 
 	return sg_num_parse_canon(s, len, lo, hi, &v) == 0 ? (long)v : -1;
 }
 
-static enum sg_rc
-bad_url(struct sg_err *err, const char *why)
+enum sg_rc
+sg_redis_bad_url(struct sg_err *err, const char *why)
 {
 	/* Never echo the URL: it may carry a password. */
 	return sg_err_set(err, SG_EINVAL, "bad_redis_url", "SANDGATE_REDIS: %s",
 	    why);
+}
+
+static enum sg_rc
+bad_url(struct sg_err *err, const char *why)
+{
+	return sg_redis_bad_url(err, why);
 }
 
 /* "unix:/path[?db=N]" */
@@ -201,7 +207,7 @@ parse_unix(struct sg_redis_conn *r, const char *p, struct sg_err *err)
 	if (q != NULL) {
 		if (strncmp(q, "?db=", 4) != 0)
 			return bad_url(err, "only ?db=N may follow the path");
-		if ((r->db = url_num(q + 4, strlen(q + 4), 0,
+		if ((r->db = sg_redis_url_num(q + 4, strlen(q + 4), 0,
 		    SG_REDIS_MAX_DB)) < 0)
 			return bad_url(err, "bad database number");
 	}
@@ -211,44 +217,62 @@ parse_unix(struct sg_redis_conn *r, const char *p, struct sg_err *err)
 	return SG_OK;
 }
 
-/* "redis://[[user]:password@]host[:port][/db]" */
-static enum sg_rc
-parse_tcp(struct sg_redis_conn *r, const char *p, struct sg_err *err)
+/*
+ * "[[user]:password@]": userinfo ends at the last '@' before end (a
+ * database number or a master name cannot hold one, so a password may
+ * even carry a raw '@' or '/').  *rest: what follows it.
+ */
+enum sg_rc
+sg_redis_parse_userinfo(struct sg_redis_conn *r, const char *p,
+    const char **rest, struct sg_err *err)
 {
-	const char	*at, *hp, *he, *rest, *colon;
+	const char	*at, *colon;
+	int		 bad;
+
+	*rest = p;
+	if ((at = strrchr(p, '@')) == NULL)
+		return SG_OK;
+	if ((colon = memchr(p, ':', (size_t)(at - p))) == NULL)
+		return bad_url(err, "userinfo must be [user]:password");
+	if (colon > p) {
+		r->user = pct_decode(p, (size_t)(colon - p), &bad);
+		if (r->user == NULL)
+			return bad ? bad_url(err, "bad user name") :
+			    sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	}
+	if (at > colon + 1) {
+		r->password = pct_decode(colon + 1, (size_t)(at - colon - 1),
+		    &bad);
+		if (r->password == NULL)
+			return bad ? bad_url(err, "bad password "
+			    "encoding") : sg_err_set(err, SG_ENOMEM, NULL,
+			    "out of memory");
+	}
+	*rest = at + 1;
+	return SG_OK;
+}
+
+/*
+ * "host[:port]" at hp, ending at the first of stops (or the string's
+ * end): a dotted-quad IPv4, "[IPv6]" or a DNS name; *host malloc'd,
+ * *port dflt when absent; *rest points after it.
+ */
+enum sg_rc
+sg_redis_parse_hostport(const char *hp, const char *stops, int dflt,
+    char **host, int *port, const char **rest, struct sg_err *err)
+{
+	const char	*he, *r;
 	char		 buf[SG_HOST_MAX + 1];
 	unsigned char	 addr[16];
 	struct in_addr	 ia;
-	char		*host = NULL;
+	char		 hstops[8];
 	size_t		 n;
-	int		 bad;
 
-	/*
-	 * Userinfo ends at the last '@': a database number cannot hold
-	 * one, so a password may even carry a raw '@' or '/'.
-	 */
-	if ((at = strrchr(p, '@')) != NULL) {
-		if ((colon = memchr(p, ':', (size_t)(at - p))) == NULL)
-			return bad_url(err, "userinfo must be [user]:password");
-		if (colon > p) {
-			r->user = pct_decode(p, (size_t)(colon - p), &bad);
-			if (r->user == NULL)
-				return bad ? bad_url(err, "bad user name") :
-				    sg_err_set(err, SG_ENOMEM, NULL,
-				    "out of memory");
-		}
-		if (at > colon + 1) {
-			r->password = pct_decode(colon + 1,
-			    (size_t)(at - colon - 1), &bad);
-			if (r->password == NULL)
-				return bad ? bad_url(err, "bad password "
-				    "encoding") : sg_err_set(err, SG_ENOMEM,
-				    NULL, "out of memory");
-		}
-		hp = at + 1;
-	} else
-		hp = p;
-
+	*host = NULL;
+	if (strlen(stops) + 2 > sizeof(hstops))
+		return bad_url(err, "internal: too many stops");
+	hstops[0] = ':';
+	(void)strlcpy(hstops + 1, stops, sizeof(hstops) - 1);
 	if (*hp == '[') {
 		if ((he = strchr(hp, ']')) == NULL)
 			return bad_url(err, "unterminated [IPv6] address");
@@ -259,9 +283,9 @@ parse_tcp(struct sg_redis_conn *r, const char *p, struct sg_err *err)
 		buf[n] = '\0';
 		if (inet_pton(AF_INET6, buf, addr) != 1)
 			return bad_url(err, "bad IPv6 address");
-		rest = he + 1;
+		r = he + 1;
 	} else {
-		he = hp + strcspn(hp, ":/");
+		he = hp + strcspn(hp, hstops);
 		n = (size_t)(he - hp);
 		if (n >= sizeof(buf) || !host_name_valid(hp, n))
 			return bad_url(err, "bad host");
@@ -274,26 +298,42 @@ parse_tcp(struct sg_redis_conn *r, const char *p, struct sg_err *err)
 		if (inet_aton(buf, &ia) != 0 &&
 		    inet_pton(AF_INET, buf, addr) != 1)
 			return bad_url(err, "IPv4 address not dotted-quad");
-		rest = he;
+		r = he;
 	}
-	if ((host = strdup(buf)) == NULL)
-		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	r->host = host;
-	r->port = DFLT_PORT;
-	if (*rest == ':') {
-		he = rest + 1 + strcspn(rest + 1, "/");
-		if ((r->port = (int)url_num(rest + 1,
-		    (size_t)(he - rest - 1), 1, 65535)) < 0)
+	*port = dflt;
+	if (*r == ':') {
+		he = r + 1 + strcspn(r + 1, stops);
+		if ((*port = (int)sg_redis_url_num(r + 1,
+		    (size_t)(he - r - 1), 1, 65535)) < 0)
 			return bad_url(err, "bad port");
-		rest = he;
+		r = he;
 	}
+	if (*r != '\0' && strchr(stops, *r) == NULL)
+		return bad_url(err, "unexpected text after the host");
+	if ((*host = strdup(buf)) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	*rest = r;
+	return SG_OK;
+}
+
+/* "redis://[[user]:password@]host[:port][/db]" */
+static enum sg_rc
+parse_tcp(struct sg_redis_conn *r, const char *p, struct sg_err *err)
+{
+	const char	*hp, *rest;
+	enum sg_rc	 rc;
+
+	if ((rc = sg_redis_parse_userinfo(r, p, &hp, err)) != SG_OK)
+		return rc;
+	if ((rc = sg_redis_parse_hostport(hp, "/", DFLT_PORT, &r->host,
+	    &r->port, &rest, err)) != SG_OK)
+		return rc;
 	if (*rest == '/') {
 		rest++;
-		if (*rest != '\0' && (r->db = url_num(rest, strlen(rest), 0,
-		    SG_REDIS_MAX_DB)) < 0)
+		if (*rest != '\0' && (r->db = sg_redis_url_num(rest,
+		    strlen(rest), 0, SG_REDIS_MAX_DB)) < 0)
 			return bad_url(err, "bad database number");
-	} else if (*rest != '\0')
-		return bad_url(err, "unexpected text after the host");
+	}
 	return SG_OK;
 }
 
@@ -301,7 +341,6 @@ enum sg_rc
 sg_redis_conn_parse(struct sg_redis_conn *r, const char *url, int timeout_ms,
     struct sg_err *err)
 {
-	const char	*envpw;
 	enum sg_rc	 rc;
 
 	memset(r, 0, sizeof(*r));
@@ -318,38 +357,15 @@ sg_redis_conn_parse(struct sg_redis_conn *r, const char *url, int timeout_ms,
 
 	if (strncmp(url, "redis://", 8) == 0)
 		rc = parse_tcp(r, url + 8, err);
+	else if (strncmp(url, "sentinel://", 11) == 0)
+		rc = sg_redis_sentinel_parse(r, url + 11, err);
 	else if (strncmp(url, "unix:", 5) == 0)
 		rc = parse_unix(r, url + 5, err);
 	else
-		rc = bad_url(err, "scheme must be redis:// or unix:");
-	if (rc != SG_OK)
-		goto out;
-
-	/* The environment keeps the password out of URLs that get logged. */
-	envpw = getenv("SANDGATE_REDIS_PASSWORD");
-	if (envpw != NULL && *envpw != '\0') {
-		if (r->password != NULL) {
-			rc = sg_err_set(err, SG_EINVAL, "bad_redis_url",
-			    "SANDGATE_REDIS_PASSWORD is set and SANDGATE_REDIS "
-			    "carries a password too");
-			goto out;
-		}
-		if (strlen(envpw) > SG_REDIS_URL_MAX) {
-			rc = sg_err_set(err, SG_EINVAL, "bad_redis_url",
-			    "SANDGATE_REDIS_PASSWORD is too long");
-			goto out;
-		}
-		if ((r->password = strdup(envpw)) == NULL) {
-			rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-			goto out;
-		}
-	}
-	if (r->user != NULL && r->password == NULL) {
-		rc = bad_url(err, "a user name needs a password");
-		goto out;
-	}
-	rc = SG_OK;
-out:
+		rc = bad_url(err, "scheme must be redis://, sentinel:// or "
+		    "unix:");
+	if (rc == SG_OK)
+		rc = sg_redis_creds_env(r, err);
 	if (rc != SG_OK)
 		sg_redis_conn_clear(r);
 	return rc;
@@ -363,6 +379,7 @@ sg_redis_conn_drop(struct sg_redis_conn *r)
 		redisFree(r->c);
 		r->c = NULL;
 	}
+	r->ready = 0;
 }
 
 void
@@ -379,6 +396,7 @@ sg_redis_conn_clear(struct sg_redis_conn *r)
 	}
 	free(r->host);
 	r->host = r->user = r->password = NULL;
+	sg_redis_sentinel_clear(r);
 }
 
 enum sg_rc
@@ -618,6 +636,8 @@ sg_redis_conn_open(struct sg_redis_conn *r, struct sg_err *err)
 	int	 e;
 
 	sg_redis_conn_drop(r);
+	if (r->is_sentinel)
+		return sg_redis_sentinel_open(r, err);
 	errno = 0;
 	if (r->is_unix)
 		r->c = redisConnectUnixWithTimeout(r->host, r->tv);
@@ -676,6 +696,8 @@ connect_ctx(struct sg_redis_conn *r, struct sg_err *err)
 		return SG_OK;
 	if ((rc = sg_redis_conn_open(r, err)) != SG_OK)
 		return rc;
+	if (r->ready)
+		return SG_OK;
 	errno = 0;
 	if (redisSetTimeout(r->c, r->tv) != REDIS_OK)
 		return sg_redis_conn_error(r, errno, 1, err);
@@ -744,7 +766,14 @@ sg_redis_run(struct sg_redis *rd, const struct sg_redis_cmd *cmds, size_t n,
 	r->lost = 0;
 	if ((rc = connect_ctx(r, &e)) == SG_OK)
 		rc = pipeline(r, cmds, n, rep, 0, &e);
-	if (rc != SG_OK && reused && r->lost) {
+	/*
+	 * Behind sentinels, a master that was demoted answers READONLY (or
+	 * MASTERDOWN): nothing of the pipeline was written (a MULTI aborts
+	 * whole), so ask the sentinels again and run it on the new master.
+	 */
+	if (rc != SG_OK && reused && (r->lost || (r->is_sentinel &&
+	    e.code != NULL && (strcmp(e.code, "redis_readonly") == 0 ||
+	    strcmp(e.code, "redis_masterdown") == 0)))) {
 		sg_err_clear(&e);
 		if ((rc = connect_ctx(r, &e)) == SG_OK)
 			rc = pipeline(r, cmds, n, rep, 0, &e);
@@ -770,6 +799,22 @@ sg_redis_run1(struct sg_redis *r, int argc, const char **argv,
 	c.argv = argv;
 	c.len = NULL;
 	return sg_redis_run(r, &c, 1, rep, err);
+}
+
+void
+sg_redis_set_wait(struct sg_redis *r, int replicas, int timeout_ms)
+{
+	if (r == NULL)
+		return;
+	r->conn.wait_replicas = replicas > 0 ? replicas : 0;
+	r->conn.wait_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+int
+sg_redis_wait_replicas(const struct sg_redis *r, int *timeout_ms)
+{
+	*timeout_ms = r->conn.wait_ms;
+	return r->conn.wait_replicas;
 }
 
 enum sg_rc

@@ -72,6 +72,15 @@ struct sg_redis_sender;
 enum sg_rc	 sg_redis_new(const char *url, int timeout_ms,
 		    struct sg_redis **, struct sg_err *);
 void		 sg_redis_free(struct sg_redis *);
+/*
+ * After a session write (sg_session_put), WAIT until replicas replicas
+ * have it, at most timeout_ms (below the client's timeout); fewer is
+ * SG_EUNAVAIL "redis_not_replicated", so that a create is acknowledged
+ * only once a failover cannot lose it.  replicas 0 (the default): no
+ * WAIT.
+ */
+void		 sg_redis_set_wait(struct sg_redis *, int replicas,
+		    int timeout_ms);
 /* PING; SG_EUNAVAIL when Redis cannot answer. */
 enum sg_rc	 sg_redis_ping(struct sg_redis *, struct sg_err *);
 

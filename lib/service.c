@@ -192,6 +192,9 @@ sg_service_connect(struct sg_service *s, const char **what,
 	    (rc = sg_redis_new(cfg->redis, cfg->redis_timeout_ms, &s->redis,
 	    err)) != SG_OK)
 		return rc;
+	if (s->redis != NULL)
+		sg_redis_set_wait(s->redis, cfg->redis_wait_replicas,
+		    cfg->redis_wait_ms);
 	*what = "SANDGATE_DOCKER_SOCKET";
 	if ((s->flags & SG_SVC_DOCKER) &&
 	    (rc = sg_docker_new(cfg->docker_socket, cfg->docker_timeout_s,

@@ -151,20 +151,24 @@ sg_session_put(struct sg_redis *r, const struct sg_session *s, time_t now,
     struct sg_err *err)
 {
 	char		 skey[KEY_MAX], ukey[KEY_MAX], ttlbuf[24];
+	char		 nrep[16], wms[16];
 	cJSON		*j = NULL;
 	char		*txt = NULL;
-	redisReply	*rep[4] = { NULL, NULL, NULL, NULL };
+	redisReply	*rep[5] = { NULL, NULL, NULL, NULL, NULL };
 	const char	*multi[] = { "MULTI" };
 	const char	*set[] = { "SET", skey, NULL, "EX", ttlbuf };
 	const char	*sadd[] = { "SADD", ukey, NULL };
 	const char	*exec[] = { "EXEC" };
-	struct sg_redis_cmd	 cmds[4] = {
+	const char	*wait[] = { "WAIT", nrep, wms };
+	struct sg_redis_cmd	 cmds[5] = {
 		{ 1, multi, NULL }, { 5, set, NULL }, { 3, sadd, NULL },
-		{ 1, exec, NULL }
+		{ 1, exec, NULL }, { 3, wait, NULL }
 	};
 	const redisReply *x;
 	int64_t		 ttl;
 	enum sg_rc	 rc;
+	size_t		 n = 4;
+	int		 want, ms;
 
 	if (r == NULL || s == NULL)
 		return sg_err_set(err, SG_EINVAL, NULL, "no session");
@@ -193,7 +197,17 @@ sg_session_put(struct sg_redis *r, const struct sg_session *s, time_t now,
 	}
 	set[2] = txt;
 	sadd[2] = s->container_id;
-	if ((rc = sg_redis_run(r, cmds, 4, rep, err)) != SG_OK)
+	/*
+	 * Replication is asynchronous: a failover right after the EXEC
+	 * can lose the session of a create already answered 201.  WAIT on
+	 * the same connection, in the same pipeline (SANDGATE_REDIS_WAIT_*).
+	 */
+	if ((want = sg_redis_wait_replicas(r, &ms)) > 0) {
+		(void)snprintf(nrep, sizeof(nrep), "%d", want);
+		(void)snprintf(wms, sizeof(wms), "%d", ms);
+		n = 5;
+	}
+	if ((rc = sg_redis_run(r, cmds, n, rep, err)) != SG_OK)
 		goto out;
 	x = rep[3];
 	if (!sg_redis_is_status(rep[0], "OK") || !sg_redis_is_status(rep[1], "QUEUED") ||
@@ -203,9 +217,19 @@ sg_session_put(struct sg_redis *r, const struct sg_session *s, time_t now,
 		rc = sg_redis_unexpected(r, "MULTI/SET/SADD/EXEC", err);
 		goto out;
 	}
+	if (n == 5 && rep[4]->type != REDIS_REPLY_INTEGER) {
+		rc = sg_redis_unexpected(r, "WAIT", err);
+		goto out;
+	}
+	if (n == 5 && rep[4]->integer < want) {
+		rc = sg_err_set(err, SG_EUNAVAIL, "redis_not_replicated",
+		    "the session reached %lld of %d replicas within %d ms",
+		    (long long)rep[4]->integer, want, ms);
+		goto out;
+	}
 	rc = SG_OK;
 out:
-	sg_redis_free_replies(rep, 4);
+	sg_redis_free_replies(rep, 5);
 	free(txt);
 	cJSON_Delete(j);
 	return rc;

@@ -3,7 +3,7 @@
 # and run (only what is missing is installed), and the build itself.
 SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  libfcgi-dev libfcgi-bin libssl-dev libcjson-dev libhiredis-dev
- libcurl4-openssl-dev libpsl-dev publicsuffix libc-ares-dev check redis-server docker.io
+ libcurl4-openssl-dev libpsl-dev publicsuffix libc-ares-dev check redis-server redis-sentinel stunnel4 docker.io
  lighttpd apache2 apache2-dev
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables
@@ -72,7 +72,24 @@ sg_install_deps()
 	else
 		rm -f "$_prc"
 	fi
+	# redis-sentinel is here for its binary (tests run their own
+	# sentinels on ports they pick); its Debian unit would otherwise
+	# come up at the next boot on 26379, watching a master on 6379.
+	case " $missing " in
+	*" redis-sentinel "*) sg_deb_no_boot redis-sentinel ;;
+	esac
 	return $_rc
+}
+
+# sg_deb_no_boot SERVICE: not started at boot (systemd and sysv links),
+# also without a running systemd; the package stays installed.
+sg_deb_no_boot()
+{
+	command -v deb-systemd-helper >/dev/null 2>&1 &&
+	    deb-systemd-helper disable "$1.service" >/dev/null 2>&1
+	command -v update-rc.d >/dev/null 2>&1 &&
+	    update-rc.d "$1" disable >/dev/null 2>&1
+	return 0
 }
 
 # sg_build TOP BUILD RECONFIGURE [CONFIGURE-FLAG...]: autogen.sh in TOP

@@ -157,6 +157,10 @@ START_TEST(good_values)
 	GOOD("SANDGATE_REDIS", "unix:/run/redis.sock");
 	ck_assert_str_eq(cfg.redis, "unix:/run/redis.sock");
 	GOOD("SANDGATE_REDIS", "redis://10.0.0.1:6380/2");
+	GOOD("SANDGATE_REDIS", "sentinel://10.0.0.1,10.0.0.2:26380/sg/1");
+	GOOD("SANDGATE_REDIS_WAIT_REPLICAS", "2");
+	ck_assert_int_eq(cfg.redis_wait_replicas, 2);
+	GOOD("SANDGATE_REDIS_WAIT_MS", "250");
 	GOOD("SANDGATE_REDIS_TIMEOUT_MS", "1");
 	ck_assert_int_eq(cfg.redis_timeout_ms, 1);
 	GOOD("SANDGATE_REDIS_FAILURE", "open");
@@ -358,6 +362,31 @@ START_TEST(ttl_vs_max)
 		ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_EINVAL);
 		ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_TOKEN_TTL:"));
 	}
+}
+END_TEST
+
+/* WAIT blocks the connection: its bound must be below the timeout. */
+START_TEST(wait_vs_timeout)
+{
+	struct sg_err	 err;
+
+	BAD("SANDGATE_REDIS_WAIT_REPLICAS", "17");
+	BAD("SANDGATE_REDIS_WAIT_MS", "0");
+	setup();
+	setenv("SANDGATE_REDIS_WAIT_REPLICAS", "1", 1);
+	setenv("SANDGATE_REDIS_TIMEOUT_MS", "100", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS_WAIT_MS:"));
+	setenv("SANDGATE_REDIS_WAIT_MS", "99", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_OK);
+	ck_assert_int_eq(cfg.redis_wait_ms, 99);
+	/* without replicas to wait for, the bound does not matter */
+	setenv("SANDGATE_REDIS_WAIT_REPLICAS", "0", 1);
+	setenv("SANDGATE_REDIS_WAIT_MS", "5000", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_OK);
 }
 END_TEST
 
@@ -660,6 +689,7 @@ cfg_suite(void)
 	tcase_add_test(tc, cpus);
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, ttl_vs_max);
+	tcase_add_test(tc, wait_vs_timeout);
 	tcase_add_test(tc, booleans_and_words);
 	tcase_add_test(tc, strings);
 	tcase_add_test(tc, ports);

@@ -33,6 +33,7 @@
 
 #include "budget.h"
 #include "compat.h"
+#include "lock.h"
 #include "sgerr.h"
 #include "session.h"
 #include "sgtest.h"
@@ -297,6 +298,10 @@ START_TEST(test_url_good)
 		"unix:/run/redis/redis.sock",
 		"unix:/run/redis/redis.sock?db=2",
 		"unix:///run/redis/redis.sock",
+		"sentinel://127.0.0.1:26379/mymaster",
+		"sentinel://127.0.0.1:26379/mymaster/0",
+		"sentinel://a.example,b.example:26380,[::1]:3/m-1.x_y/7",
+		"sentinel://u:pw@10.0.0.1,10.0.0.2,10.0.0.3/sg/1",
 	};
 	struct sg_redis	*r;
 	struct sg_err	 err;
@@ -332,6 +337,14 @@ START_TEST(test_url_bad)
 		"unix:/x?foo=1", "unix:/x?db=1&x=2", "unix:/a b",
 		"unix:/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"sentinel://", "sentinel://h:1", "sentinel://h:1/",
+		"sentinel://h:1//0", "sentinel://h:1/m/", "sentinel://h:1/m/x",
+		"sentinel://h:1/m/0/1", "sentinel://h:1,/m", "sentinel://,h/m",
+		"sentinel://h:0/m", "sentinel://h:1x/m", "sentinel://127.1/m",
+		"sentinel://h/m m", "sentinel://h/m*", "sentinel://h/m?x",
+		"sentinel://h,h,h,h,h,h,h,h,h/m", "sentinel://user:@h/m",
+		"sentinel://h/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxx",
 	};
 	struct sg_redis	*r;
 	struct sg_err	 err;
@@ -384,6 +397,84 @@ START_TEST(test_url_password_not_echoed)
 	ck_assert_int_eq(sg_redis_new("redis://user:@h:1", 100, &r, &err),
 	    SG_EINVAL);
 	unsetenv("SANDGATE_REDIS_PASSWORD");
+}
+END_TEST
+
+/*
+ * SANDGATE_REDIS_PASSWORD_FILE: owner-only mode, one line, the only
+ * source of the password; SANDGATE_REDIS_USER needs one.
+ */
+START_TEST(test_url_password_file)
+{
+	struct sg_redis	*r = NULL;
+	struct sg_err	 err;
+	char		 path[] = "/tmp/sg-check-pwXXXXXX";
+	int		 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, "Hunter2file\n", 12), 12);
+	ck_assert_int_eq(close(fd), 0);
+	setenv("SANDGATE_REDIS_PASSWORD_FILE", path, 1);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err), SG_OK);
+	sg_redis_free(r);
+	/* with an ACL user from the environment */
+	setenv("SANDGATE_REDIS_USER", "svc-verify", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err), SG_OK);
+	sg_redis_free(r);
+	/* and the URL naming one too: ambiguous */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://other:@h:1", 100, &r, &err),
+	    SG_EINVAL);
+	setenv("SANDGATE_REDIS_USER", "bad user", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS_USER"));
+	unsetenv("SANDGATE_REDIS_USER");
+	/* readable by the group or others: refused, the mode named */
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "0640"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_REDIS_PASSWORD_FILE"));
+	ck_assert_int_eq(chmod(path, 0604), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(chmod(path, 0400), 0);
+	/* a password in the URL as well: refused, never echoed */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://:Hunter2url@h:1", 100, &r,
+	    &err), SG_EINVAL);
+	ck_assert_ptr_null(strstr(err.msg, "Hunter2"));
+	/* two lines, or empty */
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, "a\nb\n", 4), 4);
+	ck_assert_int_eq(close(fd), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	ck_assert_ptr_null(strstr(err.msg, "a\nb"));
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(close(fd), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	/* missing, relative */
+	ck_assert_int_eq(unlink(path), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	setenv("SANDGATE_REDIS_PASSWORD_FILE", "pw.txt", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_redis_new("redis://h:1", 100, &r, &err),
+	    SG_EINVAL);
+	unsetenv("SANDGATE_REDIS_PASSWORD_FILE");
 }
 END_TEST
 
@@ -485,6 +576,97 @@ START_TEST(test_roundtrip_unix)
 	struct sg_redis	*r = main_unix();
 
 	roundtrip(r, "sandbox_AAAAAAAAAAAAAAAAAAAAAA");
+	sg_redis_free(r);
+}
+END_TEST
+
+/* lib/lock.h: one holder; released only with its token. */
+START_TEST(test_lock)
+{
+	struct sg_redis	*r = main_unix(), *r2 = main_unix();
+	char		 tok[SG_LOCK_TOKEN_LEN + 1], tok2[SG_LOCK_TOKEN_LEN + 1];
+	char		 wrong[SG_LOCK_TOKEN_LEN + 1];
+	struct sg_err	 err;
+	int		 got, rel;
+
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_lock_take(r, "reap:sandbox_A", 5000, tok, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	ck_assert_uint_eq(strlen(tok), SG_LOCK_TOKEN_LEN);
+	/* a second client (another node) does not get it */
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_A", 5000, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 0);
+	ck_assert_str_eq(tok2, "");
+	/* another name is another lock */
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_B", 5000, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* not the owner: nothing released */
+	memset(wrong, 'a', SG_LOCK_TOKEN_LEN);
+	wrong[SG_LOCK_TOKEN_LEN] = '\0';
+	ck_assert_int_eq(sg_lock_release(r2, "reap:sandbox_A", wrong, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	ck_assert_int_eq(sg_lock_release(r2, "reap:sandbox_A", tok2, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	/* the owner releases; then the other takes it */
+	ck_assert_int_eq(sg_lock_release(r, "reap:sandbox_A", tok, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 1);
+	ck_assert_int_eq(sg_lock_release(r, "reap:sandbox_A", tok, &rel,
+	    &err), SG_OK);
+	ck_assert_int_eq(rel, 0);
+	ck_assert_int_eq(sg_lock_take(r2, "reap:sandbox_A", 50, tok2, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* the TTL ends a holder that died */
+	usleep(120000);
+	ck_assert_int_eq(sg_lock_take(r, "reap:sandbox_A", 5000, tok, &got,
+	    &err), SG_OK);
+	ck_assert_int_eq(got, 1);
+	/* bad names and TTLs */
+	ck_assert_int_eq(sg_lock_take(r, "", 5000, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "a b", 5000, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "x", 0, tok, &got, &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_lock_take(r, "x", SG_LOCK_MAX_TTL_MS + 1, tok,
+	    &got, &err), SG_EINVAL);
+	ck_assert_int_eq(sg_lock_release(r, "x", "short", &rel, &err),
+	    SG_EINVAL);
+	sg_redis_free(r);
+	sg_redis_free(r2);
+}
+END_TEST
+
+/*
+ * SANDGATE_REDIS_WAIT_REPLICAS: a session write waits for replicas; a
+ * server without any cannot acknowledge it (redis_not_replicated).
+ */
+START_TEST(test_put_wait)
+{
+	struct sg_redis	*r = main_unix();
+	struct sg_session s;
+	struct sg_err	 err;
+	time_t		 now = time(NULL);
+	int64_t		 t0;
+
+	mksession(&s, "sandbox_WAITWAITWAITWAITWAITWA", "user_wait", now,
+	    now + 600);
+	sg_redis_set_wait(r, 1, 50);
+	sg_err_clear(&err);
+	t0 = (int64_t)time(NULL);
+	ck_assert_int_eq(sg_session_put(r, &s, now, &err), SG_EUNAVAIL);
+	ck_assert_str_eq(err.code, "redis_not_replicated");
+	ck_assert_int_le((int64_t)time(NULL) - t0, 2);
+	sg_redis_set_wait(r, 0, 50);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_put(r, &s, now, &err), SG_OK);
+	sg_session_clear(&s);
 	sg_redis_free(r);
 }
 END_TEST
@@ -2171,6 +2353,7 @@ session_suite(void)
 	tcase_add_test(tc, test_url_good);
 	tcase_add_test(tc, test_url_bad);
 	tcase_add_test(tc, test_url_password_not_echoed);
+	tcase_add_test(tc, test_url_password_file);
 	tcase_add_test(tc, test_url_db);
 	tcase_add_test(tc, test_url_ipv6);
 	tcase_add_test(tc, test_budget_codec);
@@ -2180,6 +2363,8 @@ session_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_roundtrip_unix);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_put_wait);
 	tcase_add_test(tc, test_roundtrip_tcp);
 	tcase_add_test(tc, test_roundtrip_empty_fields);
 	tcase_add_test(tc, test_wire_contract);

@@ -42,6 +42,7 @@
 #include "compat.h"
 #include "docker.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "num.h"
 #include "ops.h"
@@ -51,10 +52,19 @@
 
 #define LOOP_MAX_S	86400
 #define NAP_MS		100	/* sleep step of --loop */
+/*
+ * How long a reaper may hold a sandbox's lock (lib/lock.h): longer than
+ * any teardown (stop grace plus Docker's timeouts), short enough that a
+ * reaper that died holding it delays the sandbox's removal only that
+ * long.
+ */
+#define LOCK_TTL_MS	120000
 
 /* A container to reap, found in the first half of a pass. */
 struct victim {
 	const char	*did, *cid, *user, *why;
+	char		 lock[SG_LOCK_NAME_MAX + 1];
+	char		 token[SG_LOCK_TOKEN_LEN + 1];
 };
 
 static volatile sig_atomic_t	reap_stop;
@@ -192,9 +202,73 @@ cut(const cJSON *c, const char *cid)
 	return fails;
 }
 
+/*
+ * Several gateway nodes run a reaper each against one Redis and one
+ * Docker engine: the sandbox's lock makes one of them do its teardown.
+ * Taken (1), someone else has it (0), or unknown (-1: Redis failed;
+ * never remove on a guess).  A reaper that listed the container before
+ * another removed it takes the lock after the other released it, so
+ * the container is looked up again under the lock: gone is done.
+ */
+static int
+lock_victim(struct sg_docker *d, struct sg_redis *r, struct victim *v)
+{
+	struct sg_err	 err;
+	cJSON		*info = NULL;
+	enum sg_rc	 rc;
+	int		 got = 0, rel;
+
+	(void)snprintf(v->lock, sizeof(v->lock), "reap:%s", v->cid);
+	sg_err_clear(&err);
+	if (sg_lock_take(r, v->lock, LOCK_TTL_MS, v->token, &got,
+	    &err) != SG_OK) {
+		fprintf(stderr, "sandgate reap: %s: cannot lock: %s\n",
+		    v->cid, err.msg);
+		return -1;
+	}
+	if (!got) {
+		printf("skip %s: another reaper has it\n", v->cid);
+		return 0;
+	}
+	sg_err_clear(&err);
+	rc = sg_docker_container_inspect(d, v->did, &info, &err);
+	cJSON_Delete(info);
+	if (rc == SG_OK)
+		return 1;
+	if (rc == SG_ENOENT)
+		printf("skip %s: already reaped\n", v->cid);
+	else
+		fprintf(stderr, "sandgate reap: %s: cannot inspect: %s\n",
+		    v->cid, err.msg);
+	(void)sg_lock_release(r, v->lock, v->token, &rel, NULL);
+	v->token[0] = '\0';
+	return rc == SG_ENOENT ? 0 : -1;
+}
+
+/* Release the locks the victims hold (only ours: lib/lock.h). */
+static void
+unlock_victims(struct sg_redis *r, struct victim *vs, size_t nv)
+{
+	struct sg_err	 err;
+	size_t		 i;
+	int		 rel;
+
+	for (i = 0; i < nv; i++) {
+		if (vs[i].token[0] == '\0')
+			continue;
+		sg_err_clear(&err);
+		if (sg_lock_release(r, vs[i].lock, vs[i].token, &rel,
+		    &err) != SG_OK)
+			fprintf(stderr, "sandgate reap: %s: cannot unlock "
+			    "(it ends in %d s): %s\n", vs[i].cid,
+			    LOCK_TTL_MS / 1000, err.msg);
+		vs[i].token[0] = '\0';
+	}
+}
+
 /* The second half of a pass: tear the victims down; the failures. */
 static int
-reap_victims(struct sg_docker *d, struct sg_redis *r, const struct victim *vs,
+reap_victims(struct sg_docker *d, struct sg_redis *r, struct victim *vs,
     size_t nv)
 {
 	struct sg_err	 err;
@@ -217,6 +291,7 @@ reap_victims(struct sg_docker *d, struct sg_redis *r, const struct victim *vs,
 		}
 		fflush(stdout);
 	}
+	unlock_victims(r, vs, nv);
 	return fails;
 }
 
@@ -236,7 +311,7 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 	int64_t			 exp;
 	size_t			 pruned = 0, kept = 0, foreign = 0, nv = 0;
 	time_t			 now = time(NULL);
-	int			 fails = 0;
+	int			 fails = 0, rc2;
 	enum sg_rc		 rc;
 
 	*next = 0;
@@ -309,12 +384,16 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 			printf("would reap %s %s\n", cid, why);
 			continue;
 		}
-		/* The tunnels at once; the slow part (stop) afterwards. */
-		fails += cut(c, cid);
 		vs[nv].did = did;
 		vs[nv].cid = cid;
 		vs[nv].user = user;
 		vs[nv].why = why;
+		if ((rc2 = lock_victim(d, r, &vs[nv])) != 1) {
+			fails += rc2 == -1;
+			continue;
+		}
+		/* The tunnels at once; the slow part (stop) afterwards. */
+		fails += cut(c, cid);
 		nv++;
 	}
 	fflush(stdout);

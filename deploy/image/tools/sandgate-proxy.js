@@ -128,20 +128,49 @@ if (proxy !== null && proxy.protocol === 'http:') {
 			opts.token = auth;
 		const pa = new undici.ProxyAgent(opts);
 		const direct = new undici.Agent();
-		const nofetch = (input) => {
-			try {
-				return noProxy(new URL(input instanceof Object &&
-				    input.url ? input.url : String(input)).hostname);
-			} catch (e) {
-				return false;
+		// undici's ProxyAgent tunnels plain http: too (CONNECT to port
+		// 80, which a proxy allows for TLS ports only): send those in
+		// absolute form to the proxy instead, as curl does.
+		const pool = new undici.Pool(`http://${proxy.host}`);
+		class Forward extends undici.Dispatcher {
+			dispatch(o, handler) {
+				let headers = o.headers;
+				if (auth !== null) {
+					if (Array.isArray(headers))
+						headers = headers.concat(
+						    ['proxy-authorization', auth]);
+					else
+						headers = Object.assign({}, headers,
+						    { 'proxy-authorization': auth });
+				}
+				return pool.dispatch(Object.assign({}, o, {
+					origin: `http://${proxy.host}`,
+					path: String(o.origin).replace(/\/$/, '') + o.path,
+					headers,
+				}), handler);
 			}
+			close(...a) { return pool.close(...a); }
+			destroy(...a) { return pool.destroy(...a); }
+		}
+		const fwd = new Forward();
+		const pick = (input) => {
+			let u;
+			try {
+				u = new URL(input instanceof Object && input.url ?
+				    input.url : String(input));
+			} catch (e) {
+				return pa;
+			}
+			if (noProxy(u.hostname))
+				return direct;
+			return u.protocol === 'http:' ? fwd : pa;
 		};
 		// undici's own fetch with the proxy as its dispatcher: the
 		// built-in fetch may be a different undici than Debian's.
 		const f = undici.fetch;
 		globalThis.fetch = function fetch(input, init) {
 			return f(input, Object.assign({}, init,
-			    { dispatcher: nofetch(input) ? direct : pa }));
+			    { dispatcher: pick(input) }));
 		};
 	}
 }

@@ -214,6 +214,17 @@ sg_check_match "Java HttpClient without an authenticator: 407" '407' "$rc $o"
 sg_check "neither reached the upstream" 0 \
     "$(( $(hits aio-default) + $(hits hc-default) ))"
 
+echo "# the image's glue is what makes node and Java work"
+run nodefetch "https://$NAME:$TPORT/hello/no-preload" "unset NODE_OPTIONS;"
+sg_check "node fetch without the preload fails" 1 "$([ $rc != 0 ] && echo 1 || echo 0)"
+run javaurl "https://$NAME:$TPORT/hello/no-agent" "unset JDK_JAVA_OPTIONS;"
+sg_check_match "Java without the agent: 407" '407' "$rc $o"
+sg_check "neither reached the upstream" 0 \
+    "$(( $(hits no-preload) + $(hits no-agent) ))"
+run javaurl "https://$NAME:$TPORT/hello/java-stderr"
+sg_check_match "the JVM prints its option variables" 'Picked up JAVA_TOOL_OPTIONS' "$o"
+sg_check "and they hold no token" 0 "$(printf '%s' "$o" | grep -c 'jwt_' || true)"
+
 echo "# pip, npm, git over HTTPS"
 rc=0
 o=$(docker exec "$ID" sh -c "cd /tmp && python3 -m pip install -q --target /tmp/pyt \

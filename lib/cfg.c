@@ -361,6 +361,10 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	    sizeof(c->signing_key));
 	(void)get_str(l, "SANDGATE_VERIFY_KEYS", STR_TEXT, c->verify_keys,
 	    sizeof(c->verify_keys));
+	(void)get_str(l, "SANDGATE_OPERATOR_KEYS", STR_TEXT, c->operator_keys,
+	    sizeof(c->operator_keys));
+	(void)get_str(l, "SANDGATE_OPERATOR_SIGNING_KEY", STR_TEXT,
+	    c->operator_signing_key, sizeof(c->operator_signing_key));
 	if (get_str(l, "SANDGATE_REDIS", STR_WORD, c->redis,
 	    sizeof(c->redis)) == SG_OK &&
 	    strncmp(c->redis, "redis://", 8) != 0 &&

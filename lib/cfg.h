@@ -30,6 +30,8 @@ struct sg_cfg {
 	char		 issuer[SG_CFG_STR];		/* SANDGATE_ISSUER, "sandgate" (<= 256) */
 	char		 signing_key[PATH_MAX];		/* SANDGATE_SIGNING_KEY, "" */
 	char		 verify_keys[4096];		/* SANDGATE_VERIFY_KEYS, "" */
+	char		 operator_keys[4096];		/* SANDGATE_OPERATOR_KEYS, "" */
+	char		 operator_signing_key[PATH_MAX]; /* SANDGATE_OPERATOR_SIGNING_KEY */
 	int64_t		 leeway;			/* SANDGATE_LEEWAY, 30 (0..3600) */
 	int64_t		 token_ttl;			/* SANDGATE_TOKEN_TTL, 14400 */
 	int64_t		 token_max_ttl;			/* SANDGATE_TOKEN_MAX_TTL, 86400 (..366 d) */

@@ -458,6 +458,41 @@ sg_key_load_pem(const char *path, struct sg_key **out, struct sg_err *err)
 }
 
 enum sg_rc
+sg_key_load_signing(const char *path, struct sg_key **out,
+    struct sg_err *err)
+{
+	struct stat	 st;
+	enum sg_rc	 rc;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0')
+		return sg_err_set(err, SG_EINVAL, "bad_key_file", "not set");
+	/*
+	 * The mode is checked on the path before the key is read: a key
+	 * other users could read is already disclosed, and signing with it
+	 * would let them mint tokens too.  (A swap between the stat and the
+	 * open needs write access to the directory, which is root's.)
+	 */
+	if (stat(path, &st) == -1)
+		return sg_err_set(err, errno == ENOENT ? SG_ENOENT : SG_EINVAL,
+		    "bad_key_file", "%s: %s", path, strerror(errno));
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXO | S_IWGRP)) != 0)
+		return sg_err_set(err, SG_EINVAL, "bad_key_file",
+		    "%s: mode %04o lets other users read or change the "
+		    "private key; chmod 600 it (0640 for a group)", path,
+		    (unsigned)(st.st_mode & 07777));
+	if ((rc = sg_key_load_pem(path, out, err)) != SG_OK)
+		return rc;
+	if (!sg_key_is_private(*out)) {
+		sg_key_free(*out);
+		*out = NULL;
+		return sg_err_set(err, SG_EINVAL, "bad_key_file",
+		    "%s: not a private key", path);
+	}
+	return SG_OK;
+}
+
+enum sg_rc
 sg_key_from_spki(const uint8_t *der, size_t len, struct sg_key **out,
     struct sg_err *err)
 {

@@ -39,6 +39,14 @@ enum sg_rc	 sg_key_read_file(const char *path, char **out, size_t *len,
 		    size_t *size, struct sg_err *);
 enum sg_rc	 sg_key_load_pem(const char *path, struct sg_key **,
 		    struct sg_err *);
+/*
+ * The private key a service signs with: sg_key_load_pem, then refused
+ * unless it is a private key in a regular file that no other user can
+ * read or write (mode & 0007 == 0) and its group cannot write.  Group
+ * read is allowed (a key shared with the service's group, 0640).
+ */
+enum sg_rc	 sg_key_load_signing(const char *path, struct sg_key **,
+		    struct sg_err *);
 /* DER SubjectPublicKeyInfo. */
 enum sg_rc	 sg_key_from_spki(const uint8_t *der, size_t len,
 		    struct sg_key **, struct sg_err *);

@@ -2,8 +2,8 @@
 /*
  * The Redis client's insides, shared by the lib files that speak to
  * Redis: redis.c (URL, connection, blocking commands), redis-send.c
- * (the non-blocking sender), session-store.c and audit.c (the stream
- * reader).  Only lib/ includes this header, and it is the only one that
+ * (the non-blocking sender), session-store.c, revoke.c and audit.c (the
+ * stream reader).  Only lib/ includes this header, and it is the only one that
  * pulls in hiredis: services, tools and tests see lib/redis.h.
  */
 #ifndef SG_REDIS_PRIVATE_H

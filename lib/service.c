@@ -175,12 +175,9 @@ sg_service_connect(struct sg_service *s, const char **what,
 		if (cfg->signing_key[0] == '\0')
 			return sg_err_set(err, SG_EINVAL, "bad_config",
 			    "not set");
-		if ((rc = sg_key_load_pem(cfg->signing_key, &s->key,
+		if ((rc = sg_key_load_signing(cfg->signing_key, &s->key,
 		    err)) != SG_OK)
 			return rc;
-		if (!sg_key_is_private(s->key))
-			return sg_err_set(err, SG_EINVAL, "bad_config",
-			    "not a private key");
 	}
 	*what = "SANDGATE_REDIS";
 	if ((s->flags & SG_SVC_REDIS) &&

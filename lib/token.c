@@ -371,6 +371,85 @@ sg_token_verify(const struct sg_keyset *ks, const char *tok, size_t len,
 	return rc;
 }
 
+/* Signature under ks, then the claims; *payload kept if asked for. */
+static enum sg_rc
+verify_under(const struct sg_keyset *ks, const char *tok, size_t len,
+    const struct sg_verify_opts *opts, struct sg_claims *claims,
+    cJSON **payload, struct sg_err *err)
+{
+	cJSON		*p = NULL;
+	enum sg_rc	 rc;
+
+	if ((rc = sg_jwt_verify(ks, tok, len, &p, NULL, err)) != SG_OK)
+		return rc;
+	rc = sg_claims_validate(p, opts, claims, err);
+	if (rc == SG_OK && payload != NULL)
+		*payload = p;
+	else
+		cJSON_Delete(p);
+	return rc;
+}
+
+enum sg_rc
+sg_token_verify_kinds(const struct sg_keyset *ks, const struct sg_keyset *op,
+    const char *tok, size_t len, const struct sg_verify_opts *opts,
+    struct sg_claims *claims, cJSON **payload, struct sg_err *err)
+{
+	struct sg_err	 first;
+	enum sg_kind	 want = SG_KIND_CONTAINER;
+	enum sg_rc	 rc;
+
+	if (payload != NULL)
+		*payload = NULL;
+	if (ks == NULL || tok == NULL || opts == NULL || claims == NULL)
+		return sg_err_set(err, SG_EINTERNAL, NULL, "bad arguments");
+	if (op == NULL)
+		return verify_under(ks, tok, len, opts, claims, payload, err);
+	/* The kid picks the set: unknown under one, try the other. */
+	sg_err_clear(&first);
+	rc = verify_under(ks, tok, len, opts, claims, payload, &first);
+	if (rc != SG_OK && first.code != NULL &&
+	    strcmp(first.code, "unknown_kid") == 0) {
+		want = SG_KIND_OPERATOR;
+		sg_claims_clear(claims);
+		sg_claims_init(claims);
+		sg_err_clear(&first);
+		rc = verify_under(op, tok, len, opts, claims, payload, &first);
+	}
+	if (rc != SG_OK)
+		return sg_err_set(err, first.rc, first.code, "%s", first.msg);
+	if (claims->kind == want)
+		return SG_OK;
+	sg_claims_clear(claims);
+	sg_claims_init(claims);
+	if (payload != NULL) {
+		cJSON_Delete(*payload);
+		*payload = NULL;
+	}
+	return sg_err_set(err, SG_EAUTH, "wrong_key", want == SG_KIND_OPERATOR ?
+	    "a container token signed with an operator key" :
+	    "an operator token signed with a sandbox key");
+}
+
+enum sg_rc
+sg_token_keys_apart(const struct sg_keyset *ks, const struct sg_keyset *op,
+    struct sg_err *err)
+{
+	const char	*kid;
+	size_t		 i;
+
+	if (ks == NULL || op == NULL)
+		return SG_OK;
+	for (i = 0; i < sg_keyset_count(op); i++) {
+		kid = sg_key_kid(sg_keyset_at(op, i));
+		if (sg_keyset_find(ks, kid) != NULL)
+			return sg_err_set(err, SG_EINVAL, "bad_config",
+			    "SANDGATE_OPERATOR_KEYS: %s is also a sandbox key; "
+			    "operator tokens need their own", kid);
+	}
+	return SG_OK;
+}
+
 int
 sg_token_compat_note(const struct sg_claims *c, int verified)
 {

@@ -108,5 +108,20 @@ int		 sg_token_compat_note(const struct sg_claims *, int verified);
 enum sg_rc	 sg_token_verify(const struct sg_keyset *, const char *tok,
 		    size_t len, const struct sg_verify_opts *,
 		    struct sg_claims *, struct sg_err *);
+/*
+ * Each kind of token under its own keys (docs/contract.md §2.1): with op
+ * NULL (SANDGATE_OPERATOR_KEYS unset) as sg_token_verify(ks).  Otherwise
+ * a container token verifies only under ks and an operator token only
+ * under op; a token of one kind signed by the other kind's key is
+ * SG_EAUTH "wrong_key".  payload (may be NULL) receives the verified
+ * payload object for the caller to free.
+ */
+enum sg_rc	 sg_token_verify_kinds(const struct sg_keyset *ks,
+		    const struct sg_keyset *op, const char *tok, size_t len,
+		    const struct sg_verify_opts *, struct sg_claims *,
+		    cJSON **payload, struct sg_err *);
+/* Refuse a kid present in both sets: SG_EINVAL naming it. */
+enum sg_rc	 sg_token_keys_apart(const struct sg_keyset *ks,
+		    const struct sg_keyset *op, struct sg_err *);
 
 #endif

@@ -103,6 +103,10 @@ sg_run_env()
 	export SANDGATE_ISSUER="$SG_ISSUER"
 	export SANDGATE_SIGNING_KEY="$SG_KEYS/private-key.pem"
 	export SANDGATE_VERIFY_KEYS="$SG_KEYS/public-key.pem"
+	export SANDGATE_OPERATOR_KEYS="$SG_KEYS/operator.jwks.json"
+	# Only the CLI reads this one (sandgate token); no service signs with
+	# it.  A production host keeps it out of sandgate.env.
+	export SANDGATE_OPERATOR_SIGNING_KEY="$SG_KEYS/operator.pem"
 	export SANDGATE_REDIS="unix:$SG_SOCKDIR/redis.sock"
 	export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCKET"
 	export SANDGATE_RUNTIME="$SG_RUNTIME"

@@ -5,8 +5,14 @@
 sg_run_keys()
 {
 	# private-key.pem (0600), public-key.pem, jwks.json; kept if present.
-	[ -s "$SG_KEYS/private-key.pem" ] && return 0
-	"$SG_CLI" keygen "$SG_KEYS" >/dev/null || sg_run_die "sandgate keygen failed"
+	[ -s "$SG_KEYS/private-key.pem" ] ||
+	    "$SG_CLI" keygen "$SG_KEYS" >/dev/null ||
+	    sg_run_die "sandgate keygen failed"
+	# Operator tokens have their own key, which no service holds:
+	# operator.pem (0600) and operator.jwks.json (docs/deploy.md §3).
+	[ -s "$SG_KEYS/operator.pem" ] ||
+	    "$SG_CLI" keys --operator init "$SG_KEYS" >/dev/null ||
+	    sg_run_die "sandgate keys --operator init failed"
 }
 
 # An operator token for the management API, kept in the run directory.

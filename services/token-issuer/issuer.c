@@ -96,14 +96,9 @@ issuer_init(struct app *is, const struct sg_cfg *cfg, struct sg_err *err)
 		    "SANDGATE_SIGNING_KEY: required (a PEM P-256 private key)");
 		goto fail;
 	}
-	if (sg_key_load_pem(cfg->signing_key, &is->key, &e) != SG_OK) {
+	if (sg_key_load_signing(cfg->signing_key, &is->key, &e) != SG_OK) {
 		rc = sg_err_set(err, SG_EINVAL, "bad_config",
 		    "SANDGATE_SIGNING_KEY: %s", e.msg);
-		goto fail;
-	}
-	if (!sg_key_is_private(is->key)) {
-		rc = sg_err_set(err, SG_EINVAL, "bad_config",
-		    "SANDGATE_SIGNING_KEY: not a private key");
 		goto fail;
 	}
 	if (cfg->token_ttl < 1 || cfg->token_ttl > cfg->token_max_ttl) {

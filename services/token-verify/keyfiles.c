@@ -23,27 +23,29 @@
 #include "metrics.h"
 #include "resolve.h"
 #include "session.h"
+#include "token.h"
 #include "verify.h"
 #include "verify-int.h"
 
 /* ---- key files ---------------------------------------------------- */
 
+/* The files of one comma list (var names it) appended to v->files. */
 static enum sg_rc
-keyfiles_parse(struct app *v, struct sg_err *err)
+keyfiles_add(struct app *v, const char *var, const char *list,
+    struct sg_err *err)
 {
-	const char	*p = v->cfg.verify_keys, *comma;
+	const char	*p = list, *comma;
 	size_t		 len;
 
-	v->nfiles = 0;
 	while (*p != '\0') {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (len == 0 || len >= PATH_MAX)
 			return sg_err_set(err, SG_EINVAL, "bad_config",
-			    "SANDGATE_VERIFY_KEYS: bad path list");
+			    "%s: bad path list", var);
 		if (v->nfiles == SG_VERIFY_KEYFILES)
 			return sg_err_set(err, SG_EINVAL, "bad_config",
-			    "SANDGATE_VERIFY_KEYS: more than %d files",
+			    "%s: more than %d key files in all", var,
 			    SG_VERIFY_KEYFILES);
 		memcpy(v->files[v->nfiles].path, p, len);
 		v->files[v->nfiles].path[len] = '\0';
@@ -53,12 +55,63 @@ keyfiles_parse(struct app *v, struct sg_err *err)
 		p = comma + 1;
 		if (*p == '\0')
 			return sg_err_set(err, SG_EINVAL, "bad_config",
-			    "SANDGATE_VERIFY_KEYS: bad path list");
+			    "%s: bad path list", var);
 	}
+	return SG_OK;
+}
+
+/* Every watched file: SANDGATE_VERIFY_KEYS, then SANDGATE_OPERATOR_KEYS. */
+static enum sg_rc
+keyfiles_parse(struct app *v, struct sg_err *err)
+{
+	enum sg_rc	 rc;
+
+	v->nfiles = 0;
+	if ((rc = keyfiles_add(v, "SANDGATE_VERIFY_KEYS", v->cfg.verify_keys,
+	    err)) != SG_OK)
+		return rc;
 	if (v->nfiles == 0)
 		return sg_err_set(err, SG_EINVAL, "bad_config",
 		    "SANDGATE_VERIFY_KEYS: not set");
+	return keyfiles_add(v, "SANDGATE_OPERATOR_KEYS", v->cfg.operator_keys,
+	    err);
+}
+
+/*
+ * Both key sets from the configuration: *ks never empty, *op NULL when
+ * SANDGATE_OPERATOR_KEYS is unset, never sharing a key with *ks.
+ */
+static enum sg_rc
+keysets_load(const struct app *v, struct sg_keyset **ks,
+    struct sg_keyset **op, struct sg_err *err)
+{
+	enum sg_rc	 rc;
+
+	*ks = *op = NULL;
+	if ((rc = sg_keyset_load(v->cfg.verify_keys, ks, err)) != SG_OK)
+		goto fail;
+	if (*ks == NULL || sg_keyset_count(*ks) == 0) {
+		rc = sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_VERIFY_KEYS: no key");
+		goto fail;
+	}
+	if (v->cfg.operator_keys[0] == '\0')
+		return SG_OK;
+	if ((rc = sg_keyset_load(v->cfg.operator_keys, op, err)) != SG_OK)
+		goto fail;
+	if (*op == NULL || sg_keyset_count(*op) == 0) {
+		rc = sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_OPERATOR_KEYS: no key");
+		goto fail;
+	}
+	if ((rc = sg_token_keys_apart(*ks, *op, err)) != SG_OK)
+		goto fail;
 	return SG_OK;
+fail:
+	sg_keyset_free(*ks);
+	sg_keyset_free(*op);
+	*ks = *op = NULL;
+	return rc == SG_ENOMEM ? rc : SG_EINVAL;
 }
 
 static void
@@ -99,7 +152,7 @@ int
 sg_verify_reload(struct app *v, int force, struct sg_err *err)
 {
 	struct sg_verify_keyfile nf[SG_VERIFY_KEYFILES];
-	struct sg_keyset	*ks = NULL;
+	struct sg_keyset	*ks = NULL, *op = NULL;
 	int64_t			 now = mono_us(v);
 	size_t			 i;
 	int			 changed = 0;
@@ -123,9 +176,7 @@ sg_verify_reload(struct app *v, int force, struct sg_err *err)
 	 */
 	for (i = 0; i < v->nfiles; i++)
 		v->files[i] = nf[i];
-	if (sg_keyset_load(v->cfg.verify_keys, &ks, err) != SG_OK ||
-	    ks == NULL || sg_keyset_count(ks) == 0) {
-		sg_keyset_free(ks);
+	if (keysets_load(v, &ks, &op, err) != SG_OK) {
 		v->st.reload_failures++;
 		sg_err_set(err, SG_EINVAL, "bad_keys", "no usable key");
 		return -1;
@@ -133,6 +184,8 @@ sg_verify_reload(struct app *v, int force, struct sg_err *err)
 	/* Build first, swap on success: requests never see no keys. */
 	sg_keyset_free(v->keys);
 	v->keys = ks;
+	sg_keyset_free(v->op_keys);
+	v->op_keys = op;
 	/* Tokens verified under a removed kid must not live on. */
 	sg_tcache_flush(v->cache);
 	v->st.reloads++;
@@ -154,16 +207,16 @@ sg_verify_init(struct app *v, const struct sg_cfg *cfg,
 		goto out;
 	for (i = 0; i < v->nfiles; i++)
 		keyfile_stat(&v->files[i]);
-	if ((rc = sg_keyset_load(v->cfg.verify_keys, &v->keys, err)) !=
-	    SG_OK) {
-		rc = SG_EINVAL;
+	if ((rc = keysets_load(v, &v->keys, &v->op_keys, err)) != SG_OK)
 		goto out;
-	}
-	if (v->keys == NULL || sg_keyset_count(v->keys) == 0) {
-		rc = sg_err_set(err, SG_EINVAL, "bad_config",
-		    "SANDGATE_VERIFY_KEYS: no key");
-		goto out;
-	}
+	/*
+	 * Without operator keys a stolen sandbox-signing key (token-issuer,
+	 * sandbox-create hold it) also mints operator tokens: say so.
+	 */
+	if (v->op_keys == NULL)
+		sg_log(SG_LOG_WARN, "operator_keys_shared", "detail",
+		    "SANDGATE_OPERATOR_KEYS is not set: operator tokens are "
+		    "accepted under the sandbox keys", (char *)NULL);
 	if ((rc = sg_redis_new(v->cfg.redis, v->cfg.redis_timeout_ms,
 	    &v->redis, err)) != SG_OK)
 		goto out;
@@ -195,6 +248,8 @@ sg_verify_clear(struct app *v)
 	v->resolver = NULL;
 	sg_keyset_free(v->keys);
 	v->keys = NULL;
+	sg_keyset_free(v->op_keys);
+	v->op_keys = NULL;
 	sg_redis_free(v->redis);
 	v->redis = NULL;
 }

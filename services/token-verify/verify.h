@@ -89,6 +89,8 @@ struct sg_verify_stats {
 struct app {
 	struct sg_cfg	 cfg;
 	struct sg_keyset *keys;
+	/* SANDGATE_OPERATOR_KEYS; NULL: operator tokens verify under keys */
+	struct sg_keyset *op_keys;
 	struct sg_redis	*redis;
 	struct sg_tcache *cache;
 	struct sg_resolver *resolver;	/* target names (resolve.h) */

@@ -474,7 +474,7 @@ sg_check "report: listed host, revoked token" 407 \
     "$(code -x "$P3" -U "$U_D" "http://127.0.0.1:$TPORT/rc")"
 sg_check "report: nothing reached the target (credentials)" "$n0" "$(hits)"
 sg_check_match "report: mode announced at start" '"event":"start","mode":"report"' \
-    "$(head -n 3 "$T/verify3.log")"
+    "$(head -n 10 "$T/verify3.log")"
 
 # ---- Redis stopped mid-run: 503 (fail closed), then recovery -------------
 sg_stop_redis

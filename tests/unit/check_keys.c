@@ -620,6 +620,55 @@ START_TEST(test_write_pem_modes)
 }
 END_TEST
 
+START_TEST(test_load_signing_modes)
+{
+	static const struct {
+		mode_t	 mode;
+		enum sg_rc rc;
+	} cases[] = {
+		{ 0600, SG_OK }, { 0400, SG_OK }, { 0640, SG_OK },
+		{ 0644, SG_EINVAL }, { 0604, SG_EINVAL }, { 0660, SG_EINVAL },
+		{ 0620, SG_EINVAL }, { 0601, SG_EINVAL }, { 0666, SG_EINVAL },
+	};
+	struct sg_key	*k, *k2;
+	struct sg_err	 err;
+	char		 path[128], pub[128];
+	size_t		 i;
+
+	setup_tmp();
+	ck_assert_int_eq(sg_key_generate(&k, NULL), SG_OK);
+	(void)snprintf(path, sizeof(path), "%s/signing.pem", tmpdir);
+	(void)snprintf(pub, sizeof(pub), "%s/public.pem", tmpdir);
+	ck_assert_int_eq(sg_key_write_pem(k, 1, path, 0600, NULL), SG_OK);
+	ck_assert_int_eq(sg_key_write_pem(k, 0, pub, 0600, NULL), SG_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(chmod(path, cases[i].mode), 0);
+		sg_err_clear(&err);
+		ck_assert_msg(sg_key_load_signing(path, &k2, &err) ==
+		    cases[i].rc, "mode %04o: %s", (unsigned)cases[i].mode,
+		    err.msg);
+		if (cases[i].rc == SG_OK) {
+			ck_assert_str_eq(sg_key_kid(k2), sg_key_kid(k));
+			sg_key_free(k2);
+		} else {
+			ck_assert_ptr_null(k2);
+			ck_assert_msg(strstr(err.msg, "chmod 600") != NULL,
+			    "%s", err.msg);
+		}
+	}
+	/* A public key never signs, whatever its mode. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_key_load_signing(pub, &k2, &err), SG_EINVAL);
+	ck_assert_msg(strstr(err.msg, "not a private key") != NULL, "%s",
+	    err.msg);
+	ck_assert_int_eq(sg_key_load_signing("/nonexistent/k.pem", &k2, &err),
+	    SG_ENOENT);
+	ck_assert_int_eq(sg_key_load_signing("", &k2, &err), SG_EINVAL);
+	sg_key_free(k);
+	teardown_tmp();
+}
+END_TEST
+
 START_TEST(test_keyset_rotation)
 {
 	struct sg_keyset	*ks;
@@ -780,6 +829,7 @@ suite(void)
 	tcase_add_test(tc, test_spki);
 	tcase_add_test(tc, test_generate_sign);
 	tcase_add_test(tc, test_write_pem_modes);
+	tcase_add_test(tc, test_load_signing_modes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keyset");
 	tcase_set_timeout(tc, 30);

@@ -41,6 +41,7 @@
 #include "response.h"
 #include "keys.h"
 #include "log.h"
+#include "revoke.h"
 #include "session.h"
 #include "token.h"
 #include "verify.h"
@@ -2384,14 +2385,21 @@ START_TEST(t_api_public_and_redis_down)
 	env_set(&e, "REQUEST_METHOD", "POST");
 	ck_assert_int_eq(run(&e), 401);
 	env_free(&e);
-	/* operator decisions need no Redis; container ones do (503) */
+	/*
+	 * Operator decisions need Redis too (the revocation list): 503, and
+	 * let through as revocation_unchecked only with
+	 * SANDGATE_REDIS_FAILURE=open; container ones 503.
+	 */
 	app_fini();
 	(void)snprintf(dead, sizeof(dead), "unix:%s/nothing.sock", tmpdir);
 	app_init(dead, 0, 0);
 	t = mint_o(key1, "sessions:read", NOW, 3600);
 	b = bearer(t.s);
 	env_nginx(&e, "GET", "/v1/sessions/" CID, b);
+	ck_assert_int_eq(run(&e), 503);
+	app.cfg.redis_fail_open = 1;
 	ck_assert_int_eq(run(&e), 200);
+	app.cfg.redis_fail_open = 0;
 	free(b);
 	tok_free(&t);
 	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
@@ -2401,6 +2409,124 @@ START_TEST(t_api_public_and_redis_down)
 	env_free(&e);
 	free(b);
 	tok_free(&t);
+}
+END_TEST
+
+/* `sandgate token revoke`: the jti on the list, seen within the cache bound. */
+START_TEST(t_api_operator_revoked)
+{
+	struct tok	 t, t2;
+	struct env	 e;
+	struct sg_err	 err;
+	char		*b;
+	uint64_t	 n;
+
+	t = mint_o(key1, "sessions:read", NOW, 3600);
+	t2 = mint_o(key1, "sessions:read", NOW, 3600);
+	b = bearer(t.s);
+	env_nginx(&e, "GET", "/v1/sessions/" CID, b);
+	ck_assert_int_eq(run(&e), 200);
+	n = app.st.verifies;
+	sg_err_clear(&err);
+	/* Redis expires the entry by its own clock, not the fixed one */
+	ck_assert_msg(sg_revoke_put(tr, t.jti, (int64_t)time(NULL) + 3600,
+	    NOW, "test", &err) == SG_OK, "%s", err.msg);
+	app.fixed_mono_us += 500000;
+	ck_assert_int_eq(run(&e), 200);	/* cached "not revoked": < 1 s */
+	app.fixed_mono_us += 600000;
+	ck_assert_int_eq(run(&e), 401);
+	assert_reason("token_revoked");
+	ck_assert_uint_eq(app.st.verifies, n);	/* the signature was cached */
+	/* and stays refused: a revoked answer is not cached as good */
+	ck_assert_int_eq(run(&e), 401);
+	free(b);
+	/* another token of the same operator is not affected */
+	b = bearer(t2.s);
+	env_set(&e, "HTTP_AUTHORIZATION", "%s", b);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(b);
+	/* the entry dies when the token would have */
+	ck_assert_int_eq(sg_revoke_put(tr, t.jti, NOW, NOW, "test", &err),
+	    SG_EINVAL);
+	ck_assert_int_eq(sg_revoke_put(tr, "bad jti", NOW + 9, NOW, "test",
+	    &err), SG_EINVAL);
+	ck_assert_int_eq(sg_revoke_put(tr, t.jti, NOW + 9, NOW, "a\nb", &err),
+	    SG_EINVAL);
+	tok_free(&t);
+	tok_free(&t2);
+}
+END_TEST
+
+/*
+ * SANDGATE_OPERATOR_KEYS: each kind of token only under its own keys, so
+ * the sandbox-signing key (token-issuer, sandbox-create) mints no
+ * operator token; a key in both sets stops the start.
+ */
+START_TEST(t_operator_keys_apart)
+{
+	struct sg_cfg	 cfg;
+	struct sg_err	 err;
+	struct tok	 t;
+	struct env	 e;
+	char		 opfile[300], *pem, *a;
+
+	(void)snprintf(opfile, sizeof(opfile), "%s/operator.pem", tmpdir);
+	ck_assert_ptr_nonnull(pem = sg_key_pem(key2, 0));
+	write_file(opfile, pem);
+	free(pem);
+	cfg = app.cfg;
+	(void)strlcpy(cfg.operator_keys, opfile, sizeof(cfg.operator_keys));
+	app_fini();
+	sg_err_clear(&err);
+	ck_assert_msg(sg_verify_init(&app, &cfg, &err) == SG_OK, "%s", err.msg);
+	app.fixed_now = NOW;
+	app.fixed_mono_us = MONO0;
+	app.last_stat_us = MONO0;
+
+	/* operator token under the operator key: allowed */
+	t = mint_o(key2, "sessions:read", NOW, 3600);
+	a = bearer(t.s);
+	env_nginx(&e, "GET", "/v1/sessions/" CID, a);
+	ck_assert_int_eq(run(&e), 200);
+	free(a);
+	tok_free(&t);
+	/* operator token under the sandbox key: refused */
+	t = mint_o(key1, "sessions:read", NOW, 3600);
+	a = bearer(t.s);
+	env_set(&e, "HTTP_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 401);
+	ck_assert_ptr_nonnull(strstr(hdr("WWW-Authenticate"), "invalid_token"));
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+	/* container token under the sandbox key: allowed */
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+	/* container token under the operator key: refused */
+	t = mint_c(key2, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 407);
+	assert_reason("wrong_key");
+	env_free(&e);
+	free(a);
+	tok_free(&t);
+
+	/* one key in both sets: no start */
+	app_fini();
+	(void)strlcpy(cfg.operator_keys, keysfile, sizeof(cfg.operator_keys));
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_verify_init(&app, &cfg, &err), SG_EINVAL);
+	ck_assert_msg(strstr(err.msg, "need their own") != NULL, "%s", err.msg);
+	app_init(redis_url, 0, 1000);
 }
 END_TEST
 
@@ -2651,6 +2777,8 @@ suite(void)
 	tcase_add_test(tc, t_api_scheme_e13_e14);
 	tcase_add_test(tc, t_api_container);
 	tcase_add_test(tc, t_api_public_and_redis_down);
+	tcase_add_test(tc, t_api_operator_revoked);
+	tcase_add_test(tc, t_operator_keys_apart);
 	tcase_add_test(tc, t_api_host_ignored);
 	tcase_add_test(tc, t_api_operator_cannot_egress_container_cannot_api);
 	tcase_add_test(tc, t_health);

@@ -39,9 +39,8 @@ usage(FILE *f)
 	    "key is\nkept unless --force is given.\n");
 }
 
-/* dir/name into buf; -1 if it does not fit. */
-static int
-join(char *buf, size_t size, const char *dir, const char *name)
+int
+cmd_join(char *buf, size_t size, const char *dir, const char *name)
 {
 	int	 n;
 
@@ -49,27 +48,22 @@ join(char *buf, size_t size, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/*
- * Write len bytes of data to dir/name with mode, through a temporary
- * file.  With excl the name must not exist yet.  0 or -1 (message
- * printed).
- */
-static int
-write_file(const char *dir, const char *name, const char *data, size_t len,
-    mode_t mode, int excl)
+int
+cmd_write_file(const char *cmd, const char *dir, const char *name,
+    const char *data, size_t len, mode_t mode, int excl)
 {
 	char	 tmp[PATH_MAX], path[PATH_MAX];
 	size_t	 off = 0;
 	ssize_t	 w;
 	int	 fd = -1, rc = -1, linked = 0;
 
-	if (join(path, sizeof(path), dir, name) == -1 ||
-	    join(tmp, sizeof(tmp), dir, ".sandgate-keygen.XXXXXX") == -1) {
-		fprintf(stderr, "sandgate keygen: path too long\n");
+	if (cmd_join(path, sizeof(path), dir, name) == -1 ||
+	    cmd_join(tmp, sizeof(tmp), dir, ".sandgate-key.XXXXXX") == -1) {
+		fprintf(stderr, "sandgate %s: path too long\n", cmd);
 		return -1;
 	}
 	if ((fd = mkstemp(tmp)) == -1) {
-		fprintf(stderr, "sandgate keygen: %s: %s\n", dir,
+		fprintf(stderr, "sandgate %s: %s: %s\n", cmd, dir,
 		    strerror(errno));
 		return -1;
 	}
@@ -91,11 +85,11 @@ write_file(const char *dir, const char *name, const char *data, size_t len,
 	if (excl) {
 		if (link(tmp, path) == -1) {
 			if (errno == EEXIST)
-				fprintf(stderr, "sandgate keygen: %s exists; "
-				    "use --force to replace it\n", path);
+				fprintf(stderr, "sandgate %s: %s exists; "
+				    "use --force to replace it\n", cmd, path);
 			else
-				fprintf(stderr, "sandgate keygen: %s: %s\n",
-				    path, strerror(errno));
+				fprintf(stderr, "sandgate %s: %s: %s\n",
+				    cmd, path, strerror(errno));
 			goto out;
 		}
 		linked = 1;
@@ -104,7 +98,7 @@ write_file(const char *dir, const char *name, const char *data, size_t len,
 	rc = 0;
 	goto out;
 fail:
-	fprintf(stderr, "sandgate keygen: %s: %s\n", path, strerror(errno));
+	fprintf(stderr, "sandgate %s: %s: %s\n", cmd, path, strerror(errno));
 out:
 	if (fd != -1)
 		close(fd);
@@ -113,9 +107,8 @@ out:
 	return rc;
 }
 
-/* Indented JSON text with a final newline; malloc'd. */
-static char *
-json_text(const cJSON *j)
+char *
+cmd_json_text(const cJSON *j)
 {
 	char	*t, *u;
 	size_t	 n;
@@ -185,16 +178,17 @@ cmd_keygen(int argc, char *argv[])
 	}
 	cJSON_AddItemToArray(keys, jwk);
 	jwk = NULL;
-	if ((text = json_text(jwks)) == NULL) {
+	if ((text = cmd_json_text(jwks)) == NULL) {
 		fprintf(stderr, "sandgate keygen: out of memory\n");
 		goto out;
 	}
 	/* The private key first: refusing must happen before anything. */
-	if (write_file(dir, "private-key.pem", priv, strlen(priv), 0600,
-	    !force) == -1 ||
-	    write_file(dir, "public-key.pem", pub, strlen(pub), 0644, 0) ==
-	    -1 ||
-	    write_file(dir, "jwks.json", text, strlen(text), 0644, 0) == -1)
+	if (cmd_write_file("keygen", dir, "private-key.pem", priv,
+	    strlen(priv), 0600, !force) == -1 ||
+	    cmd_write_file("keygen", dir, "public-key.pem", pub, strlen(pub),
+	    0644, 0) == -1 ||
+	    cmd_write_file("keygen", dir, "jwks.json", text, strlen(text),
+	    0644, 0) == -1)
 		goto out;
 	printf("%s\n", sg_key_kid(k));
 	ret = SG_EXIT_OK;

@@ -4,6 +4,7 @@
  * operator tokens, offline verification, reaping expired sandboxes.
  *
  *	sandgate keygen [--force] DIR
+ *	sandgate keys init|rotate|activate|retire|list DIR
  *	sandgate jwk KEY.pem
  *	sandgate token --sub NAME --scope "SCOPES" [--ttl SECONDS]
  *	sandgate verify [--audience AUD] [--container-id ID] [--target H:P]
@@ -25,6 +26,8 @@ static const struct {
 	const char	*what;
 } cmds[] = {
 	{ "keygen",	cmd_keygen,	"create a P-256 key pair and jwks.json" },
+	{ "keys",	cmd_keys,	"the units' key directory: init, rotate, "
+	    "activate, retire" },
 	{ "jwk",	cmd_jwk,	"print the public JWK of a PEM key" },
 	{ "token",	cmd_token,	"mint an operator token" },
 	{ "verify",	cmd_verify,	"verify a token read from stdin" },

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * sandgate token --sub NAME --scope "SCOPES" [--ttl SECONDS]
+ * sandgate token revoke ... (revoke.c)
  *
  * Mint an operator token (aud "sandgate-api") with the key in
- * SANDGATE_SIGNING_KEY and the issuer SANDGATE_ISSUER.  The lifetime
+ * SANDGATE_OPERATOR_SIGNING_KEY (SANDGATE_SIGNING_KEY when that is unset)
+ * and the issuer SANDGATE_ISSUER.  The lifetime
  * defaults to SANDGATE_TOKEN_TTL and may not exceed
  * SANDGATE_TOKEN_MAX_TTL, so every token minted here passes the
  * services' verifiers.
@@ -27,12 +29,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sandgate token --sub NAME --scope \"SCOPES\" "
-	    "[--ttl SECONDS]\n\n"
+	    "[--ttl SECONDS]\n"
+	    "       sandgate token revoke [--jti JTI] < TOKEN\n\n"
 	    "Print an operator token for NAME signed with "
-	    "SANDGATE_SIGNING_KEY.\nSCOPES is a space-separated list of: "
-	    "tokens:issue sandboxes:create\nsandboxes:destroy sessions:read "
-	    "metrics:read.  The lifetime defaults to\nSANDGATE_TOKEN_TTL and "
-	    "is at most SANDGATE_TOKEN_MAX_TTL seconds.\n");
+	    "SANDGATE_OPERATOR_SIGNING_KEY\n"
+	    "(SANDGATE_SIGNING_KEY when unset).  SCOPES is a space-separated "
+	    "list of:\ntokens:issue sandboxes:create sandboxes:destroy "
+	    "sessions:read metrics:read.\nThe lifetime defaults to "
+	    "SANDGATE_TOKEN_TTL and is at most SANDGATE_TOKEN_MAX_TTL\n"
+	    "seconds.  \"revoke\" refuses one operator token from now on "
+	    "(see its --help).\n");
 }
 
 int
@@ -50,11 +56,14 @@ cmd_token(int argc, char *argv[])
 	struct sg_minted	 m;
 	struct sg_err		 err;
 	const char		*sub = NULL, *scope = NULL, *ttls = NULL;
+	const char		*var, *path;
 	int64_t			 ttl;
 	unsigned		 bits;
 	int			 c, ret = SG_EXIT_FAIL;
 
 	memset(&m, 0, sizeof(m));
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+		return cmd_token_revoke(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -89,19 +98,24 @@ cmd_token(int argc, char *argv[])
 		    "separated by single spaces\n");
 		return SG_EXIT_USAGE;
 	}
-	if (cfg.signing_key[0] == '\0') {
-		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY is not "
-		    "set\n");
+	/*
+	 * The operator key when there is one (docs/deploy.md §3): the
+	 * sandbox key is held by token-issuer and sandbox-create, which must
+	 * not be able to mint operator tokens.
+	 */
+	var = "SANDGATE_OPERATOR_SIGNING_KEY";
+	path = cfg.operator_signing_key;
+	if (path[0] == '\0') {
+		var = "SANDGATE_SIGNING_KEY";
+		path = cfg.signing_key;
+	}
+	if (path[0] == '\0') {
+		fprintf(stderr, "sandgate token: SANDGATE_OPERATOR_SIGNING_KEY "
+		    "(or SANDGATE_SIGNING_KEY) is not set\n");
 		return SG_EXIT_USAGE;
 	}
-	if (sg_key_load_pem(cfg.signing_key, &k, &err) != SG_OK) {
-		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY: %s\n",
-		    err.msg);
-		goto out;
-	}
-	if (!sg_key_is_private(k)) {
-		fprintf(stderr, "sandgate token: SANDGATE_SIGNING_KEY is not "
-		    "a private key\n");
+	if (sg_key_load_signing(path, &k, &err) != SG_OK) {
+		fprintf(stderr, "sandgate token: %s: %s\n", var, err.msg);
 		goto out;
 	}
 	if (sg_token_mint_operator(k, cfg.issuer, sub, scope, ttl,

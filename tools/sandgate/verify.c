@@ -32,6 +32,7 @@
 #include "json.h"
 #include "jwt.h"
 #include "keys.h"
+#include "token.h"
 
 enum want_kind {
 	WANT_ANY,
@@ -62,30 +63,70 @@ refuse(const char *code, const char *msg)
 	return SG_EXIT_FAIL;
 }
 
-/*
- * The token from stdin into buf (size > SG_JWT_MAX_LEN + 2): at most
- * SG_JWT_MAX_LEN bytes after one trailing "\n" or "\r\n" is removed.
- * Returns the length, or -1 (reason printed).
- */
-static long
-read_token(char *buf, size_t size)
+int
+cmd_load_keysets(const char *cmd, const struct sg_cfg *cfg, int fallback,
+    struct sg_keyset **ks, struct sg_keyset **op)
 {
-	size_t	 n;
+	struct sg_err	 err;
+	const char	*keys;
+
+	*ks = *op = NULL;
+	sg_err_clear(&err);
+	keys = cfg->verify_keys[0] != '\0' || !fallback ? cfg->verify_keys :
+	    cfg->signing_key;
+	if (keys[0] == '\0') {
+		fprintf(stderr, "sandgate %s: SANDGATE_VERIFY_KEYS is not set\n",
+		    cmd);
+		return SG_EXIT_USAGE;
+	}
+	if (sg_keyset_load(keys, ks, &err) != SG_OK) {
+		fprintf(stderr, "sandgate %s: SANDGATE_VERIFY_KEYS: %s\n", cmd,
+		    err.msg);
+		return SG_EXIT_USAGE;
+	}
+	if (cfg->operator_keys[0] == '\0')
+		return SG_EXIT_OK;
+	if (sg_keyset_load(cfg->operator_keys, op, &err) != SG_OK ||
+	    sg_token_keys_apart(*ks, *op, &err) != SG_OK) {
+		fprintf(stderr, "sandgate %s: SANDGATE_OPERATOR_KEYS: %s\n", cmd,
+		    err.msg);
+		sg_keyset_free(*ks);
+		sg_keyset_free(*op);
+		*ks = *op = NULL;
+		return SG_EXIT_USAGE;
+	}
+	return SG_EXIT_OK;
+}
+
+long
+cmd_read_token(const char *cmd, char *buf, size_t size)
+{
+	const char	*why = NULL;
+	size_t		 n;
 
 	n = fread(buf, 1, size, stdin);
-	if (ferror(stdin))
-		return refuse("io_error", "cannot read stdin"), -1;
-	if (n == size)
-		return refuse("malformed_token", "token too long"), -1;
-	if (n > 0 && buf[n - 1] == '\n') {
-		n--;
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
+	if (ferror(stdin)) {
+		fprintf(stderr, "sandgate %s: io_error: cannot read stdin\n",
+		    cmd);
+		return -1;
 	}
-	if (n == 0)
-		return refuse("malformed_token", "no token on stdin"), -1;
-	if (n > SG_JWT_MAX_LEN)
-		return refuse("malformed_token", "token too long"), -1;
+	if (n == size)
+		why = "token too long";
+	else {
+		if (n > 0 && buf[n - 1] == '\n') {
+			n--;
+			if (n > 0 && buf[n - 1] == '\r')
+				n--;
+		}
+		if (n == 0)
+			why = "no token on stdin";
+		else if (n > SG_JWT_MAX_LEN)
+			why = "token too long";
+	}
+	if (why != NULL) {
+		fprintf(stderr, "sandgate %s: malformed_token: %s\n", cmd, why);
+		return -1;
+	}
 	buf[n] = '\0';
 	return (long)n;
 }
@@ -181,12 +222,12 @@ cmd_verify(int argc, char *argv[])
 {
 	static struct sg_cfg	 cfg;
 	static char		 tok[SG_JWT_MAX_LEN + 3];
-	struct sg_keyset	*ks = NULL;
+	struct sg_keyset	*ks = NULL, *op = NULL;
 	struct sg_verify_opts	 vo;
 	struct sg_claims	 cl;
 	struct sg_err		 err;
 	enum want_kind		 want = WANT_ANY;
-	const char		*cid = NULL, *target = NULL, *keys;
+	const char		*cid = NULL, *target = NULL;
 	cJSON			*payload = NULL;
 	char			*text = NULL;
 	long			 len = -1;
@@ -201,19 +242,11 @@ cmd_verify(int argc, char *argv[])
 		fprintf(stderr, "sandgate verify: %s\n", err.msg);
 		return SG_EXIT_USAGE;
 	}
-	keys = cfg.verify_keys[0] != '\0' ? cfg.verify_keys : cfg.signing_key;
-	if (keys[0] == '\0') {
-		fprintf(stderr, "sandgate verify: SANDGATE_VERIFY_KEYS is not "
-		    "set\n");
-		return SG_EXIT_USAGE;
-	}
-	if (sg_keyset_load(keys, &ks, &err) != SG_OK) {
-		fprintf(stderr, "sandgate verify: SANDGATE_VERIFY_KEYS: %s\n",
-		    err.msg);
-		ret = SG_EXIT_USAGE;
+	if ((ret = cmd_load_keysets("verify", &cfg, 1, &ks, &op)) !=
+	    SG_EXIT_OK)
 		goto out;
-	}
-	if ((len = read_token(tok, sizeof(tok))) == -1)
+	ret = SG_EXIT_FAIL;
+	if ((len = cmd_read_token("verify", tok, sizeof(tok))) == -1)
 		goto out;
 
 	memset(&vo, 0, sizeof(vo));
@@ -222,8 +255,8 @@ cmd_verify(int argc, char *argv[])
 	vo.leeway = cfg.leeway;
 	vo.max_ttl = cfg.token_max_ttl;
 	vo.now = time(NULL);
-	if (sg_jwt_verify(ks, tok, (size_t)len, &payload, NULL, &err) !=
-	    SG_OK || sg_claims_validate(payload, &vo, &cl, &err) != SG_OK) {
+	if (sg_token_verify_kinds(ks, op, tok, (size_t)len, &vo, &cl,
+	    &payload, &err) != SG_OK) {
 		refuse(err.code != NULL ? err.code : "invalid_token", err.msg);
 		goto out;
 	}
@@ -250,5 +283,6 @@ out:
 	cJSON_Delete(payload);
 	sg_claims_clear(&cl);
 	sg_keyset_free(ks);
+	sg_keyset_free(op);
 	return ret;
 }

@@ -14,4 +14,4 @@ bench_ops_cost_SOURCES = bench/ops-cost.c
 bench_ops_cost_LDADD = $(SG_LIBS)
 EXTRA_DIST += bench/run bench/python-ref.sh bench/pyref/app.py \
 	bench/report.py bench/chart.gp bench/create.sh bench/tenant.sh \
-	bench/destroy.sh
+	bench/destroy.sh bench/secrets.sh

@@ -10,6 +10,7 @@
 
 SG_UNITS = \
 	deploy/systemd/sandgate.target \
+	deploy/systemd/sandgate-firewall.service \
 	deploy/systemd/sandgate-reap.service \
 	deploy/systemd/sandgate-reap.timer \
 	deploy/systemd/sandgate-sandbox-create.service \
@@ -23,7 +24,9 @@ SG_UNITS = \
 	deploy/systemd/sandgate-token-verify-api.service \
 	deploy/systemd/sandgate-token-verify-api.socket \
 	deploy/systemd/sandgate-token-verify-egress.service \
-	deploy/systemd/sandgate-token-verify-egress.socket
+	deploy/systemd/sandgate-token-verify-egress.socket \
+	deploy/systemd/sandgate-secret-broker.service \
+	deploy/systemd/sandgate-secret-broker.socket
 
 SG_PATH_SED = sed -e 's|/usr/libexec/sandgate|$(pkglibexecdir)|g' \
 	-e 's|/usr/bin/sandgate|$(bindir)/sandgate|g' \
@@ -59,7 +62,7 @@ sgsystemd_DATA = deploy/systemd/sandgate.env.example
 
 doc_DATA = README.md NEWS.md LICENSE docs/deploy.md docs/operations.md \
 	docs/reliability.md docs/upgrading.md docs/security.md \
-	docs/web-servers.md
+	docs/web-servers.md docs/secrets.md
 
 dist_man_MANS = docs/man/sandgate.1 docs/man/sandgate.7
 
@@ -76,6 +79,20 @@ install-data-local:
 	chmod 644 '$(DESTDIR)$(tmpfilesdir)/sandgate.conf'
 	$(INSTALL_DATA) '$(srcdir)/deploy/systemd/sandgate.sysusers.conf' \
 	    '$(DESTDIR)$(sysusersdir)/sandgate.conf'
+# Apache after Docker and the firewall (its egress site listens on the
+# sandbox network's gateway address).
+	$(MKDIR_P) '$(DESTDIR)$(systemdsystemunitdir)/apache2.service.d'
+	$(SG_PATH_SED) '$(srcdir)/deploy/systemd/apache2.service.d/sandgate.conf' \
+	    > '$(DESTDIR)$(systemdsystemunitdir)/apache2.service.d/sandgate.conf'
+	chmod 644 '$(DESTDIR)$(systemdsystemunitdir)/apache2.service.d/sandgate.conf'
+# The firewall's rule files (sandgate-firewall.service), like the
+# configuration: installed once, never overwritten.
+	$(MKDIR_P) '$(DESTDIR)$(sysconfdir)/sandgate/firewall.d'
+	if test ! -e '$(DESTDIR)$(sysconfdir)/sandgate/firewall.nft'; then \
+		$(SG_PATH_SED) '$(srcdir)/deploy/systemd/firewall.nft' \
+		    > '$(DESTDIR)$(sysconfdir)/sandgate/firewall.nft' && \
+		chmod 644 '$(DESTDIR)$(sysconfdir)/sandgate/firewall.nft'; \
+	fi
 # The live configuration: installed once, never overwritten (an upgrade
 # keeps the operator's settings; the example stays in $(sgsystemddir)).
 	if test ! -e '$(DESTDIR)$(sysconfdir)/sandgate/sandgate.env'; then \
@@ -88,7 +105,15 @@ uninstall-local:
 		rm -f "$(DESTDIR)$(systemdsystemunitdir)/$${u##*/}"; \
 	done
 	rm -f '$(DESTDIR)$(tmpfilesdir)/sandgate.conf' \
-	    '$(DESTDIR)$(sysusersdir)/sandgate.conf'
+	    '$(DESTDIR)$(sysusersdir)/sandgate.conf' \
+	    '$(DESTDIR)$(systemdsystemunitdir)/apache2.service.d/sandgate.conf'
+	-rmdir '$(DESTDIR)$(systemdsystemunitdir)/apache2.service.d' 2>/dev/null
+	$(SG_PATH_SED) '$(srcdir)/deploy/systemd/firewall.nft' > firewall.nft.sg-tmp
+	if cmp -s firewall.nft.sg-tmp '$(DESTDIR)$(sysconfdir)/sandgate/firewall.nft'; then \
+		rm -f '$(DESTDIR)$(sysconfdir)/sandgate/firewall.nft'; \
+	fi
+	rm -f firewall.nft.sg-tmp
+	-rmdir '$(DESTDIR)$(sysconfdir)/sandgate/firewall.d' 2>/dev/null
 # Only an unedited configuration goes; an operator's edits stay.
 	if cmp -s '$(srcdir)/deploy/systemd/sandgate.env.example' \
 	    '$(DESTDIR)$(sysconfdir)/sandgate/sandgate.env'; then \

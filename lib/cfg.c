@@ -321,6 +321,7 @@ sg_cfg_defaults(struct sg_cfg *c)
 	(void)strlcpy(c->tmpfs_size, "1G", sizeof(c->tmpfs_size));
 	c->docker_timeout_s = 30;
 	c->fcgi_timeout_ms = 5000;
+	c->workers = 1;
 	c->dns_timeout_ms = 2000;
 	c->audit_maxlen = 100000;
 }
@@ -402,6 +403,10 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	    !tmpfs_size_valid(c->tmpfs_size))
 		(void)bad(l, "SANDGATE_TMPFS_SIZE",
 		    "not a size like 1G or 512m");
+	(void)get_str(l, "SANDGATE_SECRET_KEYS", STR_TEXT, c->secret_keys,
+	    sizeof(c->secret_keys));
+	(void)get_str(l, "SANDGATE_BROKER_CA_FILE", STR_ABSPATH,
+	    c->broker_ca_file, sizeof(c->broker_ca_file));
 	(void)get_str(l, "SANDGATE_METRICS_DIR", STR_ABSPATH, c->metrics_dir,
 	    sizeof(c->metrics_dir) - 32);
 }
@@ -438,6 +443,12 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->docker_timeout_s);
 	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
 	    &c->fcgi_timeout_ms);
+	(void)get_int(l, "SANDGATE_WORKERS", 1, SG_CFG_WORKERS_MAX, &c->workers);
+	/* The pool's workers share the socket the manager inherited. */
+	if (c->workers > 1 && c->socket[0] != '\0')
+		(void)bad(l, "SANDGATE_WORKERS", "more than 1 needs the "
+		    "socket on fd 0 (a socket unit, spawn-fcgi -n), not "
+		    "SANDGATE_SOCKET");
 	(void)get_int(l, "SANDGATE_DNS_TIMEOUT_MS", 100, 30000,
 	    &c->dns_timeout_ms);
 	(void)get_int(l, "SANDGATE_LOG_RATE", 0, 100000, &c->log_rate);
@@ -494,12 +505,11 @@ load_other(struct ld *l, struct sg_cfg *c)
  * SANDGATE_* names read outside this file, which the configuration
  * knows all the same: the Redis password (lib/redis.c reads it so it is
  * never copied into struct sg_cfg), the listening socket's mode
- * (lib/serve.c), the units' worker count (multiwatch), the runsc path of
- * deploy/gvisor/register.
+ * (lib/serve.c), the runsc path of deploy/gvisor/register.
  */
 static const char *const other_names[] = {
 	"SANDGATE_REDIS_PASSWORD", "SANDGATE_SOCKET_MODE",
-	"SANDGATE_WORKERS", "SANDGATE_RUNSC", NULL
+	"SANDGATE_RUNSC", NULL
 };
 
 /* Levenshtein distance of a and b, capped at SG_CFG_NAME (cheap). */

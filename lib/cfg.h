@@ -24,6 +24,7 @@
 #include "hosts.h"
 
 #define SG_CFG_STR	512
+#define SG_CFG_WORKERS_MAX	256	/* SANDGATE_WORKERS */
 #define SG_PIDS_LIMIT_GVISOR	4096	/* default pids limit under runsc */
 
 struct sg_cfg {
@@ -60,10 +61,13 @@ struct sg_cfg {
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */
+	int		 workers;			/* SANDGATE_WORKERS, 1 (1..256): processes on the socket (lib/pool.h) */
 	int		 dns_timeout_ms;		/* SANDGATE_DNS_TIMEOUT_MS, 2000 (100..30000) */
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
+	char		 secret_keys[1024];		/* SANDGATE_SECRET_KEYS, "" (key files, first seals) */
+	char		 broker_ca_file[PATH_MAX];	/* SANDGATE_BROKER_CA_FILE, "" (system CAs) */
 };
 
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */

@@ -37,6 +37,7 @@ static const struct {
 	{ "sandboxes:destroy",	SG_SCOPE_SANDBOXES_DESTROY },
 	{ "sessions:read",	SG_SCOPE_SESSIONS_READ },
 	{ "metrics:read",	SG_SCOPE_METRICS_READ },
+	{ "sandboxes:update",	SG_SCOPE_SANDBOXES_UPDATE },
 };
 
 const char *

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: ISC
-# lib/: the common library.  Only keys.c, jwt.c and crypto.c include OpenSSL,
+# lib/: the common library.  Only keys.c, jwt.c, crypto.c and secret.c include
+# OpenSSL,
 # only the files that include redis-private.h (redis.c, redis-send.c,
-# session-store.c, audit.c, revoke.c) hiredis, only docker.c libcurl, only resolve.c c-ares, only serve.c
+# session-store.c, secret-store.c, policy-store.c, audit.c, revoke.c)
+# hiredis, only docker.c libcurl, only resolve.c c-ares, only serve.c
 # libfcgi (request.c and response.c, what handlers use, need none of
 # them).  session.c is the session codec alone, without Redis.
 noinst_LIBRARIES += lib/libsandgate.a
@@ -29,8 +31,12 @@ lib_libsandgate_a_SOURCES = \
 	lib/request.h lib/request.c \
 	lib/response.h lib/response.c \
 	lib/serve.h lib/serve.c \
+	lib/notify.h lib/notify.c \
+	lib/pool.h lib/pool.c \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \
 	lib/session.h lib/session.c lib/session-store.c \
+	lib/secret.h lib/secret.c lib/secret-store.c \
+	lib/policy.h lib/policy.c lib/policy-store.c \
 	lib/revoke.h lib/revoke.c \
 	lib/docker.h lib/docker.c \
 	lib/sandbox.h lib/sandbox.c lib/tunnel.h lib/tunnel.c \

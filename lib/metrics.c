@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -150,6 +151,8 @@ static struct {
 	pid_t			 pid;		/* who took it */
 	char			 service[SG_METRICS_LABEL_MAX + 1];
 } M = { NULL, 0, NULL, NULL, NULL, -1, 0, "" };
+/* When this process opened the metrics file: its start, near enough. */
+static int64_t	 metrics_start_s;
 
 static size_t
 layout_size(void)
@@ -228,6 +231,7 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 	sg_metrics_close();
 	if (dir == NULL || *dir == '\0')
 		return SG_OK;
+	metrics_start_s = (int64_t)time(NULL);
 	(void)strlcpy(M.service, label_ok(service) ? service : "other",
 	    sizeof(M.service));
 	n = snprintf(path, sizeof(path), "%s/%s", dir, SG_METRICS_FILE);
@@ -787,6 +791,15 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 	    "process runs.\n"
 	    "# TYPE sandgate_build_info gauge\n"
 	    "sandgate_build_info{version=\"%s\"} 1\n", SG_VERSION);
+	/*
+	 * The Prometheus client convention: the start of the process that
+	 * answers the scrape, so a restart shows even where counters,
+	 * which live in the shared file, do not fall back to 0.
+	 */
+	bprintf(&b, "# HELP process_start_time_seconds Start time of the "
+	    "process since unix epoch in seconds.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %lld\n", (long long)metrics_start_s);
 	bprintf(&b, "# HELP sandgate_metrics_processes Processes that hold a "
 	    "slot of the metrics file and still run.\n"
 	    "# TYPE sandgate_metrics_processes gauge\n"

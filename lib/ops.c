@@ -16,7 +16,8 @@
 
 static struct sg_audit	*ops_audit;
 
-static const char *const ops_events[] = { "decision", "sandbox_*", NULL };
+static const char *const ops_events[] = { "decision", "sandbox_*",
+    "policy_*", NULL };
 
 static const char *
 str_of(const cJSON *line, const char *name)

@@ -16,6 +16,7 @@
  *   sandbox_create_failed    sandgate_sandbox_create_failures_total{reason};
  *                            audit
  *   sandbox_revoked          audit (sandbox-destroy, before Docker)
+ *   policy_changed           audit (session-query: overlay, grant)
  *   sandbox_destroyed        sandgate_sandboxes_destroyed_total; audit
  *   sandbox_destroy_failed   audit
  *   sandbox_reaped           sandgate_sandboxes_reaped_total{reason}; audit

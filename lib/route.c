@@ -14,31 +14,41 @@
 enum shape {
 	EXACT,		/* path */
 	ID,		/* path "/" {id} */
-	ID_SUFFIX	/* path "/" {id} SG_PATH_DECISIONS */
+	ID_SUFFIX	/* path "/" {id} suffix */
 };
 
 static const struct {
 	const char	*method;	/* "GET" matches HEAD too */
 	const char	*path;
 	enum shape	 shape;
+	const char	*suffix;	/* ID_SUFFIX */
 	enum sg_route	 route;
 	unsigned	 scope;
 } routes[] = {
-	{ "GET", SG_PATH_JWKS, EXACT, SG_ROUTE_PUBLIC, 0 },
-	{ "GET", SG_PATH_METRICS, EXACT, SG_ROUTE_METRICS,
+	{ "GET", SG_PATH_JWKS, EXACT, "", SG_ROUTE_PUBLIC, 0 },
+	{ "GET", SG_PATH_METRICS, EXACT, "", SG_ROUTE_METRICS,
 	    SG_SCOPE_METRICS_READ },
-	{ "GET", SG_PATH_SESSIONS, EXACT, SG_ROUTE_SESSION_LIST,
+	{ "GET", SG_PATH_SESSIONS, EXACT, "", SG_ROUTE_SESSION_LIST,
 	    SG_SCOPE_SESSIONS_READ },
-	{ "GET", SG_PATH_SESSIONS, ID, SG_ROUTE_SESSION_GET,
+	{ "GET", SG_PATH_SESSIONS, ID, "", SG_ROUTE_SESSION_GET,
 	    SG_SCOPE_SESSIONS_READ },
-	{ "GET", SG_PATH_SESSIONS, ID_SUFFIX, SG_ROUTE_SESSION_DECISIONS,
-	    SG_SCOPE_SESSIONS_READ },
-	{ "POST", SG_PATH_TOKENS, EXACT, SG_ROUTE_TOKENS_ISSUE,
+	{ "GET", SG_PATH_SESSIONS, ID_SUFFIX, SG_PATH_DECISIONS,
+	    SG_ROUTE_SESSION_DECISIONS, SG_SCOPE_SESSIONS_READ },
+	{ "POST", SG_PATH_TOKENS, EXACT, "", SG_ROUTE_TOKENS_ISSUE,
 	    SG_SCOPE_TOKENS_ISSUE },
-	{ "POST", SG_PATH_SANDBOXES, EXACT, SG_ROUTE_SANDBOX_CREATE,
+	{ "POST", SG_PATH_SANDBOXES, EXACT, "", SG_ROUTE_SANDBOX_CREATE,
 	    SG_SCOPE_SANDBOXES_CREATE },
-	{ "DELETE", SG_PATH_SANDBOXES, ID, SG_ROUTE_SANDBOX_DESTROY,
+	{ "DELETE", SG_PATH_SANDBOXES, ID, "", SG_ROUTE_SANDBOX_DESTROY,
 	    SG_SCOPE_SANDBOXES_DESTROY },
+	/* the narrow-only overlay and grants (lib/policy.h) */
+	{ "GET", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_POLICY,
+	    SG_ROUTE_POLICY_GET, SG_SCOPE_SESSIONS_READ },
+	{ "PATCH", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_POLICY,
+	    SG_ROUTE_POLICY_SET, SG_SCOPE_SANDBOXES_UPDATE },
+	{ "DELETE", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_POLICY,
+	    SG_ROUTE_POLICY_DELETE, SG_SCOPE_SANDBOXES_UPDATE },
+	{ "POST", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_GRANTS,
+	    SG_ROUTE_GRANT_ADD, SG_SCOPE_SANDBOXES_UPDATE },
 };
 
 /*
@@ -90,7 +100,7 @@ sg_route_match(const char *method, const char *path, unsigned *scope,
 			hit = path_id(path, routes[i].path, "", id);
 			break;
 		default:
-			hit = path_id(path, routes[i].path, SG_PATH_DECISIONS,
+			hit = path_id(path, routes[i].path, routes[i].suffix,
 			    id);
 			break;
 		}

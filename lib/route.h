@@ -16,6 +16,8 @@
 #define SG_PATH_SESSIONS	"/v1/sessions"
 #define SG_PATH_DECISIONS	"/decisions"	/* after SESSIONS/{id} */
 #define SG_PATH_METRICS		"/metrics"
+#define SG_PATH_POLICY		"/policy"	/* after SANDBOXES/{id} */
+#define SG_PATH_GRANTS		"/grants"	/* after SANDBOXES/{id} */
 
 enum sg_route {
 	SG_ROUTE_UNKNOWN,
@@ -27,7 +29,11 @@ enum sg_route {
 	SG_ROUTE_SESSION_GET,		/* GET /v1/sessions/{id} */
 	SG_ROUTE_SESSION_LIST,		/* GET /v1/sessions?user_id= */
 	SG_ROUTE_METRICS,		/* GET /metrics */
-	SG_ROUTE_SESSION_DECISIONS	/* GET /v1/sessions/{id}/decisions */
+	SG_ROUTE_SESSION_DECISIONS,	/* GET /v1/sessions/{id}/decisions */
+	SG_ROUTE_POLICY_GET,		/* GET /v1/sandboxes/{id}/policy */
+	SG_ROUTE_POLICY_SET,		/* PATCH /v1/sandboxes/{id}/policy */
+	SG_ROUTE_POLICY_DELETE,		/* DELETE /v1/sandboxes/{id}/policy */
+	SG_ROUTE_GRANT_ADD		/* POST /v1/sandboxes/{id}/grants */
 };
 
 /*

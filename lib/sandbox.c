@@ -10,6 +10,7 @@
 
 #include "docker.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "session.h"
 #include "sgerr.h"
 
@@ -48,8 +49,19 @@ sg_sandbox_forget(struct sg_redis *r, const char *cid, const char *user,
 {
 	struct sg_err	 e;
 
+	enum sg_rc	 rc;
+
 	sg_err_clear(&e);
-	return keep(sg_session_del(r, cid, user, &e), err, &e);
+	if ((rc = keep(sg_session_del(r, cid, user, &e), err, &e)) != SG_OK)
+		return rc;
+	/*
+	 * The sandbox's sealed secrets (lib/secret.h) go with the session;
+	 * the broker refuses them already once the session is gone, and
+	 * their TTL is the session's, so a failure here leaves nothing
+	 * usable behind.
+	 */
+	sg_err_clear(&e);
+	return keep(sg_secret_del_all(r, cid, &e), err, &e);
 }
 
 enum sg_rc

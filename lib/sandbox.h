@@ -23,7 +23,10 @@
  */
 enum sg_rc	 sg_sandbox_remove(struct sg_docker *, const char *did,
 		    int stop, struct sg_err *);
-/* Delete the session of cid and its entry in user's index (user: NULL ok). */
+/*
+ * Delete the session of cid, its entry in user's index (user: NULL ok)
+ * and its sealed secrets (sandgate:secrets:<cid>).
+ */
 enum sg_rc	 sg_sandbox_forget(struct sg_redis *, const char *cid,
 		    const char *user, struct sg_err *);
 /* Both: sg_sandbox_forget, then sg_sandbox_remove(did, stop). */

@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "clock.h"
 #include "log.h"
+#include "notify.h"
 #include "num.h"
 #include "serve.h"
 
@@ -651,6 +652,12 @@ sg_serve(const char *listen, size_t max_body, int timeout_ms,
 	inited = 1;
 	sg_log(SG_LOG_INFO, "listening", "socket",
 	    listen != NULL && *listen != '\0' ? listen : "fd:0", NULL);
+	/*
+	 * Ready only now, with the socket listening and every handle made
+	 * (Type=notify; in a pool, NotifyAccess=all lets the first worker
+	 * say it).
+	 */
+	(void)sg_notify("READY=1");
 	if (serve_loop(&fr, fd, &waitmask, max_body, handler, app, err) != 0)
 		goto out;
 	rc = 0;

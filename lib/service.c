@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "log.h"
 #include "ops.h"
+#include "pool.h"
 #include "psl.h"
 #include "service.h"
 #include "session.h"
@@ -151,6 +152,13 @@ sg_service_open(struct sg_service *s, const char *name, unsigned flags,
 		    (char *)NULL);
 	if (rc != SG_OK)
 		return rc;
+	/*
+	 * SANDGATE_WORKERS > 1: from here on this is a worker forked by the
+	 * pool manager (which never returns), so every handle below is the
+	 * worker's own.
+	 */
+	if (s->cfg.workers > 1 && sg_pool_run(s->cfg.workers, err) != 0)
+		return SG_EINTERNAL;
 	/*
 	 * The Public Suffix List, loaded once here rather than on the first
 	 * token (lib/psl.h); which one is in use is worth a line.

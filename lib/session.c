@@ -30,6 +30,7 @@ enum member {
 	M_IMAGE,
 	M_CREATED_AT,
 	M_EXPIRES_AT,
+	M_POLICY,	/* optional */
 	M_COUNT
 };
 
@@ -44,7 +45,8 @@ static const char *const member_names[M_COUNT] = {
 	"docker_id",
 	"image",
 	"created_at",
-	"expires_at"
+	"expires_at",
+	"policy"
 };
 
 /* ---- the session object ---------------------------------------------- */
@@ -62,6 +64,7 @@ sg_session_clear(struct sg_session *s)
 	if (s == NULL)
 		return;
 	free(s->allowed_hosts);
+	sg_policy_free(s->policy);
 	sg_session_init(s);
 }
 
@@ -178,7 +181,7 @@ sg_session_check(const struct sg_session *s, enum sg_rc bad, const char *code,
 cJSON *
 sg_session_to_json(const struct sg_session *s)
 {
-	cJSON		*o = NULL, *arr = NULL, *str;
+	cJSON		*o = NULL, *arr = NULL, *str, *pol;
 	const char	*p, *e;
 	char		 buf[SG_HOST_MAX + 16];
 	size_t		 n;
@@ -214,6 +217,11 @@ sg_session_to_json(const struct sg_session *s)
 	    sg_json_add_int(o, "created_at", s->created_at) == -1 ||
 	    sg_json_add_int(o, "expires_at", s->expires_at) == -1)
 		goto fail;
+	if (s->policy != NULL) {
+		if ((pol = sg_policy_to_json(s->policy, 0)) == NULL)
+			goto fail;
+		cJSON_AddItemToObject(o, "policy", pol);
+	}
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -360,6 +368,18 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		case M_EXPIRES_AT:
 			ok = get_int(it, &s.expires_at);
 			break;
+		case M_POLICY:
+			if ((s.policy = calloc(1, sizeof(*s.policy))) == NULL) {
+				rc = sg_err_set(err, SG_ENOMEM, NULL,
+				    "out of memory");
+				goto out;
+			}
+			sg_policy_init(s.policy);
+			if ((rc = sg_policy_from_json(it, s.policy, err)) !=
+			    SG_OK)
+				goto out;
+			ok = 1;
+			break;
 		default:
 			ok = 0;
 			break;
@@ -371,7 +391,7 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		}
 	}
 	for (i = 0; i < M_COUNT; i++) {
-		if (!(seen & (1u << i))) {
+		if (i != M_POLICY && !(seen & (1u << i))) {
 			rc = sg_err_set(err, SG_EUPSTREAM, "bad_session",
 			    "session: missing %s", member_names[i]);
 			goto out;

@@ -25,7 +25,9 @@
  *   of ',', container_ip "" or an IPv4/IPv6 literal, docker_id "" or at
  *   most 64 lowercase hex, image [A-Za-z0-9._/:@-]{0,255}, created_at
  *   and expires_at integral numbers in (0, 2^40) with created_at <=
- *   expires_at.  Unknown members are ignored (they never reach the
+ *   expires_at, and optionally "policy" (lib/policy.h's stored form,
+ *   sg_policy_from_json; absent in sessions written before it and when
+ *   no overlay or grant is set).  Unknown members are ignored (they never reach the
  *   output, which is rebuilt from the struct).  Anything else, a text
  *   that sg_json_parse_object refuses, over SG_SESSION_MAX_JSON, or a
  *   container_id that differs from the key: SG_EUPSTREAM "bad_session".
@@ -82,6 +84,7 @@
 #include <cjson/cJSON.h>
 
 #include "claims.h"
+#include "policy.h"
 #include "redis.h"
 #include "sgerr.h"
 
@@ -105,6 +108,8 @@ struct sg_session {
 	char		 image[256];
 	int64_t		 created_at;
 	int64_t		 expires_at;
+	/* the narrow-only overlay and grants (policy.h); NULL: none */
+	struct sg_policy *policy;
 };
 
 void		 sg_session_init(struct sg_session *);
@@ -130,6 +135,14 @@ enum sg_rc	 sg_session_check(const struct sg_session *, enum sg_rc bad,
  */
 enum sg_rc	 sg_session_put(struct sg_redis *, const struct sg_session *,
 		    time_t now, struct sg_err *);
+/*
+ * Rewrite an existing session (its policy changed; lib/policy-store.c)
+ * if it still holds s->jti and a policy of revision old_rev (0: none),
+ * keeping its TTL: SG_ENOENT "session_not_found" when it is gone or
+ * another token's, SG_ECONFLICT "policy_conflict" when changed meanwhile.
+ */
+enum sg_rc	 sg_session_replace(struct sg_redis *, const struct sg_session *,
+		    int64_t old_rev, struct sg_err *);
 /* SG_ENOENT when absent; SG_EUNAVAIL/SG_ETIMEOUT when Redis is down. */
 enum sg_rc	 sg_session_get(struct sg_redis *, const char *id,
 		    struct sg_session *, struct sg_err *);

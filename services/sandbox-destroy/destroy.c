@@ -256,6 +256,48 @@ reply_failed(struct sg_resp *resp, const struct destroy_result *res,
 	}
 }
 
+/*
+ * GET /healthz (also /healthz/sandbox-destroy, as the gateways route it):
+ * 200 when both Docker (GET /_ping) and Redis (PING) answer, the two
+ * things a destroy needs; else 503 naming the first that does not.  No
+ * token: it says nothing about any sandbox.
+ */
+static void
+destroy_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
+{
+	cJSON		*o;
+	const char	*docker, *redis, *code = NULL, *msg = NULL;
+
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		sg_resp_method(resp, "GET");
+		return;
+	}
+	docker = sg_docker_ping(app->docker, NULL) == SG_OK ? "ok" :
+	    "unavailable";
+	redis = sg_redis_ping(app->redis, NULL) == SG_OK ? "ok" :
+	    "unavailable";
+	if (strcmp(docker, "ok") != 0) {
+		code = "docker_unavailable";
+		msg = "The Docker daemon does not answer.";
+	} else if (strcmp(redis, "ok") != 0) {
+		code = "redis_unavailable";
+		msg = "Redis does not answer.";
+	}
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "status", code == NULL ? "ok" :
+	    "unavailable") != 0 ||
+	    sg_json_add_str(o, "service", "sandbox-destroy") != 0 ||
+	    sg_json_add_str(o, "docker", docker) != 0 ||
+	    sg_json_add_str(o, "redis", redis) != 0 ||
+	    (code != NULL && (sg_json_add_str(o, "error", code) != 0 ||
+	    sg_json_add_str(o, "message", msg) != 0))) {
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		return;
+	}
+	sg_resp_json(resp, code == NULL ? 200 : 503, o);
+}
+
 void
 destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
@@ -270,6 +312,11 @@ destroy_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	sub = sg_req_param(req, "SG_SUB");
 	if (sub == NULL)
 		sub = "";
+	if (req->path != NULL && (strcmp(req->path, "/healthz") == 0 ||
+	    strcmp(req->path, "/healthz/sandbox-destroy") == 0)) {
+		destroy_healthz(app, req, resp);
+		return;
+	}
 	if (req->path == NULL || strncmp(req->path, ROUTE_PREFIX,
 	    strlen(ROUTE_PREFIX)) != 0) {
 		sg_resp_error(resp, 404, "not_found", "no such route");

@@ -3,5 +3,6 @@
 pkglibexec_PROGRAMS += services/session-query/session-query
 services_session_query_session_query_SOURCES = \
 	services/session-query/main.c \
-	services/session-query/query.c services/session-query/query.h
+	services/session-query/query.c services/session-query/query.h \
+	services/session-query/policy.c
 services_session_query_session_query_LDADD = $(SG_LIBS)

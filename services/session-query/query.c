@@ -17,6 +17,8 @@
  *                                Prometheus text (lib/metrics.h) plus
  *                                gauges read from Redis at scrape time;
  *                                503 when SANDGATE_METRICS_DIR is unset
+ *   GET|PATCH|DELETE /v1/sandboxes/{id}/policy,
+ *   POST /v1/sandboxes/{id}/grants  the narrow-only policy (policy.c)
  *   GET /healthz                 open -> 200, or 503 when Redis is down
  *        (also /healthz/session-query, as the lighttpd gateway routes it)
  *
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "claims.h"
@@ -40,6 +43,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "query.h"
 #include "route.h"
 #include "session.h"
@@ -190,7 +194,7 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	struct sg_session	 s;
 	struct sg_err		 err;
 	const char		*kind, *cid;
-	cJSON			*o = NULL;
+	cJSON			*o = NULL, *pol = NULL;
 
 	if (read_checks(req, resp, NULL, NULL, id) != 0)
 		return;
@@ -234,6 +238,15 @@ get_one(struct app *q, struct sg_req *req, struct sg_resp *resp,
 		goto out;
 	}
 	strip_token(o);
+	/* the policy as it stands now: grants that expired left out */
+	if (s.policy != NULL && ((pol = sg_policy_to_json(s.policy,
+	    (int64_t)time(NULL))) == NULL ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(o, "policy", pol))) {
+		cJSON_Delete(pol);
+		cJSON_Delete(o);
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
 	sg_resp_json(resp, 200, o);
 out:
 	sg_session_clear(&s);
@@ -415,6 +428,8 @@ query_handle(void *app, struct sg_req *req, struct sg_resp *resp)
 
 	if (p == NULL)
 		sg_resp_error(resp, 404, "not_found", "No such resource.");
+	else if (policy_handle(q, req, resp))
+		return;
 	else if (strcmp(p, SESSIONS) == 0)
 		list(q, req, resp);
 	else if (is_decisions(p, id, sizeof(id)))

@@ -24,5 +24,7 @@ enum sg_rc	 query_init(struct app *, const struct sg_cfg *,
 		    struct sg_err *);
 void		 query_clear(struct app *);
 void		 query_handle(void *app, struct sg_req *, struct sg_resp *);
+/* policy.c: 1 when the request was a policy route (resp holds it). */
+int		 policy_handle(struct app *, struct sg_req *, struct sg_resp *);
 
 #endif

@@ -50,6 +50,7 @@ ent_reset(struct sg_tcache_ent *e)
 		free(e->tok);
 	}
 	sg_claims_clear(&e->claims);
+	sg_policy_free(e->sess_policy);
 	memset(e, 0, sizeof(*e));
 	sg_claims_init(&e->claims);
 }

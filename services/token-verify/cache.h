@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "claims.h"
+#include "policy.h"
 #include "sgerr.h"
 
 #define SG_TCACHE_WAYS		4
@@ -40,6 +41,8 @@ struct sg_tcache_ent {
 	int		 sess_valid;
 	int64_t		 sess_at_us;	/* monotonic */
 	char		 sess_ip[64];
+	/* that session's overlay and grants (lib/policy.h), or NULL */
+	struct sg_policy *sess_policy;
 };
 
 struct sg_tcache_stats {

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "route.h"
 #include "revoke.h"
 #include "session.h"
@@ -159,7 +160,7 @@ token_check(struct app *v, const char *tok, size_t len, time_t now,
 static int
 session_check(struct app *v, const struct sg_claims *c,
     struct sg_tcache_ent *e, int deny_status, char ip[64], int *unchecked,
-    struct sg_verdict *vd)
+    struct sg_policy **pol, struct sg_verdict *vd)
 {
 	struct sg_session	 s;
 	struct sg_err		 err;
@@ -169,10 +170,13 @@ session_check(struct app *v, const struct sg_claims *c,
 
 	ip[0] = '\0';
 	*unchecked = 0;
+	*pol = NULL;
 	if (e != NULL && e->sess_valid && v->cfg.session_cache_ms > 0 &&
 	    now - e->sess_at_us >= 0 &&
 	    now - e->sess_at_us < v->cfg.session_cache_ms * 1000) {
+		/* the overlay is as old as the lookup: SESSION_CACHE_MS */
 		(void)strlcpy(ip, e->sess_ip, 64);
+		*pol = e->sess_policy;
 		return 0;
 	}
 	sg_session_init(&s);
@@ -203,7 +207,15 @@ session_check(struct app *v, const struct sg_claims *c,
 			e->sess_at_us = now;
 			(void)strlcpy(e->sess_ip, s.container_ip,
 			    sizeof(e->sess_ip));
+			sg_policy_free(e->sess_policy);
+			e->sess_policy = s.policy;
+			*pol = s.policy;
+		} else {
+			/* no cache entry: the caller frees it */
+			*pol = s.policy;
+			v->own_policy = s.policy;
 		}
+		s.policy = NULL;
 		break;
 	case SG_ENOENT:
 		/* destroyed, expired or never created: the token is dead */
@@ -250,8 +262,10 @@ session_check(struct app *v, const struct sg_claims *c,
 		 * which a stale lookup may still provide.
 		 */
 		*unchecked = 1;
-		if (e != NULL && e->sess_valid)
+		if (e != NULL && e->sess_valid) {
 			(void)strlcpy(ip, e->sess_ip, 64);
+			*pol = e->sess_policy;
+		}
 		break;
 	}
 	sg_session_clear(&s);
@@ -336,7 +350,8 @@ decide_egress(struct app *v, const struct sg_req *req,
 	const struct sg_claims	*c = NULL;
 	struct sg_tcache_ent	*e = NULL;
 	struct sg_err		 err, terr;
-	const char		*tok = NULL, *remote;
+	const char		*tok = NULL, *remote, *why;
+	struct sg_policy	*pol = NULL;
 	size_t			 toklen = 0;
 	enum sg_rc		 trc;
 	int			 unchecked = 0;
@@ -375,7 +390,7 @@ decide_egress(struct app *v, const struct sg_req *req,
 		deny(vd, 407, "container_mismatch");
 		goto out;
 	}
-	if (session_check(v, c, e, 407, ip, &unchecked, vd) != 0)
+	if (session_check(v, c, e, 407, ip, &unchecked, &pol, vd) != 0)
 		goto out;
 	if (c->binding) {
 		remote = sg_req_param(req, "REMOTE_ADDR");
@@ -401,6 +416,16 @@ decide_egress(struct app *v, const struct sg_req *req,
 		}
 		/* report mode: let it through, log what enforce would do */
 		verdict(vd, 200, "would_deny", "host_not_allowed");
+	}
+	/* The overlay narrows what the token allows (lib/policy.h). */
+	if (vd->decision == NULL && (why = sg_policy_decide(pol, req->method,
+	    req->raw_uri, &t, &v->cfg.egress_ports,
+	    (int64_t)wall_now(v))) != NULL) {
+		if (!v->cfg.report_mode) {
+			deny(vd, 403, why);
+			goto out;
+		}
+		verdict(vd, 200, "would_deny", why);
 	}
 	if (v->cfg.deny_private) {
 		/*
@@ -473,6 +498,7 @@ decide_api(struct app *v, const struct sg_req *req,
 	const char		*auth, *tok = NULL, *xcid, *q;
 	size_t			 toklen = 0;
 	enum sg_route		 route;
+	struct sg_policy	*pol = NULL;
 	unsigned		 need = 0;
 	int			 unchecked = 0;
 
@@ -571,7 +597,7 @@ decide_api(struct app *v, const struct sg_req *req,
 		goto out;
 	}
 	/* A destroyed sandbox's token is dead here too. */
-	if (session_check(v, c, e, 401, ip, &unchecked, vd) != 0)
+	if (session_check(v, c, e, 401, ip, &unchecked, &pol, vd) != 0)
 		goto out;
 	verdict(vd, 200, "allow", unchecked ? "session_unchecked" : "ok");
 out:
@@ -593,10 +619,13 @@ sg_verify_decide(struct app *v, const struct sg_req *req,
     struct sg_verdict *vd)
 {
 	memset(vd, 0, sizeof(*vd));
+	v->own_policy = NULL;
 	if (is_proxy_request(req))
 		decide_egress(v, req, vd);
 	else
 		decide_api(v, req, vd);
+	sg_policy_free(v->own_policy);
+	v->own_policy = NULL;
 	if (vd->status == 0 || vd->decision == NULL) {
 		/* every path above sets a verdict; never answer without one */
 		deny(vd, 500, "internal_error");

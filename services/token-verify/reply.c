@@ -17,9 +17,43 @@
 
 /* ---- responses -------------------------------------------------------- */
 
+/*
+ * The sentence of a denial an agent can show its user: by reason code
+ * first (docs/contract.md §10.3), else by status.
+ */
+static const struct {
+	const char	*reason;
+	const char	*msg;
+} reason_msgs[] = {
+	{ "host_not_allowed", "the target is not in the allowed hosts" },
+	{ "method_not_allowed", "the policy does not allow this method on "
+	    "this host" },
+	{ "path_not_allowed", "the policy does not allow this path on this "
+	    "host" },
+	{ "policy_expired", "the sandbox's policy has expired" },
+	{ "session_revoked", "the token was revoked (the sandbox is gone)" },
+	{ "session_mismatch", "the token was replaced by a newer one" },
+	{ "token_expired", "the token has expired" },
+	{ "budget_exhausted", "the sandbox has used up its budget" },
+	{ "local_target", "the target is an address of the proxy host" },
+	{ "private_target", "the target is a private address" },
+	{ "unresolvable_target", "the target name does not resolve" },
+	{ "dns_timeout", "the target name did not resolve in time" },
+	{ "bad_target", "the request target is not understood" },
+	{ "binding_mismatch", "the token is not valid from this address" },
+	{ "session_store_unavailable", "session store unavailable" },
+};
+
 static const char *
 message_of(const struct sg_verdict *vd)
 {
+	size_t	 i;
+
+	if (strcmp(vd->mode, "egress") == 0 && vd->reason != NULL)
+		for (i = 0; i < sizeof(reason_msgs) / sizeof(reason_msgs[0]);
+		    i++)
+			if (strcmp(vd->reason, reason_msgs[i].reason) == 0)
+				return reason_msgs[i].msg;
 	switch (vd->status) {
 	case 401:
 		return "bearer token missing or not valid";
@@ -34,6 +68,37 @@ message_of(const struct sg_verdict *vd)
 	default:
 		return "internal error";
 	}
+}
+
+/*
+ * A proxy denial an agent can read (docs/contract.md §10.3): the body
+ * {"error","message","target"} and X-Sandgate-Reason: <code>, plus
+ * X-Sandgate-Target: host:port.  The target is the parsed, validated
+ * one (LDH name or IP literal and a port; decide.c's format_target),
+ * never the raw request bytes, and absent when the target did not
+ * parse; the reason is one of our own snake_case codes.  Nothing of the
+ * credentials is in either.
+ */
+static void
+egress_denial(const struct sg_verdict *vd, struct sg_resp *resp)
+{
+	cJSON	*o;
+
+	if (!sg_str_printable(vd->reason))
+		return;
+	(void)sg_resp_header(resp, "X-Sandgate-Reason", "%s", vd->reason);
+	if (vd->target[0] == '\0' || !sg_str_printable(vd->target))
+		return;
+	(void)sg_resp_header(resp, "X-Sandgate-Target", "%s", vd->target);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "error", vd->reason) != 0 ||
+	    sg_json_add_str(o, "message", message_of(vd)) != 0 ||
+	    sg_json_add_str(o, "target", vd->target) != 0) {
+		/* the body of sg_resp_error stays: code and sentence */
+		cJSON_Delete(o);
+		return;
+	}
+	sg_resp_json(resp, vd->status, o);
 }
 
 static void
@@ -90,6 +155,8 @@ sg_verify_respond(const struct sg_verdict *vd, int authorizer,
 		return;
 	}
 	sg_resp_error(resp, vd->status, vd->reason, "%s", message_of(vd));
+	if (vd->mode != NULL && strcmp(vd->mode, "egress") == 0)
+		egress_denial(vd, resp);
 	switch (vd->status) {
 	case 407:
 		/* RFC 9110 11.7.1; a 401 here would reach clients as a 407

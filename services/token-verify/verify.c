@@ -55,8 +55,11 @@ names_path(const char *v, const char *path)
 	    (path[n] == '\0' || path[n] == '/' || v[n - 1] == '/');
 }
 
+#define HEALTH_LIVE	1	/* /livez: the process answers */
+#define HEALTH_READY	2	/* /healthz, /readyz: and can decide */
+
 /*
- * GET /healthz or /healthz/token-verify sent to token-verify as an
+ * GET /healthz, /readyz or /livez (each also with /token-verify) sent as an
  * ordinary request (the gateways route it so).  Never under the
  * AUTHORIZER role, and only when SCRIPT_NAME and DOCUMENT_URI (when
  * present) belong to that path: an nginx auth subrequest carries the
@@ -66,29 +69,46 @@ names_path(const char *v, const char *path)
 static int
 is_health(const struct sg_req *req)
 {
+	int	 kind;
+
 	if (req->authorizer || req->path == NULL ||
 	    (strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0))
 		return 0;
-	if (strcmp(req->path, "/healthz") != 0 &&
-	    strcmp(req->path, "/healthz/token-verify") != 0)
+	if (strcmp(req->path, "/healthz") == 0 ||
+	    strcmp(req->path, "/healthz/token-verify") == 0 ||
+	    strcmp(req->path, "/readyz") == 0 ||
+	    strcmp(req->path, "/readyz/token-verify") == 0)
+		kind = HEALTH_READY;
+	else if (strcmp(req->path, "/livez") == 0 ||
+	    strcmp(req->path, "/livez/token-verify") == 0)
+		kind = HEALTH_LIVE;
+	else
 		return 0;
 	return names_path(sg_req_param(req, "SCRIPT_NAME"), req->path) &&
-	    names_path(sg_req_param(req, "DOCUMENT_URI"), req->path);
+	    names_path(sg_req_param(req, "DOCUMENT_URI"), req->path) ? kind : 0;
 }
 
 static void
-health(struct app *v, struct sg_resp *resp)
+health(struct app *v, int kind, struct sg_resp *resp)
 {
 	struct sg_tcache_stats	 st;
 	cJSON			*o = NULL;
-	const char		*redis;
+	const char		*redis, *status = "ok";
 
 	/* this process's figures (each worker has its own cache) */
 	sg_tcache_stats(v->cache, &st);
 	redis = sg_redis_ping(v->redis, NULL) == SG_OK ? "ok" : "unavailable";
+	/*
+	 * Ready means able to decide: without Redis every egress request
+	 * is refused (no session), so /healthz and /readyz say 503 and a
+	 * load balancer or probe takes this node out.  /livez is only
+	 * "the process answers" (restart it if not).
+	 */
+	if (kind == HEALTH_READY && strcmp(redis, "ok") != 0)
+		status = "unavailable";
 	if ((o = cJSON_CreateObject()) == NULL ||
-	    sg_json_add_str(o, "status", "ok") != 0 ||
+	    sg_json_add_str(o, "status", status) != 0 ||
 	    sg_json_add_str(o, "service", "token-verify") != 0 ||
 	    sg_json_add_int(o, "keys", (int64_t)sg_keyset_count(v->keys)) !=
 	    0 ||
@@ -106,7 +126,7 @@ health(struct app *v, struct sg_resp *resp)
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
 		return;
 	}
-	sg_resp_json(resp, 200, o);
+	sg_resp_json(resp, strcmp(status, "ok") == 0 ? 200 : 503, o);
 }
 
 void
@@ -119,7 +139,7 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	const char		*remote;
 	char			 client[INET6_ADDRSTRLEN];
 	int64_t			 t0 = sg_now_us();
-	int			 r;
+	int			 r, hk;
 
 	v->st.requests++;
 	sg_err_clear(&err);
@@ -131,8 +151,8 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		    err.code != NULL ? err.code : "bad_keys", "message",
 		    err.msg, (char *)NULL);
 
-	if (is_health(req)) {
-		health(v, resp);
+	if ((hk = is_health(req)) != 0) {
+		health(v, hk, resp);
 		return;
 	}
 	sg_verify_decide(v, req, &vd);

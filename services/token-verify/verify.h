@@ -100,6 +100,8 @@ struct app {
 	struct sg_verify_stats st;
 	/* the host's own public addresses (SANDGATE_EGRESS_DENY_PRIVATE) */
 	struct sg_localaddrs local;
+	/* a session's policy read without a cache entry, for one decision */
+	struct sg_policy *own_policy;
 	/* for tests: when non-zero, used instead of the clocks */
 	time_t		 fixed_now;
 	int64_t		 fixed_mono_us;

@@ -139,6 +139,25 @@ for name, t in json_cases.items():
     put("session", name, t)
 
 
+# The policy overlay (fuzz_policy): PATCH bodies and stored forms.
+policy_cases = {
+    "empty": '{"hosts":[]}',
+    "one": '{"hosts":["api.example.com"]}',
+    "rules": '{"hosts":[{"host":"api.example.com","methods":["GET","POST"],'
+             '"paths":["/v1/","/health"]},{"host":"a.cdn.example.net",'
+             '"methods":["CONNECT"]}],"expires_at":1900000000}',
+    "widen": '{"hosts":["evil.example.com","*.example.net"]}',
+    "unknown": '{"hosts":[],"allow":true}',
+    "dot": '{"hosts":[{"host":"api.example.com","paths":["/a/../b"]}]}',
+    "stored": '{"hosts":[{"host":"api.example.com","methods":["GET"]}],'
+              '"grants":[{"host":"a.cdn.example.net","expires_at":50,'
+              '"by":"ops"}],"set_by":"ops","set_at":1,"rev":2}',
+    "stored-nohosts": '{"grants":[],"set_by":"ops","set_at":1,"rev":1}',
+}
+for name, t in policy_cases.items():
+    put("policy", name, t)
+
+
 def container(**kw):
     c = {"iss": ISS, "sub": "user1", "aud": "sandgate-egress", "iat": NOW - 60,
          "nbf": NOW - 60, "exp": NOW + 3600, "jti": JTI, "container_id": CID,
@@ -478,5 +497,16 @@ for g in p1363["testGroups"][:4]:
 put("jwks", "a3", json.dumps({"keys": [a3["public_jwk"]]}))
 put("jwks", "a3-private", json.dumps({"keys": [a3["jwk"]]}))
 put("jwks", "dup-kid", json.dumps({"keys": [dict(a3["public_jwk"], kid="k"), dict(a3["public_jwk"], kid="k")]}))
+
+# ---- secrets (lib/secret.c) -------------------------------------------------
+
+sec = {"name": "EXAMPLE", "host": "api.example.com", "header": "Authorization",
+       "value": "Bearer sk-test-0123456789"}
+put("secret", "one", json.dumps([sec]))
+put("secret", "port", json.dumps([dict(sec, host="api.example.com:8443", header="x-api-key")]))
+put("secret", "crlf", json.dumps([dict(sec, value="a\r\nX: y")]))
+put("secret", "extra", json.dumps([dict(sec, extra=1)]))
+put("secret", "record", json.dumps({"v": 1, "kid": "0" * 16, "host": "api.example.com",
+    "header": "Authorization", "nonce": "AAAAAAAAAAAAAAAA", "ct": "A" * 40}))
 
 print("gen-seeds.py: %d seed files" % count)

@@ -52,6 +52,7 @@ OP_ALL=$(op "tokens:issue sandboxes:create sandboxes:destroy sessions:read metri
 OP_ISSUE=$(op tokens:issue)
 OP_READ=$(op sessions:read)
 OP_CREATE=$(op sandboxes:create)
+OP_UPDATE=$(op "sandboxes:update sessions:read")
 
 put_session()
 {
@@ -157,6 +158,29 @@ for gw in lighttpd nginx; do
 	    "$(req DELETE "$G/v1/sandboxes/$CID" -H "Authorization: Bearer $OP_CREATE")"
 	sg_check "$gw: all scopes delete passes to the backend" 404 \
 	    "$(req DELETE "$G/v1/sandboxes/$CID" -H "Authorization: Bearer $OP_ALL")"
+	# -- the policy overlay (session-query; docs/contract.md §10)
+	sg_check "$gw: policy PATCH needs sandboxes:update" 403 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_ALL" \
+	    -H 'Content-Type: application/json' --data '{"hosts":[]}')"
+	sg_check "$gw: policy PATCH narrows" 200 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"hosts":["github.com"]}')"
+	sg_check_match "$gw: policy PATCH answer" '"overlay":\{"hosts":\[\{"host":"github.com"\}\]' \
+	    "$(cat "$T/b")"
+	sg_check "$gw: policy PATCH widening refused" 400 \
+	    "$(req PATCH "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"hosts":["evil.com"]}')"
+	sg_check_match "$gw: widening code" '"error":"host_not_in_token"' "$(cat "$T/b")"
+	sg_check "$gw: grant" 201 \
+	    "$(req POST "$G/v1/sandboxes/$CID/grants" -H "Authorization: Bearer $OP_UPDATE" \
+	    -H 'Content-Type: application/json' --data '{"host":"github.com","minutes":5}')"
+	sg_check "$gw: policy GET" 200 \
+	    "$(req GET "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_READ")"
+	sg_check_match "$gw: policy GET shows the grant" '"grants":\[\{"host":"github.com"' \
+	    "$(cat "$T/b")"
+	sg_check "$gw: policy DELETE" 200 \
+	    "$(req DELETE "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE")"
+	sg_check_match "$gw: policy DELETE answer" '"overlay":null' "$(cat "$T/b")"
 
 	# -- 401
 	sg_check "$gw: no token -> 401" 401 "$(req GET "$G/v1/sessions/$CID")"

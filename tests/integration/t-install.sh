@@ -45,7 +45,8 @@ MANDIR=$(mkvar mandir)
 UNITDIR=$(mkvar systemdsystemunitdir)
 TMPFILES=$(mkvar tmpfilesdir)
 SYSUSERS=$(mkvar sysusersdir)
-SERVICES="token-issuer token-verify session-query sandbox-create sandbox-destroy"
+SERVICES="token-issuer token-verify session-query sandbox-create sandbox-destroy
+    secret-broker"
 
 # ---- the file list -----------------------------------------------------------
 missing=""
@@ -54,16 +55,18 @@ for s in $SERVICES; do
 done
 [ -x "$D$BINDIR/sandgate" ] || missing="$missing $BINDIR/sandgate"
 for u in sandgate.target sandgate-reap.service sandgate-reap.timer \
+    sandgate-firewall.service apache2.service.d/sandgate.conf \
     sandgate-token-issuer.service sandgate-token-issuer.socket \
     sandgate-token-verify-api.service sandgate-token-verify-api.socket \
     sandgate-token-verify-egress.service sandgate-token-verify-egress.socket \
     sandgate-session-query.service sandgate-session-query.socket \
     sandgate-sandbox-create.service sandgate-sandbox-create.socket \
-    sandgate-sandbox-destroy.service sandgate-sandbox-destroy.socket; do
+    sandgate-sandbox-destroy.service sandgate-sandbox-destroy.socket \
+    sandgate-secret-broker.service sandgate-secret-broker.socket; do
 	[ -f "$D$UNITDIR/$u" ] || missing="$missing $UNITDIR/$u"
 done
 for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
-    "$SYSCONF/sandgate/sandgate.env" \
+    "$SYSCONF/sandgate/sandgate.env" "$SYSCONF/sandgate/firewall.nft" \
     "$DATADIR/systemd/sandgate.env.example" \
     "$DATADIR/apache/httpd.conf.in" "$DATADIR/apache/sandgate-egress.conf.in" \
     "$DATADIR/lighttpd/sandgate-api.conf.in" \
@@ -79,6 +82,7 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/gvisor/register" "$DATADIR/gvisor/sandgate-runsc" \
     "$DOCDIR/README.md" "$DOCDIR/NEWS.md" "$DOCDIR/LICENSE" \
     "$DOCDIR/deploy.md" "$DOCDIR/upgrading.md" "$DOCDIR/operations.md" \
+    "$DOCDIR/secrets.md" \
     "$MANDIR/man1/sandgate.1" "$MANDIR/man7/sandgate.7"; do
 	[ -f "$D$f" ] || missing="$missing $f"
 done
@@ -106,6 +110,8 @@ for u in "$D$UNITDIR"/sandgate*; do
 		case $p in
 		"$SYSCONF"/sandgate/keys/*) continue ;;
 		esac
+		# A unit's own settings file is optional (EnvironmentFile=-).
+		grep -qx "EnvironmentFile=-$p" "$u" && continue
 		[ -e "$D$p" ] || bad="$bad ${u##*/}:$p"
 	done
 done
@@ -123,6 +129,68 @@ sg_check_match "tmpfiles.d entry for the data root" '^d /var/lib/sandgate' \
     "$(cat "$D$TMPFILES/sandgate.conf")"
 sg_check_match "sysusers.d makes the sandgate user" '^u sandgate' \
     "$(cat "$D$SYSUSERS/sandgate.conf")"
+
+# ---- the service units tell systemd the truth (issue 20.4) --------------------
+untrue=""
+for s in token-issuer token-verify-api token-verify-egress session-query \
+    sandbox-create sandbox-destroy; do
+	u=$D$UNITDIR/sandgate-$s.service
+	for want in '^Type=notify$' '^NotifyAccess=all$' '^PartOf=sandgate.target$' \
+	    '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RestartPreventExitStatus=78$' \
+	    "^EnvironmentFile=-$SYSCONF/sandgate/$s.env\$"; do
+		grep -q "$want" "$u" || untrue="$untrue $s:$want"
+	done
+	# the shared file first, the unit's own after it
+	order=$(sed -n 's/^EnvironmentFile=-*//p' "$u" | tr '\n' ' ')
+	[ "$order" = "$SYSCONF/sandgate/sandgate.env $SYSCONF/sandgate/$s.env " ] ||
+	    untrue="$untrue $s:order($order)"
+	grep -q multiwatch "$u" && untrue="$untrue $s:multiwatch"
+done
+sg_check "service units: notify, reload, PartOf, own env file after the shared one" \
+    "" "$untrue"
+sg_check "Redis users join group redis, token-issuer does not" \
+    "sandbox-create sandbox-destroy session-query token-verify-api token-verify-egress" \
+    "$(grep -l '^SupplementaryGroups=redis' "$D$UNITDIR"/sandgate-*.service |
+    sed 's|.*/sandgate-||; s|\.service||' | grep -v reap | sort | tr '\n' ' ' |
+    sed 's/ $//')"
+
+# ---- the firewall unit (issue 20.7) ------------------------------------------
+FW=$D$UNITDIR/sandgate-firewall.service
+sg_check "firewall: a oneshot that stays active" "oneshot yes" \
+    "$(sed -n 's/^Type=//p' "$FW") $(sed -n 's/^RemainAfterExit=//p' "$FW")"
+sg_check_match "firewall: before Docker and Apache" \
+    'docker\.service.*apache2\.service|apache2\.service.*docker\.service' \
+    "$(sed -n 's/^Before=//p' "$FW" | tr '\n' ' ')"
+sg_check "firewall: loads the installed rule file" \
+    "/usr/sbin/nft -f $SYSCONF/sandgate/firewall.nft" \
+    "$(sed -n 's/^ExecStart=//p' "$FW")"
+sg_check_match "firewall: at boot (sysinit.target)" '^WantedBy=sysinit.target' \
+    "$(cat "$FW")"
+sg_check_match "sandgate.target wants the firewall" \
+    'Wants=.*sandgate-firewall.service' "$(cat "$D$UNITDIR/sandgate.target")"
+sg_check_match "Apache after Docker and the firewall" \
+    '^After=docker.service sandgate-firewall.service' \
+    "$(cat "$D$UNITDIR/apache2.service.d/sandgate.conf")"
+sg_check_match "firewall.nft includes firewall.d" \
+    "^include \"$SYSCONF/sandgate/firewall.d/\\*.nft\"" \
+    "$(cat "$D$SYSCONF/sandgate/firewall.nft")"
+# The documented procedure: render a template into firewall.d, and nft
+# accepts the whole file as the unit loads it (nft -c: checked, not
+# loaded; needs CAP_NET_ADMIN).
+if command -v nft >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$D$SYSCONF/sandgate/firewall.d"
+	sed -e 's/@TABLE@/sg_t_install/g' -e 's/@PROXY_USER@/root/g' \
+	    -e 's/@VERIFY_PORTS@/{ 9101 }/g' \
+	    "$D$DATADIR/firewall/sandgate-authorizer.nft.in" \
+	    > "$D$SYSCONF/sandgate/firewall.d/authorizer.nft"
+	sed "s|$SYSCONF/sandgate/firewall.d|$D$SYSCONF/sandgate/firewall.d|" \
+	    "$D$SYSCONF/sandgate/firewall.nft" > "$T/firewall.nft"
+	sg_check "nft -c accepts firewall.nft with a rendered template" "" \
+	    "$(nft -c -f "$T/firewall.nft" 2>&1)"
+	rm -f "$D$SYSCONF/sandgate/firewall.d/authorizer.nft"
+else
+	echo "note: no nft or not root, firewall.nft not checked"
+fi
 
 # ---- man pages -----------------------------------------------------------------
 if command -v man >/dev/null 2>&1; then
@@ -174,8 +242,10 @@ run()
 	"$@" >"$T/out" 2>"$T/err" && echo 0 || echo $?
 }
 "$D$BINDIR/sandgate" keygen "$T/keys" >/dev/null
+openssl rand -hex 32 >"$T/keys/secret.key"
 GOOD="SANDGATE_SIGNING_KEY=$T/keys/private-key.pem
-SANDGATE_VERIFY_KEYS=$T/keys/jwks.json"
+SANDGATE_VERIFY_KEYS=$T/keys/jwks.json
+SANDGATE_SECRET_KEYS=$T/keys/secret.key"
 for s in $SERVICES sandgate; do
 	if [ "$s" = sandgate ]; then
 		b=$D$BINDIR/sandgate n=cli
@@ -245,9 +315,12 @@ sg_check_match "start: the bad value named" 'SANDGATE_LEEWAY: ' "$(cat "$T/err")
 # Every service unit checks its configuration before it starts.
 nopre=""
 for u in "$D$UNITDIR"/sandgate-*.service; do
+	# the firewall is nft, not a sandgate program
+	[ "${u##*/}" = sandgate-firewall.service ] && continue
 	# the last word of ExecStart=, but the CLI of "sandgate reap"
 	prog=$(sed -n -e 's|^ExecStart=\([^ ]*/sandgate\) reap\( .*\)*$|\1|p' -e t \
-	    -e 's|^ExecStart=.* \([^ ]*\)$|\1|p' "$u")
+	    -e 's|^ExecStart=.* \([^ ]*\)$|\1|p' -e t \
+	    -e 's|^ExecStart=\([^ ]*\)$|\1|p' "$u")
 	grep -qx "ExecStartPre=$prog --check-config" "$u" || nopre="$nopre ${u##*/}"
 done
 sg_check "every service unit runs --check-config first" "" "$nopre"

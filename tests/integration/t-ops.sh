@@ -123,6 +123,12 @@ ver=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$SG_BUILD/config.h")
 sg_check "the release as sandgate_build_info" \
     "sandgate_build_info{version=\"$ver\"} 1" \
     "$(grep '^sandgate_build_info' "$T/body")"
+sg_check_match "process_start_time_seconds: the scraped process's start" \
+    '^process_start_time_seconds 1[0-9]{9}$' \
+    "$(grep '^process_start_time_seconds' "$T/body")"
+sg_check "process_start_time_seconds: not in the future" 1 \
+    "$(awk -v now="$(date +%s)" '/^process_start_time_seconds/ \
+    { print ($2 <= now && $2 > now - 86400) ? 1 : 0 }' "$T/body")"
 # every service's log (not its supervisor's) opens with its release
 nlogs=0 nover=""
 for f in "$SG_LOGDIR"/token-*.log "$SG_LOGDIR"/session-*.log \

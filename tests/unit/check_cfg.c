@@ -616,6 +616,29 @@ START_TEST(report_print_errors)
 }
 END_TEST
 
+/* SANDGATE_WORKERS: 1..256, and a pool needs the socket on fd 0. */
+START_TEST(workers)
+{
+	ck_assert_str_eq(load_with(NULL, NULL), "ok");
+	ck_assert_int_eq(cfg.workers, 1);
+	ck_assert_str_eq(load_with("SANDGATE_WORKERS", "4"), "ok");
+	ck_assert_int_eq(cfg.workers, 4);
+	ck_assert_str_eq(load_with("SANDGATE_WORKERS", "256"), "ok");
+	ck_assert_ptr_nonnull(strstr(load_with("SANDGATE_WORKERS", "0"),
+	    "SANDGATE_WORKERS"));
+	ck_assert_ptr_nonnull(strstr(load_with("SANDGATE_WORKERS", "257"),
+	    "SANDGATE_WORKERS"));
+	ck_assert_ptr_nonnull(strstr(load_with("SANDGATE_WORKERS", "4x"),
+	    "SANDGATE_WORKERS"));
+	setup();
+	setenv("SANDGATE_SOCKET", "127.0.0.1:9000", 1);
+	setenv("SANDGATE_WORKERS", "2", 1);
+	ck_assert_int_eq(sg_cfg_load(&cfg, NULL), SG_EINVAL);
+	setenv("SANDGATE_WORKERS", "1", 1);
+	ck_assert_int_eq(sg_cfg_load(&cfg, NULL), SG_OK);
+}
+END_TEST
+
 static Suite *
 cfg_suite(void)
 {
@@ -638,6 +661,7 @@ cfg_suite(void)
 	tcase_add_test(tc, check_reports_every_error);
 	tcase_add_test(tc, unknown_names_warned);
 	tcase_add_test(tc, report_print_errors);
+	tcase_add_test(tc, workers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -426,6 +426,111 @@ START_TEST(methods_routes)
 }
 END_TEST
 
+/* A request with a JSON body, as an operator with scope (SG_SUB "alice"). */
+static int
+callb(const char *method, const char *uri, const char *scope,
+    const char *body, char *out, size_t outsize)
+{
+	char		*env[8], kv[6][512];
+	struct sg_req	 req;
+	struct sg_resp	 resp;
+	size_t		 n = 0;
+	int		 st;
+
+	(void)snprintf(kv[0], sizeof(kv[0]), "REQUEST_METHOD=%s", method);
+	(void)snprintf(kv[1], sizeof(kv[1]), "REQUEST_URI=%s", uri);
+	(void)snprintf(kv[2], sizeof(kv[2]), "SG_KIND=operator");
+	(void)snprintf(kv[3], sizeof(kv[3]), "SG_SCOPE=%s", scope);
+	(void)snprintf(kv[4], sizeof(kv[4]), "SG_SUB=alice");
+	(void)snprintf(kv[5], sizeof(kv[5]), "CONTENT_TYPE=application/json");
+	for (n = 0; n < 6; n++)
+		env[n] = kv[n];
+	env[n] = NULL;
+	sg_resp_init(&resp);
+	ck_assert_int_eq(sg_req_init(&req, env, body, body != NULL ?
+	    strlen(body) : 0, NULL), SG_OK);
+	query_handle(&q, &req, &resp);
+	sg_req_clear(&req);
+	st = resp.status;
+	(void)snprintf(out, outsize, "%.*s", (int)resp.bodylen,
+	    resp.body != NULL ? resp.body : "");
+	sg_resp_clear(&resp);
+	return st;
+}
+
+#define POL	"/v1/sandboxes/" CID_A "/policy"
+#define GRANTS	"/v1/sandboxes/" CID_A "/grants"
+#define UPD	"sandboxes:update"
+
+/* The policy routes (policy.c; docs/contract.md §10). */
+START_TEST(policy_routes)
+{
+	char	 b[16384], big[20000];
+
+	ck_assert_int_eq(callb("GET", POL, OPS, NULL, b, sizeof(b)), 200);
+	ck_assert_ptr_nonnull(strstr(b, "\"overlay\":null"));
+	ck_assert_ptr_nonnull(strstr(b, "\"token_allowed_hosts\":"
+	    "[\"github.com\",\"*.example.com:8443\"]"));
+	/* scope, kind */
+	ck_assert_int_eq(callb("PATCH", POL, OPS, "{\"hosts\":[]}", b,
+	    sizeof(b)), 403);
+	expect("PATCH", POL, "container", NULL, CID_A, 403, NULL);
+	ck_assert_int_eq(callb("GET", POL, UPD, NULL, b, sizeof(b)), 403);
+	/* widening, bad input, unknown sandbox, methods */
+	ck_assert_int_eq(callb("PATCH", POL, UPD, "{\"hosts\":[\"gitlab.com\"]}",
+	    b, sizeof(b)), 400);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"host_not_in_token\""));
+	ck_assert_int_eq(callb("PATCH", POL, UPD,
+	    "{\"hosts\":[\"*.example.com\"]}", b, sizeof(b)), 400);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"host_not_in_token\""));
+	ck_assert_int_eq(callb("PATCH", POL, UPD, "{\"hosts\":[],"
+	    "\"expires_at\":9999999999}", b, sizeof(b)), 400);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"expiry_after_token\""));
+	ck_assert_int_eq(callb("PATCH", POL, UPD, "{\"hosts\":[],"
+	    "\"expires_at\":1000}", b, sizeof(b)), 400);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"bad_expires_at\""));
+	ck_assert_int_eq(callb("PATCH", POL, UPD, "{\"hosts\":[", b,
+	    sizeof(b)), 400);
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	ck_assert_int_eq(callb("PATCH", POL, UPD, big, b, sizeof(b)), 413);
+	ck_assert_int_eq(callb("PATCH", "/v1/sandboxes/sandbox_nope/policy",
+	    UPD, "{\"hosts\":[]}", b, sizeof(b)), 404);
+	ck_assert_int_eq(callb("PUT", POL, UPD, "{}", b, sizeof(b)), 405);
+	ck_assert_int_eq(callb("GET", GRANTS, UPD, NULL, b, sizeof(b)), 405);
+	/* a grant needs an overlay */
+	ck_assert_int_eq(callb("POST", GRANTS, UPD,
+	    "{\"host\":\"github.com\",\"minutes\":5}", b, sizeof(b)), 409);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"no_overlay\""));
+	/* narrowing */
+	ck_assert_int_eq(callb("PATCH", POL, UPD, "{\"hosts\":[{\"host\":"
+	    "\"a.example.com:8443\",\"methods\":[\"GET\"]}]}", b, sizeof(b)),
+	    200);
+	ck_assert_ptr_nonnull(strstr(b, "\"set_by\":\"alice\""));
+	ck_assert_int_eq(callb("POST", GRANTS, UPD,
+	    "{\"host\":\"github.com\",\"minutes\":5}", b, sizeof(b)), 201);
+	ck_assert_ptr_nonnull(strstr(b, "\"grants\":[{\"host\":\"github.com\""));
+	ck_assert_int_eq(callb("POST", GRANTS, UPD,
+	    "{\"host\":\"gitlab.com\",\"minutes\":5}", b, sizeof(b)), 400);
+	ck_assert_int_eq(callb("POST", GRANTS, UPD,
+	    "{\"host\":\"github.com\",\"minutes\":1441}", b, sizeof(b)), 400);
+	ck_assert_ptr_nonnull(strstr(b, "\"error\":\"bad_minutes\""));
+	/* shown in the session, which another tool can still read */
+	ck_assert_int_eq(callb("GET", "/v1/sessions/" CID_A, OPS, NULL, b,
+	    sizeof(b)), 200);
+	ck_assert_ptr_nonnull(strstr(b, "\"policy\":{\"hosts\":"));
+	ck_assert_ptr_nonnull(strstr(b, "\"rev\":2"));
+	/* DELETE: the token alone, no policy left in the session */
+	ck_assert_int_eq(callb("DELETE", POL, UPD, NULL, b, sizeof(b)), 200);
+	ck_assert_ptr_nonnull(strstr(b, "\"overlay\":null"));
+	ck_assert_int_eq(callb("GET", "/v1/sessions/" CID_A, OPS, NULL, b,
+	    sizeof(b)), 200);
+	ck_assert_ptr_null(strstr(b, "\"policy\""));
+}
+END_TEST
+
 START_TEST(healthz_up)
 {
 	struct sg_resp	 resp;
@@ -733,6 +838,7 @@ query_suite(void)
 	tcase_add_test(tc, hostile_ids);
 	tcase_add_test(tc, list_sessions);
 	tcase_add_test(tc, methods_routes);
+	tcase_add_test(tc, policy_routes);
 	tcase_add_test(tc, healthz_up);
 	tcase_add_test(tc, redis_dead_socket);
 	tcase_add_test(tc, redis_restart);

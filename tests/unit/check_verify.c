@@ -2009,6 +2009,84 @@ START_TEST(t_respond_crlf)
 }
 END_TEST
 
+/* Readable denials (docs/contract.md §10.3): reason header, target, body */
+START_TEST(t_respond_denial)
+{
+	struct sg_verdict	 vd;
+	struct sg_resp		 resp;
+	char			*out;
+	size_t			 len;
+	int			 role;
+
+	for (role = 0; role < 2; role++) {
+		memset(&vd, 0, sizeof(vd));
+		vd.mode = "egress";
+		vd.status = 403;
+		vd.decision = "deny";
+		vd.reason = "path_not_allowed";
+		(void)strlcpy(vd.target, "github.com:443", sizeof(vd.target));
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_int_eq(strncmp(out, "Status: 403", 11), 0);
+		ck_assert_ptr_nonnull(strstr(out,
+		    "X-Sandgate-Reason: path_not_allowed\r\n"));
+		ck_assert_ptr_nonnull(strstr(out,
+		    "X-Sandgate-Target: github.com:443\r\n"));
+		ck_assert_ptr_nonnull(strstr(out, "{\"error\":\"path_not_allowed\","
+		    "\"message\":\"the policy does not allow this path on this "
+		    "host\",\"target\":\"github.com:443\"}"));
+		free(out);
+		sg_resp_clear(&resp);
+		/* no parsed target: no target at all, the code still */
+		vd.reason = "bad_target";
+		vd.target[0] = '\0';
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_ptr_nonnull(strstr(out,
+		    "X-Sandgate-Reason: bad_target\r\n"));
+		ck_assert_ptr_null(strstr(out, "X-Sandgate-Target"));
+		ck_assert_ptr_null(strstr(out, "\"target\""));
+		free(out);
+		sg_resp_clear(&resp);
+		/* 503 keeps Retry-After; 407 keeps its challenge */
+		vd.status = 503;
+		vd.decision = "error";
+		vd.reason = "session_store_unavailable";
+		(void)strlcpy(vd.target, "github.com:443", sizeof(vd.target));
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_ptr_nonnull(strstr(out, "Retry-After: "));
+		ck_assert_ptr_nonnull(strstr(out, "\"target\":\"github.com:443\""));
+		free(out);
+		sg_resp_clear(&resp);
+		vd.status = 407;
+		vd.decision = "deny";
+		vd.reason = "session_revoked";
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_ptr_nonnull(strstr(out, "Proxy-Authenticate: Basic"));
+		ck_assert_ptr_nonnull(strstr(out,
+		    "X-Sandgate-Reason: session_revoked\r\n"));
+		free(out);
+		sg_resp_clear(&resp);
+		/* API denials are unchanged: no reason header */
+		vd.mode = "api";
+		vd.status = 403;
+		vd.reason = "insufficient_scope";
+		sg_resp_init(&resp);
+		sg_verify_respond(&vd, role, &resp);
+		ck_assert_ptr_nonnull(out = sg_resp_serialize(&resp, &len));
+		ck_assert_ptr_null(strstr(out, "X-Sandgate-"));
+		free(out);
+		sg_resp_clear(&resp);
+	}
+}
+END_TEST
+
 START_TEST(t_log_line)
 {
 	struct tok	 t;
@@ -2732,6 +2810,7 @@ suite(void)
 	tcase_add_test(tc, t_cache_basic);
 	tcase_add_test(tc, t_cache_lru);
 	tcase_add_test(tc, t_respond_crlf);
+	tcase_add_test(tc, t_respond_denial);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("egress");

@@ -7,6 +7,10 @@
 SGTEST_SOURCES = tests/unit/sgtest.c tests/unit/sgtest.h
 
 # hosts engineer
+check_PROGRAMS += tests/unit/check_policy
+tests_unit_check_policy_SOURCES = tests/unit/check_policy.c $(SGTEST_SOURCES)
+tests_unit_check_policy_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_policy_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_hosts
 tests_unit_check_hosts_SOURCES = tests/unit/check_hosts.c $(SGTEST_SOURCES)
 tests_unit_check_hosts_CFLAGS = $(SG_CHECK_CFLAGS)
@@ -38,7 +42,7 @@ tests_unit_check_issuer_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_issuer_LDADD = $(SG_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_query
 tests_unit_check_query_SOURCES = tests/unit/check_query.c $(SGTEST_SOURCES) \
-	services/session-query/query.c
+	services/session-query/query.c services/session-query/policy.c
 tests_unit_check_query_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/services/session-query
 tests_unit_check_query_CFLAGS = $(SG_CHECK_CFLAGS)
@@ -133,3 +137,13 @@ tests_unit_check_issuer_LDFLAGS = $(SG_FAILALLOC_WRAP)
 tests_unit_check_verify_SOURCES += tests/unit/sgtest_failalloc.h
 tests_unit_check_verify_LDFLAGS = $(SG_FAILALLOC_WRAP) \
 	-Wl,--wrap=i2d_ECDSA_SIG
+
+# secrets: sealing (lib/secret.c) and the broker's masking
+check_PROGRAMS += tests/unit/check_secret
+tests_unit_check_secret_SOURCES = tests/unit/check_secret.c \
+	services/secret-broker/broker.c $(TV_SOURCES)
+tests_unit_check_secret_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) \
+	-I$(top_srcdir)/services/secret-broker \
+	-I$(top_srcdir)/services/token-verify
+tests_unit_check_secret_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_secret_LDADD = $(SG_CHECK_LIBS)

@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The secrets broker (issue 18, docs/secrets.md) against the plain egress
+# proxy, in one run, on the stack of tests/integration/lib-secrets.sh: N
+# GETs to the same TLS upstream, one at a time on one keep-alive
+# connection each way:
+#   broker  GET http://<proxy>/broker/EXAMPLE/x (Proxy-Authorization);
+#           the broker decides, opens the secret and calls the upstream
+#           over its own kept TLS connection
+#   plain   one CONNECT tunnel through the proxy, TLS to the upstream
+#           inside it, GET /x with the header set by the client
+# then the same with a new connection per request (the plain path pays
+# CONNECT, the decision and a TLS handshake every time).  Reports
+# requests/s and p50/p99 of each and the ratios (goal >= 0.8x).
+#
+#   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests)
+#
+# Writes bench/results/secrets.json.  Not a test: the figures depend on
+# the machine.
+. "$(dirname "$0")/../tests/integration/lib.sh"
+. "$SG_TOP/tests/integration/lib-secrets.sh"
+N=${N:-300}
+[ "$N" -le 5000 ] 2>/dev/null || N=5000
+mkdir -p "$SG_TOP/bench/results"
+python3 - "$N" "$PPORT" "$H1" "$P/ca.pem" "$(basic $CID "$TOK_A")" \
+    "$SG_TOP/bench/results/secrets.json" <<'PY'
+import http.client, json, socket, ssl, sys, time
+n, pport, h1, ca, cred, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+uhost, uport = h1.rsplit(":", 1)
+
+def run(conn, hdrs, path):
+    lat = []
+    for i in range(n + 10):
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=hdrs)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit("status %d" % r.status)
+        if i >= 10:
+            lat.append(time.perf_counter() - t0)
+    lat.sort()
+    return {"rps": len(lat) / sum(lat), "p50_ms": 1000 * lat[len(lat) // 2],
+            "p99_ms": 1000 * lat[int(len(lat) * 0.99) - 1]}
+
+b = http.client.HTTPConnection("127.0.0.1", pport, timeout=30)
+broker = run(b, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
+ctx = ssl.create_default_context(cafile=ca)
+p = http.client.HTTPSConnection(uhost, int(uport), context=ctx, timeout=30)
+p.set_tunnel(h1, headers={"Proxy-Authorization": cred})
+p.host, p.port = "127.0.0.1", pport
+plain = run(p, {"Authorization": "Bearer x"}, "/x")
+# A new connection per request: the plain path pays CONNECT, the
+# decision and a TLS handshake each time, the broker a connection to
+# Apache and the decision (its TLS connection upstream is kept).
+def fresh(mk, hdrs, path):
+    lat = []
+    for i in range(n // 2 + 5):
+        t0 = time.perf_counter()
+        c = mk()
+        c.request("GET", path, headers=hdrs)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 200:
+            raise SystemExit("status %d" % r.status)
+        if i >= 5:
+            lat.append(time.perf_counter() - t0)
+    lat.sort()
+    return {"rps": len(lat) / sum(lat), "p50_ms": 1000 * lat[len(lat) // 2],
+            "p99_ms": 1000 * lat[int(len(lat) * 0.99) - 1]}
+def mk_plain():
+    c = http.client.HTTPSConnection(uhost, int(uport), context=ctx, timeout=30)
+    c.set_tunnel(h1, headers={"Proxy-Authorization": cred})
+    c.host, c.port = "127.0.0.1", pport
+    return c
+broker_f = fresh(lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=30),
+                 {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
+plain_f = fresh(mk_plain, {"Authorization": "Bearer x"}, "/x")
+res = {"n": n, "keepalive": {"broker": broker, "plain": plain,
+       "ratio": broker["rps"] / plain["rps"]},
+       "fresh": {"broker": broker_f, "plain": plain_f,
+       "ratio": broker_f["rps"] / plain_f["rps"]}}
+json.dump(res, open(out, "w"), indent=1)
+print("%-18s %10s %9s %9s" % ("path", "req/s", "p50 ms", "p99 ms"))
+for m in ("keepalive", "fresh"):
+    for k in ("broker", "plain"):
+        v = res[m][k]
+        print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
+    print("%s broker/plain throughput: %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"]))
+PY
+rc=$?
+sg_done >/dev/null 2>&1
+exit $rc

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * secret-broker's handler (broker.h): the path, the decision, the secret,
+ * the upstream call over libcurl, the answer.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "broker.h"
+#include "compat.h"
+#include "crypto.h"
+#include "log.h"
+#include "redis.h"
+
+#define PREFIX		"/broker/"
+#define ENV_MAX		256
+#define HDR_MAX		64
+
+enum sg_rc
+sg_broker_init(struct broker *b, const struct sg_cfg *cfg, struct sg_err *err)
+{
+	char		 list[sizeof(cfg->secret_keys)];
+	char		*p, *path;
+	enum sg_rc	 rc;
+
+	if ((rc = sg_verify_init(&b->v, cfg, err)) != SG_OK)
+		return rc;
+	(void)strlcpy(list, cfg->secret_keys, sizeof(list));
+	b->nkeys = 0;
+	for (p = list; (path = strsep(&p, ",")) != NULL;) {
+		if (path[0] == '\0')
+			continue;
+		if (b->nkeys == SG_SECRET_KEYS_MAX)
+			return sg_err_set(err, SG_EINVAL, "bad_config",
+			    "SANDGATE_SECRET_KEYS: at most %d key files",
+			    SG_SECRET_KEYS_MAX);
+		if ((rc = sg_secret_key_load(path, &b->keys[b->nkeys],
+		    err)) != SG_OK)
+			return sg_err_set(err, SG_EINVAL, "bad_config",
+			    "SANDGATE_SECRET_KEYS: %s", err->msg);
+		b->nkeys++;
+	}
+	if (b->nkeys == 0)
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_SECRET_KEYS: no key file");
+	(void)strlcpy(b->ca_file, cfg->broker_ca_file, sizeof(b->ca_file));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (b->curl = curl_easy_init()) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "libcurl init failed");
+	return SG_OK;
+}
+
+void
+sg_broker_clear(struct broker *b)
+{
+	if (b->curl != NULL)
+		curl_easy_cleanup(b->curl);
+	b->curl = NULL;
+	sg_cleanse(b->keys, sizeof(b->keys));
+	sg_verify_clear(&b->v);
+}
+
+void
+sg_broker_mask(char *buf, size_t len, const char *value)
+{
+	size_t	 n = strlen(value), i;
+
+	if (n == 0 || n > len)
+		return;
+	for (i = 0; i + n <= len; i++)
+		if (buf[i] == value[0] && memcmp(buf + i, value, n) == 0) {
+			memset(buf + i, '*', n);
+			i += n - 1;
+		}
+}
+
+/* "/broker/NAME/rest": name into name, *rest the "/rest" (or "/"). */
+static int
+split_path(const char *path, char name[SG_SECRET_NAME_MAX + 1],
+    const char **rest)
+{
+	const char	*s, *e;
+	size_t		 n;
+
+	if (path == NULL || strncmp(path, PREFIX, strlen(PREFIX)) != 0)
+		return 0;
+	s = path + strlen(PREFIX);
+	e = strchr(s, '/');
+	n = e != NULL ? (size_t)(e - s) : strlen(s);
+	if (n == 0 || n > SG_SECRET_NAME_MAX)
+		return 0;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	*rest = e != NULL ? e : "/";
+	return 1;
+}
+
+/*
+ * The credentials as the proxy takes them: Proxy-Authorization, else
+ * Authorization (a base URL with userinfo, http://container_<id>:jwt_<t>@
+ * gateway:8443/broker/NAME, makes clients send it there).  Both hold
+ * Basic base64(container_<id>:jwt_<token>).
+ */
+static const char *
+creds(const struct sg_req *req)
+{
+	const char	*c = sg_req_param(req, "HTTP_PROXY_AUTHORIZATION");
+
+	return c != NULL ? c : sg_req_param(req, "HTTP_AUTHORIZATION");
+}
+
+/*
+ * token-verify's egress decision for CONNECT host:port with the
+ * request's credentials and client address.  vd->status 200 when allowed.
+ */
+static void
+decide(struct broker *b, const struct sg_req *req, const char *cred,
+    const char *host, struct sg_verdict *vd)
+{
+	char		*env[8], e_auth[SG_VERIFY_MAX_AUTH + 40];
+	char		 e_uri[SG_HOST_MAX + 32], e_addr[96];
+	const char	*addr = sg_req_param(req, "REMOTE_ADDR");
+	struct sg_req	 vr;
+	struct sg_err	 err;
+	size_t		 n = 0;
+
+	memset(vd, 0, sizeof(*vd));
+	vd->status = 500;
+	(void)snprintf(e_auth, sizeof(e_auth), "HTTP_PROXY_AUTHORIZATION=%s",
+	    cred);
+	(void)snprintf(e_uri, sizeof(e_uri), "REQUEST_URI=%s", host);
+	(void)snprintf(e_addr, sizeof(e_addr), "REMOTE_ADDR=%s",
+	    addr != NULL ? addr : "");
+	env[n++] = (char *)"REQUEST_METHOD=CONNECT";
+	env[n++] = e_uri;
+	env[n++] = e_auth;
+	env[n++] = e_addr;
+	env[n++] = (char *)"FCGI_ROLE=RESPONDER";
+	env[n] = NULL;
+	sg_err_clear(&err);
+	if (sg_req_init(&vr, env, NULL, 0, &err) == SG_OK) {
+		sg_verify_decide(&b->v, &vr, vd);
+		sg_req_clear(&vr);
+	}
+	sg_cleanse(e_auth, sizeof(e_auth));
+}
+
+struct body {
+	char	*buf;
+	size_t	 len;
+	int	 over;
+};
+
+static size_t
+on_body(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct body	*bd = arg;
+	size_t		 n = sz * nm;
+	char		*nb;
+
+	if (n > SG_BROKER_MAX_BODY - bd->len) {
+		bd->over = 1;
+		return 0;
+	}
+	if ((nb = realloc(bd->buf, bd->len + n + 1)) == NULL)
+		return 0;
+	bd->buf = nb;
+	memcpy(bd->buf + bd->len, p, n);
+	bd->len += n;
+	return n;
+}
+
+/*
+ * Request headers that are not passed on: the credentials of the hop,
+ * hop-by-hop fields (RFC 9110 7.6.1), what libcurl sets itself.
+ */
+static int
+skip_header(const char *name, size_t n, const char *secret_hdr)
+{
+	static const char *const skip[] = { "HOST", "AUTHORIZATION",
+	    "PROXY_AUTHORIZATION", "CONNECTION", "KEEP_ALIVE", "TE",
+	    "TRAILER", "TRANSFER_ENCODING", "UPGRADE", "PROXY_CONNECTION",
+	    "CONTENT_LENGTH", "COOKIE", "EXPECT", NULL };
+	size_t	 i;
+
+	for (i = 0; skip[i] != NULL; i++)
+		if (strlen(skip[i]) == n && memcmp(skip[i], name, n) == 0)
+			return 1;
+	/* The sandbox's own copy of the secret's header never goes. */
+	if (strlen(secret_hdr) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int	 c = (unsigned char)secret_hdr[i];
+
+		c = c == '-' ? '_' : (c >= 'a' && c <= 'z' ? c - 32 : c);
+		if (c != (unsigned char)name[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The request's HTTP_* params as header lines, then the secret's. */
+static struct curl_slist *
+headers(const struct sg_req *req, const struct sg_secret *s)
+{
+	struct curl_slist *l = NULL, *t;
+	char		 line[SG_SECRET_HEADER_MAX + SG_SECRET_VALUE_MAX + 4];
+	char		 hdr[256];
+	const char	*e, *eq;
+	size_t		 i, j, n, count = 0;
+
+	for (i = 0; req->env[i] != NULL; i++) {
+		e = req->env[i];
+		if (strncmp(e, "HTTP_", 5) != 0 ||
+		    (eq = strchr(e, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - (e + 5));
+		if (n == 0 || n >= sizeof(hdr) / 2 ||
+		    skip_header(e + 5, n, s->header) || ++count > HDR_MAX)
+			continue;
+		for (j = 0; j < n; j++)
+			hdr[j] = e[5 + j] == '_' ? '-' : e[5 + j];
+		hdr[n] = '\0';
+		(void)snprintf(line, sizeof(line), "%s: %s", hdr, eq + 1);
+		if ((t = curl_slist_append(l, line)) == NULL)
+			goto fail;
+		l = t;
+	}
+	/* CGI keeps the body's type apart (RFC 3875 4.1.3). */
+	e = sg_req_param(req, "CONTENT_TYPE");
+	(void)snprintf(line, sizeof(line), "Content-Type:%s%s",
+	    e != NULL && e[0] != '\0' ? " " : "", e != NULL ? e : "");
+	if ((t = curl_slist_append(l, line)) == NULL)
+		goto fail;
+	l = t;
+	/* curl would add it by itself; the upstream gets none. */
+	if ((t = curl_slist_append(l, "Expect:")) == NULL)
+		goto fail;
+	l = t;
+	(void)snprintf(line, sizeof(line), "%s: %s", s->header, s->value);
+	t = curl_slist_append(l, line);
+	sg_cleanse(line, sizeof(line));
+	if (t == NULL)
+		goto fail;
+	return t;
+fail:
+	sg_cleanse(line, sizeof(line));
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+struct call {
+	long		 status;
+	char		 ctype[128];
+	struct body	 bd;
+	CURLcode	 cc;
+};
+
+static void
+upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
+    const char *rest, struct call *c)
+{
+	CURL		*h = b->curl;
+	struct curl_slist *hl;
+	char		 url[SG_HOST_MAX + 16 + SG_HTTP_MAX_PATH + 8192];
+	const char	*ct = NULL;
+	int		 n;
+
+	memset(c, 0, sizeof(*c));
+	c->cc = CURLE_OUT_OF_MEMORY;
+	n = snprintf(url, sizeof(url), "https://%s%s%s%s", s->host, rest,
+	    req->query[0] != '\0' ? "?" : "", req->query);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		c->cc = CURLE_URL_MALFORMAT;
+		return;
+	}
+	if ((hl = headers(req, s)) == NULL)
+		return;
+	curl_easy_reset(h);
+	(void)curl_easy_setopt(h, CURLOPT_URL, url);
+	/* TLS only, certificate and name checked (RFC 9110 4.3.4). */
+	(void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (b->ca_file[0] != '\0')
+		(void)curl_easy_setopt(h, CURLOPT_CAINFO, b->ca_file);
+	/* Never through a proxy the environment may name. */
+	(void)curl_easy_setopt(h, CURLOPT_PROXY, "");
+	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)SG_BROKER_TIMEOUT_S);
+	(void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+	    (long)SG_BROKER_CONNECT_S);
+	(void)curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)SG_BROKER_MAX_BODY);
+	(void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->bodylen > 0) {
+		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->bodylen);
+	} else if (strcmp(req->method, "HEAD") == 0)
+		(void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->bd);
+	c->cc = curl_easy_perform(h);
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+	    ct != NULL)
+		(void)strlcpy(c->ctype, ct, sizeof(c->ctype));
+	/* The header list holds the secret: wipe it before freeing. */
+	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	{
+		struct curl_slist *x;
+
+		for (x = hl; x != NULL; x = x->next)
+			sg_cleanse(x->data, strlen(x->data));
+	}
+	curl_slist_free_all(hl);
+}
+
+static void
+deny(struct sg_resp *resp, int status, const char *code, const char *name,
+    const char *msg)
+{
+	sg_resp_error(resp, status, code, "%s", msg);
+	sg_log(SG_LOG_INFO, "broker_deny", "reason", code, "secret", name,
+	    (char *)NULL);
+}
+
+/* The decision's refusal as the broker's: 401 for credentials, else 403. */
+static void
+deny_verdict(struct sg_resp *resp, const struct sg_verdict *vd,
+    const char *name)
+{
+	if (vd->status == 503)
+		deny(resp, 503, "unavailable", name,
+		    "the session store cannot answer");
+	else if (vd->status == 407)
+		deny(resp, 401, vd->reason != NULL ? vd->reason :
+		    "bad_credentials", name,
+		    "the sandbox's proxy credentials are missing or not valid "
+		    "here");
+	else
+		deny(resp, 403, vd->reason != NULL ? vd->reason : "denied",
+		    name, "the secret's host is not allowed for this token");
+}
+
+/* The sandbox's record for name, the host read from it before it is opened. */
+static enum sg_rc
+record(struct broker *b, const char *cid, const char *name, char **rec,
+    size_t *len, char host[SG_HOST_MAX + 8], struct sg_err *err)
+{
+	cJSON		*o;
+	const cJSON	*h;
+	enum sg_rc	 rc;
+
+	if ((rc = sg_secret_get(b->v.redis, cid, name, rec, len, err)) != SG_OK)
+		return rc;
+	o = cJSON_ParseWithLength(*rec, *len);
+	h = cJSON_GetObjectItemCaseSensitive(o, "host");
+	if (!cJSON_IsString(h) || strlcpy(host, h->valuestring,
+	    SG_HOST_MAX + 8) >= SG_HOST_MAX + 8)
+		rc = sg_err_set(err, SG_EINVAL, "bad_secret",
+		    "not a secret record");
+	cJSON_Delete(o);
+	return rc;
+}
+
+/*
+ * The path of the request: origin-form as it is, or the path of an
+ * absolute-form http://<proxy>/broker/... (a client that went through
+ * its proxy settings), checked by sg_req_init's same rules.
+ */
+static const char *
+req_path(const struct sg_req *req, char *buf, size_t size)
+{
+	char		 e_uri[SG_HTTP_MAX_PATH + 32];
+	char		*env[3];
+	const char	*p;
+	struct sg_req	 r;
+	int		 n;
+
+	if (req->path != NULL)
+		return req->path;
+	if (strncmp(req->raw_uri, "http://", 7) != 0 ||
+	    (p = strchr(req->raw_uri + 7, '/')) == NULL)
+		return NULL;
+	n = snprintf(e_uri, sizeof(e_uri), "REQUEST_URI=%s", p);
+	if (n < 0 || (size_t)n >= sizeof(e_uri))
+		return NULL;
+	env[0] = e_uri;
+	env[1] = (char *)"REQUEST_METHOD=GET";
+	env[2] = NULL;
+	if (sg_req_init(&r, env, NULL, 0, NULL) != SG_OK || r.path == NULL) {
+		sg_req_clear(&r);
+		return NULL;
+	}
+	(void)strlcpy(buf, r.path, size);
+	sg_req_clear(&r);
+	return buf;
+}
+
+void
+sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
+{
+	struct broker	*b = arg;
+	struct sg_verdict vd;
+	struct sg_secret s;
+	struct sg_err	 err;
+	struct call	 c;
+	char		 name[SG_SECRET_NAME_MAX + 1], cid[SG_ID_MAX + 1];
+	char		 host[SG_HOST_MAX + 8], buf[SG_VERIFY_MAX_AUTH];
+	char		 pbuf[SG_HTTP_MAX_PATH + 1];
+	char		*rec = NULL;
+	const char	*rest, *cred, *tok;
+	size_t		 len, toklen;
+
+	memset(&s, 0, sizeof(s));
+	memset(&c, 0, sizeof(c));
+	sg_err_clear(&err);
+	if (!split_path(req_path(req, pbuf, sizeof(pbuf)), name, &rest)) {
+		deny(resp, 404, "not_found", "-",
+		    "broker paths are /broker/<NAME>/<path>");
+		goto out;
+	}
+	if ((cred = creds(req)) == NULL || strlen(cred) >= sizeof(buf) ||
+	    sg_verify_parse_basic(cred, buf, sizeof(buf), cid, &tok, &toklen,
+	    &err) != SG_OK) {
+		deny(resp, 401, "bad_credentials", name,
+		    "send the sandbox's proxy credentials (Basic "
+		    "container_<id>:jwt_<token>)");
+		goto out;
+	}
+	sg_cleanse(buf, sizeof(buf));
+	/* Only the claimed sandbox's own hash is read; the decision proves it. */
+	if (record(b, cid, name, &rec, &len, host, &err) != SG_OK) {
+		if (err.rc == SG_EUNAVAIL || err.rc == SG_ETIMEOUT) {
+			deny(resp, 503, "unavailable", name,
+			    "the session store cannot answer");
+			goto out;
+		}
+		/*
+		 * The credentials still decide first, so that a request
+		 * without a valid token learns nothing about which names
+		 * another sandbox holds.  ".invalid" (RFC 6761 6.4) is in
+		 * no allow-list and never resolved.
+		 */
+		decide(b, req, cred, "name.invalid:443", &vd);
+		if (vd.status == 407 || vd.status == 503)
+			deny_verdict(resp, &vd, name);
+		else
+			deny(resp, 403, "secret_not_found", name,
+			    "this sandbox has no secret of that name");
+		goto out;
+	}
+	decide(b, req, cred, host, &vd);
+	if (vd.status != 200 || vd.decision == NULL ||
+	    strcmp(vd.decision, "allow") != 0 ||
+	    strcmp(vd.container_id, cid) != 0) {
+		deny_verdict(resp, &vd, name);
+		goto out;
+	}
+	if (sg_secret_open(b->keys, b->nkeys, vd.container_id, name, rec, len,
+	    &s, &err) != SG_OK || strcmp(s.host, host) != 0) {
+		deny(resp, 403, "secret_unreadable", name,
+		    "the secret cannot be opened for this sandbox");
+		goto out;
+	}
+	upstream(b, req, &s, rest, &c);
+	if (c.cc != CURLE_OK) {
+		deny(resp, 502, c.bd.over ? "upstream_too_big" :
+		    "upstream_failed", name, c.bd.over ?
+		    "the upstream's answer is over the broker's limit" :
+		    "the upstream could not be reached over verified TLS");
+		goto out;
+	}
+	/* An upstream that echoes the credential must not hand it over. */
+	if (c.bd.buf != NULL)
+		sg_broker_mask(c.bd.buf, c.bd.len, s.value);
+	sg_broker_mask(c.ctype, strlen(c.ctype), s.value);
+	resp->status = (int)c.status;
+	if (c.ctype[0] != '\0')
+		(void)sg_resp_header(resp, "Content-Type", "%s", c.ctype);
+	(void)sg_resp_header(resp, "Cache-Control", "no-store");
+	resp->body = c.bd.buf;
+	resp->bodylen = c.bd.len;
+	c.bd.buf = NULL;
+	sg_log(SG_LOG_INFO, "broker", "secret", name, "container_id", cid,
+	    (char *)NULL);
+out:
+	free(c.bd.buf);
+	sg_cleanse(buf, sizeof(buf));
+	sg_cleanse(&s, sizeof(s));
+	free(rec);
+}

@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: ISC
+# The stack of t-secrets.sh and bench/secrets.sh (sourced after lib.sh):
+# redis-server, a TLS upstream with a test CA that records and echoes
+# headers, two sandboxes' tokens and sessions (A holds the secrets),
+# token-verify, secret-broker and Apache from deploy/apache.  Sets SECRET,
+# CID CID2 TOK_A TOK_B, H1, PPORT, P (the PKI directory), A (Apache's).
+sg_setup
+VERIFY=$SG_BUILD/services/token-verify/token-verify
+MINT=$SG_BUILD/services/token-verify/tv-mint
+BROKER=$SG_BUILD/services/secret-broker/secret-broker
+SEAL=$SG_BUILD/services/secret-broker/sb-seal
+for b in "$VERIFY" "$MINT" "$BROKER" "$SEAL"; do
+	[ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 1; }
+done
+
+ISS=https://sandgate.test
+ORG=3f2504e0-4f89-41d3-9a0c-0305e82c3301
+USER_ID=user_1
+CID=sandbox_AAAAAAAAAAAAAAAAAAAAAA
+CID2=sandbox_BBBBBBBBBBBBBBBBBBBBBB
+KEY1=$SG_DATA/test-key-1.pem
+# The secret: long and unlike anything else in the test's output.
+SECRET="Bearer sk-live-$(openssl rand -hex 20)"
+
+sg_start_redis
+UPORT=$(sg_free_port)
+UPORT2=$(sg_free_port)
+VPORT=$(sg_free_port)
+BPORT=$(sg_free_port)
+PPORT=$(sg_free_port)
+
+# ---- a test CA and the upstream's certificates ---------------------------
+P=$T/pki
+mkdir -p "$P"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=sandgate-test-ca -keyout "$P/ca.key" -out "$P/ca.pem" \
+    2>/dev/null
+cert()	# NAME CN: a server certificate for localhost, signed by KEY CA
+{
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=localhost" -keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:localhost\n' >"$P/ext"
+	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.pem" -CAkey "$P/$2.key" \
+	    -CAcreateserial -days 2 -extfile "$P/ext" -out "$P/$1.pem" 2>/dev/null
+}
+cert up ca
+# a second CA nobody trusts: its upstream must be refused
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=rogue-ca -keyout "$P/rogue.key" -out "$P/rogue.pem" \
+    2>/dev/null
+cert bad rogue
+
+cat >"$T/upstream.py" <<'PY'
+import http.server, json, ssl, sys, threading
+log = sys.argv[1]
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # one write per answer, no Nagle: bench/secrets.sh measures the
+    # paths, not delayed ACKs
+    disable_nagle_algorithm = True
+    wbufsize = 65536
+    def do_GET(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode() if n else ""
+        rec = {"method": self.command, "path": self.path,
+               "port": self.server.server_address[1], "body": body,
+               "headers": {k.lower(): v for k, v in self.headers.items()}}
+        with lock, open(log, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        # Echo everything back, as some APIs' debug endpoints do.
+        out = json.dumps(rec).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    do_POST = do_GET
+    def log_message(self, *a):
+        pass
+for spec in sys.argv[2:]:
+    port, cert, key = spec.split(",")
+    s = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+threading.Event().wait()
+PY
+: >"$T/upstream.log"
+python3 "$T/upstream.py" "$T/upstream.log" \
+    "$UPORT,$P/up.pem,$P/up.key" "$UPORT2,$P/bad.pem,$P/bad.key" \
+    2>>"$T/upstream.err" &
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 $UPORT
+sg_wait_tcp 127.0.0.1 $UPORT2
+hits() { wc -l <"$T/upstream.log" | tr -d ' '; }
+
+# ---- tokens and sessions (the contract's JSON) ---------------------------
+mkdir -p "$T/keys"
+"$MINT" jwks "$KEY1" >"$T/keys/verify.json"
+mint_c()	# CID HOSTS -> TOK JTI EXP
+{
+	set -- $("$MINT" container "$KEY1" "$ISS" "$USER_ID" "$1" "$ORG" \
+	    "$2" false 3600)
+	TOK=$1 JTI=$2 EXP=$3
+}
+put_session()	# CID JTI EXP HOSTS_JSON TOKEN
+{
+	_now=$(date +%s)
+	_sha=$(printf '%s' "$5" | sha256sum | cut -d' ' -f1)
+	sg_redis SET "sandgate:session:$1" "$(printf '{"container_id":"%s","user_id":"%s","organization_uuid":"%s","jti":"%s","token_sha256":"%s","allowed_hosts":%s,"container_ip":"127.0.0.1","docker_id":"","image":"sandgate-sandbox:latest","created_at":%s,"expires_at":%s}' \
+	    "$1" "$USER_ID" "$ORG" "$2" "$_sha" "$4" "$_now" "$3")" \
+	    EX $(($3 - _now)) >/dev/null
+}
+basic() { printf 'Basic %s' "$(printf 'container_%s:jwt_%s' "$1" "$2" | base64 -w0)"; }
+
+H1="localhost:$UPORT"
+mint_c $CID "$H1,localhost:$UPORT2"
+TOK_A=$TOK
+put_session $CID "$JTI" "$EXP" "[\"$H1\",\"localhost:$UPORT2\"]" "$TOK_A"
+# B is allowed the same host but holds no secret of its own
+mint_c $CID2 "$H1"
+TOK_B=$TOK
+put_session $CID2 "$JTI" "$EXP" "[\"$H1\"]" "$TOK_B"
+
+# ---- the sealed secrets --------------------------------------------------
+openssl rand -hex 32 >"$T/keys/secret.key"
+chmod 600 "$T/keys/secret.key"
+export SANDGATE_REDIS=unix:$REDIS_SOCK
+printf '%s\n' "$SECRET" | "$SEAL" "$T/keys/secret.key" $CID EXAMPLE "$H1" \
+    Authorization 3600
+sg_check "sealed and stored" 0 $?
+printf '%s\n' "$SECRET" | "$SEAL" "$T/keys/secret.key" $CID ROGUE \
+    "localhost:$UPORT2" Authorization 3600
+# OTHER's host is not in A's allow-list
+printf '%s\n' "$SECRET" | "$SEAL" "$T/keys/secret.key" $CID OTHER \
+    "localhost:1" Authorization 3600
+
+# ---- token-verify, secret-broker, Apache ---------------------------------
+export SANDGATE_ISSUER=$ISS
+export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
+export SANDGATE_REDIS_TIMEOUT_MS=500
+export SANDGATE_EGRESS_PORTS=443,$UPORT,$UPORT2
+export SANDGATE_SESSION_CACHE_MS=0
+export SANDGATE_EGRESS_DENY_PRIVATE=0
+sg_spawn verify $VPORT "$VERIFY"
+SANDGATE_SECRET_KEYS=$T/keys/secret.key SANDGATE_BROKER_CA_FILE=$P/ca.pem \
+    sg_spawn broker $BPORT "$BROKER"
+
+A=$T/apache
+mkdir -p "$A/log"
+M=/usr/lib/apache2/modules
+cat >"$A/httpd.conf" <<CONF
+ServerRoot $A
+ServerName 127.0.0.1
+PidFile $A/httpd.pid
+Mutex file:$A default
+DefaultRuntimeDir $A
+ErrorLog $T/apache-error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module      $M/mod_mpm_event.so
+LoadModule authn_core_module     $M/mod_authn_core.so
+LoadModule authz_core_module     $M/mod_authz_core.so
+LoadModule authz_host_module     $M/mod_authz_host.so
+LoadModule authz_user_module     $M/mod_authz_user.so
+LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
+LoadModule proxy_module          $M/mod_proxy.so
+LoadModule proxy_http_module     $M/mod_proxy_http.so
+LoadModule proxy_connect_module  $M/mod_proxy_connect.so
+LoadModule proxy_fcgi_module     $M/mod_proxy_fcgi.so
+LoadModule reqtimeout_module     $M/mod_reqtimeout.so
+Define SG_BROKER_ADDR 127.0.0.1:$BPORT
+Include $A/egress.conf
+CONF
+sed -e "s|@NAME@|t|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
+    -e "s|@PORT_PROXY@|$PPORT|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
+    -e "s|@CONNECT_PORTS@|443 $UPORT $UPORT2|g" -e "s|@LOGDIR@|$A/log|g" \
+    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
+    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$A/egress.conf"
+apache2 -t -f "$A/httpd.conf" 2>"$T/apache-t.log"
+sg_check "apache config with the broker location" 0 $?
+apache2 -f "$A/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
+    2>>"$T/apache-stderr.log" &
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 $PPORT || { cat "$T/apache-error.log"; exit 1; }
+

@@ -1,0 +1,140 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Secrets the sandbox never sees (issue 18, docs/secrets.md), with real
+# components: redis-server, Apache from deploy/apache/sandgate-egress.conf.in
+# (the /broker/ location), token-verify for the plain egress path,
+# secret-broker, and a TLS upstream on loopback with a test CA (openssl)
+# that records the headers it gets and echoes them back.  Covers: the
+# broker call arrives with the real secret, over verified TLS; the answer
+# the sandbox sees holds no byte of it (an echoing upstream is masked);
+# no credentials, a bad token, another sandbox's token, an unknown name,
+# a host not in the token's allow-list, a revoked session -> refused with
+# {error,message}; after DELETE it stops at once; an upstream whose
+# certificate the CA did not sign -> 502, nothing sent; Redis holds only
+# ciphertext (DUMP of every key and an RDB dump scanned); logs scanned.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-secrets.sh"
+
+B=http://127.0.0.1:$PPORT/broker
+# call NAME PATH AUTHHEADER [curl args] -> status in $T/code, body $T/body
+call()
+{
+	_n=$1 _p=$2 _a=$3
+	shift 3
+	curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 \
+	    ${_a:+-H "$_a"} "$@" "$B/$_n$_p" >"$T/code" 2>>"$T/curl.err" ||
+	    echo 000 >"$T/code"
+	cat "$T/body" "$T/hdr" >>"$T/seen"
+	cat "$T/code"
+}
+: >"$T/seen"
+err_of() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["error"], "msg" if d.get("message") else "nomsg")' "$T/body" 2>/dev/null; }
+
+echo "# the broker adds the secret; the sandbox never sees it"
+sg_check "GET via broker (Proxy-Authorization)" 200 \
+    "$(call EXAMPLE /v1/models?x=1 "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+last=$(tail -n 1 "$T/upstream.log")
+sg_check "upstream got the real secret" "$SECRET" \
+    "$(printf '%s' "$last" | python3 -c 'import json,sys; print(json.load(sys.stdin)["headers"].get("authorization"))')"
+sg_check "upstream got the path and query" "/v1/models?x=1" \
+    "$(printf '%s' "$last" | python3 -c 'import json,sys; print(json.load(sys.stdin)["path"])')"
+sg_check "upstream saw no sandbox credentials" "None" \
+    "$(printf '%s' "$last" | python3 -c 'import json,sys; print(json.load(sys.stdin)["headers"].get("proxy-authorization"))')"
+sg_check "the echoed secret is masked in the answer" 0 \
+    "$(grep -c -F -- "${SECRET#Bearer }" "$T/body")"
+sg_check "POST with a body (Authorization: Basic, a base URL with userinfo)" 200 \
+    "$(call EXAMPLE /v1/chat "Authorization: $(basic $CID "$TOK_A")" \
+        -H 'Content-Type: application/json' --data '{"q":1}')"
+sg_check "upstream got the body" '{"q":1}' \
+    "$(tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["body"])')"
+sg_check "upstream got the body's type" application/json \
+    "$(tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["headers"]["content-type"])')"
+sg_check "a sandbox's own Authorization is replaced, not added" "$SECRET" \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")" \
+        -H 'Authorization: Bearer placeholder' >/dev/null
+       tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["headers"].get("authorization"))')"
+
+sg_check "through the proxy settings (absolute-form, Proxy-Authorization)" 200 \
+    "$(curl -s -o "$T/body" -w '%{http_code}' --max-time 10 \
+        --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
+        -H 'Authorization: Bearer sdk-placeholder' "$B/EXAMPLE/v1/sdk"; cat "$T/body" >>"$T/seen")"
+sg_check "... arrived with the secret instead of the placeholder" "/v1/sdk $SECRET" \
+    "$(tail -n 1 "$T/upstream.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["path"], d["headers"].get("authorization"))')"
+sg_check "another path on the proxy's own address stays denied" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+        --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
+        "http://127.0.0.1:$PPORT/other")"
+
+echo "# refusals"
+n0=$(hits)
+sg_check "no credentials -> 401" 401 "$(call EXAMPLE /x "")"
+sg_check "401 body {error,message}" "bad_credentials msg" "$(err_of)"
+sg_check "bad token, a name the sandbox lacks -> 401 (no probing names)" 401 \
+    "$(call NOPE /x "Proxy-Authorization: $(basic $CID "$TOK_B")")"
+sg_check "bad token -> 401" 401 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_B")")"
+sg_check "another sandbox's token -> 403 (it has no such secret)" 403 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID2 "$TOK_B")")"
+sg_check "403 body {error,message}" "secret_not_found msg" "$(err_of)"
+sg_check "unknown name -> 403" 403 \
+    "$(call NOPE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_check "secret host not in the allow-list -> 403" 403 \
+    "$(call OTHER /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_check "untrusted upstream certificate -> 502" 502 \
+    "$(call ROGUE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_check "a path that is not /broker/NAME/... -> 404" 404 \
+    "$(call 'a%2Fb' /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_check "nothing of these reached the upstream" "$n0" "$(hits)"
+
+echo "# a ciphertext moved to another sandbox does not open"
+sg_redis HSET "sandgate:secrets:$CID2" EXAMPLE \
+    "$(sg_redis HGET "sandgate:secrets:$CID" EXAMPLE)" >/dev/null
+sg_check "copied record -> 403 secret_unreadable" "403 secret_unreadable msg" \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID2 "$TOK_B")") $(err_of)"
+sg_redis DEL "sandgate:secrets:$CID2" >/dev/null
+sg_check "nothing reached the upstream" "$n0" "$(hits)"
+
+echo "# the plain egress proxy still works beside it"
+sg_check "GET through the proxy (CONNECT, same upstream)" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$P/ca.pem" \
+        --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
+        "https://$H1/plain")"
+
+echo "# Redis holds only ciphertext"
+sg_redis --scan >"$T/keys.txt"
+: >"$T/dump.txt"
+while read -r k; do
+	sg_redis --no-raw DUMP "$k" >>"$T/dump.txt"
+	sg_redis TYPE "$k" | grep -q hash && sg_redis HGETALL "$k" >>"$T/dump.txt"
+done <"$T/keys.txt"
+sg_redis --rdb "$T/dump.rdb" >/dev/null 2>&1
+sg_check "a secrets hash exists" 1 "$(grep -c "^sandgate:secrets:$CID\$" "$T/keys.txt")"
+for f in "$T/dump.txt" "$T/dump.rdb" "$REDIS_SOCK.none"; do
+	[ -e "$f" ] || continue
+	sg_check "no secret in ${f##*/}" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$f")"
+done
+sg_check "the secrets hash has the session's TTL" 1 \
+    "$([ "$(sg_redis TTL "sandgate:secrets:$CID")" -gt 3000 ] && echo 1)"
+
+echo "# DELETE stops it at once; a revoked session stops it too"
+"$SEAL" -d $CID EXAMPLE
+sg_check "after delete -> 403" 403 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+printf '%s\n' "$SECRET" | "$SEAL" "$T/keys/secret.key" $CID EXAMPLE "$H1" \
+    Authorization 3600
+sg_check "stored again -> 200" 200 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_redis DEL "sandgate:session:$CID" >/dev/null
+sg_check "session gone -> refused" 401 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+
+echo "# no byte of the secret in anything the sandbox saw, or in any log"
+sg_check "responses and headers" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$T/seen")"
+for f in "$T/broker.log" "$T/verify.log" "$T/apache-error.log" \
+    "$A"/log/*.log; do
+	sg_check "log ${f##*/}" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$f")"
+done
+sg_check "broker log names the secret" 1 \
+    "$([ "$(grep -c 'EXAMPLE' "$T/broker.log")" -gt 0 ] && echo 1)"
+
+sg_done

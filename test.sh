@@ -35,6 +35,10 @@ want()
 SG_TOP=$top
 . "$top/deploy/lib/all.sh"
 sg_install_deps
+# The tools image's packages only when the integration tests (t-clients) run.
+if want integration; then
+	sg_install_deps "$SG_TOOLS_PACKAGES"
+fi
 # Flags given: configure again with them.
 # shellcheck disable=SC2086
 sg_build "$top" "$top" "$([ -n "${CONFIGURE_FLAGS:-}" ] && echo 1 || echo 0)" \

@@ -11,6 +11,11 @@ SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  python3-flask gunicorn gnuplot-nox llvm-14
  debhelper dpkg-dev devscripts fakeroot lintian man-db systemd runsc"
 
+# The tools sandbox image (deploy/image/build-tools.sh) and t-clients:
+# installed only where that test runs (about 15 s and 600 MB here).
+SG_TOOLS_PACKAGES="python3-requests python3-aiohttp python3-pip nodejs npm
+ node-undici default-jdk-headless golang-go git wget openssl busybox-static"
+
 # sg_deb_installed PACKAGE: dpkg has it installed.
 sg_deb_installed()
 {
@@ -30,6 +35,12 @@ sg_deb_skip()
 		for _o in docker-ce moby-engine; do
 			sg_deb_installed "$_o" && return 0
 		done ;;
+	# A node from elsewhere (NodeSource) ships its own npm; Debian's
+	# npm would conflict with it.
+	nodejs)
+		command -v node >/dev/null 2>&1 && return 0 ;;
+	npm)
+		command -v npm >/dev/null 2>&1 && return 0 ;;
 	nginx-light)
 		command -v nginx >/dev/null 2>&1 && return 0
 		for _o in nginx nginx-full nginx-core nginx-extras; do
@@ -39,10 +50,11 @@ sg_deb_skip()
 	return 1
 }
 
+# sg_install_deps [PACKAGES]: SG_DEB_PACKAGES unless given.
 sg_install_deps()
 {
 	missing=""
-	for p in $SG_DEB_PACKAGES; do
+	for p in ${1:-$SG_DEB_PACKAGES}; do
 		sg_deb_installed "$p" && continue
 		sg_deb_skip "$p" && continue
 		missing="$missing $p"

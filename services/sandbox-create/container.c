@@ -68,6 +68,41 @@ add_env(cJSON *arr, const char *a, const char *b)
 	return n;
 }
 
+/*
+ * JAVA_TOOL_OPTIONS: the JDK reads no proxy variable, only the system
+ * properties http(s).proxyHost/Port and http.nonProxyHosts (the JDK's
+ * "Networking Properties"); the empty disabledSchemes lists undo the
+ * JDK's default (8u111 on) of refusing Basic proxy credentials, so Basic
+ * works for CONNECT (tunneling) and for plain requests (proxying).  No
+ * credentials here: the JVM prints this variable to stderr ("Picked up
+ * JAVA_TOOL_OPTIONS"), so the token stays in HTTPS_PROXY, where the
+ * tools image's agent (deploy/image/tools/) reads it.
+ */
+static int
+add_java_env(cJSON *arr, const char *hostport)
+{
+	char		 buf[1024];
+	char		 host[300];
+	const char	*colon = strrchr(hostport, ':');
+	size_t		 hl;
+	int		 n;
+
+	if (colon == NULL || (hl = (size_t)(colon - hostport)) >= sizeof(host))
+		return -1;
+	memcpy(host, hostport, hl);
+	host[hl] = '\0';
+	n = snprintf(buf, sizeof(buf), "JAVA_TOOL_OPTIONS="
+	    "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%s "
+	    "-Dhttps.proxyHost=%s -Dhttps.proxyPort=%s "
+	    "-Dhttp.nonProxyHosts=localhost|127.0.0.1 "
+	    "-Djdk.http.auth.tunneling.disabledSchemes= "
+	    "-Djdk.http.auth.proxying.disabledSchemes=",
+	    host, colon + 1, host, colon + 1);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return cJSON_AddItemToArray(arr, cJSON_CreateString(buf)) ? 0 : -1;
+}
+
 cJSON *
 create_config(const struct app *app, const struct create_spec *s,
     const char *id, const char *token, int64_t expires_at)
@@ -100,6 +135,15 @@ create_config(const struct app *app, const struct create_spec *s,
 	    add_env(env, "http_proxy=", proxy) == -1 ||
 	    add_env(env, "https_proxy=", proxy) == -1 ||
 	    add_env(env, "NO_PROXY=", "localhost,127.0.0.1") == -1 ||
+	    /*
+	     * What common clients read instead (docs/contract.md §6.1):
+	     * lower-case no_proxy (curl, wget, Go read only one spelling
+	     * each), npm its own config from npm_config_* variables.
+	     */
+	    add_env(env, "no_proxy=", "localhost,127.0.0.1") == -1 ||
+	    add_env(env, "npm_config_proxy=", proxy) == -1 ||
+	    add_env(env, "npm_config_https_proxy=", proxy) == -1 ||
+	    add_java_env(env, app->proxy_hostport) == -1 ||
 	    (labels = cJSON_AddObjectToObject(c, "Labels")) == NULL ||
 	    cJSON_AddStringToObject(labels, SG_LABEL_CONTAINER_ID, id) ==
 	    NULL ||

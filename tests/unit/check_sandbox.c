@@ -610,6 +610,17 @@ START_TEST(test_config_settings)
 	ck_assert_str_eq(arr_str(env, 3) + strlen("http_proxy="), want);
 	ck_assert_str_eq(arr_str(env, 4) + strlen("https_proxy="), want);
 	ck_assert(arr_has(env, "NO_PROXY=localhost,127.0.0.1"));
+	ck_assert(arr_has(env, "no_proxy=localhost,127.0.0.1"));
+	ck_assert_str_eq(arr_str(env, 7) + strlen("npm_config_proxy="), want);
+	ck_assert_str_eq(arr_str(env, 8) + strlen("npm_config_https_proxy="),
+	    want);
+	/* The JVM prints JAVA_TOOL_OPTIONS: host and port, no token. */
+	ck_assert(arr_has(env, "JAVA_TOOL_OPTIONS="
+	    "-Dhttp.proxyHost=10.0.0.1 -Dhttp.proxyPort=8443 "
+	    "-Dhttps.proxyHost=10.0.0.1 -Dhttps.proxyPort=8443 "
+	    "-Dhttp.nonProxyHosts=localhost|127.0.0.1 "
+	    "-Djdk.http.auth.tunneling.disabledSchemes= "
+	    "-Djdk.http.auth.proxying.disabledSchemes="));
 
 	hc = sg_json_get(c, "HostConfig");
 	ck_assert_str_eq(sg_json_str(hc, "Runtime"), "runc");

@@ -45,6 +45,8 @@ MANDIR=$(mkvar mandir)
 UNITDIR=$(mkvar systemdsystemunitdir)
 TMPFILES=$(mkvar tmpfilesdir)
 SYSUSERS=$(mkvar sysusersdir)
+# The Apache module's directory (empty when configure found no apxs).
+APACHEMOD=$(mkvar apachemoddir)
 SERVICES="token-issuer token-verify session-query sandbox-create sandbox-destroy
     secret-broker"
 
@@ -86,6 +88,10 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$MANDIR/man1/sandgate.1" "$MANDIR/man7/sandgate.7"; do
 	[ -f "$D$f" ] || missing="$missing $f"
 done
+if [ -f "$SG_BUILD/deploy/apache/mod_sandgate_authz.so" ]; then
+	[ -f "$D$APACHEMOD/mod_sandgate_authz.so" ] ||
+	    missing="$missing $APACHEMOD/mod_sandgate_authz.so"
+fi
 sg_check "every file installed" "" "$missing"
 sg_check "scripts executable" "" "$(for f in image/build.sh gvisor/register \
     gvisor/sandgate-runsc; do [ -x "$D$DATADIR/$f" ] || echo "$f"; done)"
@@ -94,6 +100,7 @@ sg_check "nothing outside DESTDIR's tree but what configure named" "" \
 	case $f in
 	"$LIBEXEC"/*|"$BINDIR"/*|"$SYSCONF"/*|"$DATADIR"/*|"$DOCDIR"/*|\
 	"$MANDIR"/*|"$UNITDIR"/*|"$TMPFILES"/*|"$SYSUSERS"/*) ;;
+	"$APACHEMOD"/mod_sandgate_authz.so) [ -n "$APACHEMOD" ] || echo "$f" ;;
 	*) echo "$f" ;;
 	esac
     done)"

@@ -150,28 +150,8 @@ SANDGATE_SECRET_KEYS=$T/keys/secret.key SANDGATE_BROKER_CA_FILE=$P/ca.pem \
 
 A=$T/apache
 mkdir -p "$A/log"
-M=/usr/lib/apache2/modules
-cat >"$A/httpd.conf" <<CONF
-ServerRoot $A
-ServerName 127.0.0.1
-PidFile $A/httpd.pid
-Mutex file:$A default
-DefaultRuntimeDir $A
-ErrorLog $T/apache-error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module      $M/mod_mpm_event.so
-LoadModule authn_core_module     $M/mod_authn_core.so
-LoadModule authz_core_module     $M/mod_authz_core.so
-LoadModule authz_host_module     $M/mod_authz_host.so
-LoadModule authz_user_module     $M/mod_authz_user.so
-LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
-LoadModule proxy_module          $M/mod_proxy.so
-LoadModule proxy_http_module     $M/mod_proxy_http.so
-LoadModule proxy_connect_module  $M/mod_proxy_connect.so
-LoadModule proxy_fcgi_module     $M/mod_proxy_fcgi.so
-LoadModule reqtimeout_module     $M/mod_reqtimeout.so
+sg_apache_head "$A" authz_host proxy_connect proxy_fcgi reqtimeout >"$A/httpd.conf"
+cat >>"$A/httpd.conf" <<CONF
 Define SG_BROKER_ADDR 127.0.0.1:$BPORT
 Include $A/egress.conf
 CONF

@@ -64,6 +64,31 @@ sg_cleanup()
 	exit $rc
 }
 
+# sg_apache_head DIR [MODULE...]: the start of a stand-alone httpd.conf for
+# a test's forward proxy, rooted in DIR and logging to $T: server settings
+# and the modules every egress test needs (event MPM, authn/authz core and
+# user, authnz_fcgi, proxy, proxy_http), plus mod_MODULE for each name.
+sg_apache_head()
+{
+	_m=/usr/lib/apache2/modules
+	cat <<EOF
+ServerRoot $1
+ServerName 127.0.0.1
+PidFile $1/httpd.pid
+Mutex file:$1 default
+DefaultRuntimeDir $1
+ErrorLog $T/apache-error.log
+LogLevel warn
+User www-data
+Group www-data
+EOF
+	shift
+	for _mod in mpm_event authn_core authz_core authz_user authnz_fcgi \
+	    proxy proxy_http "$@"; do
+		echo "LoadModule ${_mod}_module $_m/mod_$_mod.so"
+	done
+}
+
 # A free TCP port on 127.0.0.1 (best effort: bind, read, close).
 #
 # Chosen below the kernel's ephemeral range (ip_local_port_range), not by

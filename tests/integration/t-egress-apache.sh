@@ -179,25 +179,8 @@ authz()
 }
 A=$T/apache
 mkdir -p "$A"
-M=/usr/lib/apache2/modules
-cat >"$A/httpd.conf" <<EOF
-ServerRoot $A
-ServerName 127.0.0.1
-PidFile $A/httpd.pid
-Mutex file:$A default
-DefaultRuntimeDir $A
-ErrorLog $T/apache-error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module      $M/mod_mpm_event.so
-LoadModule authn_core_module     $M/mod_authn_core.so
-LoadModule authz_core_module     $M/mod_authz_core.so
-LoadModule authz_user_module     $M/mod_authz_user.so
-LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
-LoadModule proxy_module          $M/mod_proxy.so
-LoadModule proxy_http_module     $M/mod_proxy_http.so
-LoadModule proxy_connect_module  $M/mod_proxy_connect.so
+sg_apache_head "$A" proxy_connect >"$A/httpd.conf"
+cat >>"$A/httpd.conf" <<EOF
 $([ "$AUTHZ" = module ] && echo "LoadModule sandgate_authz_module $SGAMOD")
 LogFormat "%h %u [%{SG_CONTAINER_ID}e] \"%r\" %>s" sg
 CustomLog $T/apache-access.log sg

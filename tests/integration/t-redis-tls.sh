@@ -156,25 +156,7 @@ SANDGATE_REDIS=redis://127.0.0.1:$LPORT2/0 sg_spawn verify_badca $VPORT3 "$VERIF
 
 A=$T/apache
 mkdir -p "$A"
-M=/usr/lib/apache2/modules
-cat >"$A/httpd.conf" <<EOF
-ServerRoot $A
-ServerName 127.0.0.1
-PidFile $A/httpd.pid
-Mutex file:$A default
-DefaultRuntimeDir $A
-ErrorLog $T/apache-error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module      $M/mod_mpm_event.so
-LoadModule authn_core_module     $M/mod_authn_core.so
-LoadModule authz_core_module     $M/mod_authz_core.so
-LoadModule authz_user_module     $M/mod_authz_user.so
-LoadModule authnz_fcgi_module    $M/mod_authnz_fcgi.so
-LoadModule proxy_module          $M/mod_proxy.so
-LoadModule proxy_http_module     $M/mod_proxy_http.so
-EOF
+sg_apache_head "$A" >"$A/httpd.conf"
 for v in "$PPORT $VPORT" "$PPORT2 $VPORT2" "$PPORT3 $VPORT3"; do
 	set -- $v
 	cat >>"$A/httpd.conf" <<EOF

@@ -218,7 +218,9 @@ sg_own_stack()
 	SG_TARGET_PORT=$(sg_free_port)
 	SG_TARGET_TLS_PORT=$(sg_free_port)
 	SG_NETWORK=sgtest-$1-$$
-	SG_BRIDGE=sg$1$(($$ % 1000000))
+	# An interface name has at most 15 bytes (IFNAMSIZ - 1): sg, seven of
+	# the name, six of the PID.
+	SG_BRIDGE=sg$(printf %.7s "$1")$(($$ % 1000000))
 	SG_FW_TABLE=sgtest_$1_$$
 	SG_IMAGE=sandgate-sandbox:$1
 	SG_ISSUER=sandgate-$1

@@ -99,15 +99,30 @@ EOF
 # binds; SO_REUSEADDR off so a port in TIME_WAIT counts as taken.
 sg_free_port()
 {
-	python3 -c '
-import random, socket
+	# Ports already handed out in this test are skipped too: a port
+	# chosen but not yet bound is free to the next call (seen in CI: the
+	# API gateway and the test's target got the same port).
+	SG_PORTS_FILE=${T:+$T/.ports} python3 -c '
+import os, random, socket
 try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
 hi = max(low - 1, 20001)
+given = os.environ.get("SG_PORTS_FILE") or ""
+try:
+    taken = set(int(x) for x in open(given).read().split()) if given else set()
+except (OSError, ValueError):
+    taken = set()
+def keep(p):
+    if given:
+        with open(given, "a") as f:
+            f.write("%d\n" % p)
+    print(p)
 for _ in range(200):
     p = random.randint(20000, hi)
+    if p in taken:
+        continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -115,10 +130,10 @@ for _ in range(200):
         continue
     finally:
         s.close()
-    print(p)
+    keep(p)
     break
 else:
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); keep(s.getsockname()[1]); s.close()
 '
 }
 

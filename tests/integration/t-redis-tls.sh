@@ -110,20 +110,8 @@ sg_check "redis through the tunnel (plain redis-cli)" PONG \
     "$(redis-cli -h 127.0.0.1 -p $LPORT PING)"
 
 # ---- sessions, token-verify x3, Apache --------------------------------------
-python3 - "$TPORT" <<'EOF' 2>>"$T/target.log" &
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-    def do_GET(self):
-        b = b"target-ok\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-EOF
+python3 "$SG_TOP/deploy/demo/target.py" 127.0.0.1:$TPORT \
+    2>>"$T/target.log" &
 sg_track_pid $!
 sg_wait_tcp 127.0.0.1 $TPORT
 mkdir -p "$T/keys"

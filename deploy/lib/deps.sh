@@ -97,10 +97,17 @@ sg_install_deps()
 # also without a running systemd; the package stays installed.
 sg_deb_no_boot()
 {
-	command -v deb-systemd-helper >/dev/null 2>&1 &&
-	    deb-systemd-helper disable "$1.service" >/dev/null 2>&1
-	command -v update-rc.d >/dev/null 2>&1 &&
-	    update-rc.d "$1" disable >/dev/null 2>&1
+	# Either may refuse (deb-systemd-helper outside dpkg says so and
+	# exits 1): under set -e an && list ending in it would end the caller.
+	if command -v deb-systemd-helper >/dev/null 2>&1; then
+		deb-systemd-helper disable "$1.service" >/dev/null 2>&1 || :
+	fi
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable "$1.service" >/dev/null 2>&1 || :
+	fi
+	if command -v update-rc.d >/dev/null 2>&1; then
+		update-rc.d "$1" disable >/dev/null 2>&1 || :
+	fi
 	return 0
 }
 

@@ -10,18 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "redis-private.h"
 #include "secret.h"
 
-#define KEY_MAX	(sizeof(SG_SECRET_HASH_PREFIX) + 160)
+#define KEY_MAX	(sizeof(SG_SECRET_HASH_PREFIX) + SG_ID_MAX + 1)
 
+/* Ids reach a key only after sg_id_valid (docs/contract.md §5.3). */
 static enum sg_rc
 mkkey(char *buf, const char *cid, struct sg_err *err)
 {
-	int	 n = snprintf(buf, KEY_MAX, "%s%s", SG_SECRET_HASH_PREFIX, cid);
+	int	 n;
 
-	if (n < 0 || (size_t)n >= KEY_MAX || cid[0] == '\0')
-		return sg_err_set(err, SG_EINVAL, "bad_id", "bad container id");
+	if (cid == NULL || !sg_id_valid(cid))
+		return sg_err_set(err, SG_EINVAL, "bad_id",
+		    "id must match ^[A-Za-z0-9_-]{1,128}$");
+	n = snprintf(buf, KEY_MAX, "%s%s", SG_SECRET_HASH_PREFIX, cid);
+	if (n < 0 || (size_t)n >= KEY_MAX)
+		return sg_err_set(err, SG_EINTERNAL, NULL, "key too long");
 	return SG_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "broker.h"
+#include "claims.h"
 #include "compat.h"
 #include "secret.h"
 
@@ -223,6 +224,38 @@ START_TEST(test_mask)
 }
 END_TEST
 
+/*
+ * Ids reach a Redis key only when valid: a '*', a space, a newline or an
+ * empty or 129-byte id is refused before any Redis call (no client here).
+ */
+START_TEST(test_store_bad_id)
+{
+	static const char *const bad[] = { "", "a b", "a*", "x\ny", "../x",
+	    "sandbox:1" };
+	char		 big[SG_ID_MAX + 2], *rec = NULL;
+	size_t		 i, len = 0;
+	struct sg_err	 err;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sg_err_clear(&err);
+		ck_assert_int_eq(sg_secret_put(NULL, bad[i], "N", "r", 60, &err),
+		    SG_EINVAL);
+		ck_assert_str_eq(err.code, "bad_id");
+		ck_assert_int_eq(sg_secret_get(NULL, bad[i], "N", &rec, &len,
+		    &err), SG_EINVAL);
+		ck_assert_ptr_null(rec);
+		ck_assert_int_eq(sg_secret_del(NULL, bad[i], "N", &err),
+		    SG_EINVAL);
+		ck_assert_int_eq(sg_secret_del_all(NULL, bad[i], &err),
+		    SG_EINVAL);
+	}
+	ck_assert_int_eq(sg_secret_del_all(NULL, NULL, &err), SG_EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(sg_secret_del_all(NULL, big, &err), SG_EINVAL);
+}
+END_TEST
+
 START_TEST(test_key_file)
 {
 	struct sg_secret_key k;
@@ -263,6 +296,7 @@ suite(void)
 	tcase_add_test(tc, test_json_limits);
 	tcase_add_test(tc, test_mask);
 	tcase_add_test(tc, test_key_file);
+	tcase_add_test(tc, test_store_bad_id);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,9 +109,7 @@ sg_run_start_stack
 SK=$SG_DATADIR/skills
 mkdir -p "$SK"
 "${JAVAC:-javac}" -d "$SK" "$SG_TOP/tests/integration/clients/JClient.java"
-mkdir -p "$T/go"
-(cd "$T/go" && cp "$SG_TOP/tests/integration/clients/goget.go" . &&
-    GOCACHE=$T/go/cache GO111MODULE=off CGO_ENABLED=0 go build -o "$SK/goget" goget.go)
+cp "$SG_TOP/tests/integration/clients/goget.go" "$SK/"
 chmod -R a+rX "$SK"
 chgrp 65534 "$SK" 2>/dev/null || true
 
@@ -132,6 +130,12 @@ PX=$(printf '%s\n' "$ENV" | sed -n 's/^HTTPS_PROXY=//p')
 BARE=http://${PX##*@}
 ALOG=$SG_LOGDIR/egress-main-access.log
 
+echo "# Go: the image's toolchain builds the Go client inside the sandbox"
+rc=0
+o=$(docker exec "$ID" sh -c 'cd /tmp && GO111MODULE=off go build -o /mnt/outputs/goget /mnt/skills/goget.go && go version' 2>&1) || rc=$?
+sg_check_match "go build inside the sandbox (CGO_ENABLED=0, no C compiler)" \
+    '^0 go version go1' "$rc $o"
+
 # The clients: each a shell command with the URL as $1, run as the
 # sandbox's user with its environment.
 cl_curl='curl -fsS --max-time 30 "$1"'
@@ -149,7 +153,7 @@ cl_nodefetch='node -e "fetch(process.argv[1]).then(async (r) => { console.log(\"
 cl_nodehttps='node -e "const u = new URL(process.argv[1]); require(u.protocol.slice(0, -1)).get(u, (r) => { let b = \"\"; r.on(\"data\", (d) => b += d); r.on(\"end\", () => { console.log(\"status\", r.statusCode, b); process.exit(r.statusCode < 400 ? 0 : 1); }); }).on(\"error\", (e) => { console.log(\"error\", e.message); process.exit(1); })" "$1"'
 cl_javaurl='java -cp /mnt/skills JClient urlconn "$1"'
 cl_javahc='java -cp /mnt/skills JClient httpclient-auth "$1"'
-cl_go='/mnt/skills/goget "$1"'
+cl_go='/mnt/outputs/goget "$1"'
 CLIENTS="curl wget urllib requests aiohttp nodefetch nodehttps javaurl javahc go"
 
 # run CLIENT URL [ENV-PREFIX]: rc in $rc, output in $o.

@@ -126,7 +126,9 @@ done
 # Every library any copied ELF file needs, at its own path.
 find "$root" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do
 	head -c 4 "$f" 2>/dev/null | grep -q 'ELF' || continue
-	ldd "$f" 2>/dev/null
+	# A static program (busybox, Go's tools) makes ldd exit 1: under
+	# set -e that would end the loop and leave the rest unlisted.
+	ldd "$f" 2>/dev/null || :
 done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
     sort -u | while read -r lib; do
 	[ -e "$root$lib" ] && continue
@@ -135,7 +137,7 @@ done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
 done
 # The JVM finds libjvm through its own layout, not ldd.
 find "$root$jdk/lib" -name '*.so' | while read -r f; do
-	LD_LIBRARY_PATH=$jdk/lib:$jdk/lib/server ldd "$f" 2>/dev/null
+	LD_LIBRARY_PATH=$jdk/lib:$jdk/lib/server ldd "$f" 2>/dev/null || :
 done | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
     sort -u | while read -r lib; do
 	[ -e "$root$lib" ] && continue

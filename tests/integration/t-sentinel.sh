@@ -333,12 +333,16 @@ print(best if best is not None else "")
 
 # ---- the old master comes back as a replica: never written ----------------
 redis_at master $MPORT $ACL_ARGS --user sgverify on ">$SVCPW" '~sandgate:*' '+@all'
+# A sentinel converts a returning old master only after it has been up,
+# and reporting itself a master, for 4 publish periods (8 s), and it asks
+# a replica's INFO every 10 s: so allow 30 s, and say what it took.
 i=0
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do
 	rc_at $MPORT --raw ROLE | head -n 1 | grep -qx slave && break
 	sleep 0.1
 	i=$((i + 1))
 done
+echo "# the old master was made a replica $((i / 10)).$((i % 10)) s after it came back"
 sg_check "old master is a replica now" slave "$(rc_at $MPORT --raw ROLE | head -n 1)"
 i=0
 while [ $i -lt 100 ]; do

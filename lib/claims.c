@@ -38,6 +38,7 @@ static const struct {
 	{ "sessions:read",	SG_SCOPE_SESSIONS_READ },
 	{ "metrics:read",	SG_SCOPE_METRICS_READ },
 	{ "sandboxes:update",	SG_SCOPE_SANDBOXES_UPDATE },
+	{ "secrets:write",	SG_SCOPE_SECRETS_WRITE },
 };
 
 const char *

@@ -52,6 +52,7 @@ enum sg_kind {
 #define SG_SCOPE_SESSIONS_READ		0x08u
 #define SG_SCOPE_METRICS_READ		0x10u
 #define SG_SCOPE_SANDBOXES_UPDATE	0x20u
+#define SG_SCOPE_SECRETS_WRITE		0x40u
 
 struct sg_verify_opts {
 	const char	*issuer;

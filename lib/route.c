@@ -14,7 +14,8 @@
 enum shape {
 	EXACT,		/* path */
 	ID,		/* path "/" {id} */
-	ID_SUFFIX	/* path "/" {id} suffix */
+	ID_SUFFIX,	/* path "/" {id} suffix */
+	ID_NAME		/* path "/" {id} suffix "/" {name} */
 };
 
 static const struct {
@@ -49,6 +50,13 @@ static const struct {
 	    SG_ROUTE_POLICY_DELETE, SG_SCOPE_SANDBOXES_UPDATE },
 	{ "POST", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_GRANTS,
 	    SG_ROUTE_GRANT_ADD, SG_SCOPE_SANDBOXES_UPDATE },
+	/* sealed secrets (docs/secrets.md): names and hosts, never values */
+	{ "GET", SG_PATH_SANDBOXES, ID_SUFFIX, SG_PATH_SECRETS,
+	    SG_ROUTE_SECRET_LIST, SG_SCOPE_SESSIONS_READ },
+	{ "PUT", SG_PATH_SANDBOXES, ID_NAME, SG_PATH_SECRETS,
+	    SG_ROUTE_SECRET_PUT, SG_SCOPE_SECRETS_WRITE },
+	{ "DELETE", SG_PATH_SANDBOXES, ID_NAME, SG_PATH_SECRETS,
+	    SG_ROUTE_SECRET_DELETE, SG_SCOPE_SECRETS_WRITE },
 };
 
 /*
@@ -69,6 +77,36 @@ path_id(const char *path, const char *prefix, const char *suffix,
 		return 0;
 	memcpy(id, path, n - sl);
 	id[n - sl] = '\0';
+	if (sg_id_valid(id))
+		return 1;
+	id[0] = '\0';
+	return 0;
+}
+
+/*
+ * Whether path is prefix "/" {id} suffix "/" {name}: a valid id and a
+ * name of 1 to SG_PATH_NAME_MAX bytes without '/' (the service checks
+ * the name's own form, so a bad one is its 400, not a 404).
+ */
+static int
+path_id_name(const char *path, const char *prefix, const char *suffix,
+    char id[SG_ID_MAX + 1])
+{
+	size_t		 pl = strlen(prefix), sl = strlen(suffix), n;
+	const char	*e, *name;
+
+	if (strncmp(path, prefix, pl) != 0 || path[pl] != '/')
+		return 0;
+	path += pl + 1;
+	if ((e = strchr(path, '/')) == NULL || (n = (size_t)(e - path)) == 0 ||
+	    n > SG_ID_MAX || strncmp(e, suffix, sl) != 0 || e[sl] != '/')
+		return 0;
+	name = e + sl + 1;
+	if (name[0] == '\0' || strlen(name) > SG_PATH_NAME_MAX ||
+	    strchr(name, '/') != NULL)
+		return 0;
+	memcpy(id, path, n);
+	id[n] = '\0';
 	if (sg_id_valid(id))
 		return 1;
 	id[0] = '\0';
@@ -99,9 +137,13 @@ sg_route_match(const char *method, const char *path, unsigned *scope,
 		case ID:
 			hit = path_id(path, routes[i].path, "", id);
 			break;
-		default:
+		case ID_SUFFIX:
 			hit = path_id(path, routes[i].path, routes[i].suffix,
 			    id);
+			break;
+		default:
+			hit = path_id_name(path, routes[i].path,
+			    routes[i].suffix, id);
 			break;
 		}
 		if (hit) {

@@ -18,6 +18,9 @@
 #define SG_PATH_METRICS		"/metrics"
 #define SG_PATH_POLICY		"/policy"	/* after SANDBOXES/{id} */
 #define SG_PATH_GRANTS		"/grants"	/* after SANDBOXES/{id} */
+#define SG_PATH_SECRETS		"/secrets"	/* after SANDBOXES/{id} */
+/* The {name} segment of SANDBOXES/{id}/secrets/{name}: 1 to this, no '/'. */
+#define SG_PATH_NAME_MAX	64
 
 enum sg_route {
 	SG_ROUTE_UNKNOWN,
@@ -33,7 +36,10 @@ enum sg_route {
 	SG_ROUTE_POLICY_GET,		/* GET /v1/sandboxes/{id}/policy */
 	SG_ROUTE_POLICY_SET,		/* PATCH /v1/sandboxes/{id}/policy */
 	SG_ROUTE_POLICY_DELETE,		/* DELETE /v1/sandboxes/{id}/policy */
-	SG_ROUTE_GRANT_ADD		/* POST /v1/sandboxes/{id}/grants */
+	SG_ROUTE_GRANT_ADD,		/* POST /v1/sandboxes/{id}/grants */
+	SG_ROUTE_SECRET_LIST,		/* GET /v1/sandboxes/{id}/secrets */
+	SG_ROUTE_SECRET_PUT,	/* PUT /v1/sandboxes/{id}/secrets/{name} */
+	SG_ROUTE_SECRET_DELETE	/* DELETE /v1/sandboxes/{id}/secrets/{name} */
 };
 
 /*

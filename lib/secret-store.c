@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "json.h"
 #include "redis-private.h"
 #include "secret.h"
 
@@ -119,6 +120,93 @@ sg_secret_del(struct sg_redis *r, const char *cid, const char *name,
 	else if (rep->integer == 0)
 		rc = sg_err_set(err, SG_ENOENT, "secret_not_found",
 		    "this sandbox has no secret of that name");
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* Insert {"name","host"} into arr, kept sorted by name. */
+static int
+list_add(cJSON *arr, const char *name, size_t nl, const char *rec,
+    size_t len)
+{
+	cJSON		*o, *r, *at;
+	const char	*host;
+	char		 nm[SG_SECRET_NAME_MAX + 1];
+	size_t		 k;
+	int		 i = 0;
+
+	if (nl == 0 || nl > SG_SECRET_NAME_MAX)
+		return 0;		/* not one of ours: skipped */
+	for (k = 0; k < nl; k++)
+		if (!((name[k] >= 'A' && name[k] <= 'Z') ||
+		    (name[k] >= '0' && name[k] <= '9') || name[k] == '_'))
+			return 0;
+	memcpy(nm, name, nl);
+	nm[nl] = '\0';
+	if ((r = cJSON_ParseWithLength(rec, len)) == NULL)
+		return 0;
+	if ((host = sg_json_str(r, "host")) != NULL &&
+	    (strlen(host) > SG_HOST_MAX + 8 || !sg_str_printable(host)))
+		host = NULL;
+	if (host == NULL || (o = cJSON_CreateObject()) == NULL ||
+	    sg_json_add_str(o, "name", nm) == -1 ||
+	    sg_json_add_str(o, "host", host) == -1) {
+		cJSON_Delete(r);
+		return host == NULL ? 0 : -1;
+	}
+	cJSON_Delete(r);
+	cJSON_ArrayForEach(at, arr) {
+		if (strcmp(sg_json_str(at, "name"), nm) > 0)
+			break;
+		i++;
+	}
+	if (at == NULL)
+		return cJSON_AddItemToArray(arr, o) ? 0 : -1;
+	return cJSON_InsertItemInArray(arr, i, o) ? 0 : -1;
+}
+
+enum sg_rc
+sg_secret_list(struct sg_redis *r, const char *cid, cJSON **out,
+    struct sg_err *err)
+{
+	char		 key[KEY_MAX];
+	const char	*argv[] = { "HGETALL", key };
+	redisReply	*rep = NULL;
+	cJSON		*arr;
+	size_t		 i;
+	enum sg_rc	 rc;
+
+	*out = NULL;
+	if ((rc = mkkey(key, cid, err)) != SG_OK)
+		return rc;
+	if ((rc = sg_redis_run1(r, 2, argv, &rep, err)) != SG_OK)
+		return rc;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0 ||
+	    rep->elements > 2 * SG_SECRET_PER_SANDBOX) {
+		rc = sg_redis_unexpected(r, "HGETALL (secrets)", err);
+		goto out;
+	}
+	if ((arr = cJSON_CreateArray()) == NULL) {
+		rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep->elements; i += 2) {
+		if (rep->element[i]->type != REDIS_REPLY_STRING ||
+		    rep->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    rep->element[i + 1]->len > SG_SECRET_REC_MAX) {
+			cJSON_Delete(arr);
+			rc = sg_redis_unexpected(r, "HGETALL (secrets)", err);
+			goto out;
+		}
+		if (list_add(arr, rep->element[i]->str, rep->element[i]->len,
+		    rep->element[i + 1]->str, rep->element[i + 1]->len) != 0) {
+			cJSON_Delete(arr);
+			rc = sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+			goto out;
+		}
+	}
+	*out = arr;
+out:
 	freeReplyObject(rep);
 	return rc;
 }

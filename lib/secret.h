@@ -100,6 +100,13 @@ enum sg_rc	 sg_secret_get(struct sg_redis *, const char *cid,
 /* HDEL one name; SG_ENOENT when there was none. */
 enum sg_rc	 sg_secret_del(struct sg_redis *, const char *cid,
 		    const char *name, struct sg_err *);
+/*
+ * HGETALL: *out is a malloc'd array of {"name","host"} for the records
+ * (the host as stored in each record; never a value, which is not in
+ * the record in the clear anyway), sorted by name.  [] for none.
+ */
+enum sg_rc	 sg_secret_list(struct sg_redis *, const char *cid,
+		    cJSON **out, struct sg_err *);
 /* DEL the whole hash (the sandbox's teardown). */
 enum sg_rc	 sg_secret_del_all(struct sg_redis *, const char *cid,
 		    struct sg_err *);

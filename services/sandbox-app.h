@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "docker.h"
 #include "keys.h"
+#include "secret.h"
 #include "session.h"
 #include "sgerr.h"
 
@@ -35,6 +36,9 @@ struct app {
 	int64_t			 runtime_ok_until; /* sg_now_us() (create) */
 	struct create_health	 health;	/* last probe (create) */
 	int64_t			 health_until;	/* sg_now_us() */
+	/* The first of SANDGATE_SECRET_KEYS: seals secrets (create only) */
+	struct sg_secret_key	 seal;
+	int			 has_seal;
 };
 
 #endif

@@ -103,6 +103,37 @@ add_java_env(cJSON *arr, const char *hostport)
 	return cJSON_AddItemToArray(arr, cJSON_CreateString(buf)) ? 0 : -1;
 }
 
+int
+create_secret_base_url(const struct app *app, const char *name, char *buf,
+    size_t size)
+{
+	int	 n;
+
+	n = snprintf(buf, size, "http://%s/broker/%s", app->proxy_hostport,
+	    name);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * Per secret NAME_BASE_URL (docs/secrets.md, "The sandbox's side"): the
+ * broker's path on the egress proxy; the value stays outside.
+ */
+static int
+add_secret_env(const struct app *app, cJSON *env, const struct create_spec *s)
+{
+	char	 var[SG_SECRET_NAME_MAX + 16], url[400];
+	size_t	 i;
+
+	for (i = 0; i < s->nsecrets; i++) {
+		(void)snprintf(var, sizeof(var), "%s_BASE_URL=",
+		    s->secrets[i].name);
+		if (create_secret_base_url(app, s->secrets[i].name, url,
+		    sizeof(url)) == -1 || add_env(env, var, url) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 cJSON *
 create_config(const struct app *app, const struct create_spec *s,
     const char *id, const char *token, int64_t expires_at)
@@ -144,6 +175,7 @@ create_config(const struct app *app, const struct create_spec *s,
 	    add_env(env, "npm_config_proxy=", proxy) == -1 ||
 	    add_env(env, "npm_config_https_proxy=", proxy) == -1 ||
 	    add_java_env(env, app->proxy_hostport) == -1 ||
+	    add_secret_env(app, env, s) == -1 ||
 	    (labels = cJSON_AddObjectToObject(c, "Labels")) == NULL ||
 	    cJSON_AddStringToObject(labels, SG_LABEL_CONTAINER_ID, id) ==
 	    NULL ||

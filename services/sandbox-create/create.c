@@ -65,8 +65,33 @@ fail_resp(struct sg_resp *resp, const char *step, const struct sg_err *err)
 	}
 }
 
+/* "secrets": name, host and base URL of each; never a value. */
+static int
+answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
+{
+	cJSON	*arr, *o;
+	char	 url[400];
+	size_t	 i;
+
+	if (s->nsecrets == 0)
+		return 0;
+	if ((arr = cJSON_AddArrayToObject(a, "secrets")) == NULL)
+		return -1;
+	for (i = 0; i < s->nsecrets; i++) {
+		if (create_secret_base_url(app, s->secrets[i].name, url,
+		    sizeof(url)) == -1 || (o = cJSON_CreateObject()) == NULL)
+			return -1;
+		if (!cJSON_AddItemToArray(arr, o) ||
+		    sg_json_add_str(o, "name", s->secrets[i].name) == -1 ||
+		    sg_json_add_str(o, "host", s->secrets[i].host) == -1 ||
+		    sg_json_add_str(o, "base_url", url) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static cJSON *
-answer(const char *id, const struct sg_minted *m,
+answer(const struct app *app, const char *id, const struct sg_minted *m,
     const struct create_spec *s)
 {
 	cJSON	*a, *arr;
@@ -85,6 +110,8 @@ answer(const char *id, const struct sg_minted *m,
 		    !cJSON_AddItemToArray(arr, cJSON_CreateString(pat)))
 			goto fail;
 	}
+	if (answer_secrets(app, a, s) == -1)
+		goto fail;
 	return a;
 fail:
 	cJSON_Delete(a);
@@ -139,6 +166,12 @@ accept_request(struct app *app, struct run *r, struct sg_req *req,
 			    "out of memory");
 		else
 			sg_resp_error(resp, 400, r->err.code, "%s", r->err.msg);
+		return STEP_DONE;
+	}
+	if (r->spec.nsecrets > 0 && !app->has_seal) {
+		sg_resp_error(resp, 503, "secrets_unavailable",
+		    "this server has no secret key (SANDGATE_SECRET_KEYS); "
+		    "create the sandbox without secrets or configure one");
 		return STEP_DONE;
 	}
 	return STEP_GO;
@@ -313,7 +346,17 @@ record(struct app *app, struct run *r)
 	sess->expires_at = r->minted.exp;
 	sess->budget_requests = r->spec.budget_requests;
 	sess->budget_bytes = r->spec.budget_bytes;
+	/*
+	 * The secrets just before the session: the broker serves nothing
+	 * before the session exists, and from put_tried on the undo's
+	 * sg_sandbox_forget deletes them with the session.
+	 */
 	r->put_tried = 1;
+	r->step = "secrets";
+	if (create_secrets_store(app, &r->spec, r->id,
+	    (long)(r->minted.exp - r->now), &r->err) != SG_OK)
+		return STEP_FAIL;
+	r->step = "session";
 	if (sg_session_put(app->redis, sess, r->now, &r->err) != SG_OK)
 		return STEP_FAIL;
 	return STEP_GO;
@@ -328,7 +371,7 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
 	char	 us_inspect[24];
 
 	r->step = "answer";
-	if ((ans = answer(r->id, &r->minted, &r->spec)) == NULL) {
+	if ((ans = answer(app, r->id, &r->minted, &r->spec)) == NULL) {
 		sg_err_set(&r->err, SG_ENOMEM, NULL, "out of memory");
 		return STEP_FAIL;
 	}
@@ -412,6 +455,8 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		create_healthz(app, req, resp);
 		return;
 	}
+	if (create_secrets_handle(app, req, resp))
+		return;
 	memset(&r, 0, sizeof(r));
 	r.t0 = sg_now_us();
 	r.now = app_now(app);
@@ -442,6 +487,7 @@ create_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	create_config_free(r.ins);
 	cJSON_Delete(r.warn);
 	create_config_free(r.config);
+	create_secrets_wipe(r.body);
 	cJSON_Delete(r.body);
 	sg_session_clear(&r.sess);
 	if (r.minted.token != NULL)

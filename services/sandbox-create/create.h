@@ -89,6 +89,8 @@ struct create_spec {
 	int			 pci;
 	int64_t			 budget_requests;	/* 0: unlimited */
 	int64_t			 budget_bytes;
+	struct sg_secret	*secrets;	/* "secrets", malloc'd, wiped */
+	size_t			 nsecrets;
 };
 
 /*
@@ -111,6 +113,15 @@ void		 create_spec_clear(struct create_spec *);
  */
 enum sg_rc	 create_spec_parse(const struct sg_cfg *, const cJSON *body,
 		    struct create_spec *, struct sg_err *);
+
+/*
+ * One secret object ({"name","host","header","value"}) into sec, its
+ * host checked against the sandbox's hosts h: SG_EINVAL "bad_secret"
+ * or "secret_host_not_allowed" with a sentence (never the value).
+ */
+enum sg_rc	 create_secret_parse(const struct sg_cfg *,
+		    const struct sg_hostlist *h, const cJSON *,
+		    struct sg_secret *sec, struct sg_err *);
 
 /*
  * The POST /containers/create body for a sandbox: every setting of
@@ -163,6 +174,26 @@ int		 create_health_answer(const struct sg_cfg *,
 #define CREATE_HEALTH_CACHE_US	(2 * 1000000LL)
 void		 create_healthz(struct app *, struct sg_req *,
 		    struct sg_resp *);
+
+/*
+ * The secrets API (secrets.c, docs/secrets.md): PUT and DELETE
+ * /v1/sandboxes/{id}/secrets/{name}, GET /v1/sandboxes/{id}/secrets.
+ * 0 when the path is none of them (resp untouched), else 1.
+ */
+int		 create_secrets_handle(struct app *, struct sg_req *,
+		    struct sg_resp *);
+/*
+ * Seal and store the spec's secrets for container id, ttl_s seconds
+ * (the session's).  The caller deletes them (sg_sandbox_forget) when a
+ * later step fails.
+ */
+enum sg_rc	 create_secrets_store(struct app *, const struct create_spec *,
+		    const char *id, long ttl_s, struct sg_err *);
+/* Overwrite every "value" string of a body's "secrets" (before freeing). */
+void		 create_secrets_wipe(cJSON *body);
+/* NAME_BASE_URL=http://<proxy host:port>/broker/NAME into buf. */
+int		 create_secret_base_url(const struct app *, const char *name,
+		    char *buf, size_t size);
 
 /*
  * Make <root>/users/<user>/{uploads,outputs} and <root>/skills if missing,

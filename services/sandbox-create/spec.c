@@ -12,6 +12,7 @@
 
 #include "claims.h"
 #include "compat.h"
+#include "crypto.h"
 #include "create.h"
 #include "create-int.h"
 #include "json.h"
@@ -19,7 +20,8 @@
 
 static const char *const body_fields[] = {
 	"user_id", "organization_uuid", "allowed_hosts", "duration_hours",
-	"image", "is_hipaa_regulated", "is_pci_compliant", "budget", NULL
+	"image", "is_hipaa_regulated", "is_pci_compliant", "budget", "secrets",
+	NULL
 };
 
 /*
@@ -90,6 +92,32 @@ image_allowed(const struct sg_cfg *cfg, const char *image)
 	return 0;
 }
 
+/*
+ * The first key file of SANDGATE_SECRET_KEYS seals (docs/secrets.md,
+ * "Key rotation"); the others are the broker's, for opening old records.
+ * Unset: no key, and a create or PUT with secrets is a 503.
+ */
+static enum sg_rc
+seal_key(struct app *app, struct sg_err *err)
+{
+	char		 path[sizeof(app->cfg->secret_keys)];
+	struct sg_err	 e;
+	size_t		 n;
+
+	app->has_seal = 0;
+	n = strcspn(app->cfg->secret_keys, ",");
+	if (n == 0)
+		return SG_OK;
+	memcpy(path, app->cfg->secret_keys, n);
+	path[n] = '\0';
+	sg_err_clear(&e);
+	if (sg_secret_key_load(path, &app->seal, &e) != SG_OK)
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "SANDGATE_SECRET_KEYS: %s", e.msg);
+	app->has_seal = 1;
+	return SG_OK;
+}
+
 enum sg_rc
 create_app_config(struct app *app, struct sg_err *err)
 {
@@ -136,6 +164,8 @@ create_app_config(struct app *app, struct sg_err *err)
 	if (cfg->data_root[0] != '/')
 		return sg_err_set(err, SG_EINVAL, "bad_config",
 		    "SANDGATE_DATA_ROOT must be an absolute path");
+	if (seal_key(app, err) != SG_OK)
+		return SG_EINVAL;
 	/* A bind spec is "src:dst:mode": the root must not hold a ':'. */
 	if (strchr(cfg->data_root, ':') != NULL ||
 	    strchr(cfg->data_root, ',') != NULL)
@@ -155,6 +185,11 @@ void
 create_spec_clear(struct create_spec *s)
 {
 	sg_hostlist_clear(&s->hosts);
+	if (s->secrets != NULL) {
+		sg_cleanse(s->secrets, sizeof(*s->secrets) *
+		    SG_SECRET_PER_SANDBOX);
+		free(s->secrets);
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -237,6 +272,79 @@ parse_hosts(const cJSON *body, struct create_spec *s, struct sg_err *err)
 	return SG_OK;
 }
 
+/* Whether the secret's host:port is allowed by the sandbox's hosts. */
+static int
+secret_host_allowed(const struct sg_cfg *cfg, const struct create_spec *s,
+    const struct sg_secret *sec)
+{
+	struct sg_target t;
+	struct sg_err	 e;
+	char		 hp[SG_HOST_MAX + 16];
+
+	(void)snprintf(hp, sizeof(hp), "%s%s", sec->host,
+	    strchr(sec->host, ':') != NULL ? "" : ":443");
+	sg_err_clear(&e);
+	if (sg_target_parse("CONNECT", hp, &t, &e) != SG_OK)
+		return 0;
+	return sg_hosts_match(&s->hosts, &t, &cfg->egress_ports);
+}
+
+enum sg_rc
+create_secret_parse(const struct sg_cfg *cfg, const struct sg_hostlist *h,
+    const cJSON *o, struct sg_secret *sec, struct sg_err *err)
+{
+	struct create_spec	 tmp;
+
+	if (sg_secret_from_json(o, sec, err) != SG_OK)
+		return SG_EINVAL;
+	tmp.hosts = *h;
+	if (!secret_host_allowed(cfg, &tmp, sec)) {
+		sg_cleanse(sec, sizeof(*sec));
+		return sg_err_set(err, SG_EINVAL, "secret_host_not_allowed",
+		    "the secret's host is not in the sandbox's allowed_hosts "
+		    "(a secret is sent only to a host the sandbox may reach)");
+	}
+	return SG_OK;
+}
+
+/* "secrets": at most SG_SECRET_PER_SANDBOX, names unique, hosts allowed. */
+static enum sg_rc
+parse_secrets(const struct sg_cfg *cfg, const cJSON *body,
+    struct create_spec *s, struct sg_err *err)
+{
+	const cJSON	*arr, *it;
+	struct sg_err	 e;
+	size_t		 i, n = 0;
+
+	if ((arr = sg_json_get(body, "secrets")) == NULL)
+		return SG_OK;
+	if (!cJSON_IsArray(arr))
+		return sg_err_set(err, SG_EINVAL, "bad_secret",
+		    "secrets must be an array of objects");
+	if (cJSON_GetArraySize(arr) > SG_SECRET_PER_SANDBOX)
+		return sg_err_set(err, SG_EINVAL, "too_many_secrets",
+		    "a sandbox holds at most %d secrets", SG_SECRET_PER_SANDBOX);
+	if (cJSON_GetArraySize(arr) == 0)
+		return SG_OK;
+	if ((s->secrets = calloc(SG_SECRET_PER_SANDBOX,
+	    sizeof(*s->secrets))) == NULL)
+		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	cJSON_ArrayForEach(it, arr) {
+		sg_err_clear(&e);
+		if (create_secret_parse(cfg, &s->hosts, it, &s->secrets[n],
+		    &e) != SG_OK)
+			return sg_err_set(err, SG_EINVAL, e.code,
+			    "secrets[%zu]: %s", n, e.msg);
+		for (i = 0; i < n; i++)
+			if (strcmp(s->secrets[i].name, s->secrets[n].name) == 0)
+				return sg_err_set(err, SG_EINVAL,
+				    "bad_secret", "secrets[%zu]: the name %s "
+				    "is given twice", n, s->secrets[n].name);
+		s->nsecrets = ++n;
+	}
+	return SG_OK;
+}
+
 enum sg_rc
 create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
     struct create_spec *s, struct sg_err *err)
@@ -281,7 +389,8 @@ create_spec_parse(const struct sg_cfg *cfg, const cJSON *body,
 		    "organization_uuid must be a UUID");
 	(void)strlcpy(s->org, str, sizeof(s->org));
 
-	if ((rc = parse_hosts(body, s, err)) != SG_OK)
+	if ((rc = parse_hosts(body, s, err)) != SG_OK ||
+	    (rc = parse_secrets(cfg, body, s, err)) != SG_OK)
 		return rc;
 	rc = SG_EINVAL;		/* what every goto out below returns */
 

@@ -580,6 +580,145 @@ spec_with_hosts(struct create_spec *s, int hosts)
 	cJSON_Delete(b);
 }
 
+/* "secrets" at create (docs/secrets.md): limits, hosts, env, no key. */
+START_TEST(test_spec_secrets)
+{
+	struct create_spec	 s;
+	struct sg_err		 err;
+	struct sg_resp		 resp;
+	cJSON			*b, *c;
+	char			*txt;
+	const char		*head = "{\"user_id\":\"u\",\"organization_uuid\":"
+	    "\"" ORG "\",\"allowed_hosts\":[\"api.example.com\","
+	    "\"*.x.org:8443\"],\"secrets\":";
+	char			 body[4096];
+	static const struct {
+		const char	*secrets;
+		const char	*code;
+	} bad[] = {
+		{ "{}", "bad_secret" },
+		{ "[1]", "bad_secret" },
+		{ "[{\"name\":\"A\",\"host\":\"api.example.com\","
+		    "\"header\":\"Authorization\",\"value\":\"v\",\"x\":1}]",
+		    "bad_secret" },
+		{ "[{\"name\":\"lower\",\"host\":\"api.example.com\","
+		    "\"header\":\"Authorization\",\"value\":\"v\"}]",
+		    "bad_secret" },
+		{ "[{\"name\":\"A\",\"host\":\"evil.example.com\","
+		    "\"header\":\"Authorization\",\"value\":\"v\"}]",
+		    "secret_host_not_allowed" },
+		/* a pattern with a port needs that port */
+		{ "[{\"name\":\"A\",\"host\":\"a.x.org\","
+		    "\"header\":\"Authorization\",\"value\":\"v\"}]",
+		    "secret_host_not_allowed" },
+		{ "[{\"name\":\"A\",\"host\":\"api.example.com\","
+		    "\"header\":\"X\",\"value\":\"v\"},{\"name\":\"A\","
+		    "\"host\":\"api.example.com\",\"header\":\"X\","
+		    "\"value\":\"w\"}]", "bad_secret" },
+		{ "[{},{},{},{},{},{},{},{},{}]", "too_many_secrets" },
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		create_spec_init(&s);
+		sg_err_clear(&err);
+		(void)snprintf(body, sizeof(body), "%s%s}", head,
+		    bad[i].secrets);
+		ck_assert_ptr_nonnull(b = cJSON_Parse(body));
+		ck_assert_int_eq(create_spec_parse(&cfg, b, &s, &err),
+		    SG_EINVAL);
+		ck_assert_msg(strcmp(err.code, bad[i].code) == 0,
+		    "case %zu: %s", i, err.code);
+		/* no sentence carries a value */
+		ck_assert_ptr_null(strstr(err.msg, "\"v\""));
+		cJSON_Delete(b);
+		create_spec_clear(&s);
+	}
+
+	create_spec_init(&s);
+	sg_err_clear(&err);
+	(void)snprintf(body, sizeof(body), "%s%s}", head,
+	    "[{\"name\":\"EXAMPLE\",\"host\":\"api.example.com\","
+	    "\"header\":\"Authorization\",\"value\":\"Bearer s3cr3t\"},"
+	    "{\"name\":\"X_2\",\"host\":\"a.x.org:8443\","
+	    "\"header\":\"X-Key\",\"value\":\"k\"}]");
+	ck_assert_ptr_nonnull(b = cJSON_Parse(body));
+	ck_assert_int_eq(create_spec_parse(&cfg, b, &s, &err), SG_OK);
+	ck_assert_int_eq(s.nsecrets, 2);
+	ck_assert_str_eq(s.secrets[0].value, "Bearer s3cr3t");
+	ck_assert_str_eq(s.secrets[1].host, "a.x.org:8443");
+	create_secrets_wipe(b);
+	ck_assert_ptr_nonnull(txt = cJSON_PrintUnformatted(b));
+	ck_assert_ptr_null(strstr(txt, "s3cr3t"));
+	free(txt);
+	cJSON_Delete(b);
+	c = create_config(&capp, &s, "sandbox_AAAAAAAAAAAAAAAAAAAAAA",
+	    "aaa.bbb.ccc", NOW + 3600);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(arr_has(sg_json_get(c, "Env"),
+	    "EXAMPLE_BASE_URL=http://10.0.0.1:8443/broker/EXAMPLE"));
+	ck_assert(arr_has(sg_json_get(c, "Env"),
+	    "X_2_BASE_URL=http://10.0.0.1:8443/broker/X_2"));
+	create_config_free(c);
+	create_spec_clear(&s);
+
+	/* Without SANDGATE_SECRET_KEYS a create with secrets is a 503. */
+	ck_assert_int_eq(capp.has_seal, 0);
+	ck_assert_int_eq(create(body, &resp), 503);
+	ck_assert_str_eq(errcode(&resp), "secrets_unavailable");
+	sg_resp_clear(&resp);
+}
+END_TEST
+
+/* PUT/DELETE/GET .../secrets: scope, name, method, no key, Redis down. */
+START_TEST(test_secrets_routes)
+{
+	struct sg_resp	 resp;
+	const char	*put = "{\"host\":\"api.example.com\","
+	    "\"header\":\"Authorization\",\"value\":\"v\"}";
+	const char	*u = "/v1/sandboxes/sandbox_AAAAAAAAAAAAAAAAAAAAAA"
+	    "/secrets";
+	const char	*one = "/v1/sandboxes/sandbox_AAAAAAAAAAAAAAAAAAAAAA"
+	    "/secrets/EXAMPLE";
+
+	call(create_handle, &capp, "operator", "sessions:read", "PUT", one,
+	    "application/json", put, strlen(put), &resp);
+	ck_assert_int_eq(resp.status, 403);
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, "operator", "secrets:write", "GET", u,
+	    NULL, NULL, 0, &resp);
+	ck_assert_int_eq(resp.status, 403);
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, "operator", "secrets:write", "DELETE",
+	    "/v1/sandboxes/sandbox_AAAAAAAAAAAAAAAAAAAAAA/secrets/lower",
+	    NULL, NULL, 0, &resp);
+	ck_assert_int_eq(resp.status, 400);
+	ck_assert_str_eq(errcode(&resp), "bad_secret");
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, "operator", "secrets:write", "POST", one,
+	    NULL, NULL, 0, &resp);
+	ck_assert_int_eq(resp.status, 405);
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, "operator", "secrets:write", "PUT", one,
+	    "application/json", put, strlen(put), &resp);
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_str_eq(errcode(&resp), "secrets_unavailable");
+	sg_resp_clear(&resp);
+	/* the key is there, Redis is not */
+	capp.has_seal = 1;
+	call(create_handle, &capp, "operator", "secrets:write", "PUT", one,
+	    "application/json", put, strlen(put), &resp);
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_str_eq(errcode(&resp), "redis_unavailable");
+	sg_resp_clear(&resp);
+	call(create_handle, &capp, "operator", "sessions:read", "GET", u,
+	    NULL, NULL, 0, &resp);
+	ck_assert_int_eq(resp.status, 503);
+	sg_resp_clear(&resp);
+	capp.has_seal = 0;
+}
+END_TEST
+
 START_TEST(test_config_settings)
 {
 	struct create_spec	 s;
@@ -1264,6 +1403,8 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_valid_body_redis_down);
 	tcase_add_test(tc, test_spec_parse);
 	tcase_add_test(tc, test_spec_budget);
+	tcase_add_test(tc, test_spec_secrets);
+	tcase_add_test(tc, test_secrets_routes);
 	tcase_add_test(tc, test_config_settings);
 	tcase_add_test(tc, test_inspect_check);
 	tcase_add_test(tc, test_inspect_runtime);

@@ -7,7 +7,11 @@
  * configured maximum and an allowed image; the configuration built from
  * it keeps every hardening setting, binds only below the data root with
  * the user's own directories, and uses network none exactly when there
- * are no hosts.
+ * are no hosts.  Its "secrets" (docs/secrets.md): at most
+ * SG_SECRET_PER_SANDBOX, each passing sg_secret_check, names unique, a
+ * NAME_BASE_URL per secret and no value anywhere in the configuration.
+ * The same input is also read as a PUT .../secrets/{name} body
+ * (create_secret_parse against a fixed allow-list).
  */
 #include "config.h"
 
@@ -19,6 +23,7 @@
 #include "claims.h"
 #include "create.h"
 #include "json.h"
+#include "secret.h"
 #include "fuzz.h"
 
 static struct sg_cfg		 cfg;
@@ -85,6 +90,63 @@ check_config(const struct create_spec *s, const cJSON *c)
 	}
 }
 
+static void
+check_secrets(const struct create_spec *s, const cJSON *c)
+{
+	const cJSON	*e, *env = sg_json_get(c, "Env");
+	char		 want[128];
+	size_t		 i, k;
+
+	FZ_ASSERT(s->nsecrets <= SG_SECRET_PER_SANDBOX, "too many secrets");
+	FZ_ASSERT(s->nsecrets == 0 || s->hosts.n > 0, "secret without hosts");
+	for (i = 0; i < s->nsecrets; i++) {
+		FZ_ASSERT(sg_secret_check(&s->secrets[i], NULL) == SG_OK,
+		    "secret %zu breaks the limits", i);
+		for (k = 0; k < i; k++)
+			FZ_ASSERT(strcmp(s->secrets[k].name,
+			    s->secrets[i].name) != 0, "name twice");
+		(void)snprintf(want, sizeof(want),
+		    "%s_BASE_URL=http://%s/broker/%s", s->secrets[i].name,
+		    app.proxy_hostport, s->secrets[i].name);
+		FZ_ASSERT(has(env, want), "no %s", want);
+		/* values long enough not to match by chance */
+		if (strlen(s->secrets[i].value) < 12)
+			continue;
+		cJSON_ArrayForEach(e, env)
+			FZ_ASSERT(strstr(e->valuestring,
+			    s->secrets[i].value) == NULL, "a value in Env");
+	}
+}
+
+/* The input as a PUT body: name from the "path", hosts fixed. */
+static void
+check_put(cJSON *j)
+{
+	static const char hl[] = "api.example.com,*.x.org:8443";
+	struct sg_hostlist	 hosts;
+	struct sg_secret	 sec;
+	struct sg_err		 err;
+
+	if (sg_json_get(j, "name") == NULL &&
+	    cJSON_AddStringToObject(j, "name", "EXAMPLE") == NULL)
+		return;
+	sg_hostlist_init(&hosts);
+	sg_err_clear(&err);
+	FZ_ASSERT(sg_hosts_parse(hl, sizeof(hl) - 1, &hosts, &err) == SG_OK,
+	    "hosts");
+	sg_err_clear(&err);
+	if (create_secret_parse(&cfg, &hosts, j, &sec, &err) == SG_OK) {
+		FZ_ASSERT(sg_secret_check(&sec, NULL) == SG_OK, "PUT limits");
+		FZ_ASSERT(strcmp(sec.host, "api.example.com") == 0 ||
+		    strstr(sec.host, ".x.org:8443") != NULL,
+		    "PUT host %s not allowed", sec.host);
+	} else
+		FZ_ASSERT(err.rc == SG_EINVAL && (strcmp(err.code,
+		    "bad_secret") == 0 || strcmp(err.code,
+		    "secret_host_not_allowed") == 0), "PUT rc %d", (int)err.rc);
+	sg_hostlist_clear(&hosts);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -118,11 +180,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		    FZ_NOW + s.ttl);
 		FZ_ASSERT(c != NULL, "create_config");
 		check_config(&s, c);
+		check_secrets(&s, c);
 		create_config_free(c);
 	} else
 		FZ_ASSERT(err.rc == SG_EINVAL || err.rc == SG_ENOMEM,
 		    "rc %d", (int)err.rc);
 	create_spec_clear(&s);
+	check_put(j);
 	cJSON_Delete(j);
 	return 0;
 }

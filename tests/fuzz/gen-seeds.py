@@ -361,6 +361,13 @@ for name, body in {
     "hosts-many": dict(cbody, allowed_hosts=["h%d.example" % i for i in range(260)]),
     "ttl-0": dict(cbody, duration_hours=0), "ttl-big": dict(cbody, duration_hours=1e9),
     "hipaa-str": dict(cbody, is_hipaa_regulated="true"), "unknown": dict(cbody, privileged=True),
+    "secrets": dict(cbody, allowed_hosts=["api.example.com", "*.x.org:8443"], secrets=[
+        {"name": "EXAMPLE", "host": "api.example.com", "header": "Authorization",
+         "value": "Bearer sk-test-0123456789"},
+        {"name": "X_2", "host": "a.x.org:8443", "header": "X-Key", "value": "k-0123456789abc"}]),
+    "secret-host": dict(cbody, secrets=[{"name": "A", "host": "evil.example", "header": "A",
+                                         "value": "v"}]),
+    "secret-put": {"host": "api.example.com", "header": "Authorization", "value": "Bearer x"},
 }.items():
     put("create_spec", name, json.dumps(body))
 

@@ -2238,6 +2238,40 @@ START_TEST(t_api_operator_lighttpd)
 }
 END_TEST
 
+/* The secrets routes' shapes (lib/route.c, ID_NAME). */
+START_TEST(t_route_secrets)
+{
+	static const char *const no[] = {
+		"/v1/sandboxes/" CID "/secrets/",
+		"/v1/sandboxes/" CID "/secrets",
+		"/v1/sandboxes//secrets/A",
+		"/v1/sandboxes/" CID "/secrets/A/B",
+		"/v1/sandboxes/" CID "/secretsA",
+		"/v1/sandboxes/" CID "/x/A",
+		"/v1/sandboxes/a.b/secrets/A",
+		"/v1/sandboxes/" CID "/secrets/"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	};
+	char		 id[SG_ID_MAX + 1];
+	unsigned	 scope;
+	size_t		 i;
+
+	ck_assert_int_eq(sg_route_match("PUT", "/v1/sandboxes/" CID
+	    "/secrets/lower", &scope, id), SG_ROUTE_SECRET_PUT);
+	ck_assert_str_eq(id, CID);
+	ck_assert_uint_eq(scope, SG_SCOPE_SECRETS_WRITE);
+	ck_assert_int_eq(sg_route_match("HEAD", "/v1/sandboxes/" CID
+	    "/secrets", &scope, id), SG_ROUTE_SECRET_LIST);
+	ck_assert_int_eq(sg_route_match("POST", "/v1/sandboxes/" CID
+	    "/secrets/A", &scope, id), SG_ROUTE_UNKNOWN);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		ck_assert_msg(sg_route_match("PUT", no[i], &scope, id) ==
+		    SG_ROUTE_UNKNOWN, "%s", no[i]);
+		ck_assert_str_eq(id, "");
+	}
+}
+END_TEST
+
 START_TEST(t_api_scopes)
 {
 	static const struct {
@@ -2250,9 +2284,14 @@ START_TEST(t_api_scopes)
 		{ "GET", "/v1/sessions?user_id=u1", "sessions:read" },
 		{ "GET", "/metrics", "metrics:read" },
 		{ "GET", "/v1/sessions/" CID "/decisions", "sessions:read" },
+		{ "PUT", "/v1/sandboxes/" CID "/secrets/EXAMPLE",
+		    "secrets:write" },
+		{ "DELETE", "/v1/sandboxes/" CID "/secrets/EXAMPLE",
+		    "secrets:write" },
+		{ "GET", "/v1/sandboxes/" CID "/secrets", "sessions:read" },
 	};
 	static const char *all = "tokens:issue sandboxes:create "
-	    "sandboxes:destroy sessions:read metrics:read";
+	    "sandboxes:destroy sessions:read metrics:read secrets:write";
 	struct tok	 t;
 	struct env	 e;
 	char		*b;
@@ -2901,6 +2940,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_api_operator_lighttpd);
 	tcase_add_test(tc, t_api_scopes);
+	tcase_add_test(tc, t_route_secrets);
 	tcase_add_test(tc, t_api_nginx_responder);
 	tcase_add_test(tc, t_api_missing_and_bad);
 	tcase_add_test(tc, t_api_scheme_e13_e14);

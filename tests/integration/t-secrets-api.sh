@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The operator API of secrets (issue 18, docs/secrets.md), end to end
+# with real components: lighttpd from deploy/lighttpd (token-verify as
+# the authorizer, sandbox-create answering the secrets routes), the
+# lib-secrets.sh stack (redis-server, Apache's /broker/ location,
+# secret-broker, a TLS upstream with a test CA that records headers).
+# Covers: PUT stores a secret the broker uses at once (the upstream gets
+# the real value); PUT of the same name replaces it (200, new value
+# upstream); GET lists names, hosts and base URLs and no byte of a value;
+# DELETE stops the broker at once (403) and a second DELETE is 404;
+# unknown sandbox 404; bad name, bad JSON, an extra field, a host outside
+# the sandbox's allow-list -> 400 with Redis unchanged; a token without
+# secrets:write -> 403 (with sessions:read for GET); a create whose
+# secret host is not allowed -> 400 and nothing stored; Redis holds only
+# ciphertext (DUMP of every key); no service log holds a byte of a value.
+# No Docker: a create that passes validation fails at Docker here (the
+# success path is check_sandbox's), and must leave no secret behind.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-secrets.sh"
+
+CREATE=$SG_BUILD/services/sandbox-create/sandbox-create
+[ -x "$CREATE" ] || { echo "missing $CREATE (build first)" >&2; exit 1; }
+# lib-secrets.sh sealed A's secrets with sb-seal: this test writes them
+# through the API instead.
+sg_redis DEL "sandgate:secrets:$CID" >/dev/null
+SECRET2="Bearer sk-two-$(openssl rand -hex 20)"
+
+op() { "$MINT" operator "$KEY1" "$ISS" ops "$1" 600 | cut -d' ' -f1; }
+OP_W=$(op "secrets:write")
+OP_R=$(op "sessions:read")
+OP_C=$(op "sandboxes:create")
+OP_NONE=$(op "sandboxes:update")
+
+# ---- the API gateway, from deploy/'s config ------------------------------
+S=$T/sock
+W=$T/www
+mkdir -p "$S" "$W/lighttpd/empty" "$W/lighttpd/errors" "$W/log" "$T/data"
+chown -R www-data:www-data "$W"
+export SANDGATE_SOCKET_MODE=0666
+sg_spawn_sock verify-api "$S/token-verify-api.sock" "$VERIFY"
+SANDGATE_SIGNING_KEY=$KEY1 SANDGATE_PROXY_URL=http://127.0.0.1:$PPORT \
+    SANDGATE_DATA_ROOT=$T/data SANDGATE_DOCKER_SOCKET=$T/no-docker.sock \
+    SANDGATE_DOCKER_TIMEOUT=2 SANDGATE_RUNTIME=runc \
+    SANDGATE_SECRET_KEYS=$T/keys/secret.key \
+    sg_spawn_sock create "$S/sandbox-create.sock" "$CREATE"
+unset SANDGATE_SOCKET_MODE
+LPORT=$(sg_free_port)
+sed -e "s|@RUNDIR@|$W|g" -e "s|@LOGDIR@|$W/log|g" \
+    -e "s|@SOCKDIR@|$S|g" -e "s|@API_ADDR@|127.0.0.1|g" \
+    -e "s|@PORT_API@|$LPORT|g" -e "s|@WWW_USER@|www-data|g" \
+    -e "s|@WWW_GROUP@|www-data|g" \
+    "$SG_TOP/deploy/lighttpd/sandgate-api.conf.in" >"$W/lighttpd/lighttpd.conf"
+cp "$SG_TOP/deploy/lighttpd/errors/404.html" "$W/lighttpd/errors/"
+lighttpd -D -f "$W/lighttpd/lighttpd.conf" 2>>"$T/lighttpd.log" &
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 $LPORT
+API=http://127.0.0.1:$LPORT
+
+# api TOKEN METHOD PATH [BODY]: status; body in $T/a (also kept in $T/seen)
+api()
+{
+	_t=$1 _m=$2 _p=$3
+	shift 3
+	curl -s -o "$T/a" -w '%{http_code}' --max-time 10 -X "$_m" \
+	    -H "Authorization: Bearer $_t" ${1:+-H 'Content-Type: application/json'} \
+	    ${1:+--data-binary "$1"} "$API$_p" 2>>"$T/curl.err" || echo 000
+	cat "$T/a" >>"$T/seen"
+}
+code() { jq -r '.error // empty' <"$T/a" 2>/dev/null; }
+B=http://127.0.0.1:$PPORT/broker
+bcall()	# NAME: the sandbox A's call through the broker; status
+{
+	curl -s -o "$T/body" -w '%{http_code}' --max-time 20 \
+	    -H "Proxy-Authorization: $(basic $CID "$TOK_A")" "$B/$1/v1/x" \
+	    2>>"$T/curl.err" || echo 000
+	cat "$T/body" >>"$T/seen"
+}
+upstream_auth() { tail -n 1 "$T/upstream.log" | jq -r '.headers.authorization'; }
+body_of() { printf '{"host":"%s","header":"Authorization","value":"%s"}' "$1" "$2"; }
+SP=/v1/sandboxes/$CID/secrets
+: >"$T/seen"
+
+echo "# PUT: stored, used by the broker at once"
+sg_check "broker before any PUT -> 403" 403 "$(bcall EXAMPLE)"
+sg_check "PUT new -> 201" 201 "$(api "$OP_W" PUT $SP/EXAMPLE "$(body_of "$H1" "$SECRET")")"
+sg_check "PUT answer: name, host, base_url" "EXAMPLE $H1 http://127.0.0.1:$PPORT/broker/EXAMPLE" \
+    "$(jq -r '"\(.name) \(.host) \(.base_url)"' <"$T/a")"
+sg_check "broker right after PUT -> 200" 200 "$(bcall EXAMPLE)"
+sg_check "upstream got the real secret" "$SECRET" "$(upstream_auth)"
+sg_check "PUT same name -> 200 (replaced)" 200 \
+    "$(api "$OP_W" PUT $SP/EXAMPLE "$(body_of "$H1" "$SECRET2")")"
+sg_check "broker uses the new value at once" "200 $SECRET2" "$(bcall EXAMPLE) $(upstream_auth)"
+sg_check "PUT a second name -> 201" 201 \
+    "$(api "$OP_W" PUT $SP/SECOND_1 "$(body_of "localhost:$UPORT2" "$SECRET")")"
+
+echo "# GET: names and hosts, never a value"
+sg_check "GET -> 200" 200 "$(api "$OP_R" GET $SP)"
+sg_check "GET lists both, sorted" "EXAMPLE $H1,SECOND_1 localhost:$UPORT2" \
+    "$(jq -r '[.secrets[] | "\(.name) \(.host)"] | join(",")' <"$T/a")"
+sg_check "GET fields are name, host, base_url only" '["base_url","host","name"]' \
+    "$(jq -c '[.secrets[] | keys] | unique | .[0]' <"$T/a")"
+sg_check "GET of a sandbox without secrets -> []" "200 0" \
+    "$(api "$OP_R" GET /v1/sandboxes/$CID2/secrets) $(jq '.secrets | length' <"$T/a")"
+
+echo "# refusals"
+sg_check "PUT without secrets:write -> 403" 403 \
+    "$(api "$OP_NONE" PUT $SP/EXAMPLE "$(body_of "$H1" "$SECRET")")"
+sg_check "PUT with sessions:read only -> 403" 403 \
+    "$(api "$OP_R" PUT $SP/EXAMPLE "$(body_of "$H1" "$SECRET")")"
+sg_check "DELETE without secrets:write -> 403" 403 "$(api "$OP_NONE" DELETE $SP/EXAMPLE)"
+sg_check "GET without sessions:read -> 403" 403 "$(api "$OP_W" GET $SP)"
+sg_check "PUT unknown sandbox -> 404" "404 not_found" \
+    "$(api "$OP_W" PUT /v1/sandboxes/sandbox_NOPE/secrets/EXAMPLE "$(body_of "$H1" v)") $(code)"
+sg_check "GET unknown sandbox -> 404" 404 "$(api "$OP_R" GET /v1/sandboxes/sandbox_NOPE/secrets)"
+sg_check "PUT bad name -> 400" "400 bad_secret" \
+    "$(api "$OP_W" PUT $SP/lower "$(body_of "$H1" v)") $(code)"
+sg_check "PUT bad JSON -> 400" 400 "$(api "$OP_W" PUT $SP/EXAMPLE '{"host":')"
+sg_check "PUT extra field -> 400" "400 bad_secret" \
+    "$(api "$OP_W" PUT $SP/EXAMPLE "{\"host\":\"$H1\",\"header\":\"A\",\"value\":\"v\",\"name\":\"EXAMPLE\"}") $(code)"
+sg_check "PUT host not in the allow-list -> 400" "400 secret_host_not_allowed" \
+    "$(api "$OP_W" PUT $SP/EVIL "$(body_of evil.example.com "$SECRET")") $(code)"
+sg_check "... with a sentence" 1 "$(jq -r '.message' <"$T/a" | grep -c allowed_hosts)"
+sg_check "POST on a secret -> 403 unknown_route (the authorizer's table)" \
+    "403 unknown_route" "$(api "$OP_W" POST $SP/EXAMPLE "$(body_of "$H1" v)") $(code)"
+sg_check "refused PUTs changed nothing" "EXAMPLE SECOND_1" \
+    "$(sg_redis HKEYS "sandgate:secrets:$CID" | sort | tr '\n' ' ' | sed 's/ $//')"
+sg_check "the value stayed the replaced one" "200 $SECRET2" "$(bcall EXAMPLE) $(upstream_auth)"
+
+echo "# create: a secret's host must be allowed; nothing left half-way"
+CB='{"user_id":"user_1","organization_uuid":"'$ORG'","allowed_hosts":["'$H1'"],"secrets":[{"name":"EXAMPLE","host":"%s","header":"Authorization","value":"'$SECRET'"}]}'
+sg_check "create with a secret host not allowed -> 400" "400 secret_host_not_allowed" \
+    "$(api "$OP_C" POST /v1/sandboxes "$(printf "$CB" evil.example.com)") $(code)"
+n0=$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)
+st=$(api "$OP_C" POST /v1/sandboxes "$(printf "$CB" "$H1")")
+sg_check "create with secrets, Docker down -> 5xx" 1 "$(case $st in 5*) echo 1 ;; esac)"
+sg_check "... and no secret stored" "$n0" "$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)"
+sg_check "create answers carry no value" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$T/a")"
+
+echo "# Redis holds only ciphertext"
+sg_redis --scan >"$T/keys.txt"
+: >"$T/dump.txt"
+while read -r k; do
+	sg_redis --no-raw DUMP "$k" >>"$T/dump.txt"
+	sg_redis --no-raw HGETALL "$k" >>"$T/dump.txt" 2>/dev/null
+done <"$T/keys.txt"
+for v in "$SECRET" "$SECRET2"; do
+	sg_check "no value in DUMP/HGETALL of every key" 0 \
+	    "$(grep -c -a -F -- "${v#Bearer }" "$T/dump.txt")"
+done
+sg_check "the hash has the session's TTL" 1 \
+    "$([ "$(sg_redis TTL "sandgate:secrets:$CID")" -gt 3000 ] && echo 1)"
+
+echo "# DELETE stops it at once"
+sg_check "DELETE -> 200" 200 "$(api "$OP_W" DELETE $SP/EXAMPLE)"
+sg_check "broker right after DELETE -> 403 secret_not_found" "403 secret_not_found" \
+    "$(bcall EXAMPLE) $(jq -r .error <"$T/body")"
+sg_check "DELETE again -> 404" "404 secret_not_found" "$(api "$OP_W" DELETE $SP/EXAMPLE) $(code)"
+sg_check "GET lists the one left" "SECOND_1" \
+    "$(api "$OP_R" GET $SP >/dev/null; jq -r '[.secrets[].name] | join(",")' <"$T/a")"
+
+echo "# no byte of a value in any answer or any log"
+for v in "$SECRET" "$SECRET2"; do
+	sg_check "answers" 0 "$(grep -c -a -F -- "${v#Bearer }" "$T/seen")"
+	for f in "$T/create.log" "$T/verify-api.log" "$T/broker.log" \
+	    "$T/verify.log" "$T/lighttpd.log" "$W"/log/*.log \
+	    "$T/apache-error.log" "$A"/log/*.log; do
+		[ -e "$f" ] || continue
+		sg_check "log ${f##*/}" 0 "$(grep -c -a -F -- "${v#Bearer }" "$f")"
+	done
+done
+sg_check "create log names the secret" 1 \
+    "$([ "$(grep -c 'secret_put' "$T/create.log")" -gt 0 ] && echo 1)"
+
+sg_done

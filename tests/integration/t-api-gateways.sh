@@ -53,6 +53,7 @@ OP_ISSUE=$(op tokens:issue)
 OP_READ=$(op sessions:read)
 OP_CREATE=$(op sandboxes:create)
 OP_UPDATE=$(op "sandboxes:update sessions:read")
+OP_SECRETS=$(op "secrets:write")
 
 put_session()
 {
@@ -181,6 +182,20 @@ for gw in lighttpd nginx; do
 	sg_check "$gw: policy DELETE" 200 \
 	    "$(req DELETE "$G/v1/sandboxes/$CID/policy" -H "Authorization: Bearer $OP_UPDATE")"
 	sg_check_match "$gw: policy DELETE answer" '"overlay":null' "$(cat "$T/b")"
+	# -- the secrets routes (sandbox-create; docs/secrets.md): routed
+	# through the authorizer (401/403 there), then to the backend
+	sg_check "$gw: secrets PUT needs secrets:write" 403 \
+	    "$(req PUT "$G/v1/sandboxes/$CID/secrets/EXAMPLE" -H "Authorization: Bearer $OP_ALL" \
+	    -H 'Content-Type: application/json' --data '{}')"
+	sg_check "$gw: secrets PUT passes to the backend" 404 \
+	    "$(req PUT "$G/v1/sandboxes/$CID/secrets/EXAMPLE" -H "Authorization: Bearer $OP_SECRETS" \
+	    -H 'Content-Type: application/json' --data '{}')"
+	sg_check "$gw: secrets DELETE without a token -> 401" 401 \
+	    "$(req DELETE "$G/v1/sandboxes/$CID/secrets/EXAMPLE")"
+	sg_check "$gw: secrets GET needs sessions:read" 403 \
+	    "$(req GET "$G/v1/sandboxes/$CID/secrets" -H "Authorization: Bearer $OP_SECRETS")"
+	sg_check "$gw: secrets GET passes to the backend" 404 \
+	    "$(req GET "$G/v1/sandboxes/$CID/secrets" -H "Authorization: Bearer $OP_READ")"
 
 	# -- 401
 	sg_check "$gw: no token -> 401" 401 "$(req GET "$G/v1/sessions/$CID")"

@@ -187,6 +187,23 @@ sg_check "the broker opens the create's record for the new sandbox" "200 $SECRET
         2>>"$T/curl.err"; cat "$T/body" >>"$T/seen") $(upstream_auth)"
 "$SG_DOCKER" rm -f "$NEW" >/dev/null 2>&1
 
+echo "# create failing after its secrets are written: the undo deletes them"
+# An ACL user that may do everything but SET: the secrets (EVAL, HSET)
+# are written, then the session (MULTI/SET) is refused.
+sg_redis ACL SETUSER latefail on '>pw-late-1' '~*' '&*' '+@all' '-set' >/dev/null
+LPORT2=$(sg_free_port)
+SANDGATE_DOCKER_SOCKET=$SG_DOCKER_SOCK SANDGATE_REDIS_USER=latefail \
+    SANDGATE_REDIS_PASSWORD=pw-late-1 sg_spawn create-late $LPORT2 "$CREATE"
+n0=$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create SG_SUB=ops \
+    sg_fcgi $LPORT2 POST /v1/sandboxes "$(printf "$CB" "$H1")")
+sg_body "$R" >>"$T/seen"
+sg_check "session write refused -> 5xx" 1 "$(case $(sg_status "$R") in 5*) echo 1 ;; esac)"
+sg_check "... failed at the session step, after the secrets" 1 \
+    "$(grep -c '"sandbox_create_failed".*"step":"session"' "$T/create-late.log")"
+sg_check "... no secret left" "$n0" "$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)"
+sg_check "... no container left" "" "$(sg_sandboxes_of "$T/data")"
+
 echo "# Redis holds only ciphertext"
 sg_redis --scan >"$T/keys.txt"
 : >"$T/dump.txt"
@@ -212,7 +229,8 @@ sg_check "GET lists the one left" "SECOND_1" \
 echo "# no byte of a value in any answer or any log"
 for v in "$SECRET" "$SECRET2"; do
 	sg_check "answers" 0 "$(grep -c -a -F -- "${v#Bearer }" "$T/seen")"
-	for f in "$T/create.log" "$T/create-nodocker.log" "$T/verify-api.log" "$T/broker.log" \
+	for f in "$T/create.log" "$T/create-nodocker.log" "$T/create-late.log" \
+	    "$T/verify-api.log" "$T/broker.log" \
 	    "$T/verify.log" "$T/lighttpd.log" "$W"/log/*.log \
 	    "$T/apache-error.log" "$A"/log/*.log; do
 		[ -e "$f" ] || continue

@@ -187,8 +187,9 @@ int		 create_secrets_handle(struct app *, struct sg_req *,
  * (the session's).  The caller deletes them (sg_sandbox_forget) when a
  * later step fails.
  */
-enum sg_rc	 create_secrets_store(struct app *, const struct create_spec *,
-		    const char *id, long ttl_s, struct sg_err *);
+enum sg_rc	 create_secrets_store(struct app *,
+		    const struct create_spec *, const char *id, long ttl_s,
+		    struct sg_err *);
 /* Overwrite every "value" string of a body's "secrets" (before freeing). */
 void		 create_secrets_wipe(cJSON *body);
 /* NAME_BASE_URL=http://<proxy host:port>/broker/NAME into buf. */

@@ -323,7 +323,8 @@ parse_secrets(const struct sg_cfg *cfg, const cJSON *body,
 		    "secrets must be an array of objects");
 	if (cJSON_GetArraySize(arr) > SG_SECRET_PER_SANDBOX)
 		return sg_err_set(err, SG_EINVAL, "too_many_secrets",
-		    "a sandbox holds at most %d secrets", SG_SECRET_PER_SANDBOX);
+		    "a sandbox holds at most %d secrets",
+		    SG_SECRET_PER_SANDBOX);
 	if (cJSON_GetArraySize(arr) == 0)
 		return SG_OK;
 	if ((s->secrets = calloc(SG_SECRET_PER_SANDBOX,

@@ -588,8 +588,8 @@ START_TEST(test_spec_secrets)
 	struct sg_resp		 resp;
 	cJSON			*b, *c;
 	char			*txt;
-	const char		*head = "{\"user_id\":\"u\",\"organization_uuid\":"
-	    "\"" ORG "\",\"allowed_hosts\":[\"api.example.com\","
+	const char		*head = "{\"user_id\":\"u\","
+	    "\"organization_uuid\":\"" ORG "\",\"allowed_hosts\":[\"api.example.com\","
 	    "\"*.x.org:8443\"],\"secrets\":";
 	char			 body[4096];
 	static const struct {

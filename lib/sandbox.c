@@ -50,21 +50,24 @@ enum sg_rc
 sg_sandbox_forget(struct sg_redis *r, const char *cid, const char *user,
     struct sg_err *err)
 {
-	struct sg_err	 e;
-
-	enum sg_rc	 rc;
+	struct sg_err	 e, es;
+	enum sg_rc	 rc, rs;
 
 	sg_err_clear(&e);
-	if ((rc = keep(sg_session_del(r, cid, user, &e), err, &e)) != SG_OK)
-		return rc;
+	rc = sg_session_del(r, cid, user, &e);
 	/*
-	 * The sandbox's sealed secrets (lib/secret.h) go with the session;
-	 * the broker refuses them already once the session is gone, and
-	 * their TTL is the session's, so a failure here leaves nothing
-	 * usable behind.
+	 * The sandbox's sealed secrets (lib/secret.h) go with the session,
+	 * and are deleted even when the session's delete failed: the
+	 * broker refuses them once the session is gone and their TTL is
+	 * the session's, so nothing usable stays, but no ciphertext should
+	 * outlive the sandbox longer than it must.  The session's error,
+	 * if any, is the one reported.
 	 */
-	sg_err_clear(&e);
-	return keep(sg_secret_del_all(r, cid, &e), err, &e);
+	sg_err_clear(&es);
+	rs = sg_secret_del_all(r, cid, &es);
+	rc = keep(rc, err, &e);
+	rs = keep(rs, err, &es);
+	return rc != SG_OK ? rc : rs;
 }
 
 enum sg_rc

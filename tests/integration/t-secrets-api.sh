@@ -204,6 +204,25 @@ sg_check "... failed at the session step, after the secrets" 1 \
 sg_check "... no secret left" "$n0" "$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)"
 sg_check "... no container left" "" "$(sg_sandboxes_of "$T/data")"
 
+echo "# ... and when the undo's session delete fails too"
+# DEL refused everywhere but on the secrets' keys (a Redis 7 selector):
+# the undo cannot delete the session key, and still deletes the secrets.
+sg_redis ACL SETUSER nodel on '>pw-late-2' '~*' '&*' '+@all' '-set' '-del' \
+    '(~sandgate:secrets:* +del)' >/dev/null
+LPORT3=$(sg_free_port)
+SANDGATE_DOCKER_SOCKET=$SG_DOCKER_SOCK SANDGATE_REDIS_USER=nodel \
+    SANDGATE_REDIS_PASSWORD=pw-late-2 sg_spawn create-nodel $LPORT3 "$CREATE"
+R=$(SG_KIND=operator SG_SCOPE=sandboxes:create SG_SUB=ops \
+    sg_fcgi $LPORT3 POST /v1/sandboxes "$(printf "$CB" "$H1")")
+sg_body "$R" >>"$T/seen"
+sg_check "session write and delete refused -> 5xx" 1 \
+    "$(case $(sg_status "$R") in 5*) echo 1 ;; esac)"
+sg_check "... the undo's session delete failed" 1 \
+    "$([ "$(grep -c 'NOPERM' "$T/create-nodel.log")" -ge 1 ] && echo 1)"
+sg_check "... still no secret left" "$n0" \
+    "$(sg_redis --scan --pattern 'sandgate:secrets:*' | wc -l)"
+sg_check "... no container left" "" "$(sg_sandboxes_of "$T/data")"
+
 echo "# Redis holds only ciphertext"
 sg_redis --scan >"$T/keys.txt"
 : >"$T/dump.txt"
@@ -230,6 +249,7 @@ echo "# no byte of a value in any answer or any log"
 for v in "$SECRET" "$SECRET2"; do
 	sg_check "answers" 0 "$(grep -c -a -F -- "${v#Bearer }" "$T/seen")"
 	for f in "$T/create.log" "$T/create-nodocker.log" "$T/create-late.log" \
+	    "$T/create-nodel.log" \
 	    "$T/verify-api.log" "$T/broker.log" \
 	    "$T/verify.log" "$T/lighttpd.log" "$W"/log/*.log \
 	    "$T/apache-error.log" "$A"/log/*.log; do

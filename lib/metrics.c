@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "log.h"
 #include "metrics.h"
 
 #define MAGIC		0x53474d31u	/* "SGM1" */
@@ -221,6 +222,61 @@ bad_dir(struct sg_err *err, const char *why, int e)
 	    e != 0 ? strerror(e) : "");
 }
 
+/* The header of a mapped file is this build's layout. */
+static int
+layout_ours(const struct shm_hdr *h, size_t size)
+{
+	return h->magic == MAGIC && h->version == LAYOUT_VERSION &&
+	    h->slots == SG_METRICS_SLOTS && h->series == SG_METRICS_SERIES &&
+	    h->cells == SG_METRICS_CELLS && h->key_max == KEY_MAX &&
+	    h->size == size;
+}
+
+/*
+ * Open path and take its lock: 1 with *fdp locked on the file the path
+ * names now, 0 to try again (another process replaced the file while
+ * this one waited for the lock), -1 with err set.
+ */
+static int
+file_take(const char *path, int *fdp, struct sg_err *err)
+{
+	struct stat	 sb, ps;
+	int		 fd;
+
+	*fdp = -1;
+	/* Never through a symlink planted in the directory. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0660)) == -1) {
+		bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
+		return -1;
+	}
+	/* One initialiser at a time; the others wait and check. */
+	if (flock(fd, LOCK_EX) == -1) {
+		bad_dir(err, "cannot lock " SG_METRICS_FILE, errno);
+		(void)close(fd);
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		bad_dir(err, SG_METRICS_FILE " is not a regular file", 0);
+		(void)close(fd);
+		return -1;
+	}
+	if (lstat(path, &ps) == -1 || ps.st_dev != sb.st_dev ||
+	    ps.st_ino != sb.st_ino) {
+		(void)close(fd);
+		return 0;
+	}
+	*fdp = fd;
+	return 1;
+}
+
+/*
+ * Map dir/SG_METRICS_FILE.  A file of another layout (a rolling upgrade:
+ * processes of the previous build still map it) is unlinked, not
+ * refused, and a new one made in its place: the old processes keep
+ * counting into their mapping, unseen, until they restart.  A service
+ * must never fail to start over its counters.
+ */
 enum sg_rc
 sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 {
@@ -229,7 +285,7 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 	char		 path[PATH_MAX];
 	void		*map = MAP_FAILED;
 	size_t		 size = layout_size();
-	int		 fd = -1, n;
+	int		 fd = -1, n, tries = 0;
 	enum sg_rc	 rc = SG_OK;
 
 	sg_metrics_close();
@@ -241,28 +297,24 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 	n = snprintf(path, sizeof(path), "%s/%s", dir, SG_METRICS_FILE);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bad_dir(err, "path too long", 0);
-	/* Never through a symlink planted in the directory. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0660)) == -1)
-		return bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
-	/* One initialiser at a time; the others wait and check. */
-	if (flock(fd, LOCK_EX) == -1) {
-		rc = bad_dir(err, "cannot lock " SG_METRICS_FILE, errno);
-		goto out;
+again:
+	if (++tries > 4)
+		return bad_dir(err, SG_METRICS_FILE " keeps being replaced", 0);
+	if ((n = file_take(path, &fd, err)) <= 0) {
+		if (n == 0)
+			goto again;
+		return SG_EINVAL;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		rc = bad_dir(err, SG_METRICS_FILE " is not a regular file", 0);
+	if (fstat(fd, &sb) == -1) {
+		rc = bad_dir(err, "cannot stat " SG_METRICS_FILE, errno);
 		goto out;
 	}
 	if (sb.st_size == 0 && ftruncate(fd, (off_t)size) == -1) {
 		rc = bad_dir(err, "cannot size " SG_METRICS_FILE, errno);
 		goto out;
 	}
-	if (sb.st_size != 0 && (uint64_t)sb.st_size != (uint64_t)size) {
-		rc = bad_dir(err, SG_METRICS_FILE " has another layout "
-		    "(remove it)", 0);
-		goto out;
-	}
+	if (sb.st_size != 0 && (uint64_t)sb.st_size != (uint64_t)size)
+		goto replace;
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		rc = bad_dir(err, "cannot map " SG_METRICS_FILE, errno);
@@ -278,19 +330,30 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 		h->key_max = KEY_MAX;
 		h->size = size;
 		__atomic_store_n(&h->magic, MAGIC, __ATOMIC_RELEASE);
-	} else if (h->magic != MAGIC || h->version != LAYOUT_VERSION ||
-	    h->slots != SG_METRICS_SLOTS || h->series != SG_METRICS_SERIES ||
-	    h->cells != SG_METRICS_CELLS || h->key_max != KEY_MAX ||
-	    h->size != size) {
-		rc = bad_dir(err, SG_METRICS_FILE " has another layout "
-		    "(remove it)", 0);
-		goto out;
-	}
+	} else if (!layout_ours(h, size))
+		goto replace;
 	M.map = map;
 	M.size = size;
 	layout_set(map);
 	map = MAP_FAILED;
 	M.slot = -1;
+	goto out;
+replace:
+	/* Still holding the old file's lock: no one else unlinks twice. */
+	if (unlink(path) == -1) {
+		rc = bad_dir(err, "cannot replace " SG_METRICS_FILE, errno);
+		goto out;
+	}
+	sg_log(SG_LOG_WARN, "metrics_file_replaced", "path", path,
+	    "detail", "another layout (an older or newer build); counting "
+	    "starts again in a new file", (char *)NULL);
+	if (map != MAP_FAILED)
+		(void)munmap(map, size);
+	map = MAP_FAILED;
+	(void)flock(fd, LOCK_UN);
+	(void)close(fd);
+	fd = -1;
+	goto again;
 out:
 	if (map != MAP_FAILED)
 		(void)munmap(map, size);

@@ -84,9 +84,11 @@ struct sg_metrics_gauge {
  * Map dir/SG_METRICS_FILE, creating it (mode 0660 less the umask) when
  * absent.  service ("token-verify") fills the "service" label.  dir NULL
  * or "" leaves metrics off (SG_OK).  SG_EINVAL "bad_config" naming
- * SANDGATE_METRICS_DIR when the directory cannot be used or the file has
- * another layout (remove it; it is rebuilt).  Opening again replaces
- * the previous mapping.
+ * SANDGATE_METRICS_DIR when the directory cannot be used.  A file of
+ * another layout (an older or newer build's, during a rolling upgrade)
+ * is replaced by a new one, with a warning "metrics_file_replaced";
+ * processes still mapping the old one count unseen until they restart.
+ * Opening again replaces the previous mapping.
  */
 enum sg_rc	 sg_metrics_open(const char *dir, const char *service,
 		    struct sg_err *);

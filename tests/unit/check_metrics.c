@@ -353,6 +353,7 @@ END_TEST
 START_TEST(t_file_checks)
 {
 	struct sg_err	 err;
+	struct stat	 old, now;
 	char		 d2[64], p[128], l[128];
 	int		 fd;
 
@@ -360,24 +361,42 @@ START_TEST(t_file_checks)
 	(void)strlcpy(d2, "/tmp/check_metrics.XXXXXX", sizeof(d2));
 	ck_assert_ptr_nonnull(mkdtemp(d2));
 	(void)snprintf(p, sizeof(p), "%s/%s", d2, SG_METRICS_FILE);
-	/* another size */
+	/*
+	 * Another layout (a rolling upgrade): another size, then the right
+	 * size with another header.  Each is replaced by a new file, never
+	 * refused, and the old inode is left to whoever still maps it.
+	 */
 	ck_assert_int_ge(fd = open(p, O_WRONLY | O_CREAT, 0600), 0);
 	ck_assert_int_eq(write(fd, "garbage", 7), 7);
-	close(fd);
-	sg_err_clear(&err);
-	ck_assert_int_eq(sg_metrics_open(d2, "x", &err), SG_EINVAL);
-	ck_assert_ptr_nonnull(strstr(err.msg, "SANDGATE_METRICS_DIR"));
-	ck_assert_int_eq(sg_metrics_enabled(), 0);
-	/* the right size, the wrong magic */
-	ck_assert_int_eq(truncate(p, 0), 0);
+	ck_assert_int_eq(fstat(fd, &old), 0);
 	sg_err_clear(&err);
 	ck_assert_int_eq(sg_metrics_open(d2, "x", &err), SG_OK);
+	ck_assert_int_eq(sg_metrics_enabled(), 1);
+	ck_assert_int_eq(stat(p, &now), 0);
+	ck_assert(now.st_ino != old.st_ino);
+	ck_assert_int_gt(now.st_size, 7);
+	/* the old file's content is untouched (its processes' counts) */
+	ck_assert_int_eq(fstat(fd, &old), 0);
+	ck_assert_int_eq(old.st_size, 7);
+	close(fd);
+	sg_metrics_add(SG_M_SANDBOXES_DESTROYED, 1);
 	sg_metrics_close();
 	ck_assert_int_ge(fd = open(p, O_WRONLY), 0);
 	ck_assert_int_eq(write(fd, "XXXX", 4), 4);
 	close(fd);
+	ck_assert_int_eq(stat(p, &old), 0);
 	sg_err_clear(&err);
-	ck_assert_int_eq(sg_metrics_open(d2, "x", &err), SG_EINVAL);
+	ck_assert_int_eq(sg_metrics_open(d2, "x", &err), SG_OK);
+	ck_assert_int_eq(stat(p, &now), 0);
+	ck_assert(now.st_ino != old.st_ino);
+	ck_assert_int_eq(now.st_size, old.st_size);
+	/* the same layout is kept, not replaced */
+	sg_metrics_close();
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_metrics_open(d2, "x", &err), SG_OK);
+	ck_assert_int_eq(stat(p, &old), 0);
+	ck_assert(now.st_ino == old.st_ino);
+	sg_metrics_close();
 	/* a symlink */
 	ck_assert_int_eq(unlink(p), 0);
 	(void)snprintf(l, sizeof(l), "%s/target", d2);

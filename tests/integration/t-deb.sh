@@ -87,6 +87,10 @@ sg_check "installed" "install ok installed" \
     "$(dpkg-query -W -f='${Status}' sandgate 2>/dev/null)"
 sg_check "postinst made the user" 1 \
     "$(getent passwd sandgate >/dev/null && echo 1 || echo 0)"
+if getent group redis >/dev/null; then
+	sg_check "postinst: sandgate in group redis (Redis's unix socket)" 1 \
+	    "$(id -nG sandgate | tr ' ' '\n' | grep -cx redis)"
+fi
 sg_check "sandgate.env root:sandgate 0640" "root:sandgate 640" \
     "$(stat -c '%U:%G %a' /etc/sandgate/sandgate.env)"
 sg_check "tmpfiles made the metrics directory" "sandgate 700" \

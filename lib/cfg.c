@@ -413,6 +413,8 @@ load_strings(struct ld *l, struct sg_cfg *c)
 	    c->broker_ca_file, sizeof(c->broker_ca_file));
 	(void)get_str(l, "SANDGATE_METRICS_DIR", STR_ABSPATH, c->metrics_dir,
 	    sizeof(c->metrics_dir) - 32);
+	/* The gateway's loopback scrape listener (docs/operations.md). */
+	(void)get_int64(l, "SANDGATE_METRICS_PORT", 0, 65535, &c->metrics_port);
 }
 
 static void

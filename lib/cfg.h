@@ -67,6 +67,7 @@ struct sg_cfg {
 	int		 dns_timeout_ms;		/* SANDGATE_DNS_TIMEOUT_MS, 2000 (100..30000) */
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */
 	char		 metrics_dir[PATH_MAX];		/* SANDGATE_METRICS_DIR, "" (metrics off) */
+	int64_t		 metrics_port;			/* SANDGATE_METRICS_PORT, 0 (off; 1..65535) */
 	int64_t		 audit_maxlen;			/* SANDGATE_AUDIT_MAXLEN, 100000 (0: off, ..100000000) */
 	char		 secret_keys[1024];		/* SANDGATE_SECRET_KEYS, "" (key files, first seals) */
 	char		 broker_ca_file[PATH_MAX];	/* SANDGATE_BROKER_CA_FILE, "" (system CAs) */

@@ -12,6 +12,8 @@ sg_run_config()
 	SG_API_SERVER=${SG_API_SERVER:-lighttpd}
 	SG_API_ADDR=${SG_API_ADDR:-127.0.0.1}
 	SG_API_PORT=${SG_API_PORT:-8080}
+	# The gateway's loopback scrape listener: /metrics without a token.
+	SG_METRICS_PORT=${SG_METRICS_PORT:-9180}
 	SG_PROXY_PORT=${SG_PROXY_PORT:-8443}
 	# A second proxy with SANDGATE_EGRESS_DENY_PRIVATE=1, to show the
 	# default rule that the loopback demo target makes us turn off.
@@ -70,6 +72,7 @@ sg_run_fill()
 	    -e "s|@SOCKDIR@|$SG_SOCKDIR|g" \
 	    -e "s|@API_ADDR@|$SG_API_ADDR|g" \
 	    -e "s|@PORT_API@|$SG_API_PORT|g" \
+	    -e "s|@PORT_METRICS@|$SG_METRICS_PORT|g" \
 	    -e "s|@WWW_USER@|$SG_WWW_USER|g" \
 	    -e "s|@WWW_GROUP@|$SG_WWW_GROUP|g" \
 	    -e "s|@PROXY_ADDR@|$SG_GATEWAY_IP|g" \
@@ -117,6 +120,7 @@ sg_run_env()
 	export SANDGATE_LOG_LEVEL="${SANDGATE_LOG_LEVEL:-info}"
 	# Metrics (GET /metrics) and the audit trail (docs/operations.md).
 	export SANDGATE_METRICS_DIR="$SG_RUNDIR/metrics"
+	export SANDGATE_METRICS_PORT="$SG_METRICS_PORT"
 	export SANDGATE_AUDIT_MAXLEN="${SANDGATE_AUDIT_MAXLEN:-100000}"
 	# The demo target listens on loopback, which the private-address
 	# rule refuses (as it should in production); off for this stack.

@@ -48,6 +48,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "num.h"
 #include "policy.h"
 #include "query.h"
 #include "route.h"
@@ -443,6 +444,28 @@ decisions(struct app *q, struct sg_req *req, struct sg_resp *resp,
 	reply_object(resp, ok, o, arr);
 }
 
+/*
+ * A scrape on the gateway's loopback metrics listener needs no token: the
+ * web server says which of its sockets took the request (SERVER_ADDR and
+ * SERVER_PORT, which no client header can set), and only that port
+ * (SANDGATE_METRICS_PORT) on a loopback address is open.  The API's own
+ * port still goes through the authorizer.
+ */
+static int
+scrape_open(const struct app *q, const struct sg_req *req)
+{
+	const char	*a, *p;
+	int64_t		 port;
+
+	if (q->cfg->metrics_port == 0 ||
+	    (a = sg_req_param(req, "SERVER_ADDR")) == NULL ||
+	    (p = sg_req_param(req, "SERVER_PORT")) == NULL ||
+	    sg_num_parse(p, 1, 65535, &port) == -1 ||
+	    port != q->cfg->metrics_port)
+		return 0;
+	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0;
+}
+
 static void
 metrics(struct app *q, struct sg_req *req, struct sg_resp *resp)
 {
@@ -452,7 +475,8 @@ metrics(struct app *q, struct sg_req *req, struct sg_resp *resp)
 	size_t			 len = 0, n = 0, ng = 0;
 	int			 complete = 0, up;
 
-	if (sg_req_auth(req, resp, "operator", "metrics:read") != 0)
+	if (!scrape_open(q, req) &&
+	    sg_req_auth(req, resp, "operator", "metrics:read") != 0)
 		return;
 	if (!sg_req_is_get(req)) {
 		sg_resp_method(resp, "GET, HEAD");

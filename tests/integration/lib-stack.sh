@@ -38,6 +38,7 @@ stk_init()
 {
 	SG_RUNDIR=$T/run
 	SG_API_PORT=$(sg_free_port)
+	SG_METRICS_PORT=$(sg_free_port)
 	SG_PROXY_PORT=$(sg_free_port)
 	SG_STRICT_PORT=$(sg_free_port)
 	SG_VERIFY_PORT=$(sg_free_port)

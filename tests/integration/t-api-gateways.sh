@@ -35,6 +35,13 @@ KEY1=$SG_DATA/test-key-1.pem
 sg_start_redis
 LPORT=$(sg_free_port)
 NPORT=$(sg_free_port)
+# The loopback scrape listeners: session-query opens /metrics without a
+# token on nginx's (SANDGATE_METRICS_PORT), not on lighttpd's.
+LMPORT=$(sg_free_port)
+NMPORT=$(sg_free_port)
+export SANDGATE_METRICS_PORT=$NMPORT
+export SANDGATE_METRICS_DIR=$T/metrics
+mkdir -p "$T/metrics"
 
 mkdir -p "$T/keys"
 "$MINT" jwks "$KEY1" >"$T/keys/verify.json"
@@ -54,6 +61,7 @@ OP_READ=$(op sessions:read)
 OP_CREATE=$(op sandboxes:create)
 OP_UPDATE=$(op "sandboxes:update sessions:read")
 OP_SECRETS=$(op "secrets:write")
+OP_METRICS=$(op metrics:read)
 
 put_session()
 {
@@ -93,13 +101,13 @@ gw_fill()
 {
 	sed -e "s|@RUNDIR@|$W|g" -e "s|@LOGDIR@|$W/log|g" \
 	    -e "s|@SOCKDIR@|$S|g" -e "s|@API_ADDR@|127.0.0.1|g" \
-	    -e "s|@PORT_API@|$3|g" -e "s|@WWW_USER@|www-data|g" \
+	    -e "s|@PORT_API@|$3|g" -e "s|@PORT_METRICS@|${4:-$(sg_free_port)}|g" -e "s|@WWW_USER@|www-data|g" \
 	    -e "s|@WWW_GROUP@|www-data|g" "$1" >"$2"
 }
 
 # lighttpd: authorizer + responder per route.
 gw_fill "$SG_TOP/deploy/lighttpd/sandgate-api.conf.in" \
-    "$W/lighttpd/lighttpd.conf" "$LPORT"
+    "$W/lighttpd/lighttpd.conf" "$LPORT" "$LMPORT"
 cp "$SG_TOP/deploy/lighttpd/errors/404.html" "$W/lighttpd/errors/"
 lighttpd -tt -f "$W/lighttpd/lighttpd.conf" >>"$T/lighttpd.log" 2>&1
 lighttpd -D -f "$W/lighttpd/lighttpd.conf" 2>>"$T/lighttpd.log" &
@@ -108,7 +116,7 @@ sg_wait_tcp 127.0.0.1 $LPORT
 
 # nginx: auth_request.
 gw_fill "$SG_TOP/deploy/nginx/sandgate-api.conf.in" "$W/nginx/nginx.conf" \
-    "$NPORT"
+    "$NPORT" "$NMPORT"
 cp "$SG_TOP/deploy/nginx/sg_params" "$SG_TOP/deploy/nginx/sg_auth_params" \
     "$W/nginx/"
 nginx -q -t -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$T/nginx.log"
@@ -321,6 +329,26 @@ sg_check "revoked by jti -> 401" 401 \
     "$(req GET "http://127.0.0.1:$LPORT/v1/sessions/$CID2" -H "Authorization: Bearer $OP_ALL")"
 sg_check "--jti bad" 2 "$("$SG_CLI" token revoke --jti 'a b' >/dev/null \
     2>&1 && echo 0 || echo $?)"
+# ---- /metrics on the loopback scrape listener (docs/operations.md) ------
+sg_check "nginx scrape port: /metrics without a token" 200 \
+    "$(req GET "http://127.0.0.1:$NMPORT/metrics")"
+sg_check_match "... Prometheus text" 'TYPE sandgate_build_info gauge' "$(cat "$T/b")"
+sg_check "nginx scrape port: another path" 404 \
+    "$(req GET "http://127.0.0.1:$NMPORT/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ")"
+sg_check "nginx scrape port: POST /metrics" 405 \
+    "$(req POST "http://127.0.0.1:$NMPORT/metrics")"
+sg_check "lighttpd scrape port (not SANDGATE_METRICS_PORT): a token needed" 401 \
+    "$(req GET "http://127.0.0.1:$LMPORT/metrics")"
+sg_check "lighttpd scrape port: another path denied before any backend" 403 \
+    "$(req GET "http://127.0.0.1:$LMPORT/v1/sessions/$CID2" -H "Authorization: Bearer $OP_READ")"
+sg_check "lighttpd scrape port: jwks denied too" 403 \
+    "$(req GET "http://127.0.0.1:$LMPORT/.well-known/jwks.json")"
+for G in http://127.0.0.1:$LPORT http://127.0.0.1:$NPORT; do
+	sg_check "API port: /metrics without a token ($G)" 401 "$(req GET "$G/metrics")"
+	sg_check "API port: /metrics with metrics:read ($G)" 200 \
+	    "$(req GET "$G/metrics" -H "Authorization: Bearer $OP_METRICS")"
+done
+
 # Redis down: operator decisions fail closed too (503 from the authorizer)
 sg_stop_redis
 sg_check_match "Redis down: operator token refused (lighttpd)" '^5' \

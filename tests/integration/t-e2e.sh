@@ -259,8 +259,10 @@ sg_check "without them B reaches the target again" "200 000 0" \
 
 echo "# the nginx gateway alternative, on the same services"
 LIGHTTPD_PORT=$SG_API_PORT
+LIGHTTPD_METRICS_PORT=$SG_METRICS_PORT
 SG_API_SERVER=nginx
 SG_API_PORT=$SG_API2_PORT
+SG_METRICS_PORT=$(sg_free_port)
 sg_run_config
 sg_run_api_server
 sg_check "nginx: JWKS" 200 \
@@ -291,6 +293,7 @@ sg_check "nginx: unknown route" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$
 sg_check "nginx: DELETE B" 204 "$(sg_run_api DELETE "/v1/sandboxes/$B_ID" | tail -n 1)"
 SG_API_SERVER=lighttpd
 SG_API_PORT=$LIGHTTPD_PORT
+SG_METRICS_PORT=$LIGHTTPD_METRICS_PORT
 sg_run_config
 
 echo "# operations: metrics and the audit trail of the sandboxes (docs/operations.md)"

@@ -63,6 +63,11 @@ sg_check "metrics: no token" 401 "$(api "" /metrics)"
 sg_check "metrics: sessions:read only" 403 "$(api "$STK_OP_READ" /metrics)"
 sg_check "metrics: container token" 403 "$(api "$STK_TOK_A" /metrics)"
 sg_check "metrics: metrics:read" 200 "$(api "$OP_METRICS" /metrics)"
+# The loopback scrape listener, as docs/operations.md has Prometheus use it
+sg_check "metrics: the scrape port, no token" 200 \
+    "$(api "" /metrics "http://127.0.0.1:$SG_METRICS_PORT")"
+sg_check_match "metrics: the scrape port serves the same text" \
+    'TYPE sandgate_decisions_total counter' "$(cat "$T/body")"
 sg_check_match "metrics: Prometheus text 0.0.4" \
     '^Content-Type: text/plain; version=0.0.4' "$(tr -d '\r' < "$T/hdr" | grep -i '^content-type')"
 sg_check_match "metrics: HELP and TYPE" '# TYPE sandgate_decisions_total counter' "$(cat "$T/body")"
@@ -200,7 +205,8 @@ sg_check "report: would_deny audited" 1 \
 
 # ---- nginx as the gateway: the same routes -----------------------------------
 NGX_PORT=$(sg_free_port)
-(SG_API_SERVER=nginx SG_API_PORT=$NGX_PORT; sg_run_api_server)
+(SG_API_SERVER=nginx SG_API_PORT=$NGX_PORT SG_METRICS_PORT=$(sg_free_port)
+    sg_run_api_server)
 NGX=http://127.0.0.1:$NGX_PORT
 sg_check "nginx: metrics without a token" 401 "$(api "" /metrics "$NGX")"
 sg_check "nginx: metrics with sessions:read only" 403 "$(api "$STK_OP_READ" /metrics "$NGX")"

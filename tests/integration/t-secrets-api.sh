@@ -63,7 +63,7 @@ SANDGATE_DOCKER_SOCKET=$T/no-docker.sock SANDGATE_DOCKER_TIMEOUT=2 \
 LPORT=$(sg_free_port)
 sed -e "s|@RUNDIR@|$W|g" -e "s|@LOGDIR@|$W/log|g" \
     -e "s|@SOCKDIR@|$S|g" -e "s|@API_ADDR@|127.0.0.1|g" \
-    -e "s|@PORT_API@|$LPORT|g" -e "s|@WWW_USER@|www-data|g" \
+    -e "s|@PORT_API@|$LPORT|g" -e "s|@PORT_METRICS@|$(sg_free_port)|g" -e "s|@WWW_USER@|www-data|g" \
     -e "s|@WWW_GROUP@|www-data|g" \
     "$SG_TOP/deploy/lighttpd/sandgate-api.conf.in" >"$W/lighttpd/lighttpd.conf"
 cp "$SG_TOP/deploy/lighttpd/errors/404.html" "$W/lighttpd/errors/"

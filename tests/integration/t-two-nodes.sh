@@ -28,6 +28,7 @@ sg_on_exit "SG_RUNDIR=$A_RUNDIR; sg_run_stop"
 echo "# node B: its own services, Apache and lighttpd; A's Redis and keys"
 SG_RUNDIR=$T/runb
 SG_API_PORT=$(sg_free_port)
+SG_METRICS_PORT=$(sg_free_port)
 SG_PROXY_PORT=$(sg_free_port)
 SG_STRICT_PORT=$(sg_free_port)
 SG_VERIFY_PORT=$(sg_free_port)

@@ -19,7 +19,8 @@
  * kept: Redis away means requests are decided as token-verify decides
  * them then (503, or open with SANDGATE_REDIS_FAILURE=open), so bytes
  * moved meanwhile are at most undercounted.  Metrics:
- * sandgate_budget_bytes_total{result}.  stderr is Apache's error log.
+ * sandgate_budget_bytes_total{result}, into the services' metrics file
+ * only when it exists.  stderr is Apache's error log.
  *
  * ENVFILE: SANDGATE_*=value lines (/etc/sandgate/sandgate.env) put into
  * the environment first, for an Apache that does not carry them.  A bad
@@ -291,6 +292,27 @@ load_env(const char *path)
 	(void)fclose(f);
 }
 
+/*
+ * Only a metrics file the services made: Apache starts this program as
+ * root, and a file root created would lock the services out of it.
+ */
+static void
+metrics(const char *dir)
+{
+	struct sg_err	 err;
+	char		 path[4096];
+	int		 n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, SG_METRICS_FILE);
+	sg_err_clear(&err);
+	if (n < 0 || (size_t)n >= sizeof(path) || access(path, F_OK) != 0)
+		fprintf(stderr, "sandgate-budget-log: no %s yet (no "
+		    "metrics)\n", SG_METRICS_FILE);
+	else if (sg_metrics_open(dir, "budget-log", &err) != SG_OK)
+		fprintf(stderr, "sandgate-budget-log: %s (no metrics)\n",
+		    err.msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -313,10 +335,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sandgate-budget-log: %s; bytes are not "
 		    "counted\n", err.msg);
 		r = NULL;
-	} else if (sg_metrics_open(cfg.metrics_dir, "budget-log", &err) !=
-	    SG_OK)
-		fprintf(stderr, "sandgate-budget-log: %s (no metrics)\n",
-		    err.msg);
+	} else if (cfg.metrics_dir[0] != '\0')
+		metrics(cfg.metrics_dir);
 	if (pthread_create(&th, NULL, flusher, r) != 0) {
 		fprintf(stderr, "sandgate-budget-log: no thread\n");
 		return 71;

@@ -143,6 +143,11 @@ static const struct family families[SG_M_COUNT] = {
 	    T_COUNTER, "Egress requests refused (429 budget_exhausted) "
 	    "because the sandbox used up its budget, by kind (requests or "
 	    "bytes).", 0, 1, { "kind" }, 4 },
+	[SG_M_BUDGET_BYTES] = { "sandgate_budget_bytes_total", T_COUNTER,
+	    "Bytes the egress proxy logged for sandboxes (sandgate-budget-log), "
+	    "by result (counted: added to a budget; unbudgeted: the sandbox "
+	    "has no budget; dropped: Redis away or the batch full).", 0, 1,
+	    { "result" }, 4 },
 };
 
 /* This process's view of the file. */

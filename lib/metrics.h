@@ -70,6 +70,7 @@ enum sg_metric {
 	SG_M_AUDIT,			/* service, result */
 	SG_M_COMPAT_TOKENS,		/* service */
 	SG_M_BUDGET_EXHAUSTED,		/* kind: requests | bytes */
+	SG_M_BUDGET_BYTES,		/* result: counted | unbudgeted | dropped */
 	SG_M_COUNT
 };
 

@@ -9,6 +9,11 @@ sg_run_apache()
 	sg_run_fill "$SG_TOP/deploy/apache/httpd.conf.in" \
 	    "$SG_RUNDIR/apache/httpd.conf"
 	rm -f "$SG_RUNDIR"/apache/sites/*.conf
+	# The byte counter of the budgets (docs/contract.md 7.2), with the
+	# services' environment; the site logs into it when this is defined.
+	_bl=$SG_BUILD/services/token-verify/sandgate-budget-log
+	[ ! -x "$_bl" ] || printf 'Define SG_BUDGET_LOG "%s %s"\n' "$_bl" \
+	    "$SG_RUNDIR/sandgate.env" > "$SG_RUNDIR/apache/sites/00-budget-log.conf"
 	sg_run_fill "$SG_TOP/deploy/apache/sandgate-egress.conf.in" \
 	    "$SG_RUNDIR/apache/sites/egress.conf"
 	sed -i -e "s|@NAME@|main|g" -e "s|@PORT_PROXY@|$SG_PROXY_PORT|g" \

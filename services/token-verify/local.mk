@@ -34,3 +34,10 @@ bench_verify_decide_LDADD = $(SG_LIBS)
 
 # tests/integration is distributed whole (Makefile.am); the benchmark:
 EXTRA_DIST += bench/verify.sh
+
+# The byte counter of the budgets: Apache's piped egress log (§7.2).
+pkglibexec_PROGRAMS += services/token-verify/sandgate-budget-log
+services_token_verify_sandgate_budget_log_SOURCES = \
+	services/token-verify/budget-log.c
+services_token_verify_sandgate_budget_log_CFLAGS = $(AM_CFLAGS) -pthread
+services_token_verify_sandgate_budget_log_LDADD = $(SG_LIBS) -lpthread

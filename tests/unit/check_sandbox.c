@@ -157,12 +157,12 @@ create(const char *body, struct sg_resp *resp)
 }
 
 /* The "error" member of a response body, or "" */
-/* budget: requests only (bytes are not counted yet), strict, default. */
+/* budget: requests and/or bytes, strict, default. */
 START_TEST(test_spec_budget)
 {
 	static const char *const bad[] = {
 		"{}", "{\"requests\":0}", "{\"requests\":2.5}",
-		"{\"requests\":\"5\"}", "{\"bytes\":1000}", "[5]",
+		"{\"requests\":\"5\"}", "{\"bytes\":0}", "[5]",
 		"{\"requests\":5,\"extra\":1}"
 	};
 	struct create_spec	 s;
@@ -192,6 +192,14 @@ START_TEST(test_spec_budget)
 	    "\",\"allowed_hosts\":[],\"budget\":{\"requests\":5}}");
 	ck_assert_int_eq(create_spec_parse(&cfg, b, &s, &err), SG_OK);
 	ck_assert(s.budget_requests == 5 && s.budget_bytes == 0);
+	cJSON_Delete(b);
+	create_spec_clear(&s);
+	/* bytes: counted by sandgate-budget-log (docs/contract.md §7.2) */
+	create_spec_init(&s);
+	b = cJSON_Parse("{\"user_id\":\"u\",\"organization_uuid\":\"" ORG
+	    "\",\"allowed_hosts\":[],\"budget\":{\"bytes\":10000}}");
+	ck_assert_int_eq(create_spec_parse(&cfg, b, &s, &err), SG_OK);
+	ck_assert(s.budget_requests == 0 && s.budget_bytes == 10000);
 	cJSON_Delete(b);
 	create_spec_clear(&s);
 

@@ -80,6 +80,9 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if self.path.startswith("/big"):
+            # 1 MiB (bench/secrets.sh: a large answer, streamed)
+            out = b"y" * (1 << 20)
         if self.path.startswith("/split"):
             # the echoed secret split across two writes 0.2 s apart
             i = out.find(b"sk-live-") + 12

@@ -81,6 +81,48 @@ res = {"n": n, "keepalive": {"broker": broker, "plain": plain,
        "ratio": broker["rps"] / plain["rps"]},
        "fresh": {"broker": broker_f, "plain": plain_f,
        "ratio": broker_f["rps"] / plain_f["rps"]}}
+# Concurrency: C clients, each on its own kept connection, n requests
+# in all; requests/s over the wall time.
+import threading
+def conc(mk, hdrs, path, c):
+    per = max(n // c, 5)
+    conns = [mk() for _ in range(c)]
+    for k in conns:          # open and warm each connection first
+        k.request("GET", path, headers=hdrs); k.getresponse().read()
+    bad = []
+    def work(k):
+        for _ in range(per):
+            k.request("GET", path, headers=hdrs)
+            r = k.getresponse(); r.read()
+            if r.status != 200:
+                bad.append(r.status)
+    ts = [threading.Thread(target=work, args=(k,)) for k in conns]
+    t0 = time.perf_counter()
+    for t in ts: t.start()
+    for t in ts: t.join()
+    dt = time.perf_counter() - t0
+    for k in conns: k.close()
+    if bad:
+        raise SystemExit("status %d" % bad[0])
+    return {"rps": per * c / dt}
+mk_broker = lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=30)
+for c in (1, 4, 8):
+    bb = conc(mk_broker, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x", c)
+    pp = conc(mk_plain, {"Authorization": "Bearer x"}, "/x", c)
+    res["c%d" % c] = {"broker": bb, "plain": pp, "ratio": bb["rps"] / pp["rps"]}
+# A 1 MiB answer, one at a time on kept connections: MiB/s.
+nb = max(n // 10, 10)
+def big(conn, hdrs, path):
+    t0 = time.perf_counter()
+    for _ in range(nb):
+        conn.request("GET", path, headers=hdrs)
+        r = conn.getresponse(); d = r.read()
+        if r.status != 200 or len(d) != 1 << 20:
+            raise SystemExit("big: status %d, %d bytes" % (r.status, len(d)))
+    return {"mib_s": nb / (time.perf_counter() - t0)}
+k = mk_broker(); bb = big(k, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/big"); k.close()
+k = mk_plain(); pp = big(k, {"Authorization": "Bearer x"}, "/big"); k.close()
+res["big_1mib"] = {"broker": bb, "plain": pp, "ratio": bb["mib_s"] / pp["mib_s"]}
 json.dump(res, open(out, "w"), indent=1)
 print("%-18s %10s %9s %9s" % ("path", "req/s", "p50 ms", "p99 ms"))
 for m in ("keepalive", "fresh"):
@@ -88,6 +130,11 @@ for m in ("keepalive", "fresh"):
         v = res[m][k]
         print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
     print("%s broker/plain throughput: %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"]))
+for c in (1, 4, 8):
+    v = res["c%d" % c]
+    print("concurrency %d: broker %.0f req/s, plain %.0f req/s, %.2fx" % (c, v["broker"]["rps"], v["plain"]["rps"], v["ratio"]))
+v = res["big_1mib"]
+print("1 MiB answers: broker %.1f MiB/s, plain %.1f MiB/s, %.2fx" % (v["broker"]["mib_s"], v["plain"]["mib_s"], v["ratio"]))
 PY
 rc=$?
 sg_done >/dev/null 2>&1

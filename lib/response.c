@@ -347,8 +347,9 @@ buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-char *
-sg_resp_serialize(const struct sg_resp *resp, size_t *len)
+/* The text for resp; head only: status and headers, the body to follow. */
+static char *
+serialize(const struct sg_resp *resp, size_t *len, int head)
 {
 	struct buf	 b = { NULL, 0, 0, 0 };
 	char		 line[64];
@@ -364,7 +365,7 @@ sg_resp_serialize(const struct sg_resp *resp, size_t *len)
 	    reason_phrase(resp->status));
 	buf_str(&b, line);
 	/* RFC 9110 6.4.1: no content in 1xx, 204 and 304 answers. */
-	body = resp->body != NULL && resp->bodylen > 0 &&
+	body = (head || (resp->body != NULL && resp->bodylen > 0)) &&
 	    resp->status >= 200 && resp->status != 204 && resp->status != 304;
 	for (i = 0; i < resp->nhdr; i++) {
 		if (!body &&
@@ -381,7 +382,7 @@ sg_resp_serialize(const struct sg_resp *resp, size_t *len)
 	if (resp->status == 503 && resp_find(resp, "Retry-After") < 0)
 		buf_str(&b, "Retry-After: " RESP_RETRY_AFTER "\r\n");
 	buf_add(&b, "\r\n", 2);
-	if (body)
+	if (body && !head)
 		buf_add(&b, resp->body, resp->bodylen);
 out:
 	if (b.bad) {
@@ -392,3 +393,55 @@ out:
 	return b.p;
 }
 
+
+char *
+sg_resp_serialize(const struct sg_resp *resp, size_t *len)
+{
+	return serialize(resp, len, 0);
+}
+
+int
+sg_resp_stream_start(struct sg_resp *resp)
+{
+	char	*out;
+	size_t	 len;
+	int	 rc = 0;
+
+	if (resp->streamed || resp->body != NULL)
+		return -1;
+	resp->streamed = 1;
+	if (resp->put == NULL)
+		return 0;
+	if ((out = serialize(resp, &len, 1)) == NULL)
+		return -1;
+	if (resp->put(resp->putctx, out, len) != 0)
+		rc = -1;
+	free(out);
+	return rc;
+}
+
+int
+sg_resp_stream_write(struct sg_resp *resp, const char *p, size_t n)
+{
+	char	*nb;
+
+	if (!resp->streamed || resp->aborted)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (resp->put != NULL)
+		return resp->put(resp->putctx, p, n);
+	/* No client (unit tests): the stream is kept as the body. */
+	if ((nb = realloc(resp->body, resp->bodylen + n + 1)) == NULL)
+		return -1;
+	resp->body = nb;
+	memcpy(resp->body + resp->bodylen, p, n);
+	resp->bodylen += n;
+	return 0;
+}
+
+void
+sg_resp_stream_abort(struct sg_resp *resp)
+{
+	resp->aborted = 1;
+}

@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -294,6 +295,23 @@ bad:
 	return -1;
 }
 
+/* sg_resp's put: a streamed answer's bytes to the client, now. */
+static int
+serve_put(void *arg, const char *p, size_t n)
+{
+	FCGX_Request	*fr = arg;
+	int		 rc = 0;
+
+	if (n > INT_MAX)
+		return -1;
+	deadline(&fr->ipcFd);	/* each write has the whole time */
+	if (FCGX_PutStr(p, (int)n, fr->out) != (int)n ||
+	    FCGX_FFlush(fr->out) != 0)
+		rc = -1;
+	deadline(NULL);		/* the handler's calls have their own */
+	return rc;
+}
+
 /* One request: body within max_body, the handler, the reply. */
 static void
 serve_one(FCGX_Request *fr, size_t max_body, sg_handler handler, void *app)
@@ -343,6 +361,8 @@ serve_one(FCGX_Request *fr, size_t max_body, sg_handler handler, void *app)
 		sg_resp_from_err(&resp, &err);
 		goto reply;
 	}
+	resp.put = serve_put;
+	resp.putctx = fr;
 	handler(app, &req, &resp);
 	goto reply;
 refuse:
@@ -354,7 +374,17 @@ refuse:
 	fr->keepConnection = 0;
 reply:
 	deadline(&fr->ipcFd);	/* until FCGX_Finish_r has flushed it */
-	if ((out = sg_resp_serialize(&resp, &outlen)) != NULL)
+	if (resp.aborted) {
+		/*
+		 * A streamed answer that failed half-way: no end record, the
+		 * connection shut, so the web server drops its client's
+		 * connection instead of passing a cut answer as whole.
+		 */
+		fr->keepConnection = 0;
+		(void)shutdown(fr->ipcFd, SHUT_RDWR);
+	} else if (resp.streamed)
+		;
+	else if ((out = sg_resp_serialize(&resp, &outlen)) != NULL)
 		(void)FCGX_PutStr(out, (int)outlen, fr->out);
 	else {
 		broken = sg_resp_broken(&blen);

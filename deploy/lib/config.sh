@@ -20,6 +20,8 @@ sg_run_config()
 	SG_STRICT_PORT=${SG_STRICT_PORT:-8444}
 	SG_VERIFY_PORT=${SG_VERIFY_PORT:-9101}
 	SG_VERIFY_STRICT_PORT=${SG_VERIFY_STRICT_PORT:-9102}
+	# secret-broker, the main proxy's /broker/ path (docs/secrets.md)
+	SG_BROKER_PORT=${SG_BROKER_PORT:-9103}
 	SG_SUBNET=${SG_SUBNET:-172.30.99.0/24}
 	_net=${SG_SUBNET%/*}
 	SG_GATEWAY_IP=${SG_GATEWAY_IP:-${_net%.*}.1}
@@ -107,6 +109,8 @@ sg_run_env()
 	export SANDGATE_SIGNING_KEY="$SG_KEYS/private-key.pem"
 	export SANDGATE_VERIFY_KEYS="$SG_KEYS/public-key.pem"
 	export SANDGATE_OPERATOR_KEYS="$SG_KEYS/operator.jwks.json"
+	# The sealed secrets' key: the broker opens, the API seals.
+	export SANDGATE_SECRET_KEYS="$SG_KEYS/secret.key"
 	# Only the CLI reads this one (sandgate token); no service signs with
 	# it.  A production host keeps it out of sandgate.env.
 	export SANDGATE_OPERATOR_SIGNING_KEY="$SG_KEYS/operator.pem"

@@ -41,6 +41,8 @@ sg_run_services()
 	    "tcp:$SG_VERIFY_PORT"
 	SANDGATE_EGRESS_DENY_PRIVATE=1 sg_run_spawn token-verify-strict \
 	    "$_b/token-verify/token-verify" "tcp:$SG_VERIFY_STRICT_PORT"
+	sg_run_spawn secret-broker "$_b/secret-broker/secret-broker" \
+	    "tcp:$SG_BROKER_PORT"
 	for _s in token-issuer token-verify-api session-query sandbox-create \
 	    sandbox-destroy; do
 		sg_wait_file "$SG_SOCKDIR/$_s.sock" 15 ||
@@ -48,9 +50,11 @@ sg_run_services()
 	done
 	sg_wait_tcp 127.0.0.1 "$SG_VERIFY_PORT"
 	sg_wait_tcp 127.0.0.1 "$SG_VERIFY_STRICT_PORT"
+	sg_wait_tcp 127.0.0.1 "$SG_BROKER_PORT"
 	sleep 0.3
 	for _s in token-issuer token-verify-api session-query sandbox-create \
-	    sandbox-destroy token-verify-egress token-verify-strict; do
+	    sandbox-destroy token-verify-egress token-verify-strict \
+	    secret-broker; do
 		sg_run_alive "$_s" ||
 		    sg_run_die "$_s exited at start: $(tail -n 3 "$SG_LOGDIR/$_s.log" 2>/dev/null)"
 	done

@@ -37,7 +37,8 @@ sg_run_stop()
 		fi
 		rm -f "$SG_RUNDIR/demo.sandbox"
 	fi
-	for _s in api-lighttpd api-nginx apache token-verify-strict token-verify-egress \
+	for _s in api-lighttpd api-nginx apache secret-broker \
+	    token-verify-strict token-verify-egress \
 	    sandbox-destroy sandbox-create session-query token-verify-api \
 	    token-issuer target target-tls redis; do
 		sg_run_kill "$_s"
@@ -62,7 +63,7 @@ sg_run_status()
 	sg_run_config
 	for _s in redis dockerd target target-tls token-issuer token-verify-api \
 	    session-query sandbox-create sandbox-destroy token-verify-egress \
-	    token-verify-strict apache api-lighttpd api-nginx; do
+	    token-verify-strict secret-broker apache api-lighttpd api-nginx; do
 		if sg_run_alive "$_s"; then
 			printf '%-22s running (%s)\n' "$_s" "$(sg_run_pids "$_s")"
 		elif [ -f "$SG_PIDDIR/$_s.pid" ]; then

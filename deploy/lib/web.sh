@@ -14,6 +14,10 @@ sg_run_apache()
 	_bl=$SG_BUILD/services/token-verify/sandgate-budget-log
 	[ ! -x "$_bl" ] || printf 'Define SG_BUDGET_LOG "%s %s"\n' "$_bl" \
 	    "$SG_RUNDIR/sandgate.env" > "$SG_RUNDIR/apache/sites/00-budget-log.conf"
+	# The main proxy's /broker/ path (docs/secrets.md); the strict one
+	# undefines it again, its sandboxes get no broker.
+	printf 'Define SG_BROKER_ADDR 127.0.0.1:%s\n' "$SG_BROKER_PORT" \
+	    >"$SG_RUNDIR/apache/sites/00-broker.conf"
 	sg_run_fill "$SG_TOP/deploy/apache/sandgate-egress.conf.in" \
 	    "$SG_RUNDIR/apache/sites/egress.conf"
 	sed -i -e "s|@NAME@|main|g" -e "s|@PORT_PROXY@|$SG_PROXY_PORT|g" \
@@ -24,6 +28,7 @@ sg_run_apache()
 	sed -i -e "s|@NAME@|strict|g" -e "s|@PORT_PROXY@|$SG_STRICT_PORT|g" \
 	    -e "s|@VERIFY_ADDR@|127.0.0.1:$SG_VERIFY_STRICT_PORT|g" \
 	    "$SG_RUNDIR/apache/sites/strict.conf"
+	sed -i '1i UnDefine SG_BROKER_ADDR' "$SG_RUNDIR/apache/sites/strict.conf"
 	apache2 -t -f "$SG_RUNDIR/apache/httpd.conf" 2>"$SG_LOGDIR/apache-configtest.log" ||
 	    sg_run_die "apache config: $(cat "$SG_LOGDIR/apache-configtest.log")"
 	setsid apache2 -f "$SG_RUNDIR/apache/httpd.conf" -DFOREGROUND \

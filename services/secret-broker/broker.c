@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -150,31 +151,6 @@ decide(struct broker *b, const struct sg_req *req, const char *cred,
 	sg_cleanse(e_auth, sizeof(e_auth));
 }
 
-struct body {
-	char	*buf;
-	size_t	 len;
-	int	 over;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t nm, void *arg)
-{
-	struct body	*bd = arg;
-	size_t		 n = sz * nm;
-	char		*nb;
-
-	if (n > SG_BROKER_MAX_BODY - bd->len) {
-		bd->over = 1;
-		return 0;
-	}
-	if ((nb = realloc(bd->buf, bd->len + n + 1)) == NULL)
-		return 0;
-	bd->buf = nb;
-	memcpy(bd->buf + bd->len, p, n);
-	bd->len += n;
-	return n;
-}
-
 /*
  * Request headers that are not passed on: the credentials of the hop,
  * hop-by-hop fields (RFC 9110 7.6.1), what libcurl sets itself.
@@ -254,12 +230,115 @@ fail:
 	return NULL;
 }
 
+/*
+ * One upstream call, streamed: the status and Content-Type when the
+ * header block ends, then the body as it comes, every copy of the
+ * secret masked; the last vlen - 1 bytes are held back (carry) so that
+ * a copy split between two pieces is masked too.
+ */
 struct call {
+	struct sg_resp	*resp;
+	const char	*value;
+	size_t		 vlen;
 	long		 status;
 	char		 ctype[128];
-	struct body	 bd;
+	char		 carry[SG_SECRET_VALUE_MAX + 1];
+	size_t		 ncarry, total;
+	int		 over, started, cut;
 	CURLcode	 cc;
 };
+
+static int
+start(struct call *c)
+{
+	struct sg_resp	*resp = c->resp;
+
+	c->started = 1;
+	sg_broker_mask(c->ctype, strlen(c->ctype), c->value);
+	resp->status = (int)c->status;
+	if (c->ctype[0] != '\0')
+		(void)sg_resp_header(resp, "Content-Type", "%s", c->ctype);
+	(void)sg_resp_header(resp, "Cache-Control", "no-store");
+	if (sg_resp_stream_start(resp) != 0) {
+		c->cut = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct call	*c = arg;
+	size_t		 n = sz * nm, k;
+	unsigned long long cl;
+	char		*e;
+
+	if (c->started)		/* trailers: not passed on */
+		return n;
+	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		e = memchr(p, ' ', n);
+		c->status = e != NULL ? strtol(e + 1, NULL, 10) : 0;
+		c->ctype[0] = '\0';
+	} else if (n > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
+		for (p += 13, n -= 13; n > 0 && (*p == ' ' || *p == '\t'); p++)
+			n--;
+		for (k = n; k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n' ||
+		    p[k - 1] == ' '); k--)
+			;
+		if (k >= sizeof(c->ctype))
+			k = 0;
+		memcpy(c->ctype, p, k);
+		c->ctype[k] = '\0';
+		return sz * nm;
+	} else if (n > 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
+		cl = strtoull(p + 15, NULL, 10);
+		if (cl > SG_BROKER_MAX_BODY) {
+			c->over = 1;
+			return 0;
+		}
+	} else if ((n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n')) {
+		/* The end of a header block; a 1xx one is not the answer. */
+		if (c->status >= 200 && c->status <= 599 && start(c) != 0)
+			return 0;
+	}
+	return n;
+}
+
+static size_t
+on_body(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct call	*c = arg;
+	size_t		 n = sz * nm, len, keep;
+	char		*w;
+
+	if (!c->started && start(c) != 0)
+		return 0;
+	if (n > SG_BROKER_MAX_BODY - c->total) {
+		c->over = 1;
+		return 0;
+	}
+	c->total += n;
+	len = c->ncarry + n;
+	if ((w = malloc(len)) == NULL)
+		return 0;
+	memcpy(w, c->carry, c->ncarry);
+	memcpy(w + c->ncarry, p, n);
+	sg_broker_mask(w, len, c->value);
+	keep = c->vlen > 0 ? c->vlen - 1 : 0;
+	if (keep > len)
+		keep = len;
+	if (sg_resp_stream_write(c->resp, w, len - keep) != 0) {
+		c->cut = 1;
+		free(w);
+		return 0;
+	}
+	memcpy(c->carry, w + len - keep, keep);
+	c->ncarry = keep;
+	sg_cleanse(w, len);
+	free(w);
+	return n;
+}
 
 static void
 upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
@@ -268,10 +347,8 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 	CURL		*h = b->curl;
 	struct curl_slist *hl;
 	char		 url[SG_HOST_MAX + 16 + SG_HTTP_MAX_PATH + 8192];
-	const char	*ct = NULL;
 	int		 n;
 
-	memset(c, 0, sizeof(*c));
 	c->cc = CURLE_OUT_OF_MEMORY;
 	n = snprintf(url, sizeof(url), "https://%s%s%s%s", s->host, rest,
 	    req->query[0] != '\0' ? "?" : "", req->query);
@@ -307,12 +384,10 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 		(void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->bd);
+	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	(void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	(void)curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	c->cc = curl_easy_perform(h);
-	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
-	    ct != NULL)
-		(void)strlcpy(c->ctype, ct, sizeof(c->ctype));
 	/* The header list holds the secret: wipe it before freeing. */
 	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	{
@@ -472,29 +547,35 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		    "the secret cannot be opened for this sandbox");
 		goto out;
 	}
+	c.resp = resp;
+	c.value = s.value;
+	c.vlen = strlen(s.value);
 	upstream(b, req, &s, rest, &c);
-	if (c.cc != CURLE_OK) {
-		deny(resp, 502, c.bd.over ? "upstream_too_big" :
-		    "upstream_failed", name, c.bd.over ?
+	if (!c.started && c.cc != CURLE_OK) {
+		deny(resp, 502, c.over ? "upstream_too_big" :
+		    "upstream_failed", name, c.over ?
 		    "the upstream's answer is over the broker's limit" :
 		    "the upstream could not be reached over verified TLS");
 		goto out;
 	}
-	/* An upstream that echoes the credential must not hand it over. */
-	if (c.bd.buf != NULL)
-		sg_broker_mask(c.bd.buf, c.bd.len, s.value);
-	sg_broker_mask(c.ctype, strlen(c.ctype), s.value);
-	resp->status = (int)c.status;
-	if (c.ctype[0] != '\0')
-		(void)sg_resp_header(resp, "Content-Type", "%s", c.ctype);
-	(void)sg_resp_header(resp, "Cache-Control", "no-store");
-	resp->body = c.bd.buf;
-	resp->bodylen = c.bd.len;
-	c.bd.buf = NULL;
+	/* The rest held back, once the answer is known to be whole. */
+	if ((!c.started && start(&c) != 0) || c.cc != CURLE_OK || c.cut ||
+	    sg_resp_stream_write(resp, c.carry, c.ncarry) != 0) {
+		/*
+		 * The status went out: a failure now cannot become a 502.
+		 * The request is cut off without its end, so Apache drops
+		 * the sandbox's connection rather than pass a cut answer.
+		 */
+		sg_resp_stream_abort(resp);
+		sg_log(SG_LOG_WARN, "broker_cut", "reason", c.over ?
+		    "upstream_too_big" : "upstream_failed", "secret", name,
+		    "container_id", cid, (char *)NULL);
+		goto out;
+	}
 	sg_log(SG_LOG_INFO, "broker", "secret", name, "container_id", cid,
 	    (char *)NULL);
 out:
-	free(c.bd.buf);
+	sg_cleanse(c.carry, sizeof(c.carry));
 	sg_cleanse(buf, sizeof(buf));
 	sg_cleanse(&s, sizeof(s));
 	free(rec);

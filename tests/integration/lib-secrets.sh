@@ -70,6 +70,31 @@ class H(http.server.BaseHTTPRequestHandler):
             f.write(json.dumps(rec) + "\n")
         # Echo everything back, as some APIs' debug endpoints do.
         out = json.dumps(rec).encode()
+        if self.path.startswith("/die"):
+            # dies mid-body: announces 200000 bytes, sends 5000
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "200000")
+            self.end_headers()
+            self.wfile.write(b"x" * 5000)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if self.path.startswith("/big"):
+            # 1 MiB (bench/secrets.sh: a large answer, streamed)
+            out = b"y" * (1 << 20)
+        if self.path.startswith("/split"):
+            # the echoed secret split across two writes 0.2 s apart
+            i = out.find(b"sk-live-") + 12
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out[:i])
+            self.wfile.flush()
+            threading.Event().wait(0.2)
+            self.wfile.write(out[i:])
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out)))

@@ -65,6 +65,34 @@ sg_check "another path on the proxy's own address stays denied" 403 \
         --proxy "http://127.0.0.1:$PPORT" --proxy-user "container_$CID:jwt_$TOK_A" \
         "http://127.0.0.1:$PPORT/other")"
 
+echo "# streamed answers"
+sg_check "an echoed secret split across two pieces is masked" "200 0" \
+    "$(call EXAMPLE /split "Proxy-Authorization: $(basic $CID "$TOK_A")") \
+$(grep -c -F -- "${SECRET#Bearer }" "$T/body")"
+sg_check "... and the answer is whole (valid JSON)" /split \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$T/body")"
+# The upstream dies after 5000 of its 200000 bytes: the status went out,
+# so the broker cuts the request and Apache drops the connection; the
+# client must see a failed transfer, never a short answer taken as whole.
+rc=0
+curl -s -o "$T/body" --max-time 20 -H "Proxy-Authorization: $(basic $CID "$TOK_A")" \
+    "$B/EXAMPLE/die" 2>>"$T/curl.err" || rc=$?
+cat "$T/body" >>"$T/seen"
+sg_check "upstream dies mid-body -> the client's transfer fails" 1 \
+    "$([ "$rc" -ne 0 ] && [ "$(wc -c <"$T/body")" -lt 200000 ] && echo 1)"
+sg_check "... and the broker says so in its log" 1 \
+    "$([ "$(grep -c 'broker_cut' "$T/broker.log")" -gt 0 ] && echo 1)"
+sg_check "the next call on the same broker works" 200 \
+    "$(call EXAMPLE /after "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+echo "# two sequential calls (one kept upstream connection) both carry it"
+h0=$(hits)
+call EXAMPLE /seq1 "Proxy-Authorization: $(basic $CID "$TOK_A")" >/dev/null
+call EXAMPLE /seq2 "Proxy-Authorization: $(basic $CID "$TOK_A")" >/dev/null
+sg_check "both arrived with the secret" "/seq1 $SECRET|/seq2 $SECRET|" \
+    "$(tail -n 2 "$T/upstream.log" | python3 -c 'import json,sys
+for l in sys.stdin: d=json.loads(l); print(d["path"], d["headers"].get("authorization"), end="|")')"
+sg_check "... two upstream hits" $((h0 + 2)) "$(hits)"
+
 echo "# refusals"
 n0=$(hits)
 sg_check "no credentials -> 401" 401 "$(call EXAMPLE /x "")"
@@ -117,9 +145,13 @@ sg_check "the secrets hash has the session's TTL" 1 \
     "$([ "$(sg_redis TTL "sandgate:secrets:$CID")" -gt 3000 ] && echo 1)"
 
 echo "# DELETE stops it at once; a revoked session stops it too"
+sg_check "a call just before (the upstream connection kept)" 200 \
+    "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
 "$SEAL" -d $CID EXAMPLE
+h0=$(hits)
 sg_check "after delete -> 403" 403 \
     "$(call EXAMPLE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+sg_check "... nothing reached the upstream over the kept connection" "$h0" "$(hits)"
 printf '%s\n' "$SECRET" | "$SEAL" "$T/keys/secret.key" $CID EXAMPLE "$H1" \
     Authorization 3600
 sg_check "stored again -> 200" 200 \

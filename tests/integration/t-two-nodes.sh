@@ -29,6 +29,7 @@ echo "# node B: its own services, Apache and lighttpd; A's Redis and keys"
 SG_RUNDIR=$T/runb
 SG_API_PORT=$(sg_free_port)
 SG_METRICS_PORT=$(sg_free_port)
+SG_BROKER_PORT=$(sg_free_port)
 SG_PROXY_PORT=$(sg_free_port)
 SG_STRICT_PORT=$(sg_free_port)
 SG_VERIFY_PORT=$(sg_free_port)

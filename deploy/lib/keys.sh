@@ -23,7 +23,7 @@ sg_run_keys()
 sg_run_operator_token()
 {
 	"$SG_CLI" token --sub "${SG_OPERATOR:-operator}" \
-	    --scope "tokens:issue sandboxes:create sandboxes:destroy sessions:read metrics:read sandboxes:update" \
+	    --scope "tokens:issue sandboxes:create sandboxes:destroy sessions:read metrics:read sandboxes:update secrets:write" \
 	    --ttl 14400 > "$SG_RUNDIR/operator.token.tmp" ||
 	    sg_run_die "sandgate token failed"
 	chmod 600 "$SG_RUNDIR/operator.token.tmp"

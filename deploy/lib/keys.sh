@@ -13,7 +13,7 @@ sg_run_keys()
 	[ -s "$SG_KEYS/operator.pem" ] ||
 	    "$SG_CLI" keys --operator init "$SG_KEYS" >/dev/null ||
 	    sg_run_die "sandgate keys --operator init failed"
-	# The secrets' AES-256-GCM key (docs/secrets.md): 64 hex digits, 0600.
+	# The secrets' AES-256-GCM key, 64 hex digits, mode 0600 (see docs/secrets.md).
 	[ -s "$SG_KEYS/secret.key" ] ||
 	    (umask 077 && openssl rand -hex 32 >"$SG_KEYS/secret.key") ||
 	    sg_run_die "openssl rand (the secrets' key) failed"

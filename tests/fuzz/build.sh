@@ -81,10 +81,11 @@ compile() {	# compile SRC OBJ FLAGS...
 # The library and the service sources some targets need, with coverage
 # instrumentation but without libFuzzer's main.
 LIBSRC="$top/lib/compat/strlcpy.c $(ls "$top"/lib/*.c)"
-# A service's sources are all its .c files but main.c (and tv-mint.c).
+# A service's sources are all its .c files but the programs: main.c,
+# tv-mint.c and budget-log.c (each has a main).
 svc_src() {	# svc_src DIR
 	for f in "$top/services/$1"/*.c; do
-		case ${f##*/} in main.c|tv-mint.c) ;; *) echo "$f" ;; esac
+		case ${f##*/} in main.c|tv-mint.c|budget-log.c) ;; *) echo "$f" ;; esac
 	done
 }
 SVCSRC="$(svc_src token-verify) $(svc_src sandbox-create)

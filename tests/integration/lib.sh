@@ -258,6 +258,7 @@ sg_own_subnet()
 	_used="$(ip -4 route show | awk '{ print $1 }') $( (docker network \
 	    inspect $(docker network ls -q) -f \
 	    '{{range .IPAM.Config}}{{.Subnet}} {{end}}') 2>/dev/null || true)"
+	[ $(($2 + $3)) -le 256 ] || { echo "sg_own_subnet: $2 + $3 passes 255"; exit 1; }
 	_re=$(printf '%s' "$1" | sed 's/\./\\./g')
 	_n=$(($2 + ($$ + ${4:-0}) % $3))
 	_i=0

@@ -14,7 +14,7 @@ sg_ensure_dockerd
 sg_own_stack auditseal 1
 # The trail, not the isolation, is under test here: runc is quicker.
 export SG_RUNTIME=${SG_RUNTIME:-runc}
-sg_own_subnet 172.30 252 5
+sg_own_subnet 172.30 245 5
 sg_run_config
 : > "$T/containers"
 sg_on_exit 'sg_run_stop'

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
@@ -52,15 +52,6 @@ on_signal(int sig)
 static const int pool_sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP, SIGCHLD };
 #define NSIGS	(sizeof(pool_sigs) / sizeof(pool_sigs[0]))
 static struct sigaction	 pool_old[NSIGS];
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In a new worker: the signals as the service found them. */
 static void
@@ -94,7 +85,7 @@ spawn(int i)
 		return 1;
 	}
 	slots[i].pid = p;
-	slots[i].started_ms = now_ms();
+	slots[i].started_ms = sg_now_us() / 1000;
 	(void)snprintf(num, sizeof(num), "%d", i);
 	(void)snprintf(pid, sizeof(pid), "%ld", (long)p);
 	sg_log(SG_LOG_DEBUG, "worker_start", "slot", num, "pid", pid,
@@ -168,7 +159,7 @@ reap(void)
 			(void)sg_notify("STATUS=configuration error");
 			stop_all(EX_CONFIG);
 		}
-		if (now_ms() - slots[i].started_ms < SG_POOL_CRASH_MS)
+		if (sg_now_us() / 1000 - slots[i].started_ms < SG_POOL_CRASH_MS)
 			slots[i].crashes++;
 		else
 			slots[i].crashes = 1;

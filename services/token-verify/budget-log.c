@@ -41,6 +41,7 @@
 #include "budget.h"
 #include "cfg.h"
 #include "claims.h"
+#include "clock.h"
 #include "metrics.h"
 #include "redis.h"
 #include "sgerr.h"
@@ -181,15 +182,6 @@ reader(void)
 	}
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Send one batch; what cannot be sent is dropped and counted. */
 static void
 flush(struct sg_redis *r, struct sgb_table *t, int64_t *backoff_until)
@@ -204,12 +196,12 @@ flush(struct sg_redis *r, struct sgb_table *t, int64_t *backoff_until)
 		if (t->ent[i].id[0] == '\0')
 			continue;
 		sg_err_clear(&err);
-		if (r == NULL || now_ms() < *backoff_until)
+		if (r == NULL || sg_now_us() / 1000 < *backoff_until)
 			dropped += t->ent[i].bytes;
 		else if (sg_budget_add_bytes(r, t->ent[i].id, t->ent[i].bytes,
 		    &c, &err) != SG_OK) {
 			dropped += t->ent[i].bytes;
-			*backoff_until = now_ms() + SGB_BACKOFF_MS;
+			*backoff_until = sg_now_us() / 1000 + SGB_BACKOFF_MS;
 			if (!down)
 				fprintf(stderr, "sandgate-budget-log: Redis: "
 				    "%s; dropping bytes until it answers\n",

@@ -259,6 +259,19 @@ sg_resp_from_err(struct sg_resp *resp, const struct sg_err *err)
 }
 
 void
+sg_resp_store_error(struct sg_resp *resp, const struct sg_err *err)
+{
+	if (err->rc == SG_ENOMEM)
+		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
+	else if (sg_rc_http_dep(err->rc) == 503)
+		sg_resp_error(resp, 503, "redis_unavailable",
+		    "The session store is unavailable; retry later.");
+	else
+		sg_resp_error(resp, 502, "bad_gateway",
+		    "The session store answered with an error.");
+}
+
+void
 sg_resp_method(struct sg_resp *resp, const char *allow)
 {
 	sg_resp_error(resp, 405, "method_not_allowed",

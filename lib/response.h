@@ -62,6 +62,12 @@ void		 sg_resp_error(struct sg_resp *, int status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* sg_resp_error from a library error, status by sg_rc_http(). */
 void		 sg_resp_from_err(struct sg_resp *, const struct sg_err *);
+/*
+ * A failed session-store (Redis) call, without its details: 500
+ * out_of_memory, 503 redis_unavailable when Redis is down or slow (fail
+ * closed, Retry-After), else 502 bad_gateway.
+ */
+void		 sg_resp_store_error(struct sg_resp *, const struct sg_err *);
 /* 405 with Allow. */
 void		 sg_resp_method(struct sg_resp *, const char *allow);
 /* The whole FastCGI stdout text ("Status: ...\r\n...\r\n\r\nbody"). */

@@ -98,18 +98,19 @@ is_tchar(int c)
 	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int
-name_ok(const char *s)
+int
+sg_secret_name_ok(const char *s)
 {
 	size_t	 i;
 
 	if (!(s[0] >= 'A' && s[0] <= 'Z'))
 		return 0;
 	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		if (i >= SG_SECRET_NAME_MAX ||
+		    !((s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
-	return i <= SG_SECRET_NAME_MAX;
+	return 1;
 }
 
 static int
@@ -143,7 +144,7 @@ sg_secret_check(const struct sg_secret *s, struct sg_err *err)
 {
 	size_t	 i;
 
-	if (!name_ok(s->name))
+	if (!sg_secret_name_ok(s->name))
 		return sg_err_set(err, SG_EINVAL, "bad_secret",
 		    "secret name must match ^[A-Z][A-Z0-9_]{0,31}$");
 	if (!host_ok(s->host))

@@ -48,6 +48,8 @@ struct sg_secret {
 	char		 value[SG_SECRET_VALUE_MAX + 1];	/* "" when not opened */
 };
 
+/* 1 when s is a secret name: ^[A-Z][A-Z0-9_]{0,31}$. */
+int		 sg_secret_name_ok(const char *s);
 /*
  * A key file: 64 hex digits (32 bytes) and an optional newline, nothing
  * else.  SG_EINVAL "bad_secret_key" otherwise; the buffer is wiped.

@@ -35,35 +35,6 @@
 
 enum op { OP_LIST, OP_PUT, OP_DELETE };
 
-/* ^[A-Z][A-Z0-9_]{0,31}$ (lib/secret.h) */
-static int
-name_ok(const char *s)
-{
-	size_t	 i;
-
-	if (s[0] < 'A' || s[0] > 'Z')
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_') ||
-		    i >= SG_SECRET_NAME_MAX)
-			return 0;
-	return 1;
-}
-
-static void
-store_fail(struct sg_resp *resp, const struct sg_err *err)
-{
-	if (err->rc == SG_ENOMEM)
-		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
-	else if (sg_rc_http_dep(err->rc) == 503)
-		sg_resp_error(resp, 503, "redis_unavailable",
-		    "The session store is unavailable; retry later.");
-	else
-		sg_resp_error(resp, 502, "bad_gateway",
-		    "The session store answered with an error.");
-}
-
 /* The live session of id into s; 0, or -1 with resp set (404...). */
 static int
 live_session(struct app *app, const char *id, struct sg_session *s,
@@ -77,7 +48,7 @@ live_session(struct app *app, const char *id, struct sg_session *s,
 			sg_resp_error(resp, 404, "not_found",
 			    "There is no sandbox with this id.");
 		else
-			store_fail(resp, &err);
+			sg_resp_store_error(resp, &err);
 		return -1;
 	}
 	if (s->expires_at <= app_now(app)) {
@@ -98,7 +69,7 @@ list(struct app *app, const char *id, struct sg_resp *resp)
 
 	sg_err_clear(&err);
 	if (sg_secret_list(app->redis, id, &arr, &err) != SG_OK) {
-		store_fail(resp, &err);
+		sg_resp_store_error(resp, &err);
 		return;
 	}
 	cJSON_ArrayForEach(it, arr) {
@@ -204,7 +175,7 @@ put(struct app *app, struct sg_req *req, const char *id, const char *name,
 			sg_resp_error(resp, 404, "not_found",
 			    "There is no sandbox with this id.");
 		else
-			store_fail(resp, &err);
+			sg_resp_store_error(resp, &err);
 		goto out;
 	}
 	sg_log(SG_LOG_INFO, "secret_put", "container_id", id, "secret", name,
@@ -247,7 +218,7 @@ del(struct app *app, const char *id, const char *name, const char *sub,
 			sg_resp_error(resp, 404, "secret_not_found",
 			    "This sandbox has no secret of that name.");
 		else
-			store_fail(resp, &err);
+			sg_resp_store_error(resp, &err);
 		return;
 	}
 	sg_log(SG_LOG_INFO, "secret_deleted", "container_id", id, "secret",
@@ -278,7 +249,7 @@ secrets_do(struct app *app, struct sg_req *req, struct sg_resp *resp,
 		sub = "-";
 	if (op != OP_LIST) {
 		name = strrchr(req->path, '/') + 1;
-		if (!name_ok(name)) {
+		if (!sg_secret_name_ok(name)) {
 			sg_resp_error(resp, 400, "bad_secret",
 			    "A secret name must match ^[A-Z][A-Z0-9_]{0,31}$.");
 			return;

@@ -52,16 +52,8 @@ store_fail(struct sg_resp *resp, const struct sg_err *err)
 		sg_resp_error(resp, 409, "policy_conflict",
 		    "The policy was changed concurrently; retry.");
 		break;
-	case SG_ENOMEM:
-		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
-		break;
 	default:
-		if (sg_rc_http_dep(err->rc) == 503)
-			sg_resp_error(resp, 503, "redis_unavailable",
-			    "The session store is unavailable; retry later.");
-		else
-			sg_resp_error(resp, 502, "bad_gateway",
-			    "The session store answered with an error.");
+		sg_resp_store_error(resp, err);
 		break;
 	}
 }

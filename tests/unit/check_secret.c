@@ -256,6 +256,28 @@ START_TEST(test_store_bad_id)
 }
 END_TEST
 
+/* Names: ^[A-Z][A-Z0-9_]{0,31}$, the one rule of the API and the store. */
+START_TEST(test_name)
+{
+	char	 n[SG_SECRET_NAME_MAX + 2];
+
+	ck_assert_int_eq(sg_secret_name_ok("A"), 1);
+	ck_assert_int_eq(sg_secret_name_ok("EXAMPLE_2"), 1);
+	ck_assert_int_eq(sg_secret_name_ok(""), 0);
+	ck_assert_int_eq(sg_secret_name_ok("_A"), 0);
+	ck_assert_int_eq(sg_secret_name_ok("1A"), 0);
+	ck_assert_int_eq(sg_secret_name_ok("Ab"), 0);
+	ck_assert_int_eq(sg_secret_name_ok("A-B"), 0);
+	ck_assert_int_eq(sg_secret_name_ok("A/B"), 0);
+	memset(n, 'A', SG_SECRET_NAME_MAX);
+	n[SG_SECRET_NAME_MAX] = '\0';
+	ck_assert_int_eq(sg_secret_name_ok(n), 1);
+	n[SG_SECRET_NAME_MAX] = 'A';
+	n[SG_SECRET_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(sg_secret_name_ok(n), 0);
+}
+END_TEST
+
 START_TEST(test_key_file)
 {
 	struct sg_secret_key k;
@@ -297,6 +319,7 @@ suite(void)
 	tcase_add_test(tc, test_mask);
 	tcase_add_test(tc, test_key_file);
 	tcase_add_test(tc, test_store_bad_id);
+	tcase_add_test(tc, test_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -239,13 +239,13 @@ layout_ours(const struct shm_hdr *h, size_t size)
 
 /*
  * Open path and take its lock: 1 with *fdp locked on the file the path
- * names now, 0 to try again (another process replaced the file while
- * this one waited for the lock), -1 with err set.
+ * names now and *sb its status, 0 to try again (another process replaced
+ * the file while this one waited for the lock), -1 with err set.
  */
 static int
-file_take(const char *path, int *fdp, struct sg_err *err)
+file_take(const char *path, int *fdp, struct stat *sb, struct sg_err *err)
 {
-	struct stat	 sb, ps;
+	struct stat	 ps;
 	int		 fd;
 
 	*fdp = -1;
@@ -261,13 +261,13 @@ file_take(const char *path, int *fdp, struct sg_err *err)
 		(void)close(fd);
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
 		bad_dir(err, SG_METRICS_FILE " is not a regular file", 0);
 		(void)close(fd);
 		return -1;
 	}
-	if (lstat(path, &ps) == -1 || ps.st_dev != sb.st_dev ||
-	    ps.st_ino != sb.st_ino) {
+	if (lstat(path, &ps) == -1 || ps.st_dev != sb->st_dev ||
+	    ps.st_ino != sb->st_ino) {
 		(void)close(fd);
 		return 0;
 	}
@@ -305,14 +305,10 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 again:
 	if (++tries > 4)
 		return bad_dir(err, SG_METRICS_FILE " keeps being replaced", 0);
-	if ((n = file_take(path, &fd, err)) <= 0) {
+	if ((n = file_take(path, &fd, &sb, err)) <= 0) {
 		if (n == 0)
 			goto again;
 		return SG_EINVAL;
-	}
-	if (fstat(fd, &sb) == -1) {
-		rc = bad_dir(err, "cannot stat " SG_METRICS_FILE, errno);
-		goto out;
 	}
 	if (sb.st_size == 0 && ftruncate(fd, (off_t)size) == -1) {
 		rc = bad_dir(err, "cannot size " SG_METRICS_FILE, errno);

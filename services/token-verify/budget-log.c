@@ -189,6 +189,7 @@ flush(struct sg_redis *r, struct sgb_table *t, int64_t *backoff_until)
 	static int	 down;
 	struct sg_err	 err;
 	int64_t		 dropped = t->dropped, counted = 0, free_ = 0;
+	int64_t		 now = sg_now_us() / 1000;
 	size_t		 i;
 	int		 c;
 
@@ -196,12 +197,12 @@ flush(struct sg_redis *r, struct sgb_table *t, int64_t *backoff_until)
 		if (t->ent[i].id[0] == '\0')
 			continue;
 		sg_err_clear(&err);
-		if (r == NULL || sg_now_us() / 1000 < *backoff_until)
+		if (r == NULL || now < *backoff_until)
 			dropped += t->ent[i].bytes;
 		else if (sg_budget_add_bytes(r, t->ent[i].id, t->ent[i].bytes,
 		    &c, &err) != SG_OK) {
 			dropped += t->ent[i].bytes;
-			*backoff_until = sg_now_us() / 1000 + SGB_BACKOFF_MS;
+			*backoff_until = now + SGB_BACKOFF_MS;
 			if (!down)
 				fprintf(stderr, "sandgate-budget-log: Redis: "
 				    "%s; dropping bytes until it answers\n",

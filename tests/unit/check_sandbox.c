@@ -89,17 +89,17 @@ setup(void)
 	    &capp.key, &err), SG_OK);
 	ck_assert_int_eq(sg_redis_new(cfg.redis, cfg.redis_timeout_ms,
 	    &capp.redis, &err), SG_OK);
-	ck_assert_int_eq(sg_docker_new(cfg.docker_socket, 2, &capp.docker,
-	    &err), SG_OK);
+	cfg.docker_timeout_s = 2;
+	ck_assert_int_eq(sg_engines_new(&cfg, &capp.engines, &err), SG_OK);
 	dapp.cfg = &cfg;
 	dapp.redis = capp.redis;
-	dapp.docker = capp.docker;
+	dapp.engines = capp.engines;
 }
 
 static void
 teardown(void)
 {
-	sg_docker_free(capp.docker);
+	sg_engines_free(capp.engines);
 	sg_redis_free(capp.redis);
 	sg_key_free(capp.key);
 	rm_tree(dir);
@@ -1369,9 +1369,9 @@ START_TEST(test_healthz_route)
 	sg_resp_clear(&resp);
 	/* Within CREATE_HEALTH_CACHE_US the last probe answers... */
 	ck_assert(capp.health_until > 0);
-	capp.health.docker = SG_OK;
-	capp.health.runtime_ok = 1;
-	capp.health.network_ok = 1;
+	capp.health[0].docker = SG_OK;
+	capp.health[0].runtime_ok = 1;
+	capp.health[0].network_ok = 1;
 	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
 	    &resp);
 	ck_assert_int_eq(resp.status, 200);

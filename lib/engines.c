@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 /* One parsed entry of SANDGATE_DOCKER_HOSTS. */
 struct entry {
 	char	 name[SG_ENGINE_NAME_MAX + 1];
+	char	 proxy[SG_ENGINE_PROXY_MAX];	/* host:port, or "" */
 	char	 unix_path[PATH_MAX];	/* "" for tcp */
 	char	 hostport[256];		/* "" for unix */
 };
@@ -44,17 +48,66 @@ hostport_ok(const char *s)
 	    port <= 65535;
 }
 
-/* One "name=endpoint" of len bytes at s into *e; NULL or why not. */
+/*
+ * ";proxy=http://IP:port[/]" into host:port: the address the engine's
+ * sandboxes reach their egress proxy at, an IP literal (they have no
+ * DNS), as SANDGATE_PROXY_URL.
+ */
+static const char *
+parse_proxy(const char *opt, char *out, size_t size)
+{
+	char		 hp[SG_ENGINE_PROXY_MAX], host[64];
+	unsigned char	 a[16];
+	const char	*p;
+	size_t		 n;
+
+	if (strncmp(opt, "proxy=http://", 13) != 0)
+		return "the only option is proxy=http://IP:port";
+	if ((n = strlen(opt + 13)) > 0 && opt[13 + n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(hp))
+		return "a proxy= option must be http://IP:port";
+	memcpy(hp, opt + 13, n);
+	hp[n] = '\0';
+	if (!hostport_ok(hp))
+		return "a proxy= option must be http://IP:port";
+	p = hp[0] == '[' ? strchr(hp, ']') : strrchr(hp, ':');
+	n = (size_t)(p - hp) - (hp[0] == '[');
+	if (n >= sizeof(host))
+		return "a proxy= option must be http://IP:port";
+	memcpy(host, hp + (hp[0] == '['), n);
+	host[n] = '\0';
+	if (inet_pton(hp[0] == '[' ? AF_INET6 : AF_INET, host, a) != 1)
+		return "a proxy= host must be an IP address: a sandbox has "
+		    "no DNS";
+	(void)strlcpy(out, hp, size);
+	return NULL;
+}
+
+/*
+ * One "name=endpoint[;proxy=URL]" of len bytes at s into *e; NULL or why
+ * not.
+ */
 static const char *
 parse_entry(const char *s, size_t len, struct entry *e)
 {
-	const char	*eq = memchr(s, '=', len);
+	const char	*eq = memchr(s, '=', len), *semi, *why;
 	char		 ep[PATH_MAX + 16];
 	size_t		 nl;
 
 	memset(e, 0, sizeof(*e));
 	if (eq == NULL)
 		return "an entry is not name=endpoint";
+	if ((semi = memchr(s, ';', len)) != NULL) {
+		if ((size_t)(s + len - semi) > SG_ENGINE_PROXY_MAX + 16)
+			return "a proxy= option is too long";
+		memcpy(ep, semi + 1, (size_t)(s + len - semi - 1));
+		ep[s + len - semi - 1] = '\0';
+		if ((why = parse_proxy(ep, e->proxy, sizeof(e->proxy))) !=
+		    NULL)
+			return why;
+		len = (size_t)(semi - s);
+	}
 	nl = (size_t)(eq - s);
 	if (!sg_engine_name_valid(s, nl))
 		return "an engine name is not [a-z0-9][a-z0-9_-]{0,31}";
@@ -153,6 +206,8 @@ sg_engines_new(const struct sg_cfg *cfg, struct sg_engines **out,
 	for (i = 0; i < n && rc == SG_OK; i++) {
 		(void)strlcpy(es->e[i].name, ents[i].name,
 		    sizeof(es->e[i].name));
+		(void)strlcpy(es->e[i].proxy, ents[i].proxy,
+		    sizeof(es->e[i].proxy));
 		es->e[i].sandboxes = -1;
 		if (ents[i].unix_path[0] != '\0') {
 			rc = sg_docker_new(ents[i].unix_path,

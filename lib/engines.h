@@ -8,10 +8,13 @@
  *
  * SANDGATE_DOCKER_HOSTS is a comma list of name=endpoint:
  *
- *   a=unix:///var/run/docker.sock,b=tcp://10.0.0.7:2376
+ *   a=unix:///var/run/docker.sock,b=tcp://10.0.0.7:2376;proxy=http://172.31.99.1:8443
  *
  * names ^[a-z0-9][a-z0-9_-]{0,31}$, each once, at most SG_ENGINES_MAX;
- * endpoints unix://<absolute path> or tcp://<host>:<port>.  A tcp://
+ * endpoints unix://<absolute path> or tcp://<host>:<port>; the option
+ * proxy= is where that engine's sandboxes reach their egress proxy (an
+ * IP literal, as SANDGATE_PROXY_URL, which is the default): on another
+ * machine the proxy is that machine's own Apache on its sandbox bridge.  A tcp://
  * engine is spoken to only over TLS with client certificates, as
  * Docker's own --tlsverify: SANDGATE_DOCKER_CERT_PATH/<name>/ca.pem,
  * cert.pem and key.pem (lib/docker.h).  The name is what the session
@@ -42,9 +45,11 @@
 
 #define SG_ENGINES_MAX		16
 #define SG_ENGINE_DOWN_US	(10 * 1000000LL)	/* out of placement */
+#define SG_ENGINE_PROXY_MAX	64	/* "[v6]:port" and its NUL */
 
 struct sg_engine {
 	char		 name[SG_ENGINE_NAME_MAX + 1];	/* "" when only one */
+	char		 proxy[SG_ENGINE_PROXY_MAX];	/* host:port; "": the default */
 	struct sg_docker *docker;
 	int64_t		 down_until;	/* sg_now_us(); 0: in placement */
 	int		 down_logged;

@@ -67,7 +67,8 @@ fail_resp(struct sg_resp *resp, const char *step, const struct sg_err *err)
 
 /* "secrets": name, host and base URL of each; never a value. */
 static int
-answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
+answer_secrets(const struct app *app, const char *engine, cJSON *a,
+    const struct create_spec *s)
 {
 	cJSON	*arr, *o;
 	char	 url[400];
@@ -78,8 +79,9 @@ answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
 	if ((arr = cJSON_AddArrayToObject(a, "secrets")) == NULL)
 		return -1;
 	for (i = 0; i < s->nsecrets; i++) {
-		if (create_secret_base_url(app, s->secrets[i].name, url,
-		    sizeof(url)) == -1 || (o = cJSON_CreateObject()) == NULL)
+		if (create_secret_base_url(app, engine, s->secrets[i].name,
+		    url, sizeof(url)) == -1 ||
+		    (o = cJSON_CreateObject()) == NULL)
 			return -1;
 		if (!cJSON_AddItemToArray(arr, o) ||
 		    sg_json_add_str(o, "name", s->secrets[i].name) == -1 ||
@@ -91,8 +93,8 @@ answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
 }
 
 static cJSON *
-answer(const struct app *app, const char *id, const struct sg_minted *m,
-    const struct create_spec *s)
+answer(const struct app *app, const char *engine, const char *id,
+    const struct sg_minted *m, const struct create_spec *s)
 {
 	cJSON	*a, *arr;
 	char	 pat[SG_HOST_MAX + 16];
@@ -110,7 +112,8 @@ answer(const struct app *app, const char *id, const struct sg_minted *m,
 		    !cJSON_AddItemToArray(arr, cJSON_CreateString(pat)))
 			goto fail;
 	}
-	if (answer_secrets(app, a, s) == -1)
+	if ((engine[0] != '\0' && sg_json_add_str(a, "engine", engine) == -1) ||
+	    answer_secrets(app, engine, a, s) == -1)
 		goto fail;
 	return a;
 fail:
@@ -272,8 +275,8 @@ launch(struct app *app, struct run *r, struct sg_resp *resp)
 	struct sg_err	 e2;
 
 	r->step = "create";
-	if ((r->config = create_config(app, &r->spec, r->id, r->minted.token,
-	    r->minted.exp)) == NULL) {
+	if ((r->config = create_config(app, r->eng->name, &r->spec, r->id,
+	    r->minted.token, r->minted.exp)) == NULL) {
 		sg_err_set(&r->err, SG_ENOMEM, NULL, "out of memory");
 		return STEP_FAIL;
 	}
@@ -386,7 +389,8 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
 	char	 us_inspect[24];
 
 	r->step = "answer";
-	if ((ans = answer(app, r->id, &r->minted, &r->spec)) == NULL) {
+	if ((ans = answer(app, r->eng->name, r->id, &r->minted, &r->spec)) ==
+	    NULL) {
 		sg_err_set(&r->err, SG_ENOMEM, NULL, "out of memory");
 		return STEP_FAIL;
 	}

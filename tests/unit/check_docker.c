@@ -727,6 +727,8 @@ START_TEST(test_engines_check)
 		"a=unix:///var/run/docker.sock",
 		"a=unix:///x,b=tcp://127.0.0.1:2376",
 		"node-1=tcp://[::1]:2376,n_2=tcp://docker.example:1",
+		"b=tcp://10.0.0.7:2376;proxy=http://172.31.99.1:8443/",
+		"a=unix:///x,b=unix:///y;proxy=http://[fd00::1]:8443",
 		NULL
 	};
 	static const char *const bad[] = {
@@ -737,6 +739,12 @@ START_TEST(test_engines_check)
 		"a=unix:///x,,b=unix:///y", "a=unix:///x,a=unix:///y",
 		"abcdefghijabcdefghijabcdefghijabc=unix:///x",
 		"a=tcp://::1:2376",
+		"b=unix:///x;proxy=http://gateway:8443",
+		"b=unix:///x;proxy=https://10.0.0.1:8443",
+		"b=unix:///x;proxy=http://10.0.0.1",
+		"b=unix:///x;proxy=http://10.0.0.1:8443/x",
+		"b=unix:///x;via=http://10.0.0.1:8443",
+		"b=unix:///x;",
 		NULL
 	};
 	char	 why[128];

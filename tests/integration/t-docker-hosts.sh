@@ -35,27 +35,12 @@ sg_build_test_image
 # ---- engine b: another private engine, on TLS -----------------------------
 C=$T/pki
 mkdir -p "$C"
-ca()
-{
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$C/$1.key" -out "$C/$1.pem" -days 2 -subj "/CN=$1" \
-	    2>>"$T/openssl.log"
-}
-leaf()	# NAME CN EXT [CA]
-{
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$2" 2>>"$T/openssl.log"
-	printf '%s\n' "$3" >"$C/$1.ext"
-	openssl x509 -req -in "$C/$1.csr" -CA "$C/${4:-ca}.pem" -CAkey "$C/${4:-ca}.key" \
-	    -CAcreateserial -days 2 -extfile "$C/$1.ext" -out "$C/$1.pem" \
-	    2>>"$T/openssl.log"
-}
-ca ca
-ca otherca
-leaf server 127.0.0.1 "subjectAltName=IP:127.0.0.1
+sg_pki_ca "$C" ca
+sg_pki_ca "$C" otherca
+sg_pki_leaf "$C" server 127.0.0.1 "subjectAltName=IP:127.0.0.1
 extendedKeyUsage=serverAuth"
-leaf client sandgate "extendedKeyUsage=clientAuth"
-leaf rogue sandgate "extendedKeyUsage=clientAuth" otherca
+sg_pki_leaf "$C" client sandgate "extendedKeyUsage=clientAuth"
+sg_pki_leaf "$C" rogue sandgate "extendedKeyUsage=clientAuth" otherca
 # SANDGATE_DOCKER_CERT_PATH/<engine>/{ca,cert,key}.pem
 CERTS=$T/certs
 mkdir -p "$CERTS/b" "$CERTS/wrongca" "$CERTS/roguecert"

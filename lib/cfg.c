@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "engines.h"
 #include "log.h"
 #include "num.h"
 #include "claims.h"
@@ -302,6 +303,8 @@ sg_cfg_defaults(struct sg_cfg *c)
 	c->redis_wait_ms = 100;
 	(void)strlcpy(c->docker_socket, "/var/run/docker.sock",
 	    sizeof(c->docker_socket));
+	(void)strlcpy(c->docker_cert_path, "/etc/sandgate/docker",
+	    sizeof(c->docker_cert_path));
 	(void)strlcpy(c->runtime, "runsc", sizeof(c->runtime));
 	(void)strlcpy(c->image, "sandgate-sandbox:latest", sizeof(c->image));
 	(void)strlcpy(c->network, "sandgate-egress", sizeof(c->network));
@@ -356,6 +359,30 @@ proxy_host_is_ip(const char *url)
 	return inet_pton(h[-1] == '[' ? AF_INET6 : AF_INET, host, a) == 1;
 }
 
+/* SANDGATE_DOCKER_HOSTS and its companions (lib/engines.h). */
+static void
+load_engines(struct ld *l, struct sg_cfg *c)
+{
+	char	 why[128];
+	size_t	 n;
+	int64_t	 lim = 0;
+
+	(void)get_str(l, "SANDGATE_DOCKER_CERT_PATH", STR_ABSPATH,
+	    c->docker_cert_path, sizeof(c->docker_cert_path));
+	if (get_int64(l, "SANDGATE_DOCKER_HOST_LIMIT", 0, 1000000, &lim) ==
+	    SG_OK)
+		c->docker_host_limit = (long)lim;
+	if (get_str(l, "SANDGATE_DOCKER_HOSTS", STR_WORD, c->docker_hosts,
+	    sizeof(c->docker_hosts)) != SG_OK || c->docker_hosts[0] == '\0')
+		return;
+	if (sg_engines_check(c->docker_hosts, &n, why, sizeof(why)) == -1)
+		(void)bad(l, "SANDGATE_DOCKER_HOSTS", why);
+	else if (env(l, "SANDGATE_DOCKER_SOCKET") != NULL)
+		(void)bad(l, "SANDGATE_DOCKER_HOSTS", "set it or "
+		    "SANDGATE_DOCKER_SOCKET, not both (a unix socket is an "
+		    "entry name=unix:///path)");
+}
+
 static void
 load_strings(struct ld *l, struct sg_cfg *c)
 {
@@ -378,6 +405,7 @@ load_strings(struct ld *l, struct sg_cfg *c)
 		    "must start with redis://, sentinel:// or unix:");
 	(void)get_str(l, "SANDGATE_DOCKER_SOCKET", STR_ABSPATH,
 	    c->docker_socket, sizeof(c->docker_socket));
+	load_engines(l, c);
 	(void)get_str(l, "SANDGATE_RUNTIME", STR_NAME, c->runtime,
 	    sizeof(c->runtime));
 	(void)get_str(l, "SANDGATE_IMAGE", STR_WORD, c->image,

@@ -42,6 +42,9 @@ struct sg_cfg {
 	int		 redis_wait_replicas;		/* SANDGATE_REDIS_WAIT_REPLICAS, 0 (0..16) */
 	int		 redis_wait_ms;			/* SANDGATE_REDIS_WAIT_MS, 100 (1..10000, < TIMEOUT_MS) */
 	char		 docker_socket[PATH_MAX];	/* SANDGATE_DOCKER_SOCKET, /var/run/docker.sock */
+	char		 docker_hosts[4096];		/* SANDGATE_DOCKER_HOSTS, "" (one engine: the socket) */
+	char		 docker_cert_path[PATH_MAX];	/* SANDGATE_DOCKER_CERT_PATH, /etc/sandgate/docker */
+	long		 docker_host_limit;		/* SANDGATE_DOCKER_HOST_LIMIT, 0 (none; ..1000000) */
 	char		 runtime[64];			/* SANDGATE_RUNTIME, runsc */
 	char		 image[SG_CFG_STR];		/* SANDGATE_IMAGE, sandgate-sandbox:latest */
 	char		 images[2048];			/* SANDGATE_IMAGES, extra allowed images */

@@ -25,7 +25,10 @@
 
 struct sg_docker {
 	CURL		*h;
-	char		 sock[PATH_MAX];
+	char		 sock[PATH_MAX];	/* unix socket, or "" for TCP */
+	char		 base[300];	/* "http://localhost", "https://h:p" */
+	char		 where[PATH_MAX];	/* for messages */
+	char		 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	int		 timeout_s;
 };
 
@@ -114,15 +117,13 @@ sg_docker_image_valid(const char *s)
 	return 1;
 }
 
-enum sg_rc
-sg_docker_new(const char *socket_path, int timeout_s, struct sg_docker **out,
-    struct sg_err *err)
+/* A handle with its timeout and libcurl; the endpoint is the caller's. */
+static enum sg_rc
+docker_alloc(int timeout_s, struct sg_docker **out, struct sg_err *err)
 {
-	struct sg_docker	*d = NULL;
+	struct sg_docker	*d;
 
 	*out = NULL;
-	if (socket_path == NULL || socket_path[0] == '\0')
-		socket_path = SG_DOCKER_DEFAULT_SOCKET;
 	if (timeout_s < 1 || timeout_s > 3600)
 		return sg_err_set(err, SG_EINVAL, "bad_config",
 		    "docker timeout %d s out of range", timeout_s);
@@ -134,12 +135,6 @@ sg_docker_new(const char *socket_path, int timeout_s, struct sg_docker **out,
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	if (strlcpy(d->sock, socket_path, sizeof(d->sock)) >=
-	    sizeof(d->sock)) {
-		free(d);
-		return sg_err_set(err, SG_EINVAL, "bad_config",
-		    "docker socket path too long");
-	}
 	if ((d->h = curl_easy_init()) == NULL) {
 		free(d);
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
@@ -147,6 +142,69 @@ sg_docker_new(const char *socket_path, int timeout_s, struct sg_docker **out,
 	d->timeout_s = timeout_s;
 	*out = d;
 	return SG_OK;
+}
+
+enum sg_rc
+sg_docker_new(const char *socket_path, int timeout_s, struct sg_docker **out,
+    struct sg_err *err)
+{
+	struct sg_docker	*d = NULL;
+	enum sg_rc		 rc;
+
+	*out = NULL;
+	if (socket_path == NULL || socket_path[0] == '\0')
+		socket_path = SG_DOCKER_DEFAULT_SOCKET;
+	if (strlen(socket_path) >= sizeof(d->sock))
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "docker socket path too long");
+	if ((rc = docker_alloc(timeout_s, &d, err)) != SG_OK)
+		return rc;
+	(void)strlcpy(d->sock, socket_path, sizeof(d->sock));
+	(void)strlcpy(d->where, socket_path, sizeof(d->where));
+	(void)strlcpy(d->base, "http://localhost", sizeof(d->base));
+	*out = d;
+	return SG_OK;
+}
+
+enum sg_rc
+sg_docker_new_tls(const char *hostport, const char *certdir, int timeout_s,
+    struct sg_docker **out, struct sg_err *err)
+{
+	struct sg_docker	*d = NULL;
+	enum sg_rc		 rc;
+	int			 n1, n2, n3;
+
+	*out = NULL;
+	if (hostport == NULL || hostport[0] == '\0' ||
+	    strlen(hostport) > 255 || strpbrk(hostport, "/?#@ ") != NULL)
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "docker TCP endpoint must be host:port");
+	if (certdir == NULL || certdir[0] != '/')
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "a tcp:// docker engine needs an absolute certificate "
+		    "directory");
+	if ((rc = docker_alloc(timeout_s, &d, err)) != SG_OK)
+		return rc;
+	(void)snprintf(d->base, sizeof(d->base), "https://%s", hostport);
+	(void)snprintf(d->where, sizeof(d->where), "tcp://%s", hostport);
+	n1 = snprintf(d->ca, sizeof(d->ca), "%s/ca.pem", certdir);
+	n2 = snprintf(d->cert, sizeof(d->cert), "%s/cert.pem", certdir);
+	n3 = snprintf(d->key, sizeof(d->key), "%s/key.pem", certdir);
+	if (n1 < 0 || (size_t)n1 >= sizeof(d->ca) || n2 < 0 ||
+	    (size_t)n2 >= sizeof(d->cert) || n3 < 0 ||
+	    (size_t)n3 >= sizeof(d->key)) {
+		sg_docker_free(d);
+		return sg_err_set(err, SG_EINVAL, "bad_config",
+		    "docker certificate directory path too long");
+	}
+	*out = d;
+	return SG_OK;
+}
+
+const char *
+sg_docker_where(const struct sg_docker *d)
+{
+	return d->where;
 }
 
 void
@@ -203,6 +261,32 @@ metric_reason(enum sg_rc rc)
 }
 
 /*
+ * TLS to a tcp:// engine, as Docker's own --tlsverify: the daemon's
+ * certificate checked against ca.pem alone (not the system CAs) with its
+ * name or address, and the client's cert.pem/key.pem presented.
+ */
+static CURLcode
+tls_setopt(struct sg_docker *d)
+{
+	CURLcode	 cc;
+
+	if ((cc = curl_easy_setopt(d->h, CURLOPT_CAINFO, d->ca)) !=
+	    CURLE_OK ||
+	    (cc = curl_easy_setopt(d->h, CURLOPT_CAPATH, NULL)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(d->h, CURLOPT_SSLCERT, d->cert)) !=
+	    CURLE_OK ||
+	    (cc = curl_easy_setopt(d->h, CURLOPT_SSLKEY, d->key)) !=
+	    CURLE_OK ||
+	    (cc = curl_easy_setopt(d->h, CURLOPT_SSL_VERIFYPEER, 1L)) !=
+	    CURLE_OK ||
+	    (cc = curl_easy_setopt(d->h, CURLOPT_SSL_VERIFYHOST, 2L)) !=
+	    CURLE_OK)
+		return cc;
+	return curl_easy_setopt(d->h, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2);
+}
+
+/*
  * The handle's options for one request (reset first, keeping the
  * connection cache); b receives the answer.  Total timeout total s.
  */
@@ -211,11 +295,12 @@ call_setopt(struct sg_docker *d, const char *url, const char *method,
     long total, const char *reqbody, struct buf *b, struct sg_err *err)
 {
 	curl_easy_reset(d->h);
-	if (curl_easy_setopt(d->h, CURLOPT_UNIX_SOCKET_PATH, d->sock) !=
-	    CURLE_OK ||
+	if ((d->sock[0] != '\0' ?
+	    curl_easy_setopt(d->h, CURLOPT_UNIX_SOCKET_PATH, d->sock) :
+	    tls_setopt(d)) != CURLE_OK ||
 	    curl_easy_setopt(d->h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(d->h, CURLOPT_PROTOCOLS_STR, "http") !=
-	    CURLE_OK ||
+	    curl_easy_setopt(d->h, CURLOPT_PROTOCOLS_STR,
+	    d->sock[0] != '\0' ? "http" : "https") != CURLE_OK ||
 	    curl_easy_setopt(d->h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
 	    curl_easy_setopt(d->h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(d->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -253,7 +338,7 @@ perform_err(const struct sg_docker *d, CURLcode cc, const char *method,
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return sg_err_set(err, SG_EUNAVAIL, "docker_unavailable",
-		    "docker daemon not reachable on %.80s", d->sock);
+		    "docker daemon not reachable on %.80s", d->where);
 	case CURLE_OPERATION_TIMEDOUT:
 		return sg_err_set(err, SG_ETIMEOUT, "docker_timeout",
 		    "docker %s did not answer in %ld s", method, total);
@@ -262,6 +347,13 @@ perform_err(const struct sg_docker *d, CURLcode cc, const char *method,
 			return sg_err_set(err, SG_EUPSTREAM, "docker_error",
 			    "docker answer over %zu bytes", maxbody);
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return sg_err_set(err, SG_EUPSTREAM, "docker_tls_failed",
+		    "TLS with the docker engine on %.80s failed: %s",
+		    d->where, curl_easy_strerror(cc));
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
@@ -318,8 +410,8 @@ call(struct sg_docker *d, const char *method, const char *path,
 	if (out != NULL)
 		*out = NULL;
 
-	n = snprintf(url, sizeof(url), "http://localhost/%s%s",
-	    SG_DOCKER_API, path);
+	n = snprintf(url, sizeof(url), "%s/%s%s", d->base, SG_DOCKER_API,
+	    path);
 	if (n < 0 || (size_t)n >= sizeof(url)) {
 		rc = sg_err_set(err, SG_EINVAL, "bad_docker_name",
 		    "docker request path too long");

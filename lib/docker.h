@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * A small Docker Engine API client on libcurl over the daemon's unix
- * socket (SANDGATE_DOCKER_SOCKET).  Only docker.c includes libcurl.
+ * socket (SANDGATE_DOCKER_SOCKET), or over TCP with TLS client
+ * certificates (a tcp:// entry of SANDGATE_DOCKER_HOSTS, lib/engines.h).
+ * Only docker.c includes libcurl.
  *
  * Every path is pinned to API v1.41 (Docker 20.10, Debian 12's docker.io)
  * so that the daemon never silently reinterprets a field; a field newer
@@ -18,6 +20,7 @@
  *   409					SG_ECONFLICT "docker_conflict"
  *   other 4xx				SG_EINVAL    "docker_bad_request"
  *   5xx, oversize or garbled answers	SG_EUPSTREAM "docker_error"
+ *   TLS handshake or certificate failed	SG_EUPSTREAM "docker_tls_failed"
  *
  * with the daemon's own "message" kept in err->msg for the log (never
  * for a client: it may name host paths).  304 ("already started",
@@ -57,7 +60,20 @@ struct sg_docker;
  */
 enum sg_rc	 sg_docker_new(const char *socket_path, int timeout_s,
 		    struct sg_docker **, struct sg_err *);
+/*
+ * A client for a daemon listening on TCP (hostport "127.0.0.1:2376") with
+ * TLS as Docker's own --tlsverify: the daemon's certificate is checked
+ * against certdir/ca.pem alone, with its name or address; the client
+ * presents certdir/cert.pem and certdir/key.pem.  Plain TCP is never
+ * spoken: it would give root on the engine to anyone who can reach it.
+ * The files are read at each connection (a renewed certificate is used
+ * on the next one).
+ */
+enum sg_rc	 sg_docker_new_tls(const char *hostport, const char *certdir,
+		    int timeout_s, struct sg_docker **, struct sg_err *);
 void		 sg_docker_free(struct sg_docker *);
+/* The endpoint for messages: the socket path or "tcp://host:port". */
+const char	*sg_docker_where(const struct sg_docker *);
 
 /*
  * One raw call: method and a path below /v1.41 ("/containers/json?all=1"),

@@ -41,7 +41,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/budget.h lib/budget.c \
 	lib/policy.h lib/policy.c lib/policy-store.c \
 	lib/revoke.h lib/revoke.c \
-	lib/docker.h lib/docker.c \
+	lib/docker.h lib/docker.c lib/engines.h lib/engines.c \
 	lib/sandbox.h lib/sandbox.c lib/tunnel.h lib/tunnel.c \
 	lib/service.h lib/service.c \
 	lib/route.h lib/route.c \

@@ -195,10 +195,10 @@ sg_service_connect(struct sg_service *s, const char **what,
 	if (s->redis != NULL)
 		sg_redis_set_wait(s->redis, cfg->redis_wait_replicas,
 		    cfg->redis_wait_ms);
-	*what = "SANDGATE_DOCKER_SOCKET";
+	*what = cfg->docker_hosts[0] != '\0' ? "SANDGATE_DOCKER_HOSTS" :
+	    "SANDGATE_DOCKER_SOCKET";
 	if ((s->flags & SG_SVC_DOCKER) &&
-	    (rc = sg_docker_new(cfg->docker_socket, cfg->docker_timeout_s,
-	    &s->docker, err)) != SG_OK)
+	    (rc = sg_engines_new(cfg, &s->engines, err)) != SG_OK)
 		return rc;
 	*what = NULL;
 	return SG_OK;
@@ -230,8 +230,8 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 void
 sg_service_close(struct sg_service *s)
 {
-	sg_docker_free(s->docker);
-	s->docker = NULL;
+	sg_engines_free(s->engines);
+	s->engines = NULL;
 	sg_redis_free(s->redis);
 	s->redis = NULL;
 	sg_key_free(s->key);

@@ -11,7 +11,7 @@
 #define SG_SERVICE_H
 
 #include "cfg.h"
-#include "docker.h"
+#include "engines.h"
 #include "request.h"
 #include "keys.h"
 #include "session.h"
@@ -29,7 +29,7 @@ struct sg_service {
 	struct sg_cfg	 cfg;
 	struct sg_key	*key;
 	struct sg_redis	*redis;
-	struct sg_docker *docker;
+	struct sg_engines *engines;	/* SG_SVC_DOCKER */
 };
 
 /*

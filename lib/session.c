@@ -32,6 +32,7 @@ enum member {
 	M_EXPIRES_AT,
 	M_BUDGET,		/* optional */
 	M_POLICY,	/* optional */
+	M_ENGINE,	/* optional */
 	M_COUNT
 };
 
@@ -48,7 +49,8 @@ static const char *const member_names[M_COUNT] = {
 	"created_at",
 	"expires_at",
 	"budget",
-	"policy"
+	"policy",
+	"engine"
 };
 
 /* ---- the session object ---------------------------------------------- */
@@ -81,6 +83,23 @@ is_hex_lower(const char *s, size_t min, size_t max)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
+	return 1;
+}
+
+int
+sg_engine_name_valid(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > SG_ENGINE_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if (i > 0 && (s[i] == '_' || s[i] == '-'))
+			continue;
+		return 0;
+	}
 	return 1;
 }
 
@@ -179,6 +198,9 @@ sg_session_check(const struct sg_session *s, enum sg_rc bad, const char *code,
 	    s->budget_requests > SG_BUDGET_MAX_REQUESTS ||
 	    s->budget_bytes < 0 || s->budget_bytes > SG_BUDGET_MAX_BYTES)
 		what = "budget";
+	else if (s->engine[0] != '\0' &&
+	    !sg_engine_name_valid(s->engine, strlen(s->engine)))
+		what = "engine";
 	if (what != NULL)
 		return sg_err_set(err, bad, code, "session: bad %s", what);
 	return SG_OK;
@@ -283,6 +305,9 @@ sg_session_to_json(const struct sg_session *s)
 		    s->budget_bytes) == -1))
 			goto fail;
 	}
+	if (s->engine[0] != '\0' &&
+	    sg_json_add_str(o, "engine", s->engine) == -1)
+		goto fail;
 	if (s->policy != NULL) {
 		if ((pol = sg_policy_to_json(s->policy, 0)) == NULL)
 			goto fail;
@@ -360,6 +385,43 @@ bad:
  * members are ignored: they never reach the output, which is always
  * rebuilt from the struct.  On failure *out is untouched.
  */
+/* The buffer of a plain string member of s, or NULL. */
+static char *
+str_member(struct sg_session *s, enum member m, size_t *size)
+{
+	switch (m) {
+	case M_CONTAINER_ID:
+		*size = sizeof(s->container_id);
+		return s->container_id;
+	case M_USER_ID:
+		*size = sizeof(s->user_id);
+		return s->user_id;
+	case M_ORG:
+		*size = sizeof(s->org);
+		return s->org;
+	case M_JTI:
+		*size = sizeof(s->jti);
+		return s->jti;
+	case M_TOKEN_SHA256:
+		*size = sizeof(s->token_sha256);
+		return s->token_sha256;
+	case M_CONTAINER_IP:
+		*size = sizeof(s->container_ip);
+		return s->container_ip;
+	case M_DOCKER_ID:
+		*size = sizeof(s->docker_id);
+		return s->docker_id;
+	case M_IMAGE:
+		*size = sizeof(s->image);
+		return s->image;
+	case M_ENGINE:
+		*size = sizeof(s->engine);
+		return s->engine;
+	default:
+		return NULL;
+	}
+}
+
 enum sg_rc
 sg_session_from_json(const cJSON *o, struct sg_session *out,
     struct sg_err *err)
@@ -367,7 +429,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 	struct sg_session	 s;
 	const cJSON		*it;
 	unsigned		 seen = 0;
-	size_t			 i;
+	size_t			 i, size;
+	char			*buf;
 	int			 ok;
 	enum sg_rc		 rc;
 
@@ -393,23 +456,6 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		}
 		seen |= 1u << i;
 		switch ((enum member)i) {
-		case M_CONTAINER_ID:
-			ok = get_str(it, s.container_id,
-			    sizeof(s.container_id));
-			break;
-		case M_USER_ID:
-			ok = get_str(it, s.user_id, sizeof(s.user_id));
-			break;
-		case M_ORG:
-			ok = get_str(it, s.org, sizeof(s.org));
-			break;
-		case M_JTI:
-			ok = get_str(it, s.jti, sizeof(s.jti));
-			break;
-		case M_TOKEN_SHA256:
-			ok = get_str(it, s.token_sha256,
-			    sizeof(s.token_sha256));
-			break;
 		case M_ALLOWED_HOSTS:
 			ok = get_hosts(it, &s.allowed_hosts);
 			if (ok == -1) {
@@ -417,16 +463,6 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 				    "out of memory");
 				goto out;
 			}
-			break;
-		case M_CONTAINER_IP:
-			ok = get_str(it, s.container_ip,
-			    sizeof(s.container_ip));
-			break;
-		case M_DOCKER_ID:
-			ok = get_str(it, s.docker_id, sizeof(s.docker_id));
-			break;
-		case M_IMAGE:
-			ok = get_str(it, s.image, sizeof(s.image));
 			break;
 		case M_CREATED_AT:
 			ok = get_int(it, &s.created_at);
@@ -452,7 +488,9 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 			ok = 1;
 			break;
 		default:
-			ok = 0;
+			buf = str_member(&s, (enum member)i, &size);
+			ok = buf != NULL && get_str(it, buf, size) &&
+			    (i != M_ENGINE || buf[0] != '\0');
 			break;
 		}
 		if (!ok) {
@@ -462,7 +500,8 @@ sg_session_from_json(const cJSON *o, struct sg_session *out,
 		}
 	}
 	for (i = 0; i < M_COUNT; i++) {
-		if (i != M_POLICY && i != M_BUDGET && !(seen & (1u << i))) {
+		if (i != M_POLICY && i != M_BUDGET && i != M_ENGINE &&
+		    !(seen & (1u << i))) {
 			rc = sg_err_set(err, SG_EUPSTREAM, "bad_session",
 			    "session: missing %s", member_names[i]);
 			goto out;

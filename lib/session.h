@@ -105,6 +105,14 @@
 #define SG_BUDGET_MAX_REQUESTS	1000000000000LL		/* 10^12 */
 #define SG_BUDGET_MAX_BYTES	((int64_t)1 << 50)	/* 1 PiB */
 
+#define SG_ENGINE_NAME_MAX	32
+
+/*
+ * An engine name of SANDGATE_DOCKER_HOSTS (n bytes at s):
+ * ^[a-z0-9][a-z0-9_-]{0,31}$.
+ */
+int		 sg_engine_name_valid(const char *s, size_t n);
+
 struct sg_session {
 	char		 container_id[SG_ID_MAX + 1];
 	char		 user_id[SG_ID_MAX + 1];
@@ -119,6 +127,8 @@ struct sg_session {
 	int64_t		 expires_at;
 	int64_t		 budget_requests;	/* 0: unlimited */
 	int64_t		 budget_bytes;		/* 0: unlimited */
+	/* the Docker engine it runs on (lib/engines.h); "": the first */
+	char		 engine[SG_ENGINE_NAME_MAX + 1];
 	/* the narrow-only overlay and grants (policy.h); NULL: none */
 	struct sg_policy *policy;
 };

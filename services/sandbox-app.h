@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "docker.h"
+#include "engines.h"
 #include "keys.h"
 #include "secret.h"
 #include "session.h"
@@ -30,11 +31,11 @@ struct app {
 	const struct sg_cfg	*cfg;
 	struct sg_key		*key;		/* signing key (create only) */
 	struct sg_redis		*redis;
-	struct sg_docker	*docker;
+	struct sg_engines	*engines;	/* SANDGATE_DOCKER_HOSTS */
 	char			 proxy_hostport[300]; /* host:port (create) */
 	time_t			 now;	/* tests: fixed clock */
-	int64_t			 runtime_ok_until; /* sg_now_us() (create) */
-	struct create_health	 health;	/* last probe (create) */
+	/* last probe of each engine (create) */
+	struct create_health	 health[SG_ENGINES_MAX];
 	int64_t			 health_until;	/* sg_now_us() */
 	/* The first of SANDGATE_SECRET_KEYS: seals secrets (create only) */
 	struct sg_secret_key	 seal;

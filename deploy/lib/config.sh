@@ -115,7 +115,14 @@ sg_run_env()
 	# it.  A production host keeps it out of sandgate.env.
 	export SANDGATE_OPERATOR_SIGNING_KEY="$SG_KEYS/operator.pem"
 	export SANDGATE_REDIS="unix:$SG_SOCKDIR/redis.sock"
-	export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCKET"
+	# Several engines (docs/scaling.md): SG_DOCKER_HOSTS replaces the
+	# socket, which the services refuse alongside it.
+	if [ -n "${SG_DOCKER_HOSTS:-}" ]; then
+		export SANDGATE_DOCKER_HOSTS="$SG_DOCKER_HOSTS"
+		unset SANDGATE_DOCKER_SOCKET
+	else
+		export SANDGATE_DOCKER_SOCKET="$SG_DOCKER_SOCKET"
+	fi
 	export SANDGATE_RUNTIME="$SG_RUNTIME"
 	export SANDGATE_IMAGE="$SG_IMAGE"
 	export SANDGATE_NETWORK="$SG_NETWORK"

@@ -103,14 +103,25 @@ add_java_env(cJSON *arr, const char *hostport)
 	return cJSON_AddItemToArray(arr, cJSON_CreateString(buf)) ? 0 : -1;
 }
 
+const char *
+create_proxy_of(const struct app *app, const char *engine)
+{
+	const struct sg_engine	*e;
+
+	e = app->engines != NULL ? sg_engines_find(app->engines, engine) :
+	    NULL;
+	return e != NULL && e->proxy[0] != '\0' ? e->proxy :
+	    app->proxy_hostport;
+}
+
 int
-create_secret_base_url(const struct app *app, const char *name, char *buf,
-    size_t size)
+create_secret_base_url(const struct app *app, const char *engine,
+    const char *name, char *buf, size_t size)
 {
 	int	 n;
 
-	n = snprintf(buf, size, "http://%s/broker/%s", app->proxy_hostport,
-	    name);
+	n = snprintf(buf, size, "http://%s/broker/%s",
+	    create_proxy_of(app, engine), name);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -119,7 +130,8 @@ create_secret_base_url(const struct app *app, const char *name, char *buf,
  * broker's path on the egress proxy; the value stays outside.
  */
 static int
-add_secret_env(const struct app *app, cJSON *env, const struct create_spec *s)
+add_secret_env(const struct app *app, const char *engine, cJSON *env,
+    const struct create_spec *s)
 {
 	char	 var[SG_SECRET_NAME_MAX + 16], url[400];
 	size_t	 i;
@@ -127,7 +139,7 @@ add_secret_env(const struct app *app, cJSON *env, const struct create_spec *s)
 	for (i = 0; i < s->nsecrets; i++) {
 		(void)snprintf(var, sizeof(var), "%s_BASE_URL=",
 		    s->secrets[i].name);
-		if (create_secret_base_url(app, s->secrets[i].name, url,
+		if (create_secret_base_url(app, engine, s->secrets[i].name, url,
 		    sizeof(url)) == -1 || add_env(env, var, url) == -1)
 			return -1;
 	}
@@ -135,8 +147,9 @@ add_secret_env(const struct app *app, cJSON *env, const struct create_spec *s)
 }
 
 cJSON *
-create_config(const struct app *app, const struct create_spec *s,
-    const char *id, const char *token, int64_t expires_at)
+create_config(const struct app *app, const char *engine,
+    const struct create_spec *s, const char *id, const char *token,
+    int64_t expires_at)
 {
 	const struct sg_cfg	*cfg = app->cfg;
 	cJSON			*c = NULL, *hc, *env, *labels;
@@ -150,7 +163,7 @@ create_config(const struct app *app, const struct create_spec *s,
 	net = s->hosts.n > 0 ? cfg->network : "none";
 	proxy[0] = '\0';
 	n = snprintf(proxy, sizeof(proxy), "http://container_%s:jwt_%s@%s",
-	    id, token, app->proxy_hostport);
+	    id, token, create_proxy_of(app, engine));
 	if (n < 0 || (size_t)n >= sizeof(proxy))
 		goto fail;
 
@@ -174,8 +187,8 @@ create_config(const struct app *app, const struct create_spec *s,
 	    add_env(env, "no_proxy=", "localhost,127.0.0.1") == -1 ||
 	    add_env(env, "npm_config_proxy=", proxy) == -1 ||
 	    add_env(env, "npm_config_https_proxy=", proxy) == -1 ||
-	    add_java_env(env, app->proxy_hostport) == -1 ||
-	    add_secret_env(app, env, s) == -1 ||
+	    add_java_env(env, create_proxy_of(app, engine)) == -1 ||
+	    add_secret_env(app, engine, env, s) == -1 ||
 	    (labels = cJSON_AddObjectToObject(c, "Labels")) == NULL ||
 	    cJSON_AddStringToObject(labels, SG_LABEL_CONTAINER_ID, id) ==
 	    NULL ||

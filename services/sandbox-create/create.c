@@ -29,15 +29,15 @@
 #define ROUTE		SG_PATH_SANDBOXES
 
 static enum sg_rc
-runtime_check(struct app *app, struct sg_err *err)
+runtime_check(struct app *app, struct sg_engine *eng, struct sg_err *err)
 {
 	enum sg_rc	 rc;
 
-	if (sg_now_us() < app->runtime_ok_until)
+	if (sg_now_us() < eng->runtime_ok_until)
 		return SG_OK;
-	rc = sg_docker_runtime_check(app->docker, app->cfg->runtime, err);
+	rc = sg_docker_runtime_check(eng->docker, app->cfg->runtime, err);
 	if (rc == SG_OK)
-		app->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
+		eng->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
 	return rc;
 }
 
@@ -67,7 +67,8 @@ fail_resp(struct sg_resp *resp, const char *step, const struct sg_err *err)
 
 /* "secrets": name, host and base URL of each; never a value. */
 static int
-answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
+answer_secrets(const struct app *app, const char *engine, cJSON *a,
+    const struct create_spec *s)
 {
 	cJSON	*arr, *o;
 	char	 url[400];
@@ -78,8 +79,9 @@ answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
 	if ((arr = cJSON_AddArrayToObject(a, "secrets")) == NULL)
 		return -1;
 	for (i = 0; i < s->nsecrets; i++) {
-		if (create_secret_base_url(app, s->secrets[i].name, url,
-		    sizeof(url)) == -1 || (o = cJSON_CreateObject()) == NULL)
+		if (create_secret_base_url(app, engine, s->secrets[i].name,
+		    url, sizeof(url)) == -1 ||
+		    (o = cJSON_CreateObject()) == NULL)
 			return -1;
 		if (!cJSON_AddItemToArray(arr, o) ||
 		    sg_json_add_str(o, "name", s->secrets[i].name) == -1 ||
@@ -91,8 +93,8 @@ answer_secrets(const struct app *app, cJSON *a, const struct create_spec *s)
 }
 
 static cJSON *
-answer(const struct app *app, const char *id, const struct sg_minted *m,
-    const struct create_spec *s)
+answer(const struct app *app, const char *engine, const char *id,
+    const struct sg_minted *m, const struct create_spec *s)
 {
 	cJSON	*a, *arr;
 	char	 pat[SG_HOST_MAX + 16];
@@ -110,7 +112,8 @@ answer(const struct app *app, const char *id, const struct sg_minted *m,
 		    !cJSON_AddItemToArray(arr, cJSON_CreateString(pat)))
 			goto fail;
 	}
-	if (answer_secrets(app, a, s) == -1)
+	if ((engine[0] != '\0' && sg_json_add_str(a, "engine", engine) == -1) ||
+	    answer_secrets(app, engine, a, s) == -1)
 		goto fail;
 	return a;
 fail:
@@ -130,6 +133,8 @@ struct run {
 	char			 did[SG_DOCKER_ID_MAX + 1];
 	char			 ip[64];
 	char			*hostsj;
+	struct sg_engine	*eng;		/* where it goes (placement) */
+	struct sg_docker	*docker;	/* eng's */
 	int64_t			 t0, t1, t2, t3;
 	time_t			 now;
 	int			 created, put_tried, ok, reserved;
@@ -233,8 +238,20 @@ prepare(struct app *app, struct run *r, struct sg_resp *resp)
 		r->reserved = 1;
 	}
 
+	/* The engine with the most room (lib/engines.h). */
+	r->step = "placement";
+	if (sg_engines_place(app->engines, &r->eng, &r->err) != SG_OK) {
+		if (r->err.rc != SG_ELIMIT)
+			return STEP_FAIL;
+		sg_resp_error(resp, 503, "engines_full", "every Docker engine "
+		    "holds its limit of %ld sandboxes; try again later",
+		    app->engines->limit);
+		return STEP_LOGFAIL;
+	}
+	r->docker = r->eng->docker;
+
 	r->step = "runtime";
-	if (runtime_check(app, &r->err) != SG_OK) {
+	if (runtime_check(app, r->eng, &r->err) != SG_OK) {
 		if (r->err.rc != SG_ENOENT)
 			return STEP_FAIL;
 		sg_resp_error(resp, 503, "runtime_unavailable",
@@ -258,19 +275,19 @@ launch(struct app *app, struct run *r, struct sg_resp *resp)
 	struct sg_err	 e2;
 
 	r->step = "create";
-	if ((r->config = create_config(app, &r->spec, r->id, r->minted.token,
-	    r->minted.exp)) == NULL) {
+	if ((r->config = create_config(app, r->eng->name, &r->spec, r->id,
+	    r->minted.token, r->minted.exp)) == NULL) {
 		sg_err_set(&r->err, SG_ENOMEM, NULL, "out of memory");
 		return STEP_FAIL;
 	}
 	r->t1 = sg_now_us();
-	if (sg_docker_container_create(app->docker, r->id, r->config, r->did,
+	if (sg_docker_container_create(r->docker, r->id, r->config, r->did,
 	    sizeof(r->did), &r->warn, &r->err) != SG_OK) {
 		if (r->err.rc != SG_ENOENT)
 			return STEP_FAIL;
 		/* 404 is a missing image or a missing network. */
 		sg_err_clear(&e2);
-		if (sg_docker_image_inspect(app->docker, r->spec.image, NULL,
+		if (sg_docker_image_inspect(r->docker, r->spec.image, NULL,
 		    &e2) == SG_ENOENT) {
 			sg_resp_error(resp, 503, "image_unavailable",
 			    "image %s is not on the Docker host and sandgate "
@@ -295,7 +312,7 @@ launch(struct app *app, struct run *r, struct sg_resp *resp)
 
 	r->step = "start";
 	r->t2 = sg_now_us();
-	if (sg_docker_container_start(app->docker, r->did, &r->err) != SG_OK) {
+	if (sg_docker_container_start(r->docker, r->did, &r->err) != SG_OK) {
 		/* Docker 20.10 checks the network only at start. */
 		if (r->err.rc == SG_ENOENT && r->spec.hosts.n > 0) {
 			sg_resp_error(resp, 503, "network_unavailable",
@@ -308,7 +325,7 @@ launch(struct app *app, struct run *r, struct sg_resp *resp)
 
 	r->step = "inspect";
 	r->t3 = sg_now_us();
-	if (sg_docker_container_inspect(app->docker, r->did, &r->ins,
+	if (sg_docker_container_inspect(r->docker, r->did, &r->ins,
 	    &r->err) != SG_OK ||
 	    create_check_inspect(app, &r->spec, r->id, r->ins, r->ip,
 	    sizeof(r->ip), &r->err) != SG_OK)
@@ -342,6 +359,7 @@ record(struct app *app, struct run *r)
 	(void)strlcpy(sess->container_ip, r->ip, sizeof(sess->container_ip));
 	(void)strlcpy(sess->docker_id, r->did, sizeof(sess->docker_id));
 	(void)strlcpy(sess->image, r->spec.image, sizeof(sess->image));
+	(void)strlcpy(sess->engine, r->eng->name, sizeof(sess->engine));
 	sess->created_at = r->now;
 	sess->expires_at = r->minted.exp;
 	sess->budget_requests = r->spec.budget_requests;
@@ -371,7 +389,8 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
 	char	 us_inspect[24];
 
 	r->step = "answer";
-	if ((ans = answer(app, r->id, &r->minted, &r->spec)) == NULL) {
+	if ((ans = answer(app, r->eng->name, r->id, &r->minted, &r->spec)) ==
+	    NULL) {
 		sg_err_set(&r->err, SG_ENOMEM, NULL, "out of memory");
 		return STEP_FAIL;
 	}
@@ -389,7 +408,7 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
 	    "user_id", r->spec.user_id, "docker_id", r->did, "jti",
 	    r->minted.jti, "sub", r->sub != NULL ? r->sub : "", "image",
 	    r->spec.image, "container_ip", r->ip, "runtime",
-	    app->cfg->runtime, "latency_us", lat,
+	    app->cfg->runtime, "engine", r->eng->name, "latency_us", lat,
 	    "prepare_us", us_prep, "docker_create_us", us_create,
 	    "docker_start_us", us_start, "inspect_session_us", us_inspect,
 	    NULL);
@@ -416,7 +435,7 @@ undo(struct app *app, struct run *r)
 
 	if (!r->ok && r->created) {
 		sg_err_clear(&e2);
-		if (sg_sandbox_remove(app->docker, r->did, 0, &e2) != SG_OK)
+		if (sg_sandbox_remove(r->docker, r->did, 0, &e2) != SG_OK)
 			sg_log(SG_LOG_ERROR, "sandbox_undo_failed",
 			    "container_id", r->id, "docker_id", r->did,
 			    "reason", e2.code != NULL ? e2.code : "",

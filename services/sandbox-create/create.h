@@ -129,7 +129,7 @@ enum sg_rc	 create_secret_parse(const struct sg_cfg *,
  * URLs); expires_at the label.  NULL on ENOMEM.  The result holds the
  * token: free it with create_config_free().
  */
-cJSON		*create_config(const struct app *,
+cJSON		*create_config(const struct app *, const char *engine,
 		    const struct create_spec *, const char *container_id,
 		    const char *token, int64_t expires_at);
 /* Wipe every string of Config.Env / Env in a tree, then delete it. */
@@ -192,9 +192,14 @@ enum sg_rc	 create_secrets_store(struct app *,
 		    struct sg_err *);
 /* Overwrite every "value" string of a body's "secrets" (before freeing). */
 void		 create_secrets_wipe(cJSON *body);
-/* NAME_BASE_URL=http://<proxy host:port>/broker/NAME into buf. */
-int		 create_secret_base_url(const struct app *, const char *name,
-		    char *buf, size_t size);
+/*
+ * The egress proxy's host:port for a sandbox on engine (its proxy= in
+ * SANDGATE_DOCKER_HOSTS, else SANDGATE_PROXY_URL's).
+ */
+const char	*create_proxy_of(const struct app *, const char *engine);
+/* NAME_BASE_URL=http://<engine's proxy host:port>/broker/NAME into buf. */
+int		 create_secret_base_url(const struct app *, const char *engine,
+		    const char *name, char *buf, size_t size);
 
 /*
  * Make <root>/users/<user>/{uploads,outputs} and <root>/skills if missing,

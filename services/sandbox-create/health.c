@@ -116,32 +116,86 @@ probe(struct create_health *h, enum sg_rc rc, const struct sg_err *err,
 	}
 }
 
-/* Ask the daemon; what it says of the runtime, creates may use too. */
+/* Ask one engine; what it says of the runtime, creates may use too. */
 static void
-probe_all(struct app *app, struct create_health *h)
+probe_all(struct app *app, struct sg_engine *eng, struct create_health *h)
 {
 	struct sg_err	 err;
 
 	memset(h, 0, sizeof(*h));
 	h->docker = SG_OK;
 	sg_err_clear(&err);
-	probe(h, sg_docker_runtime_check(app->docker, app->cfg->runtime,
+	probe(h, sg_docker_runtime_check(eng->docker, app->cfg->runtime,
 	    &err), &err, &h->runtime_ok);
 	if (h->runtime_ok)
-		app->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
+		eng->runtime_ok_until = sg_now_us() + CREATE_RUNTIME_CACHE_US;
 	else if (h->docker == SG_OK)
-		app->runtime_ok_until = 0;
+		eng->runtime_ok_until = 0;
 	if (h->docker == SG_OK) {
 		sg_err_clear(&err);
-		probe(h, sg_docker_network_inspect(app->docker,
+		probe(h, sg_docker_network_inspect(eng->docker,
 		    app->cfg->network, &err), &err, &h->network_ok);
 	}
+	/* The count too, when there is a choice to make (lib/engines.h). */
+	if (h->docker == SG_OK && app->engines->n > 1) {
+		sg_err_clear(&err);
+		(void)sg_engine_count(eng, NULL, &err);
+	}
+}
+
+/*
+ * Several engines: 200 while one of them can take a sandbox, each
+ * engine's own answer (as for one) under "engines" with its name and
+ * its count.
+ */
+static int
+engines_answer(struct app *app, cJSON **out)
+{
+	const struct sg_engine	*e;
+	cJSON			*o, *arr, *one;
+	size_t			 i, up = 0;
+	int			 st;
+
+	*out = NULL;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (arr = cJSON_CreateArray()) == NULL) {
+		cJSON_Delete(o);
+		return 500;
+	}
+	cJSON_AddItemToObject(o, "engines", arr);
+	for (i = 0; i < app->engines->n; i++) {
+		e = &app->engines->e[i];
+		if ((st = create_health_answer(app->cfg, &app->health[i],
+		    &one)) == 500)
+			goto fail;
+		cJSON_AddItemToArray(arr, one);
+		if (sg_json_add_str(one, "engine", e->name) != 0 ||
+		    (e->sandboxes >= 0 && sg_json_add_int(one, "sandboxes",
+		    e->sandboxes) != 0))
+			goto fail;
+		up += st == 200;
+	}
+	if (sg_json_add_str(o, "status", up > 0 ? "ok" : "unavailable") !=
+	    0 || sg_json_add_str(o, "service", "sandbox-create") != 0 ||
+	    sg_json_add_int(o, "engines_up", (int64_t)up) != 0 ||
+	    (up < app->engines->n && sg_json_add_str(o, "warning",
+	    "engine_down") != 0) ||
+	    (up == 0 && (sg_json_add_str(o, "error", "no_engine") != 0 ||
+	    sg_json_add_str(o, "message", "No Docker engine of "
+	    "SANDGATE_DOCKER_HOSTS can take a sandbox.") != 0)))
+		goto fail;
+	*out = o;
+	return up > 0 ? 200 : 503;
+fail:
+	cJSON_Delete(o);
+	return 500;
 }
 
 void
 create_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON	*o;
+	size_t	 i;
 	int	 status;
 
 	if (strcmp(req->method, "GET") != 0 &&
@@ -150,10 +204,14 @@ create_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
 		return;
 	}
 	if (sg_now_us() >= app->health_until) {
-		probe_all(app, &app->health);
+		for (i = 0; i < app->engines->n; i++)
+			probe_all(app, &app->engines->e[i], &app->health[i]);
 		app->health_until = sg_now_us() + CREATE_HEALTH_CACHE_US;
 	}
-	status = create_health_answer(app->cfg, &app->health, &o);
+	if (app->engines->n == 1)
+		status = create_health_answer(app->cfg, &app->health[0], &o);
+	else
+		status = engines_answer(app, &o);
 	if (o == NULL) {
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
 		return;

@@ -35,7 +35,7 @@ start(void *arg, struct sg_service *svc)
 
 	app->key = svc->key;
 	app->redis = svc->redis;
-	app->docker = svc->docker;
+	app->engines = svc->engines;
 	sg_log(SG_LOG_INFO, "start", "runtime", svc->cfg.runtime, "image",
 	    svc->cfg.image, "network", svc->cfg.network, (char *)NULL);
 	create_runtime_warn(&svc->cfg);

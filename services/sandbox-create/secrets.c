@@ -61,7 +61,8 @@ live_session(struct app *app, const char *id, struct sg_session *s,
 
 /* GET: names, hosts and base URLs, sorted by name; never a value. */
 static void
-list(struct app *app, const char *id, struct sg_resp *resp)
+list(struct app *app, const char *id, const struct sg_session *s,
+    struct sg_resp *resp)
 {
 	cJSON		*arr = NULL, *o, *it;
 	struct sg_err	 err;
@@ -73,8 +74,8 @@ list(struct app *app, const char *id, struct sg_resp *resp)
 		return;
 	}
 	cJSON_ArrayForEach(it, arr) {
-		if (create_secret_base_url(app, sg_json_str(it, "name"), url,
-		    sizeof(url)) == -1 ||
+		if (create_secret_base_url(app, s->engine,
+		    sg_json_str(it, "name"), url, sizeof(url)) == -1 ||
 		    sg_json_add_str(it, "base_url", url) == -1)
 			goto fail;
 	}
@@ -181,7 +182,8 @@ put(struct app *app, struct sg_req *req, const char *id, const char *name,
 	sg_log(SG_LOG_INFO, "secret_put", "container_id", id, "secret", name,
 	    "host", sec->host, "header", sec->header, "sub", sub, "replaced",
 	    existed ? "true" : "false", (char *)NULL);
-	if (create_secret_base_url(app, name, url, sizeof(url)) == -1 ||
+	if (create_secret_base_url(app, s->engine, name, url, sizeof(url)) ==
+	    -1 ||
 	    (o = cJSON_CreateObject()) == NULL) {
 		sg_resp_error(resp, 500, "out_of_memory", "Out of memory.");
 		goto out;
@@ -268,7 +270,7 @@ secrets_do(struct app *app, struct sg_req *req, struct sg_resp *resp,
 	sg_session_init(&s);
 	if (live_session(app, id, &s, resp) == 0) {
 		if (op == OP_LIST)
-			list(app, id, resp);
+			list(app, id, &s, resp);
 		else if (op == OP_PUT)
 			put(app, req, id, name, &s, sub, resp);
 		else

@@ -76,6 +76,7 @@ revoke(struct app *app, const char *id, struct destroy_result *res,
 	if (sg_id_valid(sess.user_id))
 		(void)strlcpy(user, sess.user_id, SG_ID_MAX + 1);
 	(void)strlcpy(res->ip, sess.container_ip, sizeof(res->ip));
+	(void)strlcpy(res->engine, sess.engine, sizeof(res->engine));
 	if ((rc = sg_sandbox_forget(app->redis, id,
 	    user[0] != '\0' ? user : NULL, err)) != SG_OK)
 		goto out;
@@ -89,11 +90,12 @@ out:
 }
 
 /*
- * Step 2: the container, only one that carries our label for exactly
- * this id (Docker resolves a name or an id prefix too).
+ * Step 2 on one engine: the container, only one that carries our label
+ * for exactly this id (Docker resolves a name or an id prefix too).
+ * *found: it was there.
  */
 static enum sg_rc
-teardown(struct app *app, const char *id, struct destroy_result *res,
+teardown_on(struct sg_docker *d, const char *id, int *found,
     struct sg_err *err)
 {
 	struct sg_err	 e;
@@ -103,8 +105,9 @@ teardown(struct app *app, const char *id, struct destroy_result *res,
 	char		 did[SG_DOCKER_ID_MAX + 1] = "";
 	enum sg_rc	 rc;
 
+	*found = 0;
 	sg_err_clear(&e);
-	rc = sg_docker_container_inspect(app->docker, id, &ins, &e);
+	rc = sg_docker_container_inspect(d, id, &ins, &e);
 	if (rc == SG_ENOENT) {
 		rc = SG_OK;
 		goto out;
@@ -124,9 +127,9 @@ teardown(struct app *app, const char *id, struct destroy_result *res,
 		    "docker inspect has no usable Id");
 		goto out;
 	}
-	res->had_container = 1;
+	*found = 1;
 	sg_err_clear(&e);
-	rc = sg_sandbox_remove(app->docker, did, 1, &e);
+	rc = sg_sandbox_remove(d, did, 1, &e);
 	if (rc == SG_ECONFLICT)
 		/* "removal already in progress": Docker is on it. */
 		rc = sg_err_set(err, SG_EUNAVAIL, "docker_busy",
@@ -136,6 +139,48 @@ teardown(struct app *app, const char *id, struct destroy_result *res,
 out:
 	cJSON_Delete(ins);
 	return rc;
+}
+
+/*
+ * Step 2: on the session's engine when there was a session; without one
+ * (a repeat, an orphan) on every engine, until one had it.  An engine
+ * that did not answer makes the call fail (the container may be there),
+ * unless another had it.
+ */
+static enum sg_rc
+teardown(struct app *app, const char *id, struct destroy_result *res,
+    struct sg_err *err)
+{
+	struct sg_engine	*eng;
+	struct sg_err		 e1;
+	enum sg_rc		 rc, first = SG_OK;
+	size_t			 i;
+	int			 found = 0;
+
+	if (res->had_session) {
+		if ((eng = sg_engines_find(app->engines, res->engine)) == NULL)
+			return sg_err_set(err, SG_EUNAVAIL, "engine_unknown",
+			    "the session names engine \"%s\", which "
+			    "SANDGATE_DOCKER_HOSTS does not list", res->engine);
+		rc = teardown_on(eng->docker, id, &found, err);
+		res->had_container = found;
+		return rc;
+	}
+	for (i = 0; i < app->engines->n && !found; i++) {
+		sg_err_clear(&e1);
+		rc = teardown_on(app->engines->e[i].docker, id, &found, &e1);
+		if (found) {
+			res->had_container = 1;
+			if (rc != SG_OK)
+				*err = e1;
+			return rc;
+		}
+		if (rc != SG_OK && first == SG_OK) {
+			first = rc;
+			keep_err(err, &e1);
+		}
+	}
+	return first;
 }
 
 /*
@@ -267,16 +312,19 @@ destroy_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
 {
 	cJSON		*o;
 	const char	*docker, *redis, *code = NULL, *msg = NULL;
+	size_t		 i, up = 0;
 
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		sg_resp_method(resp, "GET");
 		return;
 	}
-	docker = sg_docker_ping(app->docker, NULL) == SG_OK ? "ok" :
+	for (i = 0; i < app->engines->n; i++)
+		up += sg_docker_ping(app->engines->e[i].docker, NULL) == SG_OK;
+	docker = up == app->engines->n ? "ok" : up > 0 ? "degraded" :
 	    "unavailable";
 	redis = sg_redis_ping(app->redis, NULL) == SG_OK ? "ok" :
 	    "unavailable";
-	if (strcmp(docker, "ok") != 0) {
+	if (up == 0) {
 		code = "docker_unavailable";
 		msg = "The Docker daemon does not answer.";
 	} else if (strcmp(redis, "ok") != 0) {
@@ -289,6 +337,8 @@ destroy_healthz(struct app *app, struct sg_req *req, struct sg_resp *resp)
 	    sg_json_add_str(o, "service", "sandbox-destroy") != 0 ||
 	    sg_json_add_str(o, "docker", docker) != 0 ||
 	    sg_json_add_str(o, "redis", redis) != 0 ||
+	    (app->engines->n > 1 && sg_json_add_int(o, "engines_up",
+	    (int64_t)up) != 0) ||
 	    (code != NULL && (sg_json_add_str(o, "error", code) != 0 ||
 	    sg_json_add_str(o, "message", msg) != 0))) {
 		cJSON_Delete(o);

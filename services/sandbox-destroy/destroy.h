@@ -38,6 +38,7 @@ struct destroy_result {
 	int	 pending;	/* revoked, but the container may remain */
 	int64_t	 revoked_us;	/* sg_now_us() at the revocation */
 	char	 ip[64];	/* the session's container_ip ("" none) */
+	char	 engine[SG_ENGINE_NAME_MAX + 1];	/* the session's */
 	size_t	 cut;		/* sockets cut (lib/tunnel.h) */
 	int	 cut_failed;	/* a cut failed (logged) */
 };

@@ -22,7 +22,7 @@ start(void *arg, struct sg_service *svc)
 	memset(app, 0, sizeof(*app));
 	app->cfg = &svc->cfg;
 	app->redis = svc->redis;
-	app->docker = svc->docker;
+	app->engines = svc->engines;
 	/*
 	 * Optional: with a signing key the trail is sealed at destroy
 	 * (lib/chain.h); without one it stays chained but unsigned.

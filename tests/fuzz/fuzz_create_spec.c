@@ -176,7 +176,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			ok = strlen(s.image) == l && strncmp(p, s.image, l) == 0;
 		}
 		FZ_ASSERT(ok, "image %s not allowed", s.image);
-		c = create_config(&app, &s, "sandbox_x", "eyJ.eyJ.sig",
+		c = create_config(&app, "", &s, "sandbox_x", "eyJ.eyJ.sig",
 		    FZ_NOW + s.ttl);
 		FZ_ASSERT(c != NULL, "create_config");
 		check_config(&s, c);

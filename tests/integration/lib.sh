@@ -89,6 +89,28 @@ EOF
 	done
 }
 
+# A test PKI in DIR (P-256, 2 days; openssl's words in $T/openssl.log):
+#   sg_pki_ca DIR NAME                 DIR/NAME.pem, DIR/NAME.key (self-signed)
+#   sg_pki_leaf DIR NAME CN EXT [CA]   DIR/NAME.pem signed by DIR/CA (ca);
+#                                      EXT the x509v3 lines (SANs, usage)
+sg_pki_ca()
+{
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/$2.key" -out "$1/$2.pem" -days 2 -subj "/CN=$2" \
+	    2>>"$T/openssl.log"
+}
+sg_pki_leaf()
+{
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/$2.key" -out "$1/$2.csr" -subj "/CN=$3" \
+	    2>>"$T/openssl.log"
+	printf '%s\n' "$4" >"$1/$2.ext"
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/${5:-ca}.pem" \
+	    -CAkey "$1/${5:-ca}.key" -CAcreateserial -days 2 \
+	    -extfile "$1/$2.ext" -out "$1/$2.pem" 2>>"$T/openssl.log"
+}
+
 # A free TCP port on 127.0.0.1 (best effort: bind, read, close).
 #
 # Chosen below the kernel's ephemeral range (ip_local_port_range), not by

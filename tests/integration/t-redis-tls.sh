@@ -39,25 +39,10 @@ PPORT3=$(sg_free_port)
 # ---- a test CA, the server's and the client's certificates -----------------
 C=$T/tls
 mkdir -p "$C"
-ca()
-{
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$C/$1.key" -out "$C/$1.pem" -days 2 -subj "/CN=$1" \
-	    2>>"$T/openssl.log"
-}
-leaf()
-{
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$2" 2>>"$T/openssl.log"
-	printf 'subjectAltName=DNS:%s\n' "$2" >"$C/$1.ext"
-	openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" \
-	    -CAcreateserial -days 2 -extfile "$C/$1.ext" -out "$C/$1.pem" \
-	    2>>"$T/openssl.log"
-}
-ca ca
-ca otherca
-leaf server redis.sandgate.test
-leaf client sandgate-client
+sg_pki_ca "$C" ca
+sg_pki_ca "$C" otherca
+sg_pki_leaf "$C" server redis.sandgate.test "subjectAltName=DNS:redis.sandgate.test"
+sg_pki_leaf "$C" client sandgate-client "subjectAltName=DNS:sandgate-client"
 chmod 600 "$C"/*.key
 
 # ---- redis-server: TLS only, client certificates required ------------------

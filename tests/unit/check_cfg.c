@@ -525,6 +525,33 @@ START_TEST(proxy_ip_literal)
 }
 END_TEST
 
+/* SANDGATE_DOCKER_HOSTS (lib/engines.h): its syntax, and not with a socket. */
+START_TEST(docker_hosts)
+{
+	struct sg_err	 err;
+
+	GOOD("SANDGATE_DOCKER_HOSTS", "a=unix:///run/d.sock,b=tcp://10.0.0.7:2376");
+	ck_assert_str_eq(cfg.docker_hosts,
+	    "a=unix:///run/d.sock,b=tcp://10.0.0.7:2376");
+	ck_assert_str_eq(cfg.docker_cert_path, "/etc/sandgate/docker");
+	BAD("SANDGATE_DOCKER_HOSTS", "a=tcp://10.0.0.7");
+	BAD("SANDGATE_DOCKER_HOSTS", "a=unix:///x,a=unix:///y");
+	BAD("SANDGATE_DOCKER_HOSTS", "a=http://10.0.0.7:2375");
+	GOOD("SANDGATE_DOCKER_HOST_LIMIT", "50");
+	ck_assert_int_eq(cfg.docker_host_limit, 50);
+	BAD("SANDGATE_DOCKER_HOST_LIMIT", "-1");
+	BAD("SANDGATE_DOCKER_CERT_PATH", "certs");
+	setup();
+	setenv("SANDGATE_DOCKER_SOCKET", "/run/docker.sock", 1);
+	setenv("SANDGATE_DOCKER_HOSTS", "a=unix:///run/d.sock", 1);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_cfg_load(&cfg, &err), SG_EINVAL);
+	ck_assert_msg(strstr(err.msg, "not both") != NULL, "unclear: %s",
+	    err.msg);
+	setup();
+}
+END_TEST
+
 /* sg_cfg_check reports every bad variable, sg_cfg_load the first. */
 START_TEST(check_reports_every_error)
 {
@@ -699,6 +726,7 @@ cfg_suite(void)
 	tcase_add_test(tc, unknown_names_warned);
 	tcase_add_test(tc, report_print_errors);
 	tcase_add_test(tc, workers);
+	tcase_add_test(tc, docker_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }

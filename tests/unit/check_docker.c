@@ -21,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
+#include "compat.h"
 #include "docker.h"
+#include "engines.h"
 #include "json.h"
 
 enum mode {
@@ -715,6 +718,197 @@ START_TEST(test_new_checks)
 }
 END_TEST
 
+
+/* ---- several engines (lib/engines.h) ---------------------------------- */
+
+START_TEST(test_engines_check)
+{
+	static const char *const good[] = {
+		"a=unix:///var/run/docker.sock",
+		"a=unix:///x,b=tcp://127.0.0.1:2376",
+		"node-1=tcp://[::1]:2376,n_2=tcp://docker.example:1",
+		"b=tcp://10.0.0.7:2376;proxy=http://172.31.99.1:8443/",
+		"a=unix:///x,b=unix:///y;proxy=http://[fd00::1]:8443",
+		NULL
+	};
+	static const char *const bad[] = {
+		"", "a", "=unix:///x", "A=unix:///x", "-a=unix:///x",
+		"a=unix://x", "a=http://127.0.0.1:1", "a=tcp://127.0.0.1",
+		"a=tcp://127.0.0.1:0", "a=tcp://127.0.0.1:65536",
+		"a=tcp://h:1/x", "a=tcp://u@h:1", "a=unix:///x,",
+		"a=unix:///x,,b=unix:///y", "a=unix:///x,a=unix:///y",
+		"abcdefghijabcdefghijabcdefghijabc=unix:///x",
+		"a=tcp://::1:2376",
+		"b=unix:///x;proxy=http://gateway:8443",
+		"b=unix:///x;proxy=https://10.0.0.1:8443",
+		"b=unix:///x;proxy=http://10.0.0.1",
+		"b=unix:///x;proxy=http://10.0.0.1:8443/x",
+		"b=unix:///x;via=http://10.0.0.1:8443",
+		"b=unix:///x;",
+		NULL
+	};
+	char	 why[128];
+	size_t	 i, n;
+
+	for (i = 0; good[i] != NULL; i++)
+		ck_assert_msg(sg_engines_check(good[i], &n, why,
+		    sizeof(why)) == 0, "%s: %s", good[i], why);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; bad[i] != NULL; i++)
+		ck_assert_msg(sg_engines_check(bad[i], &n, why,
+		    sizeof(why)) == -1 && why[0] != '\0', "accepted %s",
+		    bad[i]);
+	/* 16 is the most. */
+	{
+		char	 spec[1024] = "";
+		char	 one[32];
+
+		for (i = 0; i < 17; i++) {
+			(void)snprintf(one, sizeof(one), "%se%zu=unix:///s",
+			    i > 0 ? "," : "", i);
+			(void)strlcat(spec, one, sizeof(spec));
+			ck_assert_int_eq(sg_engines_check(spec, &n, why,
+			    sizeof(why)), i < 16 ? 0 : -1);
+		}
+	}
+}
+END_TEST
+
+static struct sg_engines *
+engines(const char *spec, long limit)
+{
+	static struct sg_cfg	 cfg;
+	struct sg_engines	*es = NULL;
+	struct sg_err		 err;
+
+	sg_cfg_defaults(&cfg);
+	(void)snprintf(cfg.docker_hosts, sizeof(cfg.docker_hosts), "%s",
+	    spec);
+	cfg.docker_host_limit = limit;
+	cfg.docker_timeout_s = 2;
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_new(&cfg, &es, &err), SG_OK);
+	return es;
+}
+
+START_TEST(test_engines_find)
+{
+	struct sg_engines	*es;
+	char			 spec[300];
+
+	(void)snprintf(spec, sizeof(spec), "a=unix://%s,b=unix://%s", sock,
+	    sock);
+	es = engines(spec, 0);
+	ck_assert_uint_eq(es->n, 2);
+	ck_assert_ptr_eq(sg_engines_find(es, ""), &es->e[0]);
+	ck_assert_ptr_eq(sg_engines_find(es, NULL), &es->e[0]);
+	ck_assert_ptr_eq(sg_engines_find(es, "b"), &es->e[1]);
+	ck_assert_ptr_null(sg_engines_find(es, "c"));
+	ck_assert_str_eq(sg_docker_where(es->e[1].docker), sock);
+	sg_engines_free(es);
+	/* Without SANDGATE_DOCKER_HOSTS: one engine, unnamed, the socket. */
+	es = engines("", 0);
+	ck_assert_uint_eq(es->n, 1);
+	ck_assert_str_eq(es->e[0].name, "");
+	ck_assert_str_eq(sg_docker_where(es->e[0].docker),
+	    "/var/run/docker.sock");
+	sg_engines_free(es);
+}
+END_TEST
+
+/* An engine that does not answer is left out and marked down. */
+START_TEST(test_engines_place_skips_down)
+{
+	struct sg_engines	*es;
+	struct sg_engine	*e;
+	struct sg_err		 err;
+	char			 spec[400];
+
+	start_fake(M_OK);
+	(void)snprintf(spec, sizeof(spec), "a=unix://%s/none.sock,"
+	    "b=unix://%s,c=tcp://127.0.0.1:1", dir, sock);
+	es = engines(spec, 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_OK);
+	ck_assert_str_eq(e->name, "b");
+	ck_assert_int_eq(e->sandboxes, 1);	/* the fake lists one */
+	ck_assert(es->e[0].down_until > 0);
+	ck_assert(es->e[2].down_until > 0);
+	ck_assert_int_eq(es->e[1].down_until, 0);
+	/* Marked down: not asked again until the mark runs out. */
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_OK);
+	ck_assert_str_eq(e->name, "b");
+	ck_assert_ptr_nonnull(strstr(requests(),
+	    "GET /v1.41/containers/json"));
+	sg_engines_free(es);
+}
+END_TEST
+
+START_TEST(test_engines_place_limit)
+{
+	struct sg_engines	*es;
+	struct sg_engine	*e;
+	struct sg_err		 err;
+	char			 spec[400];
+
+	start_fake(M_OK);
+	(void)snprintf(spec, sizeof(spec), "b=unix://%s", sock);
+	es = engines(spec, 1);			/* the fake holds 1 */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_ELIMIT);
+	ck_assert_str_eq(err.code, "engines_full");
+	ck_assert_ptr_null(e);
+	sg_engines_free(es);
+	es = engines(spec, 2);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_OK);
+	ck_assert_str_eq(e->name, "b");
+	sg_engines_free(es);
+}
+END_TEST
+
+START_TEST(test_engines_none_answers)
+{
+	struct sg_engines	*es;
+	struct sg_engine	*e;
+	struct sg_err		 err;
+	char			 spec[400];
+
+	(void)snprintf(spec, sizeof(spec), "a=unix://%s/none.sock,"
+	    "c=tcp://127.0.0.1:1", dir);
+	es = engines(spec, 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_EUNAVAIL);
+	ck_assert_str_eq(err.code, "docker_unavailable");
+	/* Both marked down: asked again all the same, not refused blind. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_place(es, &e, &err), SG_EUNAVAIL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "tcp://127.0.0.1:1"));
+	sg_engines_free(es);
+}
+END_TEST
+
+START_TEST(test_tls_needs_certdir)
+{
+	struct sg_docker	*d = NULL;
+	struct sg_err		 err;
+
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_new_tls("127.0.0.1:2376", "rel", 5, &d,
+	    &err), SG_EINVAL);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(sg_docker_new_tls("127.0.0.1:2376/x", "/d", 5, &d,
+	    &err), SG_EINVAL);
+	/* Missing files: the handshake fails, never plain HTTP. */
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_docker_new_tls("127.0.0.1:1", "/nonexistent", 2,
+	    &d, &err), SG_OK);
+	ck_assert_str_eq(sg_docker_where(d), "tcp://127.0.0.1:1");
+	ck_assert_int_ne(sg_docker_ping(d, &err), SG_OK);
+	sg_docker_free(d);
+}
+END_TEST
+
 static Suite *
 docker_suite(void)
 {
@@ -745,6 +939,12 @@ docker_suite(void)
 	tcase_add_test(tc, test_message_sanitised);
 	tcase_add_test(tc, test_names_checked_before_any_request);
 	tcase_add_test(tc, test_new_checks);
+	tcase_add_test(tc, test_engines_check);
+	tcase_add_test(tc, test_engines_find);
+	tcase_add_test(tc, test_engines_place_skips_down);
+	tcase_add_test(tc, test_engines_place_limit);
+	tcase_add_test(tc, test_engines_none_answers);
+	tcase_add_test(tc, test_tls_needs_certdir);
 	suite_add_tcase(s, tc);
 	return s;
 }

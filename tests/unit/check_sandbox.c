@@ -89,17 +89,17 @@ setup(void)
 	    &capp.key, &err), SG_OK);
 	ck_assert_int_eq(sg_redis_new(cfg.redis, cfg.redis_timeout_ms,
 	    &capp.redis, &err), SG_OK);
-	ck_assert_int_eq(sg_docker_new(cfg.docker_socket, 2, &capp.docker,
-	    &err), SG_OK);
+	cfg.docker_timeout_s = 2;
+	ck_assert_int_eq(sg_engines_new(&cfg, &capp.engines, &err), SG_OK);
 	dapp.cfg = &cfg;
 	dapp.redis = capp.redis;
-	dapp.docker = capp.docker;
+	dapp.engines = capp.engines;
 }
 
 static void
 teardown(void)
 {
-	sg_docker_free(capp.docker);
+	sg_engines_free(capp.engines);
 	sg_redis_free(capp.redis);
 	sg_key_free(capp.key);
 	rm_tree(dir);
@@ -660,7 +660,7 @@ START_TEST(test_spec_secrets)
 	ck_assert_ptr_null(strstr(txt, "s3cr3t"));
 	free(txt);
 	cJSON_Delete(b);
-	c = create_config(&capp, &s, "sandbox_AAAAAAAAAAAAAAAAAAAAAA",
+	c = create_config(&capp, "", &s, "sandbox_AAAAAAAAAAAAAAAAAAAAAA",
 	    "aaa.bbb.ccc", NOW + 3600);
 	ck_assert_ptr_nonnull(c);
 	ck_assert(arr_has(sg_json_get(c, "Env"),
@@ -737,7 +737,7 @@ START_TEST(test_config_settings)
 	char			 want[256];
 
 	spec_with_hosts(&s, 1);
-	c = create_config(&capp, &s, "sandbox_AAAAAAAAAAAAAAAAAAAAAA",
+	c = create_config(&capp, "", &s, "sandbox_AAAAAAAAAAAAAAAAAAAAAA",
 	    "aaa.bbb.ccc", NOW + 3600);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(sg_json_str(c, "Image"), "sandgate-test:latest");
@@ -831,12 +831,60 @@ START_TEST(test_config_settings)
 
 	/* No hosts: no network at all. */
 	spec_with_hosts(&s, 0);
-	c = create_config(&capp, &s, "sandbox_B", "t.t.t", NOW + 60);
+	c = create_config(&capp, "", &s, "sandbox_B", "t.t.t", NOW + 60);
 	hc = sg_json_get(c, "HostConfig");
 	ck_assert_str_eq(sg_json_str(hc, "NetworkMode"), "none");
 	ck_assert_str_eq(arr_str(sg_json_get(hc, "Dns"), 0), "127.0.0.1");
 	create_config_free(c);
 	create_spec_clear(&s);
+}
+END_TEST
+
+/*
+ * A sandbox on an engine with proxy= in SANDGATE_DOCKER_HOSTS reaches
+ * that proxy (its host's own Apache), the others SANDGATE_PROXY_URL's.
+ */
+START_TEST(test_config_engine_proxy)
+{
+	struct sg_engines	*saved = capp.engines, *es = NULL;
+	struct sg_cfg		 c2;
+	struct create_spec	 s;
+	struct sg_err		 err;
+	cJSON			*c;
+	const cJSON		*env;
+	char			 url[400];
+
+	c2 = *capp.cfg;
+	(void)snprintf(c2.docker_hosts, sizeof(c2.docker_hosts),
+	    "a=unix:///nonexistent.sock,b=unix:///nonexistent.sock;"
+	    "proxy=http://172.31.99.1:3128/");
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_engines_new(&c2, &es, &err), SG_OK);
+	ck_assert_str_eq(es->e[1].proxy, "172.31.99.1:3128");
+	capp.engines = es;
+	spec_with_hosts(&s, 1);
+	c = create_config(&capp, "b", &s, "sandbox_P", "t.t.t", NOW + 60);
+	env = sg_json_get(c, "Env");
+	ck_assert_str_eq(arr_str(env, 1), "HTTP_PROXY=http://container_"
+	    "sandbox_P:jwt_t.t.t@172.31.99.1:3128");
+	ck_assert_ptr_nonnull(strstr(arr_str(env, 9), "JAVA_TOOL_OPTIONS="
+	    "-Dhttp.proxyHost=172.31.99.1 -Dhttp.proxyPort=3128 "
+	    "-Dhttps.proxyHost=172.31.99.1 -Dhttps.proxyPort=3128 "));
+	create_config_free(c);
+	c = create_config(&capp, "a", &s, "sandbox_P", "t.t.t", NOW + 60);
+	ck_assert_str_eq(arr_str(sg_json_get(c, "Env"), 1), "HTTP_PROXY="
+	    "http://container_sandbox_P:jwt_t.t.t@10.0.0.1:8443");
+	create_config_free(c);
+	ck_assert_int_eq(create_secret_base_url(&capp, "b", "GH", url,
+	    sizeof(url)), 0);
+	ck_assert_str_eq(url, "http://172.31.99.1:3128/broker/GH");
+	/* An engine no longer listed: the default. */
+	ck_assert_int_eq(create_secret_base_url(&capp, "gone", "GH", url,
+	    sizeof(url)), 0);
+	ck_assert_str_eq(url, "http://10.0.0.1:8443/broker/GH");
+	create_spec_clear(&s);
+	capp.engines = saved;
+	sg_engines_free(es);
 }
 END_TEST
 
@@ -847,7 +895,7 @@ good_inspect(const struct create_spec *s, const char *id)
 	cJSON	*c, *ins, *conf, *state, *nets, *ep;
 	char	 name[64];
 
-	c = create_config(&capp, s, id, "t.t.t", NOW + 60);
+	c = create_config(&capp, "", s, id, "t.t.t", NOW + 60);
 	ck_assert_ptr_nonnull(c);
 	ins = cJSON_CreateObject();
 	(void)snprintf(name, sizeof(name), "/%s", id);
@@ -1369,9 +1417,9 @@ START_TEST(test_healthz_route)
 	sg_resp_clear(&resp);
 	/* Within CREATE_HEALTH_CACHE_US the last probe answers... */
 	ck_assert(capp.health_until > 0);
-	capp.health.docker = SG_OK;
-	capp.health.runtime_ok = 1;
-	capp.health.network_ok = 1;
+	capp.health[0].docker = SG_OK;
+	capp.health[0].runtime_ok = 1;
+	capp.health[0].network_ok = 1;
 	call(create_handle, &capp, NULL, NULL, "GET", "/healthz", NULL, "", 0,
 	    &resp);
 	ck_assert_int_eq(resp.status, 200);
@@ -1414,6 +1462,7 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_spec_secrets);
 	tcase_add_test(tc, test_secrets_routes);
 	tcase_add_test(tc, test_config_settings);
+	tcase_add_test(tc, test_config_engine_proxy);
 	tcase_add_test(tc, test_inspect_check);
 	tcase_add_test(tc, test_inspect_runtime);
 	tcase_add_test(tc, test_health_answer);

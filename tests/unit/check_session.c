@@ -845,6 +845,49 @@ START_TEST(test_expiry)
 }
 END_TEST
 
+/* The optional engine: written only when set, checked, round trip. */
+START_TEST(test_engine_codec)
+{
+	static const char *const bad[] = { "", "B", "-b", "b/c",
+	    "abcdefghijabcdefghijabcdefghijabc" };
+	struct sg_session s, got;
+	struct sg_err	 err;
+	cJSON		*o;
+	size_t		 i;
+	time_t		 now = time(NULL);
+
+	mksession(&s, "sandbox_engine", USER, now, now + 60);
+	sg_session_init(&got);
+	o = sg_session_to_json(&s);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(o, "engine"));
+	cJSON_Delete(o);
+	(void)strlcpy(s.engine, "node-2", sizeof(s.engine));
+	o = sg_session_to_json(&s);
+	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o,
+	    "engine")->valuestring, "node-2");
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_session_from_json(o, &got, &err), SG_OK);
+	ck_assert_str_eq(got.engine, "node-2");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "engine",
+		    cJSON_CreateString(bad[i]));
+		sg_err_clear(&err);
+		ck_assert_msg(sg_session_from_json(o, &got, &err) ==
+		    SG_EUPSTREAM, "accepted engine \"%s\"", bad[i]);
+		ck_assert_str_eq(err.code, "bad_session");
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "engine",
+	    cJSON_CreateNumber(1));
+	ck_assert_int_eq(sg_session_from_json(o, &got, &err), SG_EUPSTREAM);
+	cJSON_Delete(o);
+	(void)strlcpy(s.engine, "Bad", sizeof(s.engine));
+	ck_assert_int_eq(sg_session_check(&s, SG_EINVAL, "bad_session", &err),
+	    SG_EINVAL);
+	sg_session_clear(&s);
+	sg_session_clear(&got);
+}
+END_TEST
+
 /* The optional budget: strict limits, absent = unlimited, round trip. */
 START_TEST(test_budget_codec)
 {
@@ -2357,6 +2400,7 @@ session_suite(void)
 	tcase_add_test(tc, test_url_db);
 	tcase_add_test(tc, test_url_ipv6);
 	tcase_add_test(tc, test_budget_codec);
+	tcase_add_test(tc, test_engine_codec);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");

@@ -41,6 +41,7 @@
 #include "cmd.h"
 #include "compat.h"
 #include "docker.h"
+#include "engines.h"
 #include "json.h"
 #include "lock.h"
 #include "log.h"
@@ -296,30 +297,35 @@ reap_victims(struct sg_docker *d, struct sg_redis *r, struct victim *vs,
 }
 
 /*
- * One pass; returns the number of failures.  *next gets the earliest
- * expiry still ahead among the containers kept (0 if none).
+ * One pass over one engine; returns the number of failures.  *next gets
+ * the earliest expiry still ahead among the containers kept (0 if none)
+ * when it is earlier than what it held.
  */
 static int
-reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
-    int64_t *next)
+reap_engine(struct sg_engine *eng, struct sg_redis *r, const char *root,
+    int dry, int64_t *next)
 {
+	struct sg_docker	*d = eng->docker;
 	struct sg_err		 err;
 	cJSON			*list = NULL;
 	const cJSON		*c, *labels;
 	const char		*did, *cid, *user, *exps, *why;
 	struct victim		*vs = NULL;
 	int64_t			 exp;
-	size_t			 pruned = 0, kept = 0, foreign = 0, nv = 0;
+	size_t			 kept = 0, foreign = 0, nv = 0;
 	time_t			 now = time(NULL);
 	int			 fails = 0, rc2;
 	enum sg_rc		 rc;
 
-	*next = 0;
-
 	sg_err_clear(&err);
 	if (sg_docker_container_list(d, SG_LABEL_CONTAINER_ID, &list,
 	    &err) != SG_OK) {
-		fprintf(stderr, "sandgate reap: cannot list containers: %s\n",
+		/* Its sandboxes keep their sessions: reported, not lost. */
+		if (eng->name[0] != '\0')
+			printf("engine %s unavailable: its sandboxes are "
+			    "kept\n", eng->name);
+		fprintf(stderr, "sandgate reap: %s%scannot list containers: "
+		    "%s\n", eng->name, eng->name[0] != '\0' ? ": " : "",
 		    err.msg);
 		return 1;
 	}
@@ -401,6 +407,31 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 	free(vs);
 	cJSON_Delete(list);
 
+	if (eng->name[0] != '\0')
+		printf("engine %s: kept %zu\n", eng->name, kept);
+	else
+		printf("kept %zu\n", kept);
+	if (foreign > 0)
+		printf("ignored %zu of other data roots\n", foreign);
+	fflush(stdout);
+	return fails;
+}
+
+/*
+ * One pass: every engine, then the index.  Returns the number of
+ * failures; *next as reap_engine's, over all engines.
+ */
+static int
+reap_once(struct sg_engines *es, struct sg_redis *r, const char *root,
+    int dry, int64_t *next)
+{
+	struct sg_err	 err;
+	size_t		 i, pruned = 0;
+	int		 fails = 0;
+
+	*next = 0;
+	for (i = 0; i < es->n && !reap_stop; i++)
+		fails += reap_engine(&es->e[i], r, root, dry, next);
 	if (!dry && !reap_stop) {
 		sg_err_clear(&err);
 		if (sg_session_prune(r, &pruned, &err) != SG_OK) {
@@ -410,9 +441,6 @@ reap_once(struct sg_docker *d, struct sg_redis *r, const char *root, int dry,
 		} else if (pruned > 0)
 			printf("pruned %zu index entries\n", pruned);
 	}
-	printf("kept %zu\n", kept);
-	if (foreign > 0)
-		printf("ignored %zu of other data roots\n", foreign);
 	fflush(stdout);
 	return fails;
 }
@@ -421,7 +449,7 @@ int
 cmd_reap(int argc, char *argv[])
 {
 	static struct sg_cfg	 cfg;
-	struct sg_docker	*d = NULL;
+	struct sg_engines	*es = NULL;
 	struct sg_redis		*r = NULL;
 	struct sigaction	 sa;
 	struct sg_err		 err;
@@ -470,8 +498,7 @@ cmd_reap(int argc, char *argv[])
 		return SG_EXIT_USAGE;
 	}
 	if (sg_redis_new(cfg.redis, cfg.redis_timeout_ms, &r, &err) != SG_OK ||
-	    sg_docker_new(cfg.docker_socket, cfg.docker_timeout_s, &d,
-	    &err) != SG_OK) {
+	    sg_engines_new(&cfg, &es, &err) != SG_OK) {
 		fprintf(stderr, "sandgate reap: %s\n", err.msg);
 		ret = SG_EXIT_USAGE;
 		goto out;
@@ -498,7 +525,7 @@ cmd_reap(int argc, char *argv[])
 	(void)sigaction(SIGINT, &sa, NULL);
 
 	for (;;) {
-		fails = reap_once(d, r, cfg.data_root, dry, &next);
+		fails = reap_once(es, r, cfg.data_root, dry, &next);
 		if (loop == 0 || reap_stop)
 			break;
 		/*
@@ -519,7 +546,7 @@ cmd_reap(int argc, char *argv[])
 out:
 	sg_key_free(seal_key);
 	seal_key = NULL;
-	sg_docker_free(d);
+	sg_engines_free(es);
 	sg_redis_free(r);
 	sg_ops_close();
 	return ret;

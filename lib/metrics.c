@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics-internal.h"
 
 #define MAGIC		0x53474d31u	/* "SGM1" */
 #define LAYOUT_VERSION	1u
@@ -73,81 +74,6 @@ struct shm_series {
 	uint16_t	 ncells;
 	uint32_t	 cell;
 	char		 key[KEY_MAX];
-};
-
-enum family_type {
-	T_COUNTER,
-	T_HISTOGRAM
-};
-
-struct family {
-	const char	*name;
-	enum family_type type;
-	const char	*help;
-	int		 with_service;	/* first label is the service */
-	size_t		 nlabels;	/* without service */
-	const char	*labels[SG_METRICS_LABELS];
-	uint32_t	 cap;		/* distinct label sets */
-};
-
-static const struct family families[SG_M_COUNT] = {
-	[SG_M_DECISIONS] = { "sandgate_decisions_total", T_COUNTER,
-	    "Authorization decisions of token-verify by mode, decision "
-	    "and reason code.", 0, 3, { "mode", "decision", "reason" }, 256 },
-	[SG_M_DECISION_SECONDS] = { "sandgate_decision_duration_seconds",
-	    T_HISTOGRAM, "Time token-verify took for one decision, "
-	    "verification, cache and Redis included.", 0, 1, { "mode" }, 4 },
-	[SG_M_TOKEN_CACHE] = { "sandgate_token_cache_lookups_total",
-	    T_COUNTER, "Lookups in token-verify's verified-token cache by "
-	    "result (hit or miss).", 0, 1, { "result" }, 4 },
-	[SG_M_REDIS_CALLS] = { "sandgate_redis_calls_total", T_COUNTER,
-	    "Redis round trips by service.", 1, 0, { NULL }, 16 },
-	[SG_M_REDIS_ERRORS] = { "sandgate_redis_errors_total", T_COUNTER,
-	    "Failed Redis round trips by service and reason code.", 1, 1,
-	    { "reason" }, 96 },
-	[SG_M_REDIS_SECONDS] = { "sandgate_redis_call_duration_seconds",
-	    T_HISTOGRAM, "Duration of Redis round trips by service, connect "
-	    "included.", 1, 0, { NULL }, 16 },
-	[SG_M_DOCKER_CALLS] = { "sandgate_docker_calls_total", T_COUNTER,
-	    "Docker Engine API calls by service.", 1, 0, { NULL }, 16 },
-	[SG_M_DOCKER_ERRORS] = { "sandgate_docker_errors_total", T_COUNTER,
-	    "Failed Docker Engine API calls by service and reason code.", 1,
-	    1, { "reason" }, 96 },
-	[SG_M_DOCKER_SECONDS] = { "sandgate_docker_call_duration_seconds",
-	    T_HISTOGRAM, "Duration of Docker Engine API calls by service.",
-	    1, 0, { NULL }, 16 },
-	[SG_M_SANDBOXES_CREATED] = { "sandgate_sandboxes_created_total",
-	    T_COUNTER, "Sandboxes created (POST /v1/sandboxes answered 201), "
-	    "by the container runtime they run under (runsc is gVisor).", 0,
-	    1, { "runtime" }, 16 },
-	[SG_M_SANDBOX_CREATE_FAILURES] = {
-	    "sandgate_sandbox_create_failures_total", T_COUNTER,
-	    "Sandbox creations that failed, by reason code.", 0, 1,
-	    { "reason" }, 96 },
-	[SG_M_SANDBOXES_DESTROYED] = { "sandgate_sandboxes_destroyed_total",
-	    T_COUNTER, "Sandboxes destroyed through DELETE /v1/sandboxes/{id}.",
-	    0, 0, { NULL }, 1 },
-	[SG_M_SANDBOXES_REAPED] = { "sandgate_sandboxes_reaped_total",
-	    T_COUNTER, "Sandboxes destroyed by sandgate reap, by reason "
-	    "(expired, orphan, bad_expiry).", 0, 1, { "reason" }, 16 },
-	[SG_M_AUDIT] = { "sandgate_audit_entries_total", T_COUNTER,
-	    "Audit trail entries by service and result (sent: handed to the "
-	    "socket; aggregated: a repeated denial counted in a "
-	    "decision_repeated entry instead; dropped: backlog full or Redis "
-	    "away; failed: Redis answered an error).", 1, 1, { "result" }, 64 },
-	[SG_M_COMPAT_TOKENS] = { "sandgate_compat_tokens_total", T_COUNTER,
-	    "Tokens without aud (the original Python service's) accepted "
-	    "under SANDGATE_ACCEPT_NO_AUD, by service; once it stays flat "
-	    "the setting can go.", 1, 0, { NULL }, 16 },
-	[SG_M_BUDGET_EXHAUSTED] = { "sandgate_budget_exhausted_total",
-	    T_COUNTER, "Egress requests refused (429 budget_exhausted) "
-	    "because the sandbox used up its budget, by kind (requests or "
-	    "bytes).", 0, 1, { "kind" }, 4 },
-	[SG_M_BUDGET_BYTES] = { "sandgate_budget_bytes_total", T_COUNTER,
-	    "Bytes the egress proxy logged for sandboxes (sandgate-budget-log), "
-	    "by result (counted: added to a budget; unbudgeted: the sandbox "
-	    "has no budget; dropped: Redis away or the batch full).", 0, 1,
-	    { "result" }, 4 },
 };
 
 /* This process's view of the file. */
@@ -438,7 +364,7 @@ hash_key(unsigned fam, const char *key)
  * with overflow set, every value but the service does.
  */
 static void
-make_key(const struct family *f, const char *const *v, int overflow,
+make_key(const struct sg_metrics_family *f, const char *const *v, int overflow,
     char *key, size_t size)
 {
 	size_t	 i, o = 0;
@@ -459,7 +385,7 @@ make_key(const struct family *f, const char *const *v, int overflow,
 }
 
 static int
-key_is_overflow(const struct family *f, const char *key)
+key_is_overflow(const struct sg_metrics_family *f, const char *key)
 {
 	const char	*p = key;
 	size_t		 i;
@@ -486,7 +412,7 @@ key_is_overflow(const struct family *f, const char *key)
 static int
 series_find(unsigned fam, const char *key, int create)
 {
-	const struct family	*f = &families[fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[fam];
 	struct shm_series	*s;
 	uint32_t		 h = hash_key(fam, key), st, cell;
 	uint32_t		 ncells = f->type == T_HISTOGRAM ? HIST_CELLS : 1;
@@ -541,7 +467,7 @@ series_find(unsigned fam, const char *key, int create)
 static int
 series_for(unsigned fam, va_list ap)
 {
-	const struct family	*f = &families[fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[fam];
 	const char		*v[SG_METRICS_LABELS] = { NULL, NULL, NULL };
 	char			 key[KEY_MAX];
 	size_t			 i;
@@ -578,7 +504,7 @@ sg_metrics_add(enum sg_metric fam, uint64_t n, ...)
 	int		 idx;
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT ||
-	    families[fam].type != T_COUNTER)
+	    sg_metrics_families[fam].type != T_COUNTER)
 		return;
 	va_start(ap, n);
 	idx = series_for(fam, ap);
@@ -597,7 +523,7 @@ sg_metrics_observe(enum sg_metric fam, int64_t us, ...)
 	int		 idx;
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT ||
-	    families[fam].type != T_HISTOGRAM)
+	    sg_metrics_families[fam].type != T_HISTOGRAM)
 		return;
 	va_start(ap, us);
 	idx = series_for(fam, ap);
@@ -630,7 +556,7 @@ cell_sum(const struct shm_series *s, size_t k)
 uint64_t
 sg_metrics_get(enum sg_metric fam, ...)
 {
-	const struct family	*f;
+	const struct sg_metrics_family	*f;
 	const char		*v[SG_METRICS_LABELS] = { NULL, NULL, NULL };
 	va_list			 ap;
 	char			 key[KEY_MAX];
@@ -640,7 +566,7 @@ sg_metrics_get(enum sg_metric fam, ...)
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT)
 		return 0;
-	f = &families[fam];
+	f = &sg_metrics_families[fam];
 	va_start(ap, fam);
 	for (i = 0; i < f->nlabels; i++)
 		v[i] = va_arg(ap, const char *);
@@ -715,7 +641,7 @@ row_cmp(const void *a, const void *b)
 
 /* name{a="x",b="y"[,extra]} from a family and a key. */
 static void
-labels_out(struct buf *b, const struct family *f, const char *key,
+labels_out(struct buf *b, const struct sg_metrics_family *f, const char *key,
     const char *extra)
 {
 	const char	*p = key, *e;
@@ -756,7 +682,7 @@ le_format(char *buf, size_t size, int64_t us)
 static void
 row_out(struct buf *b, const struct row *r)
 {
-	const struct family	*f = &families[r->fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[r->fam];
 	char			 le[48];
 	uint64_t		 cum = 0;
 	size_t			 k;
@@ -793,7 +719,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 	struct buf		 b = { NULL, 0, 0, 0 };
 	struct row		*rows = NULL;
 	struct shm_series	*s;
-	const struct family	*f;
+	const struct sg_metrics_family	*f;
 	size_t			 i, k, n = 0, m, r;
 	uint32_t		 used = 0;
 
@@ -814,7 +740,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 			continue;
 		rows[n].fam = s->family;
 		(void)strlcpy(rows[n].key, s->key, sizeof(rows[n].key));
-		m = families[s->family].type == T_HISTOGRAM ? HIST_CELLS : 1;
+		m = sg_metrics_families[s->family].type == T_HISTOGRAM ? HIST_CELLS : 1;
 		for (k = 0; k < m; k++)
 			rows[n].v[k] = cell_sum(s, k);
 		n++;
@@ -833,7 +759,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 	}
 	n = m;
 	for (i = 0, r = 0; i < SG_M_COUNT; i++) {
-		f = &families[i];
+		f = &sg_metrics_families[i];
 		bprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
 		    f->name, f->type == T_COUNTER ? "counter" : "histogram");
 		if (r >= n || rows[r].fam != i) {

@@ -71,6 +71,9 @@ enum sg_metric {
 	SG_M_COMPAT_TOKENS,		/* service */
 	SG_M_BUDGET_EXHAUSTED,		/* kind: requests | bytes */
 	SG_M_BUDGET_BYTES,		/* result: counted | unbudgeted | dropped */
+	/* New families at the end only: see metrics-internal.h. */
+	SG_M_KEY_RELOADS,		/* service, result: ok | failed */
+	SG_M_TOKENS_ISSUED,		/* service, kind: sandbox | operator */
 	SG_M_COUNT
 };
 

@@ -144,7 +144,8 @@ for s in token-issuer token-verify-api token-verify-egress session-query \
 	u=$D$UNITDIR/sandgate-$s.service
 	for want in '^Type=notify$' '^NotifyAccess=all$' '^PartOf=sandgate.target$' \
 	    '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RestartPreventExitStatus=78$' \
-	    "^EnvironmentFile=-$SYSCONF/sandgate/$s.env\$"; do
+	    "^EnvironmentFile=-$SYSCONF/sandgate/$s.env\$" \
+	    '^ReadWritePaths=/run/sandgate/metrics$'; do
 		grep -q "$want" "$u" || untrue="$untrue $s:$want"
 	done
 	# the shared file first, the unit's own after it
@@ -153,7 +154,7 @@ for s in token-issuer token-verify-api token-verify-egress session-query \
 	    untrue="$untrue $s:order($order)"
 	grep -q multiwatch "$u" && untrue="$untrue $s:multiwatch"
 done
-sg_check "service units: notify, reload, PartOf, own env file after the shared one" \
+sg_check "service units: notify, reload, PartOf, own env file after the shared one, the metrics file writable" \
     "" "$untrue"
 # A unit naming a group the host lacks does not start (a remote Redis,
 # no group redis): the socket's group comes from the user's membership.

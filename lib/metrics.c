@@ -169,16 +169,21 @@ layout_ours(const struct shm_hdr *h, size_t size)
  * the file while this one waited for the lock), -1 with err set.
  */
 static int
-file_take(const char *path, int *fdp, struct stat *sb, struct sg_err *err)
+file_take(const char *path, int join, int *fdp, struct stat *sb,
+    struct sg_err *err)
 {
 	struct stat	 ps;
 	int		 fd;
 
 	*fdp = -1;
 	/* Never through a symlink planted in the directory. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0660)) == -1) {
-		bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
+	if ((fd = open(path, O_RDWR | (join ? 0 : O_CREAT) | O_CLOEXEC |
+	    O_NOFOLLOW, 0660)) == -1) {
+		if (join && errno == ENOENT)
+			sg_err_set(err, SG_EUNAVAIL, "metrics_absent",
+			    "%s: no metrics file yet", path);
+		else
+			bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
 		return -1;
 	}
 	/* One initialiser at a time; the others wait and check. */
@@ -208,8 +213,25 @@ file_take(const char *path, int *fdp, struct stat *sb, struct sg_err *err)
  * counting into their mapping, unseen, until they restart.  A service
  * must never fail to start over its counters.
  */
+static enum sg_rc	 metrics_open(const char *, const char *, int,
+			    struct sg_err *);
+
 enum sg_rc
 sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
+{
+	return metrics_open(dir, service, 0, err);
+}
+
+enum sg_rc
+sg_metrics_join(const char *dir, const char *service, struct sg_err *err)
+{
+	return metrics_open(dir, service, 1, err);
+}
+
+/* join: only an existing file of this layout, never made or replaced. */
+static enum sg_rc
+metrics_open(const char *dir, const char *service, int join,
+    struct sg_err *err)
 {
 	struct shm_hdr	*h;
 	struct stat	 sb;
@@ -231,10 +253,10 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 again:
 	if (++tries > 4)
 		return bad_dir(err, SG_METRICS_FILE " keeps being replaced", 0);
-	if ((n = file_take(path, &fd, &sb, err)) <= 0) {
+	if ((n = file_take(path, join, &fd, &sb, err)) <= 0) {
 		if (n == 0)
 			goto again;
-		return SG_EINVAL;
+		return err != NULL && err->rc != SG_OK ? err->rc : SG_EINVAL;
 	}
 	if (sb.st_size == 0 && ftruncate(fd, (off_t)size) == -1) {
 		rc = bad_dir(err, "cannot size " SG_METRICS_FILE, errno);
@@ -266,6 +288,11 @@ again:
 	M.slot = -1;
 	goto out;
 replace:
+	if (join) {
+		rc = sg_err_set(err, SG_EUNAVAIL, "metrics_other_layout",
+		    "%s: another build's layout", path);
+		goto out;
+	}
 	/* Still holding the old file's lock: no one else unlinks twice. */
 	if (unlink(path) == -1) {
 		rc = bad_dir(err, "cannot replace " SG_METRICS_FILE, errno);

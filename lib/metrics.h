@@ -96,6 +96,15 @@ struct sg_metrics_gauge {
  */
 enum sg_rc	 sg_metrics_open(const char *dir, const char *service,
 		    struct sg_err *);
+/*
+ * As sg_metrics_open, for a program that only adds to the services' file
+ * and may run as root (sandgate token): the file must exist and be of
+ * this build's layout.  It is never created or replaced, so no file of
+ * root's is left for the services to be locked out of.  SG_EUNAVAIL
+ * "metrics_absent" or "metrics_other_layout" (metrics stay off).
+ */
+enum sg_rc	 sg_metrics_join(const char *dir, const char *service,
+		    struct sg_err *);
 void		 sg_metrics_close(void);
 int		 sg_metrics_enabled(void);
 

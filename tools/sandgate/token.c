@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cfg.h"
 #include "claims.h"
@@ -45,23 +44,18 @@ usage(FILE *f)
 
 /*
  * sandgate_tokens_issued_total{kind="operator"}: only into a metrics file
- * the services made (the CLI often runs as root, and a file root created
- * would lock them out of it), and never a reason not to print the token.
+ * the services made, of this build's layout (the CLI often runs as root,
+ * and a file root created or replaced would lock them out of it), and
+ * never a reason not to print the token.
  */
 static void
 count_issued(const struct sg_cfg *cfg)
 {
 	struct sg_err	 err;
-	char		 path[4096];
-	int		 n;
 
-	if (cfg->metrics_dir[0] == '\0')
-		return;
-	n = snprintf(path, sizeof(path), "%s/%s", cfg->metrics_dir,
-	    SG_METRICS_FILE);
 	sg_err_clear(&err);
-	if (n < 0 || (size_t)n >= sizeof(path) || access(path, W_OK) != 0 ||
-	    sg_metrics_open(cfg->metrics_dir, "sandgate-token", &err) != SG_OK)
+	if (sg_metrics_join(cfg->metrics_dir, "sandgate-token", &err) !=
+	    SG_OK || !sg_metrics_enabled())
 		return;
 	sg_metrics_add(SG_M_TOKENS_ISSUED, 1, "operator");
 	sg_metrics_close();

@@ -35,7 +35,8 @@ SG_PATH_SED = sed -e 's|/usr/libexec/sandgate|$(pkglibexecdir)|g' \
 
 # Templates the operator copies and fills in (docs/deploy.md).
 sgapachedir = $(pkgdatadir)/apache
-sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.in
+sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.in \
+	deploy/apache/sandgate-instance.conf.in
 # The egress authorizer module of Apache (kept FastCGI connections to
 # token-verify; docs/performance.md), in Debian's module directory under
 # this prefix.  Not libtool: one shared object, Apache's headers only.
@@ -50,12 +51,19 @@ deploy/apache/mod_sandgate_authz.so: $(srcdir)/deploy/apache/mod_sandgate_authz.
 	    -Wno-unused-parameter -o $@ $(srcdir)/deploy/apache/mod_sandgate_authz.c
 endif
 sglighttpddir = $(pkgdatadir)/lighttpd
-sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in
+sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in \
+	deploy/lighttpd/50-sandgate.conf.in deploy/lighttpd/51-sandgate-tls.conf.in
 sglighttpderrorsdir = $(pkgdatadir)/lighttpd/errors
 sglighttpderrors_DATA = deploy/lighttpd/errors/404.html
 sgnginxdir = $(pkgdatadir)/nginx
 sgnginx_DATA = deploy/nginx/sandgate-api.conf.in deploy/nginx/sg_auth_params \
-	deploy/nginx/sg_params
+	deploy/nginx/sg_params deploy/nginx/sandgate-site.conf.in
+# The snippets for Debian's packaged servers, rendered from the templates
+# beside it (docs/deploy.md).
+sgredisdir = $(pkgdatadir)/redis
+sgredis_DATA = deploy/redis/sandgate-redis.conf.in
+sgrenderdir = $(pkgdatadir)
+sgrender_SCRIPTS = deploy/render-site.sh
 sgfirewalldir = $(pkgdatadir)/firewall
 sgfirewall_DATA = deploy/firewall/sandgate-proxy.nft.in \
 	deploy/firewall/sandgate-sandbox-net.nft.in \

@@ -45,6 +45,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/sandbox.h lib/sandbox.c lib/tunnel.h lib/tunnel.c \
 	lib/service.h lib/service.c \
 	lib/route.h lib/route.c \
-	lib/metrics.h lib/metrics.c \
+	lib/metrics.h lib/metrics-internal.h lib/metrics.c \
+	lib/metrics-families.c \
 	lib/audit.h lib/audit.c lib/chain.h lib/chain.c \
 	lib/ops.h lib/ops.c

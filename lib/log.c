@@ -15,6 +15,9 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,6 +39,7 @@
 
 static char	 log_service[64] = "sandgate";
 static int	 log_level = SG_LOG_INFO;
+static int	 log_journal;		/* stderr is the journal: "<N>" first */
 
 /*
  * The rate limit (sg_log_set_rate): a token bucket of lines.  journald
@@ -103,6 +107,56 @@ sg_log_init(const char *service, int level)
 	if (level > SG_LOG_ERROR)
 		level = SG_LOG_ERROR;
 	log_level = level;
+	log_journal = sg_log_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+}
+
+/* A decimal number ending at sep (':' or the end); NULL if none. */
+static const char *
+parse_dec(const char *s, int sep, uintmax_t *v)
+{
+	uintmax_t	 n = 0;
+	const char	*p;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINTMAX_MAX - 9) / 10)
+			return NULL;
+		n = n * 10 + (uintmax_t)(*p - '0');
+	}
+	if (p == s || *p != sep)
+		return NULL;
+	*v = n;
+	return p;
+}
+
+int
+sg_log_journal(const char *journal_stream, int fd)
+{
+	struct stat	 sb;
+	uintmax_t	 dev, ino;
+	const char	*p;
+
+	if (journal_stream == NULL ||
+	    (p = parse_dec(journal_stream, ':', &dev)) == NULL ||
+	    parse_dec(p + 1, '\0', &ino) == NULL || fstat(fd, &sb) == -1)
+		return 0;
+	return (uintmax_t)sb.st_dev == dev && (uintmax_t)sb.st_ino == ino;
+}
+
+/* The syslog priority (RFC 5424) of a line's level, as "<N>". */
+static const char *
+line_prefix(const cJSON *o)
+{
+	const char	*l;
+
+	l = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o,
+	    "level"));
+	if (l == NULL)
+		return "<3>";
+	if (strcmp(l, "debug") == 0)
+		return "<7>";
+	if (strcmp(l, "info") == 0)
+		return "<6>";
+	return strcmp(l, "warn") == 0 ? "<4>" : "<3>";
 }
 
 static const char *
@@ -271,11 +325,14 @@ emit_keep(const cJSON *o)
 	emit_line(o);
 }
 
-/* Print o as one line with a single write(2) where possible. */
+/*
+ * Print o as one line, with its priority first for the journal, in a
+ * single write(2) where possible.
+ */
 static void
 emit_line(const cJSON *o)
 {
-	char	*s = NULL;
+	char	*s = NULL, *j;
 	size_t	 len, off = 0;
 	ssize_t	 w;
 
@@ -284,6 +341,13 @@ emit_line(const cJSON *o)
 	len = strlen(s);
 	/* The terminating NUL becomes the newline. */
 	s[len++] = '\n';
+	if (log_journal && (j = malloc(len + 3)) != NULL) {
+		(void)memcpy(j, line_prefix(o), 3);
+		(void)memcpy(j + 3, s, len);
+		free(s);
+		s = j;
+		len += 3;
+	}
 	while (off < len) {
 		w = write(STDERR_FILENO, s + off, len - off);
 		if (w < 0) {

@@ -8,6 +8,12 @@
  * invalid UTF-8 becomes '?'.  A NULL value is logged as null.  Lines
  * below the level given to sg_log_init are dropped (default: info).
  *
+ * When stderr is the journal (systemd's JOURNAL_STREAM names its device
+ * and inode), each line starts with its syslog priority, "<3>" error,
+ * "<4>" warn, "<6>" info, "<7>" debug: journald takes it off the line
+ * and files the line at that priority (SyslogLevelPrefix=, on by
+ * default), so journalctl -p warning shows warnings and errors.
+ *
  * This module cannot tell a secret from an id: keeping secrets out is
  * the CALLER's job.  Never pass a token (or a part of one), a key, a
  * password, an Authorization header or a request body as a value; log
@@ -41,7 +47,14 @@ struct sg_decision {
 	int64_t		 latency_us;
 };
 
+/* Also decides the journal prefix: sg_log_journal(JOURNAL_STREAM, 2). */
 void		 sg_log_init(const char *service, int level);
+/*
+ * Whether fd is the stream journal_stream names ("DEV:INO", decimal, as
+ * systemd sets JOURNAL_STREAM): 1 if so, 0 for NULL, a malformed value
+ * or another file (stderr redirected by a wrapper that inherited it).
+ */
+int		 sg_log_journal(const char *journal_stream, int fd);
 /*
  * At most per_second lines per second on stderr (bursts of twice that,
  * at least 20), 0 for no limit (the default).  Lines beyond it are

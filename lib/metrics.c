@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics-internal.h"
 
 #define MAGIC		0x53474d31u	/* "SGM1" */
 #define LAYOUT_VERSION	1u
@@ -73,81 +74,6 @@ struct shm_series {
 	uint16_t	 ncells;
 	uint32_t	 cell;
 	char		 key[KEY_MAX];
-};
-
-enum family_type {
-	T_COUNTER,
-	T_HISTOGRAM
-};
-
-struct family {
-	const char	*name;
-	enum family_type type;
-	const char	*help;
-	int		 with_service;	/* first label is the service */
-	size_t		 nlabels;	/* without service */
-	const char	*labels[SG_METRICS_LABELS];
-	uint32_t	 cap;		/* distinct label sets */
-};
-
-static const struct family families[SG_M_COUNT] = {
-	[SG_M_DECISIONS] = { "sandgate_decisions_total", T_COUNTER,
-	    "Authorization decisions of token-verify by mode, decision "
-	    "and reason code.", 0, 3, { "mode", "decision", "reason" }, 256 },
-	[SG_M_DECISION_SECONDS] = { "sandgate_decision_duration_seconds",
-	    T_HISTOGRAM, "Time token-verify took for one decision, "
-	    "verification, cache and Redis included.", 0, 1, { "mode" }, 4 },
-	[SG_M_TOKEN_CACHE] = { "sandgate_token_cache_lookups_total",
-	    T_COUNTER, "Lookups in token-verify's verified-token cache by "
-	    "result (hit or miss).", 0, 1, { "result" }, 4 },
-	[SG_M_REDIS_CALLS] = { "sandgate_redis_calls_total", T_COUNTER,
-	    "Redis round trips by service.", 1, 0, { NULL }, 16 },
-	[SG_M_REDIS_ERRORS] = { "sandgate_redis_errors_total", T_COUNTER,
-	    "Failed Redis round trips by service and reason code.", 1, 1,
-	    { "reason" }, 96 },
-	[SG_M_REDIS_SECONDS] = { "sandgate_redis_call_duration_seconds",
-	    T_HISTOGRAM, "Duration of Redis round trips by service, connect "
-	    "included.", 1, 0, { NULL }, 16 },
-	[SG_M_DOCKER_CALLS] = { "sandgate_docker_calls_total", T_COUNTER,
-	    "Docker Engine API calls by service.", 1, 0, { NULL }, 16 },
-	[SG_M_DOCKER_ERRORS] = { "sandgate_docker_errors_total", T_COUNTER,
-	    "Failed Docker Engine API calls by service and reason code.", 1,
-	    1, { "reason" }, 96 },
-	[SG_M_DOCKER_SECONDS] = { "sandgate_docker_call_duration_seconds",
-	    T_HISTOGRAM, "Duration of Docker Engine API calls by service.",
-	    1, 0, { NULL }, 16 },
-	[SG_M_SANDBOXES_CREATED] = { "sandgate_sandboxes_created_total",
-	    T_COUNTER, "Sandboxes created (POST /v1/sandboxes answered 201), "
-	    "by the container runtime they run under (runsc is gVisor).", 0,
-	    1, { "runtime" }, 16 },
-	[SG_M_SANDBOX_CREATE_FAILURES] = {
-	    "sandgate_sandbox_create_failures_total", T_COUNTER,
-	    "Sandbox creations that failed, by reason code.", 0, 1,
-	    { "reason" }, 96 },
-	[SG_M_SANDBOXES_DESTROYED] = { "sandgate_sandboxes_destroyed_total",
-	    T_COUNTER, "Sandboxes destroyed through DELETE /v1/sandboxes/{id}.",
-	    0, 0, { NULL }, 1 },
-	[SG_M_SANDBOXES_REAPED] = { "sandgate_sandboxes_reaped_total",
-	    T_COUNTER, "Sandboxes destroyed by sandgate reap, by reason "
-	    "(expired, orphan, bad_expiry).", 0, 1, { "reason" }, 16 },
-	[SG_M_AUDIT] = { "sandgate_audit_entries_total", T_COUNTER,
-	    "Audit trail entries by service and result (sent: handed to the "
-	    "socket; aggregated: a repeated denial counted in a "
-	    "decision_repeated entry instead; dropped: backlog full or Redis "
-	    "away; failed: Redis answered an error).", 1, 1, { "result" }, 64 },
-	[SG_M_COMPAT_TOKENS] = { "sandgate_compat_tokens_total", T_COUNTER,
-	    "Tokens without aud (the original Python service's) accepted "
-	    "under SANDGATE_ACCEPT_NO_AUD, by service; once it stays flat "
-	    "the setting can go.", 1, 0, { NULL }, 16 },
-	[SG_M_BUDGET_EXHAUSTED] = { "sandgate_budget_exhausted_total",
-	    T_COUNTER, "Egress requests refused (429 budget_exhausted) "
-	    "because the sandbox used up its budget, by kind (requests or "
-	    "bytes).", 0, 1, { "kind" }, 4 },
-	[SG_M_BUDGET_BYTES] = { "sandgate_budget_bytes_total", T_COUNTER,
-	    "Bytes the egress proxy logged for sandboxes (sandgate-budget-log), "
-	    "by result (counted: added to a budget; unbudgeted: the sandbox "
-	    "has no budget; dropped: Redis away or the batch full).", 0, 1,
-	    { "result" }, 4 },
 };
 
 /* This process's view of the file. */
@@ -243,16 +169,21 @@ layout_ours(const struct shm_hdr *h, size_t size)
  * the file while this one waited for the lock), -1 with err set.
  */
 static int
-file_take(const char *path, int *fdp, struct stat *sb, struct sg_err *err)
+file_take(const char *path, int join, int *fdp, struct stat *sb,
+    struct sg_err *err)
 {
 	struct stat	 ps;
 	int		 fd;
 
 	*fdp = -1;
 	/* Never through a symlink planted in the directory. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0660)) == -1) {
-		bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
+	if ((fd = open(path, O_RDWR | (join ? 0 : O_CREAT) | O_CLOEXEC |
+	    O_NOFOLLOW, 0660)) == -1) {
+		if (join && errno == ENOENT)
+			sg_err_set(err, SG_EUNAVAIL, "metrics_absent",
+			    "%s: no metrics file yet", path);
+		else
+			bad_dir(err, "cannot open " SG_METRICS_FILE, errno);
 		return -1;
 	}
 	/* One initialiser at a time; the others wait and check. */
@@ -282,8 +213,25 @@ file_take(const char *path, int *fdp, struct stat *sb, struct sg_err *err)
  * counting into their mapping, unseen, until they restart.  A service
  * must never fail to start over its counters.
  */
+static enum sg_rc	 metrics_open(const char *, const char *, int,
+			    struct sg_err *);
+
 enum sg_rc
 sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
+{
+	return metrics_open(dir, service, 0, err);
+}
+
+enum sg_rc
+sg_metrics_join(const char *dir, const char *service, struct sg_err *err)
+{
+	return metrics_open(dir, service, 1, err);
+}
+
+/* join: only an existing file of this layout, never made or replaced. */
+static enum sg_rc
+metrics_open(const char *dir, const char *service, int join,
+    struct sg_err *err)
 {
 	struct shm_hdr	*h;
 	struct stat	 sb;
@@ -305,10 +253,10 @@ sg_metrics_open(const char *dir, const char *service, struct sg_err *err)
 again:
 	if (++tries > 4)
 		return bad_dir(err, SG_METRICS_FILE " keeps being replaced", 0);
-	if ((n = file_take(path, &fd, &sb, err)) <= 0) {
+	if ((n = file_take(path, join, &fd, &sb, err)) <= 0) {
 		if (n == 0)
 			goto again;
-		return SG_EINVAL;
+		return err != NULL && err->rc != SG_OK ? err->rc : SG_EINVAL;
 	}
 	if (sb.st_size == 0 && ftruncate(fd, (off_t)size) == -1) {
 		rc = bad_dir(err, "cannot size " SG_METRICS_FILE, errno);
@@ -340,6 +288,11 @@ again:
 	M.slot = -1;
 	goto out;
 replace:
+	if (join) {
+		rc = sg_err_set(err, SG_EUNAVAIL, "metrics_other_layout",
+		    "%s: another build's layout", path);
+		goto out;
+	}
 	/* Still holding the old file's lock: no one else unlinks twice. */
 	if (unlink(path) == -1) {
 		rc = bad_dir(err, "cannot replace " SG_METRICS_FILE, errno);
@@ -438,7 +391,7 @@ hash_key(unsigned fam, const char *key)
  * with overflow set, every value but the service does.
  */
 static void
-make_key(const struct family *f, const char *const *v, int overflow,
+make_key(const struct sg_metrics_family *f, const char *const *v, int overflow,
     char *key, size_t size)
 {
 	size_t	 i, o = 0;
@@ -459,7 +412,7 @@ make_key(const struct family *f, const char *const *v, int overflow,
 }
 
 static int
-key_is_overflow(const struct family *f, const char *key)
+key_is_overflow(const struct sg_metrics_family *f, const char *key)
 {
 	const char	*p = key;
 	size_t		 i;
@@ -486,7 +439,7 @@ key_is_overflow(const struct family *f, const char *key)
 static int
 series_find(unsigned fam, const char *key, int create)
 {
-	const struct family	*f = &families[fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[fam];
 	struct shm_series	*s;
 	uint32_t		 h = hash_key(fam, key), st, cell;
 	uint32_t		 ncells = f->type == T_HISTOGRAM ? HIST_CELLS : 1;
@@ -541,7 +494,7 @@ series_find(unsigned fam, const char *key, int create)
 static int
 series_for(unsigned fam, va_list ap)
 {
-	const struct family	*f = &families[fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[fam];
 	const char		*v[SG_METRICS_LABELS] = { NULL, NULL, NULL };
 	char			 key[KEY_MAX];
 	size_t			 i;
@@ -578,7 +531,7 @@ sg_metrics_add(enum sg_metric fam, uint64_t n, ...)
 	int		 idx;
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT ||
-	    families[fam].type != T_COUNTER)
+	    sg_metrics_families[fam].type != T_COUNTER)
 		return;
 	va_start(ap, n);
 	idx = series_for(fam, ap);
@@ -597,7 +550,7 @@ sg_metrics_observe(enum sg_metric fam, int64_t us, ...)
 	int		 idx;
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT ||
-	    families[fam].type != T_HISTOGRAM)
+	    sg_metrics_families[fam].type != T_HISTOGRAM)
 		return;
 	va_start(ap, us);
 	idx = series_for(fam, ap);
@@ -630,7 +583,7 @@ cell_sum(const struct shm_series *s, size_t k)
 uint64_t
 sg_metrics_get(enum sg_metric fam, ...)
 {
-	const struct family	*f;
+	const struct sg_metrics_family	*f;
 	const char		*v[SG_METRICS_LABELS] = { NULL, NULL, NULL };
 	va_list			 ap;
 	char			 key[KEY_MAX];
@@ -640,7 +593,7 @@ sg_metrics_get(enum sg_metric fam, ...)
 
 	if (M.map == NULL || (unsigned)fam >= SG_M_COUNT)
 		return 0;
-	f = &families[fam];
+	f = &sg_metrics_families[fam];
 	va_start(ap, fam);
 	for (i = 0; i < f->nlabels; i++)
 		v[i] = va_arg(ap, const char *);
@@ -715,7 +668,7 @@ row_cmp(const void *a, const void *b)
 
 /* name{a="x",b="y"[,extra]} from a family and a key. */
 static void
-labels_out(struct buf *b, const struct family *f, const char *key,
+labels_out(struct buf *b, const struct sg_metrics_family *f, const char *key,
     const char *extra)
 {
 	const char	*p = key, *e;
@@ -756,7 +709,7 @@ le_format(char *buf, size_t size, int64_t us)
 static void
 row_out(struct buf *b, const struct row *r)
 {
-	const struct family	*f = &families[r->fam];
+	const struct sg_metrics_family	*f = &sg_metrics_families[r->fam];
 	char			 le[48];
 	uint64_t		 cum = 0;
 	size_t			 k;
@@ -793,7 +746,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 	struct buf		 b = { NULL, 0, 0, 0 };
 	struct row		*rows = NULL;
 	struct shm_series	*s;
-	const struct family	*f;
+	const struct sg_metrics_family	*f;
 	size_t			 i, k, n = 0, m, r;
 	uint32_t		 used = 0;
 
@@ -814,7 +767,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 			continue;
 		rows[n].fam = s->family;
 		(void)strlcpy(rows[n].key, s->key, sizeof(rows[n].key));
-		m = families[s->family].type == T_HISTOGRAM ? HIST_CELLS : 1;
+		m = sg_metrics_families[s->family].type == T_HISTOGRAM ? HIST_CELLS : 1;
 		for (k = 0; k < m; k++)
 			rows[n].v[k] = cell_sum(s, k);
 		n++;
@@ -833,7 +786,7 @@ sg_metrics_render(const struct sg_metrics_gauge *g, size_t ng, size_t *len,
 	}
 	n = m;
 	for (i = 0, r = 0; i < SG_M_COUNT; i++) {
-		f = &families[i];
+		f = &sg_metrics_families[i];
 		bprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
 		    f->name, f->type == T_COUNTER ? "counter" : "histogram");
 		if (r >= n || rows[r].fam != i) {

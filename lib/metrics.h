@@ -71,6 +71,9 @@ enum sg_metric {
 	SG_M_COMPAT_TOKENS,		/* service */
 	SG_M_BUDGET_EXHAUSTED,		/* kind: requests | bytes */
 	SG_M_BUDGET_BYTES,		/* result: counted | unbudgeted | dropped */
+	/* New families at the end only: see metrics-internal.h. */
+	SG_M_KEY_RELOADS,		/* service, result: ok | failed */
+	SG_M_TOKENS_ISSUED,		/* service, kind: sandbox | operator */
 	SG_M_COUNT
 };
 
@@ -92,6 +95,15 @@ struct sg_metrics_gauge {
  * Opening again replaces the previous mapping.
  */
 enum sg_rc	 sg_metrics_open(const char *dir, const char *service,
+		    struct sg_err *);
+/*
+ * As sg_metrics_open, for a program that only adds to the services' file
+ * and may run as root (sandgate token): the file must exist and be of
+ * this build's layout.  It is never created or replaced, so no file of
+ * root's is left for the services to be locked out of.  SG_EUNAVAIL
+ * "metrics_absent" or "metrics_other_layout" (metrics stay off).
+ */
+enum sg_rc	 sg_metrics_join(const char *dir, const char *service,
 		    struct sg_err *);
 void		 sg_metrics_close(void);
 int		 sg_metrics_enabled(void);

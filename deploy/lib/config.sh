@@ -22,6 +22,9 @@ sg_run_config()
 	SG_VERIFY_STRICT_PORT=${SG_VERIFY_STRICT_PORT:-9102}
 	# secret-broker, the main proxy's /broker/ path (docs/secrets.md)
 	SG_BROKER_PORT=${SG_BROKER_PORT:-9103}
+	# The main proxy's loopback probe, GET /readyz (docs/operations.md);
+	# set to "" for none.
+	SG_PROBE_PORT=${SG_PROBE_PORT-9190}
 	SG_SUBNET=${SG_SUBNET:-172.30.99.0/24}
 	_net=${SG_SUBNET%/*}
 	SG_GATEWAY_IP=${SG_GATEWAY_IP:-${_net%.*}.1}

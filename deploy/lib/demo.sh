@@ -136,6 +136,7 @@ sg_run_summary()
    API gateway ($SG_API_SERVER)   $SG_API_URL
    egress proxy (Apache)   $SG_PROXY_URL   (sandbox network $SG_NETWORK, $SG_SUBNET)
    strict proxy (Apache)   http://$SG_GATEWAY_IP:$SG_STRICT_PORT   (private addresses refused)
+   egress probe (Apache)   ${SG_PROBE_PORT:+http://127.0.0.1:$SG_PROBE_PORT/readyz}${SG_PROBE_PORT:-off}
    token-verify (egress)   127.0.0.1:$SG_VERIFY_PORT, 127.0.0.1:$SG_VERIFY_STRICT_PORT
    services (FastCGI)      $SG_SOCKDIR/*.sock, $SG_PROCS processes each
    redis                   $SG_SOCKDIR/redis.sock

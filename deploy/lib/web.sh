@@ -18,6 +18,9 @@ sg_run_apache()
 	# undefines it again, its sandboxes get no broker.
 	printf 'Define SG_BROKER_ADDR 127.0.0.1:%s\n' "$SG_BROKER_PORT" \
 	    >"$SG_RUNDIR/apache/sites/00-broker.conf"
+	# The main proxy's loopback probe (docs/operations.md, section 1).
+	[ -z "$SG_PROBE_PORT" ] || printf 'Define SG_PROBE_PORT %s\n' \
+	    "$SG_PROBE_PORT" >"$SG_RUNDIR/apache/sites/00-probe.conf"
 	sg_run_fill "$SG_TOP/deploy/apache/sandgate-egress.conf.in" \
 	    "$SG_RUNDIR/apache/sites/egress.conf"
 	sed -i -e "s|@NAME@|main|g" -e "s|@PORT_PROXY@|$SG_PROXY_PORT|g" \
@@ -28,7 +31,8 @@ sg_run_apache()
 	sed -i -e "s|@NAME@|strict|g" -e "s|@PORT_PROXY@|$SG_STRICT_PORT|g" \
 	    -e "s|@VERIFY_ADDR@|127.0.0.1:$SG_VERIFY_STRICT_PORT|g" \
 	    "$SG_RUNDIR/apache/sites/strict.conf"
-	sed -i '1i UnDefine SG_BROKER_ADDR' "$SG_RUNDIR/apache/sites/strict.conf"
+	sed -i -e '1i UnDefine SG_BROKER_ADDR' -e '1i UnDefine SG_PROBE_PORT' \
+	    "$SG_RUNDIR/apache/sites/strict.conf"
 	apache2 -t -f "$SG_RUNDIR/apache/httpd.conf" 2>"$SG_LOGDIR/apache-configtest.log" ||
 	    sg_run_die "apache config: $(cat "$SG_LOGDIR/apache-configtest.log")"
 	setsid apache2 -f "$SG_RUNDIR/apache/httpd.conf" -DFOREGROUND \

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 #include "sandbox.h"
 #include "token.h"
@@ -396,6 +397,7 @@ reply(struct app *app, struct run *r, struct sg_resp *resp)
 	}
 	sg_resp_json(resp, 201, ans);
 	r->ok = 1;
+	sg_metrics_add(SG_M_TOKENS_ISSUED, 1, "sandbox");
 	(void)snprintf(lat, sizeof(lat), "%" PRId64, sg_now_us() - r->t0);
 	/* Where the time goes: Docker's create and start dominate. */
 	(void)snprintf(us_prep, sizeof(us_prep), "%" PRId64, r->t1 - r->t0);

@@ -33,6 +33,7 @@
 #include "issuer.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 #include "serve.h"
 #include "token.h"
@@ -409,6 +410,7 @@ tokens(struct app *is, struct sg_req *req, struct sg_resp *resp)
 	}
 	sg_resp_json(resp, 201, o);
 	o = NULL;
+	sg_metrics_add(SG_M_TOKENS_ISSUED, 1, "sandbox");
 	(void)snprintf(exp, sizeof(exp), "%" PRId64, minted.exp);
 	sg_log(SG_LOG_INFO, "token_issued", "sub", sg_req_param(req, "SG_SUB"),
 	    "container_id", cid, "user_id", uid, "jti", minted.jti,
@@ -456,11 +458,14 @@ issuer_serve(void *arg, struct sg_req *req, struct sg_resp *resp)
 		if (issuer_init(&fresh, is->cfg, &err) == SG_OK) {
 			issuer_clear(is);
 			*is = fresh;
+			sg_metrics_add(SG_M_KEY_RELOADS, 1, "ok");
 			sg_log(SG_LOG_INFO, "keys_reloaded", "kid",
 			    sg_key_kid(is->key), NULL);
-		} else
+		} else {
+			sg_metrics_add(SG_M_KEY_RELOADS, 1, "failed");
 			sg_log(SG_LOG_ERROR, "keys_reload_failed", "reason",
 			    err.code, "detail", err.msg, NULL);
+		}
 	}
 	issuer_handle(is, req, resp);
 }

@@ -4,13 +4,15 @@
  * GET /.well-known/jwks.json and GET /healthz.  Setup here, the handler
  * in issuer.c.  Stops with EX_CONFIG on a bad configuration, naming the
  * variable; never exits on the request path.  SIGHUP reloads the keys
- * (issuer_serve).
+ * (issuer_serve).  Metrics (SANDGATE_METRICS_DIR) without the audit trail
+ * of SG_SVC_OPS: the issuer logs no audited event and needs no Redis.
  */
 #include "config.h"
 
 #include "issuer.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "service.h"
 
 #define PROG	"token-issuer"
@@ -18,7 +20,13 @@
 static enum sg_rc
 init(void *app, struct sg_service *svc, struct sg_err *err)
 {
-	return issuer_init(app, &svc->cfg, err);
+	enum sg_rc	 rc;
+
+	if ((rc = issuer_init(app, &svc->cfg, err)) != SG_OK)
+		return rc;
+	if (svc->flags & SG_SVC_CHECK)
+		return SG_OK;
+	return sg_metrics_open(svc->cfg.metrics_dir, PROG, err);
 }
 
 static void
@@ -34,6 +42,7 @@ static void
 clear(void *app)
 {
 	issuer_clear(app);
+	sg_metrics_close();
 }
 
 int

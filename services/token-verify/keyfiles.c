@@ -178,6 +178,7 @@ sg_verify_reload(struct app *v, int force, struct sg_err *err)
 		v->files[i] = nf[i];
 	if (keysets_load(v, &ks, &op, err) != SG_OK) {
 		v->st.reload_failures++;
+		sg_metrics_add(SG_M_KEY_RELOADS, 1, "failed");
 		sg_err_set(err, SG_EINVAL, "bad_keys", "no usable key");
 		return -1;
 	}
@@ -189,6 +190,7 @@ sg_verify_reload(struct app *v, int force, struct sg_err *err)
 	/* Tokens verified under a removed kid must not live on. */
 	sg_tcache_flush(v->cache);
 	v->st.reloads++;
+	sg_metrics_add(SG_M_KEY_RELOADS, 1, "ok");
 	return 1;
 }
 

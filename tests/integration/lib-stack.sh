@@ -44,6 +44,7 @@ stk_init()
 	SG_VERIFY_PORT=$(sg_free_port)
 	SG_VERIFY_STRICT_PORT=$(sg_free_port)
 	SG_BROKER_PORT=$(sg_free_port)
+	SG_PROBE_PORT=$(sg_free_port)
 	SG_TARGET_PORT=$(sg_free_port)
 	SG_TARGET_TLS_PORT=$(sg_free_port)
 	SG_GATEWAY_IP=127.0.0.1

@@ -301,6 +301,8 @@ out=$(sg_run_api GET /metrics)
 sg_check "GET /metrics with the operator token" 200 "$(printf '%s\n' "$out" | tail -n 1)"
 sg_check_match "metrics: sandboxes created (A, B, C) under $SG_RUNTIME" \
     "^sandgate_sandboxes_created_total\\{runtime=\"$SG_RUNTIME\"\\} [3-9]" "$out"
+sg_check_match "metrics: their tokens counted as issued by sandbox-create" \
+    '^sandgate_tokens_issued_total\{service="sandbox-create",kind="sandbox"\} [3-9]' "$out"
 sg_check_match "metrics: sandboxes destroyed (A, C, B)" '^sandgate_sandboxes_destroyed_total [3-9]' "$out"
 sg_check_match "metrics: Docker calls of sandbox-create" \
     '^sandgate_docker_calls_total\{service="sandbox-create"\} [1-9]' "$out"

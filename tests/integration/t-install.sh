@@ -74,6 +74,11 @@ for f in "$TMPFILES/sandgate.conf" "$SYSUSERS/sandgate.conf" \
     "$DATADIR/lighttpd/sandgate-api.conf.in" \
     "$DATADIR/nginx/sandgate-api.conf.in" "$DATADIR/nginx/sg_params" \
     "$DATADIR/nginx/sg_auth_params" \
+    "$DATADIR/lighttpd/50-sandgate.conf.in" \
+    "$DATADIR/lighttpd/51-sandgate-tls.conf.in" \
+    "$DATADIR/nginx/sandgate-site.conf.in" \
+    "$DATADIR/apache/sandgate-instance.conf.in" \
+    "$DATADIR/redis/sandgate-redis.conf.in" "$DATADIR/render-site.sh" \
     "$DATADIR/firewall/sandgate-proxy.nft.in" \
     "$DATADIR/firewall/sandgate-sandbox-net.nft.in" \
     "$DATADIR/firewall/sandgate-authorizer.nft.in" \
@@ -94,7 +99,17 @@ if [ -f "$SG_BUILD/deploy/apache/mod_sandgate_authz.so" ]; then
 fi
 sg_check "every file installed" "" "$missing"
 sg_check "scripts executable" "" "$(for f in image/build.sh gvisor/register \
-    gvisor/sandgate-runsc; do [ -x "$D$DATADIR/$f" ] || echo "$f"; done)"
+    gvisor/sandgate-runsc render-site.sh; do [ -x "$D$DATADIR/$f" ] || echo "$f"; done)"
+# The installed renderer finds the installed templates (docs/deploy.md,
+# "Debian's packaged servers"; t-debian-servers.sh checks what it makes).
+for k in lighttpd nginx apache-instance; do
+	"$D$DATADIR/render-site.sh" "$k" "$T/rendered-$k" 2>"$T/render.err" ||
+	    echo "$k: $(cat "$T/render.err")" >> "$T/render.bad"
+done
+sg_check "the installed render-site.sh renders from the installed templates" "" \
+    "$(cat "$T/render.bad" 2>/dev/null || true)"
+sg_check "its lighttpd snippet holds the routes" 1 \
+    "$(grep -c '"/v1/tokens"' "$T/rendered-lighttpd" 2>/dev/null || echo 0)"
 sg_check "nothing outside DESTDIR's tree but what configure named" "" \
     "$(cd "$D" && find . -type f | sed 's|^\.||' | while read -r f; do
 	case $f in
@@ -144,7 +159,8 @@ for s in token-issuer token-verify-api token-verify-egress session-query \
 	u=$D$UNITDIR/sandgate-$s.service
 	for want in '^Type=notify$' '^NotifyAccess=all$' '^PartOf=sandgate.target$' \
 	    '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RestartPreventExitStatus=78$' \
-	    "^EnvironmentFile=-$SYSCONF/sandgate/$s.env\$"; do
+	    "^EnvironmentFile=-$SYSCONF/sandgate/$s.env\$" \
+	    '^ReadWritePaths=/run/sandgate/metrics$'; do
 		grep -q "$want" "$u" || untrue="$untrue $s:$want"
 	done
 	# the shared file first, the unit's own after it
@@ -153,7 +169,7 @@ for s in token-issuer token-verify-api token-verify-egress session-query \
 	    untrue="$untrue $s:order($order)"
 	grep -q multiwatch "$u" && untrue="$untrue $s:multiwatch"
 done
-sg_check "service units: notify, reload, PartOf, own env file after the shared one" \
+sg_check "service units: notify, reload, PartOf, own env file after the shared one, the metrics file writable" \
     "" "$untrue"
 # A unit naming a group the host lacks does not start (a remote Redis,
 # no group redis): the socket's group comes from the user's membership.

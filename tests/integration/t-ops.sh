@@ -11,6 +11,7 @@
 #  - the audit trail: the same decisions in sandgate:audit and through
 #    GET /v1/sessions/{id}/decisions (sessions:read, operators only),
 #    never a token;
+#  - key reloads (SIGHUP, a changed key file) and issued tokens counted;
 #  - report mode counted and audited as would_deny;
 #  - Redis stopped (SIGSTOP): egress decisions still answered within a
 #    bounded time and logged on stderr; the trail catches up afterwards.
@@ -182,6 +183,75 @@ sg_check "no token in the stream" 0 \
     "$(stk_redis XRANGE sandgate:audit - + | grep -c "${STK_TOK_A##*.}" || true)"
 sg_check_match "API decisions audited too" '^[1-9]' \
     "$(stk_redis XREVRANGE sandgate:audit + - COUNT 50 | grep -cx api || true)"
+
+# ---- key reloads and issued tokens ------------------------------------------
+TI='sandgate_tokens_issued_total{service='
+KR='sandgate_key_reload_total{service='
+o0=$(metric "${TI}\"sandgate-token\",kind=\"operator\"}")
+"$SG_CLI" token --sub counted --scope sessions:read --ttl 60 >/dev/null
+sg_check "tokens issued: sandgate token counted (operator)" 1 \
+    "$(( $(metric "${TI}\"sandgate-token\",kind=\"operator\"}") - o0 ))"
+s0=$(metric "${TI}\"token-issuer\",kind=\"sandbox\"}")
+r0=$(metric "${KR}\"token-issuer\",result=\"ok\"}")
+TB="{\"container_id\":\"$STK_B\",\"user_id\":\"$STK_USER\",\"organization_uuid\":\"$STK_ORG\",\"allowed_hosts\":[\"github.com\"]}"
+# issue: POST /v1/tokens through the gateway, status printed
+issue()
+{
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+	    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+	    --data "$TB" "$STK_API/v1/tokens" || true
+}
+sg_check "tokens issued: POST /v1/tokens" 201 "$(issue "$STK_OP_ISSUE")"
+sg_check "tokens issued: a refused POST" 403 "$(issue "$STK_OP_READ")"
+sg_check "tokens issued: token-issuer counts the 201 alone" 1 \
+    "$(( $(metric "${TI}\"token-issuer\",kind=\"sandbox\"}") - s0 ))"
+# SIGHUP (systemctl reload): each process reloads at its next request
+nti=0
+for p in $(sg_run_pids token-issuer); do
+	kill -HUP "$p"
+	nti=$((nti + 1))
+done
+i=0
+while [ $i -lt 40 ]; do
+	issue "$STK_OP_ISSUE" >/dev/null
+	[ $(( $(metric "${KR}\"token-issuer\",result=\"ok\"}") - r0 )) -ge $nti ] &&
+	    break
+	i=$((i + 1))
+done
+sg_check "key reloads: each token-issuer process counted once ($nti)" $nti \
+    "$(( $(metric "${KR}\"token-issuer\",result=\"ok\"}") - r0 ))"
+# a broken verification key file: counted as failed, the old keys stay
+VK=$SANDGATE_VERIFY_KEYS
+cp "$VK" "$T/verify-keys.orig"
+f0=$(metric "${KR}\"token-verify\",result=\"failed\"}")
+v0=$(metric "${KR}\"token-verify\",result=\"ok\"}")
+printf -- '-----BEGIN PUBLIC KEY-----\ngarbage\n' > "$VK"
+i=0
+while [ $i -lt 30 ]; do
+	sleep 0.2
+	egress $STK_A "$STK_TOK_A" "$TGT/ok" > "$T/broken.code"
+	[ $(( $(metric "${KR}\"token-verify\",result=\"failed\"}") - f0 )) -ge 1 ] &&
+	    break
+	i=$((i + 1))
+done
+sg_check_match "key reloads: a broken key file counted as failed" '^[1-9]' \
+    "$(( $(metric "${KR}\"token-verify\",result=\"failed\"}") - f0 ))"
+sg_check "key reloads: the old keys still decide" 200 \
+    "$(egress $STK_A "$STK_TOK_A" "$TGT/ok")"
+cp "$T/verify-keys.orig" "$VK"
+i=0
+while [ $i -lt 30 ]; do
+	sleep 0.2
+	egress $STK_A "$STK_TOK_A" "$TGT/ok" >/dev/null
+	[ $(( $(metric "${KR}\"token-verify\",result=\"ok\"}") - v0 )) -ge 1 ] &&
+	    break
+	i=$((i + 1))
+done
+sg_check_match "key reloads: the mended file counted as ok" '^[1-9]' \
+    "$(( $(metric "${KR}\"token-verify\",result=\"ok\"}") - v0 ))"
+metric x >/dev/null
+sg_check_match "key reloads: HELP and TYPE" \
+    '# TYPE sandgate_key_reload_total counter' "$(cat "$T/body")"
 
 # ---- report mode: counted and audited as would_deny ------------------------
 # The strict proxy's authorizer again, in report mode (loopback target:

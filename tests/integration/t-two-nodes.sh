@@ -30,6 +30,7 @@ SG_RUNDIR=$T/runb
 SG_API_PORT=$(sg_free_port)
 SG_METRICS_PORT=$(sg_free_port)
 SG_BROKER_PORT=$(sg_free_port)
+SG_PROBE_PORT=$(sg_free_port)
 SG_PROXY_PORT=$(sg_free_port)
 SG_STRICT_PORT=$(sg_free_port)
 SG_VERIFY_PORT=$(sg_free_port)

@@ -1053,6 +1053,124 @@ START_TEST(log_truncates)
 }
 END_TEST
 
+/* "DEV:INO" of fd, as systemd writes JOURNAL_STREAM. */
+static void
+stream_of(int fd, char *buf, size_t size)
+{
+	struct stat	 sb;
+
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	(void)snprintf(buf, size, "%ju:%ju", (uintmax_t)sb.st_dev,
+	    (uintmax_t)sb.st_ino);
+}
+
+/* Only the very stream JOURNAL_STREAM names is the journal. */
+START_TEST(log_journal_decision)
+{
+	struct stat	 sb;
+	char		 path[] = "/tmp/check_http_j.XXXXXX", js[64], bad[96];
+	int		 fd, p[2];
+
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	(void)unlink(path);
+	ck_assert_int_eq(pipe(p), 0);
+	stream_of(fd, js, sizeof(js));
+	ck_assert_int_eq(sg_log_journal(js, fd), 1);
+	/* another file: stderr redirected by whatever inherited the value */
+	ck_assert_int_eq(sg_log_journal(js, p[1]), 0);
+	ck_assert_int_eq(sg_log_journal(NULL, fd), 0);
+	ck_assert_int_eq(sg_log_journal(js, -1), 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	(void)snprintf(bad, sizeof(bad), "%ju:%ju", (uintmax_t)sb.st_dev,
+	    (uintmax_t)sb.st_ino + 1);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), "%ju:%ju", (uintmax_t)sb.st_dev + 1,
+	    (uintmax_t)sb.st_ino);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), "%s ", js);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), "%s:1", js);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), " %s", js);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), "%ju", (uintmax_t)sb.st_dev);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), "%ju:", (uintmax_t)sb.st_dev);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	(void)snprintf(bad, sizeof(bad), ":%ju", (uintmax_t)sb.st_ino);
+	ck_assert_int_eq(sg_log_journal(bad, fd), 0);
+	ck_assert_int_eq(sg_log_journal("", fd), 0);
+	ck_assert_int_eq(sg_log_journal("a:b", fd), 0);
+	ck_assert_int_eq(sg_log_journal("-1:-1", fd), 0);
+	ck_assert_int_eq(sg_log_journal(
+	    "999999999999999999999999999999:1", fd), 0);
+	(void)close(fd);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+END_TEST
+
+static void
+log_journald(void)
+{
+	struct sg_decision	 d;
+	char			 js[64];
+
+	stream_of(STDERR_FILENO, js, sizeof(js));
+	ck_assert_int_eq(setenv("JOURNAL_STREAM", js, 1), 0);
+	sg_log_init("check-http", SG_LOG_DEBUG);
+	sg_log(SG_LOG_DEBUG, "d", NULL);
+	sg_log(SG_LOG_INFO, "i", NULL);
+	sg_log(SG_LOG_WARN, "w", NULL);
+	sg_log(SG_LOG_ERROR, "e", NULL);
+	(void)memset(&d, 0, sizeof(d));
+	d.mode = "egress";
+	d.decision = "error";
+	d.reason = "internal_error";
+	d.status = 500;
+	sg_log_decision(&d);
+	d.decision = "deny";
+	sg_log_decision(&d);
+	/* a value naming another stream: no prefix */
+	ck_assert_int_eq(setenv("JOURNAL_STREAM", "1:1", 1), 0);
+	sg_log_init("check-http", SG_LOG_DEBUG);
+	sg_log(SG_LOG_WARN, "plain", NULL);
+	ck_assert_int_eq(unsetenv("JOURNAL_STREAM"), 0);
+	sg_log_init("check-http", SG_LOG_DEBUG);
+	sg_log(SG_LOG_ERROR, "plain", NULL);
+}
+
+/*
+ * On the journal every line starts with its syslog priority, and what
+ * follows is the same JSON line; elsewhere no prefix.
+ */
+START_TEST(log_journal_prefix)
+{
+	static const char *const want[][2] = {
+		{ "<7>", "d" }, { "<6>", "i" }, { "<4>", "w" }, { "<3>", "e" },
+		{ "<3>", "decision" }, { "<6>", "decision" }, { "", "plain" },
+		{ "", "plain" }
+	};
+	char		*buf, *p;
+	cJSON		*j;
+	size_t		 i, n;
+
+	buf = capture_log(log_journald);
+	p = buf;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		n = strlen(want[i][0]);
+		ck_assert_msg(strncmp(p, want[i][0], n) == 0 && p[n] == '{',
+		    "line %zu: want '%s{', got %.20s", i, want[i][0], p);
+		p += n;
+		j = next_line(&p);
+		ck_assert_str_eq(sg_json_str(j, "event"), want[i][1]);
+		cJSON_Delete(j);
+	}
+	ck_assert_str_eq(p, "");
+	free(buf);
+}
+END_TEST
+
 /*
  * The accept loop, over a unix socket, with a small FastCGI client
  * (FastCGI 1.0 spec, section 3 and 8).
@@ -1718,6 +1836,8 @@ http_suite(void)
 	tc = tcase_create("log");
 	tcase_add_test(tc, log_lines);
 	tcase_add_test(tc, log_truncates);
+	tcase_add_test(tc, log_journal_decision);
+	tcase_add_test(tc, log_journal_prefix);
 	tcase_add_test(tc, log_rate_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("serve");

@@ -27,6 +27,7 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "token.h"
 
 #define NOW		SGTEST_NOW
@@ -238,6 +239,27 @@ START_TEST(mint_default)
 	}
 	sg_claims_clear(&c);
 	sg_resp_clear(&resp);
+}
+END_TEST
+
+/* sandgate_tokens_issued_total counts the 201s, nothing else. */
+START_TEST(mint_counted)
+{
+	struct sg_resp	 resp;
+	char		 mdir[64];
+
+	ck_assert_int_eq(sgtest_metrics_on(mdir, sizeof(mdir),
+	    "token-issuer"), 0);
+	post("{\"container_id\":\"sandbox_AAAAAAAAAAAAAAAAAAAAAA\"," GOOD_REST
+	    "}", &resp);
+	ck_assert_int_eq(resp.status, 201);
+	sg_resp_clear(&resp);
+	post("{\"container_id\":\"x\"}", &resp);
+	ck_assert_int_eq(resp.status, 400);
+	sg_resp_clear(&resp);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_TOKENS_ISSUED, "sandbox"), 1);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_TOKENS_ISSUED, "operator"), 0);
+	sgtest_metrics_off(mdir);
 }
 END_TEST
 
@@ -825,6 +847,7 @@ issuer_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, mint_default);
+	tcase_add_test(tc, mint_counted);
 	tcase_add_test(tc, mint_options);
 	tcase_add_test(tc, auth_scope);
 	tcase_add_test(tc, methods_routes);

@@ -413,6 +413,60 @@ START_TEST(t_file_checks)
 }
 END_TEST
 
+/*
+ * sg_metrics_join (sandgate token, maybe as root): only the services'
+ * file of this layout; nothing created, nothing replaced.
+ */
+START_TEST(t_join)
+{
+	struct sg_err	 err;
+	struct stat	 old, now;
+	char		 d2[64], p[128];
+	int		 fd;
+
+	sg_metrics_close();
+	(void)strlcpy(d2, "/tmp/check_metrics.XXXXXX", sizeof(d2));
+	ck_assert_ptr_nonnull(mkdtemp(d2));
+	(void)snprintf(p, sizeof(p), "%s/%s", d2, SG_METRICS_FILE);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_metrics_join(d2, "j", &err), SG_EUNAVAIL);
+	ck_assert_str_eq(err.code, "metrics_absent");
+	ck_assert_int_eq(sg_metrics_enabled(), 0);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	/* another layout: refused, the file as it was */
+	ck_assert_int_ge(fd = open(p, O_WRONLY | O_CREAT, 0600), 0);
+	ck_assert_int_eq(write(fd, "garbage", 7), 7);
+	close(fd);
+	ck_assert_int_eq(stat(p, &old), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_metrics_join(d2, "j", &err), SG_EUNAVAIL);
+	ck_assert_str_eq(err.code, "metrics_other_layout");
+	ck_assert_int_eq(sg_metrics_enabled(), 0);
+	ck_assert_int_eq(stat(p, &now), 0);
+	ck_assert(now.st_ino == old.st_ino && now.st_size == 7);
+	/* the services' file: joined, its counts shared */
+	ck_assert_int_eq(unlink(p), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_metrics_open(d2, "svc", &err), SG_OK);
+	sg_metrics_close();
+	ck_assert_int_eq(stat(p, &old), 0);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_metrics_join(d2, "j", &err), SG_OK);
+	sg_metrics_add(SG_M_TOKENS_ISSUED, 1, "operator");
+	sg_metrics_close();
+	ck_assert_int_eq(sg_metrics_open(d2, "j", &err), SG_OK);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_TOKENS_ISSUED, "operator"), 1);
+	ck_assert_int_eq(stat(p, &now), 0);
+	ck_assert(now.st_ino == old.st_ino);
+	/* off stays off */
+	sg_metrics_close();
+	ck_assert_int_eq(sg_metrics_join("", "j", &err), SG_OK);
+	ck_assert_int_eq(sg_metrics_enabled(), 0);
+	(void)unlink(p);
+	(void)rmdir(d2);
+}
+END_TEST
+
 /* Decisions and sandbox events are counted through the log hook. */
 START_TEST(t_ops_hook)
 {
@@ -499,6 +553,7 @@ metrics_suite(void)
 	tcase_add_test(tc, t_exposition);
 	tcase_add_test(tc, t_label_bounds);
 	tcase_add_test(tc, t_file_checks);
+	tcase_add_test(tc, t_join);
 	tcase_add_test(tc, t_ops_hook);
 	tcase_add_test(tc, t_ops_bad_dir);
 	suite_add_tcase(s, tc);

@@ -42,6 +42,7 @@
 #include "response.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "revoke.h"
 #include "session.h"
 #include "token.h"
@@ -1820,8 +1821,11 @@ START_TEST(t_key_reload)
 {
 	struct tok	 t1, t2;
 	struct env	 e;
+	char		 mdir[64];
 	char		*a1, *a2;
 
+	ck_assert_int_eq(sgtest_metrics_on(mdir, sizeof(mdir),
+	    "token-verify"), 0);
 	app.cfg.session_cache_ms = 0;
 	t1 = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
 	t2 = mint_c(key2, CID2, HOSTS, 0, NOW, 3600);
@@ -1864,6 +1868,9 @@ START_TEST(t_key_reload)
 	app.fixed_mono_us += SG_VERIFY_STAT_US;
 	ck_assert_int_eq(run(&e), 200);
 	ck_assert_uint_eq(app.st.reload_failures, 1);
+	/* /metrics counts each attempt, by result */
+	ck_assert_uint_eq(sg_metrics_get(SG_M_KEY_RELOADS, "ok"), 2);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_KEY_RELOADS, "failed"), 1);
 
 	/* forced (SIGHUP): back to key 1 only */
 	keys_use(key1);
@@ -1874,6 +1881,9 @@ START_TEST(t_key_reload)
 	/* nothing changed: no reload */
 	app.fixed_mono_us += SG_VERIFY_STAT_US;
 	ck_assert_int_eq(sg_verify_reload(&app, 0, NULL), 0);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_KEY_RELOADS, "ok"), 3);
+	ck_assert_uint_eq(sg_metrics_get(SG_M_KEY_RELOADS, "failed"), 1);
+	sgtest_metrics_off(mdir);
 	env_free(&e);
 	free(a1);
 	free(a2);

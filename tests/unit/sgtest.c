@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "metrics.h"
 #include "redis.h"
 #include "sgerr.h"
 #include "sgtest.h"
@@ -192,4 +194,27 @@ sgtest_redis_stop(pid_t pid, int sig)
 	}
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, NULL, 0);
+}
+
+int
+sgtest_metrics_on(char *dir, size_t size, const char *service)
+{
+	struct sg_err	 err;
+
+	if (strlcpy(dir, "/tmp/sgtest_metrics.XXXXXX", size) >= size ||
+	    mkdtemp(dir) == NULL)
+		return -1;
+	sg_err_clear(&err);
+	return sg_metrics_open(dir, service, &err) == SG_OK ? 0 : -1;
+}
+
+void
+sgtest_metrics_off(const char *dir)
+{
+	char	 p[128];
+
+	sg_metrics_close();
+	(void)snprintf(p, sizeof(p), "%s/%s", dir, SG_METRICS_FILE);
+	(void)unlink(p);
+	(void)rmdir(dir);
 }

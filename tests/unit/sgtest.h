@@ -54,4 +54,12 @@ struct sg_redis;
  */
 int	 sgtest_redis_ready(struct sg_redis *rd);
 
+/*
+ * Metrics in a fresh directory (dir: at least 64 bytes), for a test that
+ * checks what a service counts; sgtest_metrics_off closes and removes it.
+ * 0 on success.
+ */
+int	 sgtest_metrics_on(char *dir, size_t size, const char *service);
+void	 sgtest_metrics_off(const char *dir);
+
 #endif

@@ -133,20 +133,22 @@ def main():
     if pc:
         lines.append("")
         lines.append("| proxy GET, connections | no auth req/s | mod_authnz_fcgi"
-                     " | mod_sandgate_authz |")
-        lines.append("|---:|---:|---:|---:|")
+                     " | mod_sandgate_authz | the same, 1 connection"
+                     " per token-verify |")
+        lines.append("|---:|---:|---:|---:|---:|")
         for n, row in pc.items():
             cell = lambda k: ("%.0f (%.2fx)" % (row[k]["rps"],
                               row.get(k + "_over_d", 0)) if k in row else "-")
-            lines.append("| %s | %.0f | %s | %s |" % (
-                n, row.get("d", {}).get("rps", 0), cell("e"), cell("f")))
+            lines.append("| %s | %.0f | %s | %s | %s |" % (
+                n, row.get("d", {}).get("rps", 0), cell("e"), cell("f"),
+                cell("g")))
     cn = ve.get("connect") if ve else None
     if cn and "d" in cn:
         lines.append("")
         lines.append("CONNECT tunnels/s (16 clients) and MB/s inside one: "
                      + ", ".join("%s %s / %.0f" % (k, cn[k].get("tunnels_per_s"),
                                  cn[k].get("tunnel_bytes_per_s", 0) / 1e6)
-                                 for k in "def" if k in cn))
+                                 for k in "defg" if k in cn))
     if es:
         s, o = es.get("sandgate", {}), es.get("openssl_speed_ecdsap256", {})
         lines.append("")

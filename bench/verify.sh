@@ -12,14 +12,19 @@
 #  (e) the same proxy with token-verify (egress mode, session in Redis)
 #      through mod_authnz_fcgi (TCP, a new connection per request)
 #  (f) the same through mod_sandgate_authz (unix socket, kept
-#      connections), when the build has it (deploy/apache)
-#  d, e and f again at 1, 16 and 64 connections, interleaved (PCONNS)
+#      connections), when the build has it (deploy/apache); token-verify
+#      holds up to 64 connections per process (SANDGATE_FCGI_CONNS)
+#  (g) the same as f with SANDGATE_FCGI_CONNS=1: one connection at a
+#      time per token-verify process (an idle kept one is closed when
+#      another client waits), as before issue 21's multiplexing
+#  d, e, f and g again at 1, 16 and 64 connections, interleaved (PCONNS)
 #
 # Targets: b >= 0.8 a;  c >= 0.8 x (openssl speed ecdsap256 verify/s) x
 # token-verify worker processes;  e >= 0.7 d.
 #
 #   bench/verify.sh                 (SG_BUILD=build dir, default repo root)
 #   DURATION=8 WORKERS=2 CONNS=32 bench/verify.sh
+#   FCONNS=8 bench/verify.sh        f's token-verify holds 8 connections
 #
 # Writes bench/results/verify.json and prints a table.  Not a test: the
 # figures depend on the machine (nginx, wrk, Apache and the workers share
@@ -74,6 +79,7 @@ TPORT=$(sg_free_port)	# nginx: static target of the proxy
 PPORT=$(sg_free_port)	# Apache, no auth
 PPORT2=$(sg_free_port)	# Apache, token-verify
 PPORT3=$(sg_free_port)	# Apache, mod_sandgate_authz -> token-verify
+PPORT4=$(sg_free_port)	# the same, token-verify one connection at a time
 
 mkdir -p "$T/keys"
 "$MINT" jwks "$KEY" >"$T/keys/verify.json"
@@ -100,11 +106,20 @@ spawn trivial $APORT "$TRIVIAL"
 # owned by the web server's user, mode 0600, as deployed.
 SGAMOD=${SGAMOD:-$SG_BUILD/deploy/apache/mod_sandgate_authz.so}
 ESOCK=$T/verify-egress.sock
+ESOCK1=$T/verify-egress1.sock
 if [ -f "$SGAMOD" ]; then
-	spawn-fcgi -s "$ESOCK" -M 0600 -U www-data -G www-data -F "$WORKERS" \
+	# FCONNS: f's SANDGATE_FCGI_CONNS (default: token-verify's, 64)
+	${FCONNS:+env SANDGATE_FCGI_CONNS=$FCONNS} spawn-fcgi -s "$ESOCK" \
+	    -M 0600 -U www-data -G www-data -F "$WORKERS" \
 	    -P "$T/verify-unix.pid" -- /bin/sh -c 'exec "$0" 2>>"$1"' \
 	    "$VERIFY" "$T/verify-unix.log" >/dev/null
 	for p in $(cat "$T/verify-unix.pid"); do
+		sg_track_pid "$p"
+	done
+	SANDGATE_FCGI_CONNS=1 spawn-fcgi -s "$ESOCK1" -M 0600 -U www-data \
+	    -G www-data -F "$WORKERS" -P "$T/verify-unix1.pid" -- /bin/sh -c \
+	    'exec "$0" 2>>"$1"' "$VERIFY" "$T/verify-unix1.log" >/dev/null
+	for p in $(cat "$T/verify-unix1.pid"); do
 		sg_track_pid "$p"
 	done
 fi
@@ -248,6 +263,18 @@ Listen 127.0.0.1:$PPORT3
     Require valid-user
   </Proxy>
 </VirtualHost>
+Listen 127.0.0.1:$PPORT4
+<VirtualHost 127.0.0.1:$PPORT4>
+  ProxyRequests On
+  ProxyVia Off
+  AllowCONNECT $TPORT
+  <Proxy "*">
+    AuthType SandgateToken
+    AuthName sandgate
+    SandgateAuthz unix:$ESOCK1
+    Require valid-user
+  </Proxy>
+</VirtualHost>
 EOF
 fi
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
@@ -303,6 +330,9 @@ if [ -f "$SGAMOD" ]; then
 	sg_wait_tcp 127.0.0.1 $PPORT3
 	chk -x "http://127.0.0.1:$PPORT3" -H "Proxy-Authorization: $PA" \
 	    "http://127.0.0.1:$TPORT/ok.txt"
+	sg_wait_tcp 127.0.0.1 $PPORT4
+	chk -x "http://127.0.0.1:$PPORT4" -H "Proxy-Authorization: $PA" \
+	    "http://127.0.0.1:$TPORT/ok.txt"
 	c=$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PPORT3" \
 	    "http://127.0.0.1:$TPORT/ok.txt")
 	[ "$c" = 407 ] || { echo "mod_sandgate_authz does not deny ($c)" >&2; exit 1; }
@@ -351,26 +381,32 @@ for n in $PCONNS; do
 	run "e$n" "http://127.0.0.1:$PPORT2/" -s "$T/proxy-auth.lua"
 	if [ -f "$SGAMOD" ]; then
 		run "f$n" "http://127.0.0.1:$PPORT3/" -s "$T/proxy-auth.lua"
+		run "g$n" "http://127.0.0.1:$PPORT4/" -s "$T/proxy-auth.lua"
 	fi
 done
 CONNS=$_c0 THREADS=$_t0
 # CONNECT: new tunnels per second (16 clients, each opening and closing
-# tunnels) and bytes/s inside one open tunnel, d, e, f interleaved.
-for k in d e f; do
+# tunnels) and bytes/s inside one open tunnel, d, e, f, g interleaved.
+for k in d e f g; do
 	case $k in
 	d) _p=$PPORT _a="" ;;
 	e) _p=$PPORT2 _a=$PA ;;
 	f) [ -f "$SGAMOD" ] || continue
 	   _p=$PPORT3 _a=$PA ;;
+	g) [ -f "$SGAMOD" ] || continue
+	   _p=$PPORT4 _a=$PA ;;
 	esac
 	echo "connect $k ($DURATION s) ..."
 	python3 "$SG_TOP/bench/connect.py" "$_p" "$TPORT" "$DURATION" 16 \
 	    "$_a" /big.bin >"$T/conn-$k.json" 2>>"$T/connect.log" ||
 	    echo '{}' >"$T/conn-$k.json"
 done
-# RSS of the egress workers (kB each) after the runs.
-RSS=$(for p in $(cat "$T/verify-unix.pid" 2>/dev/null); do
-	awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done | tr '\n' ' ')
+# RSS of the egress workers (kB each) after the runs (f's, then g's).
+RSS=$(for f in "$T/verify-unix.pid" "$T/verify-unix1.pid"; do
+	for p in $(cat "$f" 2>/dev/null); do
+		awk '/^VmRSS/ { print $2 }' "/proc/$p/status"
+	done
+done | tr '\n' ' ')
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$T" "$OUT/verify.json" "$OSSL" "$WORKERS" "$NCPU" "$DURATION" \
@@ -429,13 +465,13 @@ def ms(v):
 proxy = {}
 for n in pconns:
     row = {}
-    for k in "def":
+    for k in "defg":
         rps = f(k + n, "rps")
         if not rps:
             continue
         row[k] = {"rps": float(rps), "non_2xx": int(f(k + n, "bad") or 0),
                   "p50": f(k + n, "p50"), "p99": f(k + n, "p99")}
-    for k in "ef":
+    for k in "efg":
         if k in row and "d" in row:
             row[k + "_over_d"] = ratio(row[k]["rps"], row["d"]["rps"])
             for q in ("p50", "p99"):
@@ -448,15 +484,16 @@ res["proxy_what"] = {
     "d": "Apache forward proxy, no authorization",
     "e": "mod_authnz_fcgi -> token-verify (TCP, a connection per request)",
     "f": "mod_sandgate_authz -> token-verify (unix socket, kept connections)",
+    "g": "the same as f, token-verify one connection at a time (SANDGATE_FCGI_CONNS=1)",
 }
 res["egress_worker_rss_kb"] = rss
 conn = {}
-for k in "def":
+for k in "defg":
     try:
         conn[k] = json.load(open("%s/conn-%s.json" % (t, k)))
     except (OSError, ValueError):
         pass
-for k in "ef":
+for k in "efg":
     if k in conn and conn.get("d", {}).get("tunnels_per_s"):
         conn[k + "_tunnels_over_d"] = ratio(conn[k].get("tunnels_per_s", 0),
                                             conn["d"]["tunnels_per_s"])
@@ -490,7 +527,7 @@ print("proxy GET by connections: req/s (ratio to d), added p50/p99 ms")
 for n in pconns:
     row = proxy[n]
     cells = []
-    for k in "def":
+    for k in "defg":
         if k in row:
             c = "%s %.0f" % (k, row[k]["rps"])
             if k != "d":
@@ -499,7 +536,7 @@ for n in pconns:
                     row[k]["non_2xx"])
             cells.append(c)
     print("  %3s conns: %s" % (n, "   ".join(cells)))
-for k in "def":
+for k in "defg":
     if k in conn:
         c = conn[k]
         print("CONNECT %s: %s tunnels/s (%s failed), %.0f MB/s inside one%s" % (k,

@@ -485,6 +485,7 @@ load_numbers(struct ld *l, struct sg_cfg *c)
 	    &c->docker_timeout_s);
 	(void)get_int(l, "SANDGATE_FCGI_TIMEOUT_MS", 100, 600000,
 	    &c->fcgi_timeout_ms);
+	(void)get_int(l, "SANDGATE_FCGI_CONNS", 1, 256, &c->fcgi_conns);
 	(void)get_int(l, "SANDGATE_WORKERS", 1, SG_CFG_WORKERS_MAX, &c->workers);
 	/* The pool's workers share the socket the manager inherited. */
 	if (c->workers > 1 && c->socket[0] != '\0')

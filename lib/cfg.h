@@ -66,6 +66,7 @@ struct sg_cfg {
 	char		 tmpfs_size[32];		/* SANDGATE_TMPFS_SIZE, 1G */
 	int		 docker_timeout_s;		/* SANDGATE_DOCKER_TIMEOUT, 30 (1..3600) */
 	int		 fcgi_timeout_ms;		/* SANDGATE_FCGI_TIMEOUT_MS, 5000 (100..600000) */
+	int		 fcgi_conns;			/* SANDGATE_FCGI_CONNS, 0: the service's (1..256) */
 	int		 workers;			/* SANDGATE_WORKERS, 1 (1..256): processes on the socket (lib/pool.h) */
 	int		 dns_timeout_ms;		/* SANDGATE_DNS_TIMEOUT_MS, 2000 (100..30000) */
 	char		 dns_servers[SG_CFG_STR];	/* SANDGATE_DNS_SERVERS, "" (resolv.conf) */

@@ -31,7 +31,8 @@ lib_libsandgate_a_SOURCES = \
 	lib/num.h lib/num.c \
 	lib/request.h lib/request.c \
 	lib/response.h lib/response.c \
-	lib/serve.h lib/serve.c \
+	lib/serve.h lib/serve.c lib/fcgirec.h lib/fcgirec.c \
+	lib/listen.h lib/listen.c \
 	lib/notify.h lib/notify.c \
 	lib/pool.h lib/pool.c \
 	lib/redis.h lib/redis-private.h lib/redis.c lib/redis-send.c \

@@ -4,7 +4,8 @@
  * signals, one request at a time.  The only file that includes libfcgi.
  *
  * One request at a time per process (scale with processes: spawn-fcgi
- * -F, systemd, lighttpd max-procs).  SIGTERM, SIGINT and SIGUSR1 stop
+ * -F, systemd, lighttpd max-procs), on one connection at a time, or on
+ * several held open at once (sg_serve_conns; see mux_loop).  SIGTERM, SIGINT and SIGUSR1 stop
  * the loop after the request in flight; SIGHUP only raises a flag for
  * sg_serve_hup().  These signals are blocked while a request is handled
  * and only delivered inside ppoll(2) on the listening socket, so a
@@ -31,7 +32,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,13 +52,14 @@
 
 #include "compat.h"
 #include "clock.h"
+#include "fcgirec.h"
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
-#include "num.h"
 #include "serve.h"
 
-#define SERVE_BACKLOG		128
-#define SERVE_SOCKET_MODE	0660	/* default mode of a unix socket */
+#define SERVE_PEEK		16384	/* bytes a request is looked for in */
+#define SERVE_RECHECK_US	500	/* a part-sent request's next look */
 
 static volatile sig_atomic_t	 serve_stop;
 static volatile sig_atomic_t	 serve_hupped;
@@ -68,6 +68,7 @@ static const int *volatile	 serve_cur_fdp;	/* what a deadline cuts */
 static int			 serve_timeout_ms;
 static void			(*serve_idle_fn)(void);
 static int			 serve_idle_ms;
+static int			 serve_maxconns = 1;
 
 
 static void
@@ -138,161 +139,6 @@ sg_serve_hup(void)
 		return 0;
 	serve_hupped = 0;
 	return 1;
-}
-
-/* SANDGATE_SOCKET_MODE: an octal mode for a unix socket, default 0660. */
-static int
-socket_mode(mode_t *mode, struct sg_err *err)
-{
-	const char	*s;
-	unsigned	 v = 0;
-	size_t		 i;
-
-	*mode = SERVE_SOCKET_MODE;
-	if ((s = getenv("SANDGATE_SOCKET_MODE")) == NULL || *s == '\0')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '7' || i >= 4) {
-			sg_err_set(err, SG_EINVAL, "bad_config",
-			    "SANDGATE_SOCKET_MODE: not an octal mode: %.16s", s);
-			return -1;
-		}
-		v = v * 8 + (unsigned)(s[i] - '0');
-	}
-	if (v > 0777) {
-		sg_err_set(err, SG_EINVAL, "bad_config",
-		    "SANDGATE_SOCKET_MODE: not an octal mode: %.16s", s);
-		return -1;
-	}
-	*mode = (mode_t)v;
-	return 0;
-}
-
-/*
- * A unix socket at path.  A stale socket file is replaced, but a live
- * one (someone accepts on it) or any file that is not a socket is left
- * alone and reported.
- */
-static int
-listen_unix(const char *path, struct sg_err *err)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	mode_t			 mode, omask;
-	int			 fd = -1, probe = -1, rc;
-
-	if (socket_mode(&mode, err) != 0)
-		return -1;
-	(void)memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (*path != '/' ||
-	    strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		sg_err_set(err, SG_EINVAL, "bad_config",
-		    "SANDGATE_SOCKET: not an absolute socket path that fits: "
-		    "%.64s", path);
-		return -1;
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			sg_err_set(err, SG_EINVAL, "bad_config",
-			    "SANDGATE_SOCKET: %.64s exists and is not a socket",
-			    path);
-			return -1;
-		}
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) >= 0) {
-			rc = connect(probe, (struct sockaddr *)&sun,
-			    sizeof(sun));
-			(void)close(probe);
-			if (rc == 0) {
-				sg_err_set(err, SG_EUNAVAIL, "socket_in_use",
-				    "SANDGATE_SOCKET: %.64s is in use", path);
-				return -1;
-			}
-		}
-		(void)unlink(path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		goto fail;
-	/* No window in which the socket exists with looser permissions. */
-	omask = umask(0777 & ~mode);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	(void)umask(omask);
-	if (rc != 0 || chmod(path, mode) != 0 ||
-	    listen(fd, SERVE_BACKLOG) != 0)
-		goto fail;
-	return fd;
-fail:
-	sg_err_set(err, SG_EUNAVAIL, "socket_failed",
-	    "SANDGATE_SOCKET: cannot listen on %.64s: %s", path,
-	    strerror(errno));
-	if (fd >= 0)
-		(void)close(fd);
-	return -1;
-}
-
-/* "host:port", "[v6]:port". */
-static int
-listen_tcp(const char *spec, struct sg_err *err)
-{
-	struct addrinfo	 hints, *res = NULL;
-	char		 host[256];
-	const char	*colon, *port;
-	size_t		 hl;
-	int64_t		 pnum;
-	int		 fd = -1, one = 1, gai;
-
-	if ((colon = strrchr(spec, ':')) == NULL)
-		goto bad;
-	port = colon + 1;
-	hl = (size_t)(colon - spec);
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	/* A port is 1-65535, spelled without a leading zero. */
-	if (hl == 0 || hl >= sizeof(host) || *port == '0' ||
-	    sg_num_parse(port, 1, 65535, &pnum) != 0)
-		goto bad;
-	(void)memcpy(host, spec, hl);
-	host[hl] = '\0';
-	if (strchr(host, '[') != NULL || strchr(host, ']') != NULL)
-		goto bad;
-	(void)memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-		sg_err_set(err, SG_EINVAL, "bad_config",
-		    "SANDGATE_SOCKET: %.64s: %s", host, gai_strerror(gai));
-		return -1;
-	}
-	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		goto fail;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (res->ai_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-	    listen(fd, SERVE_BACKLOG) != 0)
-		goto fail;
-	freeaddrinfo(res);
-	return fd;
-fail:
-	sg_err_set(err, SG_EUNAVAIL, "socket_failed",
-	    "SANDGATE_SOCKET: cannot listen on %.64s: %s", spec,
-	    strerror(errno));
-	if (fd >= 0)
-		(void)close(fd);
-	if (res != NULL)
-		freeaddrinfo(res);
-	return -1;
-bad:
-	sg_err_set(err, SG_EINVAL, "bad_config",
-	    "SANDGATE_SOCKET: expected unix:/path, /path or host:port, "
-	    "got %.64s", spec);
-	return -1;
 }
 
 /* sg_resp's put: a streamed answer's bytes to the client, now. */
@@ -506,8 +352,8 @@ serve_open(const char *listen, int *opened, const char **upath, ino_t *uino,
 			*upath = listen + 5;
 		else if (listen[0] == '/')
 			*upath = listen;
-		fd = *upath != NULL ? listen_unix(*upath, err) :
-		    listen_tcp(listen, err);
+		fd = *upath != NULL ? sg_listen_unix(*upath, err) :
+		    sg_listen_tcp(listen, err);
 		if (fd < 0)
 			return -1;
 		*opened = 1;
@@ -546,6 +392,24 @@ timed_out(const char *phase)
 	    "closed", (char *)NULL);
 }
 
+/* The next connection on fd, or -1: none waits (EAGAIN) or it failed. */
+static int
+serve_accept(int fd)
+{
+	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
+	int			 c, one = 1;
+
+	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		/* EAGAIN: another process won; else back off a bit. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			(void)nanosleep(&backoff, NULL);
+		return -1;
+	}
+	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return c;
+}
+
 /*
  * Take the next connection from the listening socket fd into fr: 1, or
  * 0 when there is none (another process took it) or it failed.
@@ -563,17 +427,10 @@ timed_out(const char *phase)
 static int
 serve_take(FCGX_Request *fr, int fd)
 {
-	const struct timespec	 backoff = { 0, 100 * 1000 * 1000 };
-	int			 c, one = 1;
+	int	 c;
 
-	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-		/* EAGAIN: another process won; else back off a bit. */
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			(void)nanosleep(&backoff, NULL);
+	if ((c = serve_accept(fd)) < 0)
 		return 0;
-	}
-	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fr->ipcFd = c;
 	fr->keepConnection = 1;
 	return 1;
@@ -652,11 +509,257 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 	return 0;
 }
 
+/*
+ * Several connections per process (sg_serve_conns): the listening
+ * socket and every connection held open are polled together, and a
+ * connection is served only once a peek at it shows its request's
+ * parameters whole, so neither an idle connection nor a slow one holds
+ * the process.  A part-sent request cannot be waited for by poll (its
+ * bytes keep the socket readable): it is looked at again every
+ * SERVE_RECHECK_US until it is whole or its deadline passes.  A
+ * connection's deadline runs from its accept until its first request is
+ * whole, and from the first byte of each later one; one held idle after
+ * a request has none, but the least recently served of those is closed
+ * when the set is full and another client connects (mux_victim).  A new
+ * or part-sent one is never closed for a newcomer: with none to close,
+ * the newcomer waits in the backlog until a place is free.
+ */
+struct serve_conn {
+	int		 fd;
+	int		 part;		/* its request is part-sent */
+	int		 look;		/* peek at it in this round */
+	int64_t		 due_us;	/* whole by then or cut; 0: none */
+	int64_t		 used_us;	/* accepted or last served */
+};
+
+struct serve_mux {
+	struct serve_conn	*c;
+	struct pollfd		*pfd;	/* [0] the listening socket */
+	int			 n;
+};
+
+void
+sg_serve_conns(int n)
+{
+	serve_maxconns = n < 1 ? 1 : n > SG_SERVE_CONNS_MAX ?
+	    SG_SERVE_CONNS_MAX : n;
+}
+
+static void
+mux_drop(struct serve_mux *m, int i, int close_it)
+{
+	if (close_it)
+		(void)close(m->c[i].fd);
+	m->c[i] = m->c[--m->n];
+}
+
+/* -1 closed or failed, 0 nothing waits, 1 part-sent, 2 whole. */
+static int
+mux_peek(int fd)
+{
+	static unsigned char	 buf[SERVE_PEEK];
+	ssize_t			 n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	/* Longer than we look at: libfcgi reads it under the deadline. */
+	if ((size_t)n == sizeof(buf))
+		return 2;
+	return sg_fcgi_sent(buf, (size_t)n) == SG_FCGI_WHOLE ? 2 : 1;
+}
+
+/*
+ * The connection to close for a new one, or -1: the least recently
+ * served of those held idle after a request (with idle_now, only those
+ * the last poll found nothing on).  A new or part-sent one never goes:
+ * the web server's request on it would be lost, and its deadline frees
+ * the place anyway.
+ */
+static int
+mux_victim(const struct serve_mux *m, int idle_now)
+{
+	int	 i, old = -1;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->c[i].part || m->c[i].due_us != 0 ||
+		    (idle_now && m->c[i].look))
+			continue;
+		if (old < 0 || m->c[i].used_us < m->c[old].used_us)
+			old = i;
+	}
+	return old;
+}
+
+/*
+ * Accept what waits on fd while there is room, or an idle connection to
+ * close for it; the rest waits in the backlog.
+ */
+static void
+mux_accept(struct serve_mux *m, int fd)
+{
+	int64_t	 now;
+	int	 c, old = -1, k;
+
+	for (k = 0; k < 16; k++) {
+		if (m->n == serve_maxconns && (old = mux_victim(m, 1)) < 0)
+			return;
+		if ((c = serve_accept(fd)) < 0)
+			return;
+		if (m->n == serve_maxconns)
+			mux_drop(m, old, 1);
+		now = sg_now_us();
+		m->c[m->n].fd = c;
+		m->c[m->n].part = 0;
+		m->c[m->n].look = 1;	/* its request may be there already */
+		m->c[m->n].due_us = serve_timeout_ms > 0 ?
+		    now + (int64_t)serve_timeout_ms * 1000 : 0;
+		m->c[m->n++].used_us = now;
+	}
+}
+
+/* Serve the whole request waiting on connection i. */
+static void
+mux_serve(FCGX_Request *fr, struct serve_mux *m, int i, size_t max_body,
+    sg_handler handler, void *app)
+{
+	fr->ipcFd = m->c[i].fd;
+	fr->keepConnection = 1;
+	deadline(&fr->ipcFd);
+	if (FCGX_Accept_r(fr) < 0) {
+		/* The connection failed or was cut; libfcgi closed it. */
+		deadline(NULL);
+		timed_out("read");
+		mux_drop(m, i, 0);
+		return;
+	}
+	serve_one(fr, max_body, handler, app);
+	FCGX_Finish_r(fr);
+	deadline(NULL);
+	timed_out("request");
+	if (fr->ipcFd < 0) {
+		mux_drop(m, i, 0);	/* not kept: libfcgi closed it */
+		return;
+	}
+	fr->ipcFd = -1;
+	m->c[i].part = 0;
+	m->c[i].due_us = 0;
+	m->c[i].used_us = sg_now_us();
+}
+
+/* Peek at what poll marked and at part-sent requests: 1 if one was served. */
+static int
+mux_scan(FCGX_Request *fr, struct serve_mux *m, size_t max_body,
+    sg_handler handler, void *app)
+{
+	struct serve_conn	*c;
+	int			 i, served = 0, st;
+
+	/* Downwards: a dropped one's place takes one already seen. */
+	for (i = m->n - 1; i >= 0; i--) {
+		c = &m->c[i];
+		st = c->look || c->part ? mux_peek(c->fd) : 0;
+		c->look = 0;
+		if (st < 0) {
+			mux_drop(m, i, 1);
+			continue;
+		}
+		if (st == 2) {
+			mux_serve(fr, m, i, max_body, handler, app);
+			served = 1;
+			continue;
+		}
+		c->part = st == 1;
+		if (c->part && c->due_us == 0 && serve_timeout_ms > 0)
+			c->due_us = sg_now_us() +
+			    (int64_t)serve_timeout_ms * 1000;
+		if (c->due_us != 0 && sg_now_us() >= c->due_us) {
+			serve_timedout = 1;
+			timed_out("read");
+			mux_drop(m, i, 1);
+		}
+	}
+	return served;
+}
+
+/* How long ppoll may wait (*ts), or NULL for no limit. */
+static struct timespec *
+mux_wait(const struct serve_mux *m, int64_t last, struct timespec *ts)
+{
+	int64_t	 now = sg_now_us(), at = -1;
+	int	 i;
+
+	if (serve_idle_fn != NULL)
+		at = last + (int64_t)serve_idle_ms * 1000;
+	for (i = 0; i < m->n; i++) {
+		if (m->c[i].due_us != 0 && (at < 0 || m->c[i].due_us < at))
+			at = m->c[i].due_us;
+		if (m->c[i].part && (at < 0 || now + SERVE_RECHECK_US < at))
+			at = now + SERVE_RECHECK_US;
+	}
+	if (at < 0)
+		return NULL;
+	at = at > now ? at - now : 0;
+	ts->tv_sec = (time_t)(at / 1000000);
+	ts->tv_nsec = (long)(at % 1000000) * 1000;
+	return ts;
+}
+
+/* serve_loop for several connections (serve_maxconns > 1). */
+static int
+mux_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
+    size_t max_body, sg_handler handler, void *app, struct serve_mux *m,
+    struct sg_err *err)
+{
+	struct timespec	 ts;
+	int64_t		 last = sg_now_us();
+	int		 i, np, n;
+
+	while (!serve_stop) {
+		/* Full, with nothing to close for a newcomer: let it wait. */
+		m->pfd[0].fd = m->n < serve_maxconns || mux_victim(m, 0) >= 0 ?
+		    fd : -1;
+		m->pfd[0].events = POLLIN;
+		m->pfd[0].revents = 0;
+		for (np = 1, i = 0; i < m->n; i++) {
+			/* A part-sent request keeps its socket readable. */
+			m->pfd[np].fd = m->c[i].part ? -1 : m->c[i].fd;
+			m->pfd[np].events = POLLIN;
+			m->pfd[np++].revents = 0;
+		}
+		n = ppoll(m->pfd, (nfds_t)np, mux_wait(m, last, &ts),
+		    waitmask);
+		if (serve_stop)
+			break;
+		if (n < 0 && errno != EINTR) {
+			sg_err_set(err, SG_EINTERNAL, "poll_failed",
+			    "ppoll: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < m->n; i++)
+			m->c[i].look = n > 0 && m->pfd[i + 1].revents != 0;
+		if (n > 0 && m->pfd[0].revents != 0)
+			mux_accept(m, fd);
+		if (mux_scan(fr, m, max_body, handler, app))
+			last = sg_now_us();
+		if (serve_idle_fn != NULL &&
+		    sg_now_us() - last >= (int64_t)serve_idle_ms * 1000) {
+			serve_idle_fn();
+			last = sg_now_us();
+		}
+	}
+	return 0;
+}
+
 int
 sg_serve(const char *listen, size_t max_body, int timeout_ms,
     sg_handler handler, void *app, struct sg_err *err)
 {
 	FCGX_Request	 fr;
+	struct serve_mux m = { NULL, NULL, 0 };
 	sigset_t	 orig, waitmask;
 	const char	*upath = NULL;
 	ino_t		 uino = 0;
@@ -688,7 +791,19 @@ sg_serve(const char *listen, size_t max_body, int timeout_ms,
 	 * say it).
 	 */
 	(void)sg_notify("READY=1");
-	if (serve_loop(&fr, fd, &waitmask, max_body, handler, app, err) != 0)
+	if (serve_maxconns > 1) {
+		m.c = calloc((size_t)serve_maxconns, sizeof(*m.c));
+		m.pfd = calloc((size_t)serve_maxconns + 1, sizeof(*m.pfd));
+		if (m.c == NULL || m.pfd == NULL) {
+			sg_err_set(err, SG_ENOMEM, "out_of_memory",
+			    "Out of memory.");
+			goto out;
+		}
+		if (mux_loop(&fr, fd, &waitmask, max_body, handler, app, &m,
+		    err) != 0)
+			goto out;
+	} else if (serve_loop(&fr, fd, &waitmask, max_body, handler, app,
+	    err) != 0)
 		goto out;
 	rc = 0;
 	sg_log(SG_LOG_INFO, "stopping", NULL);
@@ -696,6 +811,10 @@ out:
 	deadline(NULL);
 	if (inited)
 		FCGX_Free(&fr, 1);
+	while (m.n > 0)
+		mux_drop(&m, m.n - 1, 1);
+	free(m.c);
+	free(m.pfd);
 	serve_close(fd, opened, upath, uino);
 	(void)sigprocmask(SIG_SETMASK, &orig, NULL);
 	return rc;

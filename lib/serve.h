@@ -38,6 +38,22 @@ int		 sg_serve(const char *listen, size_t max_body, int timeout_ms,
  * the audit trail's open repeat runs and its queue).
  */
 void		 sg_serve_idle(void (*fn)(void), int ms);
+/*
+ * Connections one process holds open at once, 1..SG_SERVE_CONNS_MAX
+ * (call before sg_serve).  1, the default: one at a time, and a kept
+ * connection (FCGI_KEEP_CONN) is closed while idle when another client
+ * waits.  More: the process polls them all with the listening socket
+ * and serves a connection only once its request's parameters are there,
+ * so a web server's pool keeps its connections however many threads it
+ * has, and an idle or slow client holds no process; an idle kept one is
+ * closed (the least recently served first) only when the set is full
+ * and another client connects; a new or part-sent one never is (the
+ * newcomer then waits in the backlog).  The read deadline is unchanged: a connection's request
+ * must be whole within timeout_ms of its accept, or of its first byte
+ * on a kept connection.
+ */
+#define SG_SERVE_CONNS_MAX	256
+void		 sg_serve_conns(int n);
 /* 1 once after each SIGHUP (for reloads), else 0. */
 int		 sg_serve_hup(void);
 

@@ -215,6 +215,9 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 		return 0;
 	}
 	sg_serve_idle(sg_ops_idle, SG_OPS_IDLE_MS);
+	/* Several connections at once only where the service asks for it. */
+	sg_serve_conns(s->cfg.fcgi_conns > 0 ? s->cfg.fcgi_conns :
+	    (s->flags & SG_SVC_CONNS) ? SG_SVC_CONNS_DEFAULT : 1);
 	rc = sg_serve(s->cfg.socket, SG_HTTP_MAX_BODY, s->cfg.fcgi_timeout_ms,
 	    handler, app, err);
 	sg_log_flush();		/* the count, before the lines that may drop */

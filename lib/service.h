@@ -21,6 +21,8 @@
 #define SG_SVC_KEY	0x02	/* SANDGATE_SIGNING_KEY, a private key */
 #define SG_SVC_REDIS	0x04	/* SANDGATE_REDIS (not connected yet) */
 #define SG_SVC_DOCKER	0x08	/* SANDGATE_DOCKER_SOCKET */
+#define SG_SVC_CONNS	0x10	/* serve SG_SVC_CONNS_DEFAULT connections at once */
+#define SG_SVC_CONNS_DEFAULT	64	/* SANDGATE_FCGI_CONNS with SG_SVC_CONNS */
 #define SG_SVC_CHECK	0x100	/* set by --check-config: check, never serve */
 
 struct sg_service {

@@ -8,8 +8,9 @@
  * Listens on SANDGATE_SOCKET, or on an inherited socket on fd 0
  * (spawn-fcgi).  SIGHUP reloads the verification keys; so does a change
  * of a SANDGATE_VERIFY_KEYS file (checked at most once a second).  One
- * process serves one request at a time: run several (spawn-fcgi -F N)
- * for parallelism; each keeps its own token cache and Redis connection.
+ * process serves one request at a time, on up to SANDGATE_FCGI_CONNS (64)
+ * connections held open at once: run several (spawn-fcgi -F N) for
+ * parallelism; each keeps its own token cache and Redis connection.
  * Stops with EX_CONFIG on a bad configuration, naming the variable.
  */
 #include "config.h"
@@ -44,8 +45,12 @@ int
 main(int argc, char *argv[])
 {
 	/* metrics and the audit trail (SANDGATE_METRICS_DIR, _AUDIT_MAXLEN) */
-	static const struct sg_service_def def = { PROG, SG_SVC_OPS, init,
-	    start, sg_verify_handle, clear };
+	/*
+	 * and several kept connections per process: a web server's
+	 * authorizer pool keeps its connections however many threads it has
+	 */
+	static const struct sg_service_def def = { PROG,
+	    SG_SVC_OPS | SG_SVC_CONNS, init, start, sg_verify_handle, clear };
 	/* Static: struct app holds the whole configuration. */
 	static struct app	 app;
 

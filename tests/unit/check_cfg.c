@@ -118,6 +118,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.tmpfs_size, "1G");
 	ck_assert_int_eq(cfg.docker_timeout_s, 30);
 	ck_assert_int_eq(cfg.fcgi_timeout_ms, 5000);
+	ck_assert_int_eq(cfg.fcgi_conns, 0);
 	ck_assert_int_eq(cfg.log_rate, 50);
 	ck_assert_int_eq(cfg.dns_timeout_ms, 2000);
 	ck_assert_str_eq(cfg.dns_servers, "");
@@ -226,6 +227,10 @@ START_TEST(good_values)
 	ck_assert_str_eq(cfg.dns_servers, "127.0.0.1:5353,[::1]:53");
 	GOOD("SANDGATE_FCGI_TIMEOUT_MS", "250");
 	ck_assert_int_eq(cfg.fcgi_timeout_ms, 250);
+	GOOD("SANDGATE_FCGI_CONNS", "1");
+	ck_assert_int_eq(cfg.fcgi_conns, 1);
+	GOOD("SANDGATE_FCGI_CONNS", "256");
+	ck_assert_int_eq(cfg.fcgi_conns, 256);
 	GOOD("SANDGATE_METRICS_DIR", "/run/sandgate/metrics");
 	ck_assert_str_eq(cfg.metrics_dir, "/run/sandgate/metrics");
 	GOOD("SANDGATE_AUDIT_MAXLEN", "0");
@@ -305,7 +310,8 @@ START_TEST(integers)
 	    "SANDGATE_TOKEN_TTL", "SANDGATE_TOKEN_MAX_TTL",
 	    "SANDGATE_REDIS_TIMEOUT_MS", "SANDGATE_SESSION_CACHE_MS",
 	    "SANDGATE_MAX_SANDBOXES_PER_USER", "SANDGATE_PIDS_LIMIT",
-	    "SANDGATE_DOCKER_TIMEOUT", "SANDGATE_FCGI_TIMEOUT_MS", NULL };
+	    "SANDGATE_DOCKER_TIMEOUT", "SANDGATE_FCGI_TIMEOUT_MS",
+	    "SANDGATE_FCGI_CONNS", NULL };
 	static const char *const bad[] = { "x", "-1", "+5", " 5", "5 ", "5x",
 	    "0x10", "1e3", "5.0", "99999999999999999999",
 	    "9223372036854775808", "100000000", "\t5", NULL };
@@ -331,6 +337,8 @@ START_TEST(integers)
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "0");
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "99");
 	BAD("SANDGATE_FCGI_TIMEOUT_MS", "600001");
+	BAD("SANDGATE_FCGI_CONNS", "0");
+	BAD("SANDGATE_FCGI_CONNS", "257");
 	BAD("SANDGATE_AUDIT_MAXLEN", "-1");
 	BAD("SANDGATE_AUDIT_MAXLEN", "100000001");
 	BAD("SANDGATE_AUDIT_MAXLEN", "1e5");

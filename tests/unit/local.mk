@@ -22,6 +22,12 @@ tests_unit_check_tunnel_SOURCES = tests/unit/check_tunnel.c
 tests_unit_check_tunnel_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_tunnel_LDADD = $(SG_CHECK_LIBS)
 
+# fcgi: how much of a FastCGI request a held connection has sent
+check_PROGRAMS += tests/unit/check_fcgi
+tests_unit_check_fcgi_SOURCES = tests/unit/check_fcgi.c
+tests_unit_check_fcgi_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_fcgi_LDADD = $(SG_CHECK_LIBS)
+
 # num: strict decimal numbers and hex digits
 check_PROGRAMS += tests/unit/check_num
 tests_unit_check_num_SOURCES = tests/unit/check_num.c $(SGTEST_SOURCES)

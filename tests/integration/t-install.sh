@@ -155,7 +155,7 @@ sg_check_match "sysusers.d makes the sandgate user" '^u sandgate' \
 # ---- the service units tell systemd the truth (issue 20.4) --------------------
 untrue=""
 for s in token-issuer token-verify-api token-verify-egress session-query \
-    sandbox-create sandbox-destroy; do
+    sandbox-create sandbox-destroy secret-broker; do
 	u=$D$UNITDIR/sandgate-$s.service
 	for want in '^Type=notify$' '^NotifyAccess=all$' '^PartOf=sandgate.target$' \
 	    '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RestartPreventExitStatus=78$' \

@@ -286,22 +286,18 @@ load_env(const char *path)
 }
 
 /*
- * Only a metrics file the services made: Apache starts this program as
- * root, and a file root created would lock the services out of it.
+ * Only a metrics file the services made, of this build's layout
+ * (sg_metrics_join): Apache starts this program as root, and a file root
+ * created, or replaced after a layout change, would lock the services
+ * out of it.
  */
 static void
 metrics(const char *dir)
 {
 	struct sg_err	 err;
-	char		 path[4096];
-	int		 n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", dir, SG_METRICS_FILE);
 	sg_err_clear(&err);
-	if (n < 0 || (size_t)n >= sizeof(path) || access(path, F_OK) != 0)
-		fprintf(stderr, "sandgate-budget-log: no %s yet (no "
-		    "metrics)\n", SG_METRICS_FILE);
-	else if (sg_metrics_open(dir, "budget-log", &err) != SG_OK)
+	if (sg_metrics_join(dir, "budget-log", &err) != SG_OK)
 		fprintf(stderr, "sandgate-budget-log: %s (no metrics)\n",
 		    err.msg);
 }

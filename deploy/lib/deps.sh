@@ -4,7 +4,7 @@
 SG_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
  libfcgi-dev libfcgi-bin libssl-dev libcjson-dev libhiredis-dev
  libcurl4-openssl-dev libpsl-dev publicsuffix libc-ares-dev check redis-server redis-sentinel stunnel4 docker.io
- lighttpd apache2 apache2-dev
+ lighttpd lighttpd-mod-openssl apache2 apache2-dev
  nginx-light spawn-fcgi curl openssl python3 python3-jwt python3-cryptography
  wrk jq iproute2 procps valgrind busybox-static nftables
  clang libclang-rt-14-dev multiwatch

@@ -10,6 +10,8 @@
 #    lighttpd -tt; then running: the routes answer on sandgate's socket
 #    only, the packaged document root is not served there, and the
 #    packaged site does not route the API;
+#  - lighttpd with 51-sandgate-tls.conf (lighttpd-mod-openssl): TLS on
+#    the API with the rendered certificate, TLS 1.1 and plain HTTP refused;
 #  - nginx: the site in sites-available, TLS on the API; nginx -t; then
 #    running: TLS with the rendered certificate, the JSON 404, the
 #    metrics listener;
@@ -77,15 +79,12 @@ out=$(lighttpd -tt -f "$L/lighttpd.conf" 2>&1) && rc=0 || rc=$?
 sg_check "lighttpd -tt on the packaged config with the module" 0 "$rc"
 [ "$rc" -eq 0 ] || echo "$out"
 sg_check "lighttpd -tt: no warning" "" "$(printf '%s' "$out" | grep -i 'warn\|deprecated' || true)"
-SG_API_PORT=$LAPI sh "$R" lighttpd-tls "$T/51-sandgate-tls.conf"
-if [ -f /usr/lib/lighttpd/mod_openssl.so ]; then
-	echo "# (lighttpd-mod-openssl found: the TLS snippet is checked in the same way)"
-else
-	echo "# lighttpd-mod-openssl is not installed: 51-sandgate-tls.conf rendered, not run"
-fi
+[ -f /usr/lib/lighttpd/mod_openssl.so ] ||
+    { echo "lighttpd-mod-openssl missing (tests/deps.sh installs it)" >&2; exit 1; }
 setsid lighttpd -D -f "$L/lighttpd.conf" </dev/null >/dev/null \
     2>>"$T/log/lighttpd-stderr.log" &
-sg_track_pid $!
+LPID=$!
+sg_track_pid $LPID
 sg_wait_tcp 127.0.0.1 "$LAPI" && sg_wait_tcp 127.0.0.1 "$LMET" ||
     { cat "$T/log/lighttpd-error.log"; exit 1; }
 # No backend runs: a route that reaches its FastCGI socket answers 503.
@@ -103,6 +102,37 @@ sg_check "lighttpd: metrics listener: /metrics to session-query (503)" 503 \
     "$(code "http://127.0.0.1:$LMET/metrics")"
 sg_check "lighttpd: metrics listener: nothing else" 403 \
     "$(code "http://127.0.0.1:$LMET/v1/sessions")"
+
+# ---- lighttpd: TLS on the API (51-sandgate-tls.conf, lighttpd-mod-openssl) ---
+kill "$LPID"
+wait "$LPID" 2>/dev/null || true
+mkdir -p "$T/ltls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$T/ltls/api.key" -out "$T/ltls/api.crt" 2>/dev/null
+SG_API_PORT=$LAPI SG_TLS_CERT=$T/ltls/api.crt SG_TLS_KEY=$T/ltls/api.key \
+    sh "$R" lighttpd-tls "$L/conf-available/51-sandgate-tls.conf"
+perl "$T/lighty-enable-mod" sandgate-tls > "$T/lighty-tls.out" 2>&1 && rc=0 || rc=$?
+sg_check "lighty-enable-mod sandgate-tls" 0 "$rc"
+out=$(lighttpd -tt -f "$L/lighttpd.conf" 2>&1) && rc=0 || rc=$?
+sg_check "lighttpd -tt with the TLS snippet" 0 "$rc"
+[ "$rc" -eq 0 ] || echo "$out"
+setsid lighttpd -D -f "$L/lighttpd.conf" </dev/null >/dev/null \
+    2>>"$T/log/lighttpd-stderr.log" &
+LPID=$!
+sg_track_pid $LPID
+sg_wait_tcp 127.0.0.1 "$LAPI" ||
+    { cat "$T/log/lighttpd-error.log"; exit 1; }
+sg_check "lighttpd TLS: the API over TLS with the rendered certificate (403 off-route)" 403 \
+    "$(code "https://127.0.0.1:$LAPI/index.html" --cacert "$T/ltls/api.crt")"
+sg_check "lighttpd TLS: a route reaches its backend (none runs: 503)" 503 \
+    "$(code "https://127.0.0.1:$LAPI/healthz/token-issuer" --cacert "$T/ltls/api.crt")"
+sg_check "lighttpd TLS: TLS 1.1 refused" 000 \
+    "$(code "https://127.0.0.1:$LAPI/index.html" --cacert "$T/ltls/api.crt" --tls-max 1.1)"
+sg_check_match "lighttpd TLS: plain HTTP on the API port gets no API answer" '^(000|400)$' \
+    "$(code "http://127.0.0.1:$LAPI/healthz/token-issuer")"
+sg_check "lighttpd TLS: the metrics listener stays plain, on loopback" 503 \
+    "$(code "http://127.0.0.1:$LMET/metrics")"
 
 # ---- nginx: sites-available, TLS on the API -----------------------------------
 echo "# nginx"

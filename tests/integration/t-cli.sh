@@ -45,7 +45,7 @@ sg_check "no command" 2 "$(rc "$SG_CLI")"
 sg_check "unknown command" 2 "$(rc "$SG_CLI" frobnicate)"
 # Pins: `sandgate reap --help` was the one command whose --help did not
 # behave like the others (exit 0, the usage on stdout).
-for c in keygen keys jwk token verify reap; do
+for c in keygen keys jwk token verify reap doctor; do
 	sg_check "$c --help" 0 "$(rc "$SG_CLI" "$c" --help)"
 	sg_check_match "$c --help text" "usage: sandgate $c" "$(cat "$T/out")"
 	sg_check "$c --help: nothing on stderr" "" "$(cat "$T/err")"

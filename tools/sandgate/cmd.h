@@ -56,6 +56,8 @@ int	cmd_load_keysets(const char *cmd, const struct sg_cfg *cfg,
 	    int fallback, struct sg_keyset **ks, struct sg_keyset **op);
 
 int	cmd_keygen(int argc, char *argv[]);
+/* tools/sandgate/doctor.c: one line per check of the host. */
+int	cmd_doctor(int argc, char *argv[]);
 /* tools/sandgate/keys.c: the key directory the units read. */
 int	cmd_keys(int argc, char *argv[]);
 int	cmd_jwk(int argc, char *argv[]);

@@ -33,6 +33,8 @@ static const struct {
 	{ "verify",	cmd_verify,	"verify a token read from stdin" },
 	{ "reap",	cmd_reap,	"destroy sandboxes whose token expired" },
 	{ "audit",	cmd_audit,	"verify or seal a sandbox's audit trail" },
+	{ "doctor",	cmd_doctor,	"check this host: keys, Redis, Docker, "
+	    "firewall" },
 };
 
 int

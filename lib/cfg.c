@@ -337,10 +337,10 @@ sg_cfg_defaults(struct sg_cfg *c)
  * network without DNS (docs/contract.md §6.1), so a name in HTTP_PROXY
  * would never resolve and every request would fail inside the sandbox,
  * not here.  "scheme://" has been checked; IPv6 in brackets (RFC 3986,
- * 3.2.2).
+ * 3.2.2).  Also the rule for proxy= in SANDGATE_DOCKER_HOSTS (engines.c).
  */
-static int
-proxy_host_is_ip(const char *url)
+int
+sg_cfg_proxy_host_is_ip(const char *url)
 {
 	const char	*h = strstr(url, "://") + 3, *e;
 	char		 host[INET6_ADDRSTRLEN + 1];
@@ -420,7 +420,7 @@ load_strings(struct ld *l, struct sg_cfg *c)
 		    strncmp(c->proxy_url, "https://", 8) != 0)
 			(void)bad(l, "SANDGATE_PROXY_URL",
 			    "must start with http:// or https://");
-		else if (!proxy_host_is_ip(c->proxy_url))
+		else if (!sg_cfg_proxy_host_is_ip(c->proxy_url))
 			(void)bad(l, "SANDGATE_PROXY_URL", "the host must be "
 			    "an IP address, not a name: a sandbox has no DNS");
 	}

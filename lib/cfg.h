@@ -81,6 +81,11 @@ struct sg_cfg {
 /* Defaults, then the environment.  SG_EINVAL "bad_config" names the variable. */
 enum sg_rc	 sg_cfg_load(struct sg_cfg *, struct sg_err *);
 void		 sg_cfg_defaults(struct sg_cfg *);
+/*
+ * Whether the host of url ("scheme://host[:port]...") is an IP literal
+ * (IPv6 in brackets): a sandbox has no DNS to resolve a proxy's name.
+ */
+int		 sg_cfg_proxy_host_is_ip(const char *url);
 
 /*
  * What sg_cfg_check found: every error ("VAR: why", the value never

@@ -4,9 +4,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +53,7 @@ hostport_ok(const char *s)
 static const char *
 parse_proxy(const char *opt, char *out, size_t size)
 {
-	char		 hp[SG_ENGINE_PROXY_MAX], host[64];
-	unsigned char	 a[16];
-	const char	*p;
+	char		 hp[SG_ENGINE_PROXY_MAX];
 	size_t		 n;
 
 	if (strncmp(opt, "proxy=http://", 13) != 0)
@@ -71,13 +66,7 @@ parse_proxy(const char *opt, char *out, size_t size)
 	hp[n] = '\0';
 	if (!hostport_ok(hp))
 		return "a proxy= option must be http://IP:port";
-	p = hp[0] == '[' ? strchr(hp, ']') : strrchr(hp, ':');
-	n = (size_t)(p - hp) - (hp[0] == '[');
-	if (n >= sizeof(host))
-		return "a proxy= option must be http://IP:port";
-	memcpy(host, hp + (hp[0] == '['), n);
-	host[n] = '\0';
-	if (inet_pton(hp[0] == '[' ? AF_INET6 : AF_INET, host, a) != 1)
+	if (!sg_cfg_proxy_host_is_ip(opt + 6))	/* "http://..." */
 		return "a proxy= host must be an IP address: a sandbox has "
 		    "no DNS";
 	(void)strlcpy(out, hp, size);

@@ -75,4 +75,10 @@ const struct sg_metrics_family sg_metrics_families[SG_M_COUNT] = {
 	    "Tokens handed out, by service and kind (sandbox: token-issuer's "
 	    "POST /v1/tokens and sandbox-create's 201; operator: sandgate "
 	    "token).", 1, 1, { "kind" }, 16 },
+	[SG_M_PROXY_REFUSED] = { "sandgate_proxy_refused_total", T_COUNTER,
+	    "Egress requests the proxy itself refused, by reason "
+	    "(tunnels_exhausted: the sandbox had SandgateMaxTunnels open; "
+	    "tunnels_unavailable: the table was full), as "
+	    "sandgate-budget-log read them from Apache's log.", 0, 1,
+	    { "reason" }, 4 },
 };

@@ -74,6 +74,7 @@ enum sg_metric {
 	/* New families at the end only: see metrics-internal.h. */
 	SG_M_KEY_RELOADS,		/* service, result: ok | failed */
 	SG_M_TOKENS_ISSUED,		/* service, kind: sandbox | operator */
+	SG_M_PROXY_REFUSED,		/* reason: tunnels_exhausted | ... */
 	SG_M_COUNT
 };
 

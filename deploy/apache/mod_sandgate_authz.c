@@ -30,6 +30,18 @@
  *     Require valid-user
  *   </Proxy>
  *
+ * Each sandbox's share: with SandgateMaxTunnels N in the same section, a
+ * container that token-verify vouched for may have at most N requests
+ * and CONNECT tunnels open at once in the whole server (every process
+ * and thread; sga_share.c counts them in shared memory).  The one after
+ * is refused with 429 tunnels_exhausted, in the body an agent can read
+ * (docs/contract.md §10.3), and SG_REFUSED=tunnels_exhausted for the
+ * logs.  A tunnel counts until it closes, a request until its answer
+ * is sent.  This works whichever module authenticated the request: it
+ * reads r->user, which both set from Variable-SG_CONTAINER_ID.
+ *
+ *     SandgateMaxTunnels 32
+ *
  * Built by `make` when configure finds apxs (Debian: apache2-dev); the
  * Apache headers are the only ones it includes, nothing of libsandgate.
  */
@@ -52,21 +64,27 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "ap_mpm.h"
 #include "mod_auth.h"
+#include "scoreboard.h"
 #include "util_fcgi.h"
 #include "util_script.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
+#include "sga_share.h"
+
 #define SGA_IO_MS	10000	/* per read/write, as mod_authnz_fcgi's 10 s */
 #define SGA_MAX_OUT	65536	/* an answer larger than this is an error */
 #define SGA_IDLE_MAX	64	/* kept connections per Apache process */
 #define SGA_USER_VAR	"SG_CONTAINER_ID"
+#define SGA_TUNNELS_MAX	1000000	/* SandgateMaxTunnels at most */
 
 module AP_MODULE_DECLARE_DATA sandgate_authz_module;
 
 struct sga_dir {
 	const char		*path;	/* unix socket, or NULL: off */
+	int			 max;	/* SandgateMaxTunnels; -1 unset, 0 off */
 };
 
 /*
@@ -81,11 +99,32 @@ static apr_thread_mutex_t	*sga_mu;
 static struct sga_conn		 sga_idle[SGA_IDLE_MAX];
 static int			 sga_nidle;
 
+/*
+ * The open requests and tunnels per container: made by the parent in
+ * post_config (one table per generation: after a graceful restart the
+ * old children count in the old one until they are gone), used by the
+ * children it forks.  sga_row: this process's row, once its scoreboard
+ * slot is known (0, the shared row, until then).
+ */
+static struct sga_share		*sga_tab;
+static pid_t			 sga_tab_owner;
+static int			 sga_tab_wanted;
+static unsigned			 sga_row;
+static int			 sga_row_known;
+
+struct sga_held {
+	unsigned	 row;
+	const char	*id;
+};
+
 static void *
 sga_dir_create(apr_pool_t *p, char *d)
 {
+	struct sga_dir	*dc = apr_pcalloc(p, sizeof(*dc));
+
 	(void)d;
-	return apr_pcalloc(p, sizeof(struct sga_dir));
+	dc->max = -1;
+	return dc;
 }
 
 static void *
@@ -95,6 +134,7 @@ sga_dir_merge(apr_pool_t *p, void *basev, void *addv)
 	struct sga_dir	*base = basev, *add = addv;
 
 	m->path = add->path != NULL ? add->path : base->path;
+	m->max = add->max >= 0 ? add->max : base->max;
 	return m;
 }
 
@@ -115,6 +155,26 @@ sga_cmd_socket(cmd_parms *cmd, void *dv, const char *arg)
 		    "unix:/absolute/path (under %zu bytes) or None, got '%s'",
 		    sizeof(sun.sun_path), arg);
 	d->path = apr_pstrdup(cmd->pool, arg);
+	return NULL;
+}
+
+static const char *
+sga_cmd_tunnels(cmd_parms *cmd, void *dv, const char *arg)
+{
+	struct sga_dir	*d = dv;
+	char		*end;
+	long		 n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || n < 0 ||
+	    n > SGA_TUNNELS_MAX)
+		return apr_psprintf(cmd->pool, "SandgateMaxTunnels: expected "
+		    "a number of requests and tunnels per sandbox, 0 (no "
+		    "limit) to %d, got '%s'", SGA_TUNNELS_MAX, arg);
+	d->max = (int)n;
+	if (n > 0)
+		sga_tab_wanted = 1;
 	return NULL;
 }
 
@@ -505,6 +565,147 @@ sga_check_authn(request_rec *r)
 	return OK;
 }
 
+static apr_status_t
+sga_tab_free(void *arg)
+{
+	/* Only the parent: a child's tunnels may still be closing. */
+	if (sga_tab == arg && sga_tab_owner == getpid()) {
+		sga_share_free(sga_tab);
+		sga_tab = NULL;
+	}
+	return APR_SUCCESS;
+}
+
+/*
+ * Sized so that it cannot fill: no more containers can have something
+ * open than there are threads to serve them (ServerLimit x ThreadLimit,
+ * the hard limits), one row per process slot and the shared row.
+ */
+static int
+sga_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+    server_rec *s)
+{
+	int	 daemons = 0, threads = 0;
+	long	 ents;
+
+	(void)plog;
+	(void)ptemp;
+	sga_tab = NULL;
+	if (!sga_tab_wanted)
+		return OK;
+	if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &daemons) != APR_SUCCESS ||
+	    daemons < 1)
+		daemons = 1;
+	if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads) != APR_SUCCESS ||
+	    threads < 1)
+		threads = 1;
+	ents = (long)daemons * threads;
+	if (ents > 1L << 19)
+		ents = 1L << 19;
+	if (daemons > 4095)
+		daemons = 4095;
+	if ((sga_tab = sga_share_new((unsigned)daemons + 1,
+	    (unsigned)ents)) == NULL) {
+		ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+		    "sandgate_authz: no shared table for SandgateMaxTunnels "
+		    "(%d processes, %ld containers)", daemons, ents);
+		return HTTP_INTERNAL_SERVER_ERROR;
+	}
+	sga_tab_owner = getpid();
+	apr_pool_cleanup_register(pconf, sga_tab, sga_tab_free,
+	    apr_pool_cleanup_null);
+	return OK;
+}
+
+/*
+ * This process's row: its scoreboard slot's, found at the first request
+ * (in child_init the parent may not have written the slot's pid yet).
+ * The row's previous holder is gone, so what it counted is taken away.
+ */
+static unsigned
+sga_my_row(void)
+{
+	apr_proc_t	 me;
+	int		 slot;
+
+	if (sga_row_known)
+		return sga_row;
+	me.pid = getpid();
+	if ((slot = ap_find_child_by_pid(&me)) < 0)
+		return 0;
+	apr_thread_mutex_lock(sga_mu);
+	if (!sga_row_known) {
+		sga_row = sga_share_claim(sga_tab, slot, me.pid);
+		sga_row_known = 1;
+	}
+	apr_thread_mutex_unlock(sga_mu);
+	return sga_row;
+}
+
+static apr_status_t
+sga_held_end(void *arg)
+{
+	struct sga_held	*h = arg;
+
+	if (sga_tab != NULL)
+		sga_share_release(sga_tab, h->row, h->id);
+	return APR_SUCCESS;
+}
+
+/* The refusal, in the form of token-verify's (docs/contract.md §10.3). */
+static int
+sga_refuse(request_rec *r, int status, const char *reason, const char *msg)
+{
+	apr_table_setn(r->err_headers_out, "X-Sandgate-Reason", reason);
+	apr_table_setn(r->subprocess_env, "SG_REFUSED", reason);
+	if (status == HTTP_TOO_MANY_REQUESTS)
+		apr_table_setn(r->err_headers_out, "Retry-After", "1");
+	ap_custom_response(r, status, apr_psprintf(r->pool,
+	    "{\"error\":\"%s\",\"message\":\"%s\"}\n", reason, msg));
+	return status;
+}
+
+/*
+ * After every access check, so only what is let through counts: one
+ * more open for the container, until r's pool goes (the answer sent,
+ * the tunnel closed).
+ */
+static int
+sga_fixups(request_rec *r)
+{
+	struct sga_dir	*d = ap_get_module_config(r->per_dir_config,
+	    &sandgate_authz_module);
+	struct sga_held	*h;
+
+	if (d == NULL || d->max <= 0 || sga_tab == NULL || sga_mu == NULL ||
+	    r->main != NULL || r->prev != NULL || r->user == NULL)
+		return DECLINED;
+	h = apr_palloc(r->pool, sizeof(*h));
+	h->row = sga_my_row();
+	h->id = r->user;
+	switch (sga_share_acquire(sga_tab, h->row, h->id, (unsigned)d->max)) {
+	case SGA_SHARE_OK:
+		apr_pool_cleanup_register(r->pool, h, sga_held_end,
+		    apr_pool_cleanup_null);
+		return DECLINED;
+	case SGA_SHARE_FULL:
+		return sga_refuse(r, HTTP_TOO_MANY_REQUESTS,
+		    "tunnels_exhausted", apr_psprintf(r->pool, "the sandbox "
+		    "already has %d requests and tunnels open through the "
+		    "proxy, its limit; retry when one has closed", d->max));
+	case SGA_SHARE_NOROOM:
+		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "sandgate_authz: "
+		    "SandgateMaxTunnels table full; refusing");
+		return sga_refuse(r, HTTP_SERVICE_UNAVAILABLE,
+		    "tunnels_unavailable", "the proxy cannot count this "
+		    "sandbox's tunnels now; retry later");
+	default:
+		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "sandgate_authz: "
+		    "user is not a container id; refusing");
+		return HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
 static void
 sga_child_init(apr_pool_t *p, server_rec *s)
 {
@@ -515,13 +716,17 @@ sga_child_init(apr_pool_t *p, server_rec *s)
 		sga_mu = NULL;
 	}
 	sga_nidle = 0;
+	sga_row = 0;
+	sga_row_known = 0;
 }
 
 static void
 sga_register_hooks(apr_pool_t *p)
 {
 	(void)p;
+	ap_hook_post_config(sga_post_config, NULL, NULL, APR_HOOK_MIDDLE);
 	ap_hook_child_init(sga_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+	ap_hook_fixups(sga_fixups, NULL, NULL, APR_HOOK_FIRST);
 	ap_hook_check_authn(sga_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
 	    AP_AUTH_INTERNAL_PER_CONF);
 }
@@ -529,6 +734,9 @@ sga_register_hooks(apr_pool_t *p)
 static const command_rec sga_cmds[] = {
 	AP_INIT_TAKE1("SandgateAuthz", sga_cmd_socket, NULL, OR_AUTHCFG,
 	    "unix:/path of token-verify's FastCGI socket, or None"),
+	AP_INIT_TAKE1("SandgateMaxTunnels", sga_cmd_tunnels, NULL, OR_AUTHCFG,
+	    "requests and CONNECT tunnels one sandbox may have open at once "
+	    "(0: no limit)"),
 	{ NULL }
 };
 

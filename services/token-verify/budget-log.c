@@ -3,8 +3,10 @@
  * sandgate-budget-log: the byte counter of the budgets (docs/contract.md
  * §7.2).  Apache's egress vhost pipes one line per request or CONNECT
  * tunnel into it (CustomLog "||sandgate-budget-log [ENVFILE]", format
- * "%u %I %O": the container id token-verify vouched for, the bytes
- * received from and sent to the sandbox, headers included, mod_logio);
+ * "%u %I %O %{SG_REFUSED}e": the container id token-verify vouched for,
+ * the bytes received from and sent to the sandbox, headers included,
+ * mod_logio, and why the proxy itself refused it, "-" when it did not;
+ * the last field may be absent, as in the older format);
  * it adds them to sandgate:budget:<id> (sg_budget_add_bytes, only for a
  * sandbox with a budget) and token-verify refuses the sandbox's next
  * request once the budget is used up.
@@ -19,8 +21,10 @@
  * kept: Redis away means requests are decided as token-verify decides
  * them then (503, or open with SANDGATE_REDIS_FAILURE=open), so bytes
  * moved meanwhile are at most undercounted.  Metrics:
- * sandgate_budget_bytes_total{result}, into the services' metrics file
- * only when it exists.  stderr is Apache's error log.
+ * sandgate_budget_bytes_total{result} and, for mod_sandgate_authz's own
+ * refusals (SandgateMaxTunnels), sandgate_proxy_refused_total{reason},
+ * into the services' metrics file only when it exists.  stderr is
+ * Apache's error log.
  *
  * ENVFILE: SANDGATE_*=value lines (/etc/sandgate/sandgate.env) put into
  * the environment first, for an Apache that does not carry them.  A bad
@@ -46,7 +50,7 @@
 #include "redis.h"
 #include "sgerr.h"
 
-#define SGB_LINE_MAX	256	/* "%u %I %O": an id of 128 and two numbers */
+#define SGB_LINE_MAX	256	/* an id of 128, two numbers, a reason */
 #define SGB_IDS		4096	/* distinct ids a batch holds */
 #define SGB_FLUSH_MS	100
 #define SGB_BACKOFF_MS	1000
@@ -122,19 +126,41 @@ num(const char *s, int64_t *v)
 	return i > 0;
 }
 
-/* One line "ID IN OUT" (NUL-terminated, no newline). */
+/*
+ * The proxy's own refusal reason ("-": none), counted; 0 for a word
+ * that is none of mod_sandgate_authz's (the metric's labels are ours).
+ */
+static int
+refused(const char *why)
+{
+	static const char *const known[] = { "tunnels_exhausted",
+	    "tunnels_unavailable", NULL };
+	size_t		 i;
+
+	if (why == NULL || strcmp(why, "-") == 0)
+		return 1;
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(why, known[i]) == 0) {
+			sg_metrics_add(SG_M_PROXY_REFUSED, 1, known[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/* One line "ID IN OUT [REASON]" (NUL-terminated, no newline). */
 static void
 line(char *s)
 {
-	char	*id, *in, *out, *save = NULL;
+	char	*id, *in, *out, *why, *save = NULL;
 	int64_t	 a, b;
 
 	id = strtok_r(s, " ", &save);
 	in = strtok_r(NULL, " ", &save);
 	out = strtok_r(NULL, " ", &save);
+	why = strtok_r(NULL, " ", &save);
 	if (id == NULL || in == NULL || out == NULL ||
 	    strtok_r(NULL, " ", &save) != NULL || !num(in, &a) ||
-	    !num(out, &b)) {
+	    !num(out, &b) || !refused(why)) {
 		bad_lines++;
 		return;
 	}
@@ -338,7 +364,7 @@ main(int argc, char **argv)
 	(void)pthread_join(th, NULL);
 	if (bad_lines > 0)
 		fprintf(stderr, "sandgate-budget-log: %llu lines not of the "
-		    "format \"%%u %%I %%O\" skipped\n",
+		    "format \"%%u %%I %%O %%{SG_REFUSED}e\" skipped\n",
 		    (unsigned long long)bad_lines);
 	sg_redis_free(r);
 	return 0;

@@ -545,6 +545,35 @@ stk_judge()
 }
 
 # ------------------------------------------------------------------ RSS
+# stk_apache_mod PORT: a second Apache from the stack's httpd.conf with
+# mod_sandgate_authz loaded, the egress site rendered for it on
+# 127.0.0.1:PORT, and a token-verify of its own (token-verify-mod) on a
+# unix socket.  Its directory is $STK_MOD (made here): write Defines into
+# $STK_MOD/sites/00-*.conf before calling.  Logs: $T/apache-mod-*.log.
+stk_apache_mod()
+{
+	STK_MOD_SO=$SG_BUILD/deploy/apache/mod_sandgate_authz.so
+	STK_MOD=$T/apache-mod
+	mkdir -p "$STK_MOD/sites"
+	sed -e "s|$SG_RUNDIR/apache|$STK_MOD|g" \
+	    -e "s|^ErrorLog .*|ErrorLog $T/apache-mod-error.log|" \
+	    -e "s|^#LoadModule sandgate_authz_module .*|LoadModule sandgate_authz_module $STK_MOD_SO|" \
+	    "$SG_RUNDIR/apache/httpd.conf" > "$STK_MOD/httpd.conf"
+	sg_run_fill "$SG_TOP/deploy/apache/sandgate-egress.conf.in" \
+	    "$STK_MOD/sites/egress.conf"
+	sed -i -e "s|@NAME@|mod|g" -e "s|@PORT_PROXY@|$1|g" \
+	    -e "s|@VERIFY_ADDR@|127.0.0.1:1|g" \
+	    -e "s|@VERIFY_SOCKET@|$SG_SOCKDIR/token-verify-mod.sock|g" \
+	    "$STK_MOD/sites/egress.conf"
+	SANDGATE_EGRESS_DENY_PRIVATE=0 sg_run_spawn token-verify-mod \
+	    "$SG_BUILD/services/token-verify/token-verify" unix
+	setsid apache2 -f "$STK_MOD/httpd.conf" -DFOREGROUND </dev/null \
+	    >/dev/null 2>>"$T/apache-mod-stderr.log" &
+	sg_track_pid $!
+	sg_wait_tcp 127.0.0.1 "$1" || { cat "$T/apache-mod-error.log" \
+	    "$T/apache-mod-stderr.log"; exit 1; }
+}
+
 # stk_rss FILE: "name pid comm rss_kB" for every process the stack runs
 # and their children (a supervisor's workers, Apache's children).
 stk_rss()

@@ -117,29 +117,13 @@ sg_check "nothing reached the witness" 0 "$(stk_leaks)"
 # ---- the same site with mod_sandgate_authz: token-verify's unix socket -------
 # A second Apache from the stack's httpd.conf with the module loaded, the
 # site rendered for it, and a token-verify of its own on a unix socket.
-SGAMOD=$SG_BUILD/deploy/apache/mod_sandgate_authz.so
 MPROBE=""
-if [ -f "$SGAMOD" ]; then
+if [ -f "$SG_BUILD/deploy/apache/mod_sandgate_authz.so" ]; then
 	M=$T/apache-mod
 	mkdir -p "$M/sites"
-	sed -e "s|$SG_RUNDIR/apache|$M|g" \
-	    -e "s|^ErrorLog .*|ErrorLog $T/apache-mod-error.log|" \
-	    -e "s|^#LoadModule sandgate_authz_module .*|LoadModule sandgate_authz_module $SGAMOD|" \
-	    "$SG_RUNDIR/apache/httpd.conf" > "$M/httpd.conf"
-	MPORT=$(sg_free_port)
 	MPROBE_PORT=$(sg_free_port)
 	echo "Define SG_PROBE_PORT $MPROBE_PORT" > "$M/sites/00-probe.conf"
-	sg_run_fill "$SG_TOP/deploy/apache/sandgate-egress.conf.in" \
-	    "$M/sites/egress.conf"
-	sed -i -e "s|@NAME@|mod|g" -e "s|@PORT_PROXY@|$MPORT|g" \
-	    -e "s|@VERIFY_ADDR@|127.0.0.1:1|g" \
-	    -e "s|@VERIFY_SOCKET@|$SG_SOCKDIR/token-verify-mod.sock|g" \
-	    "$M/sites/egress.conf"
-	SANDGATE_EGRESS_DENY_PRIVATE=0 sg_run_spawn token-verify-mod \
-	    "$SG_BUILD/services/token-verify/token-verify" unix
-	setsid apache2 -f "$M/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
-	    2>>"$T/apache-mod-stderr.log" &
-	sg_track_pid $!
+	stk_apache_mod "$(sg_free_port)"
 	sg_wait_tcp 127.0.0.1 "$MPROBE_PORT" ||
 	    { cat "$T/apache-mod-error.log" "$T/apache-mod-stderr.log"; exit 1; }
 	MPROBE=http://127.0.0.1:$MPROBE_PORT
@@ -153,7 +137,7 @@ if [ -f "$SGAMOD" ]; then
 	    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "$MPROBE" \
 	    "http://127.0.0.2:$SG_TARGET_PORT/readyz" || true)"
 else
-	echo "# no $SGAMOD (no apxs at configure time): the module's probe untested"
+	echo "# no mod_sandgate_authz.so (no apxs at configure time): the module's probe untested"
 fi
 
 # ---- Redis stopped: 503, and back --------------------------------------------

@@ -22,6 +22,15 @@ tests_unit_check_tunnel_SOURCES = tests/unit/check_tunnel.c
 tests_unit_check_tunnel_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_tunnel_LDADD = $(SG_CHECK_LIBS)
 
+# share: mod_sandgate_authz's open requests and tunnels per sandbox
+check_PROGRAMS += tests/unit/check_share
+tests_unit_check_share_SOURCES = tests/unit/check_share.c \
+	deploy/apache/sga_share.c deploy/apache/sga_share.h
+tests_unit_check_share_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/deploy/apache
+tests_unit_check_share_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_share_LDADD = $(SG_CHECK_LIBS) -lpthread
+
 # fcgi: how much of a FastCGI request a held connection has sent
 check_PROGRAMS += tests/unit/check_fcgi
 tests_unit_check_fcgi_SOURCES = tests/unit/check_fcgi.c

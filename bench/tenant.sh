@@ -8,10 +8,14 @@
 # limit of deploy/firewall/sandgate-proxy-limits.nft, 32, is loaded) and
 # floods refused requests from four connections.  Reports B's p50 and
 # p99 latency for both, side by side, and their ratio (goal: within 2x).
+# AUTHZ=module: the same through a second Apache with mod_sandgate_authz
+# and SandgateMaxTunnels 32 instead of the nft rule (A's requests over
+# its 32 get 429 instead of a reset).
 #
 #   bench/tenant.sh            SG_BUILD=<build dir>, N=400 (requests)
+#   AUTHZ=module bench/tenant.sh
 #
-# Writes bench/results/tenant.json.  Not a test: the figures depend on
+# Writes bench/results/tenant.json (tenant-module.json).  Not a test: the figures depend on
 # the machine (Apache, token-verify, Redis and the clients share its CPUs).
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$SG_TOP/tests/integration/lib-stack.sh"
@@ -33,12 +37,22 @@ stk_put_session $CA "$JTI" "$EXP" "[\"127.0.0.1:$SLOW\"]" 127.0.0.2 "$TOK"
 stk_mint $CB "127.0.0.1:$SG_TARGET_PORT" true 3600
 TB=$TOK
 stk_put_session $CB "$JTI" "$EXP" "[\"127.0.0.1:$SG_TARGET_PORT\"]" 127.0.0.3 "$TOK"
-TABLE=sg_bench_limits_$$
-sed -e "s/@TABLE@/$TABLE/g" -e "s/@IFACE@/lo/" -e "s/@MAX_CONNS@/32/" \
-    -e "s/@PROXY_PORTS@/{ $SG_PROXY_PORT }/" \
-    "$SG_TOP/deploy/firewall/sandgate-proxy-limits.nft.in" > "$T/limits.nft"
-nft -f "$T/limits.nft" || { echo "nft rules failed" >&2; exit 1; }
-sg_on_exit "nft delete table inet $TABLE"
+PORT=$SG_PROXY_PORT
+NAME=tenant
+if [ "${AUTHZ:-fcgi}" = module ]; then
+	NAME=tenant-module
+	mkdir -p "$T/apache-mod/sites"
+	echo "Define SG_MAX_TUNNELS 32" > "$T/apache-mod/sites/00-limits.conf"
+	PORT=$(sg_free_port)
+	stk_apache_mod "$PORT"
+else
+	TABLE=sg_bench_limits_$$
+	sed -e "s/@TABLE@/$TABLE/g" -e "s/@IFACE@/lo/" -e "s/@MAX_CONNS@/32/" \
+	    -e "s/@PROXY_PORTS@/{ $SG_PROXY_PORT }/" \
+	    "$SG_TOP/deploy/firewall/sandgate-proxy-limits.nft.in" > "$T/limits.nft"
+	nft -f "$T/limits.nft" || { echo "nft rules failed" >&2; exit 1; }
+	sg_on_exit "nft delete table inet $TABLE"
+fi
 cred() { printf 'container_%s:jwt_%s' "$1" "$2" | base64 -w0; }
 
 # quiet OUT: N requests of B, one at a time, latencies (ms) to OUT
@@ -74,7 +88,7 @@ open(out, "w").write("%d\n%s\n" % (bad, "\n".join("%.3f" % x for x in lat)))
 PY
 quiet()
 {
-	python3 "$T/quiet.py" "$SG_PROXY_PORT" "$(cred $CB "$TB")" \
+	python3 "$T/quiet.py" "$PORT" "$(cred $CB "$TB")" \
 	    "$SG_TARGET_PORT" "$N" "$1"
 }
 # the hostile side: 450 held requests, and a flood of refused ones
@@ -109,14 +123,14 @@ for t in ts: t.join()
 PY
 
 quiet "$T/idle.ms"
-python3 "$T/hostile.py" "$SG_PROXY_PORT" "$(cred $CA "$TA")" "$SLOW" 100 450 &
+python3 "$T/hostile.py" "$PORT" "$(cred $CA "$TA")" "$SLOW" 100 450 &
 HPID=$!
 sg_track_pid $HPID
 sleep 3
 quiet "$T/hostile.ms"
 kill "$HPID" 2>/dev/null || true
 mkdir -p "$SG_TOP/bench/results"
-python3 - "$T/idle.ms" "$T/hostile.ms" "$SG_TOP/bench/results/tenant.json" "$N" "$SG_PROCS" <<'PY'
+python3 - "$T/idle.ms" "$T/hostile.ms" "$SG_TOP/bench/results/$NAME.json" "$N" "$SG_PROCS" "$NAME" <<'PY'
 import json, sys
 def load(p):
     lines = open(p).read().split()
@@ -124,12 +138,12 @@ def load(p):
     q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] if lat else None
     return {"ok": len(lat), "failed": bad, "p50_ms": q(0.5), "p99_ms": q(0.99)}
 idle, hostile = load(sys.argv[1]), load(sys.argv[2])
-r = {"name": "tenant", "requests": int(sys.argv[4]), "workers": int(sys.argv[5]),
+r = {"name": sys.argv[6], "requests": int(sys.argv[4]), "workers": int(sys.argv[5]),
      "idle": idle, "hostile": hostile,
      "ratio_p50": hostile["p50_ms"] / idle["p50_ms"] if idle["p50_ms"] and hostile["p50_ms"] else None,
      "ratio_p99": hostile["p99_ms"] / idle["p99_ms"] if idle["p99_ms"] and hostile["p99_ms"] else None}
 json.dump(r, open(sys.argv[3], "w"), indent=1)
-print("quiet sandbox B, %d requests:" % r["requests"])
+print("%s: quiet sandbox B, %d requests:" % (r["name"], r["requests"]))
 for k in ("idle", "hostile"):
     v = r[k]
     print("  %-8s ok %4d failed %3d  p50 %7.2f ms  p99 %7.2f ms" % (k, v["ok"], v["failed"], v["p50_ms"] or 0, v["p99_ms"] or 0))

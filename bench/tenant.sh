@@ -11,15 +11,19 @@
 # AUTHZ=module: the same through a second Apache with mod_sandgate_authz
 # and SandgateMaxTunnels 32 instead of the nft rule (A's requests over
 # its 32 get 429 instead of a reset).
+# HOSTILE_CPUS=C: A's client runs in a cgroup (v1 cpu controller) with a
+# CFS quota of C CPUs, as a sandbox started with SANDGATE_CPUS=C would;
+# unset, it may take every CPU of the machine, the proxy's included.
 #
-#   bench/tenant.sh            SG_BUILD=<build dir>, N=400 (requests)
-#   AUTHZ=module bench/tenant.sh
+#   bench/tenant.sh            SG_BUILD=<build dir>, N=2000 (requests)
+#   AUTHZ=module HOSTILE_CPUS=1 bench/tenant.sh
 #
-# Writes bench/results/tenant.json (tenant-module.json).  Not a test: the figures depend on
+# Writes bench/results/tenant.json (tenant-module.json; -cpusC with
+# HOSTILE_CPUS).  Not a test: the figures depend on
 # the machine (Apache, token-verify, Redis and the clients share its CPUs).
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$SG_TOP/tests/integration/lib-stack.sh"
-N=${N:-400}
+N=${N:-2000}
 [ "$N" -le 5000 ] 2>/dev/null || N=5000
 sg_setup
 SG_PROCS=${WORKERS:-2}
@@ -126,11 +130,22 @@ quiet "$T/idle.ms"
 python3 "$T/hostile.py" "$PORT" "$(cred $CA "$TA")" "$SLOW" 100 450 &
 HPID=$!
 sg_track_pid $HPID
+if [ -n "${HOSTILE_CPUS:-}" ]; then
+	CG=/sys/fs/cgroup/cpu/sg-bench-$$
+	Q=$(python3 -c 'import sys; q = int(float(sys.argv[1]) * 100000); print(q if 1000 <= q <= 6400000 else "")' "$HOSTILE_CPUS")
+	[ -n "$Q" ] && mkdir "$CG" || { echo "HOSTILE_CPUS: cannot make $CG" >&2; exit 1; }
+	sg_on_exit "rmdir $CG"
+	echo 100000 > "$CG/cpu.cfs_period_us"
+	echo "$Q" > "$CG/cpu.cfs_quota_us"
+	echo "$HPID" > "$CG/cgroup.procs"
+	NAME=$NAME-cpus$HOSTILE_CPUS
+fi
 sleep 3
 quiet "$T/hostile.ms"
 kill "$HPID" 2>/dev/null || true
+wait "$HPID" 2>/dev/null || true
 mkdir -p "$SG_TOP/bench/results"
-python3 - "$T/idle.ms" "$T/hostile.ms" "$SG_TOP/bench/results/$NAME.json" "$N" "$SG_PROCS" "$NAME" <<'PY'
+python3 - "$T/idle.ms" "$T/hostile.ms" "$SG_TOP/bench/results/$NAME.json" "$N" "$SG_PROCS" "$NAME" "${HOSTILE_CPUS:-}" <<'PY'
 import json, sys
 def load(p):
     lines = open(p).read().split()
@@ -138,7 +153,7 @@ def load(p):
     q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] if lat else None
     return {"ok": len(lat), "failed": bad, "p50_ms": q(0.5), "p99_ms": q(0.99)}
 idle, hostile = load(sys.argv[1]), load(sys.argv[2])
-r = {"name": sys.argv[6], "requests": int(sys.argv[4]), "workers": int(sys.argv[5]),
+r = {"name": sys.argv[6], "hostile_cpus": sys.argv[7] or None, "requests": int(sys.argv[4]), "workers": int(sys.argv[5]),
      "idle": idle, "hostile": hostile,
      "ratio_p50": hostile["p50_ms"] / idle["p50_ms"] if idle["p50_ms"] and hostile["p50_ms"] else None,
      "ratio_p99": hostile["p99_ms"] / idle["p99_ms"] if idle["p99_ms"] and hostile["p99_ms"] else None}

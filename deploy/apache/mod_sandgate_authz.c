@@ -8,9 +8,12 @@
  * closes it after one FastCGI round trip (docs/performance.md has the
  * figures).  This module keeps a small pool of connections per Apache
  * process and sends each request's authorizer call on one of them.
- * token-verify still makes every decision: the module forwards the same
- * CGI variables (FCGI_ROLE=AUTHORIZER, FCGI_APACHE_ROLE=AUTHENTICATOR)
- * and applies the answer as mod_authnz_fcgi does: 200 sets r->user from
+ * token-verify still makes every decision: the module sends the CGI
+ * variables token-verify reads (FCGI_ROLE=AUTHORIZER,
+ * FCGI_APACHE_ROLE=AUTHENTICATOR, method, URI, host, peer, the
+ * X-Container-ID header; SandgateAuthzVars Full sends every one
+ * mod_authnz_fcgi would, for an authorizer that wants them) and
+ * applies the answer as mod_authnz_fcgi does: 200 sets r->user from
  * Variable-SG_CONTAINER_ID; any other status goes to the client with
  * the authorizer's headers and body unchanged (ap_custom_response).
  *
@@ -85,6 +88,7 @@ module AP_MODULE_DECLARE_DATA sandgate_authz_module;
 struct sga_dir {
 	const char		*path;	/* unix socket, or NULL: off */
 	int			 max;	/* SandgateMaxTunnels; -1 unset, 0 off */
+	int			 full;	/* SandgateAuthzVars; -1 unset, 0, 1 */
 };
 
 /*
@@ -124,6 +128,7 @@ sga_dir_create(apr_pool_t *p, char *d)
 
 	(void)d;
 	dc->max = -1;
+	dc->full = -1;
 	return dc;
 }
 
@@ -135,6 +140,7 @@ sga_dir_merge(apr_pool_t *p, void *basev, void *addv)
 
 	m->path = add->path != NULL ? add->path : base->path;
 	m->max = add->max >= 0 ? add->max : base->max;
+	m->full = add->full >= 0 ? add->full : base->full;
 	return m;
 }
 
@@ -175,6 +181,22 @@ sga_cmd_tunnels(cmd_parms *cmd, void *dv, const char *arg)
 	d->max = (int)n;
 	if (n > 0)
 		sga_tab_wanted = 1;
+	return NULL;
+}
+
+static const char *
+sga_cmd_vars(cmd_parms *cmd, void *dv, const char *arg)
+{
+	struct sga_dir	*d = dv;
+
+	if (strcasecmp(arg, "Minimal") == 0)
+		d->full = 0;
+	else if (strcasecmp(arg, "Full") == 0)
+		d->full = 1;
+	else
+		return apr_psprintf(cmd->pool, "SandgateAuthzVars: expected "
+		    "Minimal (what token-verify reads) or Full (every CGI "
+		    "variable, as mod_authnz_fcgi), got '%s'", arg);
 	return NULL;
 }
 
@@ -312,9 +334,27 @@ sga_read(int fd, char *p, size_t len, size_t *got)
 	return 0;
 }
 
-/* The CGI variables of the call, as mod_authnz_fcgi sends them. */
+/*
+ * The request headers token-verify reads besides the credentials (set
+ * below in either mode), as HTTP_* variables: the container id header
+ * of the API's routes, and Host for the logs.
+ */
+static const char *const sga_hdrs[][2] = {
+	{ "X-Container-Id",		"HTTP_X_CONTAINER_ID" },
+	{ "Host",			"HTTP_HOST" },
+};
+
+/*
+ * The CGI variables of the call.  Minimal (the default): only those
+ * token-verify reads, built directly: ap_add_common_vars and
+ * ap_add_cgi_vars make some thirty of them from every header and the
+ * server's settings, and token-verify then parses them all, on every
+ * request (docs/performance.md has what it saved).  Full: those two,
+ * less what an authorizer must not get, as mod_authnz_fcgi sends them,
+ * for an authorizer other than token-verify.
+ */
 static apr_table_t *
-sga_env(request_rec *r)
+sga_env(request_rec *r, int full)
 {
 	apr_table_t	*saved = r->subprocess_env, *env;
 	const char	*v;
@@ -323,13 +363,30 @@ sga_env(request_rec *r)
 	    "HTTP_TRAILER", "HTTP_TRANSFER_ENCODING", "HTTP_UPGRADE", NULL };
 	size_t		 i;
 
-	r->subprocess_env = apr_table_copy(r->pool, saved);
-	ap_add_common_vars(r);
-	ap_add_cgi_vars(r);
-	env = r->subprocess_env;
-	r->subprocess_env = saved;
-	for (i = 0; drop[i] != NULL; i++)
-		apr_table_unset(env, drop[i]);
+	if (full) {
+		r->subprocess_env = apr_table_copy(r->pool, saved);
+		ap_add_common_vars(r);
+		ap_add_cgi_vars(r);
+		env = r->subprocess_env;
+		r->subprocess_env = saved;
+		for (i = 0; drop[i] != NULL; i++)
+			apr_table_unset(env, drop[i]);
+	} else {
+		env = apr_table_make(r->pool, 12);
+		apr_table_setn(env, "GATEWAY_INTERFACE", "CGI/1.1");
+		apr_table_setn(env, "SERVER_PROTOCOL", r->protocol);
+		apr_table_setn(env, "REQUEST_METHOD", r->method);
+		apr_table_setn(env, "REQUEST_URI", r->unparsed_uri);
+		apr_table_setn(env, "QUERY_STRING",
+		    r->args != NULL ? r->args : "");
+		apr_table_setn(env, "REMOTE_ADDR", r->useragent_ip);
+		apr_table_setn(env, "REMOTE_PORT", apr_itoa(r->pool,
+		    r->useragent_addr != NULL ? r->useragent_addr->port : 0));
+		for (i = 0; i < sizeof(sga_hdrs) / sizeof(sga_hdrs[0]); i++)
+			if ((v = apr_table_get(r->headers_in,
+			    sga_hdrs[i][0])) != NULL)
+				apr_table_setn(env, sga_hdrs[i][1], v);
+	}
 	/*
 	 * The credentials, whatever CGIPassAuth says: without them every
 	 * decision would be a 407 (mod_authnz_fcgi needs CGIPassAuth On).
@@ -519,7 +576,7 @@ sga_check_authn(request_rec *r)
 
 	if (d == NULL || d->path == NULL)
 		return DECLINED;
-	if ((req = sga_request(r, sga_env(r), &reqlen)) == NULL)
+	if ((req = sga_request(r, sga_env(r, d->full == 1), &reqlen)) == NULL)
 		return HTTP_INTERNAL_SERVER_ERROR;
 	out = apr_palloc(r->pool, SGA_MAX_OUT + 1);
 	if (sga_call(r, d->path, req, reqlen, out, &outlen) != 0)
@@ -737,6 +794,9 @@ static const command_rec sga_cmds[] = {
 	AP_INIT_TAKE1("SandgateMaxTunnels", sga_cmd_tunnels, NULL, OR_AUTHCFG,
 	    "requests and CONNECT tunnels one sandbox may have open at once "
 	    "(0: no limit)"),
+	AP_INIT_TAKE1("SandgateAuthzVars", sga_cmd_vars, NULL, OR_AUTHCFG,
+	    "Minimal (the variables token-verify reads; default) or Full "
+	    "(every CGI variable)"),
 	{ NULL }
 };
 

@@ -168,11 +168,14 @@ spawn_v verify3 $VPORT3
 unset SANDGATE_EGRESS_MODE
 
 # ---- Apache --------------------------------------------------------------
-# authz N: the vhost's authorizer line for token-verify N
+# authz N: the vhost's authorizer line for token-verify N; the module
+# sends the third (report mode) every CGI variable (SandgateAuthzVars
+# Full), the others only what token-verify reads (the default)
 authz()
 {
 	if [ "$AUTHZ" = module ]; then
 		echo "SandgateAuthz unix:$T/verify$1.sock"
+		[ "$1" = 3 ] && echo "    SandgateAuthzVars Full"
 	else
 		echo "AuthnzFcgiCheckAuthnProvider sg_egress$1 Authoritative On RequireBasicAuth Off UserExpr \"%{reqenv:SG_CONTAINER_ID}\""
 	fi
@@ -239,6 +242,15 @@ AuthnzFcgiDefineProvider authn sg_egress3 fcgi://127.0.0.1:$VPORT3/
   </Location>
 </VirtualHost>
 EOF
+if [ "$AUTHZ" = module ]; then
+	sed 's/SandgateAuthzVars Full/SandgateAuthzVars Everything/' \
+	    "$A/httpd.conf" > "$A/bad-vars.conf"
+	apache2 -t -f "$A/bad-vars.conf" > "$T/bad-vars.out" 2>&1 && rc=0 || rc=$?
+	sg_check "module: SandgateAuthzVars Everything refused" 1 "$rc"
+	sg_check_match "module: the refusal names the values" \
+	    "SandgateAuthzVars: expected Minimal .* or Full" \
+	    "$(cat "$T/bad-vars.out")"
+fi
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 APACHE_PID=$!
 sg_track_pid $APACHE_PID

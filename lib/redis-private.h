@@ -100,10 +100,17 @@ struct sg_redis_cmd {
 struct sg_redis_pipeguard {
 	sigset_t	 old;
 	int		 pending;
+	int		 off;	/* SIGPIPE is ignored: nothing to guard */
 };
 
 void		 sg_redis_guard_on(struct sg_redis_pipeguard *);
 void		 sg_redis_guard_off(struct sg_redis_pipeguard *);
+/*
+ * This process's pid, from a copy reset in a forked child (getpid(2) is
+ * a system call, and every Redis call asks whether its connection is
+ * this process's).
+ */
+pid_t		 sg_redis_self(void);
 
 /* Parse url (session.h's URL rules) into a zeroed conn; no connect. */
 enum sg_rc	 sg_redis_conn_parse(struct sg_redis_conn *, const char *url,

@@ -78,7 +78,7 @@ send_connect(struct sg_redis_sender *rs, struct sg_err *err)
 	int		 fl;
 	enum sg_rc	 rc;
 
-	if (r->c != NULL && r->pid == getpid())
+	if (r->c != NULL && r->pid == sg_redis_self())
 		return SG_OK;
 	sg_redis_conn_drop(r);
 	if (rs->retry_at_us != 0 && sg_now_us() < rs->retry_at_us)
@@ -203,7 +203,8 @@ sg_redis_flush(struct sg_redis_sender *rs, size_t *failed,
 
 	if (failed != NULL)
 		*failed = 0;
-	if (rs == NULL || (r = &rs->conn)->c == NULL || r->pid != getpid())
+	if (rs == NULL || (r = &rs->conn)->c == NULL ||
+	    r->pid != sg_redis_self())
 		return SG_OK;
 	sg_redis_guard_on(&g);
 	if ((rc = send_drain(rs, failed, err)) != SG_OK)

@@ -212,7 +212,7 @@ open_master(struct sg_redis_conn *r, const char *host, int port,
 	e = errno;
 	if (r->c == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	r->pid = getpid();
+	r->pid = sg_redis_self();
 	if (r->c->err != 0)
 		return sg_redis_conn_error(r, e, 1, err);
 	errno = 0;

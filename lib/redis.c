@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,26 @@ static const struct {
  * and hiredis 0.14 writes with write(2), not send(MSG_NOSIGNAL).  A
  * library must not change the process's signal dispositions, so block
  * SIGPIPE in this thread around our I/O and swallow one that we caused,
- * as libcurl does (struct sg_redis_pipeguard, redis-private.h).
+ * as libcurl does (struct sg_redis_pipeguard, redis-private.h).  Four
+ * system calls a call: in a process that ignores SIGPIPE (every
+ * service, sg_serve sets it so and says so with sg_redis_pipe_ignored)
+ * there is nothing to guard, and the guard costs nothing.
  */
+static volatile sig_atomic_t redis_pipe_ignored;
+
+void
+sg_redis_pipe_ignored(int yes)
+{
+	redis_pipe_ignored = yes != 0;
+}
+
 void
 sg_redis_guard_on(struct sg_redis_pipeguard *g)
 {
 	sigset_t	 set, pend;
 
+	if ((g->off = redis_pipe_ignored) != 0)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	(void)pthread_sigmask(SIG_BLOCK, &set, &g->old);
@@ -84,6 +98,8 @@ sg_redis_guard_off(struct sg_redis_pipeguard *g)
 	sigset_t	 set, pend;
 	struct timespec	 zero = { 0, 0 };
 
+	if (g->off)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	sigemptyset(&pend);
@@ -93,6 +109,32 @@ sg_redis_guard_off(struct sg_redis_pipeguard *g)
 			continue;
 	}
 	(void)pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static pid_t	 redis_pid;
+
+static void
+redis_forked(void)
+{
+	redis_pid = 0;
+}
+
+static void
+redis_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, redis_forked);
+}
+
+pid_t
+sg_redis_self(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (redis_pid == 0) {
+		(void)pthread_once(&once, redis_atfork);
+		redis_pid = getpid();
+	}
+	return redis_pid;
 }
 
 /* ---- URL ------------------------------------------------------------ */
@@ -646,7 +688,7 @@ sg_redis_conn_open(struct sg_redis_conn *r, struct sg_err *err)
 	e = errno;
 	if (r->c == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
-	r->pid = getpid();
+	r->pid = sg_redis_self();
 	if (r->c->err != 0)
 		return sg_redis_conn_error(r, e, 1, err);
 	return SG_OK;
@@ -692,7 +734,7 @@ connect_ctx(struct sg_redis_conn *r, struct sg_err *err)
 	size_t		 i;
 	enum sg_rc	 rc = SG_OK;
 
-	if (r->c != NULL && r->pid == getpid())
+	if (r->c != NULL && r->pid == sg_redis_self())
 		return SG_OK;
 	if ((rc = sg_redis_conn_open(r, err)) != SG_OK)
 		return rc;
@@ -762,7 +804,7 @@ sg_redis_run(struct sg_redis *rd, const struct sg_redis_cmd *cmds, size_t n,
 		rep[i] = NULL;
 	sg_err_clear(&e);
 	sg_redis_guard_on(&g);
-	reused = r->c != NULL && r->pid == getpid();
+	reused = r->c != NULL && r->pid == sg_redis_self();
 	r->lost = 0;
 	if ((rc = connect_ctx(r, &e)) == SG_OK)
 		rc = pipeline(r, cmds, n, rep, 0, &e);

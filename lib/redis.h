@@ -81,6 +81,11 @@ void		 sg_redis_free(struct sg_redis *);
  */
 void		 sg_redis_set_wait(struct sg_redis *, int replicas,
 		    int timeout_ms);
+/*
+ * The process ignores SIGPIPE (yes 1; 0: not any more): the calls need
+ * not block it around their writes.  Said by whoever set SIG_IGN.
+ */
+void		 sg_redis_pipe_ignored(int yes);
 /* PING; SG_EUNAVAIL when Redis cannot answer. */
 enum sg_rc	 sg_redis_ping(struct sg_redis *, struct sg_err *);
 

@@ -56,6 +56,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "redis.h"
 #include "serve.h"
 
 #define SERVE_PEEK		16384	/* bytes a request is looked for in */
@@ -303,7 +304,8 @@ serve_signals(sigset_t *orig, sigset_t *waitmask)
 	sa.sa_flags = 0;
 	/* A web server that hangs up must cost an EPIPE, not the process. */
 	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
+	if (sigaction(SIGPIPE, &sa, NULL) == 0)
+		sg_redis_pipe_ignored(1);
 }
 
 /* Close a socket serve_open opened (if it did) and remove its file. */

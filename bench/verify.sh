@@ -14,9 +14,10 @@
 #  (f) the same through mod_sandgate_authz (unix socket, kept
 #      connections), when the build has it (deploy/apache); token-verify
 #      holds up to 64 connections per process (SANDGATE_FCGI_CONNS)
-#  (g) the same as f with SANDGATE_FCGI_CONNS=1: one connection at a
-#      time per token-verify process (an idle kept one is closed when
-#      another client waits), as before issue 21's multiplexing
+#  (g) the same as f with SandgateAuthzVars Full: the module sends every
+#      CGI variable (ap_add_common_vars, ap_add_cgi_vars), as
+#      mod_authnz_fcgi does and the module did before Minimal, its
+#      default (only what token-verify reads); same token-verify pool
 #  d, e, f and g again at 1, 16 and 64 connections, interleaved (PCONNS)
 #
 # Targets: b >= 0.8 a;  c >= 0.8 x (openssl speed ecdsap256 verify/s) x
@@ -79,7 +80,7 @@ TPORT=$(sg_free_port)	# nginx: static target of the proxy
 PPORT=$(sg_free_port)	# Apache, no auth
 PPORT2=$(sg_free_port)	# Apache, token-verify
 PPORT3=$(sg_free_port)	# Apache, mod_sandgate_authz -> token-verify
-PPORT4=$(sg_free_port)	# the same, token-verify one connection at a time
+PPORT4=$(sg_free_port)	# the same, SandgateAuthzVars Full
 
 mkdir -p "$T/keys"
 "$MINT" jwks "$KEY" >"$T/keys/verify.json"
@@ -106,7 +107,6 @@ spawn trivial $APORT "$TRIVIAL"
 # owned by the web server's user, mode 0600, as deployed.
 SGAMOD=${SGAMOD:-$SG_BUILD/deploy/apache/mod_sandgate_authz.so}
 ESOCK=$T/verify-egress.sock
-ESOCK1=$T/verify-egress1.sock
 if [ -f "$SGAMOD" ]; then
 	# FCONNS: f's SANDGATE_FCGI_CONNS (default: token-verify's, 64)
 	${FCONNS:+env SANDGATE_FCGI_CONNS=$FCONNS} spawn-fcgi -s "$ESOCK" \
@@ -114,12 +114,6 @@ if [ -f "$SGAMOD" ]; then
 	    -P "$T/verify-unix.pid" -- /bin/sh -c 'exec "$0" 2>>"$1"' \
 	    "$VERIFY" "$T/verify-unix.log" >/dev/null
 	for p in $(cat "$T/verify-unix.pid"); do
-		sg_track_pid "$p"
-	done
-	SANDGATE_FCGI_CONNS=1 spawn-fcgi -s "$ESOCK1" -M 0600 -U www-data \
-	    -G www-data -F "$WORKERS" -P "$T/verify-unix1.pid" -- /bin/sh -c \
-	    'exec "$0" 2>>"$1"' "$VERIFY" "$T/verify-unix1.log" >/dev/null
-	for p in $(cat "$T/verify-unix1.pid"); do
 		sg_track_pid "$p"
 	done
 fi
@@ -271,7 +265,8 @@ Listen 127.0.0.1:$PPORT4
   <Proxy "*">
     AuthType SandgateToken
     AuthName sandgate
-    SandgateAuthz unix:$ESOCK1
+    SandgateAuthz unix:$ESOCK
+    SandgateAuthzVars Full
     Require valid-user
   </Proxy>
 </VirtualHost>
@@ -401,8 +396,8 @@ for k in d e f g; do
 	    "$_a" /big.bin >"$T/conn-$k.json" 2>>"$T/connect.log" ||
 	    echo '{}' >"$T/conn-$k.json"
 done
-# RSS of the egress workers (kB each) after the runs (f's, then g's).
-RSS=$(for f in "$T/verify-unix.pid" "$T/verify-unix1.pid"; do
+# RSS of the egress workers (kB each) after the runs (f's and g's).
+RSS=$(for f in "$T/verify-unix.pid"; do
 	for p in $(cat "$f" 2>/dev/null); do
 		awk '/^VmRSS/ { print $2 }' "/proc/$p/status"
 	done
@@ -484,7 +479,7 @@ res["proxy_what"] = {
     "d": "Apache forward proxy, no authorization",
     "e": "mod_authnz_fcgi -> token-verify (TCP, a connection per request)",
     "f": "mod_sandgate_authz -> token-verify (unix socket, kept connections)",
-    "g": "the same as f, token-verify one connection at a time (SANDGATE_FCGI_CONNS=1)",
+    "g": "the same as f with SandgateAuthzVars Full (every CGI variable)",
 }
 res["egress_worker_rss_kb"] = rss
 conn = {}

@@ -43,6 +43,14 @@ sg_run_stop()
 	    token-issuer target target-tls redis; do
 		sg_run_kill "$_s"
 	done
+	# Anything else started through sg_run_spawn (tests add their own,
+	# e.g. token-verify-mod): every pidfile but the engine's, which
+	# goes last, after the networks it serves.
+	for _f in "$SG_PIDDIR"/*.pid; do
+		[ -f "$_f" ] || continue
+		_s=$(basename "$_f" .pid)
+		[ "$_s" = dockerd ] || sg_run_kill "$_s"
+	done
 	if [ -s "$SG_RUNDIR/firewall.loaded" ]; then
 		nft delete table inet "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true
 		nft delete table bridge "$(cat "$SG_RUNDIR/firewall.loaded")" 2>/dev/null || true

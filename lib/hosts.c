@@ -848,18 +848,24 @@ refuse_addr(int family, const uint8_t *b, const struct sg_localaddrs *local,
 }
 
 enum sg_rc
-sg_target_check_outside(const struct sg_target *t,
-    const struct sg_localaddrs *local, struct sg_err *err)
+sg_target_addrs(const struct sg_target *t, const struct sg_localaddrs *local,
+    int check, struct sg_resolved *out, struct sg_err *err)
 {
-	struct sg_resolved	 res;
 	enum sg_rc		 rc;
 	size_t			 i;
 
+	out->n = 0;
+	out->cached = 0;
 	switch (t->kind) {
 	case SG_HOST_IPV4:
-		return refuse_addr(AF_INET, t->addr, local, 0, err);
 	case SG_HOST_IPV6:
-		return refuse_addr(AF_INET6, t->addr, local, 0, err);
+		out->a[0].family = t->kind == SG_HOST_IPV4 ? AF_INET : AF_INET6;
+		memcpy(out->a[0].addr, t->addr, t->kind == SG_HOST_IPV4 ? 4 : 16);
+		if (check && (rc = refuse_addr(out->a[0].family, t->addr, local,
+		    0, err)) != SG_OK)
+			return rc;
+		out->n = 1;
+		return SG_OK;
 	case SG_HOST_NAME:
 		break;
 	default:
@@ -869,12 +875,25 @@ sg_target_check_outside(const struct sg_target *t,
 	if (t->host[0] == '\0')
 		return sg_err_set(err, SG_EPERM, "unresolvable_target",
 		    "the target has no host");
-	if ((rc = resolve_name(t->host, &res, err)) != SG_OK)
+	if ((rc = resolve_name(t->host, out, err)) != SG_OK) {
+		out->n = 0;
 		return rc;
+	}
 	/* Any private address refuses the name: the connector may pick it. */
-	for (i = 0; i < res.n; i++)
-		if ((rc = refuse_addr(res.a[i].family, res.a[i].addr, local, 1,
-		    err)) != SG_OK)
+	for (i = 0; check && i < out->n; i++)
+		if ((rc = refuse_addr(out->a[i].family, out->a[i].addr, local,
+		    1, err)) != SG_OK) {
+			out->n = 0;
 			return rc;
+		}
 	return SG_OK;
+}
+
+enum sg_rc
+sg_target_check_outside(const struct sg_target *t,
+    const struct sg_localaddrs *local, struct sg_err *err)
+{
+	struct sg_resolved	 res;
+
+	return sg_target_addrs(t, local, 1, &res, err);
 }

@@ -158,5 +158,16 @@ enum sg_rc	 sg_target_check_public(const struct sg_target *,
 struct sg_localaddrs;
 enum sg_rc	 sg_target_check_outside(const struct sg_target *,
 		    const struct sg_localaddrs *local, struct sg_err *);
+/*
+ * The addresses a connection to t may use, into out: t's own for an IP
+ * target, else the name's answers (resolved as above).  check 1: each
+ * is refused as sg_target_check_outside refuses it (out->n 0 then).  A
+ * connector given exactly these (libcurl's CURLOPT_RESOLVE) reaches
+ * what was checked, never a second, different answer for the name.
+ */
+struct sg_resolved;
+enum sg_rc	 sg_target_addrs(const struct sg_target *,
+		    const struct sg_localaddrs *local, int check,
+		    struct sg_resolved *out, struct sg_err *);
 
 #endif

@@ -5,6 +5,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,10 @@
 #include "broker.h"
 #include "compat.h"
 #include "crypto.h"
+#include "hosts.h"
 #include "log.h"
 #include "redis.h"
+#include "resolve.h"
 
 #define PREFIX		"/broker/"
 #define ENV_MAX		256
@@ -340,9 +345,65 @@ on_body(char *p, size_t sz, size_t nm, void *arg)
 	return n;
 }
 
+/*
+ * The addresses libcurl may connect to for the secret's host: resolved
+ * once here (the decision's resolver and cache) and, under
+ * SANDGATE_EGRESS_DENY_PRIVATE, each checked as the decision checks
+ * them; then handed to libcurl (CURLOPT_RESOLVE) so that it never asks
+ * the name again.  Without this a name whose answer changes between the
+ * decision and the connection (DNS rebinding) would carry the secret to
+ * an address nobody checked.  NULL with err set.
+ */
+static struct curl_slist *
+pin(struct broker *b, const struct sg_secret *s, struct sg_err *err)
+{
+	struct sg_target	 t;
+	struct sg_resolved	 res;
+	struct curl_slist	*l, *m;
+	char			 uri[SG_HOST_MAX + 16], a[INET6_ADDRSTRLEN];
+	char			 line[SG_HOST_MAX + 16 +
+				    SG_RESOLVE_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
+	size_t			 i, k, n, hl;
+	unsigned		 port = sg_secret_port(s);
+
+	hl = strcspn(s->host, ":");
+	n = (size_t)snprintf(uri, sizeof(uri), "%.*s:%u", (int)hl, s->host,
+	    port);
+	if (n >= sizeof(uri) ||
+	    sg_target_parse("CONNECT", uri, &t, err) != SG_OK)
+		return NULL;
+	if (sg_target_addrs(&t, &b->v.local, b->v.cfg.deny_private, &res,
+	    err) != SG_OK)
+		return NULL;
+	n = (size_t)snprintf(line, sizeof(line), "%.*s:%u:", (int)hl,
+	    s->host, port);
+	for (i = 0, k = 0; i < res.n && n < sizeof(line); i++) {
+		if (inet_ntop(res.a[i].family, res.a[i].addr, a,
+		    sizeof(a)) == NULL)
+			continue;
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    res.a[i].family == AF_INET6 ? "%s[%s]" : "%s%s",
+		    k++ > 0 ? "," : "", a);
+	}
+	if (n >= sizeof(line) || k == 0) {
+		sg_err_set(err, SG_EINTERNAL, "upstream_failed",
+		    "no address of the secret's host could be pinned");
+		return NULL;
+	}
+	/* Drop what an earlier request pinned for host:port, then pin. */
+	(void)snprintf(uri, sizeof(uri), "-%.*s:%u", (int)hl, s->host, port);
+	if ((l = curl_slist_append(NULL, uri)) == NULL ||
+	    (m = curl_slist_append(l, line)) == NULL) {
+		curl_slist_free_all(l);
+		sg_err_set(err, SG_ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	return m;
+}
+
 static void
 upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
-    const char *rest, struct call *c)
+    const char *rest, struct curl_slist *pinned, struct call *c)
 {
 	CURL		*h = b->curl;
 	struct curl_slist *hl;
@@ -360,6 +421,7 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 		return;
 	curl_easy_reset(h);
 	(void)curl_easy_setopt(h, CURLOPT_URL, url);
+	(void)curl_easy_setopt(h, CURLOPT_RESOLVE, pinned);
 	/* TLS only, certificate and name checked (RFC 9110 4.3.4). */
 	(void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -493,6 +555,7 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	char		 host[SG_HOST_MAX + 8], buf[SG_VERIFY_MAX_AUTH];
 	char		 pbuf[SG_HTTP_MAX_PATH + 1];
 	char		*rec = NULL;
+	struct curl_slist *pinned = NULL;
 	const char	*rest, *cred, *tok;
 	size_t		 len, toklen;
 
@@ -547,10 +610,21 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 		    "the secret cannot be opened for this sandbox");
 		goto out;
 	}
+	sg_err_clear(&err);
+	if ((pinned = pin(b, &s, &err)) == NULL) {
+		/* A name that now answers a private address: the rule's own. */
+		if (err.code != NULL && (strcmp(err.code, "private_target") ==
+		    0 || strcmp(err.code, "local_target") == 0))
+			deny(resp, 403, err.code, name, err.msg);
+		else
+			deny(resp, 502, "upstream_failed", name,
+			    "the secret's host did not resolve");
+		goto out;
+	}
 	c.resp = resp;
 	c.value = s.value;
 	c.vlen = strlen(s.value);
-	upstream(b, req, &s, rest, &c);
+	upstream(b, req, &s, rest, pinned, &c);
 	if (!c.started && c.cc != CURLE_OK) {
 		deny(resp, 502, c.over ? "upstream_too_big" :
 		    "upstream_failed", name, c.over ?
@@ -578,5 +652,6 @@ out:
 	sg_cleanse(c.carry, sizeof(c.carry));
 	sg_cleanse(buf, sizeof(buf));
 	sg_cleanse(&s, sizeof(s));
+	curl_slist_free_all(pinned);
 	free(rec);
 }

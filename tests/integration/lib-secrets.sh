@@ -35,11 +35,14 @@ mkdir -p "$P"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -days 2 -subj /CN=sandgate-test-ca -keyout "$P/ca.key" -out "$P/ca.pem" \
     2>/dev/null
-cert()	# NAME CN: a server certificate for localhost, signed by KEY CA
+# cert NAME CA: a server certificate for localhost (and SG_SECRETS_SAN, a
+# further DNS name, when set), signed by CA
+cert()
 {
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -subj "/CN=localhost" -keyout "$P/$1.key" -out "$P/$1.csr" 2>/dev/null
-	printf 'subjectAltName=DNS:localhost\n' >"$P/ext"
+	printf 'subjectAltName=DNS:localhost%s\n' \
+	    "${SG_SECRETS_SAN:+,DNS:$SG_SECRETS_SAN}" >"$P/ext"
 	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.pem" -CAkey "$P/$2.key" \
 	    -CAcreateserial -days 2 -extfile "$P/ext" -out "$P/$1.pem" 2>/dev/null
 }

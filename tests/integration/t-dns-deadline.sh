@@ -28,44 +28,12 @@ sg_setup
 SG_PROCS=2
 export SANDGATE_DNS_TIMEOUT_MS=500
 
-# The name server: "slow*" names never answered; "fast*" A 10.9.8.7 (a
-# private address: the strict check refuses it at once, so no request
-# leaves the machine); everything else NXDOMAIN.  Logs "name type".
+# The name server (dnsd.py): "slow*" names never answered; "fast*" A
+# 10.9.8.7 (a private address: the strict check refuses it at once, so no
+# request leaves the machine); everything else NXDOMAIN.  Logs "name type".
 DNS_ADDR=127.53.$(( $$ % 200 + 20 )).$(( $$ % 250 + 2 ))
-cat > "$T/dnsd.py" <<'PY'
-import socket, struct, sys
-addr, log = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((addr, 53))
-open(log + ".ready", "w").close()
-while True:
-    q, src = s.recvfrom(2048)
-    if len(q) < 12:
-        continue
-    qid = q[:2]
-    i, labels = 12, []
-    while i < len(q) and q[i] != 0:
-        n = q[i]
-        labels.append(q[i + 1:i + 1 + n].decode("ascii", "replace"))
-        i += n + 1
-    name = ".".join(labels).lower()
-    qtype = struct.unpack(">H", q[i + 1:i + 3])[0] if i + 3 <= len(q) else 0
-    qend = i + 5
-    with open(log, "a") as f:
-        f.write("%s %d\n" % (name, qtype))
-    if name.startswith("slow"):
-        continue
-    question = q[12:qend]
-    if name.startswith("fast") and qtype == 1:
-        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([10, 9, 8, 7])
-        hdr = qid + b"\x81\x80" + struct.pack(">HHHH", 1, 1, 0, 0)
-        s.sendto(hdr + question + ans, src)
-    elif name.startswith("fast"):
-        s.sendto(qid + b"\x81\x80" + struct.pack(">HHHH", 1, 0, 0, 0) + question, src)
-    else:
-        s.sendto(qid + b"\x81\x83" + struct.pack(">HHHH", 1, 0, 0, 0) + question, src)
-PY
-python3 "$T/dnsd.py" "$DNS_ADDR" "$T/dns.log" 2>>"$T/dnsd.err" &
+python3 "$SG_TOP/tests/integration/dnsd.py" "$DNS_ADDR" 53 "$T/dns.log" \
+    2>>"$T/dnsd.err" &
 sg_track_pid $!
 sg_wait_file "$T/dns.log.ready"
 printf 'nameserver %s\noptions timeout:5 attempts:2\n' "$DNS_ADDR" > "$T/resolv.conf"

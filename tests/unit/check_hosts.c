@@ -23,6 +23,7 @@
 #include "hosts.h"
 #include "localaddr.h"
 #include "psl.h"
+#include "resolve.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1032,6 +1033,7 @@ START_TEST(test_check_local)
 	struct ifaddrs		 ifa[5];
 	struct sg_localaddrs	*l;
 	struct sg_target	 t;
+	struct sg_resolved	 res;
 	struct sg_err		 err;
 	uint8_t			 b[16];
 	size_t			 i;
@@ -1081,6 +1083,37 @@ START_TEST(test_check_local)
 	sg_err_clear(&err);
 	ck_assert_int_eq(sg_target_check_outside(&t, l, &err), SG_EPERM);
 	ck_assert_str_eq(err.code, "private_target");
+
+	/*
+	 * sg_target_addrs: the addresses a connector is given are the ones
+	 * checked; unchecked, a private literal is handed on as it is;
+	 * checked, refused with nothing to connect to.
+	 */
+	res.n = 99;
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_addrs(&t, l, 0, &res, &err), SG_OK);
+	ck_assert_uint_eq(res.n, 1);
+	ck_assert_int_eq(res.a[0].family, AF_INET);
+	ck_assert_mem_eq(res.a[0].addr, &a4[1].sin_addr, 4);
+	ck_assert_int_eq(sg_target_addrs(&t, l, 1, &res, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "private_target");
+	ck_assert_uint_eq(res.n, 0);
+	ck_assert_int_eq(sg_target_parse("CONNECT", "[2a00:1450::8]:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_addrs(&t, l, 1, &res, &err), SG_OK);
+	ck_assert_uint_eq(res.n, 1);
+	ck_assert_int_eq(res.a[0].family, AF_INET6);
+	ck_assert_int_eq(res.a[0].addr[15], 8);
+	/* A name is resolved, here from /etc/hosts: loopback, refused. */
+	ck_assert_int_eq(sg_target_parse("CONNECT", "localhost:443", &t,
+	    NULL), SG_OK);
+	sg_err_clear(&err);
+	ck_assert_int_eq(sg_target_addrs(&t, l, 0, &res, &err), SG_OK);
+	ck_assert_uint_ge(res.n, 1);
+	ck_assert_int_eq(sg_target_addrs(&t, l, 1, &res, &err), SG_EPERM);
+	ck_assert_str_eq(err.code, "private_target");
+	ck_assert_uint_eq(res.n, 0);
 
 	/* The real list loads, and a fresh one is not re-read. */
 	sg_err_clear(&err);

@@ -166,6 +166,8 @@ for f in "$T/broker.log" "$T/verify.log" "$T/apache-error.log" \
     "$A"/log/*.log; do
 	sg_check "log ${f##*/}" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$f")"
 done
+sg_check "no AH01630 (a refused PATH_TRANSLATED sub-request) per broker call" 0 \
+    "$(grep -c 'AH01630.*/html/[A-Z]' "$T/apache-error.log" || true)"
 sg_check "broker log names the secret" 1 \
     "$([ "$(grep -c 'EXAMPLE' "$T/broker.log")" -gt 0 ] && echo 1)"
 

@@ -13,11 +13,14 @@
 # CONNECT, the decision and a TLS handshake every time).  Reports
 # requests/s and p50/p99 of each and the ratios (goal >= 0.8x).
 #
-#   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests)
+#   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests),
+#                              SG_BROKER_PROCS=4 (the broker's processes,
+#                              as sandgate-secret-broker.service runs)
 #
 # Writes bench/results/secrets.json.  Not a test: the figures depend on
 # the machine.
 . "$(dirname "$0")/../tests/integration/lib.sh"
+SG_BROKER_PROCS=${SG_BROKER_PROCS:-4}
 . "$SG_TOP/tests/integration/lib-secrets.sh"
 N=${N:-300}
 [ "$N" -le 5000 ] 2>/dev/null || N=5000

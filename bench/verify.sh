@@ -95,12 +95,7 @@ unset SANDGATE_SOCKET
 # is part of the cost, so it goes to a file as in a deployment.
 spawn()
 {
-	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$WORKERS" -P "$T/$1.pid" \
-	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
-	sg_wait_tcp 127.0.0.1 "$2"
-	for p in $(cat "$T/$1.pid"); do
-		sg_track_pid "$p"
-	done
+	sg_spawn_procs "$1" "$2" "$3" "$WORKERS"
 }
 spawn trivial $APORT "$TRIVIAL"
 # token-verify (egress) on a unix socket for mod_sandgate_authz (f):

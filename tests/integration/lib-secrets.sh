@@ -173,8 +173,15 @@ export SANDGATE_EGRESS_PORTS=443,$UPORT,$UPORT2
 export SANDGATE_SESSION_CACHE_MS=0
 export SANDGATE_EGRESS_DENY_PRIVATE=0
 sg_spawn verify $VPORT "$VERIFY"
-SANDGATE_SECRET_KEYS=$T/keys/secret.key SANDGATE_BROKER_CA_FILE=$P/ca.pem \
-    sg_spawn broker $BPORT "$BROKER"
+# SG_BROKER_PROCS: the broker's processes (1; the systemd unit runs 4)
+if [ "${SG_BROKER_PROCS:-1}" -gt 1 ]; then
+	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
+	    SANDGATE_BROKER_CA_FILE=$P/ca.pem \
+	    sg_spawn_procs broker $BPORT "$BROKER" "$SG_BROKER_PROCS"
+else
+	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
+	    SANDGATE_BROKER_CA_FILE=$P/ca.pem sg_spawn broker $BPORT "$BROKER"
+fi
 
 A=$T/apache
 mkdir -p "$A/log"

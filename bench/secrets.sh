@@ -12,10 +12,21 @@
 # then the same with a new connection per request (the plain path pays
 # CONNECT, the decision and a TLS handshake every time).  Reports
 # requests/s and p50/p99 of each and the ratios (goal >= 0.8x).
+# Two more rows bound what any broker behind mod_proxy_fcgi can reach,
+# one at a time on kept connections:
+#   floor   the same broker path on a second Apache whose /broker/ goes
+#           to bench/trivial_authz (a FastCGI responder that answers at
+#           once): Apache and the FastCGI hop, nothing decided or sent
+#   direct  GET /x straight to the upstream over TLS, no proxy: the
+#           upstream's own time, which the broker pays on top of floor
 #
 #   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests),
 #                              SG_BROKER_PROCS=4 (the broker's processes,
-#                              as sandgate-secret-broker.service runs)
+#                              as sandgate-secret-broker.service runs),
+#                              SG_BROKER_UNIX=1 (Apache reaches the broker
+#                              on a unix socket, Define SG_BROKER_SOCKET),
+#                              SG_SESSION_CACHE_MS=0 (the tests' bound;
+#                              the services' default is 1000)
 #
 # Writes bench/results/secrets.json.  Not a test: the figures depend on
 # the machine.
@@ -25,10 +36,36 @@ SG_BROKER_PROCS=${SG_BROKER_PROCS:-4}
 N=${N:-300}
 [ "$N" -le 5000 ] 2>/dev/null || N=5000
 mkdir -p "$SG_TOP/bench/results"
+
+# floor: a second Apache, the same site, /broker/ on trivial_authz
+TRIVIAL=$SG_BUILD/bench/trivial_authz
+[ -x "$TRIVIAL" ] || { echo "missing $TRIVIAL (make)" >&2; exit 1; }
+TPORT=$(sg_free_port)
+FPORT=$(sg_free_port)
+sg_spawn_procs trivial $TPORT "$TRIVIAL" "$SG_BROKER_PROCS"
+A2=$T/apache-floor
+mkdir -p "$A2/log"
+sg_apache_head "$A2" authz_host proxy_connect proxy_fcgi reqtimeout \
+    >"$A2/httpd.conf"
+cat >>"$A2/httpd.conf" <<CONF
+Define SG_BROKER_ADDR 127.0.0.1:$TPORT
+Include $A2/egress.conf
+CONF
+sed -e "s|@NAME@|floor|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
+    -e "s|@PORT_PROXY@|$FPORT|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
+    -e "s|@CONNECT_PORTS@|443|g" -e "s|@LOGDIR@|$A2/log|g" \
+    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
+    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$A2/egress.conf"
+apache2 -f "$A2/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
+    2>>"$T/apache-floor.log" &
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 $FPORT || { cat "$T/apache-floor.log"; exit 1; }
+
 python3 - "$N" "$PPORT" "$H1" "$P/ca.pem" "$(basic $CID "$TOK_A")" \
-    "$SG_TOP/bench/results/secrets.json" <<'PY'
+    "$SG_TOP/bench/results/secrets.json" "$FPORT" <<'PY'
 import http.client, json, socket, ssl, sys, time
 n, pport, h1, ca, cred, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+fport = int(sys.argv[7])
 uhost, uport = h1.rsplit(":", 1)
 
 def run(conn, hdrs, path):
@@ -53,6 +90,10 @@ p = http.client.HTTPSConnection(uhost, int(uport), context=ctx, timeout=30)
 p.set_tunnel(h1, headers={"Proxy-Authorization": cred})
 p.host, p.port = "127.0.0.1", pport
 plain = run(p, {"Authorization": "Bearer x"}, "/x")
+floor = run(http.client.HTTPConnection("127.0.0.1", fport, timeout=30),
+            {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
+direct = run(http.client.HTTPSConnection(uhost, int(uport), context=ctx,
+             timeout=30), {"Authorization": "Bearer x"}, "/x")
 # A new connection per request: the plain path pays CONNECT, the
 # decision and a TLS handshake each time, the broker a connection to
 # Apache and the decision (its TLS connection upstream is kept).
@@ -81,7 +122,8 @@ broker_f = fresh(lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=
                  {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
 plain_f = fresh(mk_plain, {"Authorization": "Bearer x"}, "/x")
 res = {"n": n, "keepalive": {"broker": broker, "plain": plain,
-       "ratio": broker["rps"] / plain["rps"]},
+       "ratio": broker["rps"] / plain["rps"], "floor": floor,
+       "direct": direct},
        "fresh": {"broker": broker_f, "plain": plain_f,
        "ratio": broker_f["rps"] / plain_f["rps"]}}
 # Concurrency: C clients, each on its own kept connection, n requests
@@ -133,6 +175,12 @@ for m in ("keepalive", "fresh"):
         v = res[m][k]
         print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
     print("%s broker/plain throughput: %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"]))
+    if m == "keepalive":
+        for k in ("floor", "direct"):
+            v = res[m][k]
+            print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
+        f, d = res[m]["floor"]["p50_ms"], res[m]["direct"]["p50_ms"]
+        print("floor + direct p50 %.2f ms: a broker behind mod_proxy_fcgi reaches about %.2fx of plain at best (p50)" % (f + d, res[m]["plain"]["p50_ms"] / (f + d)))
 for c in (1, 4, 8):
     v = res["c%d" % c]
     print("concurrency %d: broker %.0f req/s, plain %.0f req/s, %.2fx" % (c, v["broker"]["rps"], v["plain"]["rps"], v["ratio"]))

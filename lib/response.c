@@ -453,6 +453,14 @@ sg_resp_stream_write(struct sg_resp *resp, const char *p, size_t n)
 	return 0;
 }
 
+int
+sg_resp_stream_flush(struct sg_resp *resp)
+{
+	if (!resp->streamed || resp->aborted)
+		return -1;
+	return resp->flush != NULL ? resp->flush(resp->putctx) : 0;
+}
+
 void
 sg_resp_stream_abort(struct sg_resp *resp)
 {

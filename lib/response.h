@@ -29,13 +29,15 @@ struct sg_resp {
 	size_t		 bodylen;
 	int		 failed;	/* a header was refused: sent as 500 */
 	/*
-	 * Streaming (sg_resp_stream_*): put writes to the client, set by
-	 * sg_serve (NULL in unit tests: the stream is then kept in body);
-	 * streamed once the status and headers went out, aborted when the
-	 * request is to be cut off without an end (the web server then
-	 * drops the client's connection).
+	 * Streaming (sg_resp_stream_*): put queues bytes for the client
+	 * (written when the queue is full), flush writes what is queued;
+	 * both set by sg_serve (NULL in unit tests: the stream is then kept
+	 * in body).  streamed once the status and headers were queued,
+	 * aborted when the request is to be cut off without an end (the
+	 * web server then drops the client's connection).
 	 */
 	int		(*put)(void *, const char *, size_t);
+	int		(*flush)(void *);
 	void		*putctx;
 	int		 streamed;
 	int		 aborted;
@@ -47,13 +49,17 @@ void		 sg_resp_clear(struct sg_resp *);
 int		 sg_resp_header(struct sg_resp *, const char *name,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
- * Send the status and headers now (resp->body must be NULL); then each
- * sg_resp_stream_write goes to the client as it comes.  -1 when the
- * client cannot be written to.  After the start a failure can only be
- * sg_resp_stream_abort: the request ends without its end record.
+ * Queue the status and headers (resp->body must be NULL); then each
+ * sg_resp_stream_write queues the next piece.  What is queued goes to
+ * the client when the queue is full, at sg_resp_stream_flush, and with
+ * the request's end, so that an answer produced at once leaves in one
+ * write: call sg_resp_stream_flush before waiting for more.  -1 when
+ * the client cannot be written to.  After the start a failure can only
+ * be sg_resp_stream_abort: the request ends without its end record.
  */
 int		 sg_resp_stream_start(struct sg_resp *);
 int		 sg_resp_stream_write(struct sg_resp *, const char *, size_t);
+int		 sg_resp_stream_flush(struct sg_resp *);
 void		 sg_resp_stream_abort(struct sg_resp *);
 /* Status plus a JSON body; consumes body (may be NULL for no body). */
 void		 sg_resp_json(struct sg_resp *, int status, cJSON *body);

@@ -142,7 +142,11 @@ sg_serve_hup(void)
 	return 1;
 }
 
-/* sg_resp's put: a streamed answer's bytes to the client, now. */
+/*
+ * sg_resp's put and flush: a streamed answer's bytes into libfcgi's
+ * buffer (written when it is full), and what the buffer holds to the
+ * web server.
+ */
 static int
 serve_put(void *arg, const char *p, size_t n)
 {
@@ -152,10 +156,21 @@ serve_put(void *arg, const char *p, size_t n)
 	if (n > INT_MAX)
 		return -1;
 	deadline(&fr->ipcFd);	/* each write has the whole time */
-	if (FCGX_PutStr(p, (int)n, fr->out) != (int)n ||
-	    FCGX_FFlush(fr->out) != 0)
+	if (FCGX_PutStr(p, (int)n, fr->out) != (int)n)
 		rc = -1;
 	deadline(NULL);		/* the handler's calls have their own */
+	return rc;
+}
+
+static int
+serve_flush(void *arg)
+{
+	FCGX_Request	*fr = arg;
+	int		 rc;
+
+	deadline(&fr->ipcFd);
+	rc = FCGX_FFlush(fr->out) != 0 ? -1 : 0;
+	deadline(NULL);
 	return rc;
 }
 
@@ -209,6 +224,7 @@ serve_one(FCGX_Request *fr, size_t max_body, sg_handler handler, void *app)
 		goto reply;
 	}
 	resp.put = serve_put;
+	resp.flush = serve_flush;
 	resp.putctx = fr;
 	handler(app, &req, &resp);
 	goto reply;
@@ -228,6 +244,8 @@ reply:
 		 * connection instead of passing a cut answer as whole.
 		 */
 		fr->keepConnection = 0;
+		/* What was queued goes first: the status is then out too. */
+		(void)FCGX_FFlush(fr->out);
 		(void)shutdown(fr->ipcFd, SHUT_RDWR);
 	} else if (resp.streamed)
 		;

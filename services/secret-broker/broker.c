@@ -56,7 +56,8 @@ sg_broker_init(struct broker *b, const struct sg_cfg *cfg, struct sg_err *err)
 		    "SANDGATE_SECRET_KEYS: no key file");
 	(void)strlcpy(b->ca_file, cfg->broker_ca_file, sizeof(b->ca_file));
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (b->curl = curl_easy_init()) == NULL)
+	    (b->curl = curl_easy_init()) == NULL ||
+	    (b->multi = curl_multi_init()) == NULL)
 		return sg_err_set(err, SG_ENOMEM, NULL, "libcurl init failed");
 	return SG_OK;
 }
@@ -66,7 +67,9 @@ sg_broker_clear(struct broker *b)
 {
 	if (b->curl != NULL)
 		curl_easy_cleanup(b->curl);
-	b->curl = NULL;
+	if (b->multi != NULL)
+		curl_multi_cleanup(b->multi);
+	b->curl = b->multi = NULL;
 	sg_cleanse(b->keys, sizeof(b->keys));
 	sg_verify_clear(&b->v);
 }
@@ -250,6 +253,7 @@ struct call {
 	char		 carry[SG_SECRET_VALUE_MAX + 1];
 	size_t		 ncarry, total;
 	int		 over, started, cut;
+	int		 queued;	/* written since the last flush */
 	CURLcode	 cc;
 };
 
@@ -268,6 +272,7 @@ start(struct call *c)
 		c->cut = 1;
 		return -1;
 	}
+	c->queued = 1;
 	return 0;
 }
 
@@ -338,6 +343,8 @@ on_body(char *p, size_t sz, size_t nm, void *arg)
 		free(w);
 		return 0;
 	}
+	if (len > keep)
+		c->queued = 1;
 	memcpy(c->carry, w + len - keep, keep);
 	c->ncarry = keep;
 	sg_cleanse(w, len);
@@ -401,6 +408,51 @@ pin(struct broker *b, const struct sg_secret *s, struct sg_err *err)
 	return m;
 }
 
+/*
+ * The transfer, driven through the kept multi handle (whose connection
+ * cache keeps the upstream connection between requests) rather than by
+ * curl_easy_perform, so that what the callbacks queued for the client
+ * is flushed only when libcurl is about to wait: an answer that arrives
+ * at once (status, headers, body) reaches the web server in one write
+ * with the request's end, and a streamed one still goes out piece by
+ * piece as it comes.
+ */
+static CURLcode
+perform(struct broker *b, struct call *c)
+{
+	CURLM		*m = b->multi;
+	CURLMsg		*msg;
+	CURLcode	 cc = CURLE_RECV_ERROR;
+	int		 running = 1, left;
+
+	if (curl_multi_add_handle(m, b->curl) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running == 0) {
+			while ((msg = curl_multi_info_read(m, &left)) != NULL)
+				if (msg->msg == CURLMSG_DONE &&
+				    msg->easy_handle == b->curl)
+					cc = msg->data.result;
+			break;
+		}
+		if (c->queued) {
+			c->queued = 0;
+			if (sg_resp_stream_flush(c->resp) != 0) {
+				c->cut = 1;
+				cc = CURLE_WRITE_ERROR;
+				break;
+			}
+		}
+		if (curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	/* Mid-transfer (a failure here) this closes the connection. */
+	(void)curl_multi_remove_handle(m, b->curl);
+	return cc;
+}
+
 static void
 upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
     const char *rest, struct curl_slist *pinned, struct call *c)
@@ -449,7 +501,7 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	(void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	(void)curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-	c->cc = curl_easy_perform(h);
+	c->cc = perform(b, c);
 	/* The header list holds the secret: wipe it before freeing. */
 	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	{

@@ -29,7 +29,8 @@ struct broker {
 	struct sg_secret_key	 keys[SG_SECRET_KEYS_MAX];
 	size_t			 nkeys;
 	char			 ca_file[PATH_MAX];
-	void			*curl;	/* CURL *, kept for connection reuse */
+	void			*curl;	/* CURL *, reset and reused per call */
+	void			*multi;	/* CURLM *: its cache keeps the upstream connection */
 };
 
 /* token-verify's init, then the keys of SANDGATE_SECRET_KEYS. */

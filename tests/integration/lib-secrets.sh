@@ -170,11 +170,22 @@ export SANDGATE_ISSUER=$ISS
 export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
 export SANDGATE_REDIS_TIMEOUT_MS=500
 export SANDGATE_EGRESS_PORTS=443,$UPORT,$UPORT2
-export SANDGATE_SESSION_CACHE_MS=0
+export SANDGATE_SESSION_CACHE_MS=${SG_SESSION_CACHE_MS:-0}	# bench: SG_SESSION_CACHE_MS
 export SANDGATE_EGRESS_DENY_PRIVATE=0
 sg_spawn verify $VPORT "$VERIFY"
 # SG_BROKER_PROCS: the broker's processes (1; the systemd unit runs 4)
-if [ "${SG_BROKER_PROCS:-1}" -gt 1 ]; then
+if [ -n "${SG_BROKER_UNIX:-}" ]; then
+	# on a unix socket (Define SG_BROKER_SOCKET): bench/secrets.sh
+	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
+	    SANDGATE_BROKER_CA_FILE=$P/ca.pem \
+	    spawn-fcgi -s "$T/broker.sock" -M 0666 -F "${SG_BROKER_PROCS:-1}" \
+	    -P "$T/broker.pid" -- /bin/sh -c 'exec "$0" 2>>"$1"' "$BROKER" \
+	    "$T/broker.log" >/dev/null
+	sg_wait_file "$T/broker.sock"
+	for _p in $(cat "$T/broker.pid"); do
+		sg_track_pid "$_p"
+	done
+elif [ "${SG_BROKER_PROCS:-1}" -gt 1 ]; then
 	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
 	    SANDGATE_BROKER_CA_FILE=$P/ca.pem \
 	    sg_spawn_procs broker $BPORT "$BROKER" "$SG_BROKER_PROCS"
@@ -188,6 +199,7 @@ mkdir -p "$A/log"
 sg_apache_head "$A" authz_host proxy_connect proxy_fcgi reqtimeout >"$A/httpd.conf"
 cat >>"$A/httpd.conf" <<CONF
 Define SG_BROKER_ADDR 127.0.0.1:$BPORT
+${SG_BROKER_UNIX:+Define SG_BROKER_SOCKET $T/broker.sock}
 Include $A/egress.conf
 CONF
 sed -e "s|@NAME@|t|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \

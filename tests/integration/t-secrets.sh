@@ -71,6 +71,14 @@ sg_check "an echoed secret split across two pieces is masked" "200 0" \
 $(grep -c -F -- "${SECRET#Bearer }" "$T/body")"
 sg_check "... and the answer is whole (valid JSON)" /split \
     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$T/body")"
+# /split's upstream pauses 0.2 s between its two pieces: the broker
+# queues what it has and writes it out before it waits, so the status
+# and the first piece reach the client that long before the end (an
+# answer held until it is whole would put them together).
+sg_check "... and streamed: the first byte came >= 0.1 s before the last" 1 \
+    "$(curl -s -o /dev/null -w '%{time_starttransfer} %{time_total}' \
+        --max-time 20 -H "Proxy-Authorization: $(basic $CID "$TOK_A")" \
+        "$B/EXAMPLE/split" | awk '{ print ($2 - $1 >= 0.1) ? 1 : 0 }')"
 # The upstream dies after 5000 of its 200000 bytes: the status went out,
 # so the broker cuts the request and Apache drops the connection; the
 # client must see a failed transfer, never a short answer taken as whole.

@@ -119,15 +119,7 @@ export SANDGATE_ISSUER=$ISS
 export SANDGATE_VERIFY_KEYS=$T/keys/verify.json
 export SANDGATE_REDIS=unix:$REDIS_SOCK
 unset SANDGATE_SOCKET
-spawn()
-{
-	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$WORKERS" -P "$T/$1.pid" \
-	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$VERIFY" "$T/$1.log" >/dev/null
-	sg_wait_tcp 127.0.0.1 "$2"
-	for p in $(cat "$T/$1.pid"); do
-		sg_track_pid "$p"
-	done
-}
+spawn() { sg_spawn_procs "$1" "$2" "$VERIFY" "$WORKERS"; }
 SANDGATE_METRICS_DIR=$T/metrics SANDGATE_AUDIT_MAXLEN=100000 \
     spawn verify-ops "$VPORT"
 SANDGATE_METRICS_DIR= SANDGATE_AUDIT_MAXLEN=0 spawn verify-noops "$VPORT2"

@@ -18,7 +18,9 @@
 #      CGI variable (ap_add_common_vars, ap_add_cgi_vars), as
 #      mod_authnz_fcgi does and the module did before Minimal, its
 #      default (only what token-verify reads); same token-verify pool
-#  d, e, f and g again at 1, 16 and 64 connections, interleaved (PCONNS)
+#  d, e, f and g again at 1, 16 and 64 connections, interleaved (PCONNS),
+#  each with the CPU it cost per request by process (Apache,
+#  token-verify, Redis, nginx), read from /proc around the run
 #
 # Targets: b >= 0.8 a;  c >= 0.8 x (openssl speed ecdsap256 verify/s) x
 # token-verify worker processes;  e >= 0.7 d.
@@ -331,14 +333,37 @@ c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x.y.z" \
     "http://127.0.0.1:$NPORT2/v1/sessions/$CID")
 [ "$c" = 401 ] || { echo "token-verify does not deny ($c)" >&2; exit 1; }
 
+# CPU time by process name (clock ticks, user + system, every process
+# on the machine) into a JSON file: cpu FILE.  run takes one before and
+# one after wrk, so the report can say where a request's CPU went
+# (Apache, token-verify, Redis, nginx); wrk itself exits in between and
+# is not counted.  Only a quiet machine gives a clean split.
+cat >"$T/cpu.py" <<'PY'
+import glob, json, sys
+t = {}
+for f in glob.glob("/proc/[0-9]*/stat"):
+    try:
+        s = open(f).read()
+    except OSError:
+        continue
+    comm = s[s.index("(") + 1:s.rindex(")")]
+    v = s[s.rindex(")") + 2:].split()
+    t[comm] = t.get(comm, 0) + int(v[11]) + int(v[12])
+json.dump(t, open(sys.argv[1], "w"))
+PY
+cpu() { python3 "$T/cpu.py" "$1" 2>/dev/null || echo '{}' >"$1"; }
+
 # run NAME URL [wrk args]: requests/s into $T/NAME.rps, the rest in .txt
 run()
 {
 	_name=$1 _url=$2
 	shift 2
 	echo "wrk $_name ($DURATION s) ..."
+	cpu "$T/$_name.cpu0"
 	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$_url" \
 	    >"$T/$_name.txt" 2>&1
+	cpu "$T/$_name.cpu1"
+	awk '/^[ 0-9]+ requests in/ { print $1 }' "$T/$_name.txt" >"$T/$_name.n"
 	awk '/^Requests\/sec:/ { print $2 }' "$T/$_name.txt" >"$T/$_name.rps"
 	_bad=$(awk '/Non-2xx or 3xx/ { print $NF }' "$T/$_name.txt")
 	echo "${_bad:-0}" >"$T/$_name.bad"
@@ -400,8 +425,9 @@ done | tr '\n' ' ')
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$T" "$OUT/verify.json" "$OSSL" "$WORKERS" "$NCPU" "$DURATION" \
-    "$CONNS" "$THREADS" "$NTOK" "$DECIDE" "$LOAD" "$PCONNS" "$RSS" <<'EOF'
-import json, sys, time
+    "$CONNS" "$THREADS" "$NTOK" "$DECIDE" "$LOAD" "$PCONNS" "$RSS" \
+    "$(getconf CLK_TCK)" <<'EOF'
+import json, os, sys, time
 t, out, ossl, workers, ncpu, dur, conns, threads, ntok = sys.argv[1:10]
 decide = json.loads(sys.argv[10] or "{}")
 load = sys.argv[11]
@@ -452,6 +478,20 @@ def ms(v):
             except ValueError:
                 return None
     return None
+tck = int(sys.argv[14] or 100)
+CPU_OF = ("apache2", "token-verify", "redis-server", "nginx")
+def cpu_us(name):
+    # CPU microseconds per request by process name, over one wrk run
+    try:
+        a = json.load(open("%s/%s.cpu0" % (t, name)))
+        b = json.load(open("%s/%s.cpu1" % (t, name)))
+        n = int(f(name, "n") or 0)
+    except (OSError, ValueError):
+        return None
+    if n <= 0:
+        return None
+    return {k: round((b.get(k, 0) - a.get(k, 0)) * 1e6 / tck / n, 1)
+            for k in CPU_OF}
 proxy = {}
 for n in pconns:
     row = {}
@@ -461,6 +501,9 @@ for n in pconns:
             continue
         row[k] = {"rps": float(rps), "non_2xx": int(f(k + n, "bad") or 0),
                   "p50": f(k + n, "p50"), "p99": f(k + n, "p99")}
+        c = cpu_us(k + n)
+        if c:
+            row[k]["cpu_us_per_request"] = c
     for k in "efg":
         if k in row and "d" in row:
             row[k + "_over_d"] = ratio(row[k]["rps"], row["d"]["rps"])
@@ -526,6 +569,10 @@ for n in pconns:
                     row[k]["non_2xx"])
             cells.append(c)
     print("  %3s conns: %s" % (n, "   ".join(cells)))
+    for k in "defg":
+        if k in row and row[k].get("cpu_us_per_request"):
+            print("            %s CPU us/request: %s" % (k, ", ".join(
+                "%s %.1f" % (p, row[k]["cpu_us_per_request"][p]) for p in CPU_OF)))
 for k in "defg":
     if k in conn:
         c = conn[k]

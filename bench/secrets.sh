@@ -43,23 +43,7 @@ TRIVIAL=$SG_BUILD/bench/trivial_authz
 TPORT=$(sg_free_port)
 FPORT=$(sg_free_port)
 sg_spawn_procs trivial $TPORT "$TRIVIAL" "$SG_BROKER_PROCS"
-A2=$T/apache-floor
-mkdir -p "$A2/log"
-sg_apache_head "$A2" authz_host proxy_connect proxy_fcgi reqtimeout \
-    >"$A2/httpd.conf"
-cat >>"$A2/httpd.conf" <<CONF
-Define SG_BROKER_ADDR 127.0.0.1:$TPORT
-Include $A2/egress.conf
-CONF
-sed -e "s|@NAME@|floor|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
-    -e "s|@PORT_PROXY@|$FPORT|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
-    -e "s|@CONNECT_PORTS@|443|g" -e "s|@LOGDIR@|$A2/log|g" \
-    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
-    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$A2/egress.conf"
-apache2 -f "$A2/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
-    2>>"$T/apache-floor.log" &
-sg_track_pid $!
-sg_wait_tcp 127.0.0.1 $FPORT || { cat "$T/apache-floor.log"; exit 1; }
+secrets_apache "$T/apache-floor" floor $FPORT $TPORT 443 || exit 1
 
 python3 - "$N" "$PPORT" "$H1" "$P/ca.pem" "$(basic $CID "$TOK_A")" \
     "$SG_TOP/bench/results/secrets.json" "$FPORT" <<'PY'

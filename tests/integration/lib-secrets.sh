@@ -173,44 +173,46 @@ export SANDGATE_EGRESS_PORTS=443,$UPORT,$UPORT2
 export SANDGATE_SESSION_CACHE_MS=${SG_SESSION_CACHE_MS:-0}	# bench: SG_SESSION_CACHE_MS
 export SANDGATE_EGRESS_DENY_PRIVATE=0
 sg_spawn verify $VPORT "$VERIFY"
-# SG_BROKER_PROCS: the broker's processes (1; the systemd unit runs 4)
-if [ -n "${SG_BROKER_UNIX:-}" ]; then
-	# on a unix socket (Define SG_BROKER_SOCKET): bench/secrets.sh
-	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
-	    SANDGATE_BROKER_CA_FILE=$P/ca.pem \
-	    spawn-fcgi -s "$T/broker.sock" -M 0666 -F "${SG_BROKER_PROCS:-1}" \
-	    -P "$T/broker.pid" -- /bin/sh -c 'exec "$0" 2>>"$1"' "$BROKER" \
-	    "$T/broker.log" >/dev/null
-	sg_wait_file "$T/broker.sock"
-	for _p in $(cat "$T/broker.pid"); do
-		sg_track_pid "$_p"
-	done
-elif [ "${SG_BROKER_PROCS:-1}" -gt 1 ]; then
-	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
-	    SANDGATE_BROKER_CA_FILE=$P/ca.pem \
-	    sg_spawn_procs broker $BPORT "$BROKER" "$SG_BROKER_PROCS"
-else
-	SANDGATE_SECRET_KEYS=$T/keys/secret.key \
-	    SANDGATE_BROKER_CA_FILE=$P/ca.pem sg_spawn broker $BPORT "$BROKER"
-fi
+# SG_BROKER_PROCS: the broker's processes (1; the systemd unit runs 4);
+# SG_BROKER_UNIX set: on a unix socket (Define SG_BROKER_SOCKET)
+BADDR=$BPORT
+[ -n "${SG_BROKER_UNIX:-}" ] && BADDR=$T/broker.sock
+SANDGATE_SECRET_KEYS=$T/keys/secret.key SANDGATE_BROKER_CA_FILE=$P/ca.pem \
+    sg_spawn_procs broker "$BADDR" "$BROKER" "${SG_BROKER_PROCS:-1}"
+
+# secrets_apache DIR NAME PORT BROKER_PORT CONNECT_PORTS [DEFINES]: an
+# Apache in DIR serving deploy/apache's egress site as NAME on PORT, with
+# /broker/ on 127.0.0.1:BROKER_PORT and DEFINES (lines) before the site;
+# its stderr in $T/NAME-stderr.log.
+secrets_apache()
+{
+	mkdir -p "$1/log"
+	sg_apache_head "$1" authz_host proxy_connect proxy_fcgi reqtimeout \
+	    >"$1/httpd.conf"
+	printf 'Define SG_BROKER_ADDR 127.0.0.1:%s\n%s\nInclude %s\n' \
+	    "$4" "${6:-}" "$1/egress.conf" >>"$1/httpd.conf"
+	sed -e "s|@NAME@|$2|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
+	    -e "s|@PORT_PROXY@|$3|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
+	    -e "s|@CONNECT_PORTS@|$5|g" -e "s|@LOGDIR@|$1/log|g" \
+	    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
+	    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$1/egress.conf"
+	apache2 -t -f "$1/httpd.conf" 2>"$T/$2-t.log" || return 1
+	apache2 -f "$1/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
+	    2>>"$T/$2-stderr.log" &
+	sg_track_pid $!
+	sg_wait_tcp 127.0.0.1 "$3" || { cat "$T/apache-error.log"; return 1; }
+}
+
+# secret_in_logs: how many lines of the broker's, token-verify's and
+# Apache's logs hold the secret (0 is what a test expects)
+secret_in_logs()
+{
+	cat "$T/broker.log" "$T/verify.log" "$T/apache-error.log" \
+	    "$A"/log/*.log 2>/dev/null | grep -c -a -F -- "${SECRET#Bearer }"
+}
 
 A=$T/apache
-mkdir -p "$A/log"
-sg_apache_head "$A" authz_host proxy_connect proxy_fcgi reqtimeout >"$A/httpd.conf"
-cat >>"$A/httpd.conf" <<CONF
-Define SG_BROKER_ADDR 127.0.0.1:$BPORT
-${SG_BROKER_UNIX:+Define SG_BROKER_SOCKET $T/broker.sock}
-Include $A/egress.conf
-CONF
-sed -e "s|@NAME@|t|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
-    -e "s|@PORT_PROXY@|$PPORT|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
-    -e "s|@CONNECT_PORTS@|443 $UPORT $UPORT2|g" -e "s|@LOGDIR@|$A/log|g" \
-    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
-    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$A/egress.conf"
-apache2 -t -f "$A/httpd.conf" 2>"$T/apache-t.log"
-sg_check "apache config with the broker location" 0 $?
-apache2 -f "$A/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
-    2>>"$T/apache-stderr.log" &
-sg_track_pid $!
-sg_wait_tcp 127.0.0.1 $PPORT || { cat "$T/apache-error.log"; exit 1; }
+secrets_apache "$A" t $PPORT $BPORT "443 $UPORT $UPORT2" \
+    "${SG_BROKER_UNIX:+Define SG_BROKER_SOCKET $T/broker.sock}"
+sg_check "apache with the broker location" 0 $?
 

@@ -195,14 +195,20 @@ sg_spawn()
 	sg_wait_tcp 127.0.0.1 "$2"
 }
 
-# sg_spawn_procs NAME PORT BINARY N: N processes of BINARY on one socket
-# on 127.0.0.1:PORT (spawn-fcgi, as a deployment's pool); each one's
-# stderr appended to $T/NAME.log, every pid tracked.
+# sg_spawn_procs NAME PORT|SOCKET BINARY N: N processes of BINARY on one
+# socket (spawn-fcgi, as a deployment's pool): 127.0.0.1:PORT, or the unix
+# socket SOCKET (a path, mode 0666); each one's stderr appended to
+# $T/NAME.log, every pid tracked.
 sg_spawn_procs()
 {
-	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$4" -P "$T/$1.pid" \
-	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
-	sg_wait_tcp 127.0.0.1 "$2"
+	case $2 in
+	/*)	spawn-fcgi -s "$2" -M 0666 -F "$4" -P "$T/$1.pid" \
+		    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
+		sg_wait_file "$2" ;;
+	*)	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$4" -P "$T/$1.pid" \
+		    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
+		sg_wait_tcp 127.0.0.1 "$2" ;;
+	esac
 	for _p in $(cat "$T/$1.pid"); do
 		sg_track_pid "$_p"
 	done

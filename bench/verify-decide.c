@@ -13,7 +13,11 @@
  *             the decision log line (stderr; point it at /dev/null or a
  *             file)
  *
- *   verify-decide KEY.pem [N]      prints one JSON object on stdout
+ *   verify-decide KEY.pem [N [REDIS_URL]]   prints one JSON object
+ *
+ * The tokens are operator tokens, and a cold decision on one looks up
+ * its revocation in Redis: REDIS_URL names a running one (without it
+ * every cold decision fails, 503).
  *
  * Rates are per second of this process's CPU time (user + system), as
  * `openssl speed` counts by default, so a busy machine does not skew the
@@ -93,11 +97,12 @@ main(int argc, char *argv[])
 	char			*pem;
 	time_t			 now = time(NULL);
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: verify-decide KEY.pem [N]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr,
+		    "usage: verify-decide KEY.pem [N [REDIS_URL]]\n");
 		return 2;
 	}
-	if (argc == 3)
+	if (argc >= 3)
 		n = (size_t)strtoul(argv[2], NULL, 10);
 	if (n < 100 || n > 1000000)
 		n = 20000;
@@ -168,8 +173,9 @@ main(int argc, char *argv[])
 	sg_cfg_defaults(&cfg);
 	(void)strlcpy(cfg.issuer, ISS, sizeof(cfg.issuer));
 	(void)strlcpy(cfg.verify_keys, keys, sizeof(cfg.verify_keys));
-	(void)strlcpy(cfg.redis, "unix:/nonexistent/redis.sock",
-	    sizeof(cfg.redis));
+	/* operator tokens are checked against the revocations (Redis) */
+	(void)strlcpy(cfg.redis, argc == 4 ? argv[3] :
+	    "unix:/nonexistent/redis.sock", sizeof(cfg.redis));
 	if (sg_verify_init(&v, &cfg, &err) != SG_OK) {
 		fprintf(stderr, "init: %s\n", err.msg);
 		return 1;

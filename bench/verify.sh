@@ -69,10 +69,10 @@ echo "openssl speed ecdsap256 (3 s) ..."
 OSSL=$(openssl speed -seconds 3 ecdsap256 2>/dev/null |
     awk '/ecdsa \(nistp256\)/ { print $NF }')
 
-echo "in-process decision cost (verify_decide, CPU time) ..."
-DECIDE=$("$SG_BUILD/bench/verify_decide" "$KEY" 20000 2>/dev/null || echo '{}')
-
 sg_start_redis
+echo "in-process decision cost (verify_decide, CPU time) ..."
+DECIDE=$("$SG_BUILD/bench/verify_decide" "$KEY" 20000 \
+    "unix:$REDIS_SOCK" 2>/dev/null || echo '{}')
 APORT=$(sg_free_port)	# trivial authorizer
 VPORT=$(sg_free_port)	# token-verify (api, nginx)
 EPORT=$(sg_free_port)	# token-verify (egress, Apache)

@@ -3,11 +3,13 @@
  * chain_cost: what chaining adds to one decision's audit entry, in
  * process (bench/chain.sh runs it next to verify_decide's decision cost).
  *
- *   bench/chain_cost REDIS_URL old|new [N]
+ *   bench/chain_cost REDIS_URL old|new [N [BATCH]]
  *
  * new: N decision lines through sg_audit_send, as token-verify writes
  * them (the shared XADD plus the per-sandbox copy through the chain
- * script: canonical form, SHA-256, EVALSHA).  old: the same N entries as
+ * script: canonical form, SHA-256, EVALSHA), pushed every BATCH entries
+ * (default 1) as a worker pushes them before each wait for requests:
+ * BATCH is how many requests it served per wake-up.  old: the same N entries as
  * the code before chaining sent them (XADD shared, XADD per-sandbox,
  * EXPIRE).  Prints {"mode","n","cpu_ns_per_entry"}: this process's CPU
  * time per entry, until Redis has taken everything.  Redis's own CPU is
@@ -104,14 +106,16 @@ main(int argc, char *argv[])
 	struct sg_redis_sender	*s = NULL;
 	struct sg_audit		*a = NULL;
 	cJSON			*o;
-	int64_t			 n = 20000, i;
+	int64_t			 n = 20000, batch = 1, i;
 	double			 t0, t;
 	int			 new;
 
 	if (argc < 3 || (strcmp(argv[2], "old") != 0 &&
 	    strcmp(argv[2], "new") != 0) || (argc > 3 &&
-	    sg_num_parse(argv[3], 1, 10000000, &n) == -1)) {
-		fprintf(stderr, "usage: chain_cost REDIS_URL old|new [N]\n");
+	    sg_num_parse(argv[3], 1, 10000000, &n) == -1) || (argc > 4 &&
+	    sg_num_parse(argv[4], 1, SG_AUDIT_BATCH_MAX, &batch) == -1)) {
+		fprintf(stderr,
+		    "usage: chain_cost REDIS_URL old|new [N [BATCH]]\n");
 		return 78;
 	}
 	new = strcmp(argv[2], "new") == 0;
@@ -128,6 +132,9 @@ main(int argc, char *argv[])
 		else
 			old_send(s, o);
 		cJSON_Delete(o);
+		/* a worker that served BATCH requests, about to wait */
+		if (new && i % batch == batch - 1)
+			(void)sg_audit_push(a, NULL, NULL);
 		/* as a worker between requests: the queue stays short */
 		if (i % 64 == 63) {
 			if (new)
@@ -147,8 +154,9 @@ main(int argc, char *argv[])
 		(void)usleep(1000);
 	}
 	t = cpu_ns() - t0;
-	printf("{\"mode\":\"%s\",\"n\":%lld,\"cpu_ns_per_entry\":%.0f}\n",
-	    argv[2], (long long)n, t / (double)n);
+	printf("{\"mode\":\"%s\",\"n\":%lld,\"batch\":%lld,"
+	    "\"cpu_ns_per_entry\":%.0f}\n", argv[2], (long long)n,
+	    (long long)batch, t / (double)n);
 	sg_audit_free(a);
 	sg_redis_sender_free(s);
 	return 0;

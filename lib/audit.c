@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <sys/param.h>
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,8 +28,28 @@
 #include "json.h"
 #include "redis-private.h"
 
+#define AUDIT_KEY_MAX	(sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX)
+#define BATCH_ARG_WIRE	16	/* RESP's framing of one argument, at most */
+
+/*
+ * The sandboxes' copies waiting for one chain-script call: the script's
+ * per-entry arguments back to back in buf (argument i at off[i], len[i]
+ * bytes long), the streams they go to in keys.
+ */
+struct audit_batch {
+	char		*buf;
+	size_t		 used, cap;
+	size_t		*off, *len;
+	size_t		 nargs, capargs;
+	size_t		 entries;
+	size_t		 wire;		/* bytes they take queued, at most */
+	char		 keys[SG_AUDIT_BATCH_MAX][AUDIT_KEY_MAX];
+	size_t		 nkeys;
+};
+
 struct sg_audit {
 	struct sg_redis_sender *redis;	/* fire-and-forget */
+	struct audit_batch batch;
 	char		 maxlen[24];
 	/* The run of repeated denials being counted (see audit.h). */
 	cJSON		*rep_line;	/* its first line, written */
@@ -36,6 +58,9 @@ struct sg_audit {
 	uint64_t	 rep_count;	/* repeats since, not written */
 	int64_t		 rep_start_us;
 	size_t		 aggregated;	/* for sg_audit_take_aggregated */
+	size_t		 unsent;	/* queued since the last write */
+	int64_t		 push_us;	/* the last batch out */
+	size_t		 lost;		/* for sg_audit_take_lost */
 	char		 script_sha[41];	/* EVALSHA name of the chain */
 	int64_t		 script_at_us;	/* last SCRIPT LOAD sent */
 };
@@ -43,8 +68,11 @@ struct sg_audit {
 static enum sg_rc	 audit_write(struct sg_audit *, const cJSON *,
 			    size_t *, struct sg_err *);
 static void		 repeat_end(struct sg_audit *, size_t *);
-static enum sg_rc	 chain_write(struct sg_audit *, const char *, int,
+static void		 chain_add(struct sg_audit *, const char *, int,
 			    const char **, size_t *);
+static void		 batch_out(struct sg_audit *, size_t *);
+static enum sg_rc	 audit_push(struct sg_audit *, int, size_t *,
+			    struct sg_err *);
 
 enum sg_rc
 sg_audit_new(const char *url, int64_t maxlen, struct sg_audit **out,
@@ -77,27 +105,50 @@ sg_audit_free(struct sg_audit *a)
 	if (a == NULL)
 		return;
 	repeat_end(a, NULL);
-	(void)sg_redis_flush(a->redis, NULL, NULL);
+	(void)audit_push(a, 1, NULL, NULL);
 	cJSON_Delete(a->rep_line);
 	sg_redis_sender_free(a->redis);
+	free(a->batch.buf);
+	free(a->batch.off);
+	free(a->batch.len);
 	free(a);
 }
 
 enum sg_rc
 sg_audit_flush(struct sg_audit *a, size_t *failed, struct sg_err *err)
 {
-	if (a == NULL) {
-		if (failed != NULL)
-			*failed = 0;
+	if (failed != NULL)
+		*failed = 0;
+	if (a == NULL)
+		return SG_OK;
+	return audit_push(a, 1, failed, err);
+}
+
+enum sg_rc
+sg_audit_push(struct sg_audit *a, size_t *failed, int64_t *due_us)
+{
+	int64_t	 now;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (due_us != NULL)
+		*due_us = 0;
+	if (a == NULL || (a->batch.entries == 0 &&
+	    sg_redis_pending(a->redis) == 0))
+		return SG_OK;
+	/* Pushed within the window: under load, let the batch grow. */
+	now = sg_now_us();
+	if (due_us != NULL && now - a->push_us < SG_AUDIT_BATCH_US) {
+		*due_us = a->push_us + SG_AUDIT_BATCH_US;
 		return SG_OK;
 	}
-	return sg_redis_flush(a->redis, failed, err);
+	return audit_push(a, 0, failed, NULL);
 }
 
 size_t
 sg_audit_pending(const struct sg_audit *a)
 {
-	return a != NULL ? sg_redis_pending(a->redis) : 0;
+	return a != NULL ? sg_redis_pending(a->redis) + a->batch.wire : 0;
 }
 
 enum sg_rc
@@ -114,19 +165,29 @@ sg_audit_tick(struct sg_audit *a, size_t *failed)
 		repeat_end(a, &f);
 	if (failed != NULL)
 		*failed = f;
-	return sg_redis_flush(a->redis, NULL, NULL);
+	return audit_push(a, 1, NULL, NULL);
+}
+
+/* *counter's value, and zero in it. */
+static size_t
+take(size_t *counter)
+{
+	size_t	 n = *counter;
+
+	*counter = 0;
+	return n;
+}
+
+size_t
+sg_audit_take_lost(struct sg_audit *a)
+{
+	return a != NULL ? take(&a->lost) : 0;
 }
 
 size_t
 sg_audit_take_aggregated(struct sg_audit *a)
 {
-	size_t	 n;
-
-	if (a == NULL)
-		return 0;
-	n = a->aggregated;
-	a->aggregated = 0;
-	return n;
+	return a != NULL ? take(&a->aggregated) : 0;
 }
 
 static const char *
@@ -224,14 +285,16 @@ sg_audit_send(struct sg_audit *a, const cJSON *line, size_t *failed,
 /*
  * One entry to the shared stream and, when it names a container (a
  * proven one: see audit.h), to that sandbox's own, which then expires
- * SG_AUDIT_SANDBOX_TTL after this entry.
+ * SG_AUDIT_SANDBOX_TTL after this entry.  Both are queued; a decision
+ * waits there for sg_audit_push (the process is about to wait for its
+ * next request) or a full batch, any other entry goes out now.
  */
 static enum sg_rc
 audit_write(struct sg_audit *a, const cJSON *line, size_t *failed,
     struct sg_err *err)
 {
 	/* XADD key MAXLEN ~ N * then the fields */
-	const char	*argv[6 + 2 * SG_AUDIT_MAX_FIELDS], *cid;
+	const char	*argv[6 + 2 * SG_AUDIT_MAX_FIELDS], *cid, *ev;
 	char		 num[SG_AUDIT_MAX_FIELDS][32];
 	const cJSON	*m;
 	size_t		 f = 0;
@@ -267,34 +330,103 @@ audit_write(struct sg_audit *a, const cJSON *line, size_t *failed,
 	}
 	if (nf == 0)
 		return sg_err_set(err, SG_EINVAL, NULL, "empty audit entry");
-	if ((rc = sg_redis_send(a->redis, argc, argv, NULL,
-	    SG_AUDIT_MAX_PENDING, failed, err)) != SG_OK)
+	/* The batch counts against the backlog's cap (sg_audit_pending). */
+	if ((rc = sg_redis_queue(a->redis, argc, argv, NULL,
+	    SG_AUDIT_MAX_PENDING - MIN(a->batch.wire, SG_AUDIT_MAX_PENDING),
+	    failed, err)) != SG_OK)
 		return rc;
-	if ((cid = field(line, "container_id")) == NULL || !sg_id_valid(cid))
-		return SG_OK;
+	a->unsent++;
 	/* The shared entry is in: a dropped copy is not the caller's error. */
-	(void)chain_write(a, cid, argc - 6, argv + 6, &f);
+	if ((cid = field(line, "container_id")) != NULL && sg_id_valid(cid))
+		chain_add(a, cid, argc - 6, argv + 6, &f);
+	ev = field(line, "event");
+	if (ev == NULL || strcmp(ev, "decision") != 0 ||
+	    a->batch.entries >= SG_AUDIT_BATCH_MAX ||
+	    a->batch.wire >= SG_AUDIT_BATCH_BYTES) {
+		size_t	 g = 0;
+
+		(void)audit_push(a, 0, &g, NULL);
+		f += g;
+	}
 	if (failed != NULL)
 		*failed += f;
 	return SG_OK;
 }
 
 /*
- * The sandbox's copy, through the chain script (chain.h): Redis sets
- * seq and prev when it appends, so every writer's entries form one
- * sequence; the digest is computed here over what Redis will store
- * (names it would drop or repeat are left out, as the reader does).
+ * The batch, then what the socket takes of the queue, after reading the
+ * answers that came (drain) or not.  *failed: copies dropped and error
+ * answers read.
  */
 static enum sg_rc
-chain_write(struct sg_audit *a, const char *cid, int nfv, const char **fv,
+audit_push(struct sg_audit *a, int drain, size_t *failed, struct sg_err *err)
+{
+	size_t	 f = 0, g = 0;
+	enum sg_rc rc;
+
+	batch_out(a, &f);
+	a->push_us = sg_now_us();
+	rc = drain ? sg_redis_flush(a->redis, &g, err) :
+	    sg_redis_write(a->redis, err);
+	/* A failed read or write loses the queue (redis.h). */
+	if (rc != SG_OK)
+		a->lost += a->unsent;
+	a->unsent = 0;
+	if (failed != NULL)
+		*failed = f + g;
+	return rc;
+}
+
+/* Append one argument to the batch: 0, or -1 (out of memory). */
+static int
+batch_arg(struct audit_batch *b, const char *arg)
+{
+	size_t	 n = strlen(arg), cap;
+	void	*p;
+
+	if (b->nargs == b->capargs) {
+		cap = b->capargs != 0 ? 2 * b->capargs : 256;
+		if ((p = reallocarray(b->off, cap, sizeof(*b->off))) == NULL)
+			return -1;
+		b->off = p;
+		if ((p = reallocarray(b->len, cap, sizeof(*b->len))) == NULL)
+			return -1;
+		b->len = p;
+		b->capargs = cap;
+	}
+	if (b->cap - b->used < n) {
+		for (cap = b->cap != 0 ? b->cap : 4096; cap - b->used < n; )
+			cap *= 2;
+		if ((p = realloc(b->buf, cap)) == NULL)
+			return -1;
+		b->buf = p;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->used, arg, n);
+	b->off[b->nargs] = b->used;
+	b->len[b->nargs++] = n;
+	b->used += n;
+	b->wire += n + BATCH_ARG_WIRE;
+	return 0;
+}
+
+/*
+ * Add the sandbox's copy to the batch for the chain script (chain.h):
+ * Redis sets seq and prev when it appends, so every writer's entries
+ * form one sequence; the digest is computed here over what Redis will
+ * store (names it would drop or repeat are left out, as the reader
+ * does).  Out of memory, the copy is dropped and counted in *failed.
+ */
+static void
+chain_add(struct sg_audit *a, const char *cid, int nfv, const char **fv,
     size_t *failed)
 {
-	const char	*argv[8 + 2 * SG_AUDIT_MAX_FIELDS];
+	struct audit_batch *b = &a->batch;
 	const char	*names[SG_AUDIT_MAX_FIELDS], *values[SG_AUDIT_MAX_FIELDS];
-	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
-	char		 smax[24], ttl[24], d[SG_CHAIN_HEX];
-	size_t		 n = 0, j;
-	int		 argc = 0, i;
+	char		 skey[AUDIT_KEY_MAX], d[SG_CHAIN_HEX], ki[24], nn[24];
+	size_t		 n = 0, j, k, used = b->used, nargs = b->nargs;
+	size_t		 wire = b->wire;
+	int		 i, bad;
 
 	for (i = 0; i + 1 < nfv; i += 2) {
 		if (fv[i][0] == '\0' || strlen(fv[i]) >= 64 ||
@@ -307,43 +439,94 @@ chain_write(struct sg_audit *a, const char *cid, int nfv, const char **fv,
 		names[n] = fv[i];
 		values[n++] = fv[i + 1];
 	}
-	if (sg_chain_digest(names, values, n, d, NULL) != SG_OK)
-		return SG_ENOMEM;
-	/*
-	 * EVALSHA, not EVAL: the script is 1 KB.  Redis keeps loaded
-	 * scripts until it restarts (never on disk), and the sender's
-	 * answers are not read, so the script is loaded again at most
-	 * every SG_AUDIT_SCRIPT_MS: after a Redis restart, per-sandbox
-	 * copies fail (NOSCRIPT, counted) for at most that long, and the
-	 * chain stays one sequence because a failed call appends nothing.
-	 */
-	if (a->script_at_us == 0 || sg_now_us() - a->script_at_us >=
-	    (int64_t)SG_AUDIT_SCRIPT_MS * 1000) {
-		argv[0] = "SCRIPT";
-		argv[1] = "LOAD";
-		argv[2] = sg_chain_script;
-		if (sg_redis_send(a->redis, 3, argv, NULL,
-		    SG_AUDIT_MAX_PENDING, failed, NULL) == SG_OK)
-			a->script_at_us = sg_now_us();
+	if (sg_chain_digest(names, values, n, d, NULL) != SG_OK) {
+		(*failed)++;
+		return;
 	}
 	(void)snprintf(skey, sizeof(skey), "%s%s", SG_AUDIT_SANDBOX_PREFIX,
 	    cid);
+	for (k = 0; k < b->nkeys && strcmp(b->keys[k], skey) != 0; k++)
+		;
+	(void)snprintf(ki, sizeof(ki), "%zu", k + 1);
+	(void)snprintf(nn, sizeof(nn), "%zu", n);
+	bad = batch_arg(b, ki) == -1 || batch_arg(b, d) == -1 ||
+	    batch_arg(b, nn) == -1;
+	for (j = 0; !bad && j < n; j++)
+		bad = batch_arg(b, names[j]) == -1 ||
+		    batch_arg(b, values[j]) == -1;
+	if (bad) {
+		b->used = used;
+		b->nargs = nargs;
+		b->wire = wire;
+		(*failed)++;
+		return;
+	}
+	if (k == b->nkeys)
+		(void)strlcpy(b->keys[b->nkeys++], skey, AUDIT_KEY_MAX);
+	b->entries++;
+}
+
+/*
+ * Queue the batch as one call of the chain script and empty it.
+ * EVALSHA, not EVAL: the script is 2 KB.  Redis keeps loaded scripts
+ * until it restarts (never on disk), and the sender's answers are not
+ * read, so the script is loaded again at most every SG_AUDIT_SCRIPT_MS:
+ * after a Redis restart or a failover, per-sandbox copies fail
+ * (NOSCRIPT, counted) for at most that long, and the chain stays one
+ * sequence because a failed call appends nothing.  The shared entries
+ * are separate commands and are not lost with them.
+ */
+static void
+batch_out(struct sg_audit *a, size_t *failed)
+{
+	struct audit_batch *b = &a->batch;
+	const char	**argv = NULL, *load[3];
+	size_t		*len = NULL, i;
+	char		 nkeys[24], smax[24], ttl[24];
+	int		 argc = 0;
+
+	if (b->entries == 0)
+		return;
+	if (a->script_at_us == 0 || sg_now_us() - a->script_at_us >=
+	    (int64_t)SG_AUDIT_SCRIPT_MS * 1000) {
+		load[0] = "SCRIPT";
+		load[1] = "LOAD";
+		load[2] = sg_chain_script;
+		if (sg_redis_queue(a->redis, 3, load, NULL,
+		    SG_AUDIT_MAX_PENDING, NULL, NULL) == SG_OK)
+			a->script_at_us = sg_now_us();
+	}
+	argv = calloc(6 + b->nkeys + b->nargs, sizeof(*argv));
+	len = calloc(6 + b->nkeys + b->nargs, sizeof(*len));
+	if (argv == NULL || len == NULL) {
+		if (failed != NULL)
+			*failed += b->entries;
+		goto out;
+	}
+	(void)snprintf(nkeys, sizeof(nkeys), "%zu", b->nkeys);
 	(void)snprintf(smax, sizeof(smax), "%d", SG_AUDIT_SANDBOX_MAXLEN);
 	(void)snprintf(ttl, sizeof(ttl), "%d", SG_AUDIT_SANDBOX_TTL);
 	argv[argc++] = "EVALSHA";
 	argv[argc++] = a->script_sha;
-	argv[argc++] = "1";
-	argv[argc++] = skey;
+	argv[argc++] = nkeys;
+	for (i = 0; i < b->nkeys; i++)
+		argv[argc++] = b->keys[i];
 	argv[argc++] = smax;
 	argv[argc++] = ttl;
-	argv[argc++] = d;
 	argv[argc++] = "";
-	for (j = 0; j < n; j++) {
-		argv[argc++] = names[j];
-		argv[argc++] = values[j];
+	for (i = 0; i < (size_t)argc; i++)
+		len[i] = strlen(argv[i]);
+	for (i = 0; i < b->nargs; i++) {
+		argv[argc] = b->buf + b->off[i];
+		len[argc++] = b->len[i];
 	}
-	return sg_redis_send(a->redis, argc, argv, NULL, SG_AUDIT_MAX_PENDING,
-	    failed, NULL);
+	if (sg_redis_queue(a->redis, argc, argv, len, SG_AUDIT_MAX_PENDING,
+	    NULL, NULL) != SG_OK && failed != NULL)
+		*failed += b->entries;
+out:
+	free(argv);
+	free(len);
+	b->used = b->nargs = b->entries = b->nkeys = b->wire = 0;
 }
 
 /* ---- reading ---------------------------------------------------------- */

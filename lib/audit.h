@@ -14,8 +14,9 @@
  * before the trail is tried (log.c).  The trail has its own Redis
  * connection (never the session one, whose reads wait up to
  * SANDGATE_REDIS_TIMEOUT_MS), which is non-blocking once connected: an
- * XADD is queued and written as far as the socket takes it, the answers
- * are read later without waiting and thrown away (sg_redis_send).  If
+ * XADD is queued and written (see Batches) as far as the socket takes
+ * it, the answers are read later without waiting and thrown away
+ * (sg_redis_send).  If
  * Redis is stopped or slow the queue grows to SG_AUDIT_MAX_PENDING
  * bytes, then entries are dropped (and counted) until Redis reads
  * again.  Connecting waits at most SG_AUDIT_CONNECT_MS, and after a
@@ -42,6 +43,20 @@
  * written by sg_audit_tick, which the services call between requests
  * (lib/ops.c, every SG_OPS_IDLE_MS), or with the process's next entry,
  * or at sg_audit_free.
+ *
+ * Batches.  A decision's entries are queued, not written: the process
+ * writes them all with one write(2) when it is about to wait for its
+ * next request (sg_audit_push), and the per-sandbox copies of all of
+ * them go in one call of the chain script, which reads each stream's
+ * last entry and sets its expiry once per call.  When the last push was
+ * less than SG_AUDIT_BATCH_US ago (a worker under load), the push waits
+ * for the rest of that window, and the process's wait for requests ends
+ * then at the latest: requests of the window share one script call.
+ * At a lower rate every request's entries go out when it is done.  So
+ * no entry waits more than SG_AUDIT_BATCH_US past its request, at most
+ * SG_AUDIT_BATCH_MAX copies or about SG_AUDIT_BATCH_BYTES of them wait,
+ * and every other event (the lifecycle ones) is written at once, with
+ * what waits before it.
  *
  * Reading, for GET /v1/sessions/{id}/decisions: the sandbox's own
  * stream, newest first; when it does not exist (entries written before
@@ -74,6 +89,9 @@
 #define SG_AUDIT_SANDBOX_TTL	(7 * 86400)	/* seconds after the last */
 #define SG_AUDIT_REPEAT_MS	1000		/* window of a repeat run */
 #define SG_AUDIT_SCRIPT_MS	1000		/* chain script reloaded */
+#define SG_AUDIT_BATCH_MAX	64		/* copies per script call */
+#define SG_AUDIT_BATCH_BYTES	(64 * 1024)	/* their arguments, about */
+#define SG_AUDIT_BATCH_US	1000		/* pushes apart, under load */
 
 struct sg_audit;
 
@@ -97,6 +115,17 @@ enum sg_rc	 sg_audit_send(struct sg_audit *, const cJSON *line,
  */
 enum sg_rc	 sg_audit_flush(struct sg_audit *, size_t *failed,
 		    struct sg_err *);
+/*
+ * Write what is queued as far as the socket takes it, without waiting
+ * and without reading Redis's answers; nothing to do costs no system
+ * call.  The services call it each time before they wait for the next
+ * request (sg_serve_before_wait): a decision's entries are batched
+ * until then (see "Batches" above).  With due_us, a push less than
+ * SG_AUDIT_BATCH_US after the last one is put off: *due_us is when to
+ * call again (sg_now_us time; 0: nothing waits).  Without, it pushes.
+ */
+enum sg_rc	 sg_audit_push(struct sg_audit *, size_t *failed,
+		    int64_t *due_us);
 /* Bytes queued and not yet taken by the socket (for tests). */
 size_t		 sg_audit_pending(const struct sg_audit *);
 /*
@@ -105,6 +134,11 @@ size_t		 sg_audit_pending(const struct sg_audit *);
  * is in the trail within about SG_AUDIT_REPEAT_MS + the idle period.
  */
 enum sg_rc	 sg_audit_tick(struct sg_audit *, size_t *failed);
+/*
+ * Entries queued (sg_audit_send said SG_OK) then lost with the queue
+ * when a write failed (the connection is dropped), since the last call.
+ */
+size_t		 sg_audit_take_lost(struct sg_audit *);
 /* Repeated denials counted instead of written since the last call. */
 size_t		 sg_audit_take_aggregated(struct sg_audit *);
 

@@ -26,28 +26,56 @@
 /*
  * The script hashes nothing (Redis 7's Lua has SHA-1 only, and SHA-256
  * in Lua costs about 50 us of the one Redis thread per block): it only
- * orders, which is what must happen inside Redis.
+ * orders, which is what must happen inside Redis.  Each stream's last
+ * entry is read once per call, however many entries the call appends
+ * to it, and its expiry set once: a batch of n entries costs Redis one
+ * script call, not n (docs/performance.md, option (g)).
  */
 const char sg_chain_script[] =
-"local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)\n"
-"local seq, prev = 0, '" SG_CHAIN_ZERO "'\n"
-"if #last > 0 then\n"
-"  local f, ev, fin = last[1][2], nil, nil\n"
-"  for i = 1, #f, 2 do\n"
-"    if f[i] == 'seq' then seq = tonumber(f[i + 1]) or 0\n"
-"    elseif f[i] == 'digest' then prev = f[i + 1]\n"
-"    elseif f[i] == 'event' then ev = f[i + 1]\n"
-"    elseif f[i] == 'final' then fin = f[i + 1] end\n"
+"local st = {}\n"
+"local function state(key)\n"
+"  local s = st[key]\n"
+"  if s ~= nil then return s end\n"
+"  s = {seq = 0, prev = '" SG_CHAIN_ZERO "', closed = false, n = 0}\n"
+"  local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)\n"
+"  if #last > 0 then\n"
+"    local f, ev, fin = last[1][2], nil, nil\n"
+"    for i = 1, #f, 2 do\n"
+"      if f[i] == 'seq' then s.seq = tonumber(f[i + 1]) or 0\n"
+"      elseif f[i] == 'digest' then s.prev = f[i + 1]\n"
+"      elseif f[i] == 'event' then ev = f[i + 1]\n"
+"      elseif f[i] == 'final' then fin = f[i + 1] end\n"
+"    end\n"
+"    s.closed = ev == '" SG_CHAIN_EVENT_SEAL "' and fin == '1'\n"
 "  end\n"
-"  if ev == '" SG_CHAIN_EVENT_SEAL "' and fin == '1' then return 0 end\n"
+"  st[key] = s\n"
+"  return s\n"
 "end\n"
-"if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= seq then return -1 end\n"
-"local a = {'XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',\n"
-"  'seq', string.format('%d', seq + 1), 'prev', prev, 'digest', ARGV[3]}\n"
-"for i = 5, #ARGV do a[#a + 1] = ARGV[i] end\n"
-"redis.call(unpack(a))\n"
-"redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
-"return 1\n";
+"if ARGV[3] ~= '' and (state(KEYS[1]).closed or\n"
+"    tonumber(ARGV[3]) ~= state(KEYS[1]).seq) then\n"
+"  return state(KEYS[1]).closed and 0 or -1\n"
+"end\n"
+"local added, i = 0, 4\n"
+"while i + 2 <= #ARGV do\n"
+"  local key, d, n = KEYS[tonumber(ARGV[i])], ARGV[i + 1],\n"
+"    tonumber(ARGV[i + 2]) or 0\n"
+"  local f0 = i + 3\n"
+"  i = f0 + 2 * n\n"
+"  local s = key and state(key)\n"
+"  if s and not s.closed and i - 1 <= #ARGV then\n"
+"    local a = {'XADD', key, 'MAXLEN', '~', ARGV[1], '*',\n"
+"      'seq', string.format('%d', s.seq + 1), 'prev', s.prev,\n"
+"      'digest', d}\n"
+"    for j = f0, i - 1 do a[#a + 1] = ARGV[j] end\n"
+"    redis.call(unpack(a))\n"
+"    s.seq, s.prev, s.n = s.seq + 1, d, s.n + 1\n"
+"    added = added + 1\n"
+"  end\n"
+"end\n"
+"for key, s in pairs(st) do\n"
+"  if s.n > 0 then redis.call('EXPIRE', key, ARGV[2]) end\n"
+"end\n"
+"return added\n";
 
 int
 sg_chain_reserved(const char *name)
@@ -417,7 +445,7 @@ seal_once(struct sg_redis *r, const struct sg_key *key, const char *cid,
 	char		 head[SG_CHAIN_HEX], d[SG_CHAIN_HEX], ts[32], nseq[24];
 	char		 skey[sizeof(SG_AUDIT_SANDBOX_PREFIX) + SG_ID_MAX];
 	char		 smax[24], ttl[24], *jws = NULL;
-	const char	*names[9], *values[9], *argv[6 + 4 + 18];
+	const char	*names[9], *values[9], *argv[7 + 3 + 18];
 	const char	*ev, *fin;
 	redisReply	*rep = NULL;
 	size_t		 n, i;
@@ -478,8 +506,10 @@ seal_once(struct sg_redis *r, const struct sg_key *key, const char *cid,
 	argv[argc++] = skey;
 	argv[argc++] = smax;
 	argv[argc++] = ttl;
-	argv[argc++] = d;
 	argv[argc++] = nseq;
+	argv[argc++] = "1";
+	argv[argc++] = d;
+	argv[argc++] = "9";
 	for (i = 0; i < 9; i++) {
 		argv[argc++] = names[i];
 		argv[argc++] = values[i];

@@ -13,9 +13,9 @@
  *   seq     1, 2, 3, ... in the order Redis appended the entries.
  *   prev    the digest of entry seq - 1 (64 zeros for seq 1).
  *
- * seq and prev are set by Redis itself: the entry is appended by a Lua
- * script (SG_CHAIN_SCRIPT) that reads the stream's last entry and adds
- * the new one in the same atomic step, so writers in any number of
+ * seq and prev are set by Redis itself: entries are appended by a Lua
+ * script (sg_chain_script) that reads the stream's last entry and adds
+ * the new ones (a writer's batch) in the same atomic step, so writers in any number of
  * processes and nodes form one linear sequence without a round trip
  * (the audit sender stays fire-and-forget).  Redis 7's Lua offers only
  * SHA-1, so the script hashes nothing: the chain value is computed by
@@ -50,10 +50,13 @@
 #define SG_CHAIN_SEAL_TRIES	8	/* appends raced by other writers */
 
 /*
- * KEYS[1] the sandbox's stream; ARGV: maxlen, ttl, digest, expected seq
- * of the last entry ("" for any), then the fields.  Returns 1 appended,
- * 0 refused (trail closed by a final seal), -1 the last entry's seq was
- * not the expected one.
+ * Appends entries to sandboxes' streams, in order.  KEYS: the streams.
+ * ARGV: maxlen, ttl, the expected seq of the last entry of KEYS[1] (""
+ * for any), then per entry: the index of its stream in KEYS (1-based),
+ * its digest, n, then n name/value pairs.  Returns -1 (nothing
+ * appended) when the expected seq was given and is not KEYS[1]'s, else
+ * the number of entries appended (none to a stream closed by a final
+ * seal; 0 when an expected seq was given and KEYS[1] is closed).
  */
 extern const char sg_chain_script[];
 

@@ -54,6 +54,16 @@ ops_count(const char *event, const cJSON *line)
 		    str_of(line, "reason"));
 }
 
+/* Entries queued, then lost with the queue at a write. */
+static void
+ops_lost(void)
+{
+	size_t	 n;
+
+	if ((n = sg_audit_take_lost(ops_audit)) > 0)
+		sg_metrics_add(SG_M_AUDIT, n, "dropped");
+}
+
 static void
 ops_hook(const char *event, const cJSON *line)
 {
@@ -70,6 +80,7 @@ ops_hook(const char *event, const cJSON *line)
 		sg_metrics_add(SG_M_AUDIT, 1, "sent");
 	if (failed > 0)
 		sg_metrics_add(SG_M_AUDIT, failed, "failed");
+	ops_lost();
 }
 
 enum sg_rc
@@ -100,6 +111,22 @@ sg_ops_idle(void)
 	(void)sg_audit_tick(ops_audit, &failed);
 	if (failed > 0)
 		sg_metrics_add(SG_M_AUDIT, failed, "failed");
+	ops_lost();
+}
+
+int64_t
+sg_ops_push(void)
+{
+	size_t	 failed = 0;
+	int64_t	 due = 0;
+
+	if (ops_audit == NULL)
+		return 0;
+	(void)sg_audit_push(ops_audit, &failed, &due);
+	if (failed > 0)
+		sg_metrics_add(SG_M_AUDIT, failed, "failed");
+	ops_lost();
+	return due;
 }
 
 void

@@ -27,6 +27,8 @@
 #ifndef SG_OPS_H
 #define SG_OPS_H
 
+#include <stdint.h>
+
 #include "cfg.h"
 #include "sgerr.h"
 
@@ -40,5 +42,11 @@ void		 sg_ops_close(void);
  */
 #define SG_OPS_IDLE_MS	500
 void		 sg_ops_idle(void);
+/*
+ * Before each wait for requests (sg_serve_before_wait): what the audit
+ * trail queued for the requests just served goes out, or when it is due
+ * (audit.h, Batches): that time (sg_now_us), or 0.
+ */
+int64_t		 sg_ops_push(void);
 
 #endif

@@ -33,6 +33,10 @@ struct sg_redis_sender {
  */
 #define SEND_DRAIN_EVERY 32
 
+static enum sg_rc	 send_cmd(struct sg_redis_sender *, int,
+			    const char **, const size_t *, size_t, int,
+			    size_t *, struct sg_err *);
+
 enum sg_rc
 sg_redis_sender_new(const char *url, int timeout_ms,
     struct sg_redis_sender **out, struct sg_err *err)
@@ -154,6 +158,23 @@ sg_redis_send(struct sg_redis_sender *rs, int argc, const char **argv,
     const size_t *len, size_t max_pending, size_t *failed,
     struct sg_err *err)
 {
+	return send_cmd(rs, argc, argv, len, max_pending, 1, failed, err);
+}
+
+enum sg_rc
+sg_redis_queue(struct sg_redis_sender *rs, int argc, const char **argv,
+    const size_t *len, size_t max_pending, size_t *failed,
+    struct sg_err *err)
+{
+	return send_cmd(rs, argc, argv, len, max_pending, 0, failed, err);
+}
+
+/* Queue one command; with write, write what the socket takes. */
+static enum sg_rc
+send_cmd(struct sg_redis_sender *rs, int argc, const char **argv,
+    const size_t *len, size_t max_pending, int write, size_t *failed,
+    struct sg_err *err)
+{
 	struct sg_redis_conn *r;
 	struct sg_redis_pipeguard g;
 	enum sg_rc	 rc;
@@ -181,7 +202,7 @@ sg_redis_send(struct sg_redis_sender *rs, int argc, const char **argv,
 	}
 	errno = 0;
 	if (redisAppendCommandArgv(r->c, argc, argv, len) != REDIS_OK ||
-	    redisBufferWrite(r->c, &done) != REDIS_OK) {
+	    (write && redisBufferWrite(r->c, &done) != REDIS_OK)) {
 		rc = sg_redis_conn_error(r, errno, 0, err);
 		send_fail(rs);
 		goto out;
@@ -192,30 +213,53 @@ out:
 	return rc;
 }
 
-enum sg_rc
-sg_redis_flush(struct sg_redis_sender *rs, size_t *failed,
-    struct sg_err *err)
+/* Write what the socket takes (inside the pipe guard). */
+static enum sg_rc
+send_write(struct sg_redis_sender *rs, struct sg_err *err)
 {
-	struct sg_redis_conn *r;
-	struct sg_redis_pipeguard g;
+	struct sg_redis_conn *r = &rs->conn;
 	enum sg_rc	 rc = SG_OK;
 	int		 done = 0;
 
-	if (failed != NULL)
-		*failed = 0;
-	if (rs == NULL || (r = &rs->conn)->c == NULL ||
-	    r->pid != sg_redis_self())
-		return SG_OK;
-	sg_redis_guard_on(&g);
-	if ((rc = send_drain(rs, failed, err)) != SG_OK)
-		goto out;
 	errno = 0;
 	if (sdslen(r->c->obuf) > 0 && redisBufferWrite(r->c, &done) !=
 	    REDIS_OK) {
 		rc = sg_redis_conn_error(r, errno, 0, err);
 		send_fail(rs);
 	}
-out:
+	return rc;
+}
+
+enum sg_rc
+sg_redis_flush(struct sg_redis_sender *rs, size_t *failed,
+    struct sg_err *err)
+{
+	struct sg_redis_pipeguard g;
+	enum sg_rc	 rc;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (rs == NULL || rs->conn.c == NULL ||
+	    rs->conn.pid != sg_redis_self())
+		return SG_OK;
+	sg_redis_guard_on(&g);
+	if ((rc = send_drain(rs, failed, err)) == SG_OK)
+		rc = send_write(rs, err);
+	sg_redis_guard_off(&g);
+	return rc;
+}
+
+enum sg_rc
+sg_redis_write(struct sg_redis_sender *rs, struct sg_err *err)
+{
+	struct sg_redis_pipeguard g;
+	enum sg_rc	 rc;
+
+	if (rs == NULL || rs->conn.c == NULL ||
+	    rs->conn.pid != sg_redis_self() || sdslen(rs->conn.c->obuf) == 0)
+		return SG_OK;
+	sg_redis_guard_on(&g);
+	rc = send_write(rs, err);
 	sg_redis_guard_off(&g);
 	return rc;
 }

@@ -107,6 +107,12 @@ void		 sg_redis_sender_free(struct sg_redis_sender *);
 enum sg_rc	 sg_redis_send(struct sg_redis_sender *, int argc,
 		    const char **argv, const size_t *len, size_t max_pending,
 		    size_t *failed, struct sg_err *);
+/* sg_redis_send without the write: the next send or flush writes it. */
+enum sg_rc	 sg_redis_queue(struct sg_redis_sender *, int argc,
+		    const char **argv, const size_t *len, size_t max_pending,
+		    size_t *failed, struct sg_err *);
+/* The queue written as far as the socket takes it; no reply read. */
+enum sg_rc	 sg_redis_write(struct sg_redis_sender *, struct sg_err *);
 /*
  * The queue written as far as the socket takes it and the replies
  * read, without waiting (no-op on a sender that never sent).

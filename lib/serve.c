@@ -69,6 +69,7 @@ static const int *volatile	 serve_cur_fdp;	/* what a deadline cuts */
 static int			 serve_timeout_ms;
 static void			(*serve_idle_fn)(void);
 static int			 serve_idle_ms;
+static int64_t			(*serve_wait_fn)(void);
 static int			 serve_maxconns = 1;
 
 
@@ -131,6 +132,33 @@ sg_serve_idle(void (*fn)(void), int ms)
 {
 	serve_idle_fn = ms > 0 ? fn : NULL;
 	serve_idle_ms = ms;
+}
+
+void
+sg_serve_before_wait(int64_t (*fn)(void))
+{
+	serve_wait_fn = fn;
+}
+
+/*
+ * Call serve_wait_fn; when its due time is sooner than *ts (or there is
+ * no *ts: has_ts 0), *ts is cut to it: 1, else 0.
+ */
+static int
+serve_due(struct timespec *ts, int has_ts)
+{
+	int64_t	 due, left;
+
+	if (serve_wait_fn == NULL || (due = serve_wait_fn()) == 0)
+		return 0;
+	if ((left = due - sg_now_us()) < 0)
+		left = 0;
+	if (has_ts && left >= (int64_t)ts->tv_sec * 1000000 +
+	    ts->tv_nsec / 1000)
+		return 0;
+	ts->tv_sec = (time_t)(left / 1000000);
+	ts->tv_nsec = (long)(left % 1000000) * 1000;
+	return 1;
 }
 
 int
@@ -462,8 +490,8 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
     size_t max_body, sg_handler handler, void *app, struct sg_err *err)
 {
 	struct pollfd		 pfd[2];
-	struct timespec		 idle;
-	int			 n, np, kept;
+	struct timespec		 idle, ts;
+	int			 n, np, kept, cut;
 
 	idle.tv_sec = serve_idle_ms / 1000;
 	idle.tv_nsec = (long)(serve_idle_ms % 1000) * 1000000;
@@ -482,12 +510,16 @@ serve_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 		pfd[np].fd = fd;
 		pfd[np].events = POLLIN;
 		pfd[np++].revents = 0;
-		n = ppoll(pfd, np, serve_idle_fn != NULL ? &idle : NULL,
+		ts = idle;
+		cut = serve_due(&ts, serve_idle_fn != NULL);
+		n = ppoll(pfd, np, serve_idle_fn != NULL || cut ? &ts : NULL,
 		    waitmask);
 		if (serve_stop)
 			break;
 		if (n == 0) {
-			serve_idle_fn();
+			/* The due time came first: not idle yet. */
+			if (!cut)
+				serve_idle_fn();
 			continue;
 		}
 		if (n < 0) {
@@ -734,7 +766,7 @@ mux_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
     size_t max_body, sg_handler handler, void *app, struct serve_mux *m,
     struct sg_err *err)
 {
-	struct timespec	 ts;
+	struct timespec	 ts, *tsp;
 	int64_t		 last = sg_now_us();
 	int		 i, np, n;
 
@@ -750,8 +782,10 @@ mux_loop(FCGX_Request *fr, int fd, const sigset_t *waitmask,
 			m->pfd[np].events = POLLIN;
 			m->pfd[np++].revents = 0;
 		}
-		n = ppoll(m->pfd, (nfds_t)np, mux_wait(m, last, &ts),
-		    waitmask);
+		tsp = mux_wait(m, last, &ts);
+		if (serve_due(&ts, tsp != NULL) != 0)
+			tsp = &ts;
+		n = ppoll(m->pfd, (nfds_t)np, tsp, waitmask);
 		if (serve_stop)
 			break;
 		if (n < 0 && errno != EINTR) {

@@ -39,6 +39,15 @@ int		 sg_serve(const char *listen, size_t max_body, int timeout_ms,
  */
 void		 sg_serve_idle(void (*fn)(void), int ms);
 /*
+ * fn is called each time the process is about to wait for requests
+ * (after the ones that were ready have been served); NULL for none.
+ * For what batches the work of those requests (lib/ops: the audit
+ * trail's queue); it must not block.  It returns 0, or a time
+ * (sg_now_us) by which it wants to be called again: the wait ends then
+ * at the latest.
+ */
+void		 sg_serve_before_wait(int64_t (*fn)(void));
+/*
  * Connections one process holds open at once, 1..SG_SERVE_CONNS_MAX
  * (call before sg_serve).  1, the default: one at a time, and a kept
  * connection (FCGI_KEEP_CONN) is closed while idle when another client

@@ -215,6 +215,7 @@ sg_service_serve(struct sg_service *s, sg_handler handler, void *app,
 		return 0;
 	}
 	sg_serve_idle(sg_ops_idle, SG_OPS_IDLE_MS);
+	sg_serve_before_wait(sg_ops_push);
 	/* Several connections at once only where the service asks for it. */
 	sg_serve_conns(s->cfg.fcgi_conns > 0 ? s->cfg.fcgi_conns :
 	    (s->flags & SG_SVC_CONNS) ? SG_SVC_CONNS_DEFAULT : 1);

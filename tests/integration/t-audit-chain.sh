@@ -37,9 +37,17 @@ seq 200 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
     --max-time 10 --proxy "$STK_PROXY" \
     --proxy-header "Proxy-Authorization: $basic" "$OK_URL?{}" >"$T/codes"
 sg_check "200 allowed requests" 200 "$(grep -c '^200$' "$T/codes")"
-sleep 1		# each worker's queue reaches Redis between requests
-n=$(stk_redis XLEN "sandgate:audit:$STK_A")
-sg_check "A's trail holds them all" 200 "$n"
+# A worker's last batch goes out at most SG_AUDIT_BATCH_US (1 ms) after
+# its push was put off, by the wait's own timeout: well before the idle
+# tick (500 ms) would take it.  0.3 s leaves room for a loaded machine.
+t0=$(date +%s%N)
+for _ in $(seq 100); do
+	n=$(stk_redis XLEN "sandgate:audit:$STK_A")
+	[ "$n" = 200 ] && break
+	[ $(( $(date +%s%N) - t0 )) -lt 300000000 ] || break
+	sleep 0.01
+done
+sg_check "A's trail holds them all within 0.3 s, no request after" 200 "$n"
 sg_check "seq is 1..200 in stream order" 1 \
     "$(stk_redis XRANGE "sandgate:audit:$STK_A" - + | awk '
 	prev == "seq" { if ($0 != ++want) bad = 1 } { prev = $0 }

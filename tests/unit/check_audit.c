@@ -26,6 +26,8 @@
 
 #include "audit.h"
 #include "cfg.h"
+#include "chain.h"
+#include "keys.h"
 #include "json.h"
 #include "compat.h"
 #include "clock.h"
@@ -371,7 +373,7 @@ START_TEST(t_redis_stopped)
 	o = line(CID_A, -1, "allow");
 	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);	/* connect */
 	cJSON_Delete(o);
-	ck_assert(wait_len(NULL, 1));
+	ck_assert(wait_len(a, 1));
 	before = stream_len();
 	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
 	t0 = sgtest_ms();
@@ -444,7 +446,7 @@ START_TEST(t_redis_killed)
 	ck_assert_msg(sg_audit_send(a, o, NULL, &err) == SG_OK, "%s",
 	    err.msg);
 	cJSON_Delete(o);
-	ck_assert(wait_len(NULL, 1));
+	ck_assert(wait_len(a, 1));
 	sg_audit_free(a);
 }
 END_TEST
@@ -518,6 +520,215 @@ START_TEST(t_sandbox_trails)
 	cJSON_Delete(res);
 	ck_assert_uint_eq(own_len(CID_A), 5);
 	ck_assert_uint_eq(own_len("sandbox_claimed"), 0);
+	sg_audit_free(a);
+}
+END_TEST
+
+/* Calls of cmd Redis has served (INFO commandstats), or -1. */
+static long
+calls_of(const char *cmd)
+{
+	char	 c[320], want[64], buf[512];
+	FILE	*p;
+	long	 n = -1;
+	size_t	 k;
+
+	(void)snprintf(c, sizeof(c), "redis-cli -s %s INFO commandstats", sock);
+	(void)snprintf(want, sizeof(want), "cmdstat_%s:calls=", cmd);
+	k = strlen(want);
+	ck_assert_ptr_nonnull(p = popen(c, "r"));
+	while (fgets(buf, sizeof(buf), p) != NULL)
+		if (strncmp(buf, want, k) == 0)
+			n = strtol(buf + k, NULL, 10);
+	(void)pclose(p);
+	return n < 0 ? 0 : n;
+}
+
+/* Flush a until the sandbox's own stream has want entries. */
+static int
+wait_own(struct sg_audit *a, const char *cid, size_t want)
+{
+	int	 i;
+
+	for (i = 0; i < 300; i++) {
+		(void)sg_audit_flush(a, NULL, NULL);
+		if (own_len(cid) >= want)
+			return 1;
+		(void)usleep(10000);
+	}
+	return 0;
+}
+
+/* The sandbox's own trail checks as one chain of n entries. */
+static void
+chain_ok(const char *cid, size_t n, int flags)
+{
+	struct sg_chain_result res;
+	struct sg_err	 err;
+	cJSON		*t = NULL;
+
+	sg_err_clear(&err);
+	ck_assert_msg(sg_audit_trail(rd, cid, 1000, &t, &err) == SG_OK, "%s",
+	    err.msg);
+	ck_assert_int_eq(cJSON_GetArraySize(t), (int)n);
+	ck_assert_msg(sg_chain_verify(t, cid, NULL, flags, &res, &err) ==
+	    SG_OK, "%s: %s", res.what, err.msg);
+	ck_assert_uint_eq(res.records, n);
+	cJSON_Delete(t);
+}
+
+/*
+ * Decisions wait for sg_audit_push and go in batches: one chain-script
+ * call per batch whatever the sandboxes in it, each sandbox's copies one
+ * chain; a batch is never over SG_AUDIT_BATCH_MAX; a lifecycle event
+ * goes out at once with what waited before it.
+ */
+START_TEST(t_batches)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	long		 c0;
+	int		 i;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	c0 = calls_of("evalsha");
+	for (i = 0; i < 150; i++) {
+		o = line(i % 2 ? CID_B : CID_A, i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+		if (i % 10 == 9)
+			ck_assert(sg_audit_push(a, NULL, NULL) == SG_OK);
+	}
+	ck_assert(wait_own(a, CID_A, 75));
+	ck_assert(wait_own(a, CID_B, 75));
+	ck_assert(wait_len(a, 150));
+	ck_assert_uint_eq(stream_len(), 150);
+	ck_assert_int_eq(calls_of("evalsha") - c0, 15);
+	chain_ok(CID_A, 75, SG_CHAIN_UNSEALED_OK);
+	chain_ok(CID_B, 75, SG_CHAIN_UNSEALED_OK);
+
+	/* no push: full batches go out by themselves, SG_AUDIT_BATCH_MAX */
+	c0 = calls_of("evalsha");
+	for (i = 0; i < 2 * SG_AUDIT_BATCH_MAX + 8; i++) {
+		o = line(CID_A, 1000 + i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < 300 && own_len(CID_A) < 75 + 2 * SG_AUDIT_BATCH_MAX;
+	    i++)
+		(void)usleep(10000);		/* no flush here */
+	ck_assert_uint_eq(own_len(CID_A), 75 + 2 * SG_AUDIT_BATCH_MAX);
+	ck_assert_int_eq(calls_of("evalsha") - c0, 2);
+	ck_assert_uint_gt(sg_audit_pending(a), 0);	/* the 8 wait */
+	/* a lifecycle event takes them along, unflushed */
+	o = line(CID_A, 0, "allow");
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "event",
+	    cJSON_CreateString("sandbox_destroyed"));
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	cJSON_Delete(o);
+	for (i = 0; i < 300 && own_len(CID_A) < 75 + 2 * SG_AUDIT_BATCH_MAX +
+	    9; i++)
+		(void)usleep(10000);
+	ck_assert_uint_eq(own_len(CID_A), 75 + 2 * SG_AUDIT_BATCH_MAX + 9);
+	ck_assert_int_eq(calls_of("evalsha") - c0, 3);
+	chain_ok(CID_A, 75 + 2 * SG_AUDIT_BATCH_MAX + 9,
+	    SG_CHAIN_UNSEALED_OK);
+	sg_audit_free(a);
+}
+END_TEST
+
+/*
+ * The window: a push right after another is put off until
+ * SG_AUDIT_BATCH_US after it (due says when), then goes out; after a
+ * quiet spell the first push goes out at once.
+ */
+START_TEST(t_batch_window)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_err	 err;
+	cJSON		*o;
+	int64_t		 due = -1, t0;
+	int		 i;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	ck_assert(sg_audit_push(a, NULL, &due) == SG_OK);
+	ck_assert(due == 0);			/* nothing queued */
+	(void)usleep(2 * SG_AUDIT_BATCH_US);
+	o = line(CID_A, 1, "allow");
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	ck_assert(sg_audit_push(a, NULL, &due) == SG_OK);
+	ck_assert(due == 0);			/* quiet before: out now */
+	ck_assert_uint_eq(sg_audit_pending(a), 0);
+	t0 = sg_now_us();
+	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+	ck_assert(sg_audit_push(a, NULL, &due) == SG_OK);
+	if (sg_now_us() - t0 < SG_AUDIT_BATCH_US / 2) {
+		/* (a slow machine may have passed the window already) */
+		ck_assert(due > t0 && due <= t0 + SG_AUDIT_BATCH_US);
+		ck_assert_uint_gt(sg_audit_pending(a), 0);
+	}
+	(void)usleep(2 * SG_AUDIT_BATCH_US);
+	ck_assert(sg_audit_push(a, NULL, &due) == SG_OK);
+	ck_assert(due == 0);
+	ck_assert_uint_eq(sg_audit_pending(a), 0);
+	cJSON_Delete(o);
+	for (i = 0; i < 300 && own_len(CID_A) < 2; i++)
+		(void)usleep(10000);
+	ck_assert_uint_eq(own_len(CID_A), 2);
+	sg_audit_free(a);
+}
+END_TEST
+
+/*
+ * A final seal between batches closes the trail: the batch after it
+ * appends nothing to that sandbox (and the rest of the batch goes in),
+ * the shared stream keeps every entry, the sealed chain verifies.
+ */
+START_TEST(t_batch_after_seal)
+{
+	struct sg_audit	*a = NULL;
+	struct sg_key	*k = NULL, *pub = NULL;
+	struct sg_keyset *ks;
+	struct sg_chain_result res;
+	struct sg_err	 err;
+	cJSON		*o, *t = NULL;
+	int		 i;
+
+	sg_err_clear(&err);
+	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
+	ck_assert_int_eq(sg_key_generate(&k, NULL), SG_OK);
+	for (i = 0; i < 5; i++) {
+		o = line(CID_A, i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	ck_assert(wait_own(a, CID_A, 5));
+	ck_assert_msg(sg_chain_seal(rd, k, CID_A, "test", "destroyed", 1,
+	    &err) == SG_OK, "%s", err.msg);
+	for (i = 0; i < 10; i++) {
+		o = line(i % 2 ? CID_B : CID_A, 10 + i, "allow");
+		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
+		cJSON_Delete(o);
+	}
+	ck_assert(wait_own(a, CID_B, 5));
+	ck_assert(wait_len(a, 15));
+	ck_assert_uint_eq(own_len(CID_A), 6);
+	ck_assert_uint_eq(stream_len(), 15);
+	chain_ok(CID_B, 5, SG_CHAIN_UNSEALED_OK);
+	ck_assert(sg_audit_trail(rd, CID_A, 1000, &t, &err) == SG_OK);
+	ck_assert_ptr_nonnull(ks = sg_keyset_new());
+	ck_assert_int_eq(sg_key_public(k, &pub, NULL), SG_OK);
+	ck_assert_int_eq(sg_keyset_add(ks, pub, NULL), SG_OK);
+	ck_assert_msg(sg_chain_verify(t, CID_A, ks, SG_CHAIN_WANT_FINAL, &res,
+	    &err) == SG_OK, "%s", res.what);
+	ck_assert_uint_eq(res.records, 6);
+	ck_assert_int_eq(res.final, 1);
+	cJSON_Delete(t);
+	sg_keyset_free(ks);
+	sg_key_free(k);
 	sg_audit_free(a);
 }
 END_TEST
@@ -668,10 +879,14 @@ START_TEST(t_ops_decision)
 	ck_assert_uint_eq(sg_metrics_get(SG_M_AUDIT, "sent"), 2);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "egress", "deny",
 	    "host_not_allowed"), 1);
-	/* Redis away: the entry is dropped, the decision still counted */
+	/*
+	 * Redis away: the entry is dropped (at the write, before the wait
+	 * for the next request), the decision still counted
+	 */
 	sg_log_init("token-verify", SG_LOG_ERROR);
 	redis_stop();
 	sg_log_decision(&d);
+	sg_ops_push();
 	ck_assert_uint_eq(sg_metrics_get(SG_M_AUDIT, "dropped"), 1);
 	ck_assert_uint_eq(sg_metrics_get(SG_M_DECISIONS, "egress", "deny",
 	    "host_not_allowed"), 2);
@@ -692,6 +907,9 @@ audit_suite(void)
 	tcase_add_test(tc, t_capped);
 	tcase_add_test(tc, t_foreign);
 	tcase_add_test(tc, t_sandbox_trails);
+	tcase_add_test(tc, t_batches);
+	tcase_add_test(tc, t_batch_window);
+	tcase_add_test(tc, t_batch_after_seal);
 	tcase_add_test(tc, t_repeats);
 	tcase_add_test(tc, t_redis_stopped);
 	tcase_add_test(tc, t_redis_killed);

@@ -1344,6 +1344,8 @@ fcgi_call(const char *path, const char *const *kv, const char *body,
 	return out;
 }
 
+static unsigned	 echo_count;		/* requests the child served */
+
 /* The test service: echoes what it saw. */
 static void
 echo_handler(void *app, struct sg_req *req, struct sg_resp *resp)
@@ -1352,6 +1354,7 @@ echo_handler(void *app, struct sg_req *req, struct sg_resp *resp)
 	char	 n[32];
 
 	(void)app;
+	echo_count++;
 	if (req->path != NULL && strcmp(req->path, "/slow") == 0)
 		(void)usleep(500000);
 	o = cJSON_CreateObject();
@@ -1407,6 +1410,106 @@ wait_exit(pid_t pid)
 	(void)waitpid(pid, &st, 0);
 	return -1;
 }
+
+/*
+ * The before-wait hook of serve_due_*: after each request it asks to be
+ * called again HOOK_US later, and then writes a byte to hook_fd.
+ */
+#define HOOK_US		100000
+static int	 hook_fd = -1;
+static unsigned	 hook_seen;
+static int64_t	 hook_due;
+
+static int64_t
+hook_wait(void)
+{
+	struct timespec	 ts;
+	int64_t		 now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (hook_due != 0 && now >= hook_due) {
+		if (write(hook_fd, "d", 1) != 1)
+			_exit(4);
+		hook_due = 0;
+	}
+	if (echo_count != hook_seen) {
+		hook_seen = echo_count;
+		hook_due = now + HOOK_US;
+	}
+	return hook_due;
+}
+
+static pid_t
+start_hooked(const char *listen, int fd, int conns)
+{
+	struct sg_err	 err;
+	pid_t		 pid;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sg_log_init("check-http", SG_LOG_ERROR);
+		sg_err_clear(&err);
+		hook_fd = fd;
+		sg_serve_before_wait(hook_wait);
+		sg_serve_conns(conns);
+		_exit(sg_serve(listen, 65536, 0, echo_handler, NULL, &err) ==
+		    0 ? 0 : 3);
+	}
+	return pid;
+}
+
+/*
+ * The wait for requests ends when the before-wait hook is due, with no
+ * request and no idle function to wake it: in the one-connection loop
+ * and in the several-connection one.
+ */
+static void
+due_check(int conns)
+{
+	static const char *const get[] = { "REQUEST_METHOD=GET",
+	    "REQUEST_URI=/x", NULL };
+	struct pollfd	 pfd;
+	struct timespec	 a, b;
+	char		*out, c = 0;
+	int64_t		 ms;
+	int		 p[2];
+	pid_t		 pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = start_hooked(sockpath, p[1], conns);
+	(void)close(p[1]);
+	out = fcgi_call(sockpath, get, NULL, 0, 1);
+	ck_assert_msg(starts(out, "Status: 200 OK\r\n"), "%s", out);
+	free(out);
+	(void)clock_gettime(CLOCK_MONOTONIC, &a);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	(void)clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (int64_t)(b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+	ck_assert_int_eq(c, 'd');
+	ck_assert_int_le(ms, 4000);
+	(void)close(p[0]);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+}
+
+START_TEST(serve_due_one)
+{
+	due_check(1);
+}
+END_TEST
+
+START_TEST(serve_due_mux)
+{
+	due_check(4);
+}
+END_TEST
 
 static void
 serve_setup(void)
@@ -1846,6 +1949,8 @@ http_suite(void)
 	tcase_add_test(tc, serve_requests);
 	tcase_add_test(tc, serve_term_in_flight);
 	tcase_add_test(tc, serve_keep_conn);
+	tcase_add_test(tc, serve_due_one);
+	tcase_add_test(tc, serve_due_mux);
 	tcase_add_test(tc, serve_deadline);
 	tcase_add_test(tc, serve_deadline_not_handler);
 	tcase_add_test(tc, serve_socket_mode);

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: ISC
 # Throughput and latency side by side, from the data file bench/report.py
-# writes (one row per run: label, requests/s, p50 ms, p99 ms, group).
+# writes (one row per run: label, requests/s, p50 ms, p99 ms, and the
+# requests/s of an earlier run or NaN).  With before='<its date>' the
+# throughput plot puts that run's bar next to this one's.
 #   gnuplot -e "data='bench/results.dat'; out='bench/results.png'; \
 #       title='...'" bench/chart.gp
 if (!exists("data")) data = "bench/results.dat"
@@ -24,8 +26,14 @@ set rmargin 4
 set title "Throughput (requests/s, higher is better)"
 set ylabel "requests/s"
 set yrange [0:*]
-set style histogram rowstacked
-plot data using 2:xtic(1) title "" lc rgb "#3a78b5"
+if (exists("before")) {
+	set style histogram clustered gap 1
+	plot data using 5:xtic(1) title before lc rgb "#b0b0b0", \
+	     "" using 2 title "now" lc rgb "#3a78b5"
+} else {
+	set style histogram rowstacked
+	plot data using 2:xtic(1) title "" lc rgb "#3a78b5"
+}
 
 set title "Latency under load (ms, lower is better, log scale)"
 # room for the last rotated label

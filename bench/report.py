@@ -78,6 +78,19 @@ def machine():
     }
 
 
+def baseline():
+    """The results.json named by BASELINE, or None."""
+    p = os.environ.get("BASELINE")
+    if not p:
+        return None
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        sys.stderr.write("BASELINE %s: %s\n" % (p, e))
+        return None
+
+
 def main():
     es = load("es256")
     ve = load("verify")
@@ -109,6 +122,9 @@ def main():
         add("Apache proxy, no authorization", r.get("d"))
         add("Apache proxy + token-verify (egress)", r.get("e"))
         add("Apache proxy + token-verify via mod_sandgate_authz", r.get("f"))
+        pc16 = ve.get("proxy_by_connections", {}).get("16", {})
+        add("Apache proxy, no authorization, 16 conns", pc16.get("d"))
+        add("Apache proxy + mod_sandgate_authz, 16 conns", pc16.get("f"))
     if py:
         r = py.get("runs", {})
         add("Python ref (gunicorn), warm", r.get("p1"))
@@ -120,21 +136,34 @@ def main():
     out["chart_rows"] = [
         {"label": l, "rps": round(a, 1), "p50_ms": b, "p99_ms": c}
         for l, a, b, c in rows]
+    # BASELINE=<an earlier results.json>: its req/s next to these, by label
+    base, before = baseline(), {}
+    if base:
+        out["baseline"] = {"date": base.get("date"),
+                           "machine": base.get("machine")}
+        before = {r.get("label"): r.get("rps")
+                  for r in base.get("chart_rows", [])}
     with open(os.path.join(here, "results.json"), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")
 
-    lines = ["| run | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    if base:
+        lines = ["| run | req/s | req/s %s | p50 ms | p99 ms |" %
+                 str(base.get("date", "before"))[:10],
+                 "|---|---:|---:|---:|---:|"]
+    else:
+        lines = ["| run | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
     for l, a, b, c in rows:
-        lines.append("| %s | %.0f | %s | %s |" % (
-            l, a, "%.2f" % b if b is not None else "-",
+        lines.append("| %s | %.0f |%s %s | %s |" % (
+            l, a, (" %.0f |" % before[l] if before.get(l) else " - |")
+            if base else "", "%.2f" % b if b is not None else "-",
             "%.2f" % c if c is not None else "-"))
     pc = ve.get("proxy_by_connections") if ve else None
     if pc:
         lines.append("")
         lines.append("| proxy GET, connections | no auth req/s | mod_authnz_fcgi"
-                     " | mod_sandgate_authz | the same, 1 connection"
-                     " per token-verify |")
+                     " | mod_sandgate_authz | the same, SandgateAuthzVars"
+                     " Full |")
         lines.append("|---:|---:|---:|---:|---:|")
         for n, row in pc.items():
             cell = lambda k: ("%.0f (%.2fx)" % (row[k]["rps"],
@@ -201,15 +230,18 @@ def main():
     dat = os.path.join(here, "results.dat")
     with open(dat, "w") as f:
         for l, a, b, c in rows:
-            f.write("%s\t%.1f\t%s\t%s\n" % (
-                l, a, "%.3f" % b if b else "NaN", "%.3f" % c if c else "NaN"))
+            f.write("%s\t%.1f\t%s\t%s\t%s\n" % (
+                l, a, "%.3f" % b if b else "NaN", "%.3f" % c if c else "NaN",
+                "%.1f" % before[l] if before.get(l) else "NaN"))
     png = os.path.join(here, "results.png")
     title = "sandgate, %s, %s CPUs (%s)" % (out["date"][:10], m["cpus"],
                                             m["cpu"])
     if rows:
         r = subprocess.run(
-            ["gnuplot", "-e", "data='%s'; out='%s'; title='%s'" % (
-                dat, png, title.replace("'", "")),
+            ["gnuplot", "-e", "data='%s'; out='%s'; title='%s'%s" % (
+                dat, png, title.replace("'", ""),
+                "; before='%s'" % str(base.get("date", ""))[:10]
+                if base else ""),
              os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "chart.gp")], capture_output=True, text=True)
         if r.returncode != 0:

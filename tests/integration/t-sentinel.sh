@@ -9,7 +9,8 @@
 # (fail closed in the gap), the revoked one never 200; decisions resume on
 # the promoted replica without a restart; the gap is measured and printed
 # (goal: under down-after-milliseconds + 1 s; asserted: + 4 s, the shared
-# machine's margin); a session acknowledged with WAIT 1 before the failover
+# machine's margin, or, when the sentinels' first election split, first
+# allow within 4 s of the promotion); a session acknowledged with WAIT 1 before the failover
 # is found after it; the old master, back as a replica, is never written;
 # a sentinel that names a replica (lying or behind) gets no decision
 # through (ROLE is checked: 503, no session read from the replica), and
@@ -84,7 +85,7 @@ dir $T/s$i
 logfile $T/sentinel$i.log
 sentinel monitor sg 127.0.0.1 $MPORT 2
 sentinel down-after-milliseconds sg $DOWN_MS
-sentinel failover-timeout sg 10000
+sentinel failover-timeout sg 3000
 sentinel parallel-syncs sg 1
 sentinel auth-pass sg $ADMINPW
 EOF
@@ -267,10 +268,11 @@ KILL_MS=$(date +%s%3N)
 kill -KILL "$PID_master"
 wait "$PID_master" 2>/dev/null || true
 
-# the sentinels promote the replica
+# the sentinels promote the replica (a split vote among them costs a new
+# election after twice failover-timeout: allow 40 s)
 i=0
 new=""
-while [ $i -lt 200 ]; do
+while [ $i -lt 400 ]; do
 	new=$(rs_at $S1 --raw SENTINEL get-master-addr-by-name sg | tail -n 1)
 	[ "$new" = "$RPORT" ] && break
 	sleep 0.1
@@ -308,7 +310,16 @@ echo "# failover gap: ${GAP} ms from SIGKILL to the first allow on the new maste
     "(down-after-milliseconds $DOWN_MS; goal < $((DOWN_MS + 1000)) ms:" \
     "$([ "$GAP" -lt $((DOWN_MS + 1000)) ] && echo met || echo missed));" \
     "$n503 of $total decisions were 503"
-sg_check "gap under down-after + 4 s" 1 "$([ "$GAP" -lt $((DOWN_MS + 4000)) ] && echo 1 || echo 0)"
+# Three sentinels that see the master down in the same millisecond may
+# each vote for itself (-failover-abort-not-elected) and elect again
+# 2 x failover-timeout later: that time is Redis Sentinel's, not
+# sandgate's, and is judged below from the promotion instead.
+SPLIT=$(cat "$T"/sentinel*.log | grep -c -- '-failover-abort-not-elected' || true)
+if [ "${SPLIT:-0}" -eq 0 ]; then
+	sg_check "gap under down-after + 4 s" 1 "$([ "$GAP" -lt $((DOWN_MS + 4000)) ] && echo 1 || echo 0)"
+else
+	echo "# the sentinels' first election failed ($SPLIT aborts): the gap is judged from the promotion"
+fi
 sg_check "after the gap: all allowed" "" \
     "$(awk -v f="${first:-0}" '$1 > f && $2 == "a" && $3 != "200" {print $3}' "$T/load.log" | sort | uniq -c)"
 sg_check "token-verify was not restarted" 0 "$(kill -0 "$PID_verify"; echo $?)"
@@ -330,6 +341,11 @@ print(best if best is not None else "")
 ' "$T"/sentinel*.log)
 [ -z "$PROM" ] || echo "# sentinels promoted the replica $((PROM - KILL_MS)) ms after" \
     "the SIGKILL; first allow $(( ${first:-$PROM} - PROM )) ms after the promotion"
+if [ "${SPLIT:-0}" -gt 0 ]; then
+	sg_check_match "the promotion was logged" '^[0-9]+$' "${PROM:-none}"
+	sg_check "first allow under 4 s after the promotion" 1 \
+	    "$([ -n "$PROM" ] && [ $(( ${first:-0} - PROM )) -lt 4000 ] && echo 1 || echo 0)"
+fi
 
 # ---- the old master comes back as a replica: never written ----------------
 redis_at master $MPORT $ACL_ARGS --user sgverify on ">$SVCPW" '~sandgate:*' '+@all'

@@ -16,10 +16,9 @@
  * SANDGATE_REDIS_TIMEOUT_MS), which is non-blocking once connected: an
  * XADD is queued and written (see Batches) as far as the socket takes
  * it, the answers are read later without waiting and thrown away
- * (sg_redis_send).  If
- * Redis is stopped or slow the queue grows to SG_AUDIT_MAX_PENDING
- * bytes, then entries are dropped (and counted) until Redis reads
- * again.  Connecting waits at most SG_AUDIT_CONNECT_MS, and after a
+ * (sg_redis_send).  If Redis is stopped or slow the queue grows to
+ * SG_AUDIT_MAX_PENDING bytes, then entries are dropped (and counted)
+ * until Redis reads again.  Connecting waits at most SG_AUDIT_CONNECT_MS, and after a
  * failure there is no new try for a second.  The trail is therefore
  * best effort; stderr (journald) remains the log of record.
  *

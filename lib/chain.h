@@ -15,11 +15,11 @@
  *
  * seq and prev are set by Redis itself: entries are appended by a Lua
  * script (sg_chain_script) that reads the stream's last entry and adds
- * the new ones (a writer's batch) in the same atomic step, so writers in any number of
- * processes and nodes form one linear sequence without a round trip
- * (the audit sender stays fire-and-forget).  Redis 7's Lua offers only
- * SHA-1, so the script hashes nothing: the chain value is computed by
- * whoever reads the trail,
+ * the new ones (a writer's batch) in the same atomic step, so writers in
+ * any number of processes and nodes form one linear sequence without a
+ * round trip (the audit sender stays fire-and-forget).  Redis 7's Lua
+ * offers only SHA-1, so the script hashes nothing: the chain value is
+ * computed by whoever reads the trail,
  *
  *   head_0 = 32 zero bytes, head_n = SHA-256(head_{n-1} || digest_n)
  *

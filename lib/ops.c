@@ -54,12 +54,17 @@ ops_count(const char *event, const cJSON *line)
 		    str_of(line, "reason"));
 }
 
-/* Entries queued, then lost with the queue at a write. */
+/*
+ * What the trail reported: failed, entries Redis answered with an error;
+ * and those queued, then lost with the queue at a write.
+ */
 static void
-ops_lost(void)
+ops_account(size_t failed)
 {
 	size_t	 n;
 
+	if (failed > 0)
+		sg_metrics_add(SG_M_AUDIT, failed, "failed");
 	if ((n = sg_audit_take_lost(ops_audit)) > 0)
 		sg_metrics_add(SG_M_AUDIT, n, "dropped");
 }
@@ -78,9 +83,7 @@ ops_hook(const char *event, const cJSON *line)
 		sg_metrics_add(SG_M_AUDIT, 1, "aggregated");
 	else
 		sg_metrics_add(SG_M_AUDIT, 1, "sent");
-	if (failed > 0)
-		sg_metrics_add(SG_M_AUDIT, failed, "failed");
-	ops_lost();
+	ops_account(failed);
 }
 
 enum sg_rc
@@ -109,9 +112,7 @@ sg_ops_idle(void)
 	if (ops_audit == NULL)
 		return;
 	(void)sg_audit_tick(ops_audit, &failed);
-	if (failed > 0)
-		sg_metrics_add(SG_M_AUDIT, failed, "failed");
-	ops_lost();
+	ops_account(failed);
 }
 
 int64_t
@@ -123,9 +124,7 @@ sg_ops_push(void)
 	if (ops_audit == NULL)
 		return 0;
 	(void)sg_audit_push(ops_audit, &failed, &due);
-	if (failed > 0)
-		sg_metrics_add(SG_M_AUDIT, failed, "failed");
-	ops_lost();
+	ops_account(failed);
 	return due;
 }
 

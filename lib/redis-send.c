@@ -169,10 +169,10 @@ sg_redis_queue(struct sg_redis_sender *rs, int argc, const char **argv,
 	return send_cmd(rs, argc, argv, len, max_pending, 0, failed, err);
 }
 
-/* Queue one command; with write, write what the socket takes. */
+/* Queue one command; with flush, write what the socket takes. */
 static enum sg_rc
 send_cmd(struct sg_redis_sender *rs, int argc, const char **argv,
-    const size_t *len, size_t max_pending, int write, size_t *failed,
+    const size_t *len, size_t max_pending, int flush, size_t *failed,
     struct sg_err *err)
 {
 	struct sg_redis_conn *r;
@@ -202,7 +202,7 @@ send_cmd(struct sg_redis_sender *rs, int argc, const char **argv,
 	}
 	errno = 0;
 	if (redisAppendCommandArgv(r->c, argc, argv, len) != REDIS_OK ||
-	    (write && redisBufferWrite(r->c, &done) != REDIS_OK)) {
+	    (flush && redisBufferWrite(r->c, &done) != REDIS_OK)) {
 		rc = sg_redis_conn_error(r, errno, 0, err);
 		send_fail(rs);
 		goto out;
@@ -211,6 +211,14 @@ send_cmd(struct sg_redis_sender *rs, int argc, const char **argv,
 out:
 	sg_redis_guard_off(&g);
 	return rc;
+}
+
+/* A connection of this process to flush or write to. */
+static int
+send_live(const struct sg_redis_sender *rs)
+{
+	return rs != NULL && rs->conn.c != NULL &&
+	    rs->conn.pid == sg_redis_self();
 }
 
 /* Write what the socket takes (inside the pipe guard). */
@@ -239,8 +247,7 @@ sg_redis_flush(struct sg_redis_sender *rs, size_t *failed,
 
 	if (failed != NULL)
 		*failed = 0;
-	if (rs == NULL || rs->conn.c == NULL ||
-	    rs->conn.pid != sg_redis_self())
+	if (!send_live(rs))
 		return SG_OK;
 	sg_redis_guard_on(&g);
 	if ((rc = send_drain(rs, failed, err)) == SG_OK)
@@ -255,8 +262,7 @@ sg_redis_write(struct sg_redis_sender *rs, struct sg_err *err)
 	struct sg_redis_pipeguard g;
 	enum sg_rc	 rc;
 
-	if (rs == NULL || rs->conn.c == NULL ||
-	    rs->conn.pid != sg_redis_self() || sdslen(rs->conn.c->obuf) == 0)
+	if (!send_live(rs) || sdslen(rs->conn.c->obuf) == 0)
 		return SG_OK;
 	sg_redis_guard_on(&g);
 	rc = send_write(rs, err);

@@ -200,7 +200,10 @@ secrets_apache()
 	apache2 -f "$1/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
 	    2>>"$T/$2-stderr.log" &
 	sg_track_pid $!
-	sg_wait_tcp 127.0.0.1 "$3" || { cat "$T/apache-error.log"; return 1; }
+	sg_wait_tcp 127.0.0.1 "$3" || {
+		cat "$T/$2-stderr.log" "$T/apache-error.log" 2>/dev/null
+		return 1
+	}
 }
 
 # secret_in_logs: how many lines of the broker's, token-verify's and

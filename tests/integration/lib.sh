@@ -202,12 +202,14 @@ sg_spawn()
 sg_spawn_procs()
 {
 	case $2 in
-	/*)	spawn-fcgi -s "$2" -M 0666 -F "$4" -P "$T/$1.pid" \
-		    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
-		sg_wait_file "$2" ;;
-	*)	spawn-fcgi -a 127.0.0.1 -p "$2" -F "$4" -P "$T/$1.pid" \
-		    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
-		sg_wait_tcp 127.0.0.1 "$2" ;;
+	/*)	_at="-s $2 -M 0666" ;;	# $T's paths hold no blanks
+	*)	_at="-a 127.0.0.1 -p $2" ;;
+	esac
+	spawn-fcgi $_at -F "$4" -P "$T/$1.pid" \
+	    -- /bin/sh -c 'exec "$0" 2>>"$1"' "$3" "$T/$1.log" >/dev/null
+	case $2 in
+	/*)	sg_wait_file "$2" ;;
+	*)	sg_wait_tcp 127.0.0.1 "$2" ;;
 	esac
 	for _p in $(cat "$T/$1.pid"); do
 		sg_track_pid "$_p"

@@ -544,7 +544,10 @@ calls_of(const char *cmd)
 	return n < 0 ? 0 : n;
 }
 
-/* Flush a until the sandbox's own stream has want entries. */
+/*
+ * Flush a (NULL: nothing, only wait) until the sandbox's own stream has
+ * want entries.
+ */
 static int
 wait_own(struct sg_audit *a, const char *cid, size_t want)
 {
@@ -616,9 +619,7 @@ START_TEST(t_batches)
 		ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
 		cJSON_Delete(o);
 	}
-	for (i = 0; i < 300 && own_len(CID_A) < 75 + 2 * SG_AUDIT_BATCH_MAX;
-	    i++)
-		(void)usleep(10000);		/* no flush here */
+	(void)wait_own(NULL, CID_A, 75 + 2 * SG_AUDIT_BATCH_MAX); /* no flush */
 	ck_assert_uint_eq(own_len(CID_A), 75 + 2 * SG_AUDIT_BATCH_MAX);
 	ck_assert_int_eq(calls_of("evalsha") - c0, 2);
 	ck_assert_uint_gt(sg_audit_pending(a), 0);	/* the 8 wait */
@@ -628,9 +629,7 @@ START_TEST(t_batches)
 	    cJSON_CreateString("sandbox_destroyed"));
 	ck_assert(sg_audit_send(a, o, NULL, NULL) == SG_OK);
 	cJSON_Delete(o);
-	for (i = 0; i < 300 && own_len(CID_A) < 75 + 2 * SG_AUDIT_BATCH_MAX +
-	    9; i++)
-		(void)usleep(10000);
+	(void)wait_own(NULL, CID_A, 75 + 2 * SG_AUDIT_BATCH_MAX + 9);
 	ck_assert_uint_eq(own_len(CID_A), 75 + 2 * SG_AUDIT_BATCH_MAX + 9);
 	ck_assert_int_eq(calls_of("evalsha") - c0, 3);
 	chain_ok(CID_A, 75 + 2 * SG_AUDIT_BATCH_MAX + 9,
@@ -650,7 +649,6 @@ START_TEST(t_batch_window)
 	struct sg_err	 err;
 	cJSON		*o;
 	int64_t		 due = -1, t0;
-	int		 i;
 
 	sg_err_clear(&err);
 	ck_assert(sg_audit_new(url, 100000, &a, &err) == SG_OK);
@@ -675,8 +673,7 @@ START_TEST(t_batch_window)
 	ck_assert(due == 0);
 	ck_assert_uint_eq(sg_audit_pending(a), 0);
 	cJSON_Delete(o);
-	for (i = 0; i < 300 && own_len(CID_A) < 2; i++)
-		(void)usleep(10000);
+	(void)wait_own(NULL, CID_A, 2);
 	ck_assert_uint_eq(own_len(CID_A), 2);
 	sg_audit_free(a);
 }

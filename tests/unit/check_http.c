@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "request.h"
 #include "response.h"
@@ -1423,11 +1424,8 @@ static int64_t	 hook_due;
 static int64_t
 hook_wait(void)
 {
-	struct timespec	 ts;
-	int64_t		 now;
+	int64_t		 now = sg_now_us();
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if (hook_due != 0 && now >= hook_due) {
 		if (write(hook_fd, "d", 1) != 1)
 			_exit(4);

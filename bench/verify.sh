@@ -18,7 +18,13 @@
 #      CGI variable (ap_add_common_vars, ap_add_cgi_vars), as
 #      mod_authnz_fcgi does and the module did before Minimal, its
 #      default (only what token-verify reads); same token-verify pool
-#  d, e, f and g again at 1, 16 and 64 connections, interleaved (PCONNS),
+#  (h) the same as f with SandgateDecisionCache 1024: the same request
+#      again within what token-verify allows (SANDGATE_SESSION_CACHE_MS,
+#      1000 here) is let through on the allow Apache kept; same pool
+#  (i) h with a new URL on every request (a counter in the query): every
+#      request misses the cache, so i is what the cache costs when it
+#      never helps
+#  d-i again at 1, 16 and 64 connections, interleaved (PCONNS),
 #  each with the CPU it cost per request by process (Apache,
 #  token-verify, Redis, nginx), read from /proc around the run
 #
@@ -83,6 +89,7 @@ PPORT=$(sg_free_port)	# Apache, no auth
 PPORT2=$(sg_free_port)	# Apache, token-verify
 PPORT3=$(sg_free_port)	# Apache, mod_sandgate_authz -> token-verify
 PPORT4=$(sg_free_port)	# the same, SandgateAuthzVars Full
+PPORT5=$(sg_free_port)	# the same, SandgateDecisionCache
 
 mkdir -p "$T/keys"
 "$MINT" jwks "$KEY" >"$T/keys/verify.json"
@@ -239,11 +246,12 @@ AuthnzFcgiDefineProvider authn sg_egress fcgi://127.0.0.1:$EPORT/
   </Proxy>
 </VirtualHost>
 EOF
-if [ -f "$SGAMOD" ]; then
-	cat >>"$A/httpd.conf" <<EOF
-LoadModule sandgate_authz_module $SGAMOD
-Listen 127.0.0.1:$PPORT3
-<VirtualHost 127.0.0.1:$PPORT3>
+# modvhost PORT [DIRECTIVE]: a vhost of the module on ESOCK
+modvhost()
+{
+	cat <<EOF
+Listen 127.0.0.1:$1
+<VirtualHost 127.0.0.1:$1>
   ProxyRequests On
   ProxyVia Off
   AllowCONNECT $TPORT
@@ -251,23 +259,19 @@ Listen 127.0.0.1:$PPORT3
     AuthType SandgateToken
     AuthName sandgate
     SandgateAuthz unix:$ESOCK
-    Require valid-user
-  </Proxy>
-</VirtualHost>
-Listen 127.0.0.1:$PPORT4
-<VirtualHost 127.0.0.1:$PPORT4>
-  ProxyRequests On
-  ProxyVia Off
-  AllowCONNECT $TPORT
-  <Proxy "*">
-    AuthType SandgateToken
-    AuthName sandgate
-    SandgateAuthz unix:$ESOCK
-    SandgateAuthzVars Full
+    ${2:-}
     Require valid-user
   </Proxy>
 </VirtualHost>
 EOF
+}
+if [ -f "$SGAMOD" ]; then
+	{
+		echo "LoadModule sandgate_authz_module $SGAMOD"
+		modvhost $PPORT3
+		modvhost $PPORT4 "SandgateAuthzVars Full"
+		modvhost $PPORT5 "SandgateDecisionCache 1024"
+	} >>"$A/httpd.conf"
 fi
 apache2 -f "$A/httpd.conf" -DFOREGROUND 2>>"$T/apache-error.log" &
 sg_track_pid $!
@@ -304,6 +308,19 @@ wrk.path = "http://127.0.0.1:$TPORT/ok.txt"
 wrk.headers["Host"] = "127.0.0.1:$TPORT"
 wrk.headers["Proxy-Authorization"] = "$PA"
 EOF
+# i: a URL never asked before on every request (per thread, a counter)
+cat >"$T/proxy-auth-new.lua" <<EOF
+local n = 0
+function setup(thread)
+	thread:set("tag", tostring(math.random(1000000000)))
+end
+function request()
+	n = n + 1
+	return wrk.format("GET", "http://127.0.0.1:$TPORT/ok.txt?" .. tag ..
+	    "-" .. n, { ["Host"] = "127.0.0.1:$TPORT",
+	    ["Proxy-Authorization"] = "$PA" })
+end
+EOF
 
 # sanity: each setup answers 200 before it is measured
 chk()
@@ -325,6 +342,12 @@ if [ -f "$SGAMOD" ]; then
 	sg_wait_tcp 127.0.0.1 $PPORT4
 	chk -x "http://127.0.0.1:$PPORT4" -H "Proxy-Authorization: $PA" \
 	    "http://127.0.0.1:$TPORT/ok.txt"
+	sg_wait_tcp 127.0.0.1 $PPORT5
+	chk -x "http://127.0.0.1:$PPORT5" -H "Proxy-Authorization: $PA" \
+	    "http://127.0.0.1:$TPORT/ok.txt"
+	c=$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PPORT5" \
+	    -H "Proxy-Authorization: Basic eDp5" "http://127.0.0.1:$TPORT/ok.txt")
+	[ "$c" = 407 ] || { echo "the decision cache does not deny ($c)" >&2; exit 1; }
 	c=$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PPORT3" \
 	    "http://127.0.0.1:$TPORT/ok.txt")
 	[ "$c" = 407 ] || { echo "mod_sandgate_authz does not deny ($c)" >&2; exit 1; }
@@ -397,12 +420,15 @@ for n in $PCONNS; do
 	if [ -f "$SGAMOD" ]; then
 		run "f$n" "http://127.0.0.1:$PPORT3/" -s "$T/proxy-auth.lua"
 		run "g$n" "http://127.0.0.1:$PPORT4/" -s "$T/proxy-auth.lua"
+		run "h$n" "http://127.0.0.1:$PPORT5/" -s "$T/proxy-auth.lua"
+		run "i$n" "http://127.0.0.1:$PPORT5/" -s \
+		    "$T/proxy-auth-new.lua"
 	fi
 done
 CONNS=$_c0 THREADS=$_t0
 # CONNECT: new tunnels per second (16 clients, each opening and closing
 # tunnels) and bytes/s inside one open tunnel, d, e, f, g interleaved.
-for k in d e f g; do
+for k in d e f g h; do
 	case $k in
 	d) _p=$PPORT _a="" ;;
 	e) _p=$PPORT2 _a=$PA ;;
@@ -410,6 +436,8 @@ for k in d e f g; do
 	   _p=$PPORT3 _a=$PA ;;
 	g) [ -f "$SGAMOD" ] || continue
 	   _p=$PPORT4 _a=$PA ;;
+	h) [ -f "$SGAMOD" ] || continue
+	   _p=$PPORT5 _a=$PA ;;
 	esac
 	echo "connect $k ($DURATION s) ..."
 	python3 "$SG_TOP/bench/connect.py" "$_p" "$TPORT" "$DURATION" 16 \
@@ -495,7 +523,7 @@ def cpu_us(name):
 proxy = {}
 for n in pconns:
     row = {}
-    for k in "defg":
+    for k in "defghi":
         rps = f(k + n, "rps")
         if not rps:
             continue
@@ -504,7 +532,7 @@ for n in pconns:
         c = cpu_us(k + n)
         if c:
             row[k]["cpu_us_per_request"] = c
-    for k in "efg":
+    for k in "efghi":
         if k in row and "d" in row:
             row[k + "_over_d"] = ratio(row[k]["rps"], row["d"]["rps"])
             for q in ("p50", "p99"):
@@ -518,15 +546,17 @@ res["proxy_what"] = {
     "e": "mod_authnz_fcgi -> token-verify (TCP, a connection per request)",
     "f": "mod_sandgate_authz -> token-verify (unix socket, kept connections)",
     "g": "the same as f with SandgateAuthzVars Full (every CGI variable)",
+    "h": "the same as f with SandgateDecisionCache 1024 (the same request)",
+    "i": "h with a new URL per request (every request a cache miss)",
 }
 res["egress_worker_rss_kb"] = rss
 conn = {}
-for k in "defg":
+for k in "defgh":
     try:
         conn[k] = json.load(open("%s/conn-%s.json" % (t, k)))
     except (OSError, ValueError):
         pass
-for k in "efg":
+for k in "efgh":
     if k in conn and conn.get("d", {}).get("tunnels_per_s"):
         conn[k + "_tunnels_over_d"] = ratio(conn[k].get("tunnels_per_s", 0),
                                             conn["d"]["tunnels_per_s"])
@@ -560,7 +590,7 @@ print("proxy GET by connections: req/s (ratio to d), added p50/p99 ms")
 for n in pconns:
     row = proxy[n]
     cells = []
-    for k in "defg":
+    for k in "defghi":
         if k in row:
             c = "%s %.0f" % (k, row[k]["rps"])
             if k != "d":
@@ -569,11 +599,11 @@ for n in pconns:
                     row[k]["non_2xx"])
             cells.append(c)
     print("  %3s conns: %s" % (n, "   ".join(cells)))
-    for k in "defg":
+    for k in "defghi":
         if k in row and row[k].get("cpu_us_per_request"):
             print("            %s CPU us/request: %s" % (k, ", ".join(
                 "%s %.1f" % (p, row[k]["cpu_us_per_request"][p]) for p in CPU_OF)))
-for k in "defg":
+for k in "defgh":
     if k in conn:
         c = conn[k]
         print("CONNECT %s: %s tunnels/s (%s failed), %.0f MB/s inside one%s" % (k,

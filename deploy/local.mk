@@ -41,17 +41,20 @@ sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.i
 # token-verify; docs/performance.md), in Debian's module directory under
 # this prefix.  Not libtool: one shared object, Apache's headers only.
 EXTRA_DIST += deploy/apache/mod_sandgate_authz.c deploy/apache/sga_share.c \
-	deploy/apache/sga_share.h
+	deploy/apache/sga_share.h deploy/apache/sga_cache.c \
+	deploy/apache/sga_cache.h
 if HAVE_APXS
 apachemoddir = $(libdir)/apache2/modules
 apachemod_DATA = deploy/apache/mod_sandgate_authz.so
 CLEANFILES += deploy/apache/mod_sandgate_authz.so
 deploy/apache/mod_sandgate_authz.so: $(srcdir)/deploy/apache/mod_sandgate_authz.c \
-	    $(srcdir)/deploy/apache/sga_share.c $(srcdir)/deploy/apache/sga_share.h
+	    $(srcdir)/deploy/apache/sga_share.c $(srcdir)/deploy/apache/sga_share.h \
+	    $(srcdir)/deploy/apache/sga_cache.c $(srcdir)/deploy/apache/sga_cache.h
 	@$(MKDIR_P) deploy/apache
 	$(CC) -shared -fPIC $(APXS_CFLAGS) $(SG_CFLAGS) \
 	    -Wno-unused-parameter -o $@ $(srcdir)/deploy/apache/mod_sandgate_authz.c \
-	    $(srcdir)/deploy/apache/sga_share.c -lpthread
+	    $(srcdir)/deploy/apache/sga_share.c \
+	    $(srcdir)/deploy/apache/sga_cache.c -lcrypto -lpthread
 endif
 sglighttpddir = $(pkgdatadir)/lighttpd
 sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in \

@@ -455,6 +455,9 @@ sg_log_decision(const struct sg_decision *d)
 	add_str(o, "target", d->target);
 	add_str(o, "client", d->client);
 	(void)cJSON_AddNumberToObject(o, "latency_us", (double)d->latency_us);
+	if (d->reuse_ms > 0)
+		(void)cJSON_AddNumberToObject(o, "reuse_ms",
+		    (double)d->reuse_ms);
 	/*
 	 * stderr first: the hook (audit trail) may find Redis away, and
 	 * the line must be out before anything else can go wrong.

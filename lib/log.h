@@ -45,6 +45,8 @@ struct sg_decision {
 	/* the peer address the web server saw (REMOTE_ADDR), or NULL */
 	const char	*client;
 	int64_t		 latency_us;
+	/* an allow the web server may reuse for this long (ms); 0: none */
+	int64_t		 reuse_ms;
 };
 
 /* Also decides the journal prefix: sg_log_journal(JOURNAL_STREAM, 2). */

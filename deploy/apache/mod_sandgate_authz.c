@@ -45,6 +45,17 @@
  *
  *     SandgateMaxTunnels 32
  *
+ * The decision cache: with SandgateDecisionCache N, each process keeps up
+ * to N of token-verify's allows (sga_cache.c), under the SHA-256 of every
+ * variable sent but REMOTE_PORT, and answers the same request again from
+ * one, without the round trip, until the time token-verify gave with it
+ * (Variable-SG_REUSE_MS: what is left of its session lookup's bound, so
+ * revocation is seen as soon as without the cache).  A request let
+ * through so has SG_REUSED=1 in its environment for the logs; the piped
+ * budget log writes them to the audit trail (docs/contract.md §7.3).
+ *
+ *     SandgateDecisionCache 1024
+ *
  * Built by `make` when configure finds apxs (Debian: apache2-dev); the
  * Apache headers are the only ones it includes, nothing of libsandgate.
  */
@@ -54,6 +65,8 @@
 #include <sys/un.h>
 
 #include <sys/time.h>
+
+#include <time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +88,9 @@
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
+#include <openssl/evp.h>
+
+#include "sga_cache.h"
 #include "sga_share.h"
 
 #define SGA_IO_MS	10000	/* per read/write, as mod_authnz_fcgi's 10 s */
@@ -82,6 +98,8 @@
 #define SGA_IDLE_MAX	64	/* kept connections per Apache process */
 #define SGA_USER_VAR	"SG_CONTAINER_ID"
 #define SGA_TUNNELS_MAX	1000000	/* SandgateMaxTunnels at most */
+#define SGA_REUSE_VAR	"SG_REUSE_MS"
+#define SGA_REUSE_MAX	60000	/* ms, SANDGATE_SESSION_CACHE_MS at most */
 
 module AP_MODULE_DECLARE_DATA sandgate_authz_module;
 
@@ -89,6 +107,7 @@ struct sga_dir {
 	const char		*path;	/* unix socket, or NULL: off */
 	int			 max;	/* SandgateMaxTunnels; -1 unset, 0 off */
 	int			 full;	/* SandgateAuthzVars; -1 unset, 0, 1 */
+	int			 reuse;	/* SandgateDecisionCache; -1, 0, 1 */
 };
 
 /*
@@ -116,6 +135,13 @@ static int			 sga_tab_wanted;
 static unsigned			 sga_row;
 static int			 sga_row_known;
 
+/*
+ * The decision cache (sga_cache.h): one per process, of the largest
+ * size any SandgateDecisionCache asked for, made in child_init.
+ */
+static unsigned			 sga_dc_size;
+static struct sga_cache		*sga_dc;
+
 struct sga_held {
 	unsigned	 row;
 	const char	*id;
@@ -129,6 +155,7 @@ sga_dir_create(apr_pool_t *p, char *d)
 	(void)d;
 	dc->max = -1;
 	dc->full = -1;
+	dc->reuse = -1;
 	return dc;
 }
 
@@ -141,6 +168,7 @@ sga_dir_merge(apr_pool_t *p, void *basev, void *addv)
 	m->path = add->path != NULL ? add->path : base->path;
 	m->max = add->max >= 0 ? add->max : base->max;
 	m->full = add->full >= 0 ? add->full : base->full;
+	m->reuse = add->reuse >= 0 ? add->reuse : base->reuse;
 	return m;
 }
 
@@ -164,17 +192,25 @@ sga_cmd_socket(cmd_parms *cmd, void *dv, const char *arg)
 	return NULL;
 }
 
+/* A decimal 0 to max: 0 with *n, or -1. */
+static int
+sga_num(const char *arg, long max, long *n)
+{
+	char	*end;
+
+	errno = 0;
+	*n = strtol(arg, &end, 10);
+	return errno != 0 || end == arg || *end != '\0' || *n < 0 ||
+	    *n > max ? -1 : 0;
+}
+
 static const char *
 sga_cmd_tunnels(cmd_parms *cmd, void *dv, const char *arg)
 {
 	struct sga_dir	*d = dv;
-	char		*end;
 	long		 n;
 
-	errno = 0;
-	n = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || n < 0 ||
-	    n > SGA_TUNNELS_MAX)
+	if (sga_num(arg, SGA_TUNNELS_MAX, &n) != 0)
 		return apr_psprintf(cmd->pool, "SandgateMaxTunnels: expected "
 		    "a number of requests and tunnels per sandbox, 0 (no "
 		    "limit) to %d, got '%s'", SGA_TUNNELS_MAX, arg);
@@ -197,6 +233,23 @@ sga_cmd_vars(cmd_parms *cmd, void *dv, const char *arg)
 		return apr_psprintf(cmd->pool, "SandgateAuthzVars: expected "
 		    "Minimal (what token-verify reads) or Full (every CGI "
 		    "variable, as mod_authnz_fcgi), got '%s'", arg);
+	return NULL;
+}
+
+static const char *
+sga_cmd_reuse(cmd_parms *cmd, void *dv, const char *arg)
+{
+	struct sga_dir	*d = dv;
+	long		 n = 0;
+
+	if (strcasecmp(arg, "Off") != 0 &&
+	    sga_num(arg, (long)SGA_CACHE_MAX, &n) != 0)
+		return apr_psprintf(cmd->pool, "SandgateDecisionCache: "
+		    "expected Off or the entries each Apache process keeps, "
+		    "1 to %u, got '%s'", SGA_CACHE_MAX, arg);
+	d->reuse = n > 0;
+	if ((unsigned long)n > sga_dc_size)
+		sga_dc_size = (unsigned)n;
 	return NULL;
 }
 
@@ -561,22 +614,148 @@ sga_move(void *rv, const char *key, const char *val)
 	return 1;
 }
 
+static int64_t
+sga_mono_us(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * The decision cache's key: SHA-256 of the socket and of every variable
+ * sent to token-verify, in the order they are sent, but REMOTE_PORT
+ * (token-verify decides nothing from it, and a client's every new
+ * connection has another).  Two requests with the same key are the
+ * same question to token-verify: the same credentials, peer address,
+ * method, request target, Host and X-Container-ID.  0, or -1.
+ */
+static int
+sga_key(const char *path, apr_table_t *env,
+    unsigned char key[SGA_CACHE_KEY])
+{
+	const apr_array_header_t *arr = apr_table_elts(env);
+	const apr_table_entry_t	*te = (const apr_table_entry_t *)arr->elts;
+	EVP_MD_CTX		*ctx;
+	unsigned int		 n = 0;
+	int			 i, ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, path, strlen(path) + 1) == 1;
+	for (i = 0; ok && i < arr->nelts; i++) {
+		if (te[i].key == NULL || te[i].val == NULL ||
+		    strcmp(te[i].key, "REMOTE_PORT") == 0)
+			continue;
+		/* NUL-ended both: no two tables give the same bytes */
+		ok = EVP_DigestUpdate(ctx, te[i].key,
+		    strlen(te[i].key) + 1) == 1 &&
+		    EVP_DigestUpdate(ctx, te[i].val,
+		    strlen(te[i].val) + 1) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, key, &n) == 1 &&
+	    n == SGA_CACHE_KEY;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A kept allow for this request: its variables into the environment,
+ * the user from SG_CONTAINER_ID, SG_REUSED=1 for the logs.  1, or 0 (no
+ * live entry: ask token-verify).
+ */
+static int
+sga_reused(request_rec *r, const unsigned char key[SGA_CACHE_KEY])
+{
+	char		 val[SGA_CACHE_VAL + 1];
+	const char	*p, *end, *name, *user;
+	size_t		 len;
+
+	if (!sga_cache_get(sga_dc, key, sga_mono_us(), val, &len))
+		return 0;
+	val[len] = '\0';
+	for (p = val, end = val + len; p < end; p += strlen(p) + 1) {
+		name = p;
+		p += strlen(p) + 1;
+		if (p >= end)
+			break;
+		apr_table_set(r->subprocess_env, name, p);
+	}
+	user = apr_table_get(r->subprocess_env, SGA_USER_VAR);
+	if (user == NULL || *user == '\0')
+		return 0;	/* not kept without one: never here */
+	apr_table_setn(r->subprocess_env, "SG_REUSED", "1");
+	r->user = apr_pstrdup(r->pool, user);
+	return 1;
+}
+
+/*
+ * Keep token-verify's allow when it says how long it may be reused:
+ * the Variable-* values (vars, "Variable-NAME" keys), until now plus
+ * SG_REUSE_MS.  Nothing kept when the values do not fit.
+ */
+static void
+sga_keep(request_rec *r, const unsigned char key[SGA_CACHE_KEY],
+    apr_table_t *vars)
+{
+	const apr_array_header_t *arr = apr_table_elts(vars);
+	const apr_table_entry_t	*te = (const apr_table_entry_t *)arr->elts;
+	const char		*ms;
+	char			 val[SGA_CACHE_VAL], *end;
+	size_t			 len = 0, kl, vl;
+	long			 n;
+	int			 i;
+
+	if ((ms = apr_table_get(vars, "Variable-" SGA_REUSE_VAR)) == NULL)
+		return;
+	errno = 0;
+	n = strtol(ms, &end, 10);
+	if (errno != 0 || end == ms || *end != '\0' || n <= 0)
+		return;
+	if (n > SGA_REUSE_MAX)
+		n = SGA_REUSE_MAX;
+	for (i = 0; i < arr->nelts; i++) {
+		if (strcasecmp(te[i].key + 9, SGA_REUSE_VAR) == 0)
+			continue;
+		kl = strlen(te[i].key + 9) + 1;
+		vl = strlen(te[i].val) + 1;
+		if (len + kl + vl > sizeof(val)) {
+			ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+			    "sandgate_authz: an allow too large to keep");
+			return;
+		}
+		memcpy(val + len, te[i].key + 9, kl);
+		memcpy(val + len + kl, te[i].val, vl);
+		len += kl + vl;
+	}
+	(void)sga_cache_put(sga_dc, key, sga_mono_us() + (int64_t)n * 1000,
+	    val, len);
+}
+
 static int
 sga_check_authn(request_rec *r)
 {
 	struct sga_dir	*d = ap_get_module_config(r->per_dir_config,
 	    &sandgate_authz_module);
 	apr_bucket_brigade *bb;
-	apr_table_t	*vars;
+	apr_table_t	*vars, *env;
 	const char	*user;
 	char		*req, *out, *body;
+	unsigned char	 key[SGA_CACHE_KEY];
 	size_t		 reqlen, outlen;
 	apr_size_t	 blen;
-	int		 st;
+	int		 st, reuse;
 
 	if (d == NULL || d->path == NULL)
 		return DECLINED;
-	if ((req = sga_request(r, sga_env(r, d->full == 1), &reqlen)) == NULL)
+	env = sga_env(r, d->full == 1);
+	reuse = d->reuse == 1 && sga_dc != NULL && sga_key(d->path, env,
+	    key) == 0;
+	if (reuse && sga_reused(r, key))
+		return OK;
+	if ((req = sga_request(r, env, &reqlen)) == NULL)
 		return HTTP_INTERNAL_SERVER_ERROR;
 	out = apr_palloc(r->pool, SGA_MAX_OUT + 1);
 	if (sga_call(r, d->path, req, reqlen, out, &outlen) != 0)
@@ -612,6 +791,7 @@ sga_check_authn(request_rec *r)
 	vars = apr_table_make(r->pool, 4);
 	apr_table_do(sga_var, vars, r->err_headers_out, NULL);
 	apr_table_do(sga_move, r, vars, NULL);
+	apr_table_unset(r->subprocess_env, SGA_REUSE_VAR);
 	user = apr_table_get(r->subprocess_env, SGA_USER_VAR);
 	if (user == NULL || *user == '\0') {
 		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -619,6 +799,8 @@ sga_check_authn(request_rec *r)
 		return HTTP_INTERNAL_SERVER_ERROR;
 	}
 	r->user = apr_pstrdup(r->pool, user);
+	if (reuse)
+		sga_keep(r, key, vars);
 	return OK;
 }
 
@@ -775,6 +957,11 @@ sga_child_init(apr_pool_t *p, server_rec *s)
 	sga_nidle = 0;
 	sga_row = 0;
 	sga_row_known = 0;
+	sga_dc = NULL;
+	if (sga_dc_size > 0 && (sga_dc = sga_cache_new(sga_dc_size)) == NULL)
+		ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+		    "sandgate_authz: no decision cache of %u entries; every "
+		    "request is asked", sga_dc_size);
 }
 
 static void
@@ -794,6 +981,9 @@ static const command_rec sga_cmds[] = {
 	AP_INIT_TAKE1("SandgateMaxTunnels", sga_cmd_tunnels, NULL, OR_AUTHCFG,
 	    "requests and CONNECT tunnels one sandbox may have open at once "
 	    "(0: no limit)"),
+	AP_INIT_TAKE1("SandgateDecisionCache", sga_cmd_reuse, NULL, OR_AUTHCFG,
+	    "Off (the default), or the allows each Apache process keeps "
+	    "for as long as token-verify says they may be reused"),
 	AP_INIT_TAKE1("SandgateAuthzVars", sga_cmd_vars, NULL, OR_AUTHCFG,
 	    "Minimal (the variables token-verify reads; default) or Full "
 	    "(every CGI variable)"),

@@ -3,13 +3,25 @@
  * sandgate-budget-log: the byte counter of the budgets (docs/contract.md
  * §7.2).  Apache's egress vhost pipes one line per request or CONNECT
  * tunnel into it (CustomLog "||sandgate-budget-log [ENVFILE]", format
- * "%u %I %O %{SG_REFUSED}e": the container id token-verify vouched for,
- * the bytes received from and sent to the sandbox, headers included,
- * mod_logio, and why the proxy itself refused it, "-" when it did not;
- * the last field may be absent, as in the older format);
- * it adds them to sandgate:budget:<id> (sg_budget_add_bytes, only for a
- * sandbox with a budget) and token-verify refuses the sandbox's next
- * request once the budget is used up.
+ * "%u %I %O %{SG_REFUSED}e %{SG_REUSED}e %{SG_TARGET}e": the container
+ * id token-verify vouched for, the bytes received from and sent to the
+ * sandbox, headers included, mod_logio, why the proxy itself refused it,
+ * "-" when it did not, and, for a request mod_sandgate_authz let through
+ * on an allow it kept (SandgateDecisionCache), "1" and the target that
+ * allow was for; the last three fields may be absent, as in the older
+ * formats); it adds the bytes to sandgate:budget:<id>
+ * (sg_budget_add_bytes, only for a sandbox with a budget) and
+ * token-verify refuses the sandbox's next request once the budget is
+ * used up.
+ *
+ * The reused allows: token-verify wrote the decision each one reuses
+ * (with its reuse_ms) to the audit trail, but not the requests Apache
+ * then let through on it.  They are counted here per sandbox and target
+ * and written to the trail every SGB_FLUSH_MS, one "decision_reused"
+ * entry per sandbox and target with their "count", and counted in
+ * sandgate_decisions_total{mode="egress",decision="allow",
+ * reason="reused"}, so that the trail and the metrics still account for
+ * every request let out (docs/contract.md §7.4).
  *
  * Apache must never wait for it: a piped logger that stops reading
  * blocks the Apache threads that write to it.  So one thread only reads
@@ -42,16 +54,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "audit.h"
 #include "budget.h"
 #include "cfg.h"
 #include "claims.h"
 #include "clock.h"
+#include "hosts.h"
 #include "metrics.h"
 #include "redis.h"
 #include "sgerr.h"
 
-#define SGB_LINE_MAX	256	/* an id of 128, two numbers, a reason */
+#define SGB_LINE_MAX	512	/* an id, two numbers, a reason, a target */
 #define SGB_IDS		4096	/* distinct ids a batch holds */
+#define SGB_REUSES	1024	/* sandbox and target pairs a batch holds */
+#define SGB_TARGET_MAX	(SG_HOST_MAX + 8)	/* "[v6]:port" or "name:port" */
 #define SGB_FLUSH_MS	100
 #define SGB_BACKOFF_MS	1000
 #define SGB_REDIS_MS	500	/* at most, per Redis call */
@@ -62,13 +80,24 @@ struct sgb_ent {
 	int64_t	 bytes;
 };
 
+/* Requests let through on a kept allow, per sandbox and target. */
+struct sgb_reuse {
+	char	 id[SG_ID_MAX + 1];
+	char	 target[SGB_TARGET_MAX + 1];
+	int64_t	 count;
+};
+
 struct sgb_table {
 	struct sgb_ent	 ent[SGB_IDS * 2];	/* open addressing, half full */
 	size_t		 n;
 	int64_t		 dropped;		/* bytes that found no room */
+	struct sgb_reuse reuse[SGB_REUSES * 2];	/* the same */
+	size_t		 nreuse;
+	int64_t		 reuse_dropped;		/* requests that found none */
 };
 
 static struct sgb_table	 tab[2];
+static struct sg_audit	*audit;		/* the trail, or NULL: none */
 static struct sgb_table	*cur = &tab[0];
 static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cv = PTHREAD_COND_INITIALIZER;
@@ -109,6 +138,50 @@ table_add(struct sgb_table *t, const char *id, int64_t bytes)
 		t->ent[i].bytes += bytes;
 }
 
+/* One more request of id to target let through on a kept allow (mu). */
+static void
+reuse_add(struct sgb_table *t, const char *id, const char *target)
+{
+	size_t	 i, mask = SGB_REUSES * 2 - 1;
+
+	for (i = (hash(id) ^ hash(target) * 31) & mask;; i = (i + 1) & mask) {
+		if (t->reuse[i].id[0] == '\0') {
+			if (t->nreuse >= SGB_REUSES) {
+				t->reuse_dropped++;
+				return;
+			}
+			(void)strcpy(t->reuse[i].id, id);
+			(void)strcpy(t->reuse[i].target, target);
+			t->nreuse++;
+			break;
+		}
+		if (strcmp(t->reuse[i].id, id) == 0 &&
+		    strcmp(t->reuse[i].target, target) == 0)
+			break;
+	}
+	t->reuse[i].count++;
+}
+
+/*
+ * A target as token-verify formats it (decide.c): a host of letters,
+ * digits, '.', '-', ':' or brackets and a port, nothing else.
+ */
+static int
+target_ok(const char *s)
+{
+	size_t	 i, n = strlen(s);
+
+	if (n == 0 || n > SGB_TARGET_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '-' || s[i] == ':' || s[i] == '[' || s[i] == ']'))
+			return 0;
+	return 1;
+}
+
 /* A decimal of at most 18 digits ("-" is 0: mod_logio had nothing). */
 static int
 num(const char *s, int64_t *v)
@@ -147,32 +220,41 @@ refused(const char *why)
 	return 0;
 }
 
-/* One line "ID IN OUT [REASON]" (NUL-terminated, no newline). */
+/* One line "ID IN OUT [REASON [REUSED TARGET]]" (NUL-ended, no newline). */
 static void
 line(char *s)
 {
-	char	*id, *in, *out, *why, *save = NULL;
+	char	*id, *in, *out, *why, *reused, *target, *save = NULL;
 	int64_t	 a, b;
+	int	 reuse;
 
 	id = strtok_r(s, " ", &save);
 	in = strtok_r(NULL, " ", &save);
 	out = strtok_r(NULL, " ", &save);
 	why = strtok_r(NULL, " ", &save);
+	reused = strtok_r(NULL, " ", &save);
+	target = strtok_r(NULL, " ", &save);
 	if (id == NULL || in == NULL || out == NULL ||
 	    strtok_r(NULL, " ", &save) != NULL || !num(in, &a) ||
-	    !num(out, &b) || !refused(why)) {
+	    !num(out, &b) || !refused(why) ||
+	    (reused != NULL && strcmp(reused, "-") != 0 &&
+	    strcmp(reused, "1") != 0) || (reused != NULL && target == NULL)) {
 		bad_lines++;
 		return;
 	}
+	reuse = reused != NULL && strcmp(reused, "1") == 0;
 	/* "-": no authenticated sandbox (a refusal, the broker path). */
-	if (strcmp(id, "-") == 0 || a + b == 0)
+	if (strcmp(id, "-") == 0 || (a + b == 0 && !reuse))
 		return;
-	if (!sg_id_valid(id)) {
+	if (!sg_id_valid(id) || (reuse && !target_ok(target))) {
 		bad_lines++;
 		return;
 	}
 	pthread_mutex_lock(&mu);
-	table_add(cur, id, a + b);
+	if (a + b > 0)
+		table_add(cur, id, a + b);
+	if (reuse)
+		reuse_add(cur, id, target);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -206,6 +288,84 @@ reader(void)
 			}
 		}
 	}
+}
+
+/* "2026-12-07T07:01:02.345Z", as the services' log lines */
+static void
+iso_now(char buf[32])
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	size_t		 n;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(buf + n, 32 - n, ".%03dZ",
+	    (int)(ts.tv_nsec / 1000000));
+}
+
+/*
+ * The reused allows of one batch: one "decision_reused" entry per
+ * sandbox and target into the audit trail (a, when there is one), and
+ * each request in sandgate_decisions_total.
+ */
+static void
+flush_reuse(struct sg_audit *a, const struct sgb_table *t)
+{
+	const struct sgb_reuse	*e;
+	cJSON			*o;
+	char			 ts[32];
+	size_t			 i, failed = 0, sent = 0, lost = 0;
+	int64_t			 total = t->reuse_dropped;
+
+	if (t->nreuse == 0 && total == 0)
+		return;
+	iso_now(ts);
+	for (i = 0; i < SGB_REUSES * 2; i++) {
+		e = &t->reuse[i];
+		if (e->id[0] == '\0')
+			continue;
+		total += e->count;
+		if (a == NULL)
+			continue;
+		if ((o = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(o, "ts", ts) == NULL ||
+		    cJSON_AddStringToObject(o, "service", "budget-log") == NULL ||
+		    cJSON_AddStringToObject(o, "level", "info") == NULL ||
+		    cJSON_AddStringToObject(o, "event",
+		    "decision_reused") == NULL ||
+		    cJSON_AddStringToObject(o, "mode", "egress") == NULL ||
+		    cJSON_AddStringToObject(o, "decision", "allow") == NULL ||
+		    cJSON_AddStringToObject(o, "reason", "reused") == NULL ||
+		    cJSON_AddNumberToObject(o, "status", 200) == NULL ||
+		    cJSON_AddStringToObject(o, "container_id", e->id) == NULL ||
+		    cJSON_AddStringToObject(o, "target", e->target) == NULL ||
+		    cJSON_AddNumberToObject(o, "count",
+		    (double)e->count) == NULL ||
+		    cJSON_AddNumberToObject(o, "window_ms",
+		    SGB_FLUSH_MS) == NULL) {
+			cJSON_Delete(o);
+			lost++;
+			continue;
+		}
+		if (sg_audit_send(a, o, &failed, NULL) == SG_OK)
+			sent++;
+		else
+			lost++;
+		cJSON_Delete(o);
+	}
+	if (a != NULL)
+		(void)sg_audit_push(a, &failed, NULL);
+	if (total > 0)
+		sg_metrics_add(SG_M_DECISIONS, (uint64_t)total, "egress",
+		    "allow", "reused");
+	if (sent > 0)
+		sg_metrics_add(SG_M_AUDIT, sent, "sent");
+	if (a != NULL && (lost += sg_audit_take_lost(a)) > 0)
+		sg_metrics_add(SG_M_AUDIT, lost, "dropped");
+	if (failed > 0)
+		sg_metrics_add(SG_M_AUDIT, failed, "failed");
 }
 
 /* Send one batch; what cannot be sent is dropped and counted. */
@@ -245,6 +405,7 @@ flush(struct sg_redis *r, struct sgb_table *t, int64_t *backoff_until)
 				free_ += t->ent[i].bytes;
 		}
 	}
+	flush_reuse(audit, t);
 	memset(t, 0, sizeof(*t));
 	if (counted > 0)
 		sg_metrics_add(SG_M_BUDGET_BYTES, (uint64_t)counted, "counted");
@@ -350,8 +511,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "sandgate-budget-log: %s; bytes are not "
 		    "counted\n", err.msg);
 		r = NULL;
-	} else if (cfg.metrics_dir[0] != '\0')
-		metrics(cfg.metrics_dir);
+	} else {
+		if (cfg.metrics_dir[0] != '\0')
+			metrics(cfg.metrics_dir);
+		if (cfg.audit_maxlen > 0 && sg_audit_new(cfg.redis,
+		    cfg.audit_maxlen, &audit, &err) != SG_OK) {
+			fprintf(stderr, "sandgate-budget-log: %s; reused "
+			    "allows are counted, not audited\n", err.msg);
+			audit = NULL;
+		}
+	}
 	if (pthread_create(&th, NULL, flusher, r) != 0) {
 		fprintf(stderr, "sandgate-budget-log: no thread\n");
 		return 71;
@@ -364,8 +533,11 @@ main(int argc, char **argv)
 	(void)pthread_join(th, NULL);
 	if (bad_lines > 0)
 		fprintf(stderr, "sandgate-budget-log: %llu lines not of the "
-		    "format \"%%u %%I %%O %%{SG_REFUSED}e\" skipped\n",
+		    "format \"%%u %%I %%O %%{SG_REFUSED}e %%{SG_REUSED}e "
+		    "%%{SG_TARGET}e\" skipped\n",
 		    (unsigned long long)bad_lines);
+	(void)sg_audit_flush(audit, NULL, NULL);
+	sg_audit_free(audit);
 	sg_redis_free(r);
 	return 0;
 }

@@ -387,6 +387,68 @@ revoked_check(struct app *v, const struct sg_claims *c,
 	return 0;
 }
 
+/*
+ * How long the web server may reuse this allow for the same request
+ * (mod_sandgate_authz's decision cache, docs/performance.md option (h)),
+ * in ms: what is left of the bound the session lookup behind it has
+ * (SANDGATE_SESSION_CACHE_MS from the lookup, so a revocation, a
+ * replaced token or a narrowed policy is seen as soon as it would be
+ * here), never past the token's expiry or a policy's or grant's end,
+ * less a millisecond for the answer's way to the web server.  None for
+ * a sandbox with a budget (each request is counted here) or without a
+ * cache entry (no bound to give).
+ */
+static int64_t
+reuse_ms(struct app *v, const struct sg_claims *c,
+    const struct sg_tcache_ent *e, const struct sg_policy *pol,
+    const int64_t budget[2])
+{
+	int64_t		 left, wall = (int64_t)wall_now(v), end;
+	size_t		 i;
+
+	if (e == NULL || !e->sess_valid || v->cfg.session_cache_ms <= 0 ||
+	    budget[0] > 0 || budget[1] > 0)
+		return 0;
+	left = e->sess_at_us + v->cfg.session_cache_ms * 1000 - mono_us(v);
+	end = c->exp + v->cfg.leeway;
+	if (pol != NULL && pol->expires_at > 0 && pol->expires_at < end)
+		end = pol->expires_at;
+	for (i = 0; pol != NULL && i < pol->ngrants; i++)
+		if (pol->grants[i].expires_at > wall &&
+		    pol->grants[i].expires_at < end)
+			end = pol->grants[i].expires_at;
+	if ((end - wall) * 1000000 < left)
+		left = (end - wall) * 1000000;
+	left -= 1000;
+	return left > 0 ? left / 1000 : 0;
+}
+
+/*
+ * Private, and local to this host: an allowed name pointing at the proxy
+ * host's own public address would reach its services (lib/localaddr.h).
+ * The list is re-read every SG_LOCALADDR_TTL_US; without one, fail
+ * closed.  0, or -1 with vd filled.
+ */
+static int
+outside_check(struct app *v, const struct sg_target *t,
+    struct sg_verdict *vd)
+{
+	struct sg_err	 err;
+
+	sg_err_clear(&err);
+	if (sg_localaddrs_refresh(&v->local, mono_us(v), &err) != SG_OK) {
+		verdict(vd, 503, "error", err.code != NULL ? err.code :
+		    "local_addresses_unavailable");
+		return -1;
+	}
+	sg_err_clear(&err);
+	if (sg_target_check_outside(t, &v->local, &err) != SG_OK) {
+		deny(vd, 403, err.code != NULL ? err.code : "private_target");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 format_target(const struct sg_target *t, char *buf, size_t size)
 {
@@ -487,33 +549,17 @@ decide_egress(struct app *v, const struct sg_req *req,
 		}
 		verdict(vd, 200, "would_deny", why);
 	}
-	if (v->cfg.deny_private) {
-		/*
-		 * Private, and local to this host: an allowed name pointing
-		 * at the proxy host's own public address would reach its
-		 * services (lib/localaddr.h).  The list is re-read every
-		 * SG_LOCALADDR_TTL_US; without one, fail closed.
-		 */
-		sg_err_clear(&terr);
-		if (sg_localaddrs_refresh(&v->local, mono_us(v), &terr) !=
-		    SG_OK) {
-			verdict(vd, 503, "error", terr.code != NULL ?
-			    terr.code : "local_addresses_unavailable");
-			goto out;
-		}
-		sg_err_clear(&terr);
-		if (sg_target_check_outside(&t, &v->local, &terr) != SG_OK) {
-			deny(vd, 403, terr.code != NULL ? terr.code :
-			    "private_target");
-			goto out;
-		}
-	}
+	if (v->cfg.deny_private && outside_check(v, &t, vd) != 0)
+		goto out;
 	/* Last: only a request that would pass is counted. */
 	if (budget_check(v, c->container_id, budget, vd) != 0)
 		goto out;
-	if (vd->decision == NULL)
+	if (vd->decision == NULL) {
 		verdict(vd, 200, "allow", unchecked ? "session_unchecked" :
 		    "ok");
+		if (!unchecked)
+			vd->reuse_ms = reuse_ms(v, c, e, pol, budget);
+	}
 out:
 	sg_cleanse(buf, sizeof(buf));
 	sg_claims_clear(&scratch);

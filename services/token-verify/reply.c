@@ -134,6 +134,17 @@ respond_allow(const struct sg_verdict *vd, int authorizer,
 		    vd->container_id) != 0;
 		bad |= sg_resp_header(resp, "Variable-SG_KIND", "%s",
 		    kind) != 0;
+		/*
+		 * For mod_sandgate_authz's decision cache (harmless in the
+		 * environment otherwise): how long this allow may be reused,
+		 * and the target it is for, which sandgate-budget-log writes
+		 * into the trail for every request let through on it.
+		 */
+		if (vd->reuse_ms > 0 && sg_str_printable(vd->target))
+			bad |= sg_resp_header(resp, "Variable-SG_REUSE_MS",
+			    "%lld", (long long)vd->reuse_ms) != 0 ||
+			    sg_resp_header(resp, "Variable-SG_TARGET", "%s",
+			    vd->target) != 0;
 	} else {
 		bad |= sg_resp_header(resp, "X-SG-Sub", "%s", vd->sub) != 0;
 		bad |= sg_resp_header(resp, "X-SG-Scope", "%s",

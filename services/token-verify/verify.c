@@ -182,5 +182,6 @@ sg_verify_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	    != NULL ? remote : "", sizeof(client));
 	d.client = client[0] != '\0' ? client : NULL;
 	d.latency_us = sg_now_us() - t0;
+	d.reuse_ms = resp->status == 200 ? vd.reuse_ms : 0;
 	sg_log_decision(&d);
 }

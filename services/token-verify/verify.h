@@ -128,6 +128,13 @@ struct sg_verdict {
 	unsigned	 need_scope;	/* for insufficient_scope */
 	const char	*budget;	/* budget_exhausted: "requests" | "bytes" */
 	int		 cache_hit;
+	/*
+	 * An egress allow: how long the web server may answer the same
+	 * request (every variable but the peer port equal) with it, in ms,
+	 * without asking again; 0: not at all.  Never past the bound this
+	 * decision's session lookup had (decide.c, reuse_ms).
+	 */
+	int64_t		 reuse_ms;
 };
 
 /*

@@ -89,7 +89,7 @@ sg_check "ServerTokens Prod (Debian's default is OS)" "Server: Apache" \
 sleep 0.5
 line=$(tail -n 1 "$T/log/egress-site-access.log" 2>/dev/null || true)
 sg_check_match "access log line in the sg_egress format" \
-    '^127\.0\.0\.1 - \[-\] "GET / HTTP/1\.1" 403 [0-9]+ [0-9]+$' "$line"
+    '^127\.0\.0\.1 - \[-\] "GET / HTTP/1\.1" 403 [0-9]+ [0-9]+ -$' "$line"
 
 echo "# a client that sends half a header and stalls"
 # header=20-40,MinRate=500: closed with 408 after ~20 s; the server-wide
@@ -111,7 +111,7 @@ PY
 sg_check_match "closed by the vhost's RequestReadTimeout (18-30 s)" \
     '^(1[89]|2[0-9]|30)$' "$took"
 sleep 0.5
-sg_check_match "the 408 is logged" '" 408 [0-9]+ [0-9]+$' \
+sg_check_match "the 408 is logged" '" 408 [0-9]+ [0-9]+ -$' \
     "$(tail -n 1 "$T/log/egress-site-access.log")"
 
 sg_done

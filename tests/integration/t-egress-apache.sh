@@ -170,11 +170,15 @@ unset SANDGATE_EGRESS_MODE
 # ---- Apache --------------------------------------------------------------
 # authz N: the vhost's authorizer line for token-verify N; the module
 # sends the third (report mode) every CGI variable (SandgateAuthzVars
-# Full), the others only what token-verify reads (the default)
+# Full), the others only what token-verify reads (the default), and
+# keeps the allows token-verify lets it reuse (SandgateDecisionCache,
+# as the shipped site does: the second token-verify, with its 3 s
+# session cache, gives them)
 authz()
 {
 	if [ "$AUTHZ" = module ]; then
 		echo "SandgateAuthz unix:$T/verify$1.sock"
+		echo "    SandgateDecisionCache 1024"
 		[ "$1" = 3 ] && echo "    SandgateAuthzVars Full"
 	else
 		echo "AuthnzFcgiCheckAuthnProvider sg_egress$1 Authoritative On RequireBasicAuth Off UserExpr \"%{reqenv:SG_CONTAINER_ID}\""

@@ -867,7 +867,10 @@ START_TEST(t_egress_get_allowed)
 	ck_assert_str_eq(hdr("Variable-SG_SUB"), USER);
 	ck_assert_str_eq(hdr("Variable-SG_KIND"), "container");
 	ck_assert_str_eq(hdr("Variable-SG_SCOPE"), "-");
-	ck_assert_uint_eq(nheaders(), 5);
+	/* a fresh lookup, SESSION_CACHE_MS 1000, less the margin */
+	ck_assert_str_eq(hdr("Variable-SG_REUSE_MS"), "999");
+	ck_assert_str_eq(hdr("Variable-SG_TARGET"), "github.com:80");
+	ck_assert_uint_eq(nheaders(), 7);
 	ck_assert_ptr_null(hdr("Content-Type"));
 	ck_assert_ptr_null(hdr("Cache-Control"));
 	/* wildcard subdomain, explicit port entry, IP literal entry */
@@ -1262,6 +1265,73 @@ START_TEST(t_egress_session_cache)
 	env_free(&e);
 	free(a);
 	tok_free(&t);
+}
+END_TEST
+
+/*
+ * How long Apache may reuse an allow (Variable-SG_REUSE_MS, the module's
+ * decision cache): what is left of the session lookup's bound, never
+ * past the token's end; none with a budget, without a session cache,
+ * for a would_deny or for any denial.
+ */
+START_TEST(t_egress_reuse)
+{
+	struct tok	 t, t2;
+	struct env	 e;
+	char		*a, *a2;
+
+	t = mint_c(key1, CID, HOSTS, 0, NOW, 3600);
+	session_put(CID, t.jti, CIP);
+	a = creds(CID, t.s);
+	env_apache_get(&e, "http://github.com/", a);
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_str_eq(hdr("Variable-SG_REUSE_MS"), "999");
+	/* 400 ms later, from the cached lookup: what is left of it */
+	app.fixed_mono_us += 400000;
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_str_eq(hdr("Variable-SG_REUSE_MS"), "599");
+	/* the last millisecond is not given out */
+	app.fixed_mono_us += 599000;
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_ptr_null(hdr("Variable-SG_REUSE_MS"));
+	/* a denial carries none */
+	env_set(&e, "REQUEST_URI", "http://evil.example.net/");
+	ck_assert_int_eq(run(&e), 403);
+	ck_assert_ptr_null(hdr("Variable-SG_REUSE_MS"));
+
+	/* the token's end (exp + leeway 30 s) comes before the cache's */
+	app.cfg.session_cache_ms = 60000;
+	t2 = mint_c(key1, CID2, HOSTS, 0, NOW, 5);
+	session_put(CID2, t2.jti, CIP);
+	a2 = creds(CID2, t2.s);
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a2);
+	env_set(&e, "REQUEST_URI", "http://github.com/");
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_str_eq(hdr("Variable-SG_REUSE_MS"), "34999");
+
+	/* a budget: every request is counted here, none reused */
+	session_put_budget(CID2, t2.jti, CIP, 100, 0);
+	app.fixed_mono_us += 61000000;
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_ptr_null(hdr("Variable-SG_REUSE_MS"));
+
+	/* no session cache: no bound to give */
+	app.cfg.session_cache_ms = 0;
+	env_set(&e, "HTTP_PROXY_AUTHORIZATION", "%s", a);
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_ptr_null(hdr("Variable-SG_REUSE_MS"));
+
+	/* report mode: a would_deny is not an allow to keep */
+	app.cfg.session_cache_ms = 1000;
+	app.cfg.report_mode = 1;
+	env_set(&e, "REQUEST_URI", "http://140.82.112.99/");
+	ck_assert_int_eq(run(&e), 200);
+	ck_assert_ptr_null(hdr("Variable-SG_REUSE_MS"));
+	env_free(&e);
+	free(a);
+	free(a2);
+	tok_free(&t);
+	tok_free(&t2);
 }
 END_TEST
 
@@ -2926,6 +2996,7 @@ suite(void)
 	tcase_add_test(tc, t_egress_other_container);
 	tcase_add_test(tc, t_egress_session);
 	tcase_add_test(tc, t_egress_session_cache);
+	tcase_add_test(tc, t_egress_reuse);
 	tcase_add_test(tc, t_egress_binding);
 	tcase_add_test(tc, t_egress_target_denied);
 	tcase_add_test(tc, t_egress_public_suffix);

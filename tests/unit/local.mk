@@ -31,6 +31,15 @@ tests_unit_check_share_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_unit_check_share_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_share_LDADD = $(SG_CHECK_LIBS) -lpthread
 
+# cache: mod_sandgate_authz's decision cache
+check_PROGRAMS += tests/unit/check_cache
+tests_unit_check_cache_SOURCES = tests/unit/check_cache.c \
+	deploy/apache/sga_cache.c deploy/apache/sga_cache.h
+tests_unit_check_cache_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/deploy/apache
+tests_unit_check_cache_CFLAGS = $(SG_CHECK_CFLAGS)
+tests_unit_check_cache_LDADD = $(SG_CHECK_LIBS) -lpthread
+
 # fcgi: how much of a FastCGI request a held connection has sent
 check_PROGRAMS += tests/unit/check_fcgi
 tests_unit_check_fcgi_SOURCES = tests/unit/check_fcgi.c

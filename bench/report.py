@@ -91,6 +91,12 @@ def baseline():
         return None
 
 
+def base_label(base):
+    """What the baseline's bars are called: BASELINE_LABEL, or its date."""
+    return os.environ.get("BASELINE_LABEL") or \
+        str(base.get("date", "before"))[:10]
+
+
 def main():
     es = load("es256")
     ve = load("verify")
@@ -125,6 +131,9 @@ def main():
         pc16 = ve.get("proxy_by_connections", {}).get("16", {})
         add("Apache proxy, no authorization, 16 conns", pc16.get("d"))
         add("Apache proxy + mod_sandgate_authz, 16 conns", pc16.get("f"))
+        add("module + decision cache, 16 conns", pc16.get("h"))
+        add("module + decision cache, every request new, 16 conns",
+            pc16.get("i"))
     if py:
         r = py.get("runs", {})
         add("Python ref (gunicorn), warm", r.get("p1"))
@@ -149,7 +158,7 @@ def main():
 
     if base:
         lines = ["| run | req/s | req/s %s | p50 ms | p99 ms |" %
-                 str(base.get("date", "before"))[:10],
+                 base_label(base),
                  "|---|---:|---:|---:|---:|"]
     else:
         lines = ["| run | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
@@ -163,21 +172,22 @@ def main():
         lines.append("")
         lines.append("| proxy GET, connections | no auth req/s | mod_authnz_fcgi"
                      " | mod_sandgate_authz | the same, SandgateAuthzVars"
-                     " Full |")
-        lines.append("|---:|---:|---:|---:|---:|")
+                     " Full | the same, SandgateDecisionCache | that, every"
+                     " request a miss |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
         for n, row in pc.items():
             cell = lambda k: ("%.0f (%.2fx)" % (row[k]["rps"],
                               row.get(k + "_over_d", 0)) if k in row else "-")
-            lines.append("| %s | %.0f | %s | %s | %s |" % (
+            lines.append("| %s | %.0f | %s | %s | %s | %s | %s |" % (
                 n, row.get("d", {}).get("rps", 0), cell("e"), cell("f"),
-                cell("g")))
+                cell("g"), cell("h"), cell("i")))
     cn = ve.get("connect") if ve else None
     if cn and "d" in cn:
         lines.append("")
         lines.append("CONNECT tunnels/s (16 clients) and MB/s inside one: "
                      + ", ".join("%s %s / %.0f" % (k, cn[k].get("tunnels_per_s"),
                                  cn[k].get("tunnel_bytes_per_s", 0) / 1e6)
-                                 for k in "defg" if k in cn))
+                                 for k in "defgh" if k in cn))
     if es:
         s, o = es.get("sandgate", {}), es.get("openssl_speed_ecdsap256", {})
         lines.append("")
@@ -240,7 +250,7 @@ def main():
         r = subprocess.run(
             ["gnuplot", "-e", "data='%s'; out='%s'; title='%s'%s" % (
                 dat, png, title.replace("'", ""),
-                "; before='%s'" % str(base.get("date", ""))[:10]
+                "; before='%s'" % base_label(base)
                 if base else ""),
              os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "chart.gp")], capture_output=True, text=True)

@@ -19,6 +19,11 @@
 #           once): Apache and the FastCGI hop, nothing decided or sent
 #   direct  GET /x straight to the upstream over TLS, no proxy: the
 #           upstream's own time, which the broker pays on top of floor
+# and one bounds a broker inside Apache (docs/secrets.md):
+#   ceiling a third Apache whose /broker/EXAMPLE/ is its own reverse
+#           proxy (mod_proxy_http, mod_ssl verifying the test CA, a kept
+#           TLS connection upstream) with the header set by the site:
+#           nothing decided, nothing opened
 #
 #   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests),
 #                              SG_BROKER_PROCS=4 (the broker's processes,
@@ -45,11 +50,37 @@ FPORT=$(sg_free_port)
 sg_spawn_procs trivial $TPORT "$TRIVIAL" "$SG_BROKER_PROCS"
 secrets_apache "$T/apache-floor" floor $FPORT $TPORT 443 || exit 1
 
+# ceiling: Apache's own reverse proxy, the header from the site
+CPORT=$(sg_free_port)
+C=$T/apache-ceil
+mkdir -p "$C"
+{
+	sg_apache_head "$C" ssl headers
+	cat <<EOF
+Listen 127.0.0.1:$CPORT
+KeepAlive On
+MaxKeepAliveRequests 0
+<VirtualHost 127.0.0.1:$CPORT>
+	SSLProxyEngine on
+	SSLProxyVerify require
+	SSLProxyCheckPeerName on
+	SSLProxyCACertificateFile $P/ca.pem
+	RequestHeader set Authorization "Bearer x"
+	ProxyAddHeaders Off
+	ProxyPass "/broker/EXAMPLE/" "https://$H1/"
+</VirtualHost>
+EOF
+} >"$C/httpd.conf"
+apache2 -f "$C/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
+    2>>"$T/ceil-stderr.log" &
+sg_track_pid $!
+sg_wait_tcp 127.0.0.1 "$CPORT" || { cat "$T/ceil-stderr.log"; exit 1; }
+
 python3 - "$N" "$PPORT" "$H1" "$P/ca.pem" "$(basic $CID "$TOK_A")" \
-    "$SG_TOP/bench/results/secrets.json" "$FPORT" <<'PY'
+    "$SG_TOP/bench/results/secrets.json" "$FPORT" "$CPORT" <<'PY'
 import http.client, json, socket, ssl, sys, time
 n, pport, h1, ca, cred, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-fport = int(sys.argv[7])
+fport, cport = int(sys.argv[7]), int(sys.argv[8])
 uhost, uport = h1.rsplit(":", 1)
 
 def run(conn, hdrs, path):
@@ -78,6 +109,8 @@ floor = run(http.client.HTTPConnection("127.0.0.1", fport, timeout=30),
             {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
 direct = run(http.client.HTTPSConnection(uhost, int(uport), context=ctx,
              timeout=30), {"Authorization": "Bearer x"}, "/x")
+ceiling = run(http.client.HTTPConnection("127.0.0.1", cport, timeout=30),
+              {}, "/broker/EXAMPLE/x")
 # A new connection per request: the plain path pays CONNECT, the
 # decision and a TLS handshake each time, the broker a connection to
 # Apache and the decision (its TLS connection upstream is kept).
@@ -107,7 +140,7 @@ broker_f = fresh(lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=
 plain_f = fresh(mk_plain, {"Authorization": "Bearer x"}, "/x")
 res = {"n": n, "keepalive": {"broker": broker, "plain": plain,
        "ratio": broker["rps"] / plain["rps"], "floor": floor,
-       "direct": direct},
+       "direct": direct, "ceiling": ceiling},
        "fresh": {"broker": broker_f, "plain": plain_f,
        "ratio": broker_f["rps"] / plain_f["rps"]}}
 # Concurrency: C clients, each on its own kept connection, n requests
@@ -138,7 +171,10 @@ mk_broker = lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=30)
 for c in (1, 4, 8):
     bb = conc(mk_broker, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x", c)
     pp = conc(mk_plain, {"Authorization": "Bearer x"}, "/x", c)
-    res["c%d" % c] = {"broker": bb, "plain": pp, "ratio": bb["rps"] / pp["rps"]}
+    cc = conc(lambda: http.client.HTTPConnection("127.0.0.1", cport,
+              timeout=30), {}, "/broker/EXAMPLE/x", c)
+    res["c%d" % c] = {"broker": bb, "plain": pp, "ceiling": cc,
+                      "ratio": bb["rps"] / pp["rps"]}
 # A 1 MiB answer, one at a time on kept connections: MiB/s.
 nb = max(n // 10, 10)
 def big(conn, hdrs, path):
@@ -160,14 +196,15 @@ for m in ("keepalive", "fresh"):
         print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
     print("%s broker/plain throughput: %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"]))
     if m == "keepalive":
-        for k in ("floor", "direct"):
+        for k in ("floor", "direct", "ceiling"):
             v = res[m][k]
             print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
         f, d = res[m]["floor"]["p50_ms"], res[m]["direct"]["p50_ms"]
         print("floor + direct p50 %.2f ms: a broker behind mod_proxy_fcgi reaches about %.2fx of plain at best (p50)" % (f + d, res[m]["plain"]["p50_ms"] / (f + d)))
+        print("ceiling (Apache's own reverse proxy, header from the site): %.2fx of plain (req/s)" % (res[m]["ceiling"]["rps"] / res[m]["plain"]["rps"]))
 for c in (1, 4, 8):
     v = res["c%d" % c]
-    print("concurrency %d: broker %.0f req/s, plain %.0f req/s, %.2fx" % (c, v["broker"]["rps"], v["plain"]["rps"], v["ratio"]))
+    print("concurrency %d: broker %.0f req/s, plain %.0f req/s, %.2fx; ceiling %.2fx" % (c, v["broker"]["rps"], v["plain"]["rps"], v["ratio"], v["ceiling"]["rps"] / v["plain"]["rps"]))
 v = res["big_1mib"]
 print("1 MiB answers: broker %.1f MiB/s, plain %.1f MiB/s, %.2fx" % (v["broker"]["mib_s"], v["plain"]["mib_s"], v["ratio"]))
 PY

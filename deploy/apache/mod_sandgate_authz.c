@@ -70,6 +70,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +142,8 @@ static int			 sga_row_known;
  */
 static unsigned			 sga_dc_size;
 static struct sga_cache		*sga_dc;
+/* SHA-256 for the cache's keys, fetched once per process (child_init). */
+static EVP_MD			*sga_sha256;
 
 struct sga_held {
 	unsigned	 row;
@@ -641,9 +644,9 @@ sga_key(const char *path, apr_table_t *env,
 	unsigned int		 n = 0;
 	int			 i, ok;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	if (sga_sha256 == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(ctx, sga_sha256, NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, path, strlen(path) + 1) == 1;
 	for (i = 0; ok && i < arr->nelts; i++) {
 		if (te[i].key == NULL || te[i].val == NULL ||
@@ -703,16 +706,13 @@ sga_keep(request_rec *r, const unsigned char key[SGA_CACHE_KEY],
 	const apr_array_header_t *arr = apr_table_elts(vars);
 	const apr_table_entry_t	*te = (const apr_table_entry_t *)arr->elts;
 	const char		*ms;
-	char			 val[SGA_CACHE_VAL], *end;
+	char			 val[SGA_CACHE_VAL];
 	size_t			 len = 0, kl, vl;
 	long			 n;
 	int			 i;
 
-	if ((ms = apr_table_get(vars, "Variable-" SGA_REUSE_VAR)) == NULL)
-		return;
-	errno = 0;
-	n = strtol(ms, &end, 10);
-	if (errno != 0 || end == ms || *end != '\0' || n <= 0)
+	if ((ms = apr_table_get(vars, "Variable-" SGA_REUSE_VAR)) == NULL ||
+	    sga_num(ms, LONG_MAX, &n) != 0 || n == 0)
 		return;
 	if (n > SGA_REUSE_MAX)
 		n = SGA_REUSE_MAX;
@@ -945,6 +945,14 @@ sga_fixups(request_rec *r)
 	}
 }
 
+static apr_status_t
+sga_md_free(void *md)
+{
+	EVP_MD_free(md);
+	sga_sha256 = NULL;
+	return APR_SUCCESS;
+}
+
 static void
 sga_child_init(apr_pool_t *p, server_rec *s)
 {
@@ -958,10 +966,25 @@ sga_child_init(apr_pool_t *p, server_rec *s)
 	sga_row = 0;
 	sga_row_known = 0;
 	sga_dc = NULL;
-	if (sga_dc_size > 0 && (sga_dc = sga_cache_new(sga_dc_size)) == NULL)
+	sga_sha256 = NULL;
+	if (sga_dc_size == 0)
+		return;
+	if ((sga_dc = sga_cache_new(sga_dc_size)) == NULL) {
 		ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
 		    "sandgate_authz: no decision cache of %u entries; every "
 		    "request is asked", sga_dc_size);
+		return;
+	}
+	/*
+	 * Fetched once: EVP_sha256() in EVP_DigestInit_ex looks the
+	 * algorithm up again on every request (OpenSSL 3).
+	 */
+	if ((sga_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+		    "sandgate_authz: no SHA-256; every request is asked");
+	else
+		apr_pool_cleanup_register(p, sga_sha256, sga_md_free,
+		    apr_pool_cleanup_null);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct sga_ent {
 };
 
 struct sga_share {
+	/* First: tests/unit/check_share.c takes it from a dying child. */
 	pthread_mutex_t	 mu;
 	size_t		 len;		/* of the mapping */
 	size_t		 entsz;
@@ -47,6 +49,8 @@ ent(struct sga_share *s, unsigned i)
 	    s->entsz);
 }
 
+#define ORDER()	atomic_signal_fence(memory_order_seq_cst)
+
 static uint32_t
 hash(const char *id)
 {
@@ -62,8 +66,15 @@ lock(struct sga_share *s)
 {
 	/*
 	 * A process that died holding the lock (SIGKILL inside these few
-	 * stores) leaves the table as it was between two of them: at
-	 * worst one count off until its row is claimed again.
+	 * stores) leaves the table as it was between two of them.  The
+	 * stores are ordered so that what is left counts low, never high:
+	 * a row's count before the total on the way up, the total before
+	 * the row's count on the way down.  A container is then let one
+	 * more through than its cap until its entry empties or the row is
+	 * claimed again; a total left high would have refused it one
+	 * forever.  ORDER keeps the compiler to that order (a SIGKILL
+	 * stops the process between two instructions, as a signal
+	 * handler would see it).
 	 */
 	if (pthread_mutex_lock(&s->mu) == EOWNERDEAD)
 		(void)pthread_mutex_consistent(&s->mu);
@@ -191,6 +202,7 @@ sga_share_claim(struct sga_share *s, int slot, pid_t pid)
 			}
 			e->total -= e->cnt[row] < e->total ? e->cnt[row] :
 			    e->total;
+			ORDER();
 			e->cnt[row] = 0;
 			if (e->total == 0)
 				del(s, i);	/* i again: another may be here */
@@ -223,16 +235,20 @@ sga_share_acquire(struct sga_share *s, unsigned row, const char *id,
 		if (max > 0 && e->total >= max)
 			rc = SGA_SHARE_FULL;
 		else {
-			e->total++;
 			e->cnt[row]++;
+			ORDER();
+			e->total++;
 		}
 	} else if (s->used >= (s->mask + 1) / 2)
 		rc = SGA_SHARE_NOROOM;
 	else {
+		/* Free is total 0; a dead writer may have left the rest. */
+		memset(e, 0, s->entsz);
 		e->hash = h;
 		memcpy(e->id, id, len + 1);
-		e->total = 1;
 		e->cnt[row] = 1;
+		ORDER();
+		e->total = 1;		/* last: the entry is in use */
 		s->used++;
 	}
 	unlock(s);
@@ -253,9 +269,12 @@ sga_share_release(struct sga_share *s, unsigned row, const char *id)
 	e = ent(s, i);
 	/* Not found, or 0 here: its row was claimed since (taken away). */
 	if (found && e->cnt[row] > 0) {
-		e->cnt[row]--;
 		if (--e->total == 0)
 			del(s, i);
+		else {
+			ORDER();
+			e->cnt[row]--;
+		}
 	}
 	unlock(s);
 }

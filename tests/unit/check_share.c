@@ -6,7 +6,8 @@
  * Apache's children do; the counts a dead process left in its row taken
  * away when its slot is claimed again; the table against a plain array
  * through random churn on a small, colliding table (backward-shift
- * deletion); the lock under contention from two processes.
+ * deletion); the lock under contention from two processes, and after
+ * a process died holding it.
  */
 #include "config.h"
 
@@ -178,6 +179,54 @@ START_TEST(test_processes)
 }
 END_TEST
 
+/*
+ * A process that dies holding the lock (Apache's child killed inside a
+ * call) leaves a robust mutex whose next taker gets EOWNERDEAD: the
+ * table goes on, its counts as the dead process left them, and the lock
+ * still excludes (without pthread_mutex_consistent it would be
+ * ENOTRECOVERABLE from then on).  The child takes the mutex directly:
+ * it is the table's first member (sga_share.c).
+ */
+START_TEST(test_owner_dead)
+{
+	struct sga_share *s = sga_share_new(4, 64);
+	pthread_mutex_t	*mu = (pthread_mutex_t *)(void *)s;
+	unsigned	 row;
+	pid_t		 pid;
+	int		 st;
+
+	ck_assert_ptr_nonnull(s);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		row = sga_share_claim(s, 1, getpid());
+		if (sga_share_acquire(s, row, "sandbox_a", 3) != SGA_SHARE_OK ||
+		    sga_share_acquire(s, row, "sandbox_a", 3) != SGA_SHARE_OK ||
+		    pthread_mutex_lock(mu) != 0)
+			_exit(1);
+		_exit(0);		/* holding it */
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The first call after takes the dead owner's lock and goes on. */
+	ck_assert_uint_eq(sga_share_count(s, "sandbox_a"), 2);
+	/* Made consistent: free again, and an ordinary lock. */
+	ck_assert_int_eq(pthread_mutex_trylock(mu), 0);
+	ck_assert_int_eq(pthread_mutex_unlock(mu), 0);
+	row = sga_share_claim(s, 0, getpid());
+	ck_assert_int_eq(sga_share_acquire(s, row, "sandbox_a", 3),
+	    SGA_SHARE_OK);
+	ck_assert_int_eq(sga_share_acquire(s, row, "sandbox_a", 3),
+	    SGA_SHARE_FULL);
+	/* The dead child's two go when its slot is claimed again. */
+	ck_assert_uint_eq(sga_share_claim(s, 1, getpid()), 2);
+	ck_assert_uint_eq(sga_share_count(s, "sandbox_a"), 1);
+	sga_share_release(s, row, "sandbox_a");
+	ck_assert_uint_eq(sga_share_used(s), 0);
+	sga_share_free(s);
+}
+END_TEST
+
 #define RACE_N	20000
 #define RACE_CAP 3
 
@@ -254,6 +303,7 @@ main(void)
 	tcase_add_test(tc, test_noroom);
 	tcase_add_test(tc, test_churn);
 	tcase_add_test(tc, test_processes);
+	tcase_add_test(tc, test_owner_dead);
 	tcase_add_test(tc, test_race);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);

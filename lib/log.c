@@ -235,9 +235,8 @@ add_str(cJSON *o, const char *key, const char *v)
 	(void)cJSON_AddStringToObject(o, key, buf);
 }
 
-/* A line with ts, service, level, event; NULL on ENOMEM. */
-static cJSON *
-log_begin(int level, const char *event)
+cJSON *
+sg_log_begin(int level, const char *event)
 {
 	cJSON	*o = NULL;
 	char	 ts[48];
@@ -291,7 +290,7 @@ emit_suppressed(void)
 {
 	cJSON	*o;
 
-	if ((o = log_begin(SG_LOG_WARN, "log_suppressed")) == NULL)
+	if ((o = sg_log_begin(SG_LOG_WARN, "log_suppressed")) == NULL)
 		return;		/* counted on: the next line tries again */
 	(void)cJSON_AddNumberToObject(o, "dropped", (double)log_dropped);
 	(void)cJSON_AddStringToObject(o, "since", log_dropped_since);
@@ -397,7 +396,7 @@ sg_log(int level, const char *event, ...)
 	hook = hook_wants(event);
 	if (level < log_level && !hook)
 		return;
-	if ((o = log_begin(level, event)) == NULL)
+	if ((o = sg_log_begin(level, event)) == NULL)
 		return;
 	va_start(ap, event);
 	add_pairs(o, ap);
@@ -419,7 +418,7 @@ sg_log_record(const char *event, ...)
 
 	if (!hook_wants(event))
 		return;
-	if ((o = log_begin(SG_LOG_INFO, event)) == NULL)
+	if ((o = sg_log_begin(SG_LOG_INFO, event)) == NULL)
 		return;
 	va_start(ap, event);
 	add_pairs(o, ap);
@@ -441,7 +440,7 @@ sg_log_decision(const struct sg_decision *d)
 	hook = hook_wants("decision");
 	if (level < log_level && !hook)
 		return;
-	if ((o = log_begin(level, "decision")) == NULL)
+	if ((o = sg_log_begin(level, "decision")) == NULL)
 		return;
 	add_str(o, "mode", d->mode);
 	add_str(o, "decision", d->decision);

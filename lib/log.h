@@ -73,6 +73,14 @@ void		 sg_log_flush(void);
  */
 void		 sg_log(int level, const char *event, ...);
 void		 sg_log_decision(const struct sg_decision *);
+/*
+ * The start of a line as the others: ts (RFC 3339 UTC, milliseconds),
+ * service, level and event, for a caller that adds its own fields and
+ * sends it elsewhere (sandgate-budget-log's audit entries).  The
+ * caller frees it; NULL on ENOMEM.
+ */
+struct cJSON;
+struct cJSON	*sg_log_begin(int level, const char *event);
 
 /*
  * A hook that sees the lines of chosen events whatever the level, as
@@ -81,7 +89,6 @@ void		 sg_log_decision(const struct sg_decision *);
  * names kept by the caller; a name ending in '*' is a prefix.  The hook
  * must not log.  sg_log_set_hook(NULL, NULL) removes it.
  */
-struct cJSON;
 typedef void	(*sg_log_hook)(const char *event, const struct cJSON *line);
 void		 sg_log_set_hook(sg_log_hook, const char *const *events);
 /*

@@ -62,6 +62,7 @@
 #include "claims.h"
 #include "clock.h"
 #include "hosts.h"
+#include "log.h"
 #include "metrics.h"
 #include "redis.h"
 #include "sgerr.h"
@@ -290,21 +291,6 @@ reader(void)
 	}
 }
 
-/* "2026-12-07T07:01:02.345Z", as the services' log lines */
-static void
-iso_now(char buf[32])
-{
-	struct timespec	 ts;
-	struct tm	 tm;
-	size_t		 n;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(buf + n, 32 - n, ".%03dZ",
-	    (int)(ts.tv_nsec / 1000000));
-}
-
 /*
  * The reused allows of one batch: one "decision_reused" entry per
  * sandbox and target into the audit trail (a, when there is one), and
@@ -315,13 +301,11 @@ flush_reuse(struct sg_audit *a, const struct sgb_table *t)
 {
 	const struct sgb_reuse	*e;
 	cJSON			*o;
-	char			 ts[32];
 	size_t			 i, failed = 0, sent = 0, lost = 0;
 	int64_t			 total = t->reuse_dropped;
 
 	if (t->nreuse == 0 && total == 0)
 		return;
-	iso_now(ts);
 	for (i = 0; i < SGB_REUSES * 2; i++) {
 		e = &t->reuse[i];
 		if (e->id[0] == '\0')
@@ -329,12 +313,8 @@ flush_reuse(struct sg_audit *a, const struct sgb_table *t)
 		total += e->count;
 		if (a == NULL)
 			continue;
-		if ((o = cJSON_CreateObject()) == NULL ||
-		    cJSON_AddStringToObject(o, "ts", ts) == NULL ||
-		    cJSON_AddStringToObject(o, "service", "budget-log") == NULL ||
-		    cJSON_AddStringToObject(o, "level", "info") == NULL ||
-		    cJSON_AddStringToObject(o, "event",
-		    "decision_reused") == NULL ||
+		if ((o = sg_log_begin(SG_LOG_INFO, "decision_reused")) ==
+		    NULL ||
 		    cJSON_AddStringToObject(o, "mode", "egress") == NULL ||
 		    cJSON_AddStringToObject(o, "decision", "allow") == NULL ||
 		    cJSON_AddStringToObject(o, "reason", "reused") == NULL ||
@@ -503,6 +483,8 @@ main(int argc, char **argv)
 	}
 	if (argc == 2)
 		load_env(argv[1]);
+	/* "budget-log" in the trail's entries (sg_log_begin) */
+	sg_log_init("budget-log", SG_LOG_INFO);
 	sg_err_clear(&err);
 	if (sg_cfg_load(&cfg, &err) != SG_OK ||
 	    sg_redis_new(cfg.redis, cfg.redis_timeout_ms < SGB_REDIS_MS ?

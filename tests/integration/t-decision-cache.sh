@@ -113,6 +113,7 @@ echo "# 2. the audit trail and the metric account for every request"
 # the budget log writes every 100 ms
 sleep 0.5
 # reused_in_trail ID TARGET: the sum of the decision_reused counts
+# (of well-formed entries)
 reused_in_trail()
 {
 	stk_redis XRANGE "sandgate:audit:$1" - + | python3 -c '
@@ -121,7 +122,12 @@ lines = sys.stdin.read().split("\n")
 want, total, i, cur = sys.argv[1], 0, 0, {}
 def done(e):
     global total
-    if e.get("event") == "decision_reused" and e.get("target") == want:
+    # written as every other line: service, level and an RFC 3339 ts
+    if e.get("event") == "decision_reused" and e.get("target") == want \
+            and e.get("service") == "budget-log" \
+            and e.get("level") == "info" \
+            and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+                             e.get("ts", "")):
         total += int(e.get("count", "0"))
 while i < len(lines):
     if re.fullmatch(r"\d+-\d+", lines[i]):

@@ -7,6 +7,18 @@
  * half full.  Every call takes the one lock; what it does under it is a
  * probe and a few stores, so the lock is held for well under a
  * microsecond.
+ *
+ * A process killed holding the lock (SIGKILL, the OOM killer, a crash in
+ * another module between two of these stores) leaves the table as it was
+ * between two of them; the next caller gets EOWNERDEAD and repairs it
+ * (repair()) before it goes on.  Every store is ordered so that what can
+ * be left is one of: a count low, an entry half written but still marked
+ * free, a whole entry twice (a deletion's shift stopped after a copy), a
+ * run with a hole in it, a stale `used'.  repair() rebuilds the table
+ * from the entries that are whole, merging copies of one id by the lower
+ * count of each row, so nothing is lost, no slot stays taken, and no
+ * container is left counting high (which would refuse it a tunnel until
+ * Apache restarts).
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -16,7 +28,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sga_share.h"
 
@@ -51,6 +65,21 @@ ent(struct sga_share *s, unsigned i)
 
 #define ORDER()	atomic_signal_fence(memory_order_seq_cst)
 
+/*
+ * Fault injection for tests/unit/check_share.c (built with
+ * -DSGA_SHARE_FAULTS): the process exits, holding the lock, at the
+ * sga_share_fault'th STEP of a deletion.  Nothing in a module build.
+ */
+#ifdef SGA_SHARE_FAULTS
+unsigned	sga_share_fault;
+#define STEP()	do {						\
+	if (sga_share_fault != 0 && --sga_share_fault == 0)		\
+		_exit(0);						\
+} while (0)
+#else
+#define STEP()	do { } while (0)
+#endif
+
 static uint32_t
 hash(const char *id)
 {
@@ -61,23 +90,27 @@ hash(const char *id)
 	return h;
 }
 
+static void	repair(struct sga_share *);
+
 static void
 lock(struct sga_share *s)
 {
 	/*
-	 * A process that died holding the lock (SIGKILL inside these few
-	 * stores) leaves the table as it was between two of them.  The
-	 * stores are ordered so that what is left counts low, never high:
-	 * a row's count before the total on the way up, the total before
-	 * the row's count on the way down.  A container is then let one
-	 * more through than its cap until its entry empties or the row is
-	 * claimed again; a total left high would have refused it one
-	 * forever.  ORDER keeps the compiler to that order (a SIGKILL
-	 * stops the process between two instructions, as a signal
-	 * handler would see it).
+	 * The stores of acquire, release and claim are ordered so that a
+	 * process killed between two of them leaves counts low, never
+	 * high: a row's count before the total on the way up, the total
+	 * before the row's count on the way down.  A container is then let
+	 * one more through than its cap until its entry empties or the row
+	 * is claimed again; a total left high would have refused it one
+	 * until Apache restarts.  A deletion's stores are ordered for
+	 * repair() (see the top of this file).  ORDER keeps the compiler
+	 * to that order: a SIGKILL stops the process between two
+	 * instructions, as a signal handler would see it.
 	 */
-	if (pthread_mutex_lock(&s->mu) == EOWNERDEAD)
+	if (pthread_mutex_lock(&s->mu) == EOWNERDEAD) {
+		repair(s);
 		(void)pthread_mutex_consistent(&s->mu);
+	}
 }
 
 static void
@@ -157,15 +190,49 @@ find(struct sga_share *s, const char *id, uint32_t h, int *found)
 }
 
 /*
+ * dst = src, in an order a kill cannot turn into a wrong entry: marked
+ * free first, written, then marked in use with src's total.  Stopped
+ * half-way it is a free entry; after, a copy of src, which is still in
+ * its own place (repair() keeps one of the two).
+ */
+static void
+copy(struct sga_share *s, struct sga_ent *dst, const struct sga_ent *src)
+{
+	unsigned	 r;
+
+	dst->total = 0;
+	ORDER();
+	STEP();
+	dst->hash = src->hash;
+	memcpy(dst->id, src->id, sizeof(dst->id));
+	STEP();
+	for (r = 0; r < s->rows; r++) {
+		dst->cnt[r] = src->cnt[r];
+		STEP();
+	}
+	ORDER();
+	dst->total = src->total;
+	ORDER();
+	STEP();
+}
+
+/*
  * Free entry i, moving back each later entry of its run that would no
- * longer be found past the hole (Knuth's algorithm R).
+ * longer be found past the hole (Knuth's algorithm R).  The entry
+ * freed is wiped first, so no part of it can come back.
  */
 static void
 del(struct sga_share *s, unsigned i)
 {
-	struct sga_ent	*e;
+	struct sga_ent	*e = ent(s, i);
 	unsigned	 j = i, home;
 
+	e->total = 0;
+	ORDER();
+	STEP();
+	memset(e, 0, s->entsz);
+	ORDER();
+	STEP();
 	for (;;) {
 		j = (j + 1) & s->mask;
 		e = ent(s, j);
@@ -175,11 +242,94 @@ del(struct sga_share *s, unsigned i)
 		/* Stays when its home is cyclically in (i, j]. */
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
-		memcpy(ent(s, i), e, s->entsz);
+		copy(s, ent(s, i), e);
 		i = j;
 	}
-	memset(ent(s, i), 0, s->entsz);
+	e = ent(s, i);
+	e->total = 0;
+	ORDER();
+	STEP();
+	memset(e, 0, s->entsz);
 	s->used--;
+}
+
+/*
+ * An entry as a dead writer may have left it, made whole or refused:
+ * its id must be a string whose hash it holds, and its total at most
+ * what its rows add up to (so never counting high).  0: drop it.
+ */
+static int
+sound(struct sga_share *s, struct sga_ent *e)
+{
+	uint64_t	 sum = 0;
+	unsigned	 r;
+
+	if (e->total == 0 || memchr(e->id, '\0', sizeof(e->id)) == NULL ||
+	    e->id[0] == '\0' || hash(e->id) != e->hash)
+		return 0;
+	for (r = 0; r < s->rows; r++)
+		sum += e->cnt[r];
+	if (sum == 0)
+		return 0;
+	if (e->total > sum)
+		e->total = (uint32_t)sum;
+	return 1;
+}
+
+/* Put e (sound) back into the emptied table, merging a second copy. */
+static void
+reinsert(struct sga_share *s, const struct sga_ent *e)
+{
+	struct sga_ent	*d;
+	unsigned	 i, r;
+	int		 found;
+
+	i = find(s, e->id, e->hash, &found);
+	d = ent(s, i);
+	if (!found) {
+		memcpy(d, e, s->entsz);
+		s->used++;
+		return;
+	}
+	/* Two copies of one entry: the lower count of each, as the rule. */
+	for (r = 0; r < s->rows; r++)
+		if (e->cnt[r] < d->cnt[r])
+			d->cnt[r] = e->cnt[r];
+	if (e->total < d->total)
+		d->total = e->total;
+}
+
+/*
+ * The table after its last writer died holding the lock: every sound
+ * entry taken out, the entries cleared, and put back from their homes,
+ * so that holes in a run and copies left by a deletion cut short go,
+ * and `used' is counted again.  Without memory for that (it is what the
+ * table holds, once), everything is forgotten instead: every count
+ * drops to 0, low, as the rule wants; what was open is not refused.
+ */
+static void
+repair(struct sga_share *s)
+{
+	struct sga_ent	*e;
+	char		*keep;
+	size_t		 n = 0, k;
+	unsigned	 i;
+
+	for (i = 0; i <= s->mask; i++)
+		if (ent(s, i)->total != 0)
+			n++;
+	keep = n > 0 ? malloc(n * s->entsz) : NULL;
+	for (i = 0, k = 0; keep != NULL && i <= s->mask; i++) {
+		e = ent(s, i);
+		if (e->total != 0 && sound(s, e))
+			memcpy(keep + k++ * s->entsz, e, s->entsz);
+	}
+	memset(ent(s, 0), 0, (size_t)(s->mask + 1) * s->entsz);
+	s->used = 0;
+	for (i = 0; keep != NULL && i < k; i++)
+		reinsert(s, (const struct sga_ent *)(void *)
+		    (keep + (size_t)i * s->entsz));
+	free(keep);
 }
 
 unsigned

@@ -7,7 +7,8 @@
  * away when its slot is claimed again; the table against a plain array
  * through random churn on a small, colliding table (backward-shift
  * deletion); the lock under contention from two processes, and after
- * a process died holding it.
+ * a process died holding it, also at each store of a deletion (the
+ * table is repaired: nothing lost, no slot kept, no count high).
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,9 @@
 #include <check.h>
 
 #include "sga_share.h"
+
+/* sga_share.c built with -DSGA_SHARE_FAULTS: _exit at this STEP. */
+extern unsigned	sga_share_fault;
 
 START_TEST(test_cap)
 {
@@ -227,6 +232,113 @@ START_TEST(test_owner_dead)
 }
 END_TEST
 
+/* sga_share.c's hash, to pick ids whose homes collide. */
+static unsigned
+home(const char *id, unsigned mask)
+{
+	uint32_t	 h = 2166136261u;
+
+	while (*id != '\0')
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h & mask;
+}
+
+/*
+ * "sandbox_<n>" ids: want[0] with home h, want[1..] with home h or h+1,
+ * so that deleting want[0] shifts every later one back a slot.
+ */
+static void
+colliding(char ids[][24], unsigned nids, unsigned mask)
+{
+	unsigned	 n, k = 0, h = 0;
+
+	for (n = 0; k < nids && n < 1000000; n++) {
+		snprintf(ids[k], sizeof(ids[k]), "sandbox_%u", n);
+		if (k == 0) {
+			h = home(ids[0], mask);
+			k++;
+		} else if (home(ids[k], mask) == h ||
+		    home(ids[k], mask) == ((h + 1) & mask))
+			k++;
+	}
+	ck_assert_uint_eq(k, nids);
+}
+
+#define KILL_IDS	6	/* the victim and 5 behind it */
+#define KILL_ENTS	8	/* 16 slots */
+
+/*
+ * The child releases the victim, whose deletion shifts the 5 behind it,
+ * and is killed (sga_share_fault) at each of the deletion's stores in
+ * turn, holding the lock.  After each death the table must hold exactly
+ * the 5 with their counts, every one found, and once they are released
+ * it must be empty and take KILL_ENTS new ids: no slot kept by a copy
+ * or a hole, no count left high.  Without repair() a death after a
+ * copy leaves used one high and a later fill short.
+ */
+START_TEST(test_killed_mid_delete)
+{
+	struct sga_share *s;
+	char		 ids[KILL_IDS][24], id[24];
+	unsigned	 k, i, killed = 0;
+	pid_t		 pid;
+	int		 st, done = 0;
+
+	colliding(ids, KILL_IDS, 15);
+	for (k = 1; !done && k < 400; k++) {
+		s = sga_share_new(4, KILL_ENTS);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_int_eq(sga_share_acquire(s, 1, ids[0], 0),
+		    SGA_SHARE_OK);
+		for (i = 1; i < KILL_IDS; i++) {
+			ck_assert_int_eq(sga_share_acquire(s, 2, ids[i], 0),
+			    SGA_SHARE_OK);
+			ck_assert_int_eq(sga_share_acquire(s, 3, ids[i], 0),
+			    SGA_SHARE_OK);
+		}
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			sga_share_fault = k;
+			sga_share_release(s, 1, ids[0]);
+			_exit(3);	/* the deletion had fewer stores */
+		}
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert(WIFEXITED(st));
+		if (WEXITSTATUS(st) == 3)
+			done = 1;
+		else {
+			ck_assert_int_eq(WEXITSTATUS(st), 0);
+			killed++;
+		}
+		ck_assert_uint_eq(sga_share_count(s, ids[0]), 0);
+		for (i = 1; i < KILL_IDS; i++)
+			ck_assert_msg(sga_share_count(s, ids[i]) == 2,
+			    "killed at store %u: %s counts %u", k, ids[i],
+			    sga_share_count(s, ids[i]));
+		ck_assert_msg(sga_share_used(s) == KILL_IDS - 1,
+		    "killed at store %u: %u used", k, sga_share_used(s));
+		for (i = 1; i < KILL_IDS; i++) {
+			sga_share_release(s, 2, ids[i]);
+			sga_share_release(s, 3, ids[i]);
+		}
+		ck_assert_msg(sga_share_used(s) == 0,
+		    "killed at store %u: %u left", k, sga_share_used(s));
+		for (i = 0; i < KILL_ENTS; i++) {
+			snprintf(id, sizeof(id), "fill_%u", i);
+			ck_assert_int_eq(sga_share_acquire(s, 1, id, 0),
+			    SGA_SHARE_OK);
+		}
+		ck_assert_int_eq(sga_share_acquire(s, 1, "fill_x", 0),
+		    SGA_SHARE_NOROOM);
+		sga_share_free(s);
+	}
+	ck_assert(done);
+	/* Every store of 5 shifts and the wipes: far more than a few. */
+	ck_assert_uint_ge(killed, 5 * 4);
+}
+END_TEST
+
 #define RACE_N	20000
 #define RACE_CAP 3
 
@@ -304,6 +416,7 @@ main(void)
 	tcase_add_test(tc, test_churn);
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_owner_dead);
+	tcase_add_test(tc, test_killed_mid_delete);
 	tcase_add_test(tc, test_race);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);

@@ -27,7 +27,7 @@ check_PROGRAMS += tests/unit/check_share
 tests_unit_check_share_SOURCES = tests/unit/check_share.c \
 	deploy/apache/sga_share.c deploy/apache/sga_share.h
 tests_unit_check_share_CPPFLAGS = $(AM_CPPFLAGS) \
-	-I$(top_srcdir)/deploy/apache
+	-I$(top_srcdir)/deploy/apache -DSGA_SHARE_FAULTS
 tests_unit_check_share_CFLAGS = $(SG_CHECK_CFLAGS)
 tests_unit_check_share_LDADD = $(SG_CHECK_LIBS) -lpthread
 

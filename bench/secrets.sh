@@ -24,6 +24,11 @@
 #           proxy (mod_proxy_http, mod_ssl verifying the test CA, a kept
 #           TLS connection upstream) with the header set by the site:
 #           nothing decided, nothing opened
+# and the broker inside Apache itself, in every row the broker has:
+#   module  a fourth Apache with mod_sandgate_authz's SandgateBroker
+#           (Define SG_BROKER_MODULE): secret-broker on a unix socket
+#           decides as the location's authorizer (its allow kept for the
+#           session-cache bound), the module calls the upstream
 #
 #   bench/secrets.sh           SG_BUILD=<build dir>, N=300 (requests),
 #                              SG_BROKER_PROCS=4 (the broker's processes,
@@ -49,6 +54,21 @@ TPORT=$(sg_free_port)
 FPORT=$(sg_free_port)
 sg_spawn_procs trivial $TPORT "$TRIVIAL" "$SG_BROKER_PROCS"
 secrets_apache "$T/apache-floor" floor $FPORT $TPORT 443 || exit 1
+
+# module: the broker inside Apache, its authorizer a second broker pool
+MODSO=$SG_BUILD/deploy/apache/mod_sandgate_authz.so
+[ -f "$MODSO" ] || { echo "missing $MODSO (apxs: apache2-dev)" >&2; exit 1; }
+SANDGATE_SOCKET_MODE=0666 sg_spawn_sock verify-sock "$T/verify.sock" "$VERIFY"
+SANDGATE_SECRET_KEYS=$T/keys/secret.key SANDGATE_BROKER_CA_FILE=$P/ca.pem \
+    sg_spawn_procs broker-authz "$T/broker-authz.sock" "$BROKER" \
+    "$SG_BROKER_PROCS"
+MPORT=$(sg_free_port)
+SGAMOD=$MODSO
+secrets_apache "$T/apache-mod" mod $MPORT $BPORT "443 $UPORT" \
+    "Define SG_BROKER_SOCKET $T/broker-authz.sock
+Define SG_BROKER_MODULE
+Define SG_BROKER_CA $P/ca.pem" || exit 1
+SGAMOD=
 
 # ceiling: Apache's own reverse proxy, the header from the site
 CPORT=$(sg_free_port)
@@ -77,10 +97,10 @@ sg_track_pid $!
 sg_wait_tcp 127.0.0.1 "$CPORT" || { cat "$T/ceil-stderr.log"; exit 1; }
 
 python3 - "$N" "$PPORT" "$H1" "$P/ca.pem" "$(basic $CID "$TOK_A")" \
-    "$SG_TOP/bench/results/secrets.json" "$FPORT" "$CPORT" <<'PY'
+    "$SG_TOP/bench/results/secrets.json" "$FPORT" "$CPORT" "$MPORT" <<'PY'
 import http.client, json, socket, ssl, sys, time
 n, pport, h1, ca, cred, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-fport, cport = int(sys.argv[7]), int(sys.argv[8])
+fport, cport, mport = int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
 uhost, uport = h1.rsplit(":", 1)
 
 def run(conn, hdrs, path):
@@ -111,6 +131,8 @@ direct = run(http.client.HTTPSConnection(uhost, int(uport), context=ctx,
              timeout=30), {"Authorization": "Bearer x"}, "/x")
 ceiling = run(http.client.HTTPConnection("127.0.0.1", cport, timeout=30),
               {}, "/broker/EXAMPLE/x")
+mk_module = lambda: http.client.HTTPConnection("127.0.0.1", mport, timeout=30)
+module = run(mk_module(), {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
 # A new connection per request: the plain path pays CONNECT, the
 # decision and a TLS handshake each time, the broker a connection to
 # Apache and the decision (its TLS connection upstream is kept).
@@ -138,11 +160,14 @@ def mk_plain():
 broker_f = fresh(lambda: http.client.HTTPConnection("127.0.0.1", pport, timeout=30),
                  {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
 plain_f = fresh(mk_plain, {"Authorization": "Bearer x"}, "/x")
+module_f = fresh(mk_module, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x")
 res = {"n": n, "keepalive": {"broker": broker, "plain": plain,
        "ratio": broker["rps"] / plain["rps"], "floor": floor,
-       "direct": direct, "ceiling": ceiling},
+       "direct": direct, "ceiling": ceiling, "module": module,
+       "module_ratio": module["rps"] / plain["rps"]},
        "fresh": {"broker": broker_f, "plain": plain_f,
-       "ratio": broker_f["rps"] / plain_f["rps"]}}
+       "ratio": broker_f["rps"] / plain_f["rps"], "module": module_f,
+       "module_ratio": module_f["rps"] / plain_f["rps"]}}
 # Concurrency: C clients, each on its own kept connection, n requests
 # in all; requests/s over the wall time.
 import threading
@@ -173,8 +198,10 @@ for c in (1, 4, 8):
     pp = conc(mk_plain, {"Authorization": "Bearer x"}, "/x", c)
     cc = conc(lambda: http.client.HTTPConnection("127.0.0.1", cport,
               timeout=30), {}, "/broker/EXAMPLE/x", c)
-    res["c%d" % c] = {"broker": bb, "plain": pp, "ceiling": cc,
-                      "ratio": bb["rps"] / pp["rps"]}
+    mm = conc(mk_module, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/x", c)
+    res["c%d" % c] = {"broker": bb, "plain": pp, "ceiling": cc, "module": mm,
+                      "ratio": bb["rps"] / pp["rps"],
+                      "module_ratio": mm["rps"] / pp["rps"]}
 # A 1 MiB answer, one at a time on kept connections: MiB/s.
 nb = max(n // 10, 10)
 def big(conn, hdrs, path):
@@ -187,14 +214,17 @@ def big(conn, hdrs, path):
     return {"mib_s": nb / (time.perf_counter() - t0)}
 k = mk_broker(); bb = big(k, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/big"); k.close()
 k = mk_plain(); pp = big(k, {"Authorization": "Bearer x"}, "/big"); k.close()
-res["big_1mib"] = {"broker": bb, "plain": pp, "ratio": bb["mib_s"] / pp["mib_s"]}
+k = mk_module(); mm = big(k, {"Proxy-Authorization": cred}, "/broker/EXAMPLE/big"); k.close()
+res["big_1mib"] = {"broker": bb, "plain": pp, "module": mm,
+                   "ratio": bb["mib_s"] / pp["mib_s"],
+                   "module_ratio": mm["mib_s"] / pp["mib_s"]}
 json.dump(res, open(out, "w"), indent=1)
 print("%-18s %10s %9s %9s" % ("path", "req/s", "p50 ms", "p99 ms"))
 for m in ("keepalive", "fresh"):
-    for k in ("broker", "plain"):
+    for k in ("broker", "module", "plain"):
         v = res[m][k]
         print("%-18s %10.0f %9.2f %9.2f" % (m + " " + k, v["rps"], v["p50_ms"], v["p99_ms"]))
-    print("%s broker/plain throughput: %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"]))
+    print("%s broker/plain throughput: %.2fx; module/plain %.2fx (goal >= 0.8x)" % (m, res[m]["ratio"], res[m]["module_ratio"]))
     if m == "keepalive":
         for k in ("floor", "direct", "ceiling"):
             v = res[m][k]
@@ -204,10 +234,15 @@ for m in ("keepalive", "fresh"):
         print("ceiling (Apache's own reverse proxy, header from the site): %.2fx of plain (req/s)" % (res[m]["ceiling"]["rps"] / res[m]["plain"]["rps"]))
 for c in (1, 4, 8):
     v = res["c%d" % c]
-    print("concurrency %d: broker %.0f req/s, plain %.0f req/s, %.2fx; ceiling %.2fx" % (c, v["broker"]["rps"], v["plain"]["rps"], v["ratio"], v["ceiling"]["rps"] / v["plain"]["rps"]))
+    print("concurrency %d: broker %.0f req/s, module %.0f, plain %.0f; broker %.2fx, module %.2fx; ceiling %.2fx" % (c, v["broker"]["rps"], v["module"]["rps"], v["plain"]["rps"], v["ratio"], v["module_ratio"], v["ceiling"]["rps"] / v["plain"]["rps"]))
 v = res["big_1mib"]
-print("1 MiB answers: broker %.1f MiB/s, plain %.1f MiB/s, %.2fx" % (v["broker"]["mib_s"], v["plain"]["mib_s"], v["ratio"]))
+print("1 MiB answers: broker %.1f MiB/s, module %.1f, plain %.1f; broker %.2fx, module %.2fx" % (v["broker"]["mib_s"], v["module"]["mib_s"], v["plain"]["mib_s"], v["ratio"], v["module_ratio"]))
 PY
 rc=$?
+# How often the module asked secret-broker: the rest were let through on
+# a kept allow (SandgateDecisionCache, for the session-cache bound).
+echo "module: secret-broker logged $(grep -c '"event":"broker_authorize"' \
+    "$T/broker-authz.log") answers to it for all of the module's requests" \
+    "above (its log is rate-limited: exact when small)"
 sg_done >/dev/null 2>&1
 exit $rc

@@ -42,19 +42,24 @@ sgapache_DATA = deploy/apache/httpd.conf.in deploy/apache/sandgate-egress.conf.i
 # this prefix.  Not libtool: one shared object, Apache's headers only.
 EXTRA_DIST += deploy/apache/mod_sandgate_authz.c deploy/apache/sga_share.c \
 	deploy/apache/sga_share.h deploy/apache/sga_cache.c \
-	deploy/apache/sga_cache.h
+	deploy/apache/sga_cache.h deploy/apache/sga_broker.c \
+	deploy/apache/sga_broker.h
 if HAVE_APXS
 apachemoddir = $(libdir)/apache2/modules
 apachemod_DATA = deploy/apache/mod_sandgate_authz.so
 CLEANFILES += deploy/apache/mod_sandgate_authz.so
 deploy/apache/mod_sandgate_authz.so: $(srcdir)/deploy/apache/mod_sandgate_authz.c \
 	    $(srcdir)/deploy/apache/sga_share.c $(srcdir)/deploy/apache/sga_share.h \
-	    $(srcdir)/deploy/apache/sga_cache.c $(srcdir)/deploy/apache/sga_cache.h
+	    $(srcdir)/deploy/apache/sga_cache.c $(srcdir)/deploy/apache/sga_cache.h \
+	    $(srcdir)/deploy/apache/sga_broker.c $(srcdir)/deploy/apache/sga_broker.h \
+	    $(srcdir)/lib/relay.c $(srcdir)/lib/relay.h
 	@$(MKDIR_P) deploy/apache
-	$(CC) -shared -fPIC $(APXS_CFLAGS) $(SG_CFLAGS) \
+	$(CC) -shared -fPIC $(APXS_CFLAGS) $(SG_CFLAGS) -I$(srcdir)/lib \
 	    -Wno-unused-parameter -o $@ $(srcdir)/deploy/apache/mod_sandgate_authz.c \
 	    $(srcdir)/deploy/apache/sga_share.c \
-	    $(srcdir)/deploy/apache/sga_cache.c -lcrypto -lpthread
+	    $(srcdir)/deploy/apache/sga_cache.c \
+	    $(srcdir)/deploy/apache/sga_broker.c $(srcdir)/lib/relay.c \
+	    $(CURL_CFLAGS) $(CURL_LIBS) -lcrypto -lpthread
 endif
 sglighttpddir = $(pkgdatadir)/lighttpd
 sglighttpd_DATA = deploy/lighttpd/sandgate-api.conf.in \

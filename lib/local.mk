@@ -28,6 +28,7 @@ lib_libsandgate_a_SOURCES = \
 	lib/cfg.h lib/cfg.c \
 	lib/log.h lib/log.c \
 	lib/clock.h lib/clock.c \
+	lib/relay.h lib/relay.c \
 	lib/num.h lib/num.c \
 	lib/request.h lib/request.c \
 	lib/response.h lib/response.c \

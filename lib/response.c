@@ -38,8 +38,11 @@ sg_resp_clear(struct sg_resp *resp)
 
 	if (resp == NULL)
 		return;
-	for (i = 0; i < resp->nhdr; i++)
+	/* A header may hold a secret (secret-broker's authorizer answer). */
+	for (i = 0; i < resp->nhdr; i++) {
+		explicit_bzero(resp->hdr[i], strlen(resp->hdr[i]));
 		free(resp->hdr[i]);
+	}
 	if (resp->body != NULL) {
 		/* Bodies may hold a freshly minted token. */
 		explicit_bzero(resp->body, resp->bodylen);
@@ -74,6 +77,7 @@ resp_remove(struct sg_resp *resp, const char *name)
 	int	 i;
 
 	while ((i = resp_find(resp, name)) >= 0) {
+		explicit_bzero(resp->hdr[i], strlen(resp->hdr[i]));
 		free(resp->hdr[i]);
 		(void)memmove(&resp->hdr[i], &resp->hdr[i + 1],
 		    (resp->nhdr - (size_t)i - 1) * sizeof(resp->hdr[0]));

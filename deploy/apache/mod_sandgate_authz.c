@@ -56,8 +56,25 @@
  *
  *     SandgateDecisionCache 1024
  *
+ * The secrets broker inside Apache (sga_broker.c): in a location with
+ * SandgateBroker On, whose SandgateAuthz is secret-broker's socket, the
+ * allow carries the secret's host, checked addresses, header and value
+ * (Variable-SG_BROKER_*); those stay in the request's own config, never
+ * in its environment (where a log format or a CGI would see them), and
+ * the module's handler makes the call.  SandgateBrokerCA names the CA
+ * file for the upstream's certificate (default: the system's).
+ *
+ *     <Location "/broker/">
+ *       AuthType SandgateToken
+ *       AuthName sandgate
+ *       SandgateAuthz unix:/run/sandgate/broker.sock
+ *       SandgateBroker On
+ *       Require valid-user
+ *     </Location>
+ *
  * Built by `make` when configure finds apxs (Debian: apache2-dev); the
- * Apache headers are the only ones it includes, nothing of libsandgate.
+ * Apache and libcurl headers are the only ones it includes, nothing of
+ * libsandgate but lib/relay.c, which depends on nothing.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -91,6 +108,7 @@
 
 #include <openssl/evp.h>
 
+#include "sga_broker.h"
 #include "sga_cache.h"
 #include "sga_share.h"
 
@@ -101,6 +119,7 @@
 #define SGA_TUNNELS_MAX	1000000	/* SandgateMaxTunnels at most */
 #define SGA_REUSE_VAR	"SG_REUSE_MS"
 #define SGA_REUSE_MAX	60000	/* ms, SANDGATE_SESSION_CACHE_MS at most */
+#define SGA_BROKER_VAR	"SG_BROKER_"	/* the broker's: not in the env */
 
 module AP_MODULE_DECLARE_DATA sandgate_authz_module;
 
@@ -109,6 +128,8 @@ struct sga_dir {
 	int			 max;	/* SandgateMaxTunnels; -1 unset, 0 off */
 	int			 full;	/* SandgateAuthzVars; -1 unset, 0, 1 */
 	int			 reuse;	/* SandgateDecisionCache; -1, 0, 1 */
+	int			 broker;	/* SandgateBroker; -1, 0, 1 */
+	const char		*ca;	/* SandgateBrokerCA, or NULL */
 };
 
 /*
@@ -144,6 +165,8 @@ static unsigned			 sga_dc_size;
 static struct sga_cache		*sga_dc;
 /* SHA-256 for the cache's keys, fetched once per process (child_init). */
 static EVP_MD			*sga_sha256;
+/* Some location has SandgateBroker On: libcurl in child_init. */
+static int			 sga_broker_wanted;
 
 struct sga_held {
 	unsigned	 row;
@@ -159,6 +182,7 @@ sga_dir_create(apr_pool_t *p, char *d)
 	dc->max = -1;
 	dc->full = -1;
 	dc->reuse = -1;
+	dc->broker = -1;
 	return dc;
 }
 
@@ -172,6 +196,8 @@ sga_dir_merge(apr_pool_t *p, void *basev, void *addv)
 	m->max = add->max >= 0 ? add->max : base->max;
 	m->full = add->full >= 0 ? add->full : base->full;
 	m->reuse = add->reuse >= 0 ? add->reuse : base->reuse;
+	m->broker = add->broker >= 0 ? add->broker : base->broker;
+	m->ca = add->ca != NULL ? add->ca : base->ca;
 	return m;
 }
 
@@ -253,6 +279,30 @@ sga_cmd_reuse(cmd_parms *cmd, void *dv, const char *arg)
 	d->reuse = n > 0;
 	if ((unsigned long)n > sga_dc_size)
 		sga_dc_size = (unsigned)n;
+	return NULL;
+}
+
+static const char *
+sga_cmd_broker(cmd_parms *cmd, void *dv, int on)
+{
+	struct sga_dir	*d = dv;
+
+	(void)cmd;
+	d->broker = on != 0;
+	if (on)
+		sga_broker_wanted = 1;
+	return NULL;
+}
+
+static const char *
+sga_cmd_ca(cmd_parms *cmd, void *dv, const char *arg)
+{
+	struct sga_dir	*d = dv;
+
+	if (*arg != '/')
+		return apr_psprintf(cmd->pool, "SandgateBrokerCA: expected an "
+		    "absolute path of a PEM CA file, got '%s'", arg);
+	d->ca = apr_pstrdup(cmd->pool, arg);
 	return NULL;
 }
 
@@ -607,13 +657,36 @@ sga_var(void *vars, const char *key, const char *val)
 	return 1;
 }
 
+/*
+ * An allow's variable NAME into the request: the broker's (SG_BROKER_*,
+ * a secret among them) into the request's own table for the handler,
+ * every other into the environment.
+ */
+static void
+sga_set(request_rec *r, const char *name, const char *val)
+{
+	apr_table_t	*b;
+
+	if (strncmp(name, SGA_BROKER_VAR, strlen(SGA_BROKER_VAR)) != 0) {
+		apr_table_set(r->subprocess_env, name, val);
+		return;
+	}
+	if ((b = ap_get_module_config(r->request_config,
+	    &sandgate_authz_module)) == NULL) {
+		b = apr_table_make(r->pool, 6);
+		ap_set_module_config(r->request_config, &sandgate_authz_module,
+		    b);
+	}
+	apr_table_set(b, name, val);
+}
+
 static int
 sga_move(void *rv, const char *key, const char *val)
 {
 	request_rec	*r = rv;
 
 	apr_table_unset(r->err_headers_out, key);
-	apr_table_setn(r->subprocess_env, key + 9, val);
+	sga_set(r, key + 9, val);
 	return 1;
 }
 
@@ -684,8 +757,9 @@ sga_reused(request_rec *r, const unsigned char key[SGA_CACHE_KEY])
 		p += strlen(p) + 1;
 		if (p >= end)
 			break;
-		apr_table_set(r->subprocess_env, name, p);
+		sga_set(r, name, p);
 	}
+	explicit_bzero(val, sizeof(val));	/* a broker allow's secret */
 	user = apr_table_get(r->subprocess_env, SGA_USER_VAR);
 	if (user == NULL || *user == '\0')
 		return 0;	/* not kept without one: never here */
@@ -724,6 +798,7 @@ sga_keep(request_rec *r, const unsigned char key[SGA_CACHE_KEY],
 		if (len + kl + vl > sizeof(val)) {
 			ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
 			    "sandgate_authz: an allow too large to keep");
+			explicit_bzero(val, len);
 			return;
 		}
 		memcpy(val + len, te[i].key + 9, kl);
@@ -732,6 +807,7 @@ sga_keep(request_rec *r, const unsigned char key[SGA_CACHE_KEY],
 	}
 	(void)sga_cache_put(sga_dc, key, sga_mono_us() + (int64_t)n * 1000,
 	    val, len);
+	explicit_bzero(val, len);
 }
 
 static int
@@ -945,6 +1021,44 @@ sga_fixups(request_rec *r)
 	}
 }
 
+/*
+ * SandgateBroker On serves nothing from disk: no directory walk for it
+ * (the location walk before this hook found the location; mod_proxy
+ * skips it so for its requests too).
+ */
+static int
+sga_map(request_rec *r)
+{
+	struct sga_dir	*d = ap_get_module_config(r->per_dir_config,
+	    &sandgate_authz_module);
+
+	return d != NULL && d->broker == 1 ? OK : DECLINED;
+}
+
+/* SandgateBroker On: the call, from what the allow said. */
+static int
+sga_handler(request_rec *r)
+{
+	struct sga_dir	*d = ap_get_module_config(r->per_dir_config,
+	    &sandgate_authz_module);
+	apr_table_t	*b;
+	struct sga_brokered bk;
+
+	if (d == NULL || d->broker != 1 || r->main != NULL)
+		return DECLINED;
+	b = ap_get_module_config(r->request_config, &sandgate_authz_module);
+	memset(&bk, 0, sizeof(bk));
+	if (b != NULL) {
+		bk.name = apr_table_get(b, "SG_BROKER_SECRET");
+		bk.host = apr_table_get(b, "SG_BROKER_HOST");
+		bk.resolve = apr_table_get(b, "SG_BROKER_RESOLVE");
+		bk.header = apr_table_get(b, "SG_BROKER_HEADER");
+		bk.value = apr_table_get(b, "SG_BROKER_VALUE");
+	}
+	bk.ca = d->ca;
+	return sga_broker_handle(r, &bk);
+}
+
 static apr_status_t
 sga_md_free(void *md)
 {
@@ -967,6 +1081,8 @@ sga_child_init(apr_pool_t *p, server_rec *s)
 	sga_row_known = 0;
 	sga_dc = NULL;
 	sga_sha256 = NULL;
+	if (sga_broker_wanted)
+		sga_broker_child_init(p, s);
 	if (sga_dc_size == 0)
 		return;
 	if ((sga_dc = sga_cache_new(sga_dc_size)) == NULL) {
@@ -996,6 +1112,8 @@ sga_register_hooks(apr_pool_t *p)
 	ap_hook_fixups(sga_fixups, NULL, NULL, APR_HOOK_FIRST);
 	ap_hook_check_authn(sga_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
 	    AP_AUTH_INTERNAL_PER_CONF);
+	ap_hook_map_to_storage(sga_map, NULL, NULL, APR_HOOK_FIRST);
+	ap_hook_handler(sga_handler, NULL, NULL, APR_HOOK_FIRST);
 }
 
 static const command_rec sga_cmds[] = {
@@ -1010,6 +1128,12 @@ static const command_rec sga_cmds[] = {
 	AP_INIT_TAKE1("SandgateAuthzVars", sga_cmd_vars, NULL, OR_AUTHCFG,
 	    "Minimal (the variables token-verify reads; default) or Full "
 	    "(every CGI variable)"),
+	AP_INIT_FLAG("SandgateBroker", sga_cmd_broker, NULL, OR_AUTHCFG,
+	    "On: this location is the secrets broker (its SandgateAuthz is "
+	    "secret-broker's socket)"),
+	AP_INIT_TAKE1("SandgateBrokerCA", sga_cmd_ca, NULL, OR_AUTHCFG,
+	    "the PEM CA file the broker verifies upstreams with (default: "
+	    "the system's)"),
 	{ NULL }
 };
 

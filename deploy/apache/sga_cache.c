@@ -84,7 +84,9 @@ sga_cache_get(struct sga_cache *c, const unsigned char key[SGA_CACHE_KEY],
 		if (e->until == 0 || memcmp(e->key, key, SGA_CACHE_KEY) != 0)
 			continue;
 		if (now_us >= e->until) {
+			/* An allow may hold a secret (the broker's): wiped. */
 			e->until = 0;
+			memset(e->val, 0, e->len);
 			break;
 		}
 		memcpy(val, e->val, e->len);
@@ -123,6 +125,8 @@ sga_cache_put(struct sga_cache *c, const unsigned char key[SGA_CACHE_KEY],
 		c->st.evicted++;
 	memcpy(victim->key, key, SGA_CACHE_KEY);
 	memcpy(victim->val, val, len);
+	if (victim->len > len)		/* nothing of the one before left */
+		memset(victim->val + len, 0, victim->len - len);
 	victim->len = (uint16_t)len;
 	victim->until = until_us;
 	c->st.puts++;

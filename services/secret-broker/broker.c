@@ -21,11 +21,33 @@
 #include "hosts.h"
 #include "log.h"
 #include "redis.h"
+#include "relay.h"
 #include "resolve.h"
 
 #define PREFIX		"/broker/"
 #define ENV_MAX		256
 #define HDR_MAX		64
+
+/*
+ * The authorizer's answer hands the secret itself to the web server, so
+ * it is given only on a unix socket, where the file's mode says who may
+ * connect (mod_sandgate_authz speaks nothing else).  On a TCP port any
+ * local process holding a sandbox's credentials could read its secret
+ * (REMOTE_ADDR is the FastCGI client's word), where the responder only
+ * ever lets it use one.  The socket: SANDGATE_SOCKET, else fd 0.
+ */
+static int
+handoff_allowed(const struct sg_cfg *cfg)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (cfg->socket[0] != '\0')
+		return cfg->socket[0] == '/' ||
+		    strncmp(cfg->socket, "unix:", 5) == 0;
+	return getsockname(0, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_UNIX;
+}
 
 enum sg_rc
 sg_broker_init(struct broker *b, const struct sg_cfg *cfg, struct sg_err *err)
@@ -55,6 +77,7 @@ sg_broker_init(struct broker *b, const struct sg_cfg *cfg, struct sg_err *err)
 		return sg_err_set(err, SG_EINVAL, "bad_config",
 		    "SANDGATE_SECRET_KEYS: no key file");
 	(void)strlcpy(b->ca_file, cfg->broker_ca_file, sizeof(b->ca_file));
+	b->handoff = handoff_allowed(cfg);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (b->curl = curl_easy_init()) == NULL ||
 	    (b->multi = curl_multi_init()) == NULL)
@@ -72,20 +95,6 @@ sg_broker_clear(struct broker *b)
 	b->curl = b->multi = NULL;
 	sg_cleanse(b->keys, sizeof(b->keys));
 	sg_verify_clear(&b->v);
-}
-
-void
-sg_broker_mask(char *buf, size_t len, const char *value)
-{
-	size_t	 n = strlen(value), i;
-
-	if (n == 0 || n > len)
-		return;
-	for (i = 0; i + n <= len; i++)
-		if (buf[i] == value[0] && memcmp(buf + i, value, n) == 0) {
-			memset(buf + i, '*', n);
-			i += n - 1;
-		}
 }
 
 /* "/broker/NAME/rest": name into name, *rest the "/rest" (or "/"). */
@@ -159,35 +168,6 @@ decide(struct broker *b, const struct sg_req *req, const char *cred,
 	sg_cleanse(e_auth, sizeof(e_auth));
 }
 
-/*
- * Request headers that are not passed on: the credentials of the hop,
- * hop-by-hop fields (RFC 9110 7.6.1), what libcurl sets itself.
- */
-static int
-skip_header(const char *name, size_t n, const char *secret_hdr)
-{
-	static const char *const skip[] = { "HOST", "AUTHORIZATION",
-	    "PROXY_AUTHORIZATION", "CONNECTION", "KEEP_ALIVE", "TE",
-	    "TRAILER", "TRANSFER_ENCODING", "UPGRADE", "PROXY_CONNECTION",
-	    "CONTENT_LENGTH", "COOKIE", "EXPECT", NULL };
-	size_t	 i;
-
-	for (i = 0; skip[i] != NULL; i++)
-		if (strlen(skip[i]) == n && memcmp(skip[i], name, n) == 0)
-			return 1;
-	/* The sandbox's own copy of the secret's header never goes. */
-	if (strlen(secret_hdr) != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		int	 c = (unsigned char)secret_hdr[i];
-
-		c = c == '-' ? '_' : (c >= 'a' && c <= 'z' ? c - 32 : c);
-		if (c != (unsigned char)name[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* The request's HTTP_* params as header lines, then the secret's. */
 static struct curl_slist *
 headers(const struct sg_req *req, const struct sg_secret *s)
@@ -205,7 +185,7 @@ headers(const struct sg_req *req, const struct sg_secret *s)
 			continue;
 		n = (size_t)(eq - (e + 5));
 		if (n == 0 || n >= sizeof(hdr) / 2 ||
-		    skip_header(e + 5, n, s->header) || ++count > HDR_MAX)
+		    sg_relay_skip(e + 5, n, s->header) || ++count > HDR_MAX)
 			continue;
 		for (j = 0; j < n; j++)
 			hdr[j] = e[5 + j] == '_' ? '-' : e[5 + j];
@@ -239,20 +219,13 @@ fail:
 }
 
 /*
- * One upstream call, streamed: the status and Content-Type when the
- * header block ends, then the body as it comes, every copy of the
- * secret masked; the last vlen - 1 bytes are held back (carry) so that
- * a copy split between two pieces is masked too.
+ * One upstream call, streamed (lib/relay.h: the status, Content-Type and
+ * body passed on, the secret masked, the tail held back).
  */
 struct call {
 	struct sg_resp	*resp;
-	const char	*value;
-	size_t		 vlen;
-	long		 status;
-	char		 ctype[128];
-	char		 carry[SG_SECRET_VALUE_MAX + 1];
-	size_t		 ncarry, total;
-	int		 over, started, cut;
+	struct sg_relay	 rl;
+	int		 started, cut;
 	int		 queued;	/* written since the last flush */
 	CURLcode	 cc;
 };
@@ -263,10 +236,9 @@ start(struct call *c)
 	struct sg_resp	*resp = c->resp;
 
 	c->started = 1;
-	sg_broker_mask(c->ctype, strlen(c->ctype), c->value);
-	resp->status = (int)c->status;
-	if (c->ctype[0] != '\0')
-		(void)sg_resp_header(resp, "Content-Type", "%s", c->ctype);
+	resp->status = (int)c->rl.status;
+	if (c->rl.ctype[0] != '\0')
+		(void)sg_resp_header(resp, "Content-Type", "%s", c->rl.ctype);
 	(void)sg_resp_header(resp, "Cache-Control", "no-store");
 	if (sg_resp_stream_start(resp) != 0) {
 		c->cut = 1;
@@ -280,75 +252,39 @@ static size_t
 on_header(char *p, size_t sz, size_t nm, void *arg)
 {
 	struct call	*c = arg;
-	size_t		 n = sz * nm, k;
-	unsigned long long cl;
-	char		*e;
+	size_t		 n = sz * nm;
 
 	if (c->started)		/* trailers: not passed on */
 		return n;
-	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
-		e = memchr(p, ' ', n);
-		c->status = e != NULL ? strtol(e + 1, NULL, 10) : 0;
-		c->ctype[0] = '\0';
-	} else if (n > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
-		for (p += 13, n -= 13; n > 0 && (*p == ' ' || *p == '\t'); p++)
-			n--;
-		for (k = n; k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n' ||
-		    p[k - 1] == ' '); k--)
-			;
-		if (k >= sizeof(c->ctype))
-			k = 0;
-		memcpy(c->ctype, p, k);
-		c->ctype[k] = '\0';
-		return sz * nm;
-	} else if (n > 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
-		cl = strtoull(p + 15, NULL, 10);
-		if (cl > SG_BROKER_MAX_BODY) {
-			c->over = 1;
-			return 0;
-		}
-	} else if ((n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n')) {
-		/* The end of a header block; a 1xx one is not the answer. */
-		if (c->status >= 200 && c->status <= 599 && start(c) != 0)
-			return 0;
+	switch (sg_relay_header(&c->rl, p, n)) {
+	case -1:
+		return 0;
+	case 1:
+		return start(c) != 0 ? 0 : n;
+	default:
+		return n;
 	}
-	return n;
 }
 
 static size_t
 on_body(char *p, size_t sz, size_t nm, void *arg)
 {
 	struct call	*c = arg;
-	size_t		 n = sz * nm, len, keep;
+	size_t		 n = sz * nm, len;
 	char		*w;
 
 	if (!c->started && start(c) != 0)
 		return 0;
-	if (n > SG_BROKER_MAX_BODY - c->total) {
-		c->over = 1;
+	if (sg_relay_body(&c->rl, p, n, &w, &len) != 0)
 		return 0;
-	}
-	c->total += n;
-	len = c->ncarry + n;
-	if ((w = malloc(len)) == NULL)
-		return 0;
-	memcpy(w, c->carry, c->ncarry);
-	memcpy(w + c->ncarry, p, n);
-	sg_broker_mask(w, len, c->value);
-	keep = c->vlen > 0 ? c->vlen - 1 : 0;
-	if (keep > len)
-		keep = len;
-	if (sg_resp_stream_write(c->resp, w, len - keep) != 0) {
+	if (len > 0 && sg_resp_stream_write(c->resp, w, len) != 0) {
 		c->cut = 1;
-		free(w);
+		sg_relay_free(w, len);
 		return 0;
 	}
-	if (len > keep)
+	if (len > 0)
 		c->queued = 1;
-	memcpy(c->carry, w + len - keep, keep);
-	c->ncarry = keep;
-	sg_cleanse(w, len);
-	free(w);
+	sg_relay_free(w, len);
 	return n;
 }
 
@@ -408,57 +344,20 @@ pin(struct broker *b, const struct sg_secret *s, struct sg_err *err)
 	return m;
 }
 
-/*
- * The transfer, driven through the kept multi handle (whose connection
- * cache keeps the upstream connection between requests) rather than by
- * curl_easy_perform, so that what the callbacks queued for the client
- * is flushed only when libcurl is about to wait: an answer that arrives
- * at once (status, headers, body) reaches the web server in one write
- * with the request's end, and a streamed one still goes out piece by
- * piece as it comes.
- */
-static CURLcode
-perform(struct broker *b, struct call *c)
+static int
+flush(void *arg)
 {
-	CURLM		*m = b->multi;
-	CURLMsg		*msg;
-	CURLcode	 cc = CURLE_RECV_ERROR;
-	int		 running = 1, left;
+	struct call	*c = arg;
 
-	if (curl_multi_add_handle(m, b->curl) != CURLM_OK)
-		return CURLE_FAILED_INIT;
-	for (;;) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
-			break;
-		if (running == 0) {
-			while ((msg = curl_multi_info_read(m, &left)) != NULL)
-				if (msg->msg == CURLMSG_DONE &&
-				    msg->easy_handle == b->curl)
-					cc = msg->data.result;
-			break;
-		}
-		if (c->queued) {
-			c->queued = 0;
-			if (sg_resp_stream_flush(c->resp) != 0) {
-				c->cut = 1;
-				cc = CURLE_WRITE_ERROR;
-				break;
-			}
-		}
-		if (curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
-			break;
-	}
-	/* Mid-transfer (a failure here) this closes the connection. */
-	(void)curl_multi_remove_handle(m, b->curl);
-	return cc;
+	return sg_resp_stream_flush(c->resp);
 }
 
 static void
 upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
     const char *rest, struct curl_slist *pinned, struct call *c)
 {
-	CURL		*h = b->curl;
-	struct curl_slist *hl;
+	struct sg_relay_call rc;
+	struct curl_slist *hl, *x;
 	char		 url[SG_HOST_MAX + 16 + SG_HTTP_MAX_PATH + 8192];
 	int		 n;
 
@@ -471,45 +370,24 @@ upstream(struct broker *b, const struct sg_req *req, const struct sg_secret *s,
 	}
 	if ((hl = headers(req, s)) == NULL)
 		return;
-	curl_easy_reset(h);
-	(void)curl_easy_setopt(h, CURLOPT_URL, url);
-	(void)curl_easy_setopt(h, CURLOPT_RESOLVE, pinned);
-	/* TLS only, certificate and name checked (RFC 9110 4.3.4). */
-	(void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (b->ca_file[0] != '\0')
-		(void)curl_easy_setopt(h, CURLOPT_CAINFO, b->ca_file);
-	/* Never through a proxy the environment may name. */
-	(void)curl_easy_setopt(h, CURLOPT_PROXY, "");
-	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)SG_BROKER_TIMEOUT_S);
-	(void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-	    (long)SG_BROKER_CONNECT_S);
-	(void)curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)SG_BROKER_MAX_BODY);
-	(void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-	if (req->bodylen > 0) {
-		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)req->bodylen);
-	} else if (strcmp(req->method, "HEAD") == 0)
-		(void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	(void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	(void)curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-	c->cc = perform(b, c);
-	/* The header list holds the secret: wipe it before freeing. */
-	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	{
-		struct curl_slist *x;
-
-		for (x = hl; x != NULL; x = x->next)
-			sg_cleanse(x->data, strlen(x->data));
-	}
+	memset(&rc, 0, sizeof(rc));
+	rc.url = url;
+	rc.method = req->method;
+	rc.ca = b->ca_file;
+	rc.body = req->body;
+	rc.blen = req->bodylen;
+	rc.head = strcmp(req->method, "HEAD") == 0;
+	rc.pin = pinned;
+	rc.headers = hl;
+	rc.on_header = on_header;
+	rc.on_body = on_body;
+	rc.arg = c;
+	sg_relay_setopts(b->curl, &rc, SG_BROKER_MAX_BODY);
+	c->cc = sg_relay_perform(b->multi, b->curl, &c->queued, flush, c,
+	    &c->cut);
+	/* The header list holds the secret: wiped before it is freed. */
+	for (x = hl; x != NULL; x = x->next)
+		sg_cleanse(x->data, strlen(x->data));
 	curl_slist_free_all(hl);
 }
 
@@ -595,6 +473,86 @@ req_path(const struct sg_req *req, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * As the authorizer of mod_sandgate_authz's broker (FCGI_ROLE=AUTHORIZER,
+ * docs/secrets.md "Inside Apache"): the call is Apache's to make, so the
+ * answer is what it needs for it, as Variable-* headers of a 200 that
+ * the module keeps out of the request's environment: the secret's host,
+ * the addresses checked for it (a CURLOPT_RESOLVE line), its header and
+ * value, and how long the module may reuse all of it (the decision's
+ * reuse_ms: what is left of the session lookup's bound, so a DELETE or a
+ * revocation is seen within SANDGATE_SESSION_CACHE_MS).  -1 when a value
+ * cannot be sent (control bytes never are: the secret's rules).
+ */
+static int
+authorize(struct sg_resp *resp, const struct sg_verdict *vd,
+    const struct sg_secret *s, const char *name, const char *resolve)
+{
+	int	 bad = 0;
+
+	resp->status = 200;
+	bad |= sg_resp_header(resp, "Variable-SG_CONTAINER_ID", "%s",
+	    vd->container_id) != 0;
+	bad |= sg_resp_header(resp, "Variable-SG_BROKER_SECRET", "%s",
+	    name) != 0;
+	bad |= sg_resp_header(resp, "Variable-SG_BROKER_HOST", "%s",
+	    s->host) != 0;
+	bad |= sg_resp_header(resp, "Variable-SG_BROKER_RESOLVE", "%s",
+	    resolve) != 0;
+	bad |= sg_resp_header(resp, "Variable-SG_BROKER_HEADER", "%s",
+	    s->header) != 0;
+	bad |= sg_resp_header(resp, "Variable-SG_BROKER_VALUE", "%s",
+	    s->value) != 0;
+	if (vd->reuse_ms > 0)
+		bad |= sg_resp_header(resp, "Variable-SG_REUSE_MS", "%lld",
+		    (long long)vd->reuse_ms) != 0;
+	if (bad) {
+		sg_resp_clear(resp);
+		sg_resp_init(resp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The broker's own call: the upstream's answer streamed to the sandbox. */
+static void
+relay(struct broker *b, const struct sg_req *req, struct sg_resp *resp,
+    const struct sg_secret *s, const char *name, const char *cid,
+    const char *rest, struct curl_slist *pinned)
+{
+	struct call	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.resp = resp;
+	(void)sg_relay_init(&c.rl, s->value, SG_BROKER_MAX_BODY);
+	upstream(b, req, s, rest, pinned, &c);
+	if (!c.started && c.cc != CURLE_OK) {
+		deny(resp, 502, c.rl.over ? "upstream_too_big" :
+		    "upstream_failed", name, c.rl.over ?
+		    "the upstream's answer is over the broker's limit" :
+		    "the upstream could not be reached over verified TLS");
+		goto out;
+	}
+	/* The rest held back, once the answer is known to be whole. */
+	if ((!c.started && start(&c) != 0) || c.cc != CURLE_OK || c.cut ||
+	    sg_resp_stream_write(resp, c.rl.carry, c.rl.ncarry) != 0) {
+		/*
+		 * The status went out: a failure now cannot become a 502.
+		 * The request is cut off without its end, so Apache drops
+		 * the sandbox's connection rather than pass a cut answer.
+		 */
+		sg_resp_stream_abort(resp);
+		sg_log(SG_LOG_WARN, "broker_cut", "reason", c.rl.over ?
+		    "upstream_too_big" : "upstream_failed", "secret", name,
+		    "container_id", cid, (char *)NULL);
+		goto out;
+	}
+	sg_log(SG_LOG_INFO, "broker", "secret", name, "container_id", cid,
+	    (char *)NULL);
+out:
+	sg_relay_clear(&c.rl);
+}
+
 void
 sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 {
@@ -602,7 +560,6 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	struct sg_verdict vd;
 	struct sg_secret s;
 	struct sg_err	 err;
-	struct call	 c;
 	char		 name[SG_SECRET_NAME_MAX + 1], cid[SG_ID_MAX + 1];
 	char		 host[SG_HOST_MAX + 8], buf[SG_VERIFY_MAX_AUTH];
 	char		 pbuf[SG_HTTP_MAX_PATH + 1];
@@ -612,8 +569,12 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 	size_t		 len, toklen;
 
 	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
 	sg_err_clear(&err);
+	if (req->authorizer && !b->handoff) {
+		deny(resp, 403, "handoff_refused", "-", "this broker hands "
+		    "secrets to the proxy only on a unix socket");
+		goto out;
+	}
 	if (!split_path(req_path(req, pbuf, sizeof(pbuf)), name, &rest)) {
 		deny(resp, 404, "not_found", "-",
 		    "broker paths are /broker/<NAME>/<path>");
@@ -673,35 +634,17 @@ sg_broker_handle(void *arg, struct sg_req *req, struct sg_resp *resp)
 			    "the secret's host did not resolve");
 		goto out;
 	}
-	c.resp = resp;
-	c.value = s.value;
-	c.vlen = strlen(s.value);
-	upstream(b, req, &s, rest, pinned, &c);
-	if (!c.started && c.cc != CURLE_OK) {
-		deny(resp, 502, c.over ? "upstream_too_big" :
-		    "upstream_failed", name, c.over ?
-		    "the upstream's answer is over the broker's limit" :
-		    "the upstream could not be reached over verified TLS");
+	if (req->authorizer) {
+		if (authorize(resp, &vd, &s, name, pinned->next->data) != 0)
+			deny(resp, 500, "internal_error", name,
+			    "the secret cannot be handed to the proxy");
+		else
+			sg_log(SG_LOG_INFO, "broker_authorize", "secret", name,
+			    "container_id", cid, (char *)NULL);
 		goto out;
 	}
-	/* The rest held back, once the answer is known to be whole. */
-	if ((!c.started && start(&c) != 0) || c.cc != CURLE_OK || c.cut ||
-	    sg_resp_stream_write(resp, c.carry, c.ncarry) != 0) {
-		/*
-		 * The status went out: a failure now cannot become a 502.
-		 * The request is cut off without its end, so Apache drops
-		 * the sandbox's connection rather than pass a cut answer.
-		 */
-		sg_resp_stream_abort(resp);
-		sg_log(SG_LOG_WARN, "broker_cut", "reason", c.over ?
-		    "upstream_too_big" : "upstream_failed", "secret", name,
-		    "container_id", cid, (char *)NULL);
-		goto out;
-	}
-	sg_log(SG_LOG_INFO, "broker", "secret", name, "container_id", cid,
-	    (char *)NULL);
+	relay(b, req, resp, &s, name, cid, rest, pinned);
 out:
-	sg_cleanse(c.carry, sizeof(c.carry));
 	sg_cleanse(buf, sizeof(buf));
 	sg_cleanse(&s, sizeof(s));
 	curl_slist_free_all(pinned);

@@ -21,14 +21,13 @@
 
 /* The upstream's answer, at most (bytes). */
 #define SG_BROKER_MAX_BODY	(8 * 1024 * 1024)
-#define SG_BROKER_TIMEOUT_S	60
-#define SG_BROKER_CONNECT_S	10
 
 struct broker {
 	struct app		 v;	/* token-verify's state */
 	struct sg_secret_key	 keys[SG_SECRET_KEYS_MAX];
 	size_t			 nkeys;
 	char			 ca_file[PATH_MAX];
+	int			 handoff;	/* a unix socket: may answer as authorizer */
 	void			*curl;	/* CURL *, reset and reused per call */
 	void			*multi;	/* CURLM *: its cache keeps the upstream connection */
 };
@@ -38,10 +37,5 @@ enum sg_rc	 sg_broker_init(struct broker *, const struct sg_cfg *,
 		    struct sg_err *);
 void		 sg_broker_clear(struct broker *);
 void		 sg_broker_handle(void *, struct sg_req *, struct sg_resp *);
-/*
- * Replace every copy of the secret value in buf[0..*len) with '*' of
- * the same length (so lengths the upstream sent stay right).
- */
-void		 sg_broker_mask(char *buf, size_t len, const char *value);
 
 #endif

@@ -28,8 +28,12 @@ clear(void *app)
 int
 main(int argc, char *argv[])
 {
-	static const struct sg_service_def def = { PROG, 0, init, NULL,
-	    sg_broker_handle, clear };
+	/*
+	 * SG_SVC_CONNS: mod_sandgate_authz's broker keeps its FastCGI
+	 * connections to this process (its authorizer answers).
+	 */
+	static const struct sg_service_def def = { PROG, SG_SVC_CONNS, init,
+	    NULL, sg_broker_handle, clear };
 	/* Static: struct broker holds the whole configuration. */
 	static struct broker	 app;
 

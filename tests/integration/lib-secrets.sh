@@ -4,12 +4,22 @@
 # headers, two sandboxes' tokens and sessions (A holds the secrets),
 # token-verify, secret-broker and Apache from deploy/apache.  Sets SECRET,
 # CID CID2 TOK_A TOK_B, H1, PPORT, P (the PKI directory), A (Apache's).
+# SG_BROKER_MODULE=1: the broker inside Apache (mod_sandgate_authz's
+# SandgateBroker, docs/secrets.md "Inside Apache"): secret-broker on a
+# unix socket as /broker/'s authorizer, token-verify on one too (the
+# module's SandgateAuthz for the proxy), Define SG_BROKER_MODULE.
+# SG_SECRETS_APACHE_EXTRA: more lines for Apache's config, before the site.
 sg_setup
 VERIFY=$SG_BUILD/services/token-verify/token-verify
 MINT=$SG_BUILD/services/token-verify/tv-mint
 BROKER=$SG_BUILD/services/secret-broker/secret-broker
 SEAL=$SG_BUILD/services/secret-broker/sb-seal
-for b in "$VERIFY" "$MINT" "$BROKER" "$SEAL"; do
+SGAMOD=
+if [ -n "${SG_BROKER_MODULE:-}" ]; then
+	SGAMOD=$SG_BUILD/deploy/apache/mod_sandgate_authz.so
+	SG_BROKER_UNIX=1
+fi
+for b in "$VERIFY" "$MINT" "$BROKER" "$SEAL" $SGAMOD; do
 	[ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 1; }
 done
 
@@ -173,6 +183,8 @@ export SANDGATE_EGRESS_PORTS=443,$UPORT,$UPORT2
 export SANDGATE_SESSION_CACHE_MS=${SG_SESSION_CACHE_MS:-0}	# bench: SG_SESSION_CACHE_MS
 export SANDGATE_EGRESS_DENY_PRIVATE=0
 sg_spawn verify $VPORT "$VERIFY"
+[ -z "$SGAMOD" ] ||
+    SANDGATE_SOCKET_MODE=0666 sg_spawn_sock verify-sock "$T/verify.sock" "$VERIFY"
 # SG_BROKER_PROCS: the broker's processes (1; the systemd unit runs 4);
 # SG_BROKER_UNIX set: on a unix socket (Define SG_BROKER_SOCKET)
 BADDR=$BPORT
@@ -189,12 +201,16 @@ secrets_apache()
 	mkdir -p "$1/log"
 	sg_apache_head "$1" authz_host proxy_connect proxy_fcgi reqtimeout \
 	    >"$1/httpd.conf"
+	[ -z "$SGAMOD" ] ||
+	    printf 'LoadModule sandgate_authz_module %s\n' "$SGAMOD" \
+	    >>"$1/httpd.conf"
 	printf 'Define SG_BROKER_ADDR 127.0.0.1:%s\n%s\nInclude %s\n' \
 	    "$4" "${6:-}" "$1/egress.conf" >>"$1/httpd.conf"
 	sed -e "s|@NAME@|$2|g" -e "s|@PROXY_ADDR@|127.0.0.1|g" \
 	    -e "s|@PORT_PROXY@|$3|g" -e "s|@VERIFY_ADDR@|127.0.0.1:$VPORT|g" \
 	    -e "s|@CONNECT_PORTS@|$5|g" -e "s|@LOGDIR@|$1/log|g" \
 	    -e "s|@SANDBOX_SUBNET@|127.0.0.0/8|g" \
+	    -e "s|@VERIFY_SOCKET@|$T/verify.sock|g" \
 	    "$SG_TOP/deploy/apache/sandgate-egress.conf.in" >"$1/egress.conf"
 	apache2 -t -f "$1/httpd.conf" 2>"$T/$2-t.log" || return 1
 	apache2 -f "$1/httpd.conf" -DFOREGROUND </dev/null >/dev/null \
@@ -211,11 +227,15 @@ secrets_apache()
 secret_in_logs()
 {
 	cat "$T/broker.log" "$T/verify.log" "$T/apache-error.log" \
-	    "$A"/log/*.log 2>/dev/null | grep -c -a -F -- "${SECRET#Bearer }"
+	    "$A"/log/*.log "$T/verify-sock.log" 2>/dev/null |
+	    grep -c -a -F -- "${SECRET#Bearer }"
 }
 
 A=$T/apache
 secrets_apache "$A" t $PPORT $BPORT "443 $UPORT $UPORT2" \
-    "${SG_BROKER_UNIX:+Define SG_BROKER_SOCKET $T/broker.sock}"
+    "${SG_BROKER_UNIX:+Define SG_BROKER_SOCKET $T/broker.sock}
+${SGAMOD:+Define SG_BROKER_MODULE
+Define SG_BROKER_CA $P/ca.pem}
+${SG_SECRETS_APACHE_EXTRA:-}"
 sg_check "apache with the broker location" 0 $?
 

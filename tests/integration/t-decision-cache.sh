@@ -45,8 +45,10 @@ P=http://127.0.0.1:$MPORT
 TGT=127.0.0.1:$SG_TARGET_PORT
 TVLOG=$T/token-verify-mod.log
 ALOG=$SG_LOGDIR/egress-mod-access.log
+# (in the proxy's <Proxy "*">; the broker's location has its own)
 sg_check "the rendered site turns the cache on" 1 \
-    "$(grep -c 'SandgateDecisionCache 1024' "$M/sites/egress.conf")"
+    "$(sed -n '/<Proxy "\*">/,/<\/Proxy>/p' "$M/sites/egress.conf" |
+        grep -c 'SandgateDecisionCache 1024')"
 
 # decisions ID: token-verify's decision lines for sandbox ID so far
 decisions()

@@ -12,6 +12,8 @@
 # {error,message}; after DELETE it stops at once; an upstream whose
 # certificate the CA did not sign -> 502, nothing sent; Redis holds only
 # ciphertext (DUMP of every key and an RDB dump scanned); logs scanned.
+# With SG_BROKER_MODULE=1 (t-secrets-module.sh) every check runs against
+# the broker inside Apache instead (lib-secrets.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-secrets.sh"
 
@@ -88,8 +90,13 @@ curl -s -o "$T/body" --max-time 20 -H "Proxy-Authorization: $(basic $CID "$TOK_A
 cat "$T/body" >>"$T/seen"
 sg_check "upstream dies mid-body -> the client's transfer fails" 1 \
     "$([ "$rc" -ne 0 ] && [ "$(wc -c <"$T/body")" -lt 200000 ] && echo 1)"
-sg_check "... and the broker says so in its log" 1 \
-    "$([ "$(grep -c 'broker_cut' "$T/broker.log")" -gt 0 ] && echo 1)"
+if [ -n "$SGAMOD" ]; then
+	sg_check "... and the module says so in Apache's log" 1 \
+	    "$([ "$(grep -c 'broker answer for secret EXAMPLE cut' "$T/apache-error.log")" -gt 0 ] && echo 1)"
+else
+	sg_check "... and the broker says so in its log" 1 \
+	    "$([ "$(grep -c 'broker_cut' "$T/broker.log")" -gt 0 ] && echo 1)"
+fi
 sg_check "the next call on the same broker works" 200 \
     "$(call EXAMPLE /after "Proxy-Authorization: $(basic $CID "$TOK_A")")"
 echo "# two sequential calls (one kept upstream connection) both carry it"
@@ -171,12 +178,21 @@ sg_check "session gone -> refused" 401 \
 echo "# no byte of the secret in anything the sandbox saw, or in any log"
 sg_check "responses and headers" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$T/seen")"
 for f in "$T/broker.log" "$T/verify.log" "$T/apache-error.log" \
-    "$A"/log/*.log; do
+    "$A"/log/*.log ${SGAMOD:+"$T/verify-sock.log"}; do
 	sg_check "log ${f##*/}" 0 "$(grep -c -a -F -- "${SECRET#Bearer }" "$f")"
 done
 sg_check "no AH01630 (a refused PATH_TRANSLATED sub-request) per broker call" 0 \
     "$(grep -c 'AH01630.*/html/[A-Z]' "$T/apache-error.log" || true)"
 sg_check "broker log names the secret" 1 \
     "$([ "$(grep -c 'EXAMPLE' "$T/broker.log")" -gt 0 ] && echo 1)"
+# Which path made the calls: secret-broker logs "broker" for a call it
+# made itself, "broker_authorize" for one it only decided for the module.
+if [ -n "$SGAMOD" ]; then
+	sg_check "the module made every call (the broker only decided)" "0 1" \
+	    "$(grep -c '"event":"broker",' "$T/broker.log") $([ "$(grep -c '"event":"broker_authorize"' "$T/broker.log")" -gt 5 ] && echo 1)"
+else
+	sg_check "the broker made the calls itself" "1 0" \
+	    "$([ "$(grep -c '"event":"broker",' "$T/broker.log")" -gt 5 ] && echo 1) $(grep -c '"event":"broker_authorize"' "$T/broker.log")"
+fi
 
 sg_done

@@ -158,8 +158,10 @@ echo "Define SG_MAX_TUNNELS $MAX" > "$M/sites/00-limits.conf"
 cp "$SG_RUNDIR/apache/sites/00-budget-log.conf" "$M/sites/"
 MPORT=$(sg_free_port)
 stk_apache_mod "$MPORT"
+# (in the proxy's <Proxy "*">; the broker's location has its own)
 sg_check "the rendered site sets the cap" 1 \
-    "$(grep -c 'SandgateMaxTunnels \${SG_MAX_TUNNELS}' "$M/sites/egress.conf")"
+    "$(sed -n '/<Proxy "\*">/,/<\/Proxy>/p' "$M/sites/egress.conf" |
+        grep -c 'SandgateMaxTunnels \${SG_MAX_TUNNELS}')"
 B_PROXY=http://127.0.0.1:$MPORT
 HOLD_PORT=$MPORT
 # refused_total: sandgate_proxy_refused_total{reason="tunnels_exhausted"}

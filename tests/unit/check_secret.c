@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "claims.h"
 #include "compat.h"
+#include "relay.h"
 #include "secret.h"
 
 #define CID	"sandbox_AAAAAAAAAAAAAAAAAAAAAA"
@@ -219,8 +220,154 @@ START_TEST(test_mask)
 {
 	char	 b[] = "x sk-1 sk-1sk-1 y sk-";
 
-	sg_broker_mask(b, strlen(b), "sk-1");
+	sg_mask(b, strlen(b), "sk-1");
 	ck_assert_str_eq(b, "x **** ******** y sk-");
+}
+END_TEST
+
+/* The rule, one byte at a time: each copy from the left, not overlapping. */
+static void
+mask_ref(char *buf, size_t len, const char *value)
+{
+	size_t	 n = strlen(value), i;
+
+	for (i = 0; n > 0 && i + n <= len; i++)
+		if (memcmp(buf + i, value, n) == 0) {
+			memset(buf + i, '*', n);
+			i += n - 1;
+		}
+}
+
+/*
+ * Random buffers of a three-letter alphabet (and NUL bytes) against the
+ * rule: copies that overlap ("aa" in "aaa"), touch either end, or are
+ * cut by the end of the buffer.
+ */
+START_TEST(test_mask_random)
+{
+	static const char *const vals[] = { "a", "aa", "ab", "aba", "abcab",
+	    "ca\0", "" };
+	char		 buf[64], ref[64];
+	size_t		 len, i, v;
+	unsigned	 seed = 1;
+
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof(buf);
+		for (v = 0; v < len; v++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[v] = "abc\0"[(seed >> 16) % 4];
+		}
+		memcpy(ref, buf, len);
+		v = i % (sizeof(vals) / sizeof(vals[0]));
+		sg_mask(buf, len, vals[v]);
+		mask_ref(ref, len, vals[v]);
+		ck_assert_msg(memcmp(buf, ref, len) == 0,
+		    "value \"%s\", buffer %zu bytes, case %zu", vals[v], len, i);
+	}
+}
+END_TEST
+
+/*
+ * The body cut in two at every place (a copy of the secret split between
+ * two pieces among them): what may go at once, then what was held back,
+ * is the whole body masked; nothing of the secret goes in either piece.
+ */
+START_TEST(test_relay_split)
+{
+	static const char body[] = "{\"echo\":\"Bearer sk-abc\",\"x\":"
+	    "\"Bearer sk-abc\"}Bearer sk-ab";
+	static const char want[] = "{\"echo\":\"*************\",\"x\":"
+	    "\"*************\"}Bearer sk-ab";
+	struct sg_relay	 rl;
+	char		 got[sizeof(body)], *w;
+	size_t		 cut, n, len;
+
+	for (cut = 0; cut <= sizeof(body) - 1; cut++) {
+		ck_assert_int_eq(sg_relay_init(&rl, "Bearer sk-abc", 1024), 0);
+		n = 0;
+		ck_assert_int_eq(sg_relay_body(&rl, body, cut, &w, &len), 0);
+		ck_assert_ptr_null(memmem(w, len, "sk-abc", 6));
+		memcpy(got + n, w, len);
+		n += len;
+		sg_relay_free(w, len);
+		ck_assert_int_eq(sg_relay_body(&rl, body + cut,
+		    sizeof(body) - 1 - cut, &w, &len), 0);
+		ck_assert_ptr_null(memmem(w, len, "sk-abc", 6));
+		memcpy(got + n, w, len);
+		n += len;
+		sg_relay_free(w, len);
+		memcpy(got + n, rl.carry, rl.ncarry);
+		n += rl.ncarry;
+		ck_assert_uint_eq(n, sizeof(body) - 1);
+		ck_assert_msg(memcmp(got, want, n) == 0, "cut at %zu", cut);
+		sg_relay_clear(&rl);
+	}
+	/* Over the limit: refused, and said so. */
+	ck_assert_int_eq(sg_relay_init(&rl, "v", 4), 0);
+	ck_assert_int_eq(sg_relay_body(&rl, "12345", 5, &w, &len), -1);
+	ck_assert_int_eq(rl.over, 1);
+}
+END_TEST
+
+/*
+ * The header block: a 100 Continue's end is not the answer's; the last
+ * status and Content-Type are kept, the type masked; a Content-Length
+ * over the limit is refused.
+ */
+START_TEST(test_relay_header)
+{
+	struct sg_relay	 rl;
+	const char	*h;
+
+	ck_assert_int_eq(sg_relay_init(&rl, "sk-1", 100), 0);
+	ck_assert_int_eq(sg_relay_header(&rl, "HTTP/1.1 100 Continue\r\n", 23),
+	    0);
+	ck_assert_int_eq(sg_relay_header(&rl, "\r\n", 2), 0);
+	h = "HTTP/1.1 201 Created\r\n";
+	ck_assert_int_eq(sg_relay_header(&rl, h, strlen(h)), 0);
+	h = "content-type:  text/x; k=sk-1 \r\n";
+	ck_assert_int_eq(sg_relay_header(&rl, h, strlen(h)), 0);
+	h = "Content-Length: 100\r\n";
+	ck_assert_int_eq(sg_relay_header(&rl, h, strlen(h)), 0);
+	ck_assert_int_eq(sg_relay_header(&rl, "\r\n", 2), 1);
+	ck_assert_int_eq(rl.status, 201);
+	ck_assert_str_eq(rl.ctype, "text/x; k=****");
+	h = "Content-Length: 101\r\n";
+	ck_assert_int_eq(sg_relay_header(&rl, h, strlen(h)), -1);
+	ck_assert_int_eq(rl.over, 1);
+}
+END_TEST
+
+/*
+ * Which request headers go on: the same answer for a header's own name
+ * and for its CGI name (the FastCGI broker sees HTTP_X_API_KEY), whole
+ * names only.
+ */
+START_TEST(test_relay_skip)
+{
+	static const struct {
+		const char	*name;
+		int		 skip;
+	} c[] = {
+		{ "Proxy-Authorization", 1 }, { "PROXY_AUTHORIZATION", 1 },
+		{ "authorization", 1 }, { "Host", 1 }, { "HOST", 1 },
+		{ "Cookie", 1 }, { "Expect", 1 }, { "TE", 1 },
+		{ "Transfer-Encoding", 1 }, { "CONTENT_LENGTH", 1 },
+		{ "Content-Type", 1 },
+		{ "X-Api-Key", 1 }, { "X_API_KEY", 1 }, { "x-api-key", 1 },
+		{ "X-Api-Keys", 0 }, { "X-Api-Ke", 0 }, { "Hostx", 0 },
+		{ "Hos", 0 }, { "Accept", 0 }, { "User-Agent", 0 },
+		{ "X-Container-Id", 0 }, { "Content-Typo", 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		ck_assert_msg(sg_relay_skip(c[i].name, strlen(c[i].name),
+		    "X-Api-Key") == c[i].skip, "%s", c[i].name);
+	/* n, not the NUL, ends the name: "Host" out of "Host=..." */
+	ck_assert_int_eq(sg_relay_skip("HOST=x", 4, "X-Api-Key"), 1);
+	ck_assert_int_eq(sg_relay_skip("X_API_KEY=v", 9, "X-Api-Key"), 1);
 }
 END_TEST
 
@@ -317,6 +464,10 @@ suite(void)
 	tcase_add_test(tc, test_tamper);
 	tcase_add_test(tc, test_json_limits);
 	tcase_add_test(tc, test_mask);
+	tcase_add_test(tc, test_mask_random);
+	tcase_add_test(tc, test_relay_split);
+	tcase_add_test(tc, test_relay_header);
+	tcase_add_test(tc, test_relay_skip);
 	tcase_add_test(tc, test_key_file);
 	tcase_add_test(tc, test_store_bad_id);
 	tcase_add_test(tc, test_name);

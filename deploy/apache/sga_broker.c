@@ -315,6 +315,9 @@ sgb_body(request_rec *r, char **body, apr_size_t *len)
 	*len = 0;
 	if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK)
 		return rc;
+	/* A Content-Length over the limit: refused before a byte is read. */
+	if (r->remaining > SGB_MAX_REQ)
+		return HTTP_REQUEST_ENTITY_TOO_LARGE;
 	if (!ap_should_client_block(r))
 		return 0;
 	while ((n = ap_get_client_block(r, buf, sizeof(buf))) > 0) {

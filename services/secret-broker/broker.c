@@ -503,9 +503,16 @@ authorize(struct sg_resp *resp, const struct sg_verdict *vd,
 	    s->header) != 0;
 	bad |= sg_resp_header(resp, "Variable-SG_BROKER_VALUE", "%s",
 	    s->value) != 0;
-	if (vd->reuse_ms > 0)
+	/*
+	 * As token-verify's allows: how long it may be reused, and its
+	 * target, which sandgate-budget-log writes into the trail for each
+	 * request let through on it.
+	 */
+	if (vd->reuse_ms > 0 && sg_str_printable(vd->target))
 		bad |= sg_resp_header(resp, "Variable-SG_REUSE_MS", "%lld",
-		    (long long)vd->reuse_ms) != 0;
+		    (long long)vd->reuse_ms) != 0 ||
+		    sg_resp_header(resp, "Variable-SG_TARGET", "%s",
+		    vd->target) != 0;
 	if (bad) {
 		sg_resp_clear(resp);
 		sg_resp_init(resp);

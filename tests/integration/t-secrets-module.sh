@@ -28,7 +28,8 @@ echo "# --- the module's own"
 . "$here/lib.sh"
 SG_SESSION_CACHE_MS=1000
 SG_SECRETS_APACHE_EXTRA="LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
-Header always set X-Sg-Env-Probe \"c=%{SG_CONTAINER_ID}e v=%{SG_BROKER_VALUE}e h=%{SG_BROKER_HEADER}e r=%{SG_BROKER_RESOLVE}e\""
+Header always set X-Sg-Env-Probe \"c=%{SG_CONTAINER_ID}e v=%{SG_BROKER_VALUE}e h=%{SG_BROKER_HEADER}e r=%{SG_BROKER_RESOLVE}e\"
+Header always set X-Sg-Env-Target \"t=%{SG_TARGET}e reused=%{SG_REUSED}e\""
 . "$here/lib-secrets.sh"
 
 B=http://127.0.0.1:$PPORT/broker
@@ -59,6 +60,14 @@ sg_check "six calls on one connection" "200 200 200 200 200 200 " \
 sg_check "... all reached the upstream" $((h0 + 6)) "$(hits)"
 sg_check "... on the kept allow: secret-broker asked once or twice" 1 \
     "$(n=$(( $(asks) - a0 )); [ $n -ge 1 ] && [ $n -le 2 ] && echo 1)"
+# A call let through on a kept allow has its target and SG_REUSED=1 in
+# the environment, for the access log and sandgate-budget-log's trail
+# entries (decision_reused), as the proxy's do.
+sg_check "a reused allow: the target and SG_REUSED for the logs" \
+    "t=$H1 reused=1" \
+    "$(curl -s -D - --max-time 20 -H "Proxy-Authorization: $(basic $CID "$TOK_A")" \
+        -o /dev/null "$B/EXAMPLE/again" -o /dev/null "$B/EXAMPLE/again" |
+        tr -d '\r' | sed -n 's/^X-Sg-Env-Target: //p' | tail -n 1)"
 
 # poll WANT: 25 calls of /poll over about 2.5 s; prints how long after
 # the first one the last answer that was not WANT came (0: none), then

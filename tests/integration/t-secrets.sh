@@ -125,6 +125,10 @@ sg_check "secret host not in the allow-list -> 403" 403 \
     "$(call OTHER /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
 sg_check "untrusted upstream certificate -> 502" 502 \
     "$(call ROGUE /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
+head -c 70000 /dev/zero | tr '\0' 'a' >"$T/big.body"
+sg_check "a body over 64 KiB -> 413 payload_too_large" "413 payload_too_large msg" \
+    "$(call EXAMPLE /big-post "Proxy-Authorization: $(basic $CID "$TOK_A")" \
+        -H 'Content-Type: text/plain' --data-binary @"$T/big.body") $(err_of)"
 sg_check "a path that is not /broker/NAME/... -> 404" 404 \
     "$(call 'a%2Fb' /x "Proxy-Authorization: $(basic $CID "$TOK_A")")"
 sg_check "nothing of these reached the upstream" "$n0" "$(hits)"
